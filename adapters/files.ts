@@ -1,0 +1,66 @@
+/** File helpers with the guarantees stowage promises: atomic writes, private modes, no half files. */
+import { StowageError } from "../core/errors.ts";
+
+/** Writes via a temp file in the same directory, fsync, rename. Mode applies from the first byte. */
+export async function writeFileAtomic(path: string, data: string | Uint8Array, mode = 0o600) {
+  const dir = path.substring(0, path.lastIndexOf("/")) || ".";
+  await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
+  const tmp = `${dir}/.${path.substring(dir.length + 1)}.tmp-${crypto.randomUUID().slice(0, 8)}`;
+  const bytes = typeof data === "string" ? new TextEncoder().encode(data) : data;
+  try {
+    const f = await Deno.open(tmp, { write: true, createNew: true, mode });
+    await Deno.chmod(tmp, mode); // umask must not widen or narrow the promised mode
+    try {
+      let off = 0;
+      while (off < bytes.length) off += await f.write(bytes.subarray(off));
+      await f.sync();
+    } finally {
+      f.close();
+    }
+    await Deno.rename(tmp, path);
+  } catch (e) {
+    await Deno.remove(tmp).catch(() => {});
+    throw ioError(`write '${path}'`, e);
+  }
+}
+
+export async function readTextIfExists(path: string): Promise<string | undefined> {
+  try {
+    return await Deno.readTextFile(path);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return undefined;
+    throw e;
+  }
+}
+
+export async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.lstat(path);
+    return true;
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return false;
+    throw e;
+  }
+}
+
+/** 48+ characters from [A-Za-z0-9], from the OS's CSPRNG, without modulo bias. */
+export function randomPassword(length = 48): string {
+  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+  let out = "";
+  while (out.length < length) {
+    for (const b of crypto.getRandomValues(new Uint8Array(length * 2))) {
+      if (b < 248 && out.length < length) out += alphabet[b % 62];
+    }
+  }
+  return out;
+}
+
+export function ioError(action: string, e: unknown): StowageError {
+  const msg = e instanceof Error ? e.message.split(":")[0] : String(e);
+  const hint = e instanceof Deno.errors.PermissionDenied
+    ? "Run as root, or fix the owner/mode of the path."
+    : e instanceof Deno.errors.NotFound
+    ? "Check the path exists."
+    : "Check free space and permissions.";
+  return new StowageError("io", `Cannot ${action}: ${msg}`, hint, { cause: e });
+}

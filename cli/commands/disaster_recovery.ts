@@ -1,0 +1,6 @@
+import type { Program } from "../mod.ts";
+import type { Runtime } from "../runtime.ts";
+
+export function registerDisasterRecovery(_program: Program, _rt: Runtime) {
+  // TODO
+}

@@ -1,0 +1,48 @@
+/**
+ * Logging through @logtape/logtape to stderr. Secrets never reach here: callers log names and
+ * paths, not values. (The journald sink for the service issue plugs in here.)
+ */
+import { configureSync, getLogger, type LogLevel, type LogRecord, reset } from "@logtape/logtape";
+import type { Runtime } from "./runtime.ts";
+import { StowageError } from "../core/errors.ts";
+
+const LEVELS: Record<string, LogLevel> = { debug: "debug", info: "info", warning: "warning", warn: "warning", error: "error" };
+
+export function parseLevel(level: string | undefined): LogLevel {
+  if (level === undefined || level === "") return "info";
+  const l = LEVELS[level.toLowerCase()];
+  if (!l) {
+    throw new StowageError("usage", `Unknown log level '${level}'`, "Use one of: debug, info, warning, error.");
+  }
+  return l;
+}
+
+let extraSinks: ((r: LogRecord) => void)[] = [];
+
+/** Lets the daemon add a journald sink before logging is configured. */
+export function addLogSink(sink: (r: LogRecord) => void) {
+  extraSinks.push(sink);
+}
+
+export function configureLogging(rt: Runtime, level: string | undefined) {
+  const lowest = parseLevel(level);
+  reset();
+  const stderrSink = (r: LogRecord) => {
+    const msg = r.message.map((m) => (typeof m === "string" ? m : JSON.stringify(m))).join("");
+    const unit = r.properties.unit ? `[${r.properties.unit}] ` : "";
+    rt.writeErr(`${r.level === "info" ? "" : r.level + ": "}${unit}${msg}\n`);
+  };
+  configureSync({
+    sinks: { stderr: stderrSink, extra: (r) => extraSinks.forEach((s) => s(r)) },
+    loggers: [
+      { category: ["stowage"], lowestLevel: lowest, sinks: ["stderr", "extra"] },
+      { category: ["logtape", "meta"], lowestLevel: "warning", sinks: [] },
+    ],
+  });
+}
+
+export function resetLogSinks() {
+  extraSinks = [];
+}
+
+export const log = getLogger(["stowage"]);

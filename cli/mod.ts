@@ -1,0 +1,103 @@
+/**
+ * The command line: builds the commander program, runs it, and turns every failure into one line
+ * plus a hint and a documented exit code. Commands live one per file in cli/commands/.
+ */
+import { Command, CommanderError } from "@commander-js/extra-typings";
+import { isStowageError, StowageError } from "../core/errors.ts";
+import { EXIT_CODES } from "./exit_codes.ts";
+import type { Runtime } from "./runtime.ts";
+import { configureLogging } from "./log.ts";
+import { VERSION } from "../core/version.ts";
+import { registerVersion } from "./commands/version.ts";
+import { registerDoctor } from "./commands/doctor.ts";
+import { registerDryRun } from "./commands/dry_run.ts";
+import { registerBackup } from "./commands/backup.ts";
+import { registerRestore } from "./commands/restore.ts";
+import { registerDisasterRecovery } from "./commands/disaster_recovery.ts";
+import { registerSetup } from "./commands/setup.ts";
+import { registerAdmin } from "./commands/admin.ts";
+
+export type Program = Command<[], { config?: string; logLevel?: string }>;
+
+export function buildProgram(rt: Runtime): Program {
+  const program = new Command("stowage")
+    .description("Cold, stack-aware backups of Docker hosts into a restic repository.")
+    .version(VERSION, "-V, --version", "print the version and exit")
+    .option("-c, --config <path>", "config file (default: /etc/stowage/config.yaml as root; env STOWAGE_CONFIG)")
+    .option("--log-level <level>", "debug, info, warning or error (env STOWAGE_LOG_LEVEL)")
+    .showHelpAfterError("(run with --help for usage)")
+    .configureOutput({ writeOut: (s) => rt.write(s), writeErr: (s) => rt.writeErr(s) })
+    .exitOverride();
+  program.hook("preAction", (cmd) => {
+    const level = cmd.opts().logLevel ?? rt.env("STOWAGE_LOG_LEVEL");
+    configureLogging(rt, level);
+  });
+  registerVersion(program, rt);
+  registerSetup(program, rt);
+  registerBackup(program, rt);
+  registerRestore(program, rt);
+  registerDisasterRecovery(program, rt);
+  registerDryRun(program, rt);
+  registerDoctor(program, rt);
+  registerAdmin(program, rt);
+  return program;
+}
+
+/** Runs the CLI and returns the exit code. Never throws for expected failures. */
+export async function runCli(rt: Runtime, argv: string[]): Promise<number> {
+  exitState.code = 0;
+  const program = buildProgram(rt);
+  for (const cmd of allCommands(program)) cmd.exitOverride().configureOutput(program.configureOutput());
+  const wantsJson = argv.includes("--json");
+  try {
+    await program.parseAsync(argv, { from: "user" });
+    return exitState.code;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // --help and --version exit through here with code 0.
+      if (e.exitCode === 0) return 0;
+      return EXIT_CODES.usage;
+    }
+    return reportError(rt, e, wantsJson);
+  }
+}
+
+export function reportError(rt: Runtime, e: unknown, json: boolean): number {
+  if (isStowageError(e)) {
+    if (json) {
+      rt.write(JSON.stringify({ ok: false, error: { code: e.code, message: e.message, hint: e.hint, details: e.details } }, null, 2) + "\n");
+    }
+    rt.writeErr(`stowage: ${e.message}\n`);
+    for (const d of e.details) rt.writeErr(`  ${d}\n`);
+    if (e.hint) rt.writeErr(`hint: ${e.hint}\n`);
+    return EXIT_CODES[e.code];
+  }
+  // A bug: keep the stack so it can be reported.
+  rt.writeErr(`stowage: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+  rt.writeErr("hint: this is a bug in stowage; please report it with the lines above.\n");
+  return EXIT_CODES.bug;
+}
+
+function* allCommands(cmd: Command<unknown[], Record<string, unknown>>): Generator<Command<unknown[], Record<string, unknown>>> {
+  for (const c of cmd.commands) {
+    yield c as Command<unknown[], Record<string, unknown>>;
+    yield* allCommands(c as Command<unknown[], Record<string, unknown>>);
+  }
+}
+
+/** Global options as seen from a subcommand. */
+export function globals(cmd: { optsWithGlobals(): Record<string, unknown> }) {
+  const o = cmd.optsWithGlobals() as { config?: string; logLevel?: string };
+  return { config: o.config, logLevel: o.logLevel };
+}
+
+/** Sets the exit code for a command that reports rather than throws (doctor, backup). */
+export function setExitCode(code: number) {
+  exitState.code = code;
+}
+
+const exitState = { code: 0 };
+
+export function usageError(message: string, hint: string): StowageError {
+  return new StowageError("usage", message, hint);
+}

@@ -1,0 +1,150 @@
+/**
+ * The domain: what stowage knows about a Docker host, as plain data. Discovery produces it from
+ * Engine data (core/discovery.ts), planners read it, the CLI renders it. No behaviour lives here.
+ */
+
+export type UnitKind = "stack" | "standalone";
+
+export interface ContainerInfo {
+  id: string;
+  /** Without the leading slash. */
+  name: string;
+  /** Compose service name; undefined for standalone containers. */
+  service?: string;
+  image: string;
+  imageId: string;
+  /** Engine state: running, exited, created, paused, restarting, dead. */
+  state: string;
+  running: boolean;
+  /** Healthcheck status when one is defined: starting, healthy, unhealthy. */
+  health?: string;
+  hasHealthcheck: boolean;
+  labels: Record<string, string>;
+  /** Names of the named volumes and the bind sources it mounts, with their targets. */
+  mounts: MountRef[];
+  /** Network name -> fixed addresses (only set when configured with ipv4_address etc.). */
+  networks: Record<string, { ipv4?: string; ipv6?: string; aliases: string[] }>;
+  /** `network_mode: service:X` / `container:X` resolved to a container name or service. */
+  networkMode: string;
+}
+
+export interface MountRef {
+  type: "volume" | "bind" | "tmpfs" | "npipe";
+  /** Volume name, or host path for binds. */
+  source: string;
+  destination: string;
+  readOnly: boolean;
+}
+
+export interface ImageRef {
+  /** As the container was created with it, e.g. `postgres:16`. */
+  reference: string;
+  id: string;
+  /** e.g. `postgres@sha256:...`; empty for locally built/imported images. */
+  repoDigests: string[];
+}
+
+export interface VolumeInfo {
+  name: string;
+  driver: string;
+  /** Host folder holding the data (`.../_data`). */
+  mountpoint: string;
+  labels: Record<string, string>;
+  options: Record<string, string>;
+  /** Containers (names) of this unit that mount it. */
+  usedBy: string[];
+  /** Compose `volume` label when the volume belongs to a project. */
+  composeName?: string;
+  /** Declared by another project / external to this unit. */
+  external: boolean;
+}
+
+export interface BindInfo {
+  source: string;
+  usedBy: string[];
+  destinations: string[];
+  /** false when the path is outside the safe roots; the gap says why. */
+  safe: boolean;
+}
+
+export interface IpamConfig {
+  subnet?: string;
+  gateway?: string;
+  ipRange?: string;
+  auxAddresses?: Record<string, string>;
+}
+
+export interface NetworkInfo {
+  id: string;
+  name: string;
+  driver: string;
+  scope: string;
+  internal: boolean;
+  attachable: boolean;
+  enableIPv6: boolean;
+  ipam: { driver: string; config: IpamConfig[]; options: Record<string, string> };
+  options: Record<string, string>;
+  labels: Record<string, string>;
+  /** Containers of this unit attached, with the addresses they hold now. */
+  containers: { name: string; ipv4?: string; ipv6?: string }[];
+}
+
+export interface ProjectFile {
+  path: string;
+  kind: "compose" | "env";
+  exists: boolean;
+}
+
+export type GapKind =
+  | "bind-unsafe"
+  | "compose-file-missing"
+  | "external-volume"
+  | "secret"
+  | "volume-unreadable"
+  | "tmpfs";
+
+/** Something the unit needs that will not be backed up, and why. */
+export interface CoverageGap {
+  kind: GapKind;
+  item: string;
+  reason: string;
+}
+
+export interface Unit {
+  /** Compose project name, or container name for standalone units. */
+  name: string;
+  kind: UnitKind;
+  workingDir?: string;
+  files: ProjectFile[];
+  containers: ContainerInfo[];
+  /** service -> services it depends on (depends_on, links, network_mode: service:X). */
+  dependsOn: Record<string, string[]>;
+  images: ImageRef[];
+  volumes: VolumeInfo[];
+  binds: BindInfo[];
+  networks: NetworkInfo[];
+  gaps: CoverageGap[];
+}
+
+export type Scope = "minimal" | "standard" | "full";
+export const SCOPES: readonly Scope[] = ["minimal", "standard", "full"];
+
+export type SnapshotType = "recipe" | "volume" | "bind" | "network" | "docker-config" | "pre-restore";
+
+/** A restic snapshot as stowage sees it: its tags parsed into fields. */
+export interface SnapshotInfo {
+  id: string;
+  shortId: string;
+  time: string;
+  hostname: string;
+  paths: string[];
+  tags: string[];
+  unit?: string;
+  type?: SnapshotType;
+  backupId?: string;
+  scope?: Scope;
+  volume?: string;
+  path?: string;
+  /** Bytes of the snapshot's files, when known (restic 0.17+ summary or `stats`). */
+  size?: number;
+}

@@ -1,0 +1,222 @@
+/**
+ * The small interfaces core/ talks through. Each method documents its contract; adapters in
+ * adapters/ implement them against the real Docker Engine, restic, processes, files and clock.
+ * Contract suites in tests/ run against the real adapters.
+ */
+import type {
+  EngineContainer,
+  EngineImage,
+  EngineNetwork,
+  EngineState,
+  EngineVersion,
+  EngineVolume,
+} from "./engine_types.ts";
+import type { StowageEvent } from "./events.ts";
+
+// ---------------------------------------------------------------------------------------------
+// Docker Engine
+
+export interface ExecResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface VolumeSpec {
+  Name: string;
+  Driver?: string;
+  DriverOpts?: Record<string, string>;
+  Labels?: Record<string, string>;
+}
+
+export interface NetworkSpec {
+  Name: string;
+  Driver?: string;
+  Internal?: boolean;
+  Attachable?: boolean;
+  EnableIPv6?: boolean;
+  IPAM?: EngineNetwork["IPAM"];
+  Options?: Record<string, string>;
+  Labels?: Record<string, string>;
+}
+
+/**
+ * The Docker Engine API. Errors: StowageError `engine.unavailable` (socket missing / engine
+ * down), `engine.permission` (socket not accessible), `engine.notfound` (no such object),
+ * `engine.error` (any other non-2xx answer, with the Engine's message).
+ */
+export interface DockerEngine {
+  /** Negotiates the API version on first use; returns the engine's version. */
+  version(): Promise<EngineVersion>;
+  /** Containers (running and stopped), each fully inspected. */
+  listContainers(filters?: { label?: string[] }): Promise<EngineContainer[]>;
+  inspectContainer(idOrName: string): Promise<EngineContainer>;
+  /** Stops with the given timeout in seconds; already-stopped is not an error. */
+  stopContainer(idOrName: string, timeoutSeconds: number): Promise<void>;
+  /** Starts; already-running is not an error. */
+  startContainer(idOrName: string): Promise<void>;
+  removeContainer(idOrName: string, opts?: { force?: boolean; volumes?: boolean }): Promise<void>;
+  /** Creates a container from an Engine create body; returns its id. */
+  createContainer(name: string, body: Record<string, unknown>): Promise<string>;
+  listVolumes(): Promise<EngineVolume[]>;
+  inspectVolume(name: string): Promise<EngineVolume>;
+  createVolume(spec: VolumeSpec): Promise<EngineVolume>;
+  removeVolume(name: string, force?: boolean): Promise<void>;
+  listNetworks(): Promise<EngineNetwork[]>;
+  inspectNetwork(idOrName: string): Promise<EngineNetwork>;
+  createNetwork(spec: NetworkSpec): Promise<string>;
+  removeNetwork(idOrName: string): Promise<void>;
+  connectNetwork(
+    network: string,
+    container: string,
+    endpoint?: { IPAMConfig?: { IPv4Address?: string; IPv6Address?: string }; Aliases?: string[] },
+  ): Promise<void>;
+  listImages(): Promise<EngineImage[]>;
+  /** GET /containers/{id}/archive: a tar stream of `path` inside the container. */
+  getArchive(idOrName: string, path: string, signal?: AbortSignal): Promise<ReadableStream<Uint8Array>>;
+  /** PUT /containers/{id}/archive: extracts a tar stream at `path` inside the container. */
+  putArchive(idOrName: string, path: string, tar: ReadableStream<Uint8Array> | Uint8Array): Promise<void>;
+  /** Runs argv inside a running container and waits for it. */
+  exec(
+    idOrName: string,
+    argv: string[],
+    opts?: { user?: string; env?: string[]; signal?: AbortSignal },
+  ): Promise<ExecResult>;
+  /** Containers, volumes, networks, images and the compose/.env files their labels name. */
+  gatherState(): Promise<EngineState>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Backup repository (restic)
+
+export interface ResticSnapshot {
+  id: string;
+  short_id: string;
+  time: string;
+  hostname: string;
+  paths: string[];
+  tags?: string[];
+  parent?: string;
+  tree?: string;
+}
+
+export interface BackupSummary {
+  snapshotId: string;
+  filesNew: number;
+  filesChanged: number;
+  filesUnmodified: number;
+  dataAdded: number;
+  totalFilesProcessed: number;
+  totalBytesProcessed: number;
+  durationSeconds: number;
+}
+
+export interface BackupProgress {
+  percentDone: number;
+  totalFiles?: number;
+  filesDone?: number;
+  totalBytes?: number;
+  bytesDone?: number;
+}
+
+export interface BackupOptions {
+  tags: string[];
+  host?: string;
+  /** Snapshot time; defaults to now. Lets tests and retention use a controlled clock. */
+  time?: Date;
+  excludes?: string[];
+  signal?: AbortSignal;
+  onProgress?: (p: BackupProgress) => void;
+}
+
+/** A byte stream to store as one file, and the producer's verdict on it. */
+export interface StreamSource {
+  stream: ReadableStream<Uint8Array>;
+  /**
+   * Resolves when the producer finished successfully, rejects when it failed. The repository
+   * commits the snapshot only after the stream ended AND this resolved; otherwise it aborts
+   * restic so no truncated snapshot exists.
+   */
+  done: Promise<void>;
+}
+
+export interface RetentionPolicy {
+  latest?: number;
+  hourly?: number;
+  daily?: number;
+  weekly?: number;
+  monthly?: number;
+  yearly?: number;
+}
+
+/**
+ * A restic repository. Errors: `repo.missing`, `repo.password`, `repo.locked`, `repo.error`
+ * (with restic's last stderr lines), `dependency.missing` (no restic binary), `interrupted`.
+ */
+export interface BackupRepository {
+  /** restic's version, e.g. "0.14.0". */
+  version(): Promise<string>;
+  /** True when a repository exists at the location and the password opens it. */
+  exists(): Promise<boolean>;
+  init(): Promise<void>;
+  snapshots(filter?: { tags?: string[]; host?: string }): Promise<ResticSnapshot[]>;
+  /** Directory/file backup; owners, modes, xattrs, ACLs and links are kept. */
+  backupPaths(paths: string[], opts: BackupOptions): Promise<BackupSummary>;
+  backupStream(filename: string, source: StreamSource, opts: BackupOptions): Promise<BackupSummary>;
+  /** Removes snapshots by id (no prune). */
+  forget(ids: string[]): Promise<void>;
+  prune(): Promise<void>;
+  check(opts?: { readData?: boolean }): Promise<void>;
+  /** Streams one file of a snapshot. */
+  dump(snapshotId: string, path: string): Promise<Uint8Array>;
+  restore(
+    snapshotId: string,
+    target: string,
+    opts?: { include?: string[]; path?: string; signal?: AbortSignal },
+  ): Promise<void>;
+  stats(opts?: { snapshotIds?: string[]; mode?: "restore-size" | "raw-data" }): Promise<{
+    totalSize: number;
+    totalFileCount?: number;
+  }>;
+  /** Removes stale locks only (restic's default). */
+  unlock(): Promise<void>;
+  /** Lists lock ids currently present. */
+  locks(): Promise<string[]>;
+  copy(destination: { location: string; passwordFile: string }, snapshotIds?: string[]): Promise<void>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Processes, files, clock, events
+
+export interface RunResult {
+  code: number;
+  /** Set when the process was killed by a signal. */
+  signal?: string;
+  stdout: string;
+  stderr: string;
+}
+
+export interface RunOptions {
+  cwd?: string;
+  /** Added to the inherited environment. */
+  env?: Record<string, string>;
+  stdin?: string | Uint8Array;
+  signal?: AbortSignal;
+  /** Kill the whole process group after this long. */
+  timeoutMs?: number;
+}
+
+/** Runs external programs. A program that is not installed raises `dependency.missing`. */
+export interface ProcessRunner {
+  run(program: string, args: string[], opts?: RunOptions): Promise<RunResult>;
+}
+
+export interface Clock {
+  now(): Date;
+  sleep(ms: number, signal?: AbortSignal): Promise<void>;
+}
+
+/** The engine never prints: it emits events, and the CLI renders them. */
+export interface EventSink {
+  emit(event: StowageEvent): void;
+}

@@ -1,0 +1,63 @@
+/**
+ * stowage's entry point: wires the real adapters into a Runtime and runs the CLI.
+ * Everything below cli/ and core/ is reachable only through what is built here.
+ */
+import { runCli } from "./cli/mod.ts";
+import type { LoadedConfig, Runtime } from "./cli/runtime.ts";
+import { systemClock } from "./adapters/clock.ts";
+import { DenoProcessRunner } from "./adapters/process.ts";
+import { applyConfigPaths, locateConfig, readConfig } from "./adapters/config_store.ts";
+import { resolvePaths } from "./core/paths.ts";
+import { EngineClient } from "./adapters/docker/engine.ts";
+import { openRepository } from "./adapters/restic/open.ts";
+
+export function realRuntime(): Runtime {
+  const env = (name: string) => Deno.env.get(name);
+  const uid = Deno.uid();
+  const paths = resolvePaths({ uid, env });
+  const controller = new AbortController();
+  const onSignal = (sig: Deno.Signal) => () => controller.abort(new DOMException(`received ${sig}`, "AbortError"));
+  for (const sig of ["SIGINT", "SIGTERM"] as const) {
+    try {
+      Deno.addSignalListener(sig, onSignal(sig));
+    } catch { /* not on this platform */ }
+  }
+  const encoder = new TextEncoder();
+  const writeAll = (f: typeof Deno.stdout) => (s: string) => {
+    const bytes = encoder.encode(s);
+    let off = 0;
+    while (off < bytes.length) off += f.writeSync(bytes.subarray(off));
+  };
+  const runner = new DenoProcessRunner();
+  const rt: Runtime = {
+    env,
+    uid,
+    hostname: Deno.hostname(),
+    paths,
+    stdinIsTerminal: Deno.stdin.isTerminal(),
+    stdoutIsTerminal: Deno.stdout.isTerminal(),
+    stderrIsTerminal: Deno.stderr.isTerminal(),
+    write: writeAll(Deno.stdout),
+    writeErr: writeAll(Deno.stderr),
+    clock: systemClock,
+    runner,
+    signal: controller.signal,
+    async loadConfig(globals): Promise<LoadedConfig> {
+      const loc = locateConfig(globals.config, env, paths);
+      const { config, path } = await readConfig(loc);
+      return { config, path, paths: applyConfigPaths(paths, config, env, uid) };
+    },
+    engine(loaded) {
+      return EngineClient.fromConfig(loaded.config.docker.host ?? env("DOCKER_HOST"));
+    },
+    repository(loaded, opts) {
+      return openRepository(loaded, { runner, prepare: opts?.prepare ?? false, env });
+    },
+  };
+  return rt;
+}
+
+if (import.meta.main) {
+  const code = await runCli(realRuntime(), Deno.args);
+  Deno.exit(code);
+}

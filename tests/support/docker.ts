@@ -1,0 +1,88 @@
+/**
+ * Test helpers for the real Docker Engine. Every object a test creates carries the label
+ * `stowage.test=<run id>` and a name starting with the run's prefix, so cleanup removes exactly
+ * what this run made and nothing else.
+ */
+
+export const TEST_IMAGE = "stowage-test/busybox:1";
+export const RUN_ID = Deno.env.get("STOWAGE_TEST_RUN") ?? crypto.randomUUID().slice(0, 8);
+export const TEST_LABEL = `stowage.test=${RUN_ID}`;
+
+export interface Sh {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a command and returns its output; throws with stderr when `check` and it failed. */
+export async function sh(cmd: string, args: string[], opts: { check?: boolean; cwd?: string; env?: Record<string, string>; stdin?: string } = {}): Promise<Sh> {
+  const child = new Deno.Command(cmd, {
+    args,
+    cwd: opts.cwd,
+    env: opts.env,
+    stdin: opts.stdin === undefined ? "null" : "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  if (opts.stdin !== undefined) {
+    const w = child.stdin.getWriter();
+    await w.write(new TextEncoder().encode(opts.stdin));
+    await w.close();
+  }
+  const out = await child.output();
+  const res = { code: out.code, stdout: new TextDecoder().decode(out.stdout), stderr: new TextDecoder().decode(out.stderr) };
+  if ((opts.check ?? true) && res.code !== 0) {
+    throw new Error(`${cmd} ${args.join(" ")} failed (${res.code}): ${res.stderr || res.stdout}`);
+  }
+  return res;
+}
+
+export const docker = (...args: string[]) => sh("docker", args);
+
+/** A name unique to this run: `st<run>-<what>`. */
+export function testName(what: string): string {
+  return `st${RUN_ID}-${what}`.toLowerCase();
+}
+
+/**
+ * Builds the busybox test image with `docker import` (no registry is reachable). busybox `sh`
+ * traps nothing as PID 1, so containers run with an init (compose `init: true` or `--init`).
+ */
+export async function ensureTestImage(): Promise<string> {
+  const have = await sh("docker", ["image", "inspect", TEST_IMAGE], { check: false });
+  if (have.code === 0) return TEST_IMAGE;
+  const root = await Deno.makeTempDir({ prefix: "stowage-img-" });
+  try {
+    await Deno.mkdir(`${root}/bin`, { recursive: true });
+    for (const d of ["tmp", "etc", "data", "var/www", "proc", "sys", "dev"]) await Deno.mkdir(`${root}/${d}`, { recursive: true });
+    await Deno.copyFile("/bin/busybox", `${root}/bin/busybox`);
+    await Deno.chmod(`${root}/bin/busybox`, 0o755);
+    const list = (await sh("/bin/busybox", ["--list"])).stdout.trim().split("\n");
+    for (const name of list) if (name !== "busybox") await Deno.symlink("busybox", `${root}/bin/${name}`);
+    await Deno.writeTextFile(`${root}/etc/passwd`, "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\napp:x:1000:1000:app:/:/bin/sh\n");
+    await Deno.writeTextFile(`${root}/etc/group`, "root:x:0:\nnogroup:x:65534:\napp:x:1000:\n");
+    const tar = `${root}.tar`;
+    await sh("tar", ["-C", root, "-cf", tar, "."]);
+    await sh("docker", ["import", "--change", 'CMD ["sleep","infinity"]', "--change", "ENV PATH=/bin", tar, TEST_IMAGE]);
+    await Deno.remove(tar);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+  return TEST_IMAGE;
+}
+
+/** Removes every container, volume and network labelled with this run (or with `label`). */
+export async function cleanupDocker(label = TEST_LABEL) {
+  const ids = (await docker("ps", "-aq", "--filter", `label=${label}`)).stdout.trim().split("\n").filter(Boolean);
+  if (ids.length) await sh("docker", ["rm", "-f", "-v", ...ids], { check: false });
+  const vols = (await docker("volume", "ls", "-q", "--filter", `label=${label}`)).stdout.trim().split("\n").filter(Boolean);
+  if (vols.length) await sh("docker", ["volume", "rm", "-f", ...vols], { check: false });
+  const nets = (await docker("network", "ls", "-q", "--filter", `label=${label}`)).stdout.trim().split("\n").filter(Boolean);
+  if (nets.length) await sh("docker", ["network", "rm", ...nets], { check: false });
+}
+
+/** A random /24 inside 10.213.0.0/16 for a test network; collisions between runs are unlikely. */
+export function testSubnet(): { subnet: string; gateway: string; prefix: string } {
+  const x = 1 + Math.floor(Math.random() * 250);
+  return { subnet: `10.213.${x}.0/24`, gateway: `10.213.${x}.1`, prefix: `10.213.${x}` };
+}
