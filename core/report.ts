@@ -1,0 +1,46 @@
+/**
+ * What a backup run reports: returned by the orchestrator, rendered by the CLI (--json prints it
+ * as is), persisted for the status endpoint, passed to post hooks.
+ */
+import type { CoverageGap, Scope, SnapshotType, UnitKind } from "./model.ts";
+
+export interface SnapshotRecord {
+  type: SnapshotType;
+  /** Volume name, bind path, or the file name for recipe/network. */
+  item: string;
+  snapshotId: string;
+  bytesProcessed: number;
+  dataAdded: number;
+}
+
+export interface UnitReport {
+  unit: string;
+  kind: UnitKind;
+  outcome: "ok" | "failed" | "skipped";
+  error?: string;
+  skipReason?: string;
+  startedAt: string;
+  finishedAt: string;
+  durationMs: number;
+  /** First stop to last start; undefined when nothing was stopped. */
+  downtimeMs?: number;
+  containersStopped: string[];
+  containersStarted: string[];
+  snapshots: SnapshotRecord[];
+  bytesRead: number;
+  bytesAdded: number;
+  gaps: CoverageGap[];
+}
+
+export interface RunReport {
+  operation: "backup";
+  backupId: string;
+  scope: Scope;
+  host: string;
+  startedAt: string;
+  finishedAt: string;
+  durationMs: number;
+  ok: boolean;
+  interrupted: boolean;
+  units: UnitReport[];
+}
