@@ -1,0 +1,195 @@
+/**
+ * The little of a compose file that discovery needs: which services depend on which, and which
+ * secrets are read from files. The running containers are the truth about what exists; the
+ * compose file only adds what labels do not carry (depends_on under docker-compose 1.29).
+ * Parsing never throws: garbage yields an empty result and a note saying why.
+ */
+import { parse } from "yaml";
+import { posix } from "node:path";
+
+export interface ComposeService {
+  /** depends_on, both the list and the map form. */
+  dependsOn: string[];
+  /** `links: [db, "cache:redis"]` -> the services linked to. */
+  links: string[];
+  /** `network_mode` as written (`service:db`, `host`, ...). */
+  networkMode?: string;
+  /** Services named by `volumes_from` (`service` or `service:ro`; `container:X` is skipped). */
+  volumesFrom: string[];
+  /** Secret names the service uses. */
+  secrets: string[];
+}
+
+export interface ComposeSecret {
+  name: string;
+  /** `file:` as written (may be relative to the project directory). */
+  file?: string;
+  external: boolean;
+  /** Compose v2's `environment:` source. */
+  environment?: string;
+}
+
+export interface ComposeFileInfo {
+  services: Record<string, ComposeService>;
+  secrets: Record<string, ComposeSecret>;
+  /** Why something could not be read; empty when the file parsed cleanly. */
+  notes: string[];
+}
+
+const isRecord = (v: unknown): v is Record<string, unknown> =>
+  typeof v === "object" && v !== null && !Array.isArray(v);
+
+const strings = (v: unknown): string[] =>
+  Array.isArray(v) ? v.filter((x): x is string => typeof x === "string") : [];
+
+function keysOrList(v: unknown): string[] {
+  if (Array.isArray(v)) return strings(v);
+  if (isRecord(v)) return Object.keys(v);
+  return [];
+}
+
+function secretNames(v: unknown): string[] {
+  if (!Array.isArray(v)) return [];
+  const out: string[] = [];
+  for (const s of v) {
+    if (typeof s === "string") out.push(s);
+    else if (isRecord(s) && typeof s.source === "string") out.push(s.source);
+  }
+  return out;
+}
+
+function parseService(raw: Record<string, unknown>): ComposeService {
+  const links = strings(raw.links).map((l) => l.split(":")[0]).filter(Boolean);
+  const volumesFrom = strings(raw.volumes_from)
+    .filter((v) => !v.startsWith("container:"))
+    .map((v) => v.replace(/^service:/, "").split(":")[0])
+    .filter(Boolean);
+  return {
+    dependsOn: keysOrList(raw.depends_on),
+    links,
+    networkMode: typeof raw.network_mode === "string" ? raw.network_mode : undefined,
+    volumesFrom,
+    secrets: secretNames(raw.secrets),
+  };
+}
+
+/** Parses compose YAML. `source` names the file in notes. */
+export function parseComposeFile(text: string, source = "compose file"): ComposeFileInfo {
+  const empty = (note: string): ComposeFileInfo => ({ services: {}, secrets: {}, notes: [note] });
+  let doc: unknown;
+  try {
+    doc = parse(text, { merge: true });
+  } catch (e) {
+    const msg = e instanceof Error ? e.message.split("\n")[0] : String(e);
+    return empty(`${source} is not valid YAML: ${msg}`);
+  }
+  if (doc === null || doc === undefined) return empty(`${source} is empty`);
+  if (!isRecord(doc)) return empty(`${source} is not a mapping of compose keys`);
+
+  // Without `services` and `version`, docker-compose 1.x reads the legacy v1 format, where every
+  // top-level key is a service.
+  let rawServices: unknown = doc.services;
+  if (rawServices === undefined && doc.version === undefined) {
+    rawServices = Object.fromEntries(
+      Object.entries(doc).filter(([k, v]) => !k.startsWith("x-") && isRecord(v)),
+    );
+  }
+  const notes: string[] = [];
+  const services: Record<string, ComposeService> = {};
+  if (rawServices !== undefined && rawServices !== null && !isRecord(rawServices)) {
+    notes.push(`${source}: 'services' is not a mapping`);
+  } else if (isRecord(rawServices)) {
+    for (const [name, raw] of Object.entries(rawServices)) {
+      if (isRecord(raw)) services[name] = parseService(raw);
+      else if (raw === null) services[name] = parseService({});
+      else notes.push(`${source}: service '${name}' is not a mapping`);
+    }
+  }
+  const secrets: Record<string, ComposeSecret> = {};
+  if (isRecord(doc.secrets)) {
+    for (const [name, raw] of Object.entries(doc.secrets)) {
+      if (!isRecord(raw)) continue;
+      secrets[name] = {
+        name,
+        file: typeof raw.file === "string" ? raw.file : undefined,
+        external: raw.external === true || isRecord(raw.external),
+        environment: typeof raw.environment === "string" ? raw.environment : undefined,
+      };
+    }
+  }
+  return { services, secrets, notes };
+}
+
+/** Combines several compose files the way `-f a.yml -f b.yml` does, for what we read. */
+export function mergeComposeFiles(files: ComposeFileInfo[]): ComposeFileInfo {
+  const out: ComposeFileInfo = { services: {}, secrets: {}, notes: [] };
+  for (const f of files) {
+    out.notes.push(...f.notes);
+    for (const [name, s] of Object.entries(f.services)) {
+      const prev = out.services[name];
+      out.services[name] = prev
+        ? {
+          dependsOn: union(prev.dependsOn, s.dependsOn),
+          links: union(prev.links, s.links),
+          networkMode: s.networkMode ?? prev.networkMode,
+          volumesFrom: union(prev.volumesFrom, s.volumesFrom),
+          secrets: union(prev.secrets, s.secrets),
+        }
+        : s;
+    }
+    Object.assign(out.secrets, f.secrets);
+  }
+  return out;
+}
+
+/** Services a service needs started before it: depends_on, links, network_mode, volumes_from. */
+export function serviceDependencies(s: ComposeService): string[] {
+  const deps = [...s.dependsOn, ...s.links, ...s.volumesFrom];
+  if (s.networkMode?.startsWith("service:")) deps.push(s.networkMode.slice("service:".length));
+  return union([], deps);
+}
+
+function union(a: string[], b: string[]): string[] {
+  return [...new Set([...a, ...b])];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Where a project's files are, from the labels compose puts on its containers.
+
+export const COMPOSE_LABELS = {
+  project: "com.docker.compose.project",
+  service: "com.docker.compose.service",
+  workingDir: "com.docker.compose.project.working_dir",
+  configFiles: "com.docker.compose.project.config_files",
+  environmentFile: "com.docker.compose.project.environment_file",
+  containerNumber: "com.docker.compose.container-number",
+  oneoff: "com.docker.compose.oneoff",
+  dependsOn: "com.docker.compose.depends_on",
+  volume: "com.docker.compose.volume",
+  network: "com.docker.compose.network",
+} as const;
+
+export interface ProjectFilePaths {
+  workingDir?: string;
+  /** Absolute compose file paths, in label order. */
+  compose: string[];
+  /** Absolute .env paths: `<working_dir>/.env` plus Compose v2's environment_file label. */
+  env: string[];
+}
+
+/**
+ * Resolves the compose and env file paths named by one container's labels. docker-compose 1.29
+ * writes `config_files` relative to `working_dir`; Compose v2 writes absolute paths.
+ */
+export function projectFilePaths(labels: Record<string, string>): ProjectFilePaths {
+  const wd = labels[COMPOSE_LABELS.workingDir] || undefined;
+  const resolve = (p: string) => {
+    if (posix.isAbsolute(p)) return posix.normalize(p);
+    return wd && posix.isAbsolute(wd) ? posix.join(wd, p) : p;
+  };
+  const list = (v: string | undefined) =>
+    (v ?? "").split(",").map((s) => s.trim()).filter(Boolean).map(resolve);
+  const compose = [...new Set(list(labels[COMPOSE_LABELS.configFiles]))];
+  const env = [...new Set([...(wd ? [resolve(".env")] : []), ...list(labels[COMPOSE_LABELS.environmentFile])])];
+  return { workingDir: wd, compose, env };
+}
