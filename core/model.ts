@@ -124,6 +124,8 @@ export interface Unit {
   binds: BindInfo[];
   networks: NetworkInfo[];
   gaps: CoverageGap[];
+  /** What discovery noticed that is not a gap (an unreadable compose file, ...). */
+  notes?: string[];
 }
 
 export type Scope = "minimal" | "standard" | "full";
