@@ -109,6 +109,8 @@ export interface BackupSummary {
   totalFilesProcessed: number;
   totalBytesProcessed: number;
   durationSeconds: number;
+  /** Source files restic could not read; only set when `allowPartial` let such a run through. */
+  unreadable?: string[];
 }
 
 export interface BackupProgress {
@@ -127,6 +129,12 @@ export interface BackupOptions {
   excludes?: string[];
   signal?: AbortSignal;
   onProgress?: (p: BackupProgress) => void;
+  /**
+   * When some source files cannot be read (restic exit 3), restic still saves a snapshot of the
+   * rest. By default that throws `repo.error` naming the files and the saved snapshot; with
+   * `allowPartial` it returns the summary with `unreadable` set instead.
+   */
+  allowPartial?: boolean;
 }
 
 /** A byte stream to store as one file, and the producer's verdict on it. */
@@ -214,6 +222,38 @@ export interface ProcessRunner {
 export interface Clock {
   now(): Date;
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
+}
+
+/** What the core needs to know about host paths (volume folders, compose files). */
+export interface HostFiles {
+  /** True when `path` is a directory this process can list (false for a rootless/remote engine). */
+  canReadDir(path: string): Promise<boolean>;
+  /** Permission bits of a file, or undefined when it does not exist. */
+  mode(path: string): Promise<number | undefined>;
+  /** The subset of `paths` that exist. */
+  existing(paths: string[]): Promise<string[]>;
+  /** Bytes used below a path (du), or undefined when it cannot be measured. */
+  size(path: string): Promise<number | undefined>;
+}
+
+export interface JournalEntry {
+  unit: string;
+  backupId: string;
+  /** The stowage process that stopped the containers. */
+  pid: number;
+  since: string;
+  /** Containers that were running before the stop, in start order. */
+  containers: string[];
+}
+
+/**
+ * The restart journal: which containers a run stopped and must start again. Written (and
+ * fsynced) before the first stop, cleared after the last start, read after a crash.
+ */
+export interface RestartJournal {
+  record(entry: JournalEntry): Promise<void>;
+  clear(unit: string): Promise<void>;
+  read(): Promise<JournalEntry[]>;
 }
 
 /** The engine never prints: it emits events, and the CLI renders them. */

@@ -30,6 +30,10 @@ export interface UnitReport {
   bytesRead: number;
   bytesAdded: number;
   gaps: CoverageGap[];
+  /** Snapshots removed by retention after this unit's backup. */
+  forgotten?: number;
+  /** Things that went wrong without failing the unit (e.g. a container slow to become healthy). */
+  warnings: string[];
 }
 
 export interface RunReport {

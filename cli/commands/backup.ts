@@ -1,6 +1,105 @@
 import type { Program } from "../mod.ts";
-import type { Runtime } from "../runtime.ts";
+import { globals, setExitCode, usageError } from "../mod.ts";
+import type { LoadedConfig, Runtime } from "../runtime.ts";
+import { printJson, formatBytes, formatDuration, table } from "../output.ts";
+import { eventRenderer } from "../render.ts";
+import { EXIT_CODES } from "../exit_codes.ts";
+import type { Scope } from "../../core/model.ts";
+import { SCOPES } from "../../core/model.ts";
+import type { EventSink } from "../../core/ports.ts";
+import type { RunReport } from "../../core/report.ts";
+import { runBackup } from "../../core/backup/run.ts";
+import { recoverFromJournal } from "../../core/backup/recover.ts";
+import { acquireHostLock } from "../../adapters/lock.ts";
+import { FileRestartJournal } from "../../adapters/journal.ts";
+import { LocalHostFiles } from "../../adapters/host_files.ts";
+import { renderDryRun, buildDryRun } from "./dry_run.ts";
 
-export function registerBackup(_program: Program, _rt: Runtime) {
-  // TODO
+export function parseScope(value: string | undefined): Scope | undefined {
+  if (value === undefined) return undefined;
+  if (!SCOPES.includes(value as Scope)) throw usageError(`Unknown scope '${value}'`, "Use minimal, standard or full.");
+  return value as Scope;
+}
+
+export function parseSeconds(value: string | undefined, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw usageError(`${flag} expects a whole number of seconds, got '${value}'`, `e.g. ${flag} 600`);
+  return n;
+}
+
+/**
+ * One backup run as the CLI and the daemon perform it: host lock, crash recovery, the run, the
+ * persisted result. The daemon calls this too, so both paths behave the same.
+ */
+export async function backupCommandRun(
+  rt: Runtime,
+  loaded: LoadedConfig,
+  opts: { units?: string[]; scope?: Scope; signal: AbortSignal; sink: EventSink; waitSeconds?: number },
+): Promise<RunReport> {
+  const repo = await rt.repository(loaded, { prepare: true });
+  const engine = rt.engine(loaded);
+  using _lock = await acquireHostLock(loaded.paths.lockFile, { waitSeconds: opts.waitSeconds, signal: opts.signal, clock: rt.clock, command: "backup" });
+  const journal = new FileRestartJournal(loaded.paths.journalFile);
+  await recoverFromJournal(journal, engine, opts.sink, "backup");
+  if (!(await repo.exists())) {
+    await repo.init();
+    const where = loaded.config.repository.location ?? loaded.paths.repository;
+    const pw = loaded.config.repository.password_file ?? loaded.paths.passwordFile;
+    opts.sink.emit({ type: "log", level: "info", message: `Created the repository at ${where}; its password is in ${pw} (keep a copy: stowage disaster-recovery).` });
+  }
+  return await runBackup(
+    { engine, repo, clock: rt.clock, sink: opts.sink, files: new LocalHostFiles(rt.runner), journal, host: rt.hostname },
+    { config: loaded.config, units: opts.units, scope: opts.scope, signal: opts.signal },
+  );
+}
+
+export function registerBackup(program: Program, rt: Runtime) {
+  program
+    .command("backup")
+    .description("Back up units (compose stacks and standalone containers): stop, save, start again.")
+    .option("-u, --unit <name...>", "only these units (repeatable); default: every unit")
+    .option("-s, --scope <scope>", "minimal (volumes), standard (+ binds, recipe, networks) or full (+ Docker daemon config)")
+    .option("-n, --dry-run", "show the plan and change nothing (same as `stowage dry-run`)")
+    .option("-w, --wait <seconds>", "wait up to this long for another running backup to finish")
+    .option("--json", "print one JSON summary document on stdout")
+    .addHelpText("after", "\nExit codes: 0 every unit ok, 12 a unit failed, 11 another backup is running, 130 interrupted.\nSee docs/exit-codes.md.")
+    .action(async (opts, cmd) => {
+      const scope = parseScope(opts.scope);
+      const waitSeconds = parseSeconds(opts.wait, "--wait");
+      const loaded = await rt.loadConfig(globals(cmd));
+      if (opts.dryRun) {
+        const doc = await buildDryRun(rt, loaded, { units: opts.unit, scope });
+        if (opts.json) printJson(rt, doc);
+        else rt.write(renderDryRun(doc));
+        return;
+      }
+      const sink = eventRenderer(rt, { json: !!opts.json });
+      const report = await backupCommandRun(rt, loaded, { units: opts.unit, scope, signal: rt.signal, sink, waitSeconds });
+      if (opts.json) printJson(rt, report);
+      else rt.write(renderReport(report));
+      setExitCode(report.interrupted ? EXIT_CODES.interrupted : report.ok ? 0 : EXIT_CODES["backup.failed"]);
+    });
+}
+
+export function renderReport(r: RunReport): string {
+  const rows = [["UNIT", "RESULT", "DOWNTIME", "READ", "ADDED", "SNAPSHOTS", "DURATION"]];
+  for (const u of r.units) {
+    rows.push([
+      u.unit,
+      u.outcome === "failed" ? "FAILED" : u.outcome,
+      u.downtimeMs === undefined ? "-" : formatDuration(u.downtimeMs),
+      formatBytes(u.bytesRead),
+      formatBytes(u.bytesAdded),
+      String(u.snapshots.length),
+      formatDuration(u.durationMs),
+    ]);
+  }
+  let out = `\nBackup ${r.backupId} (${r.scope}) on ${r.host}: ${r.interrupted ? "INTERRUPTED" : r.ok ? "ok" : "FAILED"} in ${formatDuration(r.durationMs)}\n\n${table(rows)}`;
+  for (const u of r.units) {
+    if (u.error) out += `\n${u.unit}: ${u.error}`;
+    for (const w of u.warnings) out += `\n${u.unit}: warning: ${w}`;
+    for (const g of u.gaps) out += `\n${u.unit}: not backed up: ${g.item} (${g.reason})`;
+  }
+  return out + "\n";
 }

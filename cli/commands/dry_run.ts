@@ -1,6 +1,66 @@
 import type { Program } from "../mod.ts";
-import type { Runtime } from "../runtime.ts";
+import { globals } from "../mod.ts";
+import type { LoadedConfig, Runtime } from "../runtime.ts";
+import { formatBytes, formatDuration, printJson } from "../output.ts";
+import type { Scope } from "../../core/model.ts";
+import { discoverUnits } from "../../core/discovery.ts";
+import { planUnit } from "../../core/backup/plan.ts";
+import { describePlans, type DryRunDocument } from "../../core/backup/dry_run.ts";
+import { selectUnits } from "../../core/backup/run.ts";
+import { LocalHostFiles } from "../../adapters/host_files.ts";
+import { parseScope } from "./backup.ts";
 
-export function registerDryRun(_program: Program, _rt: Runtime) {
-  // TODO
+/** Reads the Engine and the file system only: no repository, no lock, no files written. */
+export async function buildDryRun(rt: Runtime, loaded: LoadedConfig, opts: { units?: string[]; scope?: Scope }): Promise<DryRunDocument> {
+  const engine = rt.engine(loaded);
+  const state = await engine.gatherState();
+  const units = selectUnits(discoverUnits(state, { unsafePaths: loaded.config.backup.unsafe_paths }), opts.units);
+  const plans = units.map((u) => planUnit(u, loaded.config, opts.scope));
+  const files = new LocalHostFiles(rt.runner);
+  const sizes: Record<string, number | undefined> = {};
+  for (const item of plans.flatMap((p) => p.items)) {
+    if (item.paths.length > 0) sizes[item.item] = await files.size(item.paths[0]);
+  }
+  return describePlans(rt.hostname, plans, sizes);
+}
+
+export function renderDryRun(doc: DryRunDocument): string {
+  const out: string[] = [`Dry run on ${doc.host}: ${doc.units.length} unit(s). Nothing was changed.`];
+  for (const u of doc.units) {
+    out.push("", `${u.unit} (${u.kind}, scope ${u.scope})`);
+    if (u.skip) {
+      out.push(`  skipped: ${u.skip}`);
+      continue;
+    }
+    out.push(`  stop order:  ${u.stopOrder.join(" -> ") || "(nothing running)"}`);
+    out.push(`  start order: ${u.startOrder.join(" -> ") || "-"}`);
+    if (u.untouched.length) out.push(`  left as they are (not running): ${u.untouched.join(", ")}`);
+    for (const h of u.hooks) out.push(`  hook ${h.phase}: ${h.name} (${h.mode})`);
+    for (const i of u.items) {
+      const size = i.sizeBytes === undefined ? "" : ` ${formatBytes(i.sizeBytes)}`;
+      const ex = i.excludes.length ? ` excluding ${i.excludes.join(", ")}` : "";
+      out.push(`  save ${i.type.padEnd(7)} ${i.item}${size}${ex}`);
+    }
+    for (const n of u.networks) out.push(`  network ${n.name} (${n.driver}${n.subnets.length ? ", " + n.subnets.join(", ") : ""})`);
+    for (const f of u.files) out.push(`  ${f.kind} file ${f.path}${f.exists ? "" : " (MISSING on this host)"}`);
+    for (const g of u.gaps) out.push(`  NOT backed up: ${g.item}: ${g.reason}`);
+    out.push(`  estimated downtime: ${formatDuration(u.estimatedDowntimeMs)} for ${formatBytes(u.totalBytes)}`);
+  }
+  return out.join("\n") + "\n";
+}
+
+export function registerDryRun(program: Program, rt: Runtime) {
+  program
+    .command("dry-run")
+    .description("Show what a backup would do per unit: stop/start order, what is saved with sizes, gaps, hooks, downtime estimate. No side effects.")
+    .option("-u, --unit <name...>", "only these units")
+    .option("-s, --scope <scope>", "minimal, standard or full")
+    .option("--json", "print the plan as one JSON document")
+    .action(async (opts, cmd) => {
+      const scope = parseScope(opts.scope);
+      const loaded = await rt.loadConfig(globals(cmd));
+      const doc = await buildDryRun(rt, loaded, { units: opts.unit, scope });
+      if (opts.json) printJson(rt, doc);
+      else rt.write(renderDryRun(doc));
+    });
 }

@@ -1,0 +1,75 @@
+/**
+ * Renders engine events for people: one line per step, and on a terminal a live progress line per
+ * snapshot. With --json only warnings and errors reach stderr; the document goes to stdout.
+ */
+import type { StowageEvent } from "../core/events.ts";
+import type { EventSink } from "../core/ports.ts";
+import type { Runtime } from "./runtime.ts";
+import { formatBytes, formatDuration } from "./output.ts";
+
+export function eventRenderer(rt: Runtime, opts: { json: boolean; verbose?: boolean }): EventSink {
+  const live = rt.stderrIsTerminal && !opts.json;
+  let progressShown = false;
+  const line = (s: string) => {
+    if (progressShown) {
+      rt.writeErr("\r\x1b[2K");
+      progressShown = false;
+    }
+    rt.writeErr(s + "\n");
+  };
+  return {
+    emit(e: StowageEvent) {
+      if (opts.json) {
+        if (e.type === "log" && (e.level === "warning" || e.level === "error")) line(`${e.level}: ${e.message}`);
+        if (e.type === "journal.recovered") line(`recovered: started ${e.containers.join(", ") || "nothing"} left stopped by a crashed run`);
+        return;
+      }
+      switch (e.type) {
+        case "log":
+          if (e.level !== "debug" || opts.verbose) line(`${e.level === "info" ? "" : e.level + ": "}${e.unit ? `[${e.unit}] ` : ""}${e.message}`);
+          break;
+        case "run.start":
+          line(`${e.operation} ${e.backupId}: ${e.units.length} unit(s)`);
+          break;
+        case "unit.start":
+          line(`[${e.unit}] (${e.index}/${e.total}) starting ${e.operation}`);
+          break;
+        case "unit.skip":
+          line(`[${e.unit}] skipped: ${e.reason}`);
+          break;
+        case "container.stop":
+          line(`[${e.unit}] stopped ${e.container}`);
+          break;
+        case "container.start":
+          line(`[${e.unit}] started ${e.container}`);
+          break;
+        case "snapshot.start":
+          line(`[${e.unit}] saving ${e.kind} ${e.item}`);
+          break;
+        case "snapshot.progress":
+          if (live) {
+            const p = e.progress;
+            const pct = Math.round((p.percentDone ?? 0) * 100);
+            const bar = "#".repeat(Math.round(pct / 5)).padEnd(20, ".");
+            rt.writeErr(`\r\x1b[2K[${e.unit}] ${e.item} [${bar}] ${pct}% ${formatBytes(p.bytesDone)}/${formatBytes(p.totalBytes)} ${p.filesDone ?? 0} files`);
+            progressShown = true;
+          }
+          break;
+        case "snapshot.done":
+          line(`[${e.unit}] saved ${e.kind} ${e.item} as ${e.snapshotId.slice(0, 8)} (+${formatBytes(e.dataAdded)})`);
+          break;
+        case "unit.done":
+          line(`[${e.unit}] ${e.ok ? "done" : "FAILED: " + e.error}${e.downtimeMs !== undefined ? `, downtime ${formatDuration(e.downtimeMs)}` : ""}`);
+          break;
+        case "journal.recovered":
+          line(`recovered: started ${e.containers.join(", ") || "nothing"} left stopped by a crashed run (found by ${e.startedBy})`);
+          break;
+        case "hook":
+          line(`${e.unit ? `[${e.unit}] ` : ""}hook ${e.hook} (${e.phase}): ${e.outcome}${e.message ? ` - ${e.message}` : ""}`);
+          break;
+        case "run.done":
+          break;
+      }
+    },
+  };
+}

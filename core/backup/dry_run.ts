@@ -1,0 +1,66 @@
+/** The dry-run document: the plan per unit with sizes, gaps and a downtime estimate. Pure. */
+import type { CoverageGap, Scope } from "../model.ts";
+import { estimateDowntimeMs, type UnitPlan } from "./plan.ts";
+
+export interface DryRunItem {
+  type: string;
+  item: string;
+  paths: string[];
+  sizeBytes?: number;
+  excludes: string[];
+}
+
+export interface DryRunUnit {
+  unit: string;
+  kind: string;
+  scope: Scope;
+  skip?: string;
+  stopOrder: string[];
+  startOrder: string[];
+  /** Containers that are not running and stay as they are. */
+  untouched: string[];
+  items: DryRunItem[];
+  networks: { name: string; driver: string; subnets: string[] }[];
+  files: { path: string; kind: string; exists: boolean }[];
+  gaps: CoverageGap[];
+  hooks: { phase: string; name: string; mode: string }[];
+  estimatedDowntimeMs: number;
+  totalBytes: number;
+}
+
+export interface DryRunDocument {
+  dryRun: true;
+  host: string;
+  units: DryRunUnit[];
+}
+
+export function describePlans(
+  host: string,
+  plans: UnitPlan[],
+  sizes: Record<string, number | undefined>,
+  hooks: (plan: UnitPlan) => { phase: string; name: string; mode: string }[] = () => [],
+): DryRunDocument {
+  return {
+    dryRun: true,
+    host,
+    units: plans.map((p) => {
+      const items = p.items.map((i) => ({ type: i.type, item: i.item, paths: i.paths, sizeBytes: sizes[i.item], excludes: i.excludes }));
+      return {
+        unit: p.unit.name,
+        kind: p.unit.kind,
+        scope: p.scope,
+        skip: p.skip,
+        stopOrder: p.stop,
+        startOrder: p.start,
+        untouched: p.unit.containers.filter((c) => !p.stop.includes(c.name)).map((c) => c.name),
+        items,
+        networks: p.unit.networks.map((n) => ({ name: n.name, driver: n.driver, subnets: n.ipam.config.map((c) => c.subnet ?? "").filter(Boolean) })),
+        files: p.unit.files.map((f) => ({ path: f.path, kind: f.kind, exists: f.exists })),
+        gaps: p.gaps,
+        hooks: hooks(p),
+        estimatedDowntimeMs: p.skip ? 0 : estimateDowntimeMs(p, sizes),
+        totalBytes: items.reduce((s, i) => s + (i.sizeBytes ?? 0), 0),
+      };
+    }),
+  };
+}
