@@ -1,0 +1,109 @@
+import assert from "node:assert/strict";
+import { buildTags, parseSnapshot } from "../tags.ts";
+import { isStowageError } from "../errors.ts";
+import type { SnapshotInfo, SnapshotType } from "../model.ts";
+import { parseWhen, requireUnit, restorePoints, selectPoint, tagValue, unitsIn } from "./points.ts";
+
+let n = 0;
+function snap(
+  unit: string,
+  type: SnapshotType,
+  backupId: string,
+  extra: { volume?: string; path?: string; host?: string; source?: "archive"; time?: string } = {},
+): SnapshotInfo {
+  const ts = backupId.replace(/T(\d{2})-(\d{2})-(\d{2})Z/, "T$1:$2:$3Z");
+  const id = (++n).toString(16).padStart(8, "0") + "f".repeat(56);
+  return parseSnapshot({
+    id,
+    short_id: id.slice(0, 8),
+    time: extra.time ?? ts,
+    hostname: extra.host ?? "h1",
+    paths: [extra.volume ? `/var/lib/docker/volumes/${extra.volume}/_data` : "/recipe.json"],
+    tags: buildTags({ unit, type, backupId, timestamp: ts, scope: "standard", volume: extra.volume, path: extra.path, source: extra.source }),
+  });
+}
+
+const A = "2025-01-30T10-00-00Z";
+const B = "2025-01-31T10-00-00Z";
+const all = [
+  snap("web", "recipe", A),
+  snap("web", "volume", A, { volume: "web_db" }),
+  snap("web", "recipe", B),
+  snap("web", "network", B),
+  snap("web", "volume", B, { volume: "web_db" }),
+  snap("web", "volume", B, { volume: "web_app", source: "archive" }),
+  snap("web", "bind", B, { path: "/srv/web,html" }),
+  snap("web", "pre-restore", "2025-02-01T08-00-00Z", { volume: "web_db" }),
+  snap("other", "volume", B, { volume: "other_x" }),
+];
+
+Deno.test("snapshots group into restore points by backup id, newest first", () => {
+  const points = restorePoints(all, "web");
+  assert.deepEqual(points.map((p) => p.backupId), ["2025-02-01T08-00-00Z", B, A]);
+  const b = points[1];
+  assert.equal(b.kind, "backup");
+  assert.equal(b.time, "2025-01-31T10:00:00.000Z");
+  assert.ok(b.recipe && b.networks);
+  assert.deepEqual(b.volumes.map((v) => [v.name, v.source]), [["web_app", "archive"], ["web_db", "dir"]]);
+  assert.deepEqual(b.binds.map((v) => v.name), ["/srv/web,html"]);
+  assert.equal(points[0].kind, "pre-restore");
+  assert.deepEqual(points[0].volumes.map((v) => v.name), ["web_db"]);
+  assert.equal(points[2].networks, undefined);
+});
+
+Deno.test("latest skips pre-restore points; backup id picks any; before picks the newest older", () => {
+  const points = restorePoints(all, "web");
+  assert.equal(selectPoint(points, "web", { latest: true }, "h1").backupId, B);
+  assert.equal(selectPoint(points, "web", { backupId: "2025-02-01T08-00-00Z" }, "h1").kind, "pre-restore");
+  assert.equal(selectPoint(points, "web", { before: new Date("2025-01-31T09:00:00Z") }, "h1").backupId, A);
+  assert.equal(selectPoint(points, "web", { before: new Date("2025-01-31T10:00:00Z") }, "h1").backupId, B);
+});
+
+Deno.test("an unknown backup id names the closest ones", () => {
+  const points = restorePoints(all, "web");
+  try {
+    selectPoint(points, "web", { backupId: "2025-01-31T10-00-01Z" }, "h1");
+    assert.fail("expected an error");
+  } catch (e) {
+    assert.ok(isStowageError(e, "snapshot.notfound"));
+    assert.match(e.message, /2025-01-31T10-00-01Z/);
+    assert.match(e.hint ?? "", /2025-01-31T10-00-00Z/);
+  }
+  assert.throws(() => selectPoint(points, "web", { before: new Date("2024-01-01T00:00:00Z") }, "h1"), /before 2024-01-01/);
+});
+
+Deno.test("an unknown unit lists the closest names", () => {
+  assert.deepEqual(unitsIn(all), ["other", "web"]);
+  requireUnit(all, "web");
+  try {
+    requireUnit(all, "wbe");
+    assert.fail("expected an error");
+  } catch (e) {
+    assert.ok(isStowageError(e, "unit.notfound"));
+    assert.match(e.hint ?? "", /'web'/);
+  }
+  assert.throws(() => requireUnit([], "web"), /no backup of it/);
+});
+
+Deno.test("the same backup id from two hosts prefers the local one", () => {
+  const twin = [snap("web", "recipe", B, { host: "h1" }), snap("web", "recipe", B, { host: "h2" })];
+  const points = restorePoints(twin, "web");
+  assert.equal(points.length, 2);
+  assert.equal(selectPoint(points, "web", { backupId: B }, "h2").host, "h2");
+  assert.equal(selectPoint(points, "web", { latest: true }, "h2").host, "h2");
+});
+
+Deno.test("--before reads backup ids, ISO times and dates; rejects the rest", () => {
+  assert.equal(parseWhen("2025-01-31T23-59-59Z").toISOString(), "2025-01-31T23:59:59.000Z");
+  assert.equal(parseWhen("2025-01-31T23:59:59Z").toISOString(), "2025-01-31T23:59:59.000Z");
+  assert.equal(parseWhen("2025-01-31 12:00").toISOString(), "2025-01-31T12:00:00.000Z");
+  assert.equal(parseWhen("2025-01-31").toISOString(), "2025-01-31T00:00:00.000Z");
+  assert.equal(parseWhen("2025-01-31T12:00:00+02:00").toISOString(), "2025-01-31T10:00:00.000Z");
+  assert.throws(() => parseWhen("yesterday"), /not a time/);
+});
+
+Deno.test("tag values are unescaped", () => {
+  const s = snap("web", "bind", B, { path: "/a,b" });
+  assert.equal(tagValue(s, "path"), "/a,b");
+  assert.equal(tagValue(s, "source"), undefined);
+});
