@@ -122,7 +122,8 @@ export const configSchema = z
         host: text("a unix:// address").optional().describe("Engine socket, e.g. unix:///var/run/docker.sock. DOCKER_HOST also works."),
         compose_command: text("a compose command").optional().describe("docker-compose or 'docker compose'. Default: whichever is installed."),
       })
-      .default({}),
+      .default({})
+      .describe("How to reach the Docker Engine and which compose tool to use."),
     backup: z
       .strictObject({
         scope: scopeSchema.default("standard").describe("minimal: volumes; standard: + binds, recipe, networks; full: + Docker daemon config."),
@@ -143,7 +144,8 @@ export const configSchema = z
         redact: [],
         unsafe_paths: [],
         update_recovery_bundle: false,
-      }),
+      })
+      .describe("How backups run: scope, timeouts, parallelism, excludes and redaction."),
     retention: retentionSchema.default({ latest: 3, daily: 7, weekly: 4, monthly: 6 }),
     units: z.record(z.string(), unitConfigSchema).default({}).describe("Per unit settings, by unit name."),
     hooks: hooksSchema.default({ pre_backup: [], post_backup: [], pre_restore: [], post_restore: [] }),
@@ -156,7 +158,8 @@ export const configSchema = z
         token_file: text("a token file path").optional().describe("Bearer token file, required for non-loopback addresses."),
         freshness_hours: seconds("a number of hours", 1, 8760, 26).describe("/health fails when a unit's last good backup is older."),
       })
-      .default({ freshness_hours: 26 }),
+      .default({ freshness_hours: 26 })
+      .describe("The localhost status endpoint of the daemon (/health, /status, /metrics)."),
     log_level: z.enum(["debug", "info", "warning", "error"]).optional().describe("Log level; STOWAGE_LOG_LEVEL and --log-level override."),
   })
   .describe("stowage configuration");
