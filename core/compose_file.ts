@@ -190,6 +190,8 @@ export function projectFilePaths(labels: Record<string, string>): ProjectFilePat
   const list = (v: string | undefined) =>
     (v ?? "").split(",").map((s) => s.trim()).filter(Boolean).map(resolve);
   const compose = [...new Set(list(labels[COMPOSE_LABELS.configFiles]))];
-  const env = [...new Set([...(wd ? [resolve(".env")] : []), ...list(labels[COMPOSE_LABELS.environmentFile])])];
+  const env = [
+    ...new Set([...(wd ? [resolve(".env")] : []), ...list(labels[COMPOSE_LABELS.environmentFile])]),
+  ];
   return { workingDir: wd, compose, env };
 }

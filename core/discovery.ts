@@ -42,7 +42,9 @@ const labelsOf = (c: EngineContainer): Record<string, string> => c.Config.Labels
 const byName = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 /** The unit a container belongs to, or undefined for compose one-off containers (`run`). */
-export function unitOfContainer(c: EngineContainer): { name: string; kind: "stack" | "standalone" } | undefined {
+export function unitOfContainer(
+  c: EngineContainer,
+): { name: string; kind: "stack" | "standalone" } | undefined {
   const labels = labelsOf(c);
   const project = labels[COMPOSE_LABELS.project];
   if (project) {
@@ -98,7 +100,9 @@ class Context {
       this.networkByName.set(n.Name, n);
       this.networkById.set(n.Id, n);
     }
-    this.imageById = new Map(state.images.map((i) => [i.Id, { repoDigests: [...(i.RepoDigests ?? [])].sort() }]));
+    this.imageById = new Map(
+      state.images.map((i) => [i.Id, { repoDigests: [...(i.RepoDigests ?? [])].sort() }]),
+    );
     for (const g of groups) for (const c of g.containers) this.unitOf.set(c.Id, g.name);
     this.#assignVolumeOwners(groups);
   }
@@ -124,12 +128,17 @@ class Context {
       const sorted = [...set].sort(byName);
       const project = this.volumeByName.get(vol)?.Labels?.[COMPOSE_LABELS.project];
       if (project && unitNames.has(project)) {
-        this.volumeOwner.set(vol, { owner: project, reason: `it belongs to compose project '${project}'` });
+        this.volumeOwner.set(vol, {
+          owner: project,
+          reason: `it belongs to compose project '${project}'`,
+        });
       } else if (sorted.length === 1) {
         this.volumeOwner.set(vol, { owner: sorted[0], reason: "" });
       } else {
         const why = project
-          ? `its project '${project}' has no containers here and it is shared by units ${sorted.join(", ")}`
+          ? `its project '${project}' has no containers here and it is shared by units ${
+            sorted.join(", ")
+          }`
           : `it is shared by units ${sorted.join(", ")}`;
         this.volumeOwner.set(vol, { owner: sorted[0], reason: why });
       }
@@ -164,19 +173,23 @@ class Context {
         gaps.push({
           kind: "compose-file-missing",
           item: path,
-          reason: "named by the containers' labels but not found on this host; the recipe will not include it",
+          reason:
+            "named by the containers' labels but not found on this host; the recipe will not include it",
         });
       }
     }
     // A .env file is optional in compose, so an absent one is not a gap.
     for (const path of envPaths) {
-      if (typeof this.state.files[path] === "string") files.push({ path, kind: "env", exists: true });
+      if (typeof this.state.files[path] === "string") {
+        files.push({ path, kind: "env", exists: true });
+      }
     }
     if (g.kind === "stack" && composePaths.length === 0) {
       gaps.push({
         kind: "compose-file-missing",
         item: g.name,
-        reason: `the containers carry no ${COMPOSE_LABELS.configFiles} label, so no compose file is known`,
+        reason:
+          `the containers carry no ${COMPOSE_LABELS.configFiles} label, so no compose file is known`,
       });
     }
     const compose = mergeComposeFiles(parsed);
@@ -186,27 +199,37 @@ class Context {
     const containers = g.containers.map((c) => this.containerInfo(c, g));
     const dependsOn = g.kind === "stack" ? this.dependencies(g, containers, compose) : {};
     if (g.kind === "stack" && !haveCompose) {
-      notes.push("no readable compose file: service dependencies come from container links and labels only");
+      notes.push(
+        "no readable compose file: service dependencies come from container links and labels only",
+      );
     }
 
     // Secrets: compose file secrets, and any bind mounted under /run/secrets.
     const secretPaths = new Set<string>();
     for (const s of Object.values(compose.secrets)) {
       if (s.file !== undefined) {
-        const path = posix.isAbsolute(s.file) ? posix.normalize(s.file) : posix.join(workingDir ?? "/", s.file);
+        const path = posix.isAbsolute(s.file)
+          ? posix.normalize(s.file)
+          : posix.join(workingDir ?? "/", s.file);
         secretPaths.add(path);
         gaps.push({
           kind: "secret",
           item: path,
-          reason: `compose secret '${s.name}' is read from this file; secrets are never backed up, keep a copy elsewhere`,
+          reason:
+            `compose secret '${s.name}' is read from this file; secrets are never backed up, keep a copy elsewhere`,
         });
       } else if (s.external) {
-        gaps.push({ kind: "secret", item: s.name, reason: `compose secret '${s.name}' is external; it is not backed up` });
+        gaps.push({
+          kind: "secret",
+          item: s.name,
+          reason: `compose secret '${s.name}' is external; it is not backed up`,
+        });
       } else if (s.environment !== undefined) {
         gaps.push({
           kind: "secret",
           item: s.name,
-          reason: `compose secret '${s.name}' comes from the environment variable ${s.environment}; it is not backed up`,
+          reason:
+            `compose secret '${s.name}' comes from the environment variable ${s.environment}; it is not backed up`,
         });
       }
     }
@@ -231,19 +254,29 @@ class Context {
           gaps.push(tmpfsGap(cname, m.Destination));
         }
       }
-      for (const dest of Object.keys((c.HostConfig.Tmpfs as Record<string, string> | null | undefined) ?? {})) {
-        if (!(c.Mounts ?? []).some((m) => m.Type === "tmpfs" && m.Destination === dest)) gaps.push(tmpfsGap(cname, dest));
+      for (
+        const dest of Object.keys(
+          (c.HostConfig.Tmpfs as Record<string, string> | null | undefined) ?? {},
+        )
+      ) {
+        if (!(c.Mounts ?? []).some((m) => m.Type === "tmpfs" && m.Destination === dest)) {
+          gaps.push(tmpfsGap(cname, dest));
+        }
       }
     }
     for (const b of binds.values()) {
-      const secretMount = b.destinations.some((d) => d === SECRETS_DIR || d.startsWith(`${SECRETS_DIR}/`));
+      const secretMount = b.destinations.some((d) =>
+        d === SECRETS_DIR || d.startsWith(`${SECRETS_DIR}/`)
+      );
       if (secretPaths.has(b.source) || secretMount) {
         b.safe = false;
         if (!secretPaths.has(b.source)) {
           gaps.push({
             kind: "secret",
             item: b.source,
-            reason: `mounted as a secret at ${b.destinations.join(", ")}; secrets are never backed up, keep a copy elsewhere`,
+            reason: `mounted as a secret at ${
+              b.destinations.join(", ")
+            }; secrets are never backed up, keep a copy elsewhere`,
           });
         }
         continue;
@@ -251,7 +284,11 @@ class Context {
       const verdict = isSafeBindPath(b.source, this.opts.unsafePaths ?? []);
       if (!verdict.safe) {
         b.safe = false;
-        gaps.push({ kind: "bind-unsafe", item: b.source, reason: `outside the safe roots: ${verdict.reason}` });
+        gaps.push({
+          kind: "bind-unsafe",
+          item: b.source,
+          reason: `outside the safe roots: ${verdict.reason}`,
+        });
       }
     }
     for (const v of volumes) {
@@ -298,7 +335,9 @@ class Context {
       networks[net] = { ...(ipv4 ? { ipv4 } : {}), ...(ipv6 ? { ipv6 } : {}), aliases };
     }
     const mounts: MountRef[] = (c.Mounts ?? []).map((m) => ({
-      type: (["volume", "bind", "tmpfs", "npipe"].includes(m.Type) ? m.Type : "bind") as MountRef["type"],
+      type: (["volume", "bind", "tmpfs", "npipe"].includes(m.Type) ? m.Type : "bind") as MountRef[
+        "type"
+      ],
       source: m.Type === "volume" ? (m.Name ?? m.Source) : m.Source,
       destination: m.Destination,
       readOnly: !m.RW,
@@ -348,7 +387,11 @@ class Context {
    * network_mode container:X, Compose v2's depends_on label), so a missing compose file still
    * yields the dependencies the engine knows about.
    */
-  dependencies(g: Group, containers: ContainerInfo[], compose: ComposeFileInfo): Record<string, string[]> {
+  dependencies(
+    g: Group,
+    containers: ContainerInfo[],
+    compose: ComposeFileInfo,
+  ): Record<string, string[]> {
     const deps: Record<string, Set<string>> = {};
     const add = (svc: string, dep: string | undefined) => {
       if (dep && dep !== svc) deps[svc].add(dep);
@@ -360,12 +403,16 @@ class Context {
       const svc = labelsOf(c)[COMPOSE_LABELS.service];
       if (!svc) continue;
       const fromFile = compose.services[svc];
-      if (fromFile) for (const d of serviceDependencies(fromFile)) add(svc, d);
-      for (const link of c.HostConfig.Links ?? []) add(svc, serviceOf(this.findContainer(link.split(":")[0])));
+      if (fromFile) { for (const d of serviceDependencies(fromFile)) add(svc, d); }
+      for (const link of c.HostConfig.Links ?? []) {
+        add(svc, serviceOf(this.findContainer(link.split(":")[0])));
+      }
       const mode = c.HostConfig.NetworkMode ?? "";
-      if (mode.startsWith("container:")) add(svc, serviceOf(this.findContainer(mode.slice("container:".length))));
+      if (mode.startsWith("container:")) {
+        add(svc, serviceOf(this.findContainer(mode.slice("container:".length))));
+      }
       const label = labelsOf(c)[COMPOSE_LABELS.dependsOn];
-      if (label) for (const part of label.split(",")) add(svc, part.split(":")[0].trim());
+      if (label) { for (const part of label.split(",")) add(svc, part.split(":")[0].trim()); }
     }
     return Object.fromEntries(
       Object.keys(deps).sort(byName).map((svc) => [svc, [...deps[svc]].sort(byName)]),
@@ -377,12 +424,23 @@ class Context {
     for (const c of g.containers) {
       const key = `${c.Config.Image}\0${c.Image}`;
       if (seen.has(key)) continue;
-      seen.set(key, { reference: c.Config.Image, id: c.Image, repoDigests: this.imageById.get(c.Image)?.repoDigests ?? [] });
+      seen.set(key, {
+        reference: c.Config.Image,
+        id: c.Image,
+        repoDigests: this.imageById.get(c.Image)?.repoDigests ?? [],
+      });
     }
-    return [...seen.values()].sort((a, b) => byName(a.reference, b.reference) || byName(a.id, b.id));
+    return [...seen.values()].sort((a, b) =>
+      byName(a.reference, b.reference) || byName(a.id, b.id)
+    );
   }
 
-  volumeInfo(name: string, mountDriver: string | undefined, mountSource: string, unit: string): VolumeInfo {
+  volumeInfo(
+    name: string,
+    mountDriver: string | undefined,
+    mountSource: string,
+    unit: string,
+  ): VolumeInfo {
     const v = this.volumeByName.get(name);
     const labels = { ...(v?.Labels ?? {}) };
     const composeName = labels[COMPOSE_LABELS.volume];
@@ -407,23 +465,34 @@ class Context {
       if (mode === "host" || mode === "none" || mode.startsWith("container:")) continue;
       for (const [netName, ep] of Object.entries(c.NetworkSettings?.Networks ?? {})) {
         if (BUILTIN_NETWORKS.has(netName)) continue;
-        const n = this.networkByName.get(netName) ?? (ep.NetworkID ? this.networkById.get(ep.NetworkID) : undefined);
+        const n = this.networkByName.get(netName) ??
+          (ep.NetworkID ? this.networkById.get(ep.NetworkID) : undefined);
         let info = out.get(netName);
         if (!info) out.set(netName, info = networkInfo(netName, n, ep.NetworkID));
         const live = n?.Containers?.[c.Id];
         const ipv4 = stripPrefix(live?.IPv4Address) ?? (ep.IPAddress || undefined);
         const ipv6 = stripPrefix(live?.IPv6Address) ?? (ep.GlobalIPv6Address || undefined);
-        info.containers.push({ name: nameOf(c), ...(ipv4 ? { ipv4 } : {}), ...(ipv6 ? { ipv6 } : {}) });
+        info.containers.push({
+          name: nameOf(c),
+          ...(ipv4 ? { ipv4 } : {}),
+          ...(ipv6 ? { ipv6 } : {}),
+        });
       }
     }
     for (const info of out.values()) {
-      info.containers = info.containers.filter((x) => names.includes(x.name)).sort((a, b) => byName(a.name, b.name));
+      info.containers = info.containers.filter((x) => names.includes(x.name)).sort((a, b) =>
+        byName(a.name, b.name)
+      );
     }
     return [...out.values()].sort((a, b) => byName(a.name, b.name));
   }
 }
 
-function networkInfo(name: string, n: EngineNetwork | undefined, id: string | undefined): NetworkInfo {
+function networkInfo(
+  name: string,
+  n: EngineNetwork | undefined,
+  id: string | undefined,
+): NetworkInfo {
   return {
     id: n?.Id ?? id ?? "",
     name,
@@ -438,7 +507,9 @@ function networkInfo(name: string, n: EngineNetwork | undefined, id: string | un
         ...(c.Subnet ? { subnet: c.Subnet } : {}),
         ...(c.Gateway ? { gateway: c.Gateway } : {}),
         ...(c.IPRange ? { ipRange: c.IPRange } : {}),
-        ...(c.AuxiliaryAddresses && Object.keys(c.AuxiliaryAddresses).length ? { auxAddresses: { ...c.AuxiliaryAddresses } } : {}),
+        ...(c.AuxiliaryAddresses && Object.keys(c.AuxiliaryAddresses).length
+          ? { auxAddresses: { ...c.AuxiliaryAddresses } }
+          : {}),
       })),
       options: { ...(n?.IPAM?.Options ?? {}) },
     },

@@ -66,7 +66,9 @@ export function orderPlan(unit: Pick<Unit, "containers" | "dependsOn">): OrderPl
     services.push(next);
   }
 
-  const start = services.flatMap((svc) => [...groups.get(svc)!].sort(byContainerNumber).map((c) => c.name));
+  const start = services.flatMap((svc) =>
+    [...groups.get(svc)!].sort(byContainerNumber).map((c) => c.name)
+  );
   return { start, stop: [...start].reverse(), services, notes };
 }
 
@@ -96,5 +98,6 @@ function reachable(from: string, edges: (n: string) => string[]): Set<string> {
 
 /** Nodes on a cycle through `start` (which is on one): reachable from it and reaching back. */
 function stronglyConnected(start: string, edges: (n: string) => string[]): string[] {
-  return [...reachable(start, edges)].filter((n) => n === start || reachable(n, edges).has(start)).sort(byName);
+  return [...reachable(start, edges)].filter((n) => n === start || reachable(n, edges).has(start))
+    .sort(byName);
 }

@@ -147,7 +147,9 @@ export class EngineClient implements DockerEngine {
 
   get #http(): Deno.HttpClient {
     try {
-      this.#client ??= Deno.createHttpClient({ proxy: { transport: "unix", path: this.socketPath } });
+      this.#client ??= Deno.createHttpClient({
+        proxy: { transport: "unix", path: this.socketPath },
+      });
     } catch (e) {
       // Deno asks for net permission on `unix:PATH`; deno.json grants only the standard sockets.
       if (e instanceof Deno.errors.NotCapable) {
@@ -168,7 +170,9 @@ export class EngineClient implements DockerEngine {
 
   #negotiate(): Promise<{ api: string; version: EngineVersion }> {
     this.#api ??= (async () => {
-      const res = await this.#fetch("GET", "/version", "read the engine version", { unversioned: true });
+      const res = await this.#fetch("GET", "/version", "read the engine version", {
+        unversioned: true,
+      });
       const version = (await res.json()) as EngineVersion;
       return { api: negotiateApiVersion(version.ApiVersion, this.socketPath), version };
     })();
@@ -177,10 +181,17 @@ export class EngineClient implements DockerEngine {
     return this.#api;
   }
 
-  async #fetch(method: string, path: string, action: Action, opts: RequestOptions = {}): Promise<Response> {
+  async #fetch(
+    method: string,
+    path: string,
+    action: Action,
+    opts: RequestOptions = {},
+  ): Promise<Response> {
     const prefix = opts.unversioned ? "" : `/v${(await this.#negotiate()).api}`;
     const params = new URLSearchParams();
-    for (const [k, v] of Object.entries(opts.query ?? {})) if (v !== undefined) params.set(k, String(v));
+    for (const [k, v] of Object.entries(opts.query ?? {})) {
+      if (v !== undefined) params.set(k, String(v));
+    }
     const qs = params.size ? `?${params}` : "";
     const headers: Record<string, string> = { "accept-encoding": "identity" };
     let body: BodyInit | undefined;
@@ -220,18 +231,32 @@ export class EngineClient implements DockerEngine {
     } catch { /* body unreadable: keep the status */ }
     message = message.trim() || `HTTP ${res.status}`;
     if (res.status === 404) {
-      return new StowageError("engine.notfound", `Cannot ${action}: ${message}`, notFoundHint(action));
+      return new StowageError(
+        "engine.notfound",
+        `Cannot ${action}: ${message}`,
+        notFoundHint(action),
+      );
     }
     return new StowageError("engine.error", `Cannot ${action}: ${message}`, errorHint(res.status));
   }
 
-  async #json<T>(method: string, path: string, action: Action, opts: RequestOptions = {}): Promise<T> {
+  async #json<T>(
+    method: string,
+    path: string,
+    action: Action,
+    opts: RequestOptions = {},
+  ): Promise<T> {
     const res = await this.#fetch(method, path, action, opts);
     const text = await res.text();
     return (text ? JSON.parse(text) : undefined) as T;
   }
 
-  async #void(method: string, path: string, action: Action, opts: RequestOptions = {}): Promise<void> {
+  async #void(
+    method: string,
+    path: string,
+    action: Action,
+    opts: RequestOptions = {},
+  ): Promise<void> {
     const res = await this.#fetch(method, path, action, opts);
     await res.body?.cancel();
   }
@@ -251,7 +276,9 @@ export class EngineClient implements DockerEngine {
   async listContainers(filters?: { label?: string[] }): Promise<EngineContainer[]> {
     const query: Record<string, string> = { all: "1" };
     if (filters?.label?.length) query.filters = JSON.stringify({ label: filters.label });
-    const list = await this.#json<{ Id: string }[]>("GET", "/containers/json", "list containers", { query });
+    const list = await this.#json<{ Id: string }[]>("GET", "/containers/json", "list containers", {
+      query,
+    });
     // Containers removed between the list and the inspect are simply gone.
     const inspected = await mapLimit(list, INSPECT_CONCURRENCY, (c) => this.#inspectOrSkip(c.Id));
     return inspected.filter((c): c is EngineContainer => c !== undefined);
@@ -283,22 +310,34 @@ export class EngineClient implements DockerEngine {
     });
   }
 
-  removeContainer(idOrName: string, opts: { force?: boolean; volumes?: boolean } = {}): Promise<void> {
+  removeContainer(
+    idOrName: string,
+    opts: { force?: boolean; volumes?: boolean } = {},
+  ): Promise<void> {
     return this.#void("DELETE", `/containers/${q(idOrName)}`, `remove container '${idOrName}'`, {
       query: { force: opts.force ? 1 : undefined, v: opts.volumes ? 1 : undefined },
     });
   }
 
   async createContainer(name: string, body: Record<string, unknown>): Promise<string> {
-    const res = await this.#json<{ Id: string }>("POST", "/containers/create", `create container '${name}'`, {
-      query: { name },
-      body,
-    });
+    const res = await this.#json<{ Id: string }>(
+      "POST",
+      "/containers/create",
+      `create container '${name}'`,
+      {
+        query: { name },
+        body,
+      },
+    );
     return res.Id;
   }
 
   async listVolumes(): Promise<EngineVolume[]> {
-    const res = await this.#json<{ Volumes?: EngineVolume[] | null }>("GET", "/volumes", "list volumes");
+    const res = await this.#json<{ Volumes?: EngineVolume[] | null }>(
+      "GET",
+      "/volumes",
+      "list volumes",
+    );
     return res.Volumes ?? [];
   }
 
@@ -325,9 +364,14 @@ export class EngineClient implements DockerEngine {
   }
 
   async createNetwork(spec: NetworkSpec): Promise<string> {
-    const res = await this.#json<{ Id: string }>("POST", "/networks/create", `create network '${spec.Name}'`, {
-      body: { CheckDuplicate: true, ...spec },
-    });
+    const res = await this.#json<{ Id: string }>(
+      "POST",
+      "/networks/create",
+      `create network '${spec.Name}'`,
+      {
+        body: { CheckDuplicate: true, ...spec },
+      },
+    );
     return res.Id;
   }
 
@@ -352,20 +396,38 @@ export class EngineClient implements DockerEngine {
     return await this.#json<EngineImage[] | null>("GET", "/images/json", "list images") ?? [];
   }
 
-  async getArchive(idOrName: string, path: string, signal?: AbortSignal): Promise<ReadableStream<Uint8Array>> {
-    const res = await this.#fetch("GET", `/containers/${q(idOrName)}/archive`, `read '${path}' from container '${idOrName}'`, {
-      query: { path },
-      signal,
-    });
+  async getArchive(
+    idOrName: string,
+    path: string,
+    signal?: AbortSignal,
+  ): Promise<ReadableStream<Uint8Array>> {
+    const res = await this.#fetch(
+      "GET",
+      `/containers/${q(idOrName)}/archive`,
+      `read '${path}' from container '${idOrName}'`,
+      {
+        query: { path },
+        signal,
+      },
+    );
     if (!res.body) return new ReadableStream({ start: (c) => c.close() });
     return res.body;
   }
 
-  putArchive(idOrName: string, path: string, tar: ReadableStream<Uint8Array> | Uint8Array): Promise<void> {
-    return this.#void("PUT", `/containers/${q(idOrName)}/archive`, `write '${path}' into container '${idOrName}'`, {
-      query: { path },
-      raw: tar,
-    });
+  putArchive(
+    idOrName: string,
+    path: string,
+    tar: ReadableStream<Uint8Array> | Uint8Array,
+  ): Promise<void> {
+    return this.#void(
+      "PUT",
+      `/containers/${q(idOrName)}/archive`,
+      `write '${path}' into container '${idOrName}'`,
+      {
+        query: { path },
+        raw: tar,
+      },
+    );
   }
 
   async exec(
@@ -374,18 +436,23 @@ export class EngineClient implements DockerEngine {
     opts: { user?: string; env?: string[]; signal?: AbortSignal } = {},
   ): Promise<ExecResult> {
     const action = `run ${JSON.stringify(argv[0] ?? "")} in container '${idOrName}'`;
-    const created = await this.#json<{ Id: string }>("POST", `/containers/${q(idOrName)}/exec`, action, {
-      body: {
-        Cmd: argv,
-        AttachStdin: false,
-        AttachStdout: true,
-        AttachStderr: true,
-        Tty: false,
-        User: opts.user,
-        Env: opts.env,
+    const created = await this.#json<{ Id: string }>(
+      "POST",
+      `/containers/${q(idOrName)}/exec`,
+      action,
+      {
+        body: {
+          Cmd: argv,
+          AttachStdin: false,
+          AttachStdout: true,
+          AttachStderr: true,
+          Tty: false,
+          User: opts.user,
+          Env: opts.env,
+        },
+        signal: opts.signal,
       },
-      signal: opts.signal,
-    });
+    );
     const res = await this.#fetch("POST", `/exec/${q(created.Id)}/start`, action, {
       body: { Detach: false, Tty: false },
       signal: opts.signal,
@@ -397,7 +464,7 @@ export class EngineClient implements DockerEngine {
 
   /** The stream ends a moment before the engine records the exit code: poll briefly. */
   async #execExitCode(id: string, action: Action, signal?: AbortSignal): Promise<number> {
-    for (let i = 0; ; i++) {
+    for (let i = 0;; i++) {
       const info = await this.#json<{ Running: boolean; ExitCode: number | null }>(
         "GET",
         `/exec/${q(id)}/json`,
@@ -406,7 +473,11 @@ export class EngineClient implements DockerEngine {
       );
       if (!info.Running && info.ExitCode !== null) return info.ExitCode;
       if (i >= 200) {
-        throw new StowageError("engine.error", `Cannot ${action}: the engine never reported an exit code`, "check the container with `docker inspect`");
+        throw new StowageError(
+          "engine.error",
+          `Cannot ${action}: the engine never reported an exit code`,
+          "check the container with `docker inspect`",
+        );
       }
       await new Promise((r) => setTimeout(r, 10));
     }
@@ -446,7 +517,10 @@ async function readIfPresent(path: string): Promise<string | null> {
   try {
     return await Deno.readTextFile(path);
   } catch (e) {
-    if (e instanceof Deno.errors.NotFound || e instanceof Deno.errors.IsADirectory || e instanceof Deno.errors.NotADirectory) {
+    if (
+      e instanceof Deno.errors.NotFound || e instanceof Deno.errors.IsADirectory ||
+      e instanceof Deno.errors.NotADirectory
+    ) {
       return null;
     }
     if (e instanceof Deno.errors.PermissionDenied) return null;
@@ -462,7 +536,9 @@ function notFoundHint(action: Action): string {
 }
 
 function errorHint(status: number): string {
-  if (status === 409) return "the object is in use or already exists; see the Engine's message above";
+  if (status === 409) {
+    return "the object is in use or already exists; see the Engine's message above";
+  }
   if (status >= 500) return "see the Docker Engine's log (`journalctl -u docker`) for details";
   return "see the Docker Engine's message above";
 }
