@@ -2,7 +2,7 @@
  * Logging through @logtape/logtape to stderr. Secrets never reach here: callers log names and
  * paths, not values. (The journald sink for the service issue plugs in here.)
  */
-import { configureSync, getLogger, type LogLevel, type LogRecord, reset } from "@logtape/logtape";
+import { configureSync, getLogger, type LogLevel, type LogRecord } from "@logtape/logtape";
 import type { Runtime } from "./runtime.ts";
 import { StowageError } from "../core/errors.ts";
 
@@ -26,13 +26,13 @@ export function addLogSink(sink: (r: LogRecord) => void) {
 
 export function configureLogging(rt: Runtime, level: string | undefined) {
   const lowest = parseLevel(level);
-  reset();
   const stderrSink = (r: LogRecord) => {
     const msg = r.message.map((m) => (typeof m === "string" ? m : JSON.stringify(m))).join("");
     const unit = r.properties.unit ? `[${r.properties.unit}] ` : "";
     rt.writeErr(`${r.level === "info" ? "" : r.level + ": "}${unit}${msg}\n`);
   };
   configureSync({
+    reset: true,
     sinks: { stderr: stderrSink, extra: (r) => extraSinks.forEach((s) => s(r)) },
     loggers: [
       { category: ["stowage"], lowestLevel: lowest, sinks: ["stderr", "extra"] },

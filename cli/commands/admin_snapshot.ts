@@ -76,7 +76,7 @@ export function registerAdminSnapshot(admin: AdminCommand, rt: Runtime) {
       if (units.length === 0) return rt.write("No units and no snapshots yet. Run `stowage backup`.\n");
       rt.write(table([
         ["UNIT", "KIND", "CONTAINERS", "VOLUMES", "LATEST BACKUP", "POINTS"],
-        ...units.map((u) => [u.unit, u.onThisHost ? u.kind : "(not on this host)", String(u.containers ?? "-"), String(u.volumes ?? "-"), u.latestBackup ?? "never", String(u.restorePoints.length)]),
+        ...units.map((u) => [u.unit, u.onThisHost ? String(u.kind) : "(not on this host)", String(u.containers ?? "-"), String(u.volumes ?? "-"), u.latestBackup ?? "never", String(u.restorePoints.length)]),
       ]));
       for (const u of units.filter((x) => x.restorePoints.length)) {
         rt.write(`\n${u.unit}:\n`);

@@ -1,0 +1,37 @@
+/** A private stowage environment with a local restic repository, for CLI-level tests. */
+import { isolatedEnv } from "./cli.ts";
+import { sh } from "./docker.ts";
+
+export interface TestRepoEnv {
+  dir: string;
+  configPath: string;
+  stateDir: string;
+  repo: string;
+  passwordFile: string;
+  env: Record<string, string>;
+  /** Runs plain restic against the test repository. */
+  restic(...args: string[]): Promise<string>;
+  cleanup(): Promise<void>;
+}
+
+export async function testRepoEnv(extraYaml = ""): Promise<TestRepoEnv> {
+  const base = await isolatedEnv();
+  const repo = `${base.dir}/repo`;
+  const passwordFile = `${base.dir}/repo.password`;
+  await Deno.writeTextFile(passwordFile, "test-password-" + crypto.randomUUID(), { mode: 0o600 });
+  const config = `repository:\n  location: ${repo}\n  password_file: ${passwordFile}\nbackup:\n  stop_timeout: 5\n${extraYaml}`;
+  await Deno.writeTextFile(base.configPath, config, { mode: 0o600 });
+  const env = { ...base.env, STOWAGE_CONFIG: base.configPath };
+  return {
+    ...base,
+    repo,
+    passwordFile,
+    env,
+    async restic(...args: string[]) {
+      return (await sh("restic", ["-r", repo, "--password-file", passwordFile, ...args])).stdout;
+    },
+    async cleanup() {
+      await Deno.remove(base.dir, { recursive: true }).catch(() => {});
+    },
+  };
+}
