@@ -1,10 +1,6 @@
 import assert from "node:assert/strict";
-import {
-  mergeComposeFiles,
-  parseComposeFile,
-  projectFilePaths,
-  serviceDependencies,
-} from "./compose_file.ts";
+import { mergeComposeFiles, parseComposeFile, serviceDependencies } from "./compose_file.ts";
+import { projectFilePaths } from "./compose_labels.ts";
 
 Deno.test("depends_on in list and map form, links, network_mode and volumes_from", () => {
   const info = parseComposeFile(`

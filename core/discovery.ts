@@ -16,13 +16,12 @@ import type {
   VolumeInfo,
 } from "./model.ts";
 import {
-  COMPOSE_LABELS,
   type ComposeFileInfo,
   mergeComposeFiles,
   parseComposeFile,
-  projectFilePaths,
   serviceDependencies,
 } from "./compose_file.ts";
+import { COMPOSE_LABELS, projectFilePaths } from "./compose_labels.ts";
 import { isSafeBindPath, normalizePath } from "./safe_paths.ts";
 import { posix } from "node:path";
 

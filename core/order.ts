@@ -5,7 +5,7 @@
  * deterministic place and a note says where.
  */
 import type { ContainerInfo, Unit } from "./model.ts";
-import { COMPOSE_LABELS } from "./compose_file.ts";
+import { COMPOSE_LABELS } from "./compose_labels.ts";
 
 export interface OrderPlan {
   /** Container names, dependencies first. */

@@ -14,7 +14,7 @@ import type {
   EngineVolume,
 } from "../../core/engine_types.ts";
 import type { DockerEngine, ExecResult, NetworkSpec, VolumeSpec } from "../../core/ports.ts";
-import { projectFilePaths } from "../../core/compose_file.ts";
+import { COMPOSE_LABELS, projectFilePaths } from "../../core/compose_labels.ts";
 import { demuxDockerStream } from "./stream.ts";
 
 export const DEFAULT_SOCKET = "/var/run/docker.sock";
@@ -502,7 +502,7 @@ export class EngineClient implements DockerEngine {
     const paths = new Set<string>();
     for (const c of containers) {
       const labels = c.Config.Labels ?? {};
-      if (!labels["com.docker.compose.project"]) continue;
+      if (!labels[COMPOSE_LABELS.project]) continue;
       const p = projectFilePaths(labels);
       for (const f of [...p.compose, ...p.env]) if (f.startsWith("/")) paths.add(f);
     }
