@@ -1,11 +1,16 @@
-/** Finds, reads and writes the config file. Reading never writes. */
+/**
+ * Finds, reads and writes the config file, its password file, and runs the editor for
+ * `admin config edit`. Reading never writes. Writes are atomic (temp file + fsync + rename),
+ * mode 0600, and a created parent directory is 0700.
+ */
 import { StowageError } from "../core/errors.ts";
 import { type Config, defaultConfig } from "../core/config/schema.ts";
 import { parseConfigText } from "../core/config/validate.ts";
 import type { StowagePaths } from "../core/paths.ts";
 import { resolvePaths } from "../core/paths.ts";
 import { stringify } from "yaml";
-import { writeFileAtomic } from "./files.ts";
+import { exists, ioError, randomPassword, writeFileAtomic } from "./files.ts";
+import { spawnError } from "./process.ts";
 
 export interface ConfigLocation {
   path: string;
@@ -13,20 +18,27 @@ export interface ConfigLocation {
   explicit: boolean;
 }
 
-export function locateConfig(flag: string | undefined, env: (n: string) => string | undefined, paths: StowagePaths): ConfigLocation {
+export function locateConfig(
+  flag: string | undefined,
+  env: (n: string) => string | undefined,
+  paths: StowagePaths,
+): ConfigLocation {
   if (flag) return { path: flag, explicit: true };
   const fromEnv = env("STOWAGE_CONFIG");
   if (fromEnv) return { path: fromEnv, explicit: true };
   return { path: paths.configFile, explicit: false };
 }
 
-export async function readConfig(loc: ConfigLocation): Promise<{ config: Config; path?: string }> {
-  let text: string;
+/**
+ * The file's text, or undefined when the default location holds no file (the embedded default
+ * is then in use). An explicit location that does not exist is an error.
+ */
+export async function readConfigText(loc: ConfigLocation): Promise<string | undefined> {
   try {
-    text = await Deno.readTextFile(loc.path);
+    return await Deno.readTextFile(loc.path);
   } catch (e) {
     if (e instanceof Deno.errors.NotFound) {
-      if (!loc.explicit) return { config: defaultConfig() };
+      if (!loc.explicit) return undefined;
       throw new StowageError(
         "config.missing",
         `Cannot read config '${loc.path}': no such file`,
@@ -41,20 +53,46 @@ export async function readConfig(loc: ConfigLocation): Promise<{ config: Config;
       );
     }
     if (e instanceof Deno.errors.IsADirectory) {
-      throw new StowageError("config.unreadable", `Cannot read config '${loc.path}': it is a directory`, "Point --config at the YAML file itself.");
+      throw new StowageError(
+        "config.unreadable",
+        `Cannot read config '${loc.path}': it is a directory`,
+        "Point --config at the YAML file itself.",
+      );
     }
-    throw e;
+    if (e instanceof TypeError || e instanceof Deno.errors.InvalidData) {
+      throw new StowageError(
+        "config.unreadable",
+        `Cannot read config '${loc.path}': it is not UTF-8 text`,
+        "Point --config at the YAML file itself.",
+      );
+    }
+    throw ioError(`read config '${loc.path}'`, e);
   }
+}
+
+export async function readConfig(loc: ConfigLocation): Promise<{ config: Config; path?: string }> {
+  const text = await readConfigText(loc);
+  if (text === undefined) return { config: defaultConfig() };
   return { config: parseConfigText(text, loc.path), path: loc.path };
 }
 
 /** Paths with config overrides applied (state_dir moves everything under it). */
-export function applyConfigPaths(base: StowagePaths, config: Config, env: (n: string) => string | undefined, uid: number | null): StowagePaths {
+export function applyConfigPaths(
+  base: StowagePaths,
+  config: Config,
+  env: (n: string) => string | undefined,
+  uid: number | null,
+): StowagePaths {
   if (!config.state_dir || env("STOWAGE_STATE_DIR")) return base;
-  return resolvePaths({ uid, env: (n) => (n === "STOWAGE_STATE_DIR" ? config.state_dir : env(n)) });
+  return resolvePaths({
+    uid,
+    env: (n) => (n === "STOWAGE_STATE_DIR" ? config.state_dir : env(n)),
+  });
 }
 
-const HEADER = "# stowage configuration. Keys and meanings: `stowage admin config schema`, docs/config.md.\n";
+const HEADER =
+  "# stowage configuration. Keys and meanings: `stowage admin config schema`, docs/config.md.\n" +
+  "# Check it with `stowage admin config validate`; edit it with `stowage admin config edit`.\n";
 
 /** Serialises only what differs from nothing: the file stays short and readable. */
 export function configToYaml(raw: unknown): string {
@@ -62,5 +100,103 @@ export function configToYaml(raw: unknown): string {
 }
 
 export async function writeConfig(path: string, raw: unknown) {
-  await writeFileAtomic(path, configToYaml(raw), 0o600);
+  await writeConfigText(path, configToYaml(raw));
+}
+
+/** Writes text as given (comments kept), atomically, 0600. */
+export async function writeConfigText(path: string, text: string) {
+  await writeFileAtomic(path, text, 0o600);
+}
+
+export function configExists(path: string): Promise<boolean> {
+  return exists(path);
+}
+
+/** Keeps a copy of the current file as `<path>.bak` (0600) before it is replaced. */
+export async function backupConfig(path: string): Promise<string | undefined> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(path);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return undefined;
+    throw ioError(`read config '${path}'`, e);
+  }
+  const bak = `${path}.bak`;
+  await writeFileAtomic(bak, text, 0o600);
+  return bak;
+}
+
+/**
+ * Creates a password file with 48 random characters (0600) when none exists. The password is
+ * never returned: callers only learn whether it was created.
+ */
+export async function ensurePasswordFile(path: string): Promise<"created" | "exists"> {
+  try {
+    const st = await Deno.stat(path);
+    if (st.isDirectory) {
+      throw new StowageError(
+        "io",
+        `Cannot use password file '${path}': it is a directory`,
+        "Name a file, e.g. /etc/stowage/repository.password.",
+      );
+    }
+    if (st.size === 0) {
+      throw new StowageError(
+        "io",
+        `Cannot use password file '${path}': it is empty`,
+        "Put the repository password in it, or remove it to have a random one generated.",
+      );
+    }
+    return "exists";
+  } catch (e) {
+    if (!(e instanceof Deno.errors.NotFound)) {
+      if (e instanceof StowageError) throw e;
+      throw ioError(`check password file '${path}'`, e);
+    }
+  }
+  await writeFileAtomic(path, randomPassword(48), 0o600);
+  return "created";
+}
+
+/** File mode (permission bits), or undefined when the file does not exist. */
+export async function fileMode(path: string): Promise<number | undefined> {
+  try {
+    return ((await Deno.stat(path)).mode ?? 0) & 0o777;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A private copy of the config for an editor: a 0700 temp dir holding `config.yaml` (0600).
+ * `dispose()` removes it; use with `await using`.
+ */
+export async function privateCopy(text: string): Promise<
+  { path: string; read(): Promise<string>; [Symbol.asyncDispose](): Promise<void> }
+> {
+  const dir = await Deno.makeTempDir({ prefix: "stowage-config-" });
+  await Deno.chmod(dir, 0o700);
+  const path = `${dir}/config.yaml`;
+  await writeFileAtomic(path, text, 0o600);
+  return {
+    path,
+    read: () => Deno.readTextFile(path),
+    [Symbol.asyncDispose]: () => Deno.remove(dir, { recursive: true }).catch(() => {}),
+  };
+}
+
+/** Runs the editor attached to this terminal and returns its exit code. */
+export async function runEditor(program: string, args: string[]): Promise<number> {
+  let child: Deno.ChildProcess;
+  try {
+    child = new Deno.Command(program, {
+      args,
+      stdin: "inherit",
+      stdout: "inherit",
+      stderr: "inherit",
+    }).spawn();
+  } catch (e) {
+    throw spawnError(program, e);
+  }
+  return (await child.status).code;
 }

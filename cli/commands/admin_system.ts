@@ -1,6 +1,254 @@
+/**
+ * `admin system show-deps` and `install-deps`: what stowage needs on this host, and apt-get
+ * for what is missing on Debian/Ubuntu. The requirements and the install plan are pure
+ * (core/deps.ts); this file only gathers facts (programs through rt.runner, the Engine's
+ * version, /etc/os-release, PATH) and renders.
+ */
 import type { AdminCommand } from "./admin.ts";
-import type { Runtime } from "../runtime.ts";
+import type { LoadedConfig, Runtime } from "../runtime.ts";
+import { globals, setExitCode } from "../mod.ts";
+import { printJson, table } from "../output.ts";
+import { EXIT_CODES } from "../exit_codes.ts";
+import { errorMessage, StowageError } from "../../core/errors.ts";
+import { defaultConfig } from "../../core/config/schema.ts";
+import {
+  type DependencyStatus,
+  type DistroFamily,
+  distroFamily,
+  inspectDependencies,
+  type InstallPlan,
+  installPlan,
+  type OsRelease,
+  parseOsRelease,
+} from "../../core/deps.ts";
 
-export function registerAdminSystem(admin: AdminCommand, _rt: Runtime) {
-  admin.command("system").description("TODO");
+export async function readOsRelease(): Promise<OsRelease | undefined> {
+  for (const path of ["/etc/os-release", "/usr/lib/os-release"]) {
+    try {
+      return parseOsRelease(await Deno.readTextFile(path));
+    } catch { /* try the next one */ }
+  }
+  return undefined;
+}
+
+/** Whether an executable named `program` is on PATH (or in the sbin dirs PATH often lacks). */
+export async function onPath(rt: Runtime, program: string): Promise<boolean> {
+  const dirs = [
+    ...(rt.env("PATH") ?? "").split(":").filter(Boolean),
+    "/usr/local/sbin",
+    "/usr/sbin",
+    "/sbin",
+  ];
+  for (const dir of dirs) {
+    try {
+      const st = await Deno.stat(`${dir}/${program}`);
+      if (st.isFile && ((st.mode ?? 0o111) & 0o111) !== 0) return true;
+    } catch { /* not here */ }
+  }
+  return false;
+}
+
+export interface DepsReport {
+  ok: boolean;
+  system: { name: string; family: DistroFamily };
+  /** Set when the config could not be read: the defaults were used for the checks. */
+  configProblem?: string;
+  dependencies: DependencyStatus[];
+  install: InstallPlan;
+}
+
+/** Inspects every dependency. A broken config does not stop it: defaults are used instead. */
+export async function gatherDeps(rt: Runtime, configFlag: string | undefined): Promise<DepsReport> {
+  let loaded: LoadedConfig;
+  let configProblem: string | undefined;
+  try {
+    loaded = await rt.loadConfig({ config: configFlag });
+  } catch (e) {
+    configProblem = errorMessage(e);
+    loaded = { config: defaultConfig(), paths: rt.paths };
+  }
+  const os = await readOsRelease();
+  const family = distroFamily(os);
+  const dependencies = await inspectDependencies(
+    {
+      runner: rt.runner,
+      engineVersion: () => rt.engine(loaded).version(),
+      onPath: (p) => onPath(rt, p),
+      family,
+    },
+    {
+      resticBinary: loaded.config.repository.restic_binary,
+      composeCommand: loaded.config.docker.compose_command,
+      repositoryLocation: loaded.config.repository.location,
+    },
+  );
+  return {
+    ok: dependencies.every((d) => !d.required || d.state === "ok"),
+    system: { name: os?.prettyName ?? "unknown system", family },
+    configProblem,
+    dependencies,
+    install: installPlan(dependencies, family),
+  };
+}
+
+export function renderDeps(report: DepsReport): string {
+  const rows = [["dependency", "status", "version", "needs", "found", "package"]];
+  for (const d of report.dependencies) {
+    rows.push([
+      d.name + (d.required ? "" : " (optional)"),
+      d.state,
+      d.version ?? "-",
+      d.needs,
+      d.found ?? "-",
+      d.package ?? "-",
+    ]);
+  }
+  let out = `System: ${report.system.name} (package family: ${report.system.family})\n`;
+  if (report.configProblem) {
+    out += `Config could not be read (${report.configProblem}); checked with the defaults.\n`;
+  }
+  out += table(rows);
+  for (const d of report.dependencies) {
+    if (d.state !== "ok" && d.detail) out += `  ${d.name}: ${d.detail}\n`;
+  }
+  return out;
+}
+
+function commandLine(argv: string[]): string {
+  return argv.join(" ");
+}
+
+export function registerAdminSystem(admin: AdminCommand, rt: Runtime) {
+  const system = admin
+    .command("system")
+    .description("Check and install the programs stowage needs on this host.");
+
+  system
+    .command("show-deps")
+    .description(
+      "Report each dependency (Docker Engine API, restic, compose tool, tar, openssl, ssh) as ok, missing, too old or not running. Exit code 4 when a required one is not ok.",
+    )
+    .option("--json", "print a JSON document")
+    .action(async (opts, cmd) => {
+      const report = await gatherDeps(rt, globals(cmd).config);
+      if (opts.json) printJson(rt, report);
+      else {
+        rt.write(renderDeps(report));
+        if (!report.ok) {
+          rt.write(
+            report.install.command
+              ? `To install what is missing: stowage admin system install-deps (runs ${
+                commandLine(report.install.command)
+              })\n`
+              : "Install what is missing with your system's package manager.\n",
+          );
+        }
+        for (const n of report.install.notes) rt.write(`note: ${n}\n`);
+      }
+      if (!report.ok) setExitCode(EXIT_CODES["dependency.missing"]);
+    });
+
+  system
+    .command("install-deps")
+    .description(
+      "Install what is missing with apt-get on Debian/Ubuntu (never replaces an installed Docker Engine); elsewhere print what to install.",
+    )
+    .option("--yes", "do not ask; required when stdin is not a terminal")
+    .option("--dry-run", "print what would be installed and change nothing")
+    .option("--json", "print a JSON document")
+    .action(async (opts, cmd) => {
+      const configFlag = globals(cmd).config;
+      const report = await gatherDeps(rt, configFlag);
+      const plan = report.install;
+      const say = (s: string) => {
+        if (!opts.json) rt.write(s);
+      };
+      for (const n of plan.notes) say(`note: ${n}\n`);
+      if (plan.packages.length === 0) {
+        if (opts.json) printJson(rt, { ok: true, installed: [], plan, dryRun: !!opts.dryRun });
+        else say("Nothing to install: every required dependency is present.\n");
+        return;
+      }
+      const steps = plan.family === "debian"
+        ? [["apt-get", "update"], plan.command!]
+        : plan.command
+        ? [plan.command]
+        : [];
+      if (opts.dryRun || plan.family !== "debian") {
+        if (opts.json) {
+          printJson(rt, { ok: plan.family === "debian", installed: [], plan, dryRun: true });
+        } else {
+          say(`Missing: ${plan.packages.join(", ")} (on ${report.system.name})\n`);
+          say(
+            steps.length
+              ? `${opts.dryRun && plan.family === "debian" ? "Would run" : "Run"}:\n${
+                steps.map((s) => `  ${commandLine(s)}\n`).join("")
+              }`
+              : "Install them with your system's package manager.\n",
+          );
+        }
+        if (plan.family === "debian") return;
+        if (opts.json) return setExitCode(EXIT_CODES["dependency.missing"]);
+        throw new StowageError(
+          "dependency.missing",
+          `Cannot install dependencies on ${report.system.name}: stowage installs only with apt-get (Debian, Ubuntu)`,
+          steps.length
+            ? `Run it yourself as root: ${commandLine(steps[0])}`
+            : `Install ${plan.packages.join(", ")} with your system's package manager.`,
+        );
+      }
+      if (rt.uid !== 0) {
+        throw new StowageError(
+          "dependency.missing",
+          `Cannot install ${plan.packages.join(", ")}: apt-get needs root`,
+          "Run `sudo stowage admin system install-deps`.",
+        );
+      }
+      if (!opts.yes) {
+        if (!rt.stdinIsTerminal) {
+          throw new StowageError(
+            "not.terminal",
+            `Cannot install ${
+              plan.packages.join(", ")
+            } without confirmation: stdin is not a terminal`,
+            "Add --yes to install them, or --dry-run to see the commands.",
+          );
+        }
+        const { confirm } = await import("@inquirer/prompts");
+        if (
+          !await confirm({
+            message: `Install ${plan.packages.join(", ")} with apt-get?`,
+            default: true,
+          })
+        ) {
+          say("Nothing installed.\n");
+          return;
+        }
+      }
+      for (const step of steps) {
+        say(`Running: ${commandLine(step)}\n`);
+        const r = await rt.runner.run(step[0], step.slice(1), {
+          env: { DEBIAN_FRONTEND: "noninteractive" },
+          signal: rt.signal,
+        });
+        if (r.code !== 0) {
+          const tail = (r.stderr || r.stdout).trim().split("\n").slice(-3).join(" / ");
+          throw new StowageError(
+            "dependency.missing",
+            `Cannot install ${plan.packages.join(", ")}: '${
+              commandLine(step)
+            }' exited with ${r.code}: ${tail}`,
+            "Check the apt sources and network, then run it again (`apt-get update` first).",
+          );
+        }
+      }
+      const after = await gatherDeps(rt, configFlag);
+      if (opts.json) {
+        printJson(rt, { ok: after.ok, installed: plan.packages, plan, dryRun: false, after });
+      } else {
+        say(`Installed ${plan.packages.join(", ")}.\n`);
+        say(renderDeps(after));
+      }
+      if (!after.ok) setExitCode(EXIT_CODES["dependency.missing"]);
+    });
 }

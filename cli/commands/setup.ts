@@ -1,6 +1,137 @@
+/**
+ * `setup`: the first-run helper. Checks dependencies, writes a config when there is none (from
+ * flags, a wizard on a terminal, or the embedded default), creates the repository, and says
+ * where everything is and what to run next. Safe to run again: it keeps what exists.
+ */
 import type { Program } from "../mod.ts";
 import type { Runtime } from "../runtime.ts";
+import { globals } from "../mod.ts";
+import { printJson } from "../output.ts";
+import { StowageError } from "../../core/errors.ts";
+import type { NewConfigChoices } from "../../core/config/new.ts";
+import { checkRepositoryLocation } from "../../core/config/location.ts";
+import { configExists, ensurePasswordFile, locateConfig } from "../../adapters/config_store.ts";
+import { gatherDeps, renderDeps } from "./admin_system.ts";
+import {
+  absoluteLocation,
+  configWizard,
+  describeWritten,
+  parseScope,
+  writeNewConfig,
+  type WrittenConfig,
+} from "./admin_config.ts";
+import { resolve } from "node:path";
 
-export function registerSetup(_program: Program, _rt: Runtime) {
-  // TODO
+const NEXT = [
+  { command: "stowage dry-run", why: "see what a backup would stop and save" },
+  { command: "stowage backup", why: "back up every stack and standalone container" },
+  { command: "stowage admin snapshot list", why: "list what the repository holds" },
+  { command: "stowage disaster-recovery", why: "keep the repository keys safe off this host" },
+];
+
+export function registerSetup(program: Program, rt: Runtime) {
+  program
+    .command("setup")
+    .description(
+      "First run: check dependencies, write a config if there is none, create the repository, and show what to run next.",
+    )
+    .option(
+      "--repository <location>",
+      "restic repository location for a new config (default: a local repository under the state directory)",
+    )
+    .option(
+      "--password-file <path>",
+      "password file for a new config; created with 48 random characters (0600) when absent",
+    )
+    .option("--scope <scope>", "backup scope for a new config: minimal, standard or full")
+    .option(
+      "--yes",
+      "ask nothing: use the flags and defaults (implied when stdin is not a terminal)",
+    )
+    .option("--json", "print a JSON document")
+    .addHelpText(
+      "after",
+      "\nAn existing config is kept as it is (change it with `stowage admin config edit`). " +
+        "Running setup again changes nothing that already exists.",
+    )
+    .action(async (opts, cmd) => {
+      const configFlag = globals(cmd).config;
+      const say = (s: string) => {
+        if (!opts.json) rt.write(s);
+      };
+      const interactive = rt.stdinIsTerminal && !opts.yes && !opts.json;
+
+      // 1. Dependencies: only restic is needed to finish setup; the rest is reported.
+      const deps = await gatherDeps(rt, configFlag);
+      say(renderDeps(deps));
+      const restic = deps.dependencies.find((d) => d.id === "restic");
+      if (restic?.state !== "ok") {
+        throw new StowageError(
+          "dependency.missing",
+          `Cannot set up the repository: restic is ${restic?.state ?? "missing"}${
+            restic?.detail ? ` (${restic.detail})` : ""
+          }`,
+          "Run `stowage admin system install-deps` (Debian/Ubuntu), then `stowage setup` again.",
+        );
+      }
+      if (!deps.ok) {
+        say("Some dependencies are not ready (above); setup goes on, backups need them.\n");
+      }
+
+      // 2. Config: keep an existing one, otherwise write one.
+      const loc = locateConfig(configFlag, rt.env, rt.paths);
+      const scope = parseScope(opts.scope);
+      const repositoryFlag = opts.repository === undefined
+        ? undefined
+        : absoluteLocation(opts.repository);
+      if (repositoryFlag !== undefined) checkRepositoryLocation(repositoryFlag);
+      let written: WrittenConfig | undefined;
+      if (await configExists(loc.path)) {
+        if (opts.repository || opts.passwordFile || opts.scope) {
+          say(
+            `note: ${loc.path} exists and is kept; --repository/--password-file/--scope apply only to a new config (use \`stowage admin config new --force\`).\n`,
+          );
+        }
+      } else {
+        let choices: NewConfigChoices = {
+          repository: repositoryFlag,
+          passwordFile: opts.passwordFile === undefined ? undefined : resolve(opts.passwordFile),
+          scope,
+        };
+        if (interactive && repositoryFlag === undefined) choices = await configWizard(rt, choices);
+        written = await writeNewConfig(rt, loc.path, choices);
+        say(`\n${describeWritten(written)}`);
+      }
+      const loaded = await rt.loadConfig({ config: configFlag });
+      const location = loaded.config.repository.location ?? loaded.paths.repository;
+      const passwordFile = loaded.config.repository.password_file ?? loaded.paths.passwordFile;
+
+      // 3. Repository: create it unless it already opens.
+      const passwordCreated = written?.passwordFile.created ??
+        ((await ensurePasswordFile(passwordFile)) === "created");
+      const repo = await rt.repository(loaded, { prepare: true });
+      const existed = await repo.exists();
+      if (!existed) await repo.init();
+
+      const doc = {
+        ok: true,
+        dependencies: deps,
+        config: { path: loc.path, created: written !== undefined },
+        repository: { location, created: !existed },
+        passwordFile: { path: passwordFile, created: passwordCreated },
+        next: NEXT,
+      };
+      if (opts.json) return printJson(rt, doc);
+      rt.write("\nstowage is set up.\n");
+      rt.write(`  Config:        ${loc.path} (${written ? "created" : "existing, kept"})\n`);
+      rt.write(`  Repository:    ${location} (${existed ? "already there" : "created now"})\n`);
+      rt.write(
+        `  Password file: ${passwordFile} (${
+          passwordCreated ? "created, " : ""
+        }mode 0600; keep a copy off this host: without it the backups cannot be read)\n`,
+      );
+      rt.write("Next:\n");
+      const width = Math.max(...NEXT.map((n) => n.command.length));
+      for (const n of NEXT) rt.write(`  ${n.command.padEnd(width)}  ${n.why}\n`);
+    });
 }

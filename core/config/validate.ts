@@ -9,63 +9,170 @@ import { StowageError } from "../errors.ts";
 import { type Config, configSchema } from "./schema.ts";
 import { closest } from "../text.ts";
 
-export function parseConfigText(text: string, source: string): Config {
-  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
+export type ConfigCheck =
+  | { ok: true; config: Config }
+  | { ok: false; code: "config.parse" | "config.invalid"; problems: string[] };
+
+const PARSE_HINT =
+  "Fix the YAML syntax (indentation uses spaces; quote values containing ':' or '#').";
+const INVALID_HINT =
+  "Fix the keys listed; `stowage admin config schema` prints every key with its meaning (docs/config.md).";
+
+/** Every problem of a config text, without throwing. */
+export function checkConfigText(text: string): ConfigCheck {
+  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length > 0) {
-    const details = doc.errors.map((e) => {
+    const problems = doc.errors.map((e) => {
       const pos = e.linePos?.[0];
-      return pos ? `line ${pos.line}, column ${pos.col}: ${firstLine(e.message)}` : firstLine(e.message);
+      const msg = firstLine(e.message).replace(/ at line \d+, column \d+:?$/, "");
+      return pos ? `line ${pos.line}, column ${pos.col}: ${msg}` : msg;
     });
-    throw new StowageError(
-      "config.parse",
-      `Cannot read config '${source}': it is not valid YAML (${details[0]})`,
-      "Fix the YAML syntax (indentation uses spaces; quote values containing ':' or '#').",
-      { details: details.slice(1) },
-    );
+    return { ok: false, code: "config.parse", problems };
   }
-  const raw = doc.toJS() ?? {};
-  return validateConfig(raw, source);
+  return checkConfig(doc.toJS() ?? {});
 }
 
-export function validateConfig(raw: unknown, source: string): Config {
+/** Every problem of an already parsed document, without throwing. */
+export function checkConfig(raw: unknown): ConfigCheck {
   if (raw === null || typeof raw !== "object" || Array.isArray(raw)) {
-    throw new StowageError(
-      "config.invalid",
-      `Cannot use config '${source}': the top level must be a mapping of keys, got ${Array.isArray(raw) ? "a list" : typeof raw}`,
-      "Start from `stowage admin config new` or see docs/config.md.",
-    );
+    const got = Array.isArray(raw) ? "a list" : `${typeof raw} ${JSON.stringify(raw)}`;
+    return {
+      ok: false,
+      code: "config.invalid",
+      problems: [`At the top level: expected a mapping of keys, got ${got}`],
+    };
   }
   const result = configSchema.safeParse(raw);
-  if (result.success) return result.data;
-  const problems = result.error.issues.flatMap((issue) => describeIssue(issue));
-  const n = problems.length;
-  throw new StowageError(
+  if (result.success) return { ok: true, config: result.data };
+  const problems = result.error.issues.flatMap((issue) => describeIssue(issue, raw));
+  return { ok: false, code: "config.invalid", problems: [...new Set(problems)] };
+}
+
+/** The StowageError for a failed check: first problem in the message, the rest as details. */
+export function configError(
+  check: Extract<ConfigCheck, { ok: false }>,
+  source: string,
+): StowageError {
+  const [first, ...rest] = check.problems;
+  if (check.code === "config.parse") {
+    return new StowageError(
+      "config.parse",
+      `Cannot read config '${source}': it is not valid YAML (${first})`,
+      PARSE_HINT,
+      { details: rest },
+    );
+  }
+  const n = check.problems.length;
+  return new StowageError(
     "config.invalid",
-    `Config '${source}' has ${n} problem${n === 1 ? "" : "s"}: ${problems[0]}`,
-    "Fix the keys listed; `stowage admin config schema` prints every key with its meaning.",
-    { details: problems.slice(1) },
+    `Config '${source}' has ${n} problem${n === 1 ? "" : "s"}: ${first}`,
+    INVALID_HINT,
+    { details: rest },
   );
 }
 
-function describeIssue(issue: z.core.$ZodIssue): string[] {
-  const where = (path: PropertyKey[]) => (path.length === 0 ? "the top level" : `'${path.map(String).join(".")}'`);
+export function parseConfigText(text: string, source: string): Config {
+  const check = checkConfigText(text);
+  if (!check.ok) throw configError(check, source);
+  return check.config;
+}
+
+export function validateConfig(raw: unknown, source: string): Config {
+  const check = checkConfig(raw);
+  if (!check.ok) throw configError(check, source);
+  return check.config;
+}
+
+type Issue = z.core.$ZodIssue;
+
+function where(path: PropertyKey[]): string {
+  return path.length === 0 ? "the top level" : `'${path.map(String).join(".")}'`;
+}
+
+function describeIssue(issue: Issue, raw: unknown): string[] {
   if (issue.code === "unrecognized_keys") {
     const known = knownKeys(issue.path);
     return issue.keys.map((key) => {
       const suggestion = closest(key, known);
-      const at = where([...issue.path, key]);
-      return `At ${at}: unknown key${suggestion ? ` (did you mean '${suggestion}'?)` : ""}`;
+      return `At ${where([...issue.path, key])}: unknown key${
+        suggestion ? ` (did you mean '${suggestion}'?)` : ""
+      }`;
     });
   }
-  if (issue.code === "invalid_union") {
-    // Report the branch that got furthest rather than a generic "invalid input".
-    const branches = (issue as unknown as { errors: z.core.$ZodIssue[][] }).errors ?? [];
-    const best = branches.filter((b) => b.length > 0).sort((a, b) => a.length - b.length)[0];
-    if (best) {
-      return best.flatMap((sub) => describeIssue({ ...sub, path: [...issue.path, ...sub.path] }));
+  if (issue.code === "invalid_union") return describeUnion(issue, raw);
+  return [`At ${where(issue.path)}: ${friendlier(issue, raw)}`];
+}
+
+/**
+ * A union (hook spec, `run` string-or-list) failed every branch. Report the branch the input
+ * was evidently aiming at (it has that branch's required keys and the value's type fits); when
+ * none fits, the union's own message plus any unknown keys (with did-you-mean).
+ */
+function describeUnion(issue: Extract<Issue, { code: "invalid_union" }>, raw: unknown): string[] {
+  const branches = ((issue as unknown as { errors?: Issue[][] }).errors ?? [])
+    .filter((b) => b.length > 0);
+  const abs = (sub: Issue): Issue => ({ ...sub, path: [...issue.path, ...sub.path] }) as Issue;
+  const missingKey = (sub: Issue) =>
+    sub.code !== "unrecognized_keys" && sub.path.length > 0 &&
+    valueAt(raw, [...issue.path, ...sub.path]) === undefined;
+  const typeMismatch = (sub: Issue) => sub.path.length === 0 && sub.code !== "unrecognized_keys";
+  const fitting = branches
+    .filter((b) => !b.some(missingKey) && !b.some(typeMismatch))
+    .sort((a, b) => a.length - b.length);
+  if (fitting.length > 0) return fitting[0].flatMap((sub) => describeIssue(abs(sub), raw));
+  const unknown = branches[0]?.filter((sub) => sub.code === "unrecognized_keys") ?? [];
+  const keys = unknown.flatMap((sub) => (sub as { keys: string[] }).keys);
+  const unionKeys = knownKeys(issue.path);
+  return [
+    `At ${where(issue.path)}: ${issue.message}`,
+    ...keys.filter((k) => !unionKeys.includes(k)).map((key) => {
+      const suggestion = closest(key, unionKeys);
+      return `At ${where([...issue.path, key])}: unknown key${
+        suggestion ? ` (did you mean '${suggestion}'?)` : ""
+      }`;
+    }),
+  ];
+}
+
+/** zod's generic messages, rephrased for a person editing YAML. */
+function friendlier(issue: Issue, raw: unknown): string {
+  if (issue.code === "invalid_type") {
+    const value = valueAt(raw, issue.path);
+    const got = value === undefined
+      ? "nothing"
+      : value === null
+      ? "an empty value"
+      : JSON.stringify(value);
+    if (issue.expected === "object" && /^Invalid input/.test(issue.message)) {
+      return `expected a mapping of keys, got ${got}`;
+    }
+    if (issue.expected === "array" && /^Invalid input/.test(issue.message)) {
+      return `expected a list, got ${got}`;
+    }
+    if (issue.expected === "boolean" && /^Invalid input/.test(issue.message)) {
+      return `expected true or false, got ${got}`;
+    }
+    if (issue.expected === "string" && /^Invalid input/.test(issue.message)) {
+      return `expected text, got ${got}`;
     }
   }
-  return [`At ${where(issue.path)}: ${issue.message}`];
+  if (issue.code === "invalid_value" && /^Invalid option/.test(issue.message)) {
+    const value = valueAt(raw, issue.path);
+    const options = (issue.values ?? []).map(String).join(", ");
+    return `expected one of ${options}, got ${
+      value === undefined ? "nothing" : JSON.stringify(value)
+    }`;
+  }
+  return issue.message;
+}
+
+function valueAt(raw: unknown, path: PropertyKey[]): unknown {
+  let node = raw;
+  for (const segment of path) {
+    if (node === null || typeof node !== "object") return undefined;
+    node = (node as Record<PropertyKey, unknown>)[segment];
+  }
+  return node;
 }
 
 /** Keys the schema allows at a path, for did-you-mean. */
@@ -81,7 +188,11 @@ function knownKeys(path: PropertyKey[]): string[] {
   }
   node = unwrap(node);
   if (node?._zod?.def?.type === "union") {
-    return node._zod.def.options.flatMap((o: { shape?: object }) => Object.keys(o.shape ?? {}));
+    return [
+      ...new Set<string>(
+        node._zod.def.options.flatMap((o: { shape?: object }) => Object.keys(o.shape ?? {})),
+      ),
+    ];
   }
   return node?.shape ? Object.keys(node.shape) : [];
 }

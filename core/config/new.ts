@@ -1,0 +1,30 @@
+/**
+ * The document `admin config new`, `admin config reset` and `setup` write: only what was chosen
+ * plus the everyday knobs, so the file stays short; everything else keeps its default. Pure.
+ */
+import type { Scope } from "../model.ts";
+import { type ConfigInput, configSchema } from "./schema.ts";
+
+export interface NewConfigChoices {
+  /** Repository location; undefined keeps the embedded default (<state_dir>/repository). */
+  repository?: string;
+  /** Password file; undefined keeps the default (<state_dir>/repository.password). */
+  passwordFile?: string;
+  scope?: Scope;
+}
+
+export function newConfigDocument(choices: NewConfigChoices = {}): ConfigInput {
+  const repository: NonNullable<ConfigInput["repository"]> = {};
+  if (choices.repository) repository.location = choices.repository;
+  if (choices.passwordFile) repository.password_file = choices.passwordFile;
+  const defaults = configSchema.parse({});
+  const doc: ConfigInput = {
+    ...(Object.keys(repository).length > 0 ? { repository } : {}),
+    backup: {
+      scope: choices.scope ?? defaults.backup.scope,
+      stop_timeout: defaults.backup.stop_timeout,
+    },
+    retention: { ...defaults.retention },
+  };
+  return doc;
+}
