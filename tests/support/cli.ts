@@ -15,7 +15,7 @@ export async function stowage(
   opts: { env?: Record<string, string>; stdin?: string; cwd?: string; signal?: AbortSignal } = {},
 ): Promise<CliResult> {
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-P=stowage", "--no-prompt", "--quiet", `${ROOT}main.ts`, ...args],
+    args: ["run", "-P=stowage", "--unstable-net", "--no-prompt", "--quiet", `${ROOT}main.ts`, ...args],
     cwd: opts.cwd ?? ROOT,
     env: { NO_COLOR: "1", ...opts.env },
     stdin: opts.stdin === undefined ? "null" : "piped",
@@ -35,7 +35,7 @@ export async function stowage(
 /** Spawns the CLI without waiting, for signal and lock tests. */
 export function spawnStowage(args: string[], opts: { env?: Record<string, string> } = {}): Deno.ChildProcess {
   return new Deno.Command(Deno.execPath(), {
-    args: ["run", "-P=stowage", "--no-prompt", "--quiet", `${ROOT}main.ts`, ...args],
+    args: ["run", "-P=stowage", "--unstable-net", "--no-prompt", "--quiet", `${ROOT}main.ts`, ...args],
     cwd: ROOT,
     env: { NO_COLOR: "1", ...opts.env },
     stdin: "null",
