@@ -1,0 +1,88 @@
+import assert from "node:assert/strict";
+import { checkConfigText, parseConfigText } from "./validate.ts";
+import { isStowageError } from "../errors.ts";
+
+const problems = (text: string) => {
+  const r = checkConfigText(text);
+  assert.equal(r.ok, false, "expected the config to be rejected");
+  return r.ok ? [] : r.problems;
+};
+
+Deno.test("validate: an empty file is the defaults", () => {
+  const r = checkConfigText("");
+  assert.ok(r.ok);
+  assert.equal(r.config.backup.stop_timeout, 30);
+  assert.equal(r.config.backup.scope, "standard");
+});
+
+Deno.test("validate: wrong type names the path, the expectation and the value", () => {
+  assert.deepEqual(problems("backup:\n  stop_timeout: abc\n"), [
+    `At 'backup.stop_timeout': expected a number of seconds from 1 to 3600, got "abc"`,
+  ]);
+});
+
+Deno.test("validate: unknown keys are errors with a did-you-mean, at any depth", () => {
+  assert.deepEqual(problems("repostory: {}\nbackup:\n  stop_timout: 3\n"), [
+    "At 'backup.stop_timout': unknown key (did you mean 'stop_timeout'?)",
+    "At 'repostory': unknown key (did you mean 'repository'?)",
+  ]);
+  assert.deepEqual(problems("zzzzzz: 1\n"), ["At 'zzzzzz': unknown key"]);
+});
+
+Deno.test("validate: every problem is listed at once", () => {
+  const p = problems(
+    "backup:\n  stop_timeout: 0\n  scope: big\nretention:\n  daily: -1\nunits:\n  web:\n    skip: maybe\nlog_level: loud\n",
+  );
+  assert.equal(p.length, 5, p.join("\n"));
+  assert.ok(p.includes(`At 'backup.scope': expected one of minimal, standard, full, got "big"`));
+  assert.ok(p.includes(`At 'units.web.skip': expected true or false, got "maybe"`));
+  assert.ok(p.includes(`At 'log_level': expected one of debug, info, warning, error, got "loud"`));
+});
+
+Deno.test("validate: hook specs report the form they aim at, or both forms", () => {
+  const p = problems(
+    "hooks:\n  pre_backup:\n    - run: 3\n    - modul: x.ts\n    - module: 5\n    - run: x\n      timeout: abc\n    - just a string\n",
+  );
+  assert.deepEqual(p, [
+    "At 'hooks.pre_backup.0.run': expected a program path or an argv list, got 3",
+    "At 'hooks.pre_backup.1': expected a hook: { run: ... } or { module: ... }",
+    "At 'hooks.pre_backup.1.modul': unknown key (did you mean 'module'?)",
+    "At 'hooks.pre_backup.2.module': expected a TypeScript module path (text), got 5",
+    `At 'hooks.pre_backup.3.timeout': expected a hook timeout in seconds from 1 to 86400, got "abc"`,
+    "At 'hooks.pre_backup.4': expected a hook: { run: ... } or { module: ... }",
+  ]);
+});
+
+Deno.test("validate: an empty section and a list at the top level are explained", () => {
+  assert.deepEqual(problems("backup:\n"), [
+    "At 'backup': expected a mapping of keys, got an empty value",
+  ]);
+  assert.deepEqual(problems("- a\n- b\n"), [
+    "At the top level: expected a mapping of keys, got a list",
+  ]);
+});
+
+Deno.test("validate: malformed YAML gives line and column for each error, code config.parse", () => {
+  const r = checkConfigText("a: 1\na: 2\nb: [\n");
+  assert.ok(!r.ok);
+  assert.equal(r.code, "config.parse");
+  assert.equal(r.problems.length, 2);
+  assert.match(r.problems[0], /^line 2, column 1: Map keys must be unique/);
+  assert.match(r.problems[1], /^line \d+, column \d+: /);
+});
+
+Deno.test("parseConfigText throws one StowageError: first problem in the message, the rest as details", () => {
+  try {
+    parseConfigText("backup:\n  stop_timeout: abc\nfoo: 1\n", "/etc/stowage/config.yaml");
+    assert.fail("should throw");
+  } catch (e) {
+    assert.ok(isStowageError(e, "config.invalid"));
+    assert.match(
+      e.message,
+      /^Config '\/etc\/stowage\/config\.yaml' has 2 problems: At 'backup\.stop_timeout'/,
+    );
+    assert.deepEqual(e.details, ["At 'foo': unknown key"]);
+    assert.ok(e.hint);
+  }
+  assert.throws(() => parseConfigText("a: [", "x.yaml"), (e) => isStowageError(e, "config.parse"));
+});
