@@ -1,0 +1,64 @@
+/**
+ * Retention through the real orchestrator, engine and restic, with a controlled clock: five days of
+ * twice-daily backups under `latest: 2, daily: 3` leave exactly the expected snapshots per group.
+ */
+import assert from "node:assert/strict";
+import { createFixtureStack } from "./support/fixture.ts";
+import { cleanupDocker } from "./support/docker.ts";
+import { ManualClock } from "../adapters/clock.ts";
+import { EngineClient } from "../adapters/docker/engine.ts";
+import { Restic } from "../adapters/restic/restic.ts";
+import { FileRestartJournal } from "../adapters/journal.ts";
+import { LocalHostFiles } from "../adapters/host_files.ts";
+import { DenoProcessRunner } from "../adapters/process.ts";
+import { runBackup } from "../core/backup/run.ts";
+import { configSchema } from "../core/config/schema.ts";
+import { MemorySink } from "../core/events.ts";
+import { parseSnapshot } from "../core/tags.ts";
+
+Deno.test("retention keeps exactly latest 2 + one per day for 3 days, per group", async () => {
+  const s = await createFixtureStack({ name: "ret" });
+  const dir = await Deno.makeTempDir({ prefix: "stowage-ret-" });
+  using engine = EngineClient.fromConfig(undefined);
+  try {
+    await s.up();
+    await Deno.writeTextFile(`${dir}/pw`, "retention-test", { mode: 0o600 });
+    const repo = new Restic({ location: `${dir}/repo`, passwordFile: `${dir}/pw` });
+    await repo.init();
+    const config = configSchema.parse({
+      backup: { stop_timeout: 5, scope: "minimal" },
+      retention: { latest: 2, daily: 3 },
+    });
+    const clock = new ManualClock("2025-03-01T02:00:00Z");
+    const times: string[] = [];
+    // Five days, two runs a day (02:00 and 14:00).
+    for (let i = 0; i < 10; i++) {
+      times.push(clock.now().toISOString());
+      const report = await runBackup(
+        { engine, repo, clock, sink: new MemorySink(), files: new LocalHostFiles(new DenoProcessRunner()), journal: new FileRestartJournal(`${dir}/journal.json`), host: "retention-host" },
+        { config, units: [s.project], signal: new AbortController().signal },
+      );
+      assert.equal(report.ok, true, JSON.stringify(report.units[0].error));
+      clock.advance(12 * 3600_000);
+    }
+    const snaps = (await repo.snapshots({ tags: [`unit=${s.project}`] })).map(parseSnapshot);
+    const byVolume = Object.groupBy(snaps, (x) => x.volume ?? "");
+    assert.deepEqual(Object.keys(byVolume).sort(), [s.volume("app_data"), s.volume("db_data")].sort());
+    for (const group of Object.values(byVolume)) {
+      const kept = group!.map((x) => new Date(x.time).toISOString()).sort();
+      // latest 2: day 5 at 14:00 and 02:00; daily 3: the newest of days 5, 4, 3 (14:00 each).
+      assert.deepEqual(kept, [
+        "2025-03-03T14:00:00.000Z",
+        "2025-03-04T14:00:00.000Z",
+        "2025-03-05T02:00:00.000Z",
+        "2025-03-05T14:00:00.000Z",
+      ]);
+    }
+    assert.equal(times.length, 10);
+  } finally {
+    await s.down();
+    await cleanupDocker();
+    await Deno.remove(dir, { recursive: true });
+    await Deno.remove(s.dir, { recursive: true }).catch(() => {});
+  }
+});
