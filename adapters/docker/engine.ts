@@ -155,8 +155,10 @@ export class EngineClient implements DockerEngine {
       if (e instanceof Deno.errors.NotCapable) {
         throw new StowageError(
           "engine.permission",
-          `Cannot reach the Docker Engine at ${this.socketPath}: stowage's permission set allows only /var/run/docker.sock and /run/docker.sock`,
-          `use the standard socket, or run with --allow-net=unix:${this.socketPath} added`,
+          `Cannot reach the Docker Engine at ${this.socketPath}: not permitted (${
+            e.message.split(",")[0]
+          })`,
+          "stowage's permission set allows only /var/run/docker.sock and /run/docker.sock; use one of them, or run it under deno with --allow-net=unix:PATH and read/write access to PATH",
           { cause: e },
         );
       }
