@@ -147,27 +147,40 @@ Deno.test("a second backup waits for or refuses the host lock", async () => {
   });
 });
 
-Deno.test("SIGKILL mid-backup: the next run starts what was left stopped, and backs up", async () => {
+Deno.test("SIGKILL at several points: doctor or the next run starts what was left stopped", async () => {
   await withStack("kill", async (s, env) => {
     // Enough data that the volume save takes a moment.
     await docker("exec", s.container("db"), "sh", "-c", "dd if=/dev/urandom of=/data/blob bs=1M count=200 2>/dev/null");
-    const child = spawnStowage(["backup", "--unit", s.project], { env: env.env });
-    await waitFor("db to be stopped by the backup", async () => !(await running(s)).db);
-    child.kill("SIGKILL");
-    await child.status;
-    await child.stdout.cancel();
-    await child.stderr.cancel();
+    const killWhen = async (what: string, cond: () => Promise<boolean>) => {
+      const child = spawnStowage(["backup", "--unit", s.project], { env: env.env });
+      await waitFor(what, cond);
+      child.kill("SIGKILL");
+      await child.status;
+      await child.stdout.cancel();
+      await child.stderr.cancel();
+    };
+
+    // 1. Right after the first stop (app), before db stops: doctor finds the journal.
+    await killWhen("app to be stopped", async () => !(await running(s)).app);
+    assert.equal((await running(s)).app, false, "the kill left app stopped (the situation under test)");
+    const doc = await stowage(["doctor", "--json"], { env: env.env });
+    const journalCheck = JSON.parse(doc.stdout).checks.find((c: { name: string }) => c.name === "restart journal");
+    assert.match(journalCheck.detail, /started .*_app_1/);
+    assert.deepEqual(await running(s), { db: true, app: true, web: true });
+
+    // 2. While the volumes are being saved (db stopped): the next backup recovers, then backs up.
+    await killWhen("db to be stopped", async () => !(await running(s)).db);
     assert.equal((await running(s)).db, false, "the kill left db stopped (the situation under test)");
     const journal = JSON.parse(await Deno.readTextFile(`${env.stateDir}/restart-journal.json`));
     assert.deepEqual(journal.entries[0].containers, [s.container("db"), s.container("app"), s.container("web")]);
-
     const r = await stowage(["backup", "--unit", s.project, "--json"], { env: env.env });
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stderr, /recovered: started .*_db_1/);
     assert.deepEqual(await running(s), { db: true, app: true, web: true });
     await assert.rejects(Deno.stat(`${env.stateDir}/restart-journal.json`));
-    // The second run's snapshot of db_data is complete.
-    const snap = (await snapshotsOf(env, s.project)).find((x) => x.volume === s.volume("db_data"))!;
+    // Nothing lost: the new run's snapshot of db_data is complete.
+    const report = JSON.parse(r.stdout) as RunReport;
+    const snap = (await snapshotsOf(env, s.project)).find((x) => x.volume === s.volume("db_data") && x.backupId === report.backupId)!;
     const ls = await env.restic("ls", "--long", snap.id);
     assert.match(ls, /209715200 .*\/blob/);
   });
