@@ -377,9 +377,21 @@ Deno.test("a missing socket or one nobody listens on gives engine.unavailable", 
   }
 });
 
-Deno.test("a socket outside the permission set is refused with engine.permission, not a crash", async () => {
-  using engine = EngineClient.fromConfig("unix:///tmp/stowage-not-allowed.sock");
-  await rejectsWith(engine.version(), "engine.permission", /not permitted/);
+Deno.test("a socket outside the permission set: missing is unavailable, present is not permitted", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "stowage-notallowed-" });
+  try {
+    using missing = EngineClient.fromConfig(`unix://${dir}/missing.sock`);
+    await rejectsWith(
+      missing.version(),
+      "engine.unavailable",
+      /missing\.sock: the socket does not exist/,
+    );
+    await Deno.writeTextFile(`${dir}/other.sock`, "");
+    using other = EngineClient.fromConfig(`unix://${dir}/other.sock`);
+    await rejectsWith(other.version(), "engine.permission", /other\.sock: not permitted/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
 
 Deno.test("a socket the user may not open gives engine.permission", async () => {

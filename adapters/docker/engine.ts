@@ -153,6 +153,13 @@ export class EngineClient implements DockerEngine {
     } catch (e) {
       // Deno asks for net permission on `unix:PATH`; deno.json grants only the standard sockets.
       if (e instanceof Deno.errors.NotCapable) {
+        // A mistyped path is more useful reported as missing than as not permitted.
+        if (!socketExists(this.socketPath)) {
+          throw connectionError(
+            this.socketPath,
+            new Error("No such file or directory (os error 2)"),
+          )!;
+        }
         throw new StowageError(
           "engine.permission",
           `Cannot reach the Docker Engine at ${this.socketPath}: not permitted (${
@@ -204,13 +211,14 @@ export class EngineClient implements DockerEngine {
       headers["content-type"] = "application/json";
       body = JSON.stringify(opts.body);
     }
+    const client = this.#http;
     let res: Response;
     try {
       res = await fetch(`http://localhost${prefix}${path}${qs}`, {
         method,
         headers,
         body,
-        client: this.#http,
+        client,
         signal: opts.signal,
       });
     } catch (e) {
@@ -511,6 +519,16 @@ export class EngineClient implements DockerEngine {
     const files: Record<string, string | null> = {};
     await Promise.all([...paths].sort().map(async (p) => (files[p] = await readIfPresent(p))));
     return { containers, volumes, networks, images, files };
+  }
+}
+
+function socketExists(path: string): boolean {
+  try {
+    Deno.statSync(path);
+    return true;
+  } catch (e) {
+    // Only a definite "not found" counts; when we may not even look, the permission message speaks.
+    return !(e instanceof Deno.errors.NotFound);
   }
 }
 
