@@ -10,6 +10,8 @@ import { applyConfigPaths, locateConfig, readConfig } from "./adapters/config_st
 import { resolvePaths } from "./core/paths.ts";
 import { EngineClient } from "./adapters/docker/engine.ts";
 import { openRepository } from "./adapters/restic/open.ts";
+import { journaldFromEnv } from "./adapters/systemd/journald.ts";
+import { addLogSink } from "./cli/log.ts";
 
 export function realRuntime(): Runtime {
   const env = (name: string) => Deno.env.get(name);
@@ -58,6 +60,11 @@ export function realRuntime(): Runtime {
 }
 
 if (import.meta.main) {
-  const code = await runCli(realRuntime(), Deno.args);
+  const rt = realRuntime();
+  // Under systemd (stderr is the journal), log records go to journald with structured fields.
+  const journald = journaldFromEnv(rt.env, rt.writeErr);
+  if (journald) addLogSink(journald.logSink, { replacesStderr: true });
+  const code = await runCli(rt, Deno.args);
+  await journald?.close();
   Deno.exit(code);
 }

@@ -19,14 +19,21 @@ export function parseLevel(level: string | undefined): LogLevel {
 
 let extraSinks: ((r: LogRecord) => void)[] = [];
 
-/** Lets the daemon add a journald sink before logging is configured. */
-export function addLogSink(sink: (r: LogRecord) => void) {
+let stderrReplaced = false;
+
+/**
+ * Lets the daemon add a journald sink before logging is configured. With `replacesStderr` (the
+ * journald sink, when stderr is the journal) log records no longer go to stderr as well.
+ */
+export function addLogSink(sink: (r: LogRecord) => void, opts: { replacesStderr?: boolean } = {}) {
   extraSinks.push(sink);
+  if (opts.replacesStderr) stderrReplaced = true;
 }
 
 export function configureLogging(rt: Runtime, level: string | undefined) {
   const lowest = parseLevel(level);
   const stderrSink = (r: LogRecord) => {
+    if (stderrReplaced) return;
     const msg = r.message.map((m) => (typeof m === "string" ? m : JSON.stringify(m))).join("");
     const unit = r.properties.unit ? `[${r.properties.unit}] ` : "";
     rt.writeErr(`${r.level === "info" ? "" : r.level + ": "}${unit}${msg}\n`);
@@ -43,6 +50,7 @@ export function configureLogging(rt: Runtime, level: string | undefined) {
 
 export function resetLogSinks() {
   extraSinks = [];
+  stderrReplaced = false;
 }
 
 export const log = getLogger(["stowage"]);

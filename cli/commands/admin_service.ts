@@ -1,6 +1,495 @@
+/**
+ * `admin service write-units|daemon|status|forget-unit`: stowage as a systemd service. The
+ * decisions (unit text, health, metrics, status, schedule) are pure in core/service/; this file
+ * wires the daemon to sd_notify, the status server, the results store and the backup command.
+ */
 import type { AdminCommand } from "./admin.ts";
-import type { Runtime } from "../runtime.ts";
+import type { LoadedConfig, Runtime } from "../runtime.ts";
+import { globals, setExitCode, usageError } from "../mod.ts";
+import { formatBytes, formatDuration, printJson, table } from "../output.ts";
+import { EXIT_CODES } from "../exit_codes.ts";
+import { log } from "../log.ts";
+import { backupCommandRun } from "./backup.ts";
+import { StowageError } from "../../core/errors.ts";
+import { VERSION } from "../../core/version.ts";
+import { parseSnapshot } from "../../core/tags.ts";
+import type { StowageEvent } from "../../core/events.ts";
+import { Daemon, type LogFn } from "../../core/service/daemon.ts";
+import { describeEvent } from "../../core/service/event_log.ts";
+import { healthVerdict } from "../../core/service/health.ts";
+import { checkListenPolicy } from "../../core/service/listen.ts";
+import { renderMetrics, type RepositoryInfo } from "../../core/service/metrics.ts";
+import type { ResultsDoc } from "../../core/service/results.ts";
+import { runOutcome, statusDocument } from "../../core/service/status.ts";
+import {
+  checkSchedule,
+  DEFAULT_SCHEDULE,
+  localRepositoryPath,
+  readWritePaths,
+  RELOAD_HINTS,
+  renderUnits,
+  stateDirectoryName,
+} from "../../core/service/units.ts";
+import { UNIT_TEMPLATES } from "../../units/mod.ts";
+import { exists, writeFileAtomic } from "../../adapters/files.ts";
+import { acquireHostLock } from "../../adapters/lock.ts";
+import { forgetResultsUnit, readResults, recordRun } from "../../adapters/results_store.ts";
+import { createStatusApp, readTokenFile, serveStatus } from "../../adapters/status_server.ts";
+import { notifierFromEnv, watchdogPeriodMs } from "../../adapters/systemd/notify.ts";
 
-export function registerAdminService(admin: AdminCommand, _rt: Runtime) {
-  admin.command("service").description("TODO");
+const ROOT = new URL("../../", import.meta.url);
+
+export function registerAdminService(admin: AdminCommand, rt: Runtime) {
+  const service = admin
+    .command("service")
+    .description(
+      "Run stowage under systemd: unit files, the notify/watchdog daemon, the status endpoint.",
+    );
+
+  service
+    .command("write-units")
+    .description(
+      "Write stowage.service, stowage.timer and stowage-backup.service from the templates in units/.",
+    )
+    .option("-o, --output-dir <dir>", "where to write the units", "/etc/systemd/system")
+    .option(
+      "--schedule <calendar>",
+      "OnCalendar= of stowage.timer (systemd calendar syntax)",
+      DEFAULT_SCHEDULE,
+    )
+    .option("--binary <path>", "the stowage executable for ExecStart= (default: this one)")
+    .option(
+      "--interval-minutes <n>",
+      "make the daemon run backups itself every N minutes (then leave the timer disabled)",
+    )
+    .option(
+      "--read-write-path <path...>",
+      "more paths the services may write (hooks' dump directories, a custom Docker data root)",
+    )
+    .option("-n, --dry-run", "print the units instead of writing them")
+    .option("--json", "print one JSON document")
+    .addHelpText(
+      "after",
+      "\nExamples:\n  stowage admin service write-units\n  stowage admin service write-units --schedule '*-*-* 03:30:00' --dry-run\n  stowage admin service write-units --binary /usr/local/bin/stowage --output-dir /tmp/units\n\nSee docs/service.md.",
+    )
+    .action(async (opts, cmd) => {
+      const loaded = await rt.loadConfig(globals(cmd));
+      const schedule = checkSchedule(opts.schedule);
+      await checkScheduleWithSystemd(rt, schedule);
+      const interval = parseMinutes(opts.intervalMinutes);
+      const outputDir = opts.outputDir.replace(/\/+$/, "") || "/";
+      const stowageArgv = await stowageCommand(rt, loaded, opts.binary);
+      const env: Record<string, string> = {};
+      const stateEnv = rt.env("STOWAGE_STATE_DIR");
+      if (stateEnv) env.STOWAGE_STATE_DIR = stateEnv;
+      for (const p of opts.readWritePath ?? []) {
+        if (!p.startsWith("/")) {
+          throw usageError(
+            `Cannot use --read-write-path '${p}': it is not an absolute path`,
+            "Give the full path, e.g. /srv/dumps.",
+          );
+        }
+      }
+      const units = renderUnits(UNIT_TEMPLATES, {
+        stowage: stowageArgv,
+        schedule,
+        readWritePaths: readWritePaths(loaded.config, loaded.paths, {
+          dockerHost: rt.env("DOCKER_HOST"),
+          extra: opts.readWritePath,
+        }),
+        stateDirectory: stateDirectoryName(loaded.paths.stateDir),
+        environment: env,
+        version: VERSION,
+        daemonArgs: interval ? ["--interval-minutes", String(interval)] : [],
+      });
+      const hints = interval
+        ? RELOAD_HINTS.filter((h) => !h.includes("stowage.timer"))
+        : RELOAD_HINTS;
+      const files = units.map((u) => ({ path: `${outputDir}/${u.name}`, content: u.content }));
+      if (!opts.dryRun) {
+        for (const f of files) await writeFileAtomic(f.path, f.content, 0o644);
+      }
+      if (opts.json) {
+        return printJson(rt, {
+          ok: true,
+          dryRun: !!opts.dryRun,
+          outputDir,
+          schedule,
+          files,
+          next: hints,
+        });
+      }
+      if (opts.dryRun) {
+        for (const f of files) rt.write(`# ----- ${f.path}\n${f.content}\n`);
+        rt.write(`# (dry run: nothing written)\n`);
+        return;
+      }
+      for (const f of files) rt.write(`Wrote ${f.path}\n`);
+      rt.write(`\nNext:\n${hints.map((h) => `  ${h}`).join("\n")}\n`);
+      if (interval) {
+        rt.write(
+          `The daemon runs backups every ${interval} min itself; leave stowage.timer disabled.\n`,
+        );
+      }
+    });
+
+  service
+    .command("daemon")
+    .description(
+      "Run as the systemd service: sd_notify READY/STATUS/WATCHDOG, the status endpoint, optional interval backups.",
+    )
+    .option(
+      "--interval-minutes <n>",
+      "run a backup every N minutes (default: only watch runs the systemd timer starts)",
+    )
+    .option(
+      "--status-listen <host:port>",
+      "serve /health, /status and /metrics here (default: config status.listen; off when unset)",
+    )
+    .option(
+      "--allow-remote-status",
+      "allow a non-loopback status address (needs status.token_file)",
+    )
+    .addHelpText(
+      "after",
+      "\nSIGTERM or SIGINT interrupts a running backup safely (its containers are started again) and exits 0.\nWithout NOTIFY_SOCKET (not run by systemd) nothing is sent to systemd. See docs/service.md.",
+    )
+    .action(async (opts, cmd) => {
+      const loaded = await rt.loadConfig(globals(cmd));
+      const interval = parseMinutes(opts.intervalMinutes);
+      const listen = opts.statusListen ?? loaded.config.status.listen;
+      const tokenFile = loaded.config.status.token_file;
+      const addr = listen
+        ? checkListenPolicy({ listen, allowRemote: !!opts.allowRemoteStatus, tokenFile })
+        : undefined;
+      const token = addr && tokenFile ? await readTokenFile(tokenFile) : undefined;
+      await runDaemon(rt, loaded, { intervalMinutes: interval, addr, token });
+    });
+
+  service
+    .command("status")
+    .description(
+      "Show the last backup result of every unit and whether /health would pass (reads the results store).",
+    )
+    .option("--json", "print one JSON document")
+    .option(
+      "--check",
+      `exit ${EXIT_CODES.unhealthy} when a unit's last backup failed or is older than status.freshness_hours`,
+    )
+    .action(async (opts, cmd) => {
+      const loaded = await rt.loadConfig(globals(cmd));
+      const results = await readResults(loaded.paths.resultsFile);
+      const health = healthVerdict({
+        results,
+        now: rt.clock.now(),
+        freshnessHours: loaded.config.status.freshness_hours,
+        ignoredUnits: skippedUnits(loaded),
+      });
+      if (opts.check && !health.healthy) setExitCode(EXIT_CODES.unhealthy);
+      if (opts.json) {
+        return printJson(rt, {
+          resultsFile: loaded.paths.resultsFile,
+          health,
+          units: Object.values(results.units),
+          runs: results.runs,
+        });
+      }
+      rt.write(renderStatus(results, health.healthy, health.reason));
+    });
+
+  service
+    .command("forget-unit")
+    .description(
+      "Drop a unit that no longer exists on this host from the results, so /health stops waiting for it.",
+    )
+    .argument("<unit>", "unit name as shown by `admin service status`")
+    .option("--json", "print one JSON document")
+    .action(async (unit, opts, cmd) => {
+      const loaded = await rt.loadConfig(globals(cmd));
+      const found = await forgetResultsUnit(loaded.paths.resultsFile, unit);
+      if (!found) {
+        throw new StowageError(
+          "unit.notfound",
+          `Cannot forget unit '${unit}': it has no recorded results`,
+          "Run `stowage admin service status` to see the recorded units.",
+        );
+      }
+      if (opts.json) return printJson(rt, { ok: true, forgotten: unit });
+      rt.write(`Forgot the results of '${unit}'.\n`);
+    });
+}
+
+function parseMinutes(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 525600) {
+    throw usageError(
+      `--interval-minutes expects a whole number of minutes from 1 to 525600, got '${value}'`,
+      "e.g. --interval-minutes 60",
+    );
+  }
+  return n;
+}
+
+function skippedUnits(loaded: LoadedConfig): string[] {
+  return Object.entries(loaded.config.units).filter(([, u]) => u.skip).map(([name]) => name);
+}
+
+/** `systemd-analyze calendar` checks the meaning of the expression, where it is installed. */
+async function checkScheduleWithSystemd(rt: Runtime, schedule: string) {
+  let res;
+  try {
+    res = await rt.runner.run("systemd-analyze", ["calendar", "--", schedule], {
+      timeoutMs: 10_000,
+    });
+  } catch (e) {
+    if (e instanceof StowageError && e.code === "dependency.missing") return; // the pure check ran already
+    throw e;
+  }
+  if (res.code !== 0) {
+    const why = (res.stderr.trim().split("\n").pop() ?? "").replace(
+      /^Failed to parse calendar specification '.*?': /,
+      "",
+    );
+    throw usageError(
+      `Cannot use schedule '${schedule}': systemd does not accept it (${why || "invalid"})`,
+      "Use a calendar expression such as '*-*-* 02:00:00' or 'daily' (see `man systemd.time`).",
+    );
+  }
+}
+
+/** The argv that starts stowage in a unit: the given binary, the compiled one, or deno + this checkout. */
+async function stowageCommand(
+  rt: Runtime,
+  loaded: LoadedConfig,
+  binary: string | undefined,
+): Promise<string[]> {
+  let argv: string[];
+  if (binary !== undefined) {
+    if (!binary.startsWith("/")) {
+      throw usageError(
+        `Cannot use --binary '${binary}': it is not an absolute path`,
+        "systemd needs the full path, e.g. /usr/local/bin/stowage.",
+      );
+    }
+    let info: Deno.FileInfo | undefined;
+    try {
+      info = await Deno.stat(binary);
+    } catch {
+      info = undefined;
+    }
+    if (!info?.isFile || info.mode === null || (info.mode & 0o111) === 0) {
+      throw usageError(
+        `Cannot use --binary '${binary}': it is not an executable file`,
+        "Point it at the installed stowage program (`deno task compile` builds one).",
+      );
+    }
+    argv = [binary];
+  } else if (Deno.build.standalone) {
+    argv = [Deno.execPath()];
+  } else {
+    argv = await denoRunCommand();
+  }
+  // The units must read the same config this command read.
+  if (loaded.path && loaded.path !== rt.paths.configFile) argv.push("--config", loaded.path);
+  return argv;
+}
+
+/** `deno task stowage` as an absolute command line, so units work from a checkout too. */
+async function denoRunCommand(): Promise<string[]> {
+  const root = ROOT.pathname.replace(/\/$/, "");
+  let task = "deno run -P=stowage --unstable-net main.ts";
+  try {
+    const cfg = JSON.parse(await Deno.readTextFile(`${root}/deno.json`)) as {
+      tasks?: Record<string, string>;
+    };
+    if (cfg.tasks?.stowage) task = cfg.tasks.stowage;
+  } catch { /* the default above matches deno.json */ }
+  const words = task.split(/\s+/).filter(Boolean);
+  const out: string[] = [];
+  for (const [i, w] of words.entries()) {
+    if (i === 0 && w === "deno") out.push(Deno.execPath());
+    else if (w.endsWith(".ts") && !w.startsWith("/")) out.push(`${root}/${w}`);
+    else out.push(w);
+    if (w === "run") out.push(`--config=${root}/deno.json`, "--no-prompt", "--quiet");
+  }
+  return out;
+}
+
+function renderStatus(results: ResultsDoc, healthy: boolean, reason: string): string {
+  const units = Object.values(results.units).sort((a, b) => a.unit.localeCompare(b.unit));
+  if (units.length === 0) return "No backup has been recorded yet.\n";
+  const rows = [["UNIT", "LAST", "FINISHED", "LAST GOOD", "DOWNTIME", "ADDED", "FAILURES"]];
+  for (const u of units) {
+    rows.push([
+      u.unit,
+      u.last.outcome === "failed" ? "FAILED" : u.last.outcome,
+      u.last.finishedAt,
+      u.lastSuccess?.finishedAt ?? "never",
+      u.last.downtimeMs === undefined ? "-" : formatDuration(u.last.downtimeMs),
+      formatBytes(u.last.bytesAdded),
+      String(u.failuresTotal),
+    ]);
+  }
+  const run = results.runs.at(-1);
+  const last = run ? `Last run ${run.backupId}: ${runOutcome(run)}\n` : "";
+  let out = table(rows) + "\n" + last + `Health: ${healthy ? "ok" : "FAILING"}: ${reason}\n`;
+  for (const u of units) if (u.last.error) out += `${u.unit}: ${u.last.error}\n`;
+  return out;
+}
+
+/** Engine events of the daemon's runs as log records with unit/operation/backup id fields. */
+function eventLogger(): (e: StowageEvent) => void {
+  let backupId: string | undefined;
+  return (e) => {
+    if (e.type === "run.start") backupId = e.backupId;
+    const rec = describeEvent(e);
+    if (!rec) return;
+    const props = { unit: rec.unit, operation: rec.operation, backupId };
+    if (rec.level === "debug") log.debug(rec.message, props);
+    else if (rec.level === "info") log.info(rec.message, props);
+    else if (rec.level === "warning") log.warn(rec.message, props);
+    else log.error(rec.message, props);
+  };
+}
+
+const logFn: LogFn = (level, message, fields = {}) => {
+  const props = { ...fields };
+  if (level === "debug") log.debug(message, props);
+  else if (level === "info") log.info(message, props);
+  else if (level === "warning") log.warn(message, props);
+  else log.error(message, props);
+};
+
+async function runDaemon(
+  rt: Runtime,
+  loaded: LoadedConfig,
+  opts: { intervalMinutes?: number; addr?: { hostname: string; port: number }; token?: string },
+) {
+  const { notifier, problem } = notifierFromEnv(rt.env, (m) => logFn("warning", m));
+  if (problem) logFn("warning", problem);
+  const watchdogMs = watchdogPeriodMs(rt.env("WATCHDOG_USEC"), rt.env("WATCHDOG_PID"), Deno.pid);
+  const resultsFile = loaded.paths.resultsFile;
+  const daemon = new Daemon({
+    clock: rt.clock,
+    notifier,
+    signal: rt.signal,
+    intervalMs: opts.intervalMinutes ? opts.intervalMinutes * 60_000 : undefined,
+    watchdogMs,
+    log: logFn,
+    onEvent: eventLogger(),
+    readResults: () => readResults(resultsFile),
+    recordRun: (report) => recordRun(resultsFile, report),
+    runBackup: (signal, onEvent) =>
+      backupCommandRun(rt, loaded, { signal, sink: { emit: onEvent } }),
+    refreshRepository: () => repositoryInfo(rt, loaded),
+  });
+  const freshnessHours = loaded.config.status.freshness_hours;
+  const health = async () =>
+    healthVerdict({
+      results: await readResults(resultsFile),
+      now: rt.clock.now(),
+      freshnessHours,
+      ignoredUnits: skippedUnits(loaded),
+    });
+  let server;
+  if (opts.addr) {
+    const app = createStatusApp({
+      health,
+      async status() {
+        const results = await readResults(resultsFile);
+        const now = rt.clock.now();
+        const h = healthVerdict({
+          results,
+          now,
+          freshnessHours,
+          ignoredUnits: skippedUnits(loaded),
+        });
+        return statusDocument({
+          version: VERSION,
+          host: rt.hostname,
+          now,
+          state: daemon.state,
+          results,
+          health: h,
+        });
+      },
+      async metrics() {
+        const results = await readResults(resultsFile);
+        const now = rt.clock.now();
+        const h = healthVerdict({
+          results,
+          now,
+          freshnessHours,
+          ignoredUnits: skippedUnits(loaded),
+        });
+        return renderMetrics({
+          results,
+          version: VERSION,
+          health: h,
+          running: daemon.running,
+          uptimeSeconds: (now.getTime() - new Date(daemon.state.startedAt).getTime()) / 1000,
+          repository: daemon.state.repository,
+        });
+      },
+    }, { token: opts.token });
+    server = await serveStatus(app, opts.addr);
+    logFn(
+      "info",
+      `status endpoint on ${server.url} (/health, /status, /metrics)${
+        opts.token ? ", bearer token required" : ""
+      }`,
+    );
+  }
+  try {
+    await daemon.run();
+  } finally {
+    await server?.shutdown();
+    await notifier.close();
+  }
+}
+
+/**
+ * Snapshot counts per unit and, for a local repository, its size on disk. Taken under the host
+ * lock without waiting, so it never overlaps a backup's retention (restic forget needs an
+ * exclusive repository lock); when a backup holds the lock, the numbers wait for the next run.
+ */
+async function repositoryInfo(
+  rt: Runtime,
+  loaded: LoadedConfig,
+): Promise<RepositoryInfo | undefined> {
+  let lock;
+  try {
+    lock = await acquireHostLock(loaded.paths.lockFile, {
+      waitSeconds: 0,
+      clock: rt.clock,
+      command: "daemon: repository statistics",
+    });
+  } catch {
+    return undefined;
+  }
+  try {
+    const repo = await rt.repository(loaded, { prepare: false });
+    if (!(await repo.exists())) return undefined;
+    const snapshotsByUnit: Record<string, number> = {};
+    for (const s of (await repo.snapshots({ tags: ["stowage"] })).map(parseSnapshot)) {
+      if (s.unit) snapshotsByUnit[s.unit] = (snapshotsByUnit[s.unit] ?? 0) + 1;
+    }
+    let sizeBytes: number | undefined;
+    const local = localRepositoryPath(loaded.config.repository.location ?? loaded.paths.repository);
+    if (local && (await exists(local))) {
+      const du = await rt.runner.run("du", ["-sb", local], { timeoutMs: 60_000 }).catch(() =>
+        undefined
+      );
+      const n = du?.code === 0 ? Number(du.stdout.split(/\s/)[0]) : NaN;
+      if (Number.isFinite(n)) sizeBytes = n;
+    }
+    return {
+      snapshotsByUnit,
+      ...(sizeBytes !== undefined ? { sizeBytes } : {}),
+      checkedAt: rt.clock.now().toISOString(),
+    };
+  } finally {
+    lock.release();
+  }
 }

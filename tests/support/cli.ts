@@ -32,10 +32,21 @@ export async function stowage(
   return { code: out.code, stdout: new TextDecoder().decode(out.stdout), stderr: new TextDecoder().decode(out.stderr) };
 }
 
-/** Spawns the CLI without waiting, for signal and lock tests. */
-export function spawnStowage(args: string[], opts: { env?: Record<string, string> } = {}): Deno.ChildProcess {
+/**
+ * `--allow-net` with the stowage set's own net list plus `extra` (a flag replaces the set's list,
+ * so the union is spelled out). For tests whose unix sockets stand in for systemd's fixed paths
+ * (/run/systemd/notify, /run/stowage/notify.sock): every other permission stays the set's.
+ */
+export function netFlagWith(extra: string[]): string[] {
+  if (extra.length === 0) return [];
+  const cfg = JSON.parse(Deno.readTextFileSync(`${ROOT}deno.json`)) as { permissions: { stowage: { net: string[] } } };
+  return [`--allow-net=${[...cfg.permissions.stowage.net, ...extra].join(",")}`];
+}
+
+/** Spawns the CLI without waiting, for signal and lock tests. `extraNet`: see netFlagWith. */
+export function spawnStowage(args: string[], opts: { env?: Record<string, string>; extraNet?: string[] } = {}): Deno.ChildProcess {
   return new Deno.Command(Deno.execPath(), {
-    args: ["run", "-P=stowage", "--unstable-net", "--no-prompt", "--quiet", `${ROOT}main.ts`, ...args],
+    args: ["run", "-P=stowage", ...netFlagWith(opts.extraNet ?? []), "--unstable-net", "--no-prompt", "--quiet", `${ROOT}main.ts`, ...args],
     cwd: ROOT,
     env: { NO_COLOR: "1", ...opts.env },
     stdin: "null",

@@ -1,0 +1,156 @@
+/**
+ * The persisted history of backup runs that the status endpoint, `/metrics` and the daemon read:
+ * pure functions over the document stored in `<state>/results.json` (adapters/results_store.ts
+ * does the I/O). Every run, whoever started it (daemon, timer, a person), is folded in by
+ * `applyRun`; per-unit counters survive the bounded run history.
+ */
+import type { Scope, UnitKind } from "../model.ts";
+import type { RunReport, UnitReport } from "../report.ts";
+
+export const RESULTS_VERSION = 1;
+/** Runs kept in the history; per-unit last results and counters are kept regardless. */
+export const MAX_RUNS = 50;
+
+/** One unit's outcome in one run, as the endpoint shows it. */
+export interface UnitResult {
+  backupId: string;
+  startedAt: string;
+  finishedAt: string;
+  outcome: UnitReport["outcome"];
+  error?: string;
+  skipReason?: string;
+  durationMs: number;
+  downtimeMs?: number;
+  bytesAdded: number;
+  bytesRead: number;
+  snapshotIds: string[];
+}
+
+export interface UnitRecord {
+  unit: string;
+  kind: UnitKind;
+  /** The last attempt, whatever its outcome. */
+  last: UnitResult;
+  /** The last attempt that succeeded. */
+  lastSuccess?: UnitResult;
+  successesTotal: number;
+  failuresTotal: number;
+  skipsTotal: number;
+}
+
+export interface RunSummary {
+  backupId: string;
+  scope: Scope;
+  host: string;
+  startedAt: string;
+  finishedAt: string;
+  durationMs: number;
+  ok: boolean;
+  interrupted: boolean;
+  units: { unit: string; outcome: UnitReport["outcome"] }[];
+}
+
+export interface ResultsDoc {
+  version: typeof RESULTS_VERSION;
+  /** Oldest first, at most MAX_RUNS. */
+  runs: RunSummary[];
+  units: Record<string, UnitRecord>;
+}
+
+export function emptyResults(): ResultsDoc {
+  return { version: RESULTS_VERSION, runs: [], units: {} };
+}
+
+function unitResult(backupId: string, u: UnitReport): UnitResult {
+  return {
+    backupId,
+    startedAt: u.startedAt,
+    finishedAt: u.finishedAt,
+    outcome: u.outcome,
+    ...(u.error !== undefined ? { error: u.error } : {}),
+    ...(u.skipReason !== undefined ? { skipReason: u.skipReason } : {}),
+    durationMs: u.durationMs,
+    ...(u.downtimeMs !== undefined ? { downtimeMs: u.downtimeMs } : {}),
+    bytesAdded: u.bytesAdded,
+    bytesRead: u.bytesRead,
+    snapshotIds: u.snapshots.map((s) => s.snapshotId),
+  };
+}
+
+/**
+ * Folds one run into the document and returns the new document (the input is not changed).
+ * Recording the same run twice (same backupId) changes nothing, so the daemon and the backup
+ * command may both record it safely.
+ */
+export function applyRun(doc: ResultsDoc, report: RunReport, maxRuns = MAX_RUNS): ResultsDoc {
+  if (doc.runs.some((r) => r.backupId === report.backupId)) return doc;
+  const units = { ...doc.units };
+  for (const u of report.units) {
+    const prev = units[u.unit];
+    const result = unitResult(report.backupId, u);
+    // A run recorded late (older than what we have) still counts, but does not replace newer results.
+    const newer = !prev || prev.last.startedAt <= result.startedAt;
+    const lastSuccess =
+      u.outcome === "ok" && (!prev?.lastSuccess || prev.lastSuccess.startedAt <= result.startedAt)
+        ? result
+        : prev?.lastSuccess;
+    units[u.unit] = {
+      unit: u.unit,
+      kind: u.kind,
+      last: newer || !prev ? result : prev.last,
+      ...(lastSuccess ? { lastSuccess } : {}),
+      successesTotal: (prev?.successesTotal ?? 0) + (u.outcome === "ok" ? 1 : 0),
+      failuresTotal: (prev?.failuresTotal ?? 0) + (u.outcome === "failed" ? 1 : 0),
+      skipsTotal: (prev?.skipsTotal ?? 0) + (u.outcome === "skipped" ? 1 : 0),
+    };
+  }
+  const summary: RunSummary = {
+    backupId: report.backupId,
+    scope: report.scope,
+    host: report.host,
+    startedAt: report.startedAt,
+    finishedAt: report.finishedAt,
+    durationMs: report.durationMs,
+    ok: report.ok,
+    interrupted: report.interrupted,
+    units: report.units.map((u) => ({ unit: u.unit, outcome: u.outcome })),
+  };
+  const runs = [...doc.runs, summary].sort((a, b) => a.startedAt.localeCompare(b.startedAt)).slice(
+    -maxRuns,
+  );
+  return { version: RESULTS_VERSION, runs, units };
+}
+
+/** Drops a unit (e.g. a stack removed from the host) so it no longer counts for /health. */
+export function forgetUnit(doc: ResultsDoc, unit: string): ResultsDoc {
+  const units = { ...doc.units };
+  delete units[unit];
+  return { ...doc, units };
+}
+
+/**
+ * Parses the stored text. Returns undefined when it is not a results document (the caller
+ * decides what to do with a damaged file); a missing file is the caller's `emptyResults()`.
+ */
+export function parseResults(text: string): ResultsDoc | undefined {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (typeof raw !== "object" || raw === null) return undefined;
+  const r = raw as Partial<ResultsDoc>;
+  if (
+    r.version !== RESULTS_VERSION || !Array.isArray(r.runs) || typeof r.units !== "object" ||
+    r.units === null
+  ) {
+    return undefined;
+  }
+  return { version: RESULTS_VERSION, runs: r.runs, units: r.units };
+}
+
+/** The newest run, if any. */
+export function lastRun(doc: ResultsDoc): RunSummary | undefined {
+  return doc.runs[doc.runs.length - 1];
+}
