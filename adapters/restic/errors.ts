@@ -1,0 +1,158 @@
+/**
+ * restic failures become typed StowageErrors here, once. restic 0.14 exits 1 for most fatal
+ * errors (the distinct codes 10, 11 and 12 arrived in 0.17), so the class comes from its stderr;
+ * the exit code decides only for 3 (some source data unreadable) and 130 (interrupted), plus the
+ * 0.17+ codes when a newer restic is configured.
+ */
+import { StowageError } from "../../core/errors.ts";
+
+/** restic's exit codes (doc/075_scripting.rst). */
+export const RESTIC_EXIT = {
+  ok: 0,
+  fatal: 1,
+  partial: 3,
+  repoMissing: 10, // 0.17+
+  locked: 11, // 0.17+
+  wrongPassword: 12, // 0.17+
+  interrupted: 130,
+} as const;
+
+// deno-lint-ignore no-control-regex -- restic prints ESC[2K before some stderr lines
+const ANSI = /\x1b\[[0-9;]*[A-Za-z]/g;
+
+/** Keeps the last `max` non-empty stderr lines, without terminal control codes. */
+export class StderrTail {
+  readonly #lines: string[] = [];
+  #partial = "";
+  constructor(readonly max = 20) {}
+  push(text: string) {
+    const parts = (this.#partial + text).split(/\r?\n|\r/);
+    this.#partial = parts.pop() ?? "";
+    for (const p of parts) this.#add(p);
+  }
+  #add(line: string) {
+    const clean = line.replace(ANSI, "").trimEnd();
+    if (!clean.trim()) return;
+    this.#lines.push(clean);
+    if (this.#lines.length > this.max) this.#lines.shift();
+  }
+  lines(): string[] {
+    if (this.#partial) {
+      this.#add(this.#partial);
+      this.#partial = "";
+    }
+    return [...this.#lines];
+  }
+}
+
+/** A location with any `user:password@` userinfo masked (rest:https://u:p@host/...). */
+export function redactLocation(location: string): string {
+  return location.replace(/(:\/\/[^/:@\s]+):[^@/\s]+@/g, "$1:***@");
+}
+
+function redactLines(lines: string[], location: string): string[] {
+  const safe = redactLocation(location);
+  return lines.map((l) =>
+    redactLocation(location && l.includes(location) ? l.split(location).join(safe) : l)
+  );
+}
+
+function lastMeaningful(lines: string[]): string {
+  for (let i = lines.length - 1; i >= 0; i--) {
+    const l = lines[i].replace(/^Fatal:\s*/, "").trim();
+    if (l && !l.startsWith("[") && !l.startsWith("{")) return l;
+  }
+  return "no error message";
+}
+
+/** The location restic names after "Is there a repository at the following location?". */
+function namedLocation(lines: string[]): string | undefined {
+  const i = lines.findIndex((l) => l.includes("Is there a repository at the following location?"));
+  return i >= 0 && i + 1 < lines.length ? lines[i + 1].trim() : undefined;
+}
+
+/**
+ * Turns a failed restic run into a StowageError. `action` reads after "Cannot", e.g.
+ * "list snapshots"; `location` is the repository (redacted before it is shown).
+ */
+export function classifyResticFailure(
+  exitCode: number,
+  stderrTail: string[],
+  action: string,
+  location: string,
+): StowageError {
+  const lines = redactLines(stderrTail, location);
+  const text = lines.join("\n");
+  const where = redactLocation(namedLocation(lines) ?? location);
+  const details = lines.slice(-5);
+
+  if (exitCode === RESTIC_EXIT.interrupted || /signal interrupt received/.test(text)) {
+    return new StowageError(
+      "interrupted",
+      `Interrupted while trying to ${action} (repository '${where}')`,
+      "Nothing was committed by the interrupted restic run; run the command again.",
+    );
+  }
+  if (
+    exitCode === RESTIC_EXIT.repoMissing ||
+    /Is there a repository at the following location\?/.test(text) ||
+    /unable to open config file/.test(text)
+  ) {
+    return new StowageError(
+      "repo.missing",
+      `Cannot ${action}: there is no restic repository at '${where}'`,
+      "Initialise it with `stowage admin repo init`, or fix repository.location in the config.",
+    );
+  }
+  if (exitCode === RESTIC_EXIT.wrongPassword || /wrong password or no key found/.test(text)) {
+    return new StowageError(
+      "repo.password",
+      `Cannot ${action}: the password file does not open the repository at '${where}'`,
+      "Point repository.password_file at this repository's password (the file, never the password itself).",
+    );
+  }
+  if (
+    /Resolving password failed|empty password is not a password|reading repository password from stdin/
+      .test(text)
+  ) {
+    return new StowageError(
+      "repo.password",
+      `Cannot ${action}: the repository password file is missing or empty (repository '${where}')`,
+      "Check repository.password_file exists, is readable and holds the password.",
+    );
+  }
+  if (exitCode === RESTIC_EXIT.locked || /repository is already locked/.test(text)) {
+    const holder = text.match(/already locked(?: exclusively)? by (PID \d+ on \S+ by \S+)/)?.[1];
+    return new StowageError(
+      "repo.locked",
+      `Cannot ${action}: the repository at '${where}' is locked${holder ? ` by ${holder}` : ""}`,
+      "Wait for the other restic process to finish. If none runs any more, the lock is stale: `restic unlock` (or stowage's repo unlock) removes stale locks.",
+      { details },
+    );
+  }
+  if (
+    /no matching ID found|cannot dump file: path .* not found in snapshot|no snapshot found/.test(
+      text,
+    )
+  ) {
+    return new StowageError(
+      "snapshot.notfound",
+      `Cannot ${action}: ${lastMeaningful(lines)} (repository '${where}')`,
+      "List the snapshots with `stowage admin snapshot list`.",
+    );
+  }
+  if (exitCode === RESTIC_EXIT.partial) {
+    return new StowageError(
+      "repo.error",
+      `Cannot ${action} completely: some source files could not be read (repository '${where}')`,
+      "Check the files named below are readable (permissions, files that vanished or fail to read) and run it again.",
+      { details },
+    );
+  }
+  return new StowageError(
+    "repo.error",
+    `Cannot ${action} (restic exit ${exitCode}): ${lastMeaningful(lines)}`,
+    `Check the repository at '${where}' is reachable; \`stowage doctor\` helps. restic's last lines are above.`,
+    { details },
+  );
+}

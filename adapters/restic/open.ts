@@ -1,0 +1,279 @@
+/**
+ * From config to a ready Restic: where the repository is, where its password lives, which
+ * backend credentials and ssh options restic gets. The embedded default (no config at all) is a
+ * local repository under the state directory with a generated password file.
+ */
+import { getLogger } from "@logtape/logtape";
+import { StowageError } from "../../core/errors.ts";
+import type { BackupRepository, ProcessRunner } from "../../core/ports.ts";
+import type { LoadedConfig } from "../../cli/runtime.ts";
+import { ioError, randomPassword } from "../files.ts";
+import { redactLocation } from "./errors.ts";
+import { Restic } from "./restic.ts";
+
+const log = getLogger(["stowage", "repository"]);
+
+export interface RepositorySettings {
+  /** The location restic is given (tailscale: already turned into sftp:). */
+  location: string;
+  passwordFile: string;
+  /** true when the password file is stowage's generated default (<state_dir>/repository.password). */
+  isDefault: boolean;
+  binary: string;
+  /** Global restic args: `-o sftp.command=...` when ssh_key/known_hosts are set. */
+  extraArgs: string[];
+  cacheDir: string;
+  envFile?: string;
+  env: Record<string, string>;
+}
+
+type Env = (n: string) => string | undefined;
+
+function expandHome(path: string, env: Env): string {
+  if (path === "~" || path.startsWith("~/")) return (env("HOME") ?? "/root") + path.slice(1);
+  return path;
+}
+
+/** Pure: config and paths -> how restic will be run. No file is read. */
+export function repositorySettings(
+  loaded: LoadedConfig,
+  env: Env = () => undefined,
+): RepositorySettings {
+  const repo = loaded.config.repository;
+  const configured = repo.location ?? loaded.paths.repository;
+  const location = resticLocation(configured);
+  const passwordFile = expandHome(repo.password_file ?? loaded.paths.passwordFile, env);
+  const extraArgs: string[] = [];
+  if (location.startsWith("sftp:") && (repo.ssh_key || repo.known_hosts)) {
+    const cmd = sftpCommand(location, {
+      key: repo.ssh_key ? expandHome(repo.ssh_key, env) : undefined,
+      knownHosts: repo.known_hosts ? expandHome(repo.known_hosts, env) : undefined,
+    });
+    extraArgs.push("-o", `sftp.command=${cmd}`);
+  }
+  return {
+    location,
+    passwordFile,
+    isDefault: passwordFile === loaded.paths.passwordFile,
+    binary: repo.restic_binary,
+    extraArgs,
+    cacheDir: `${loaded.paths.stateDir}/cache/restic`,
+    envFile: repo.env_file ? expandHome(repo.env_file, env) : undefined,
+    env: { ...repo.env },
+  };
+}
+
+/** What the CLI may say about the repository (after `init`, in doctor): never the password. */
+export function describeRepository(
+  loaded: LoadedConfig,
+): { location: string; passwordFile: string; isDefault: boolean } {
+  const s = repositorySettings(loaded);
+  return {
+    location: redactLocation(loaded.config.repository.location ?? s.location),
+    passwordFile: s.passwordFile,
+    isDefault: s.isDefault,
+  };
+}
+
+/** `tailscale:PEER:/path` is sftp to the peer's MagicDNS name; everything else passes through. */
+export function resticLocation(location: string): string {
+  const m = location.match(/^tailscale:([^:]+):(.+)$/);
+  return m ? `sftp:${m[1]}:${m[2]}` : location;
+}
+
+/** user, host and port of an sftp location (`sftp:user@host:/path`, `sftp://user@host:port//path`). */
+export function parseSftpLocation(
+  location: string,
+): { user?: string; host: string; port?: string; path: string } {
+  const url = location.match(/^sftp:\/\/(?:([^@/]+)@)?(\[[^\]]+\]|[^:/]+)(?::(\d+))?\/(.*)$/);
+  if (url) {
+    return { user: url[1], host: url[2].replace(/^\[|\]$/g, ""), port: url[3], path: url[4] };
+  }
+  const short = location.match(/^sftp:(?:([^@:]+)@)?(\[[^\]]+\]|[^:]+):(.*)$/);
+  if (short) return { user: short[1], host: short[2].replace(/^\[|\]$/g, ""), path: short[3] };
+  throw new StowageError(
+    "config.invalid",
+    `Cannot use sftp location '${
+      redactLocation(location)
+    }': expected sftp:user@host:/path or sftp://user@host:port//path`,
+    "Fix repository.location in the config.",
+  );
+}
+
+/** restic splits sftp.command like a shell; quote what needs it. */
+function shellWord(w: string): string {
+  if (w.includes('"')) {
+    throw new StowageError(
+      "config.invalid",
+      `Cannot use ${JSON.stringify(w)} in the ssh command for sftp: it contains a double quote`,
+      "Rename the file or directory (repository.ssh_key, repository.known_hosts).",
+    );
+  }
+  return /[\s'\\$`]/.test(w) ? `"${w}"` : w;
+}
+
+/**
+ * The ssh command restic runs for sftp (its `-o sftp.command`): our key and known_hosts, never a
+ * prompt (BatchMode), host keys checked strictly. restic then ignores host/user/port of the
+ * location and uses only its path.
+ */
+export function sftpCommand(location: string, opts: { key?: string; knownHosts?: string }): string {
+  const { user, host, port } = parseSftpLocation(location);
+  const argv = ["ssh"];
+  if (opts.key) argv.push("-i", opts.key, "-o", "IdentitiesOnly=yes");
+  if (opts.knownHosts) {
+    argv.push("-o", `UserKnownHostsFile=${opts.knownHosts}`, "-o", "StrictHostKeyChecking=yes");
+  }
+  argv.push("-o", "BatchMode=yes");
+  if (port) argv.push("-p", port);
+  if (user) argv.push("-l", user);
+  argv.push(host, "-s", "sftp");
+  return argv.map(shellWord).join(" ");
+}
+
+/** KEY=VALUE lines; `#` comments, blank lines, `export ` and surrounding quotes allowed. */
+export function parseEnvFile(text: string, path: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  text.split(/\r?\n/).forEach((raw, i) => {
+    const line = raw.trim();
+    if (!line || line.startsWith("#")) return;
+    const m = line.match(/^(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)$/);
+    if (!m) {
+      // Only the line number: the line may hold a secret.
+      throw new StowageError(
+        "config.invalid",
+        `Cannot read env file '${path}': line ${i + 1} is not KEY=VALUE`,
+        "Write one KEY=VALUE per line (e.g. AWS_ACCESS_KEY_ID=...).",
+      );
+    }
+    let v = m[2];
+    if (v.length >= 2 && (v[0] === '"' || v[0] === "'") && v.at(-1) === v[0]) v = v.slice(1, -1);
+    out[m[1]] = v;
+  });
+  return out;
+}
+
+/** Problems with a secret file's mode (group/other bits), as a warning line, or undefined. */
+export function modeWarning(what: string, path: string, mode: number | null): string | undefined {
+  if (mode === null || (mode & 0o077) === 0) return undefined;
+  return `${what} '${path}' has mode ${
+    (mode & 0o777).toString(8).padStart(4, "0")
+  }; it should be 0600 (chmod 600 '${path}')`;
+}
+
+async function statOrUndefined(path: string): Promise<Deno.FileInfo | undefined> {
+  try {
+    return await Deno.stat(path);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return undefined;
+    throw ioError(`read '${path}'`, e);
+  }
+}
+
+/**
+ * Creates the default password file without ever replacing one: the file is written and
+ * fsynced under a temp name, then hard-linked into place, which fails if another process won
+ * the race (its password then stands).
+ */
+async function createPasswordFile(path: string) {
+  const dir = path.substring(0, path.lastIndexOf("/")) || "/";
+  const tmp = `${dir}/.${path.substring(dir.length + 1)}.tmp-${crypto.randomUUID().slice(0, 8)}`;
+  try {
+    await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
+    const f = await Deno.open(tmp, { write: true, createNew: true, mode: 0o600 });
+    try {
+      await Deno.chmod(tmp, 0o600);
+      const bytes = new TextEncoder().encode(randomPassword(48) + "\n");
+      let off = 0;
+      while (off < bytes.length) off += await f.write(bytes.subarray(off));
+      await f.sync();
+    } finally {
+      f.close();
+    }
+    try {
+      await Deno.link(tmp, path);
+    } catch (e) {
+      if (!(e instanceof Deno.errors.AlreadyExists)) throw e;
+    }
+  } catch (e) {
+    throw ioError(`create the repository password file '${path}'`, e);
+  } finally {
+    await Deno.remove(tmp).catch(() => {});
+  }
+}
+
+export async function openRepository(
+  loaded: LoadedConfig,
+  opts: { runner: ProcessRunner; prepare: boolean; env: Env },
+): Promise<BackupRepository> {
+  const s = repositorySettings(loaded, opts.env);
+  const warnings: string[] = [];
+
+  let pw = await statOrUndefined(s.passwordFile);
+  if (!pw && s.isDefault) {
+    if (!opts.prepare) {
+      throw new StowageError(
+        "repo.missing",
+        `Cannot open the default repository '${s.location}': it has no password file yet ('${s.passwordFile}')`,
+        "Run `stowage admin repo init` (or a backup) to create it.",
+      );
+    }
+    await createPasswordFile(s.passwordFile);
+    log.info("Created the repository password file {path} (mode 0600)", { path: s.passwordFile });
+    pw = await statOrUndefined(s.passwordFile);
+  }
+  if (!pw) {
+    throw new StowageError(
+      "repo.password",
+      `Cannot open the repository '${
+        redactLocation(s.location)
+      }': password file '${s.passwordFile}' does not exist`,
+      "Create it (mode 0600) holding the repository's password, or fix repository.password_file.",
+    );
+  }
+  if (!pw.isFile) {
+    throw new StowageError(
+      "repo.password",
+      `Cannot use '${s.passwordFile}' as the repository password file: it is not a file`,
+      "Point repository.password_file at a file holding the password.",
+    );
+  }
+  const pwWarning = modeWarning("Password file", s.passwordFile, pw.mode);
+  if (pwWarning) warnings.push(pwWarning);
+
+  let env = s.env;
+  if (s.envFile) {
+    let text: string;
+    try {
+      text = await Deno.readTextFile(s.envFile);
+    } catch (e) {
+      if (e instanceof Deno.errors.NotFound) {
+        throw new StowageError(
+          "config.invalid",
+          `Cannot read repository.env_file '${s.envFile}': no such file`,
+          "Create it (KEY=VALUE lines, mode 0600) or remove repository.env_file from the config.",
+        );
+      }
+      throw ioError(`read repository.env_file '${s.envFile}'`, e);
+    }
+    // Explicit config entries win over the file.
+    env = { ...parseEnvFile(text, s.envFile), ...s.env };
+    const envWarning = modeWarning(
+      "Env file",
+      s.envFile,
+      (await statOrUndefined(s.envFile))?.mode ?? null,
+    );
+    if (envWarning) warnings.push(envWarning);
+  }
+  for (const w of warnings) log.warning(w);
+
+  return new Restic({
+    binary: s.binary,
+    location: s.location,
+    passwordFile: s.passwordFile,
+    env,
+    extraArgs: s.extraArgs,
+    cacheDir: s.cacheDir,
+    warnings,
+  });
+}

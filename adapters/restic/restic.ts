@@ -1,0 +1,672 @@
+/**
+ * BackupRepository on the restic binary: one typed method per subcommand, --json where restic
+ * has it, stderr kept as a bounded tail for error messages. The password reaches restic only
+ * through RESTIC_PASSWORD_FILE (never argv, never RESTIC_PASSWORD).
+ *
+ * restic is spawned directly (not through ProcessRunner) because backups stream both ways:
+ * progress lines come out while stowage feeds stdin itself.
+ */
+import { isAbsolute, resolve } from "node:path";
+import { StowageError } from "../../core/errors.ts";
+import type {
+  BackupOptions,
+  BackupRepository,
+  BackupSummary,
+  ResticSnapshot,
+  StreamSource,
+} from "../../core/ports.ts";
+import { spawnError } from "../process.ts";
+import { classifyResticFailure, redactLocation, RESTIC_EXIT, StderrTail } from "./errors.ts";
+import {
+  errorItem,
+  ignoredIds,
+  lines,
+  parseBackupLine,
+  parseLockIds,
+  parseSnapshots,
+  parseStats,
+  parseVersion,
+  resticTime,
+  toProgress,
+  toSummary,
+} from "./json.ts";
+import type { BackupErrorMessage, BackupSummaryMessage } from "./json.ts";
+
+export interface ResticOptions {
+  /** The restic program (name on PATH or a path). Default "restic". */
+  binary?: string;
+  /** restic repository location: /path, sftp:..., rest:..., s3:..., ... */
+  location: string;
+  /** File holding the repository password (read by restic itself). */
+  passwordFile: string;
+  /** Extra environment for backend credentials (AWS_ACCESS_KEY_ID, B2_ACCOUNT_ID, ...). */
+  env?: Record<string, string>;
+  /** Extra global arguments, e.g. ["-o", "sftp.command=ssh ..."]. No secrets here: argv is public. */
+  extraArgs?: string[];
+  /** restic's cache directory (--cache-dir); restic's default (~/.cache/restic) when unset. */
+  cacheDir?: string;
+  /** Problems found while opening (e.g. a password file readable by others), for doctor. */
+  warnings?: string[];
+}
+
+/** Environment names restic would otherwise pick up from ours and use instead of our settings. */
+const NEUTRALISED_ENV = [
+  "RESTIC_PASSWORD",
+  "RESTIC_PASSWORD_COMMAND",
+  "RESTIC_REPOSITORY",
+  "RESTIC_REPOSITORY_FILE",
+  "RESTIC_KEY_HINT",
+  "RESTIC_FROM_PASSWORD",
+  "RESTIC_FROM_PASSWORD_COMMAND",
+  "RESTIC_FROM_PASSWORD_FILE",
+  "RESTIC_FROM_REPOSITORY",
+  "RESTIC_FROM_REPOSITORY_FILE",
+  "RESTIC_FROM_KEY_HINT",
+];
+
+/** How long restic gets to exit after SIGINT before it is killed (it then leaves a stale lock). */
+const INTERRUPT_GRACE_MS = 30_000;
+
+interface Exited {
+  code: number;
+  signal?: string;
+  stderr: string[];
+}
+
+interface RunOpts {
+  signal?: AbortSignal;
+  env?: Record<string, string>;
+  /** The location named in error messages, when not this repository's. */
+  location?: string;
+  /** Global arguments instead of this repository's (-r, cache, extra args). */
+  globalArgs?: string[];
+}
+
+interface Spawned {
+  child: Deno.ChildProcess;
+  tail: StderrTail;
+  /** restic 0.14 writes `backup --json` error messages (unreadable files) to stderr. */
+  errors: BackupErrorMessage[];
+  errorCount: number;
+  /** Resolves when stderr is drained. */
+  stderrDone: Promise<void>;
+}
+
+export class Restic implements BackupRepository {
+  readonly binary: string;
+  readonly location: string;
+  readonly passwordFile: string;
+  readonly warnings: readonly string[];
+  readonly #env: Record<string, string>;
+  readonly #extraArgs: string[];
+  readonly #cacheDir?: string;
+
+  constructor(opts: ResticOptions) {
+    this.binary = opts.binary ?? "restic";
+    this.location = opts.location;
+    this.passwordFile = opts.passwordFile;
+    this.warnings = opts.warnings ?? [];
+    this.#env = { ...opts.env };
+    this.#extraArgs = [...(opts.extraArgs ?? [])];
+    this.#cacheDir = opts.cacheDir;
+  }
+
+  /** The location as it may be shown (userinfo passwords masked). */
+  get displayLocation(): string {
+    return redactLocation(this.location);
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // plumbing
+
+  #globalArgs(location = this.location): string[] {
+    return [
+      "-r",
+      location,
+      ...(this.#cacheDir ? ["--cache-dir", this.#cacheDir] : []),
+      ...this.#extraArgs,
+    ];
+  }
+
+  #childEnv(extra: Record<string, string> = {}): Record<string, string> {
+    const env: Record<string, string> = {};
+    for (const n of NEUTRALISED_ENV) env[n] = "";
+    return { ...env, ...this.#env, RESTIC_PASSWORD_FILE: this.passwordFile, ...extra };
+  }
+
+  #spawn(args: string[], opts: { stdin?: boolean; env?: Record<string, string> } = {}): Spawned {
+    let child: Deno.ChildProcess;
+    try {
+      child = new Deno.Command(this.binary, {
+        args,
+        env: opts.env ?? this.#childEnv(),
+        stdin: opts.stdin ? "piped" : "null",
+        stdout: "piped",
+        stderr: "piped",
+      }).spawn();
+    } catch (e) {
+      throw spawnError(this.binary, e);
+    }
+    const s: Spawned = {
+      child,
+      tail: new StderrTail(20),
+      errors: [],
+      errorCount: 0,
+      stderrDone: Promise.resolve(),
+    };
+    s.stderrDone = (async () => {
+      for await (const line of lines(child.stderr)) {
+        const m = parseBackupLine(line);
+        if (m?.message_type === "error") {
+          s.errorCount++;
+          if (s.errors.length < MAX_UNREADABLE) s.errors.push(m);
+        } else {
+          s.tail.push(line + "\n");
+        }
+      }
+    })().catch(() => {});
+    return s;
+  }
+
+  async #exited(s: Spawned): Promise<Exited> {
+    const st = await s.child.status;
+    await s.stderrDone;
+    return { code: st.code, signal: st.signal ?? undefined, stderr: s.tail.lines() };
+  }
+
+  /** SIGINT (restic cleans up and exits 130), then SIGKILL if it hangs. Once per child. */
+  #interrupt(child: Deno.ChildProcess) {
+    if (interrupted.has(child)) return;
+    interrupted.add(child);
+    try {
+      child.kill("SIGINT");
+    } catch { /* already gone */ }
+    const t = setTimeout(() => {
+      try {
+        child.kill("SIGKILL");
+      } catch { /* already gone */ }
+    }, INTERRUPT_GRACE_MS);
+    child.status.finally(() => clearTimeout(t));
+  }
+
+  #fail(ex: Exited, action: string, location = this.location): StowageError {
+    const code = ex.signal === "SIGINT" ? RESTIC_EXIT.interrupted : ex.code;
+    return classifyResticFailure(code, ex.stderr, action, location);
+  }
+
+  /** Runs a restic command to completion; returns stdout bytes, throws a typed error on failure. */
+  async #run(
+    action: string,
+    args: string[],
+    opts: RunOpts = {},
+  ): Promise<{ stdout: Uint8Array; stderr: string[] }> {
+    opts.signal?.throwIfAborted();
+    const s = this.#spawn([...(opts.globalArgs ?? this.#globalArgs()), ...args], { env: opts.env });
+    const onAbort = () => this.#interrupt(s.child);
+    opts.signal?.addEventListener("abort", onAbort, { once: true });
+    try {
+      const chunks: Uint8Array[] = [];
+      for await (const c of s.child.stdout) chunks.push(c);
+      const ex = await this.#exited(s);
+      if (ex.code !== 0 || ex.signal) throw this.#fail(ex, action, opts.location);
+      return { stdout: concat(chunks), stderr: ex.stderr };
+    } finally {
+      opts.signal?.removeEventListener("abort", onAbort);
+    }
+  }
+
+  async #text(action: string, args: string[], opts?: RunOpts) {
+    const r = await this.#run(action, args, opts);
+    return { stdout: new TextDecoder().decode(r.stdout), stderr: r.stderr };
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // BackupRepository
+
+  async version(): Promise<string> {
+    const r = await this.#text("read restic's version", ["version"], { globalArgs: [] });
+    return parseVersion(r.stdout);
+  }
+
+  async exists(): Promise<boolean> {
+    try {
+      await this.#run(`open the repository`, ["cat", "config"]);
+      return true;
+    } catch (e) {
+      if (e instanceof StowageError && e.code === "repo.missing") return false;
+      throw e;
+    }
+  }
+
+  async init(): Promise<void> {
+    await this.#run(`initialise a repository at '${this.displayLocation}'`, ["init"]);
+  }
+
+  async snapshots(filter: { tags?: string[]; host?: string } = {}): Promise<ResticSnapshot[]> {
+    const args = ["snapshots", "--json"];
+    // One --tag with a comma list means "has all of these" (several --tag would mean "any").
+    if (filter.tags?.length) args.push("--tag", tagList(filter.tags));
+    if (filter.host) args.push("--host", filter.host);
+    const r = await this.#text("list snapshots", args);
+    return parseSnapshots(r.stdout);
+  }
+
+  async backupPaths(paths: string[], opts: BackupOptions): Promise<BackupSummary> {
+    if (paths.length === 0) throw new Error("backupPaths: no paths given");
+    // restic stores relative arguments under their last component only; keep full paths.
+    const abs = paths.map((p) => (isAbsolute(p) ? p : resolve(p)));
+    const action = `back up ${abs.map((p) => `'${p}'`).join(", ")}`;
+    if (opts.signal?.aborted) throw interruptedError(action);
+    const s = this.#spawn([...this.#globalArgs(), ...backupArgs(opts), "--", ...abs], {
+      env: this.#childEnv({ TZ: "UTC" }),
+    });
+    const onAbort = () => this.#interrupt(s.child);
+    opts.signal?.addEventListener("abort", onAbort, { once: true });
+    try {
+      const out = await readBackupOutput(s.child.stdout, opts);
+      const ex = await this.#exited(s);
+      return await this.#finishBackup(ex, withErrors(out, s), action, opts);
+    } finally {
+      opts.signal?.removeEventListener("abort", onAbort);
+    }
+  }
+
+  async backupStream(
+    filename: string,
+    source: StreamSource,
+    opts: BackupOptions,
+  ): Promise<BackupSummary> {
+    const name = filename.replace(/^\/+/, "");
+    if (!name) throw new Error("backupStream: empty file name");
+    const action = `store '${name}' from a stream`;
+    if (opts.signal?.aborted) {
+      source.done.catch(() => {});
+      await source.stream.cancel(opts.signal.reason).catch(() => {});
+      throw interruptedError(action);
+    }
+    // Whatever happens below, a late rejection of `done` must not become an unhandled rejection.
+    let producerError: { error: unknown } | undefined;
+    const done = source.done.then(() => undefined, (error) => ({ error }));
+
+    const s = this.#spawn(
+      [...this.#globalArgs(), ...backupArgs(opts), "--stdin", "--stdin-filename", name],
+      { stdin: true, env: this.#childEnv({ TZ: "UTC" }) },
+    );
+    const reader = source.stream.getReader();
+    const writer = s.child.stdin.getWriter();
+    let aborted = false;
+    const onAbort = () => {
+      aborted = true;
+      this.#interrupt(s.child);
+      reader.cancel(opts.signal?.reason).catch(() => {});
+    };
+    opts.signal?.addEventListener("abort", onAbort, { once: true });
+
+    // A producer that fails while its stream is still open must stop the feed at once.
+    done.then((r) => {
+      if (r && !producerError) {
+        producerError = r;
+        reader.cancel(r.error).catch(() => {});
+      }
+    });
+
+    const output = readBackupOutput(s.child.stdout, opts);
+    let resticGone = false;
+    try {
+      // Feed restic. stdin stays open until the producer's verdict is in: closing it is what
+      // makes restic commit, so on any failure restic is interrupted with stdin still open.
+      while (!aborted) {
+        let chunk: ReadableStreamReadResult<Uint8Array>;
+        try {
+          chunk = await reader.read();
+        } catch (error) {
+          producerError = { error };
+          break;
+        }
+        if (chunk.done) break;
+        try {
+          await writer.write(chunk.value);
+        } catch {
+          // restic exited early (it failed, e.g. wrong password): stop the producer, report restic.
+          resticGone = true;
+          reader.cancel(new Error("restic exited")).catch(() => {});
+          break;
+        }
+      }
+      if (!aborted && !producerError && !resticGone) {
+        producerError = await Promise.race([done, s.child.status.then(() => undefined)]);
+        if (!producerError && !aborted) {
+          // restic may already have exited (failed); then `done` has not been awaited: no commit
+          // can happen without EOF, so the restic failure below is the answer.
+          try {
+            await writer.close();
+          } catch {
+            resticGone = true;
+          }
+        }
+      }
+      if (aborted || producerError) this.#interrupt(s.child);
+      const out = await output;
+      const ex = await this.#exited(s);
+      // Only now, with restic gone, may its stdin be closed (a no-op after a clean close).
+      await writer.abort().catch(() => {});
+      if (producerError) throw producerError.error;
+      if (aborted) throw interruptedError(action);
+      return await this.#finishBackup(ex, withErrors(out, s), action, opts);
+    } finally {
+      opts.signal?.removeEventListener("abort", onAbort);
+      try {
+        reader.releaseLock();
+      } catch { /* a read is still pending only when the stream itself hangs */ }
+    }
+  }
+
+  async #finishBackup(
+    ex: Exited,
+    out: { summary?: BackupSummaryMessage; unreadable: string[]; unreadableCount: number },
+    action: string,
+    opts: BackupOptions,
+  ): Promise<BackupSummary> {
+    const wasInterrupted = ex.code === RESTIC_EXIT.interrupted || ex.signal === "SIGINT";
+    if (
+      wasInterrupted || opts.signal?.aborted && ex.code !== 0 && ex.code !== RESTIC_EXIT.partial
+    ) {
+      throw interruptedError(action);
+    }
+    if (ex.code !== 0 && ex.code !== RESTIC_EXIT.partial) throw this.#fail(ex, action);
+    if (!out.summary) {
+      throw new StowageError(
+        "repo.error",
+        `Cannot ${action}: restic exited ${ex.code} without reporting a saved snapshot`,
+        "Check the repository with `stowage doctor`; restic's last lines are below.",
+        { details: ex.stderr.slice(-5) },
+      );
+    }
+    const fullId = await this.#resolveId(out.summary.snapshot_id);
+    const summary = toSummary(out.summary, fullId);
+    if (ex.code === RESTIC_EXIT.partial) {
+      if (opts.allowPartial) return { ...summary, unreadable: out.unreadable };
+      const more = out.unreadableCount - out.unreadable.length;
+      throw new StowageError(
+        "repo.error",
+        `Cannot ${action} completely: ${out.unreadableCount} source file(s) could not be read; ` +
+          `snapshot ${summary.snapshotId.slice(0, 8)} was saved without them`,
+        "Make the files readable (or exclude them) and back up again; the partial snapshot can be forgotten.",
+        {
+          details: [
+            ...out.unreadable.map((p) => `unreadable: ${p}`),
+            ...(more > 0 ? [`... and ${more} more`] : []),
+            `partial snapshot: ${summary.snapshotId}`,
+          ],
+        },
+      );
+    }
+    return summary;
+  }
+
+  /**
+   * restic 0.14's summary carries only the short id. `snapshots --json <id>` resolves it: restic
+   * matches the prefix against the snapshot files themselves, so the answer is exact.
+   */
+  async #resolveId(id: string): Promise<string> {
+    if (/^[0-9a-f]{64}$/.test(id)) return id;
+    const r = await this.#text(`look up snapshot ${id}`, ["snapshots", "--json", id]);
+    const match = parseSnapshots(r.stdout).filter((s) => s.id.startsWith(id));
+    if (match.length !== 1) {
+      throw new StowageError(
+        "repo.error",
+        `Cannot look up the snapshot restic just saved (${id}): ${match.length} matches`,
+        "List the snapshots with `stowage admin snapshot list`.",
+      );
+    }
+    return match[0].id;
+  }
+
+  async forget(ids: string[]): Promise<void> {
+    if (ids.length === 0) return;
+    const r = await this.#run(`forget ${ids.length} snapshot(s)`, ["forget", "--", ...ids]);
+    const missing = ignoredIds(r.stderr);
+    if (missing.length) {
+      throw new StowageError(
+        "snapshot.notfound",
+        `Cannot forget snapshot(s) ${
+          missing.join(", ")
+        }: not in the repository '${this.displayLocation}'`,
+        "The other snapshots were forgotten. List snapshots with `stowage admin snapshot list`.",
+      );
+    }
+  }
+
+  async prune(): Promise<void> {
+    await this.#run("prune the repository", ["prune"]);
+  }
+
+  async check(opts: { readData?: boolean } = {}): Promise<void> {
+    await this.#run(
+      opts.readData ? "check the repository and all its data" : "check the repository",
+      ["check", ...(opts.readData ? ["--read-data"] : [])],
+    );
+  }
+
+  async dump(snapshotId: string, path: string): Promise<Uint8Array> {
+    const r = await this.#run(`read '${path}' from snapshot ${snapshotId}`, [
+      "dump",
+      "--",
+      snapshotId,
+      path,
+    ]);
+    return r.stdout;
+  }
+
+  async restore(
+    snapshotId: string,
+    target: string,
+    opts: { include?: string[]; path?: string; signal?: AbortSignal } = {},
+  ): Promise<void> {
+    const dest = resolve(target);
+    const includes = (opts.include ?? []).flatMap((p) => ["--include", p]);
+    if (!opts.path) {
+      await this.#run(`restore snapshot ${snapshotId} to '${dest}'`, [
+        "restore",
+        "--target",
+        dest,
+        ...includes,
+        "--",
+        snapshotId,
+      ], { signal: opts.signal });
+      return;
+    }
+    // restic 0.14 has no `id:subpath`: restore the subtree into a staging folder next to the
+    // target (same file system, so renames are cheap and atomic), then move it into place.
+    const sub = "/" + opts.path.replace(/^\/+|\/+$/g, "");
+    const parent = dest.replace(/\/[^/]*$/, "") || "/";
+    await Deno.mkdir(parent, { recursive: true });
+    const staging = await Deno.makeTempDir({ dir: parent, prefix: ".stowage-restore-" });
+    try {
+      await this.#run(`restore '${sub}' of snapshot ${snapshotId} to '${dest}'`, [
+        "restore",
+        "--target",
+        staging,
+        ...(includes.length ? includes : ["--include", sub]),
+        "--",
+        snapshotId,
+      ], { signal: opts.signal });
+      const restored = staging + (sub === "/" ? "" : sub);
+      let st: Deno.FileInfo;
+      try {
+        st = await Deno.lstat(restored);
+      } catch {
+        throw new StowageError(
+          "snapshot.notfound",
+          `Cannot restore '${sub}' of snapshot ${snapshotId}: no such path in the snapshot`,
+          "List the snapshot's paths with `stowage admin snapshot list --json`.",
+        );
+      }
+      await moveInto(restored, st, dest);
+    } finally {
+      await Deno.remove(staging, { recursive: true }).catch(() => {});
+    }
+  }
+
+  async stats(
+    opts: { snapshotIds?: string[]; mode?: "restore-size" | "raw-data" } = {},
+  ): Promise<{ totalSize: number; totalFileCount?: number }> {
+    const ids = opts.snapshotIds ?? [];
+    const r = await this.#text("read repository statistics", [
+      "stats",
+      "--json",
+      "--mode",
+      opts.mode ?? "restore-size",
+      ...(ids.length ? ["--", ...ids] : []),
+    ]);
+    const missing = ignoredIds(r.stderr);
+    if (missing.length) {
+      throw new StowageError(
+        "snapshot.notfound",
+        `Cannot read statistics of snapshot(s) ${
+          missing.join(", ")
+        }: not in the repository '${this.displayLocation}'`,
+        "List snapshots with `stowage admin snapshot list`.",
+      );
+    }
+    return parseStats(r.stdout);
+  }
+
+  async unlock(): Promise<void> {
+    await this.#run("remove stale locks", ["unlock"]);
+  }
+
+  async locks(): Promise<string[]> {
+    const r = await this.#text("list locks", ["list", "locks"]);
+    return parseLockIds(r.stdout);
+  }
+
+  /**
+   * restic 0.14: `restic -r DEST copy --from-repo SRC`. Each password travels as a file named in
+   * the environment (RESTIC_PASSWORD_FILE for the destination, RESTIC_FROM_PASSWORD_FILE for
+   * this repository). Backend env and extra args (e.g. sftp.command) apply to both sides.
+   */
+  async copy(
+    destination: { location: string; passwordFile: string },
+    snapshotIds: string[] = [],
+  ): Promise<void> {
+    const where = `${this.displayLocation} -> ${redactLocation(destination.location)}`;
+    await this.#run(
+      `copy snapshots to '${redactLocation(destination.location)}'`,
+      ["copy", "--from-repo", this.location, ...(snapshotIds.length ? ["--", ...snapshotIds] : [])],
+      {
+        globalArgs: this.#globalArgs(destination.location),
+        env: this.#childEnv({
+          RESTIC_PASSWORD_FILE: destination.passwordFile,
+          RESTIC_FROM_PASSWORD_FILE: this.passwordFile,
+        }),
+        location: where,
+      },
+    );
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+const interrupted = new WeakSet<Deno.ChildProcess>();
+
+function interruptedError(action: string): StowageError {
+  return new StowageError(
+    "interrupted",
+    `Interrupted while trying to ${action}; no snapshot was saved`,
+    "Run the backup again.",
+  );
+}
+
+function tagList(tags: string[]): string {
+  for (const t of tags) {
+    // restic splits --tag values on commas; a comma would silently make two tags.
+    if (!t || t.includes(",")) {
+      throw new Error(`restic tag ${JSON.stringify(t)} is empty or contains a comma`);
+    }
+  }
+  return tags.join(",");
+}
+
+function backupArgs(opts: BackupOptions): string[] {
+  const args = ["backup", "--json"];
+  for (const t of opts.tags) args.push("--tag", tagList([t]));
+  if (opts.host) args.push("--host", opts.host);
+  if (opts.time) args.push("--time", resticTime(opts.time));
+  for (const e of opts.excludes ?? []) args.push("--exclude", e);
+  return args;
+}
+
+const MAX_UNREADABLE = 50;
+
+async function readBackupOutput(stdout: ReadableStream<Uint8Array>, opts: BackupOptions) {
+  let summary: BackupSummaryMessage | undefined;
+  const unreadable: string[] = [];
+  let unreadableCount = 0;
+  for await (const line of lines(stdout)) {
+    const m = parseBackupLine(line);
+    if (!m) continue;
+    if (m.message_type === "status") {
+      try {
+        opts.onProgress?.(toProgress(m));
+      } catch { /* a broken progress renderer must not break a backup */ }
+    } else if (m.message_type === "summary") {
+      summary = m;
+    } else {
+      unreadableCount++;
+      if (unreadable.length < MAX_UNREADABLE) unreadable.push(errorItem(m));
+    }
+  }
+  return { summary, unreadable, unreadableCount };
+}
+
+/** Error messages from both streams (stdout in newer restic, stderr in 0.14). */
+function withErrors(
+  out: Awaited<ReturnType<typeof readBackupOutput>>,
+  s: Spawned,
+): Awaited<ReturnType<typeof readBackupOutput>> {
+  const unreadable = [...out.unreadable, ...s.errors.map(errorItem)].slice(0, MAX_UNREADABLE);
+  return { ...out, unreadable, unreadableCount: out.unreadableCount + s.errorCount };
+}
+
+function concat(chunks: Uint8Array[]): Uint8Array {
+  const n = chunks.reduce((a, c) => a + c.length, 0);
+  const out = new Uint8Array(n);
+  let off = 0;
+  for (const c of chunks) {
+    out.set(c, off);
+    off += c.length;
+  }
+  return out;
+}
+
+/**
+ * Puts a restored tree at `dest`: a plain rename when dest is absent or an empty directory that
+ * can be removed; otherwise (e.g. a mount point) its entries are moved in one by one, replacing
+ * same-named ones, and the root's mode, owner and times are copied.
+ */
+async function moveInto(src: string, st: Deno.FileInfo, dest: string) {
+  let destInfo: Deno.FileInfo | undefined;
+  try {
+    destInfo = await Deno.lstat(dest);
+  } catch { /* absent */ }
+  if (!destInfo) {
+    await Deno.rename(src, dest);
+    return;
+  }
+  if (!st.isDirectory || !destInfo.isDirectory) {
+    await Deno.remove(dest, { recursive: true });
+    await Deno.rename(src, dest);
+    return;
+  }
+  for await (const e of Deno.readDir(src)) {
+    const to = `${dest}/${e.name}`;
+    await Deno.remove(to, { recursive: true }).catch((err) => {
+      if (!(err instanceof Deno.errors.NotFound)) throw err;
+    });
+    await Deno.rename(`${src}/${e.name}`, to);
+  }
+  if (st.uid !== null && st.gid !== null) await Deno.chown(dest, st.uid, st.gid);
+  if (st.mode !== null) await Deno.chmod(dest, st.mode & 0o7777);
+  if (st.atime && st.mtime) await Deno.utime(dest, st.atime, st.mtime);
+}
