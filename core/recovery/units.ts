@@ -1,0 +1,23 @@
+/** The units a repository holds, with their latest backup, as the manifest records them. */
+import type { ResticSnapshot } from "../ports.ts";
+import { parseSnapshot } from "../tags.ts";
+import type { ManifestUnit } from "./manifest.ts";
+
+export function unitsFromSnapshots(snapshots: ResticSnapshot[]): ManifestUnit[] {
+  const units = new Map<string, ManifestUnit>();
+  for (const s of snapshots) {
+    const info = parseSnapshot(s);
+    // pre-restore snapshots are not restore points of a backup run.
+    if (!info.unit || info.type === "pre-restore") continue;
+    const u = units.get(info.unit) ?? { name: info.unit, latest_time: info.time, snapshots: 0 };
+    u.snapshots++;
+    const newer = info.backupId !== undefined &&
+      (u.latest_backup_id === undefined || info.backupId > u.latest_backup_id);
+    if (newer || (u.latest_backup_id === undefined && info.time > u.latest_time)) {
+      u.latest_backup_id = info.backupId ?? u.latest_backup_id;
+      u.latest_time = info.time;
+    }
+    units.set(info.unit, u);
+  }
+  return [...units.values()].sort((a, b) => a.name.localeCompare(b.name));
+}
