@@ -74,7 +74,10 @@ export function recreateContainer(
   }
   const connect = isShared
     ? []
-    : networks.filter(([n]) => n !== primary?.[0]).map(([network, e]) => ({ network, endpoint: endpoint(e, c) }));
+    : networks.filter(([n]) => n !== primary?.[0]).map(([network, e]) => ({
+      network,
+      endpoint: endpoint(e, c),
+    }));
   return { name: containerName(c), body, connect, missing: [...missing].sort() };
 }
 

@@ -17,7 +17,9 @@ export function networkSpec(n: NetworkInfo): NetworkSpec {
         if (c.subnet) out.Subnet = c.subnet;
         if (c.gateway) out.Gateway = c.gateway;
         if (c.ipRange) out.IPRange = c.ipRange;
-        if (c.auxAddresses && Object.keys(c.auxAddresses).length) out.AuxiliaryAddresses = c.auxAddresses;
+        if (c.auxAddresses && Object.keys(c.auxAddresses).length) {
+          out.AuxiliaryAddresses = c.auxAddresses;
+        }
         return out;
       }),
       Options: n.ipam.options ?? {},
@@ -31,7 +33,9 @@ export function networkSpec(n: NetworkInfo): NetworkSpec {
 export function networkDifferences(saved: NetworkInfo, current: EngineNetwork): string[] {
   const diffs: string[] = [];
   const cmp = (what: string, want: unknown, have: unknown) => {
-    if (stable(want) !== stable(have)) diffs.push(`${what}: saved ${stable(want)}, now ${stable(have)}`);
+    if (stable(want) !== stable(have)) {
+      diffs.push(`${what}: saved ${stable(want)}, now ${stable(have)}`);
+    }
   };
   cmp("driver", saved.driver, current.Driver);
   cmp("internal", !!saved.internal, !!current.Internal);
@@ -63,8 +67,13 @@ function sortByJson<T>(xs: T[]): T[] {
 
 /** JSON with object keys sorted, so equal data compares equal. */
 export function stable(v: unknown): string {
-  return JSON.stringify(v, (_k, val) =>
-    val && typeof val === "object" && !Array.isArray(val)
-      ? Object.fromEntries(Object.entries(val as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b)))
-      : val);
+  return JSON.stringify(
+    v,
+    (_k, val) =>
+      val && typeof val === "object" && !Array.isArray(val)
+        ? Object.fromEntries(
+          Object.entries(val as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b)),
+        )
+        : val,
+  );
 }

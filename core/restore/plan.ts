@@ -8,12 +8,17 @@ import type { EngineContainer, EngineNetwork, EngineVolume } from "../engine_typ
 import type { Unit, UnitKind } from "../model.ts";
 import type { NetworksDocument, Recipe } from "../recipe.ts";
 import type { NetworkSpec, VolumeSpec } from "../ports.ts";
-import { COMPOSE_LABELS } from "../compose_file.ts";
+import { COMPOSE_LABELS } from "../compose_labels.ts";
 import { startOrder, stopOrder } from "../order.ts";
 import { closestN } from "../text.ts";
 import { StowageError } from "../errors.ts";
 import type { DataSnapshot, RestorePoint } from "./points.ts";
-import { type ContainerRecreation, containerName, type EndpointConfig, recreateContainer } from "./container.ts";
+import {
+  containerName,
+  type ContainerRecreation,
+  type EndpointConfig,
+  recreateContainer,
+} from "./container.ts";
 import { networkDifferences, networkSpec } from "./network.ts";
 import { composeVariables, parseEnvFile } from "./env_file.ts";
 
@@ -150,10 +155,11 @@ export interface RestorePlan {
   warnings: string[];
 }
 
-const VOLUME_ROOT = "/var/lib/docker/volumes";
-
 /** Folders and files the planner wants probed, given the volumes that exist now. */
-export function probeTargets(input: Omit<RestoreInput, "host">, volumes: EngineVolume[]): { dirs: string[]; files: string[] } {
+export function probeTargets(
+  input: Omit<RestoreInput, "host">,
+  volumes: EngineVolume[],
+): { dirs: string[]; files: string[] } {
   const dirs: string[] = [];
   const files: string[] = [];
   const parts = effectiveParts(input.point, input.options);
@@ -181,7 +187,10 @@ export function planRestore(input: RestoreInput): RestorePlan {
   const ownContainers = host ? host.containers.filter((c) => belongsTo(c, point.unit)) : [];
   // Without a recipe (scope minimal, pre-restore points) the host tells what the unit is.
   const kind: UnitKind = unit?.kind ??
-    (ownContainers.length > 0 && !ownContainers.some((c) => c.Config.Labels?.[COMPOSE_LABELS.project]) ? "standalone" : "stack");
+    (ownContainers.length > 0 &&
+        !ownContainers.some((c) => c.Config.Labels?.[COMPOSE_LABELS.project])
+      ? "standalone"
+      : "stack");
   const parts = effectiveParts(point, options);
   const plan: RestorePlan = {
     unit: point.unit,
@@ -232,13 +241,18 @@ export function planRestore(input: RestoreInput): RestorePlan {
           DriverOpts: meta?.options ?? {},
           Labels: meta?.labels ?? {},
         };
-        if (!meta) plan.warnings.push(`volume ${d.name}: no recipe in this restore point, so it is created with the default driver and no labels`);
+        if (!meta) {
+          plan.warnings.push(
+            `volume ${d.name}: no recipe in this restore point, so it is created with the default driver and no labels`,
+          );
+        }
       }
       if (state === "unreadable") {
         plan.conflicts.push({
           kind: "unreadable",
           item: d.name,
-          message: `Cannot restore ${d.kind} '${d.name}': its folder ${target} is not accessible to stowage`,
+          message:
+            `Cannot restore ${d.kind} '${d.name}': its folder ${target} is not accessible to stowage`,
         });
       }
       if (host && !toDir) {
@@ -270,7 +284,9 @@ export function planRestore(input: RestoreInput): RestorePlan {
         plan.overwrites.push(
           toDir
             ? `folder ${target} (replaced)`
-            : `${d.kind === "volume" ? "volume" : "bind folder"} ${d.name} (has data; saved first as a pre-restore snapshot)`,
+            : `${
+              d.kind === "volume" ? "volume" : "bind folder"
+            } ${d.name} (has data; saved first as a pre-restore snapshot)`,
         );
       }
       plan.data.push(step);
@@ -284,7 +300,13 @@ export function planRestore(input: RestoreInput): RestorePlan {
       const spec = networkSpec(n);
       const current = host.networks.find((x) => x.Name === n.name);
       if (!current) {
-        plan.networks.push({ name: n.name, action: "create", spec, differences: [], reconnect: [] });
+        plan.networks.push({
+          name: n.name,
+          action: "create",
+          spec,
+          differences: [],
+          reconnect: [],
+        });
         continue;
       }
       const differences = networkDifferences(n, current);
@@ -294,14 +316,20 @@ export function planRestore(input: RestoreInput): RestorePlan {
       }
       if (options.networks === "keep") {
         plan.networks.push({ name: n.name, action: "keep", spec, differences, reconnect: [] });
-        plan.warnings.push(`network ${n.name} exists with a different configuration and is kept as it is (${differences.join("; ")})`);
+        plan.warnings.push(
+          `network ${n.name} exists with a different configuration and is kept as it is (${
+            differences.join("; ")
+          })`,
+        );
         continue;
       }
       if (options.networks === "refuse") {
         plan.conflicts.push({
           kind: "network",
           item: n.name,
-          message: `Cannot restore network '${n.name}': it exists with a different configuration (${differences.join("; ")})`,
+          message: `Cannot restore network '${n.name}': it exists with a different configuration (${
+            differences.join("; ")
+          })`,
           resolve: "--recreate-networks|--keep-networks",
         });
         plan.networks.push({ name: n.name, action: "conflict", spec, differences, reconnect: [] });
@@ -313,7 +341,9 @@ export function planRestore(input: RestoreInput): RestorePlan {
         plan.conflicts.push({
           kind: "other-unit",
           item: n.name,
-          message: `Cannot recreate network '${n.name}': containers of other units are attached (${foreign.map((f) => `'${f}'`).join(", ")}); stowage does not disconnect them`,
+          message: `Cannot recreate network '${n.name}': containers of other units are attached (${
+            foreign.map((f) => `'${f}'`).join(", ")
+          }); stowage does not disconnect them`,
         });
       }
       // Stopped containers keep a reference to the network without an endpoint: reconnect them.
@@ -325,12 +355,16 @@ export function planRestore(input: RestoreInput): RestorePlan {
         plan.conflicts.push({
           kind: "in-use",
           item: n.name,
-          message: `Cannot recreate network '${n.name}': running container ${busy.map((c) => `'${containerName(c)}'`).join(", ")} is attached`,
+          message: `Cannot recreate network '${n.name}': running container ${
+            busy.map((c) => `'${containerName(c)}'`).join(", ")
+          } is attached`,
           resolve: "--stop",
         });
       }
       plan.networks.push({ name: n.name, action: "recreate", spec, differences, reconnect });
-      plan.overwrites.push(`network ${n.name} (removed and created again: ${differences.join("; ")})`);
+      plan.overwrites.push(
+        `network ${n.name} (removed and created again: ${differences.join("; ")})`,
+      );
     }
   }
 
@@ -349,7 +383,9 @@ export function planRestore(input: RestoreInput): RestorePlan {
         plan.conflicts.push({
           kind: "secret",
           item: rec.name,
-          message: `Cannot recreate container '${rec.name}': no value for redacted ${rec.missing.join(", ")}`,
+          message: `Cannot recreate container '${rec.name}': no value for redacted ${
+            rec.missing.join(", ")
+          }`,
           resolve: "--env-file",
         });
       }
@@ -367,34 +403,54 @@ export function planRestore(input: RestoreInput): RestorePlan {
         replace: !!existing,
         start: options.start || (!!existing && running(existing)),
       };
-      if (existing) plan.overwrites.push(`container ${rec.name} (removed and created again from the saved settings)`);
+      if (existing) {
+        plan.overwrites.push(
+          `container ${rec.name} (removed and created again from the saved settings)`,
+        );
+      }
       if (!options.start && wasRunning && !existing) {
-        plan.warnings.push(`container ${rec.name} was running at backup time; add --start to start it`);
+        plan.warnings.push(
+          `container ${rec.name} was running at backup time; add --start to start it`,
+        );
       }
     }
     if (options.pinImages && digests.size === 0) {
-      plan.warnings.push("--pin-images: the backup recorded no image digests (locally built or imported images); image references are left as they are");
+      plan.warnings.push(
+        "--pin-images: the backup recorded no image digests (locally built or imported images); image references are left as they are",
+      );
     }
   } else if (parts.includes("recipe") && !recipe && options.parts.includes("recipe")) {
     plan.conflicts.push({
       kind: "missing",
       item: "recipe",
-      message: `Cannot restore the recipe of '${point.unit}': restore point ${point.backupId} has none (scope ${point.scope ?? "?"})`,
+      message:
+        `Cannot restore the recipe of '${point.unit}': restore point ${point.backupId} has none (scope ${
+          point.scope ?? "?"
+        })`,
     });
   }
   if (toDir && networksDoc && parts.includes("networks")) {
     const [, netPath] = documentTargets(toDir);
-    addFile(plan, input, { from: "networks.json", to: netPath, kind: "document", mode: 0o600, content: JSON.stringify(networksDoc, null, 2) + "\n" });
+    addFile(plan, input, {
+      from: "networks.json",
+      to: netPath,
+      kind: "document",
+      mode: 0o600,
+      content: JSON.stringify(networksDoc, null, 2) + "\n",
+    });
   }
 
   // Stop, restart, start.
   if (host && !toDir) {
-    const touching = plan.data.length > 0 || plan.networks.some((n) => n.action === "recreate") || plan.container?.replace;
+    const touching = plan.data.length > 0 || plan.networks.some((n) => n.action === "recreate") ||
+      plan.container?.replace;
     const runningOwn = ownContainers.filter(running).map(containerName);
     if (options.stop && touching && runningOwn.length > 0) {
       const order = orderFor(unit, ownContainers);
       plan.stop = order.stop.filter((n) => runningOwn.includes(n));
-      plan.restart = order.start.filter((n) => runningOwn.includes(n) && n !== plan.container?.name);
+      plan.restart = order.start.filter((n) =>
+        runningOwn.includes(n) && n !== plan.container?.name
+      );
     }
     if (options.start) planStart(plan, input, ownContainers);
   }
@@ -431,23 +487,39 @@ function planFiles(plan: RestorePlan, input: RestoreInput, digests: Map<string, 
     if (differing.length > 0 && wd) {
       dir = relocationDir(wd, plan.backupId);
       relocated = true;
-      reason = `${differing.map((f) => f.path).join(", ")} ${differing.length === 1 ? "differs" : "differ"} from the backup`;
+      reason = `${differing.map((f) => f.path).join(", ")} ${
+        differing.length === 1 ? "differs" : "differ"
+      } from the backup`;
     }
   }
   if (recipe.files.length > 0) plan.filesDir = { original: wd, dir, relocated, reason };
   for (const { f, content, pinned } of files) {
-    const to = relocated && wd ? relocate(f.path, wd, dir) : relocated ? `${dir}/${basename(f.path)}` : f.path;
+    const to = relocated && wd
+      ? relocate(f.path, wd, dir)
+      : relocated
+      ? `${dir}/${basename(f.path)}`
+      : f.path;
     addFile(plan, input, { from: f.path, to, kind: f.kind, mode: f.mode, content, pinned });
   }
   if (toDir) {
     const [recipePath] = documentTargets(toDir);
-    addFile(plan, input, { from: "recipe.json", to: recipePath, kind: "document", mode: 0o600, content: JSON.stringify(recipe, null, 2) + "\n" });
+    addFile(plan, input, {
+      from: "recipe.json",
+      to: recipePath,
+      kind: "document",
+      mode: 0o600,
+      content: JSON.stringify(recipe, null, 2) + "\n",
+    });
   }
 }
 
 function addFile(plan: RestorePlan, input: RestoreInput, f: Omit<FileStep, "action">) {
   const now = input.host?.files[f.to];
-  const action: FileStep["action"] = now === undefined || now === null ? "write" : now === f.content ? "identical" : "overwrite";
+  const action: FileStep["action"] = now === undefined || now === null
+    ? "write"
+    : now === f.content
+    ? "identical"
+    : "overwrite";
   if (action === "overwrite") plan.overwrites.push(`file ${f.to} (replaced)`);
   plan.files.push({ ...f, action });
 }
@@ -458,7 +530,9 @@ function planStart(plan: RestorePlan, input: RestoreInput, own: EngineContainer[
     if (plan.container) plan.container.start = true;
     else {
       // Without the recipe, start what exists.
-      for (const c of own) if (!plan.restart.includes(containerName(c))) plan.restart.push(containerName(c));
+      for (const c of own) {
+        if (!plan.restart.includes(containerName(c))) plan.restart.push(containerName(c));
+      }
     }
     return;
   }
@@ -467,12 +541,15 @@ function planStart(plan: RestorePlan, input: RestoreInput, own: EngineContainer[
     if (own.length > 0) {
       const order = orderFor(recipe?.unit, own).start;
       for (const n of order) if (!plan.restart.includes(n)) plan.restart.push(n);
-      plan.warnings.push(`--start: no compose files in this restore point; starting the existing containers of ${plan.unit} instead`);
+      plan.warnings.push(
+        `--start: no compose files in this restore point; starting the existing containers of ${plan.unit} instead`,
+      );
     } else {
       plan.conflicts.push({
         kind: "missing",
         item: "compose",
-        message: `Cannot start '${plan.unit}': restore point ${plan.backupId} holds no compose file and no container of it exists`,
+        message:
+          `Cannot start '${plan.unit}': restore point ${plan.backupId} holds no compose file and no container of it exists`,
       });
     }
     return;
@@ -482,7 +559,8 @@ function planStart(plan: RestorePlan, input: RestoreInput, own: EngineContainer[
     plan.conflicts.push({
       kind: "missing",
       item: "compose",
-      message: `Cannot start '${plan.unit}': neither 'docker compose' nor 'docker-compose' is installed`,
+      message:
+        `Cannot start '${plan.unit}': neither 'docker compose' nor 'docker-compose' is installed`,
     });
     return;
   }
@@ -493,18 +571,22 @@ function planStart(plan: RestorePlan, input: RestoreInput, own: EngineContainer[
     envNames: Object.keys(options.secrets).sort(),
     project: plan.unit,
   };
-  // compose starts everything: what was stopped comes back through it.
-  plan.restart = [];
+  // compose starts everything, including what was stopped; `restart` stays as the fallback the
+  // executor uses when the restore fails before compose runs.
   const defined = new Set<string>(Object.keys(options.secrets));
   for (const f of plan.files.filter((f) => f.kind === "env")) {
     try {
       for (const k of Object.keys(parseEnvFile(f.content))) defined.add(k);
     } catch { /* an unusual .env is compose's business */ }
   }
-  const unset = [...new Set(composeFiles.flatMap((f) => composeVariables(f.content)))].filter((v) => !defined.has(v));
+  const unset = [...new Set(composeFiles.flatMap((f) => composeVariables(f.content)))].filter((v) =>
+    !defined.has(v)
+  );
   if (unset.length > 0) {
     plan.warnings.push(
-      `the compose files use ${unset.join(", ")}, which no restored .env file or --env-file sets; docker compose takes them from its environment or leaves them blank`,
+      `the compose files use ${
+        unset.join(", ")
+      }, which no restored .env file or --env-file sets; docker compose takes them from its environment or leaves them blank`,
     );
   }
 }
@@ -519,12 +601,20 @@ export function effectiveParts(point: RestorePoint, options: RestoreOptions): Pa
 }
 
 /** The data snapshots the options select; an unknown --volume name is an error with suggestions. */
-export function selectData(point: RestorePoint, recipe: Recipe | undefined, wanted: string[]): DataSnapshot[] {
+export function selectData(
+  point: RestorePoint,
+  recipe: Recipe | undefined,
+  wanted: string[],
+): DataSnapshot[] {
   const all = [...point.volumes, ...point.binds];
   if (wanted.length === 0) return all;
-  const shortName = (name: string) => recipe?.unit.volumes.find((v) => v.name === name)?.composeName;
+  const shortName = (name: string) =>
+    recipe?.unit.volumes.find((v) => v.name === name)?.composeName;
   return wanted.map((w) => {
-    const hit = all.find((d) => d.name === w || (d.kind === "volume" && (shortName(d.name) === w || d.name === `${point.unit}_${w}`)));
+    const hit = all.find((d) =>
+      d.name === w ||
+      (d.kind === "volume" && (shortName(d.name) === w || d.name === `${point.unit}_${w}`))
+    );
     if (hit) return hit;
     const near = closestN(w, all.map((d) => d.name), 3);
     throw new StowageError(
@@ -538,8 +628,16 @@ export function selectData(point: RestorePoint, recipe: Recipe | undefined, want
 }
 
 /** Final folder of a data snapshot: the volume's mountpoint, the bind path, or below --to-dir. */
-export function dataTarget(d: DataSnapshot, toDir: string | undefined, volumes: EngineVolume[]): string | undefined {
-  if (toDir) return d.kind === "volume" ? `${trimSlash(toDir)}/volumes/${d.name}` : `${trimSlash(toDir)}/binds${d.name}`;
+export function dataTarget(
+  d: DataSnapshot,
+  toDir: string | undefined,
+  volumes: EngineVolume[],
+): string | undefined {
+  if (toDir) {
+    return d.kind === "volume"
+      ? `${trimSlash(toDir)}/volumes/${d.name}`
+      : `${trimSlash(toDir)}/binds${d.name}`;
+  }
   if (d.kind === "bind") return d.name;
   return volumes.find((v) => v.Name === d.name)?.Mountpoint;
 }
@@ -554,7 +652,9 @@ export function relocationDir(workingDir: string, backupId: string): string {
 }
 
 function relocate(path: string, wd: string | undefined, dir: string): string {
-  if (wd && (path.startsWith(trimSlash(wd) + "/"))) return `${trimSlash(dir)}/${path.slice(trimSlash(wd).length + 1)}`;
+  if (wd && (path.startsWith(trimSlash(wd) + "/"))) {
+    return `${trimSlash(dir)}/${path.slice(trimSlash(wd).length + 1)}`;
+  }
   return `${trimSlash(dir)}/${basename(path)}`;
 }
 
@@ -580,9 +680,9 @@ export function belongsTo(c: EngineContainer, unit: string): boolean {
 
 function mounts(c: EngineContainer, d: DataSnapshot): boolean {
   return (c.Mounts ?? []).some((m) =>
-    d.kind === "volume"
-      ? m.Type === "volume" && m.Name === d.name
-      : m.Type === "bind" && (m.Source === d.name || m.Source.startsWith(d.name + "/") || d.name.startsWith(m.Source + "/"))
+    d.kind === "volume" ? m.Type === "volume" && m.Name === d.name : m.Type === "bind" &&
+      (m.Source === d.name || m.Source.startsWith(d.name + "/") ||
+        d.name.startsWith(m.Source + "/"))
   );
 }
 
@@ -600,7 +700,10 @@ function endpointOf(c: EngineContainer, network: string): EndpointConfig {
 }
 
 /** Stop/start order of the unit's current containers, using the saved dependencies when known. */
-function orderFor(unit: Unit | undefined, own: EngineContainer[]): { stop: string[]; start: string[] } {
+function orderFor(
+  unit: Unit | undefined,
+  own: EngineContainer[],
+): { stop: string[]; start: string[] } {
   const containers = own.map((c) => ({
     id: c.Id,
     name: containerName(c),
@@ -640,12 +743,19 @@ function repoOf(reference: string): string {
 }
 
 /** Rewrites `image:` of compose services to recorded digests, keeping the rest of the file. */
-export function pinCompose(text: string, digests: Map<string, string>): { text: string; pins: { image: string; pinned: string }[] } {
+export function pinCompose(
+  text: string,
+  digests: Map<string, string>,
+): { text: string; pins: { image: string; pinned: string }[] } {
   const doc = parseDocument(text);
   const pins: { image: string; pinned: string }[] = [];
-  const services = doc.get("services", true) as { items?: { key: unknown; value: unknown }[] } | undefined;
+  const services = doc.get("services", true) as
+    | { items?: { key: unknown; value: unknown }[] }
+    | undefined;
   for (const item of services?.items ?? []) {
-    const svc = item.value as { get?(k: string): unknown; set?(k: string, v: unknown): void } | null;
+    const svc = item.value as
+      | { get?(k: string): unknown; set?(k: string, v: unknown): void }
+      | null;
     const image = svc?.get?.("image");
     if (typeof image !== "string") continue;
     const pinned = digests.get(image);

@@ -4,20 +4,34 @@ import type { NetworkInfo, Unit } from "../model.ts";
 import { type NetworksDocument, type Recipe, REDACTED } from "../recipe.ts";
 import { buildTags, parseSnapshot } from "../tags.ts";
 import { restorePoints } from "./points.ts";
-import { type HostView, pinCompose, planRestore, probeTargets, type RestoreInput, type RestoreOptions } from "./plan.ts";
+import {
+  type HostView,
+  pinCompose,
+  planRestore,
+  probeTargets,
+  type RestoreInput,
+  type RestoreOptions,
+} from "./plan.ts";
 
 const BID = "2025-01-31T10-00-00Z";
 const TS = "2025-01-31T10:00:00Z";
 const P = "shop";
 
-function snap(type: "recipe" | "network" | "volume" | "bind", extra: { volume?: string; path?: string } = {}) {
+function snap(
+  type: "recipe" | "network" | "volume" | "bind",
+  extra: { volume?: string; path?: string } = {},
+) {
   const id = crypto.randomUUID().replaceAll("-", "");
   return parseSnapshot({
     id,
     short_id: id.slice(0, 8),
     time: TS,
     hostname: "h1",
-    paths: [extra.volume ? `/var/lib/docker/volumes/${extra.volume}/_data` : extra.path ?? `/${type}.json`],
+    paths: [
+      extra.volume
+        ? `/var/lib/docker/volumes/${extra.volume}/_data`
+        : extra.path ?? `/${type}.json`,
+    ],
     tags: buildTags({ unit: P, type, backupId: BID, timestamp: TS, scope: "standard", ...extra }),
   });
 }
@@ -29,23 +43,47 @@ const point = restorePoints([
   snap("bind", { path: "/srv/shop/html" }),
 ], P)[0];
 
-function container(name: string, opts: { service?: string; project?: string; running?: boolean; volume?: string; networks?: Record<string, string | undefined>; env?: string[] } = {}): EngineContainer {
+function container(
+  name: string,
+  opts: {
+    service?: string;
+    project?: string;
+    running?: boolean;
+    volume?: string;
+    networks?: Record<string, string | undefined>;
+    env?: string[];
+  } = {},
+): EngineContainer {
   const labels: Record<string, string> = {};
   if (opts.project) {
     labels["com.docker.compose.project"] = opts.project;
     labels["com.docker.compose.service"] = opts.service ?? name;
   }
   return {
-    Id: [...name].map((ch) => ch.charCodeAt(0).toString(16)).join("").padEnd(64, "0").slice(0, 64).replace(/^./, "f"),
+    Id: [...name].map((ch) => ch.charCodeAt(0).toString(16)).join("").padEnd(64, "0").slice(0, 64)
+      .replace(/^./, "f"),
     Name: `/${name}`,
     Image: "sha256:img",
     State: { Status: opts.running ? "running" : "exited", Running: !!opts.running },
     Config: { Image: "busybox:1", Env: opts.env ?? [], Labels: labels, Hostname: name.slice(0, 4) },
-    HostConfig: { NetworkMode: Object.keys(opts.networks ?? {})[0] ?? "default", RestartPolicy: { Name: "always" } },
-    Mounts: opts.volume ? [{ Type: "volume", Name: opts.volume, Source: `/var/lib/docker/volumes/${opts.volume}/_data`, Destination: "/data", RW: true }] : [],
+    HostConfig: {
+      NetworkMode: Object.keys(opts.networks ?? {})[0] ?? "default",
+      RestartPolicy: { Name: "always" },
+    },
+    Mounts: opts.volume
+      ? [{
+        Type: "volume",
+        Name: opts.volume,
+        Source: `/var/lib/docker/volumes/${opts.volume}/_data`,
+        Destination: "/data",
+        RW: true,
+      }]
+      : [],
     NetworkSettings: {
       Networks: Object.fromEntries(
-        Object.entries(opts.networks ?? { bridge: undefined }).map(([n, ip]) => [n, { IPAMConfig: ip ? { IPv4Address: ip } : null, Aliases: [name] }]),
+        Object.entries(opts.networks ?? { bridge: undefined }).map((
+          [n, ip],
+        ) => [n, { IPAMConfig: ip ? { IPv4Address: ip } : null, Aliases: [name] }]),
       ),
     },
   };
@@ -59,7 +97,11 @@ const netInfo: NetworkInfo = {
   internal: false,
   attachable: false,
   enableIPv6: false,
-  ipam: { driver: "default", config: [{ subnet: "10.9.0.0/24", gateway: "10.9.0.1" }], options: {} },
+  ipam: {
+    driver: "default",
+    config: [{ subnet: "10.9.0.0/24", gateway: "10.9.0.1" }],
+    options: {},
+  },
   options: {},
   labels: { "com.docker.compose.project": P, "com.docker.compose.network": "backend" },
   containers: [{ name: `${P}_db_1`, ipv4: "10.9.0.10" }],
@@ -74,7 +116,11 @@ function engineNet(subnet: string, attached: string[] = []): EngineNetwork {
     Internal: false,
     Attachable: false,
     EnableIPv6: false,
-    IPAM: { Driver: "default", Config: [{ Subnet: subnet, Gateway: subnet.replace("0/24", "1") }], Options: {} },
+    IPAM: {
+      Driver: "default",
+      Config: [{ Subnet: subnet, Gateway: subnet.replace("0/24", "1") }],
+      Options: {},
+    },
     Options: {},
     Labels: { "com.docker.compose.project": P, "com.docker.compose.network": "backend" },
     Containers: Object.fromEntries(attached.map((n) => [`${n}-id`, { Name: n }])),
@@ -89,13 +135,23 @@ const unit: Unit = {
   containers: [],
   dependsOn: { app: ["db"] },
   images: [{ reference: "busybox:1", id: "sha256:img", repoDigests: ["busybox@sha256:abc"] }],
-  volumes: [{ name: `${P}_db`, driver: "local", mountpoint: "", labels: { "com.docker.compose.project": P }, options: {}, usedBy: [], composeName: "db", external: false }],
+  volumes: [{
+    name: `${P}_db`,
+    driver: "local",
+    mountpoint: "",
+    labels: { "com.docker.compose.project": P },
+    options: {},
+    usedBy: [],
+    composeName: "db",
+    external: false,
+  }],
   binds: [],
   networks: [netInfo],
   gaps: [],
 };
 
-const composeText = `version: "2.4"\nservices:\n  db:\n    image: busybox:1\n    environment:\n      PW: \${DB_PASSWORD}\n  app:\n    image: busybox:1\n`;
+const composeText =
+  `version: "2.4"\nservices:\n  db:\n    image: busybox:1\n    environment:\n      PW: \${DB_PASSWORD}\n  app:\n    image: busybox:1\n`;
 const recipe: Recipe = {
   format: 1,
   stowageVersion: "0.1.0",
@@ -123,10 +179,22 @@ const opts = (o: Partial<RestoreOptions> = {}): RestoreOptions => ({
   ...o,
 });
 
-const vol = (name: string): EngineVolume => ({ Name: name, Driver: "local", Mountpoint: `/var/lib/docker/volumes/${name}/_data` });
+const vol = (name: string): EngineVolume => ({
+  Name: name,
+  Driver: "local",
+  Mountpoint: `/var/lib/docker/volumes/${name}/_data`,
+});
 
 function hostView(h: Partial<HostView> = {}): HostView {
-  return { containers: [], volumes: [], networks: [], paths: {}, files: {}, composeCommand: ["docker-compose"], ...h };
+  return {
+    containers: [],
+    volumes: [],
+    networks: [],
+    paths: {},
+    files: {},
+    composeCommand: ["docker-compose"],
+    ...h,
+  };
 }
 
 function input(o: Partial<RestoreOptions>, h?: Partial<HostView>): RestoreInput {
@@ -140,15 +208,34 @@ Deno.test("on an empty host everything is created and nothing is overwritten", (
   const db = plan.data.find((d) => d.name === `${P}_db`)!;
   assert.equal(db.state, "absent");
   assert.equal(db.preRestore, false);
-  assert.deepEqual(db.create, { Name: `${P}_db`, Driver: "local", DriverOpts: {}, Labels: { "com.docker.compose.project": P } });
+  assert.deepEqual(db.create, {
+    Name: `${P}_db`,
+    Driver: "local",
+    DriverOpts: {},
+    Labels: { "com.docker.compose.project": P },
+  });
   assert.equal(db.snapshotPath, `/var/lib/docker/volumes/${P}_db/_data`);
   assert.equal(plan.data.find((d) => d.kind === "bind")?.target, "/srv/shop/html");
   assert.equal(plan.networks[0].action, "create");
   assert.equal(plan.networks[0].spec.IPAM?.Config?.[0].Subnet, "10.9.0.0/24");
-  assert.deepEqual(plan.files.map((f) => [f.to, f.action]), [["/srv/shop/docker-compose.yml", "write"], ["/srv/shop/.env", "write"]]);
-  assert.deepEqual(plan.compose?.argv, ["docker-compose", "-p", P, "-f", "/srv/shop/docker-compose.yml", "up", "-d"]);
+  assert.deepEqual(plan.files.map((f) => [f.to, f.action]), [[
+    "/srv/shop/docker-compose.yml",
+    "write",
+  ], ["/srv/shop/.env", "write"]]);
+  assert.deepEqual(plan.compose?.argv, [
+    "docker-compose",
+    "-p",
+    P,
+    "-f",
+    "/srv/shop/docker-compose.yml",
+    "up",
+    "-d",
+  ]);
   assert.equal(plan.compose?.cwd, "/srv/shop");
-  assert.ok(plan.warnings.some((w) => w.includes("DB_PASSWORD")), "unset compose variables are named");
+  assert.ok(
+    plan.warnings.some((w) => w.includes("DB_PASSWORD")),
+    "unset compose variables are named",
+  );
 });
 
 Deno.test("a volume with data in use by a running container needs --stop, then gets a pre-restore snapshot", () => {
@@ -176,7 +263,10 @@ Deno.test("a volume with data in use by a running container needs --stop, then g
 });
 
 Deno.test("a volume used by another unit's container is refused even with --stop", () => {
-  const h = { volumes: [vol(`${P}_db`)], containers: [container("intruder", { running: false, volume: `${P}_db` })] };
+  const h = {
+    volumes: [vol(`${P}_db`)],
+    containers: [container("intruder", { running: false, volume: `${P}_db` })],
+  };
   const plan = planRestore(input({ parts: ["volumes"], stop: true }, h));
   assert.equal(plan.conflicts[0].kind, "other-unit");
   assert.match(plan.conflicts[0].message, /'intruder'/);
@@ -197,7 +287,9 @@ Deno.test("a different existing network: refuse by default, keep or recreate on 
   assert.deepEqual(recreated.conflicts, []);
   assert.equal(recreated.networks[0].action, "recreate");
 
-  const identical = planRestore(input({ parts: ["networks"] }, { networks: [engineNet("10.9.0.0/24")] }));
+  const identical = planRestore(
+    input({ parts: ["networks"] }, { networks: [engineNet("10.9.0.0/24")] }),
+  );
   assert.equal(identical.networks[0].action, "identical");
   assert.deepEqual(identical.conflicts, []);
 });
@@ -205,23 +297,42 @@ Deno.test("a different existing network: refuse by default, keep or recreate on 
 Deno.test("recreating a network never disconnects other units' containers", () => {
   const h = {
     networks: [engineNet("10.8.0.0/24", ["neighbour", `${P}_db_1`])],
-    containers: [container("neighbour", { running: true, networks: { [`${P}_backend`]: undefined } }), container(`${P}_db_1`, { project: P, service: "db", networks: { [`${P}_backend`]: "10.8.0.10" } })],
+    containers: [
+      container("neighbour", { running: true, networks: { [`${P}_backend`]: undefined } }),
+      container(`${P}_db_1`, {
+        project: P,
+        service: "db",
+        networks: { [`${P}_backend`]: "10.8.0.10" },
+      }),
+    ],
   };
   const plan = planRestore(input({ parts: ["networks"], networks: "recreate" }, h));
   assert.equal(plan.conflicts.length, 1);
   assert.match(plan.conflicts[0].message, /'neighbour'/);
-  assert.deepEqual(plan.networks[0].reconnect, [{ container: `${P}_db_1`, endpoint: { IPAMConfig: { IPv4Address: "10.8.0.10" }, Aliases: [`${P}_db_1`] } }]);
+  assert.deepEqual(plan.networks[0].reconnect, [{
+    container: `${P}_db_1`,
+    endpoint: { IPAMConfig: { IPv4Address: "10.8.0.10" }, Aliases: [`${P}_db_1`] },
+  }]);
 });
 
 Deno.test("compose files that differ go to a new directory; identical ones stay", () => {
-  const same = planRestore(input({ parts: ["recipe"] }, { files: { "/srv/shop/docker-compose.yml": composeText, "/srv/shop/.env": null } }));
+  const same = planRestore(
+    input({ parts: ["recipe"] }, {
+      files: { "/srv/shop/docker-compose.yml": composeText, "/srv/shop/.env": null },
+    }),
+  );
   assert.equal(same.filesDir?.relocated, false);
   assert.deepEqual(same.files.map((f) => f.action), ["identical", "write"]);
 
-  const differ = planRestore(input({ parts: ["recipe"] }, { files: { "/srv/shop/docker-compose.yml": "changed" } }));
+  const differ = planRestore(
+    input({ parts: ["recipe"] }, { files: { "/srv/shop/docker-compose.yml": "changed" } }),
+  );
   assert.equal(differ.filesDir?.relocated, true);
   assert.equal(differ.filesDir?.dir, `/srv/shop.restored-${BID}`);
-  assert.deepEqual(differ.files.map((f) => f.to), [`/srv/shop.restored-${BID}/docker-compose.yml`, `/srv/shop.restored-${BID}/.env`]);
+  assert.deepEqual(differ.files.map((f) => f.to), [
+    `/srv/shop.restored-${BID}/docker-compose.yml`,
+    `/srv/shop.restored-${BID}/.env`,
+  ]);
   assert.deepEqual(differ.overwrites, []);
 });
 
@@ -229,7 +340,10 @@ Deno.test("--to-dir plans files only, with volume contents and documents under t
   const plan = planRestore(input({ toDir: "/tmp/out/" }));
   assert.deepEqual(plan.networks, []);
   assert.equal(plan.compose, undefined);
-  assert.deepEqual(plan.data.map((d) => d.target), [`/tmp/out/volumes/${P}_db`, "/tmp/out/binds/srv/shop/html"]);
+  assert.deepEqual(plan.data.map((d) => d.target), [
+    `/tmp/out/volumes/${P}_db`,
+    "/tmp/out/binds/srv/shop/html",
+  ]);
   assert.ok(plan.data.every((d) => !d.preRestore && !d.create));
   assert.deepEqual(plan.files.map((f) => f.to), [
     "/tmp/out/docker-compose.yml",
@@ -244,7 +358,10 @@ Deno.test("--to-dir plans files only, with volume contents and documents under t
 Deno.test("--volume picks by full or compose name and suggests on a typo", () => {
   const plan = planRestore(input({ parts: ["volumes"], volumes: ["db"] }));
   assert.deepEqual(plan.data.map((d) => d.name), [`${P}_db`]);
-  assert.throws(() => planRestore(input({ parts: ["volumes"], volumes: ["dbb"] })), /no such volume/);
+  assert.throws(
+    () => planRestore(input({ parts: ["volumes"], volumes: ["dbb"] })),
+    /no such volume/,
+  );
 });
 
 Deno.test("--pin-images rewrites compose images to recorded digests", () => {
@@ -254,35 +371,65 @@ Deno.test("--pin-images rewrites compose images to recorded digests", () => {
   assert.match(compose.content, /image: busybox@sha256:abc/);
   assert.doesNotMatch(compose.content, /image: busybox:1/);
   assert.deepEqual(plan.pins, [{ image: "busybox:1", pinned: "busybox@sha256:abc" }]);
-  const out = pinCompose("services:\n  a:\n    image: other:2\n", new Map([["busybox:1", "x@sha256:1"]]));
+  const out = pinCompose(
+    "services:\n  a:\n    image: other:2\n",
+    new Map([["busybox:1", "x@sha256:1"]]),
+  );
   assert.deepEqual(out.pins, []);
 });
 
 Deno.test("a standalone container is recreated from inspect; missing secrets are refused by name", () => {
-  const saved = container("solo", { running: true, networks: { solo_net: "10.7.0.5", other_net: undefined }, env: ["A=1", `API_TOKEN=${REDACTED}`] });
+  const saved = container("solo", {
+    running: true,
+    networks: { solo_net: "10.7.0.5", other_net: undefined },
+    env: ["A=1", `API_TOKEN=${REDACTED}`],
+  });
   const standalone: Recipe = {
     ...recipe,
-    unit: { ...unit, name: "solo", kind: "standalone", workingDir: undefined, volumes: [], networks: [] },
+    unit: {
+      ...unit,
+      name: "solo",
+      kind: "standalone",
+      workingDir: undefined,
+      volumes: [],
+      networks: [],
+    },
     files: [],
     containers: [saved],
   };
   const pt = { ...point, unit: "solo", volumes: [], binds: [] };
-  const base: RestoreInput = { point: pt, recipe: standalone, options: opts({ start: true }), host: hostView() };
+  const base: RestoreInput = {
+    point: pt,
+    recipe: standalone,
+    options: opts({ start: true }),
+    host: hostView(),
+  };
   const refused = planRestore(base);
   assert.equal(refused.conflicts[0].kind, "secret");
   assert.match(refused.conflicts[0].message, /API_TOKEN/);
 
-  const plan = planRestore({ ...base, options: opts({ start: true, secrets: { API_TOKEN: "t0k" } }) });
+  const plan = planRestore({
+    ...base,
+    options: opts({ start: true, secrets: { API_TOKEN: "t0k" } }),
+  });
   assert.deepEqual(plan.conflicts, []);
   const c = plan.container!;
   assert.equal(c.name, "solo");
   assert.equal(c.start, true);
   assert.deepEqual(c.body.Env, ["A=1", "API_TOKEN=t0k"]);
-  assert.deepEqual(c.body.NetworkingConfig, { EndpointsConfig: { solo_net: { IPAMConfig: { IPv4Address: "10.7.0.5" } } } });
+  assert.deepEqual(c.body.NetworkingConfig, {
+    EndpointsConfig: { solo_net: { IPAMConfig: { IPv4Address: "10.7.0.5" } } },
+  });
   assert.deepEqual(c.connect, [{ network: "other_net", endpoint: {} }]);
   assert.equal(c.body.Hostname, "solo", "a chosen hostname is kept");
-  assert.deepEqual((c.body.HostConfig as Record<string, unknown>).RestartPolicy, { Name: "always" });
+  assert.deepEqual((c.body.HostConfig as Record<string, unknown>).RestartPolicy, {
+    Name: "always",
+  });
 
-  const existing = planRestore({ ...base, options: opts({ secrets: { API_TOKEN: "x" } }), host: hostView({ containers: [container("solo", { running: true })] }) });
+  const existing = planRestore({
+    ...base,
+    options: opts({ secrets: { API_TOKEN: "x" } }),
+    host: hostView({ containers: [container("solo", { running: true })] }),
+  });
   assert.equal(existing.conflicts[0].resolve, "--stop");
 });

@@ -42,7 +42,9 @@ export type PointSelector = { latest: true } | { backupId: string } | { before: 
 /** The value of tag `key=...` (restic tags), unescaped like core/tags.ts does. */
 export function tagValue(s: SnapshotInfo, key: string): string | undefined {
   const t = s.tags.find((t) => t.startsWith(`${key}=`));
-  return t === undefined ? undefined : t.slice(key.length + 1).replaceAll("%2C", ",").replaceAll("%25", "%");
+  return t === undefined
+    ? undefined
+    : t.slice(key.length + 1).replaceAll("%2C", ",").replaceAll("%25", "%");
 }
 
 /** Unit names that have stowage snapshots, sorted. */
@@ -93,12 +95,19 @@ export function restorePoints(snapshots: SnapshotInfo[], unit: string): RestoreP
         case "volume":
         case "bind":
         case "pre-restore": {
-          const kind = s.type === "bind" || (s.type === "pre-restore" && !s.volume && s.path) ? "bind" : "volume";
+          const kind = s.type === "bind" || (s.type === "pre-restore" && !s.volume && s.path)
+            ? "bind"
+            : "volume";
           const name = kind === "volume" ? s.volume : s.path;
           if (!name || seen.has(`${kind}:${name}`)) break;
           seen.add(`${kind}:${name}`);
           const source = tagValue(s, "source") === "archive" ? "archive" : "dir";
-          (kind === "volume" ? point.volumes : point.binds).push({ kind, name, snapshot: s, source });
+          (kind === "volume" ? point.volumes : point.binds).push({
+            kind,
+            name,
+            snapshot: s,
+            source,
+          });
           break;
         }
       }
@@ -107,7 +116,9 @@ export function restorePoints(snapshots: SnapshotInfo[], unit: string): RestoreP
     point.binds.sort((a, b) => a.name.localeCompare(b.name));
     points.push(point);
   }
-  return points.sort((a, b) => b.time.localeCompare(a.time) || b.backupId.localeCompare(a.backupId));
+  return points.sort((a, b) =>
+    b.time.localeCompare(a.time) || b.backupId.localeCompare(a.backupId)
+  );
 }
 
 /** Fails with `unit.notfound` and the closest names when the repository has no such unit. */
@@ -131,7 +142,12 @@ export function requireUnit(snapshots: SnapshotInfo[], unit: string): void {
  * Picks one restore point. `latest` and `before` consider backups only (not pre-restore points);
  * a backup id names any point. When the same id exists for several hosts, `localHost` wins.
  */
-export function selectPoint(points: RestorePoint[], unit: string, sel: PointSelector, localHost: string): RestorePoint {
+export function selectPoint(
+  points: RestorePoint[],
+  unit: string,
+  sel: PointSelector,
+  localHost: string,
+): RestorePoint {
   const backups = points.filter((p) => p.kind === "backup");
   if ("latest" in sel) {
     if (backups.length === 0) throw noPoint(unit, points);
@@ -145,7 +161,9 @@ export function selectPoint(points: RestorePoint[], unit: string, sel: PointSele
       throw new StowageError(
         "snapshot.notfound",
         `Cannot restore unit '${unit}': no backup was made before ${limit}`,
-        oldest ? `The oldest backup is ${oldest.backupId} (${oldest.time}).` : "The unit has no backups.",
+        oldest
+          ? `The oldest backup is ${oldest.backupId} (${oldest.time}).`
+          : "The unit has no backups.",
       );
     }
     return preferHost(older.filter((p) => p.time === older[0].time), localHost);
@@ -171,8 +189,12 @@ function preferHost(points: RestorePoint[], localHost: string): RestorePoint {
 function noPoint(unit: string, points: RestorePoint[]): StowageError {
   return new StowageError(
     "snapshot.notfound",
-    `Cannot restore unit '${unit}': it has no restore point${points.length > 0 ? " besides pre-restore snapshots" : ""}`,
-    points.length > 0 ? `Pick one by id with --backup-id (e.g. ${points[0].backupId}).` : "Run `stowage backup` first.",
+    `Cannot restore unit '${unit}': it has no restore point${
+      points.length > 0 ? " besides pre-restore snapshots" : ""
+    }`,
+    points.length > 0
+      ? `Pick one by id with --backup-id (e.g. ${points[0].backupId}).`
+      : "Run `stowage backup` first.",
   );
 }
 

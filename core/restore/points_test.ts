@@ -19,7 +19,16 @@ function snap(
     time: extra.time ?? ts,
     hostname: extra.host ?? "h1",
     paths: [extra.volume ? `/var/lib/docker/volumes/${extra.volume}/_data` : "/recipe.json"],
-    tags: buildTags({ unit, type, backupId, timestamp: ts, scope: "standard", volume: extra.volume, path: extra.path, source: extra.source }),
+    tags: buildTags({
+      unit,
+      type,
+      backupId,
+      timestamp: ts,
+      scope: "standard",
+      volume: extra.volume,
+      path: extra.path,
+      source: extra.source,
+    }),
   });
 }
 
@@ -44,7 +53,10 @@ Deno.test("snapshots group into restore points by backup id, newest first", () =
   assert.equal(b.kind, "backup");
   assert.equal(b.time, "2025-01-31T10:00:00.000Z");
   assert.ok(b.recipe && b.networks);
-  assert.deepEqual(b.volumes.map((v) => [v.name, v.source]), [["web_app", "archive"], ["web_db", "dir"]]);
+  assert.deepEqual(b.volumes.map((v) => [v.name, v.source]), [["web_app", "archive"], [
+    "web_db",
+    "dir",
+  ]]);
   assert.deepEqual(b.binds.map((v) => v.name), ["/srv/web,html"]);
   assert.equal(points[0].kind, "pre-restore");
   assert.deepEqual(points[0].volumes.map((v) => v.name), ["web_db"]);
@@ -54,9 +66,18 @@ Deno.test("snapshots group into restore points by backup id, newest first", () =
 Deno.test("latest skips pre-restore points; backup id picks any; before picks the newest older", () => {
   const points = restorePoints(all, "web");
   assert.equal(selectPoint(points, "web", { latest: true }, "h1").backupId, B);
-  assert.equal(selectPoint(points, "web", { backupId: "2025-02-01T08-00-00Z" }, "h1").kind, "pre-restore");
-  assert.equal(selectPoint(points, "web", { before: new Date("2025-01-31T09:00:00Z") }, "h1").backupId, A);
-  assert.equal(selectPoint(points, "web", { before: new Date("2025-01-31T10:00:00Z") }, "h1").backupId, B);
+  assert.equal(
+    selectPoint(points, "web", { backupId: "2025-02-01T08-00-00Z" }, "h1").kind,
+    "pre-restore",
+  );
+  assert.equal(
+    selectPoint(points, "web", { before: new Date("2025-01-31T09:00:00Z") }, "h1").backupId,
+    A,
+  );
+  assert.equal(
+    selectPoint(points, "web", { before: new Date("2025-01-31T10:00:00Z") }, "h1").backupId,
+    B,
+  );
 });
 
 Deno.test("an unknown backup id names the closest ones", () => {
@@ -69,7 +90,10 @@ Deno.test("an unknown backup id names the closest ones", () => {
     assert.match(e.message, /2025-01-31T10-00-01Z/);
     assert.match(e.hint ?? "", /2025-01-31T10-00-00Z/);
   }
-  assert.throws(() => selectPoint(points, "web", { before: new Date("2024-01-01T00:00:00Z") }, "h1"), /before 2024-01-01/);
+  assert.throws(
+    () => selectPoint(points, "web", { before: new Date("2024-01-01T00:00:00Z") }, "h1"),
+    /before 2024-01-01/,
+  );
 });
 
 Deno.test("an unknown unit lists the closest names", () => {

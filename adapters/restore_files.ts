@@ -1,0 +1,84 @@
+/** RestoreFiles on the local file system (Deno built-ins). */
+import type { PathState } from "../core/restore/plan.ts";
+import type { RestoreFiles } from "../core/restore/ports.ts";
+import { exists, ioError, writeFileAtomic } from "./files.ts";
+
+export class LocalRestoreFiles implements RestoreFiles {
+  async probeDir(path: string): Promise<PathState> {
+    try {
+      for await (const _ of Deno.readDir(path)) return "data";
+      return "empty";
+    } catch (e) {
+      if (e instanceof Deno.errors.NotFound) return "absent";
+      if (e instanceof Deno.errors.NotADirectory) return "data";
+      return "unreadable";
+    }
+  }
+
+  async readText(path: string): Promise<string | null> {
+    try {
+      return await Deno.readTextFile(path);
+    } catch (e) {
+      if (
+        e instanceof Deno.errors.NotFound || e instanceof Deno.errors.IsADirectory ||
+        e instanceof Deno.errors.NotADirectory
+      ) return null;
+      throw ioError(`read '${path}'`, e);
+    }
+  }
+
+  async writeFile(path: string, content: string, mode: number): Promise<void> {
+    await this.mkdirp(path.substring(0, path.lastIndexOf("/")) || "/");
+    await writeFileAtomic(path, content, mode);
+  }
+
+  async mkdirp(path: string): Promise<void> {
+    try {
+      await Deno.mkdir(path, { recursive: true });
+    } catch (e) {
+      throw ioError(`create folder '${path}'`, e);
+    }
+  }
+
+  async makeSibling(path: string, tag: string): Promise<string> {
+    const parent = path.substring(0, path.lastIndexOf("/")) || "/";
+    const base = path.substring(path.lastIndexOf("/") + 1);
+    await this.mkdirp(parent);
+    try {
+      return await Deno.makeTempDir({ dir: parent, prefix: `${base}.${tag}-` });
+    } catch (e) {
+      throw ioError(`create a staging folder next to '${path}'`, e);
+    }
+  }
+
+  async rename(from: string, to: string): Promise<void> {
+    try {
+      await Deno.rename(from, to);
+    } catch (e) {
+      throw ioError(`move '${from}' to '${to}'`, e);
+    }
+  }
+
+  async removeTree(path: string): Promise<void> {
+    try {
+      await Deno.remove(path, { recursive: true });
+    } catch (e) {
+      if (e instanceof Deno.errors.NotFound) return;
+      throw ioError(`remove '${path}'`, e);
+    }
+  }
+
+  exists(path: string): Promise<boolean> {
+    return exists(path);
+  }
+
+  async list(path: string): Promise<string[]> {
+    const out: string[] = [];
+    try {
+      for await (const e of Deno.readDir(path)) out.push(e.name);
+    } catch (e) {
+      throw ioError(`list '${path}'`, e);
+    }
+    return out.sort();
+  }
+}

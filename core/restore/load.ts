@@ -1,0 +1,120 @@
+/**
+ * Gathering what the planner needs: the unit's restore points, the recipe and networks documents
+ * of one point, and a view of the host (containers, volumes, networks, probed folders and files).
+ */
+import { StowageError } from "../errors.ts";
+import type { BackupRepository, DockerEngine, ProcessRunner } from "../ports.ts";
+import type { SnapshotInfo } from "../model.ts";
+import { NETWORKS_FILE, type NetworksDocument, type Recipe, RECIPE_FILE } from "../recipe.ts";
+import { parseSnapshot, STOWAGE_TAG } from "../tags.ts";
+import { FORMAT_VERSION } from "../version.ts";
+import { requireUnit, type RestorePoint, restorePoints } from "./points.ts";
+import { type HostView, probeTargets, type RestoreInput } from "./plan.ts";
+import type { RestoreFiles } from "./ports.ts";
+
+export async function loadSnapshots(repo: BackupRepository): Promise<SnapshotInfo[]> {
+  return (await repo.snapshots({ tags: [STOWAGE_TAG] })).map(parseSnapshot);
+}
+
+/** The unit's restore points, newest first; `unit.notfound` with suggestions when it has none. */
+export function pointsOf(snapshots: SnapshotInfo[], unit: string): RestorePoint[] {
+  requireUnit(snapshots, unit);
+  return restorePoints(snapshots, unit);
+}
+
+export async function loadDocuments(
+  repo: BackupRepository,
+  point: RestorePoint,
+): Promise<{ recipe?: Recipe; networks?: NetworksDocument }> {
+  const out: { recipe?: Recipe; networks?: NetworksDocument } = {};
+  if (point.recipe) {
+    out.recipe = parseDocument<Recipe>(
+      await repo.dump(point.recipe.id, RECIPE_FILE),
+      "recipe",
+      point,
+    );
+  }
+  if (point.networks) {
+    out.networks = parseDocument<NetworksDocument>(
+      await repo.dump(point.networks.id, NETWORKS_FILE),
+      "networks document",
+      point,
+    );
+  }
+  return out;
+}
+
+function parseDocument<T extends { format: number }>(
+  bytes: Uint8Array,
+  what: string,
+  point: RestorePoint,
+): T {
+  let doc: T;
+  try {
+    doc = JSON.parse(new TextDecoder().decode(bytes)) as T;
+  } catch {
+    throw new StowageError(
+      "restore.failed",
+      `Cannot read the ${what} of restore point ${point.backupId} of '${point.unit}': it is not valid JSON`,
+      "The snapshot is damaged; run `stowage admin repo check` and pick another restore point.",
+    );
+  }
+  if (typeof doc?.format !== "number" || doc.format > FORMAT_VERSION) {
+    throw new StowageError(
+      "restore.failed",
+      `Cannot read the ${what} of restore point ${point.backupId} of '${point.unit}': format ${doc?.format} is newer than this stowage understands (${FORMAT_VERSION})`,
+      "Upgrade stowage to the version that made the backup, or newer.",
+    );
+  }
+  return doc;
+}
+
+/** The compose command to use: the configured one, else `docker compose`, else `docker-compose`. */
+export async function detectCompose(
+  runner: ProcessRunner,
+  configured?: string,
+): Promise<string[] | undefined> {
+  const candidates = configured
+    ? [configured.trim().split(/\s+/)]
+    : [["docker", "compose"], ["docker-compose"]];
+  for (const argv of candidates) {
+    try {
+      const r = await runner.run(argv[0], [...argv.slice(1), "version"], { timeoutMs: 20_000 });
+      if (r.code === 0) return argv;
+    } catch { /* not installed: try the next */ }
+  }
+  return undefined;
+}
+
+/** Everything the planner reads from the host, for the targets of this input. */
+export async function gatherHost(
+  engine: DockerEngine,
+  files: RestoreFiles,
+  input: Omit<RestoreInput, "host">,
+  composeCommand: string[] | undefined,
+): Promise<HostView> {
+  const [containers, volumes, list] = await Promise.all([
+    engine.listContainers(),
+    engine.listVolumes(),
+    engine.listNetworks(),
+  ]);
+  const names = new Set((input.networks?.networks ?? []).map((n) => n.name));
+  // The list omits attached containers: inspect the networks this restore may touch.
+  const networks = await Promise.all(
+    list.map((n) => (names.has(n.Name) ? engine.inspectNetwork(n.Id).catch(() => n) : n)),
+  );
+  const view: HostView = { containers, volumes, networks, paths: {}, files: {}, composeCommand };
+  await probeInto(view, files, input);
+  return view;
+}
+
+/** Probes the folders and files the plan will write (also used with --to-dir, without Docker). */
+export async function probeInto(
+  view: HostView,
+  files: RestoreFiles,
+  input: Omit<RestoreInput, "host">,
+) {
+  const targets = probeTargets(input, view.volumes);
+  for (const d of targets.dirs) view.paths[d] = await files.probeDir(d);
+  for (const f of targets.files) view.files[f] = await files.readText(f);
+}

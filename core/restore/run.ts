@@ -1,0 +1,595 @@
+/**
+ * The restore executor: follows a RestorePlan through the ports. Order matters for the promise
+ * that a failure leaves the old state:
+ *
+ *   1. stage every volume/bind into a folder next to its target (containers still run);
+ *   2. stop the unit's containers (--stop), save pre-restore snapshots of data about to be replaced;
+ *   3. networks, then swap each staged folder in by rename, then files, then the container;
+ *   4. always: start again what was stopped (or bring the stack up with compose), post hooks.
+ *
+ * A failure in step 1 removes the staging folders and the volumes it created; nothing else changed.
+ */
+import { errorMessage, isStowageError, StowageError } from "../errors.ts";
+import type {
+  BackupRepository,
+  Clock,
+  DockerEngine,
+  EventSink,
+  ProcessRunner,
+  RestartJournal,
+} from "../ports.ts";
+import { backupIdFor, buildTags, isoSeconds } from "../tags.ts";
+import type { Scope } from "../model.ts";
+import type { DataStep, RestorePlan } from "./plan.ts";
+import type { RestoreFiles } from "./ports.ts";
+import { COMPOSE_LABELS } from "../compose_labels.ts";
+
+export interface RestoreHookStatus {
+  status: "ok" | "skip" | "failed";
+  reason?: string;
+  error?: string;
+}
+
+/** pre_restore / post_restore hooks, as wired by the CLI (core/hooks when present). */
+export interface RestoreHooks {
+  pre(plan: RestorePlan): Promise<RestoreHookStatus>;
+  post(
+    plan: RestorePlan,
+    outcome: { status: "ok" | "failed"; error?: string },
+  ): Promise<RestoreHookStatus>;
+}
+
+export interface RestoreDeps {
+  repo: BackupRepository;
+  /** Absent with --to-dir: no Docker call at all. */
+  engine?: DockerEngine;
+  runner: ProcessRunner;
+  files: RestoreFiles;
+  clock: Clock;
+  sink: EventSink;
+  /** This host's name, for pre-restore snapshots. */
+  host: string;
+  journal?: RestartJournal;
+  hooks?: RestoreHooks;
+  stopTimeoutSeconds: number;
+  startTimeoutSeconds: number;
+  signal?: AbortSignal;
+}
+
+export interface RestoredData {
+  kind: "volume" | "bind";
+  name: string;
+  target: string;
+  snapshotId: string;
+  created: boolean;
+  /** The `type=pre-restore` snapshot holding what was there before. */
+  preRestoreSnapshot?: string;
+}
+
+export interface RunningContainer {
+  name: string;
+  state: string;
+  health?: string;
+}
+
+export interface RestoreReport {
+  operation: "restore";
+  unit: string;
+  backupId: string;
+  /** backup_id of the pre-restore snapshots this run made. */
+  restoreId: string;
+  toDir?: string;
+  ok: boolean;
+  error?: { code: string; message: string; hint?: string };
+  startedAt: string;
+  finishedAt: string;
+  durationMs: number;
+  data: RestoredData[];
+  networks: { name: string; action: string }[];
+  files: { path: string; action: string }[];
+  filesDir?: string;
+  container?: { name: string; id: string };
+  stopped: string[];
+  started: string[];
+  running: RunningContainer[];
+  warnings: string[];
+}
+
+interface Staged {
+  step: DataStep;
+  target: string;
+  staging: string;
+  /** The restored folder inside the staging folder. */
+  root: string;
+  created: boolean;
+}
+
+/**
+ * Runs the plan. `secrets` are the values for redacted variables (--env-file / the terminal): they
+ * reach the compose process's environment and nothing else. Never throws for expected failures:
+ * the report carries the error, after everything stopped was started again.
+ */
+export async function executeRestore(
+  deps: RestoreDeps,
+  plan: RestorePlan,
+  secrets: Record<string, string> = {},
+): Promise<RestoreReport> {
+  const t0 = deps.clock.now();
+  const restoreId = backupIdFor(t0);
+  const report: RestoreReport = {
+    operation: "restore",
+    unit: plan.unit,
+    backupId: plan.backupId,
+    restoreId,
+    toDir: plan.toDir,
+    ok: true,
+    startedAt: t0.toISOString(),
+    finishedAt: "",
+    durationMs: 0,
+    data: [],
+    networks: [],
+    files: [],
+    filesDir: plan.filesDir?.relocated ? plan.filesDir.dir : undefined,
+    stopped: [],
+    started: [],
+    running: [],
+    warnings: [...plan.warnings],
+  };
+  const log = (message: string, level: "info" | "warning" = "info") =>
+    deps.sink.emit({ type: "log", level, message, unit: plan.unit, operation: "restore" });
+  const engine = plan.toDir ? undefined : deps.engine;
+  if (!plan.toDir && !engine) {
+    throw new Error("executeRestore: an engine is required without --to-dir");
+  }
+  if (plan.conflicts.length > 0) {
+    throw new Error("executeRestore: the plan has unresolved conflicts");
+  }
+  deps.sink.emit({
+    type: "run.start",
+    operation: "restore",
+    backupId: plan.backupId,
+    units: [plan.unit],
+  });
+
+  const pre = deps.hooks ? await deps.hooks.pre(plan) : { status: "ok" as const };
+  if (pre.status !== "ok") {
+    const message = pre.status === "skip"
+      ? `a pre_restore hook asked to skip: ${pre.reason ?? ""}`
+      : `pre_restore hook failed: ${pre.error ?? ""}`;
+    return finish(
+      deps,
+      plan,
+      report,
+      t0,
+      new StowageError(
+        "hook.failed",
+        `Cannot restore '${plan.unit}': ${message}`,
+        "Nothing was changed. Fix the hook or its precondition and run again.",
+      ),
+    );
+  }
+
+  const staged: Staged[] = [];
+  const swapped = new Set<Staged>();
+  const createdVolumes: string[] = [];
+  let failure: unknown;
+  let composeRan = false;
+  try {
+    // 1. Stage. Containers keep running; nothing visible changes yet.
+    for (const step of plan.data) {
+      checkAbort(deps.signal);
+      let target = step.target;
+      let created = false;
+      if (step.create && engine) {
+        const v = await engine.createVolume(step.create);
+        createdVolumes.push(step.name);
+        target = v.Mountpoint;
+        created = true;
+        log(`created volume ${step.name} (driver ${v.Driver})`);
+      }
+      if (!target) {
+        throw new StowageError(
+          "restore.failed",
+          `Cannot restore volume '${step.name}': the engine reports no mountpoint for it`,
+          "Only volumes with a host folder (driver local) can be restored.",
+        );
+      }
+      log(
+        `restoring ${step.kind} ${step.name} from snapshot ${
+          step.snapshotId.slice(0, 8)
+        } into a staging folder`,
+      );
+      const s = await stage(deps, step, target);
+      staged.push({ ...s, created });
+    }
+
+    // 2. Stop, remember, save what is about to be replaced.
+    if (engine && plan.stop.length > 0) {
+      await deps.journal?.record({
+        unit: plan.unit,
+        backupId: restoreId,
+        pid: Deno.pid,
+        since: deps.clock.now().toISOString(),
+        containers: plan.restart.length ? plan.restart : plan.stop.toReversed(),
+      });
+      for (const name of plan.stop) {
+        checkAbort(deps.signal);
+        await engine.stopContainer(name, deps.stopTimeoutSeconds);
+        report.stopped.push(name);
+        deps.sink.emit({ type: "container.stop", unit: plan.unit, container: name });
+      }
+    }
+    const preRestore = new Map<string, string>();
+    for (const s of staged) {
+      checkAbort(deps.signal);
+      if (!s.step.preRestore || plan.toDir) continue;
+      // Re-probe: the state may have changed between planning and now.
+      if ((await deps.files.probeDir(s.target)) !== "data") continue;
+      const id = await savePreRestore(deps, plan, s, restoreId, t0);
+      preRestore.set(`${s.step.kind}:${s.step.name}`, id);
+      deps.sink.emit({
+        type: "snapshot.done",
+        unit: plan.unit,
+        kind: "pre-restore",
+        item: s.step.name,
+        snapshotId: id,
+        dataAdded: 0,
+      });
+    }
+
+    // 3. Networks, data swap, files, container.
+    if (engine) {
+      for (const n of plan.networks) {
+        checkAbort(deps.signal);
+        if (n.action === "create") {
+          await engine.createNetwork(n.spec);
+          log(`created network ${n.name}`);
+        } else if (n.action === "recreate") {
+          await engine.removeNetwork(n.name);
+          await engine.createNetwork(n.spec);
+          for (const r of n.reconnect) await engine.connectNetwork(n.name, r.container, r.endpoint);
+          log(
+            `recreated network ${n.name}${
+              n.reconnect.length
+                ? ` and reconnected ${n.reconnect.map((r) => r.container).join(", ")}`
+                : ""
+            }`,
+          );
+        }
+        report.networks.push({ name: n.name, action: n.action });
+      }
+    }
+    for (const s of staged) {
+      checkAbort(deps.signal);
+      await swapIn(deps.files, s);
+      swapped.add(s);
+      report.data.push({
+        kind: s.step.kind,
+        name: s.step.name,
+        target: s.target,
+        snapshotId: s.step.snapshotId,
+        created: s.created,
+        preRestoreSnapshot: preRestore.get(`${s.step.kind}:${s.step.name}`),
+      });
+      log(`restored ${s.step.kind} ${s.step.name} (${s.target})`);
+    }
+    for (const f of plan.files) {
+      checkAbort(deps.signal);
+      if (f.action !== "identical") await deps.files.writeFile(f.to, f.content, f.mode);
+      report.files.push({ path: f.to, action: f.action });
+    }
+    if (plan.files.length > 0) {
+      log(
+        `${
+          plan.filesDir?.relocated ? "wrote the recipe files to" : "restored the recipe files in"
+        } ${plan.filesDir?.dir ?? plan.toDir}`,
+      );
+    }
+    if (engine && plan.container) {
+      const c = plan.container;
+      if (c.replace) await engine.removeContainer(c.name, { force: true });
+      const id = await engine.createContainer(c.name, c.body);
+      for (const n of c.connect) await engine.connectNetwork(n.network, c.name, n.endpoint);
+      report.container = { name: c.name, id };
+      log(`recreated container ${c.name}`);
+    }
+
+    // 4a. --start for a stack: compose brings everything up, including what was stopped.
+    if (plan.compose) {
+      composeRan = true;
+      const r = await deps.runner.run(plan.compose.argv[0], plan.compose.argv.slice(1), {
+        cwd: plan.compose.cwd,
+        env: secrets,
+        signal: deps.signal,
+      });
+      if (r.code !== 0) {
+        throw new StowageError(
+          "restore.failed",
+          `Cannot start '${plan.unit}': ${
+            plan.compose.argv.slice(0, plan.compose.argv[0] === "docker" ? 2 : 1).join(" ")
+          } up failed (exit ${r.code}): ${lastLines(r.stderr || r.stdout)}`,
+          `The data and files are restored; fix the problem and run it yourself in ${plan.compose.cwd}.`,
+        );
+      }
+      log(
+        `started the stack with ${
+          plan.compose.argv.slice(0, plan.compose.argv[0] === "docker" ? 2 : 1).join(" ")
+        } -p ${plan.compose.project} up -d`,
+      );
+    }
+  } catch (e) {
+    failure = e;
+  }
+
+  // Whatever happened: staging folders go, created volumes of a failed staging go.
+  for (const s of staged) {
+    if (!swapped.has(s)) await deps.files.removeTree(s.staging).catch(() => {});
+  }
+  if (failure && engine) {
+    const filled = new Set([...swapped].map((s) => s.step.name));
+    for (const name of createdVolumes) {
+      if (!filled.has(name)) await engine.removeVolume(name).catch(() => {});
+    }
+  }
+
+  // 4b. Start again what was stopped (also on failure), then the recreated container.
+  if (engine) {
+    const restart = plan.compose && composeRan && !failure ? [] : plan.restart;
+    const failures: string[] = [];
+    for (const name of restart) {
+      try {
+        await engine.startContainer(name);
+        report.started.push(name);
+        deps.sink.emit({ type: "container.start", unit: plan.unit, container: name });
+      } catch (e) {
+        failures.push(`${name}: ${errorMessage(e)}`);
+      }
+    }
+    if (plan.container?.start && report.container && !failure) {
+      try {
+        await engine.startContainer(plan.container.name);
+        report.started.push(plan.container.name);
+        deps.sink.emit({
+          type: "container.start",
+          unit: plan.unit,
+          container: plan.container.name,
+        });
+      } catch (e) {
+        failures.push(`${plan.container.name}: ${errorMessage(e)}`);
+      }
+    }
+    if (failures.length > 0) {
+      report.warnings.push(`could not start ${failures.join("; ")}`);
+      failure ??= new StowageError(
+        "restore.failed",
+        `Cannot start '${plan.unit}' again: ${failures.join("; ")}`,
+        "Start it with `docker start` or `docker compose up -d` and check its logs.",
+      );
+    } else if (report.stopped.length > 0) {
+      await deps.journal?.clear(plan.unit).catch(() => {});
+    }
+    if (plan.compose || report.started.length > 0) {
+      report.running = await waitRunning(deps, engine, plan, report);
+    }
+  }
+  return finish(deps, plan, report, t0, failure);
+}
+
+async function stage(
+  deps: RestoreDeps,
+  step: DataStep,
+  target: string,
+): Promise<Omit<Staged, "created">> {
+  const staging = await deps.files.makeSibling(target, "stowage-restore");
+  try {
+    let root: string;
+    if (step.source === "dir") {
+      await deps.repo.restore(step.snapshotId, staging, { signal: deps.signal });
+      // restic restores the snapshot's absolute path below the target.
+      root = `${staging}${step.snapshotPath.startsWith("/") ? "" : "/"}${step.snapshotPath}`;
+      if (!(await deps.files.exists(root))) {
+        throw new StowageError(
+          "restore.failed",
+          `Cannot restore ${step.kind} '${step.name}': snapshot ${
+            step.snapshotId.slice(0, 8)
+          } does not hold ${step.snapshotPath}`,
+          "The snapshot is damaged or not a stowage snapshot; pick another restore point.",
+        );
+      }
+    } else {
+      const tar = await deps.repo.dump(step.snapshotId, step.snapshotPath);
+      const into = `${staging}/archive`;
+      await deps.files.mkdirp(into);
+      const r = await deps.runner.run("tar", [
+        "-x",
+        "-C",
+        into,
+        "--numeric-owner",
+        "--same-owner",
+        "--preserve-permissions",
+        "--xattrs",
+        "--xattrs-include=*",
+        "--acls",
+        "-f",
+        "-",
+      ], {
+        stdin: tar,
+        signal: deps.signal,
+      });
+      if (r.code !== 0) {
+        throw new StowageError(
+          "restore.failed",
+          `Cannot restore ${step.kind} '${step.name}': tar could not unpack the archive: ${
+            lastLines(r.stderr)
+          }`,
+          "Check free space; the archive snapshot may be damaged.",
+        );
+      }
+      // The Engine's archive API names the mounted folder itself as the tar's single top entry.
+      const top = await deps.files.list(into);
+      root = top.length === 1 ? `${into}/${top[0]}` : into;
+    }
+    return { step, target, staging, root };
+  } catch (e) {
+    await deps.files.removeTree(staging).catch(() => {});
+    if (isStowageError(e)) {
+      if (e.code === "io") {
+        throw new StowageError(
+          "restore.failed",
+          `Cannot restore ${step.kind} '${step.name}': ${e.message}`,
+          e.hint,
+          { cause: e },
+        );
+      }
+      throw e;
+    }
+    throw e;
+  }
+}
+
+/** Old aside, new in, old removed; if the second rename fails the old folder goes back. */
+async function swapIn(files: RestoreFiles, s: Staged) {
+  const aside = (await files.exists(s.target))
+    ? await files.makeSibling(s.target, "stowage-old")
+    : undefined;
+  if (aside) {
+    await files.removeTree(aside); // makeSibling reserved the name; rename needs it free
+    await files.rename(s.target, aside);
+  }
+  try {
+    await files.rename(s.root, s.target);
+  } catch (e) {
+    if (aside) await files.rename(aside, s.target).catch(() => {});
+    throw e;
+  }
+  if (aside) await files.removeTree(aside);
+  await files.removeTree(s.staging);
+}
+
+async function savePreRestore(
+  deps: RestoreDeps,
+  plan: RestorePlan,
+  s: Staged,
+  restoreId: string,
+  t0: Date,
+): Promise<string> {
+  deps.sink.emit({
+    type: "snapshot.start",
+    unit: plan.unit,
+    kind: "pre-restore",
+    item: s.step.name,
+  });
+  const tags = buildTags({
+    unit: plan.unit,
+    type: "pre-restore",
+    backupId: restoreId,
+    timestamp: isoSeconds(t0),
+    scope: (plan.scope as Scope | undefined) ?? "standard",
+    ...(s.step.kind === "volume" ? { volume: s.step.name } : { path: s.step.name }),
+  });
+  const summary = await deps.repo.backupPaths([s.target], {
+    tags,
+    host: deps.host,
+    time: deps.clock.now(),
+    signal: deps.signal,
+  });
+  return summary.snapshotId;
+}
+
+async function waitRunning(
+  deps: RestoreDeps,
+  engine: DockerEngine,
+  plan: RestorePlan,
+  report: RestoreReport,
+): Promise<RunningContainer[]> {
+  const deadline = deps.clock.now().getTime() + deps.startTimeoutSeconds * 1000;
+  const list = async () => {
+    const all = plan.kind === "stack"
+      ? await engine.listContainers({ label: [`${COMPOSE_LABELS.project}=${plan.unit}`] })
+      : await Promise.all(
+        report.started.map((n) => engine.inspectContainer(n).catch(() => undefined)),
+      );
+    return all.filter((c) => c !== undefined).map((c) => ({
+      name: c.Name.replace(/^\//, ""),
+      state: c.State.Status,
+      ...(c.State.Health?.Status ? { health: c.State.Health.Status } : {}),
+    })).sort((a, b) => a.name.localeCompare(b.name));
+  };
+  let now = await list();
+  while (
+    now.some((c) => c.health === "starting") && deps.clock.now().getTime() < deadline &&
+    !deps.signal?.aborted
+  ) {
+    await deps.clock.sleep(1000, deps.signal).catch(() => {});
+    now = await list();
+  }
+  for (const c of now) {
+    if (c.state !== "running") {
+      report.warnings.push(`container ${c.name} is ${c.state} after the start`);
+    } else if (c.health && c.health !== "healthy") {
+      report.warnings.push(
+        `container ${c.name} is ${c.health} (waited up to ${deps.startTimeoutSeconds} s)`,
+      );
+    }
+  }
+  return now;
+}
+
+async function finish(
+  deps: RestoreDeps,
+  plan: RestorePlan,
+  report: RestoreReport,
+  t0: Date,
+  failure: unknown,
+): Promise<RestoreReport> {
+  if (failure !== undefined) {
+    report.ok = false;
+    const e = toStowageError(failure, plan, deps.signal);
+    report.error = { code: e.code, message: e.message, ...(e.hint ? { hint: e.hint } : {}) };
+  }
+  if (deps.hooks) {
+    const post = await deps.hooks.post(plan, {
+      status: report.ok ? "ok" : "failed",
+      error: report.error?.message,
+    });
+    if (post.status === "failed") {
+      report.warnings.push(`post_restore hook failed: ${post.error ?? ""}`);
+    }
+  }
+  const t1 = deps.clock.now();
+  report.finishedAt = t1.toISOString();
+  report.durationMs = t1.getTime() - t0.getTime();
+  deps.sink.emit({
+    type: "unit.done",
+    unit: plan.unit,
+    ok: report.ok,
+    error: report.error?.message,
+  });
+  deps.sink.emit({ type: "run.done", operation: "restore", ok: report.ok });
+  return report;
+}
+
+function toStowageError(e: unknown, plan: RestorePlan, signal?: AbortSignal): StowageError {
+  if (signal?.aborted) {
+    return new StowageError(
+      "interrupted",
+      `Restore of '${plan.unit}' interrupted`,
+      "Volumes not yet swapped keep their old content; run the restore again.",
+    );
+  }
+  if (isStowageError(e)) return e;
+  return new StowageError(
+    "restore.failed",
+    `Cannot restore '${plan.unit}': ${errorMessage(e)}`,
+    "See the message above; volumes not yet swapped keep their old content.",
+    { cause: e },
+  );
+}
+
+function checkAbort(signal?: AbortSignal) {
+  if (signal?.aborted) throw new StowageError("interrupted", "interrupted", undefined);
+}
+
+function lastLines(text: string, n = 3): string {
+  return text.trim().split("\n").slice(-n).join(" / ") || "no output";
+}
