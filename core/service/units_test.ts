@@ -1,0 +1,147 @@
+import assert from "node:assert/strict";
+import { defaultConfig } from "../config/schema.ts";
+import { resolvePaths } from "../paths.ts";
+import {
+  calendarProblem,
+  checkSchedule,
+  execLine,
+  fillTemplate,
+  quoteExecArg,
+  readWritePaths,
+  renderUnits,
+  stateDirectoryName,
+} from "./units.ts";
+import { UNIT_TEMPLATES } from "../../units/mod.ts";
+
+const rootPaths = resolvePaths({ uid: 0, env: () => undefined });
+
+Deno.test("ReadWritePaths: state dir, Docker volumes, the socket, nothing twice", () => {
+  const paths = readWritePaths(defaultConfig(), rootPaths);
+  assert.deepEqual(paths, ["/var/lib/stowage", "/var/lib/docker/volumes", "/run/docker.sock"]);
+});
+
+Deno.test("ReadWritePaths adds a local repository and bundle dir outside the state dir, not remote ones", () => {
+  const config = defaultConfig();
+  config.repository.location = "/srv/backup/repo/";
+  config.recovery_bundle_path = "/srv/bundles";
+  config.docker.host = "unix:///custom/docker.sock";
+  assert.deepEqual(readWritePaths(config, rootPaths, { extra: ["/srv/dumps"] }), [
+    "/var/lib/stowage",
+    "/srv/backup/repo",
+    "/var/lib/docker/volumes",
+    "/custom/docker.sock",
+    "/srv/bundles",
+    "/srv/dumps",
+  ]);
+  config.repository.location = "sftp:backup@host:/repo";
+  assert.equal(readWritePaths(config, rootPaths).some((p) => p.includes("repo")), false);
+  config.repository.location = "local:/data/repo";
+  assert.ok(readWritePaths(config, rootPaths).includes("/data/repo"));
+});
+
+Deno.test("StateDirectory only for /var/lib/<name>", () => {
+  assert.equal(stateDirectoryName("/var/lib/stowage"), "stowage");
+  assert.equal(stateDirectoryName("/srv/stowage"), undefined);
+  assert.equal(stateDirectoryName("/var/lib/a/b"), undefined);
+});
+
+Deno.test("ExecStart words: specifiers and variables stay literal, spaces are quoted", () => {
+  assert.equal(quoteExecArg("/usr/bin/stowage"), "/usr/bin/stowage");
+  assert.equal(quoteExecArg("/opt/my stowage/bin"), '"/opt/my stowage/bin"');
+  assert.equal(quoteExecArg("50%"), "50%%");
+  assert.equal(quoteExecArg("$HOME"), '"$$HOME"');
+  assert.equal(quoteExecArg('a"b'), '"a\\"b"');
+  assert.equal(execLine(["/bin/x", "--config", "/etc/s.yaml"]), "/bin/x --config /etc/s.yaml");
+});
+
+Deno.test("schedules: calendar expressions pass, line breaks and junk do not", () => {
+  for (
+    const ok of ["*-*-* 02:00:00", "daily", "Mon..Fri 03:30", "*:0/15", "2025-01-01 00:00:00 UTC"]
+  ) {
+    assert.equal(calendarProblem(ok), undefined, ok);
+  }
+  assert.match(calendarProblem("daily\nExecStartPre=/bin/rm") ?? "", /line break/);
+  assert.match(calendarProblem("") ?? "", /empty/);
+  assert.match(calendarProblem("$(reboot)") ?? "", /characters/);
+  assert.match(calendarProblem("sometimes") ?? "", /no date or time/);
+  assert.throws(() => checkSchedule("daily\nX=1"), /Cannot use schedule 'daily\?X=1'/);
+});
+
+Deno.test("fillTemplate fills, drops empty placeholder lines and refuses unknown names", () => {
+  assert.equal(fillTemplate("a={{x}}\n{{y}}\nb", { x: "1", y: "" }), "a=1\nb");
+  assert.throws(() => fillTemplate("{{nope}}", {}), /unknown placeholder/);
+});
+
+Deno.test("renderUnits fills every template", () => {
+  const units = renderUnits(UNIT_TEMPLATES, {
+    stowage: ["/usr/local/bin/stowage", "--config", "/etc/stowage/config.yaml"],
+    schedule: "*-*-* 03:00:00",
+    readWritePaths: ["/var/lib/stowage", "/srv/with space"],
+    stateDirectory: "stowage",
+    environment: { STOWAGE_STATE_DIR: "/var/lib/stowage" },
+    version: "9.9.9",
+    daemonArgs: ["--interval-minutes", "60"],
+  });
+  assert.deepEqual(units.map((u) => u.name), [
+    "stowage.service",
+    "stowage.timer",
+    "stowage-backup.service",
+  ]);
+  const [svc, timer, oneshot] = units.map((u) => u.content);
+  for (const text of [svc, timer, oneshot]) {
+    assert.doesNotMatch(text, /\{\{/);
+    assert.match(text, /stowage 9\.9\.9/);
+  }
+  assert.match(svc, /^Type=notify$/m);
+  assert.match(svc, /^WatchdogSec=300$/m);
+  assert.match(svc, /^Restart=on-failure$/m);
+  assert.match(svc, /^RestartSec=30$/m);
+  assert.match(svc, /^RuntimeDirectory=stowage$/m);
+  assert.match(
+    svc,
+    /^ExecStart=\/usr\/local\/bin\/stowage --config \/etc\/stowage\/config.yaml admin service daemon --interval-minutes 60$/m,
+  );
+  assert.match(
+    svc,
+    /^ExecStopPost=\/usr\/local\/bin\/stowage --config \/etc\/stowage\/config.yaml admin system recover-journal$/m,
+  );
+  assert.match(oneshot, /^Type=oneshot$/m);
+  assert.match(
+    oneshot,
+    /^ExecStart=\/usr\/local\/bin\/stowage --config \/etc\/stowage\/config.yaml backup$/m,
+  );
+  assert.match(timer, /^OnCalendar=\*-\*-\* 03:00:00$/m);
+  assert.match(timer, /^Persistent=true$/m);
+  assert.match(timer, /^RandomizedDelaySec=15m$/m);
+  for (const text of [svc, oneshot]) {
+    assert.match(text, /^ReadWritePaths=-\/var\/lib\/stowage$/m);
+    assert.match(text, /^ReadWritePaths=-"\/srv\/with space"$/m);
+    assert.match(text, /^StateDirectory=stowage$/m);
+    assert.match(text, /^Environment="STOWAGE_STATE_DIR=\/var\/lib\/stowage"$/m);
+    // every hardening setting is preceded by a comment saying what it breaks
+    for (
+      const key of [
+        "NoNewPrivileges",
+        "PrivateTmp",
+        "ProtectSystem",
+        "ProtectHome",
+        "PrivateDevices",
+        "ProtectKernelTunables",
+        "ProtectKernelModules",
+        "ProtectControlGroups",
+        "RestrictAddressFamilies",
+        "SystemCallFilter",
+      ]
+    ) {
+      const lines = text.split("\n");
+      const i = lines.findIndex((l) => l.startsWith(`${key}=`));
+      assert.ok(i > 0, `${key} missing`);
+      assert.ok(
+        lines.slice(0, i).reverse().find((l) =>
+          !l.startsWith("ReadWritePaths=") && !l.startsWith("StateDirectory")
+        )?.startsWith("#"),
+        `${key} has no comment`,
+      );
+    }
+  }
+});
