@@ -47,4 +47,6 @@ export interface RunReport {
   ok: boolean;
   interrupted: boolean;
   units: UnitReport[];
+  /** The automatic disaster-recovery bundle (backup.update_recovery_bundle), when configured. */
+  recoveryBundle?: { path?: string; error?: string };
 }

@@ -14,6 +14,9 @@ import { acquireHostLock } from "../../adapters/lock.ts";
 import { FileRestartJournal } from "../../adapters/journal.ts";
 import { LocalHostFiles } from "../../adapters/host_files.ts";
 import { renderDryRun, buildDryRun } from "./dry_run.ts";
+import { refreshAutomaticBundle } from "./disaster_recovery.ts";
+import { recordRun } from "../../adapters/results_store.ts";
+import { errorMessage } from "../../core/errors.ts";
 
 export function parseScope(value: string | undefined): Scope | undefined {
   if (value === undefined) return undefined;
@@ -48,10 +51,26 @@ export async function backupCommandRun(
     const pw = loaded.config.repository.password_file ?? loaded.paths.passwordFile;
     opts.sink.emit({ type: "log", level: "info", message: `Created the repository at ${where}; its password is in ${pw} (keep a copy: stowage disaster-recovery).` });
   }
-  return await runBackup(
+  const report = await runBackup(
     { engine, repo, clock: rt.clock, sink: opts.sink, files: new LocalHostFiles(rt.runner), journal, host: rt.hostname },
     { config: loaded.config, units: opts.units, scope: opts.scope, signal: opts.signal },
   );
+  if (loaded.config.backup.update_recovery_bundle && !report.interrupted) {
+    // Once per run, not per unit. A missing bundle password fails the run loudly; it never
+    // falls back to writing anything in plaintext.
+    try {
+      report.recoveryBundle = { path: (await refreshAutomaticBundle(rt, loaded)).path };
+    } catch (e) {
+      report.recoveryBundle = { error: errorMessage(e) };
+      report.ok = false;
+      opts.sink.emit({ type: "log", level: "error", message: `recovery bundle not written: ${errorMessage(e)}` });
+    }
+  }
+  // The status endpoint reports timer-started runs from this file.
+  await recordRun(loaded.paths.resultsFile, report).catch((e) =>
+    opts.sink.emit({ type: "log", level: "warning", message: `could not record the run's result: ${errorMessage(e)}` })
+  );
+  return report;
 }
 
 export function registerBackup(program: Program, rt: Runtime) {
@@ -101,5 +120,7 @@ export function renderReport(r: RunReport): string {
     for (const w of u.warnings) out += `\n${u.unit}: warning: ${w}`;
     for (const g of u.gaps) out += `\n${u.unit}: not backed up: ${g.item} (${g.reason})`;
   }
+  if (r.recoveryBundle?.path) out += `\nrecovery bundle: ${r.recoveryBundle.path}`;
+  if (r.recoveryBundle?.error) out += `\nrecovery bundle NOT written: ${r.recoveryBundle.error}`;
   return out + "\n";
 }
