@@ -143,6 +143,10 @@ export function registerAdminService(admin: AdminCommand, rt: Runtime) {
       "run a backup every N minutes (default: only watch runs the systemd timer starts)",
     )
     .option(
+      "-u, --unit <name...>",
+      "with --interval-minutes: back up only these units (default: every unit)",
+    )
+    .option(
       "--status-listen <host:port>",
       "serve /health, /status and /metrics here (default: config status.listen; off when unset)",
     )
@@ -163,7 +167,13 @@ export function registerAdminService(admin: AdminCommand, rt: Runtime) {
         ? checkListenPolicy({ listen, allowRemote: !!opts.allowRemoteStatus, tokenFile })
         : undefined;
       const token = addr && tokenFile ? await readTokenFile(tokenFile) : undefined;
-      await runDaemon(rt, loaded, { intervalMinutes: interval, addr, token });
+      if (opts.unit && !interval) {
+        throw usageError(
+          "--unit only applies with --interval-minutes",
+          "The systemd timer's runs take their units from stowage-backup.service.",
+        );
+      }
+      await runDaemon(rt, loaded, { intervalMinutes: interval, units: opts.unit, addr, token });
     });
 
   service
@@ -364,7 +374,12 @@ const logFn: LogFn = (level, message, fields = {}) => {
 async function runDaemon(
   rt: Runtime,
   loaded: LoadedConfig,
-  opts: { intervalMinutes?: number; addr?: { hostname: string; port: number }; token?: string },
+  opts: {
+    intervalMinutes?: number;
+    units?: string[];
+    addr?: { hostname: string; port: number };
+    token?: string;
+  },
 ) {
   const { notifier, problem } = notifierFromEnv(rt.env, (m) => logFn("warning", m));
   if (problem) logFn("warning", problem);
@@ -381,7 +396,7 @@ async function runDaemon(
     readResults: () => readResults(resultsFile),
     recordRun: (report) => recordRun(resultsFile, report),
     runBackup: (signal, onEvent) =>
-      backupCommandRun(rt, loaded, { signal, sink: { emit: onEvent } }),
+      backupCommandRun(rt, loaded, { units: opts.units, signal, sink: { emit: onEvent } }),
     refreshRepository: () => repositoryInfo(rt, loaded),
   });
   const freshnessHours = loaded.config.status.freshness_hours;
