@@ -143,11 +143,16 @@ export async function describeTree(root: string): Promise<TreeDescription> {
   return tree;
 }
 
-/** Every difference between two descriptions, one line each; empty when the trees are equal. */
+/**
+ * Every difference between two descriptions, one line each; empty when the trees are equal.
+ * `mtimeSeconds` compares mtimes to the second only (tar archives from the Engine's archive API
+ * carry whole seconds).
+ */
 export function diffTrees(
   a: TreeDescription,
   b: TreeDescription,
   labels = ["before", "after"],
+  opts: { mtimeSeconds?: boolean } = {},
 ): string[] {
   const out: string[] = [];
   const show = (p: string) => (p === "" ? "(root)" : p);
@@ -158,8 +163,11 @@ export function diffTrees(
       continue;
     }
     for (const k of Object.keys(ea) as (keyof EntryInfo)[]) {
-      const va = JSON.stringify(ea[k]);
-      const vb = JSON.stringify(eb[k]);
+      const cut = (
+        v: unknown,
+      ) => (k === "mtime" && opts.mtimeSeconds ? String(v).split(".")[0] : v);
+      const va = JSON.stringify(cut(ea[k]));
+      const vb = JSON.stringify(cut(eb[k]));
       if (va !== vb) out.push(`${show(p)}: ${k} ${labels[0]} ${va}, ${labels[1]} ${vb}`);
     }
   }
