@@ -153,6 +153,18 @@ async function runContract(t: Deno.TestContext, h: Harness) {
     const wrong = h.open(location, await writePassword(h.dir, "wrong"));
     await rejectsWith(wrong.snapshots(), "repo.password");
     await rejectsWith(wrong.exists(), "repo.password");
+    // restic fails while the producer still has data to send (and never finishes by itself):
+    // the stream is cancelled and restic's error is reported, nothing hangs.
+    let cancelled = false;
+    const stream = new ReadableStream<Uint8Array>({
+      pull: () => new Promise(() => {}),
+      cancel: () => void (cancelled = true),
+    });
+    await rejectsWith(
+      wrong.backupStream("x", { stream, done: new Promise(() => {}) }, { tags: ["case=wrong-pw"] }),
+      "repo.password",
+    );
+    assert.ok(cancelled, "the producer's stream was not cancelled");
   });
 
   await t.step("the password stays out of restic's argv and stderr-derived messages", async () => {
@@ -327,11 +339,12 @@ async function runContract(t: Deno.TestContext, h: Harness) {
       let n = 0;
       const stream = new ReadableStream<Uint8Array>({
         pull(c) {
-          if (n++ === 3) {
+          // 2 MiB is far more than a pipe buffers: restic is reading by the time this fails.
+          if (n++ === 32) {
             rejectDone(failure);
             return new Promise(() => {}); // never ends by itself
           }
-          c.enqueue(new Uint8Array(1024).fill(n));
+          c.enqueue(new Uint8Array(64 * 1024).fill(n));
         },
       });
       await assert.rejects(
@@ -521,7 +534,6 @@ async function runContract(t: Deno.TestContext, h: Harness) {
     });
     await rejectsWith(none.snapshots(), "dependency.missing");
   });
-
 }
 
 // ---------------------------------------------------------------------------------------------

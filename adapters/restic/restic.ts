@@ -309,6 +309,11 @@ export class Restic implements BackupRepository {
         reader.cancel(r.error).catch(() => {});
       }
     });
+    // restic exiting before stdin was closed has failed: stop waiting for the producer.
+    let stdinClosed = false;
+    s.child.status.then(() => {
+      if (!stdinClosed) reader.cancel(new Error("restic exited")).catch(() => {});
+    });
 
     const output = readBackupOutput(s.child.stdout, opts);
     let resticGone = false;
@@ -339,6 +344,7 @@ export class Restic implements BackupRepository {
           // restic may already have exited (failed); then `done` has not been awaited: no commit
           // can happen without EOF, so the restic failure below is the answer.
           try {
+            stdinClosed = true;
             await writer.close();
           } catch {
             resticGone = true;
