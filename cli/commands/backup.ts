@@ -17,6 +17,7 @@ import { renderDryRun, buildDryRun } from "./dry_run.ts";
 import { refreshAutomaticBundle } from "./disaster_recovery.ts";
 import { recordRun } from "../../adapters/results_store.ts";
 import { errorMessage } from "../../core/errors.ts";
+import { backupHooks } from "../../core/hooks/mod.ts";
 
 export function parseScope(value: string | undefined): Scope | undefined {
   if (value === undefined) return undefined;
@@ -52,7 +53,16 @@ export async function backupCommandRun(
     opts.sink.emit({ type: "log", level: "info", message: `Created the repository at ${where}; its password is in ${pw} (keep a copy: stowage disaster-recovery).` });
   }
   const report = await runBackup(
-    { engine, repo, clock: rt.clock, sink: opts.sink, files: new LocalHostFiles(rt.runner), journal, host: rt.hostname },
+    {
+      engine,
+      repo,
+      clock: rt.clock,
+      sink: opts.sink,
+      files: new LocalHostFiles(rt.runner),
+      journal,
+      host: rt.hostname,
+      hooks: backupHooks({ config: loaded.config, engine, sink: opts.sink, signal: opts.signal }),
+    },
     { config: loaded.config, units: opts.units, scope: opts.scope, signal: opts.signal },
   );
   if (loaded.config.backup.update_recovery_bundle && !report.interrupted) {

@@ -9,6 +9,8 @@ import { describePlans, type DryRunDocument } from "../../core/backup/dry_run.ts
 import { selectUnits } from "../../core/backup/run.ts";
 import { LocalHostFiles } from "../../adapters/host_files.ts";
 import { parseScope } from "./backup.ts";
+import { plannedHooks } from "../../core/hooks/mod.ts";
+import { orderPlan } from "../../core/order.ts";
 
 /** Reads the Engine and the file system only: no repository, no lock, no files written. */
 export async function buildDryRun(rt: Runtime, loaded: LoadedConfig, opts: { units?: string[]; scope?: Scope }): Promise<DryRunDocument> {
@@ -21,7 +23,16 @@ export async function buildDryRun(rt: Runtime, loaded: LoadedConfig, opts: { uni
   for (const item of plans.flatMap((p) => p.items)) {
     if (item.paths.length > 0) sizes[item.item] = await files.size(item.paths[0]);
   }
-  return describePlans(rt.hostname, plans, sizes);
+  const doc = describePlans(rt.hostname, plans, sizes, (p) =>
+    (["pre_backup", "post_backup"] as const).flatMap((phase) =>
+      plannedHooks(p.unit, loaded.config, phase).map((h) => ({ phase, name: `${h.name} [${h.source}]`, mode: h.mode }))
+    ));
+  // Dependency cycles are broken deterministically; say so where the order is shown.
+  for (const u of doc.units) {
+    const plan = plans.find((p) => p.unit.name === u.unit)!;
+    u.notes = [...(plan.unit.notes ?? []), ...orderPlan(plan.unit).notes];
+  }
+  return doc;
 }
 
 export function renderDryRun(doc: DryRunDocument): string {
@@ -44,6 +55,7 @@ export function renderDryRun(doc: DryRunDocument): string {
     for (const n of u.networks) out.push(`  network ${n.name} (${n.driver}${n.subnets.length ? ", " + n.subnets.join(", ") : ""})`);
     for (const f of u.files) out.push(`  ${f.kind} file ${f.path}${f.exists ? "" : " (MISSING on this host)"}`);
     for (const g of u.gaps) out.push(`  NOT backed up: ${g.item}: ${g.reason}`);
+    for (const n of u.notes ?? []) out.push(`  note: ${n}`);
     out.push(`  estimated downtime: ${formatDuration(u.estimatedDowntimeMs)} for ${formatBytes(u.totalBytes)}`);
   }
   return out.join("\n") + "\n";

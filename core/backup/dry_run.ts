@@ -26,6 +26,8 @@ export interface DryRunUnit {
   hooks: { phase: string; name: string; mode: string }[];
   estimatedDowntimeMs: number;
   totalBytes: number;
+  /** Discovery and ordering remarks (unreadable compose file, a broken dependency cycle). */
+  notes?: string[];
 }
 
 export interface DryRunDocument {
