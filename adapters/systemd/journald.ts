@@ -147,6 +147,28 @@ export class JournaldSink {
 }
 
 /**
+ * Device and inode of our stderr. Deno asks for --allow-all to stat /proc/self/fd/2, so a shell
+ * does it for us on an inherited copy of the descriptor (fd 3; its own errors go nowhere).
+ */
+function stderrIdentity(): { dev: number; ino: number | null } | undefined {
+  try {
+    return Deno.statSync("/proc/self/fd/2");
+  } catch { /* not allowed: ask a child that inherits it */ }
+  try {
+    const out = new Deno.Command("sh", {
+      args: ["-c", "exec 3>&2 2>/dev/null; exec stat -L -c %d:%i /proc/self/fd/3"],
+      stdin: "null",
+      stdout: "piped",
+      stderr: "inherit",
+    }).outputSync();
+    const m = /^(\d+):(\d+)$/.exec(new TextDecoder().decode(out.stdout).trim());
+    return out.success && m ? { dev: Number(m[1]), ino: Number(m[2]) } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
  * A journald sink when stderr is the journal and the socket exists, else undefined (plain stderr).
  * `fallback` receives lines that could not be sent.
  */
@@ -155,13 +177,8 @@ export function journaldFromEnv(
   fallback: (line: string) => void,
 ): JournaldSink | undefined {
   if (!DatagramSender.available()) return undefined;
-  let stderr: { dev: number; ino: number | null } | undefined;
-  try {
-    stderr = Deno.statSync("/proc/self/fd/2");
-  } catch {
-    stderr = undefined;
-  }
-  if (!journalStreamMatches(env("JOURNAL_STREAM"), stderr)) return undefined;
+  if (!env("JOURNAL_STREAM")) return undefined;
+  if (!journalStreamMatches(env("JOURNAL_STREAM"), stderrIdentity())) return undefined;
   const socket = env(JOURNAL_SOCKET_ENV) || JOURNAL_SOCKET;
   try {
     if (!Deno.statSync(socket).isSocket) return undefined;
