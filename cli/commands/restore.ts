@@ -267,6 +267,7 @@ async function restoreAction(rt: Runtime, flags: Flags, g: { config?: string; lo
   if (!report.ok && report.error) {
     if (!flags.json) {
       rt.writeErr(`stowage: ${report.error.message}\n`);
+      for (const d of report.error.details ?? []) rt.writeErr(`  ${d}\n`);
       if (report.error.hint) rt.writeErr(`hint: ${report.error.hint}\n`);
     }
     setExitCode(EXIT_CODES[report.error.code as ErrorCode] ?? EXIT_CODES["restore.failed"]);

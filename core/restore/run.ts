@@ -80,7 +80,7 @@ export interface RestoreReport {
   restoreId: string;
   toDir?: string;
   ok: boolean;
-  error?: { code: string; message: string; hint?: string };
+  error?: { code: string; message: string; hint?: string; details?: string[] };
   startedAt: string;
   finishedAt: string;
   durationMs: number;
@@ -432,16 +432,17 @@ async function stage(
     return { step, target, staging, root };
   } catch (e) {
     await deps.files.removeTree(staging).catch(() => {});
-    if (isStowageError(e)) {
-      if (e.code === "io") {
-        throw new StowageError(
-          "restore.failed",
-          `Cannot restore ${step.kind} '${step.name}': ${e.message}`,
-          e.hint,
-          { cause: e },
-        );
-      }
-      throw e;
+    if (
+      isStowageError(e) && /no space left on device/i.test([e.message, ...e.details].join("\n"))
+    ) {
+      throw new StowageError(
+        "io",
+        `Cannot restore ${step.kind} '${step.name}': no space left on device below ${
+          parentOf(target)
+        }`,
+        "A restore stages a full copy next to its target before swapping it in: free that much space and run it again. Nothing was changed.",
+        { cause: e, details: e.details },
+      );
     }
     throw e;
   }
@@ -545,7 +546,12 @@ async function finish(
   if (failure !== undefined) {
     report.ok = false;
     const e = toStowageError(failure, plan, deps.signal);
-    report.error = { code: e.code, message: e.message, ...(e.hint ? { hint: e.hint } : {}) };
+    report.error = {
+      code: e.code,
+      message: e.message,
+      ...(e.hint ? { hint: e.hint } : {}),
+      ...(e.details.length ? { details: e.details } : {}),
+    };
   }
   if (deps.hooks) {
     const post = await deps.hooks.post(plan, {
@@ -584,6 +590,10 @@ function toStowageError(e: unknown, plan: RestorePlan, signal?: AbortSignal): St
     "See the message above; volumes not yet swapped keep their old content.",
     { cause: e },
   );
+}
+
+function parentOf(path: string): string {
+  return path.slice(0, path.lastIndexOf("/")) || "/";
 }
 
 function checkAbort(signal?: AbortSignal) {
