@@ -126,7 +126,7 @@ export function classifyResticFailure(
     return new StowageError(
       "repo.locked",
       `Cannot ${action}: the repository at '${where}' is locked${holder ? ` by ${holder}` : ""}`,
-      "Wait for the other restic process to finish. If none runs any more, the lock is stale: `restic unlock` (or stowage's repo unlock) removes stale locks.",
+      "Wait for the other restic process to finish. If none runs any more, the lock is stale: `stowage admin repo unlock` removes stale locks.",
       { details },
     );
   }

@@ -57,4 +57,31 @@ export function registerAdminRepo(admin: AdminCommand, rt: Runtime) {
       rt.write(`snapshots:  ${doc.snapshots} (${doc.stowageSnapshots} by stowage) of ${doc.units.length} unit(s)\n`);
       rt.write(`latest:     ${doc.latest ?? "-"}\nstored:     ${formatBytes(doc.rawDataBytes ?? undefined)} (deduplicated, compressed as restic stores it)\nlocks:      ${doc.locks}\n`);
     });
+
+  repoCmd
+    .command("unlock")
+    .description("Remove stale repository locks (left by a killed restic). Locks of live processes stay.")
+    .option("--json", "print a JSON document")
+    .action(async (opts, cmd) => {
+      const loaded = await rt.loadConfig(globals(cmd));
+      const repo = await rt.repository(loaded, { prepare: false });
+      const before = (await repo.locks()).length;
+      await repo.unlock();
+      const after = (await repo.locks()).length;
+      if (opts.json) return printJson(rt, { removed: before - after, remaining: after });
+      rt.write(`Removed ${before - after} stale lock(s); ${after} held by live processes remain.\n`);
+    });
+
+  repoCmd
+    .command("check")
+    .description("Verify the repository's structure (and with --read-data, every data blob: slow).")
+    .option("--read-data", "read and verify all data")
+    .option("--json", "print a JSON document")
+    .action(async (opts, cmd) => {
+      const loaded = await rt.loadConfig(globals(cmd));
+      const repo = await rt.repository(loaded, { prepare: false });
+      await repo.check({ readData: !!opts.readData });
+      if (opts.json) return printJson(rt, { ok: true, readData: !!opts.readData });
+      rt.write("The repository is consistent.\n");
+    });
 }
