@@ -95,6 +95,13 @@ Deno.test("restore --latest --start --yes brings a destroyed stack back: data, n
 
 Deno.test("restore over existing data needs --stop, saves a pre-restore snapshot, and can be undone", async () => {
   await withStack("rsx", async (s, env) => {
+    const hookLog = `${env.dir}/hooks.log`;
+    await Deno.writeTextFile(
+      env.configPath,
+      (await Deno.readTextFile(env.configPath)) +
+        `hooks:\n  pre_restore:\n    - run: ["sh", "-c", "echo \\"pre $STOWAGE_PHASE $STOWAGE_UNIT\\" >> ${hookLog}"]\n` +
+        `  post_restore:\n    - run: ["sh", "-c", "echo \\"post $STOWAGE_OUTCOME\\" >> ${hookLog}"]\n`,
+    );
     await inVolume(s, "app", "echo v1 > /data/state");
     await backup(s, env);
     await inVolume(s, "app", "echo v2 > /data/state && echo new > /data/added-later");
@@ -129,6 +136,11 @@ Deno.test("restore over existing data needs --stop, saves a pre-restore snapshot
     assert.deepEqual(report.stopped, [s.container("web"), s.container("app"), s.container("db")]);
     assert.deepEqual(report.started, [s.container("db"), s.container("app"), s.container("web")]);
     assert.equal(await inVolume(s, "app", "cat /data/state"), "v1\n");
+    assert.equal(
+      await Deno.readTextFile(hookLog),
+      `pre pre_restore ${s.project}\npost ok\n`,
+      "restore hooks ran around it",
+    );
     assert.equal(
       await inVolume(s, "app", "ls /data/added-later 2>/dev/null || echo gone"),
       "gone\n",

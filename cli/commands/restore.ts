@@ -41,6 +41,7 @@ import {
 } from "../../core/restore/load.ts";
 import { executeRestore, type RestoreReport } from "../../core/restore/run.ts";
 import { parseEnvFile } from "../../core/restore/env_file.ts";
+import { bareUnit, restoreHooks } from "../../core/restore/hooks.ts";
 import { LocalRestoreFiles } from "../../adapters/restore_files.ts";
 import { acquireHostLock } from "../../adapters/lock.ts";
 import { FileRestartJournal } from "../../adapters/journal.ts";
@@ -253,8 +254,16 @@ async function restoreAction(rt: Runtime, flags: Flags, g: { config?: string; lo
       sink,
       host: rt.hostname,
       journal: engine ? new FileRestartJournal(loaded.paths.journalFile) : undefined,
-      // INTEGRATION POINT: pre_restore/post_restore hooks (core/hooks/mod.ts) plug in here.
-      hooks: undefined,
+      // Hooks run around restores into Docker; --to-dir only writes files and runs none.
+      hooks: engine
+        ? restoreHooks({
+          config: loaded.config,
+          engine,
+          sink,
+          signal: rt.signal,
+          unit: docs.recipe?.unit ?? bareUnit(plan.unit, plan.kind),
+        })
+        : undefined,
       stopTimeoutSeconds: loaded.config.backup.stop_timeout,
       startTimeoutSeconds: loaded.config.backup.start_timeout,
       signal: rt.signal,

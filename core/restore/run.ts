@@ -35,7 +35,7 @@ export interface RestoreHooks {
   pre(plan: RestorePlan): Promise<RestoreHookStatus>;
   post(
     plan: RestorePlan,
-    outcome: { status: "ok" | "failed"; error?: string },
+    outcome: { status: "ok" | "failed"; snapshots: string[]; error?: string },
   ): Promise<RestoreHookStatus>;
 }
 
@@ -556,6 +556,7 @@ async function finish(
   if (deps.hooks) {
     const post = await deps.hooks.post(plan, {
       status: report.ok ? "ok" : "failed",
+      snapshots: report.data.map((d) => d.snapshotId),
       error: report.error?.message,
     });
     if (post.status === "failed") {
