@@ -21,7 +21,7 @@ import type {
   RunOptions,
 } from "../../hooks-sdk/mod.ts";
 import { SDK_VERSION } from "../../hooks-sdk/version.ts";
-import { describeError, loadHookModule, PHASE_METHODS } from "./module.ts";
+import { describeError, type LoadedHookModule, loadHookModule, PHASE_METHODS } from "./module.ts";
 import { type HookPhase, isPrePhase, type PlannedHook, plannedHooks } from "./plan.ts";
 import { runInGroup } from "./process.ts";
 
@@ -56,10 +56,16 @@ export type PhaseResult = { status: "ok" } | { status: "skip"; reason: string } 
 
 /** One hook's result. `not-run`: nothing to do (container stopped, module without this phase). */
 type HookResult =
-  | { status: "ok" }
-  | { status: "not-run"; reason: string }
-  | { status: "skip"; reason: string }
-  | { status: "failed"; error: string };
+  & (
+    | { status: "ok" }
+    | { status: "not-run"; reason: string }
+    | { status: "skip"; reason: string }
+    | { status: "failed"; error: string }
+  )
+  & {
+    /** A module's own `name`, known once it loaded. */
+    name?: string;
+  };
 
 /** Exit code a shell or label hook uses to say "skip this unit" (EX_TEMPFAIL, as borgmatic). */
 export const SKIP_EXIT_CODE = 75;
@@ -74,19 +80,20 @@ export async function runPhaseHooks(ctx: HookRunContext): Promise<PhaseResult> {
     return { status: "ok" };
   }
   const failures: string[] = [];
-  for (const h of hooks) {
+  for (const planned of hooks) {
     if (pre && ctx.signal.aborted) {
       return {
         status: "failed",
-        error: `${ctx.phase} hooks interrupted before '${h.name}' (${h.source}) ran`,
+        error: `${ctx.phase} hooks interrupted before '${planned.name}' (${planned.source}) ran`,
       };
     }
     log(
       ctx,
       "debug",
-      `running ${ctx.phase} hook '${h.name}' (${h.source}, ${h.mode}, timeout ${h.timeoutSeconds} s)`,
+      `running ${ctx.phase} hook '${planned.name}' (${planned.source}, ${planned.mode}, timeout ${planned.timeoutSeconds} s)`,
     );
-    const r = await runOne(ctx, h);
+    const r = await runOne(ctx, planned);
+    const h = r.name ? { ...planned, name: r.name } : planned;
     if (r.status === "ok") {
       emitHook(ctx, h, "ok");
       continue;
@@ -269,7 +276,7 @@ async function execWithDeadline(
     return { status: "done", result };
   } catch (e) {
     if (!why) throw e;
-    await killByToken(ctx, container, token);
+    await killByToken(ctx, container, token, opts.user);
     return { status: why };
   } finally {
     clearTimeout(timer);
@@ -285,12 +292,18 @@ for d in /proc/[0-9]*; do
 done
 exit 0`;
 
-async function killByToken(ctx: HookRunContext, container: string, token: string) {
+/** Runs as the hook's own user: root in a container lacks CAP_SYS_PTRACE to read others' environ. */
+async function killByToken(
+  ctx: HookRunContext,
+  container: string,
+  token: string,
+  user: string | undefined,
+) {
   const controller = new AbortController();
   const t = setTimeout(() => controller.abort(), 10_000);
   try {
     await ctx.engine.exec(container, ["sh", "-c", KILL_BY_TOKEN, "sh", token], {
-      user: "0",
+      user,
       signal: controller.signal,
     });
   } catch (e) {
@@ -317,6 +330,14 @@ async function runModule(
   } catch (e) {
     return { status: "failed", error: `failed to load: ${errorMessage(e)}` };
   }
+  return { ...(await invokeModule(ctx, h, loaded)), name: loaded.name };
+}
+
+async function invokeModule(
+  ctx: HookRunContext,
+  h: Extract<PlannedHook, { kind: "module" }>,
+  loaded: LoadedHookModule,
+): Promise<HookResult> {
   const methodName = PHASE_METHODS[ctx.phase];
   const method = loaded.hook[methodName];
   if (typeof method !== "function") {
