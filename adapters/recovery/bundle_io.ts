@@ -26,7 +26,7 @@ import { createDecryptor, createEncryptor, DecryptError } from "./openssl.ts";
 export async function* fileChunks(path: string): AsyncGenerator<Uint8Array> {
   const f = await Deno.open(path, { read: true });
   try {
-    const buf = new Uint8Array(256 * 1024);
+    const buf = new Uint8Array(64 * 1024);
     while (true) {
       const n = await f.read(buf);
       if (n === null) break;
@@ -246,7 +246,7 @@ export async function readBundleFile(
   let result: ReadResult | undefined;
   try {
     await pipeline(
-      createReadStream(path, { highWaterMark: 256 * 1024 }),
+      createReadStream(path, { highWaterMark: 64 * 1024 }),
       decryptor.stream,
       createGunzip(),
       async (source: AsyncIterable<Uint8Array>) => {
