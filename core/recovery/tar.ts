@@ -2,7 +2,7 @@
  * A small streaming ustar writer and reader: regular files and directories only, which is all a
  * recovery bundle holds. Streaming it ourselves means no plaintext copy of a secret ever touches
  * the disk on the way into the bundle and `verify` can check a bundle without extracting it
- * (docs/adr/0001-recovery-bundle-tar.md). GNU tar and busybox tar read what this writes.
+ * (docs/adr/0002-recovery-bundle-tar.md). GNU tar and busybox tar read what this writes.
  */
 
 export const BLOCK = 512;
