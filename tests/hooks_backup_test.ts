@@ -1,0 +1,121 @@
+/**
+ * Issue 7's "done when": the fixture stack's backup runs the TypeScript pre/post hook pair from
+ * `admin hooks init` (maintenance.ts), which toggles a flag inside the app container through
+ * exec. The saved volume data holds the flag; the running service has it cleared afterwards.
+ * Also: an essential pre_backup failure skips the unit and touches no container.
+ */
+import assert from "node:assert/strict";
+import { createFixtureStack } from "./support/fixture.ts";
+import { cleanupDocker, docker } from "./support/docker.ts";
+import { stowage } from "./support/cli.ts";
+import { testRepoEnv } from "./support/repo.ts";
+import type { RunReport } from "../core/report.ts";
+import type { ResticSnapshot } from "../core/ports.ts";
+import { parseSnapshot } from "../core/tags.ts";
+
+// Runs once `stowage backup` exists; while cli/commands/backup.ts is a stub there is nothing to drive.
+const backupSource = await Deno.readTextFile(new URL("../cli/commands/backup.ts", import.meta.url));
+const backupIsStub = !backupSource.includes("runBackup(");
+
+Deno.test({
+  name:
+    "hooks + backup: a TypeScript pre/post pair toggles maintenance mode around the fixture stack's backup",
+  ignore: backupIsStub,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const s = await createFixtureStack({ name: "hookbk" });
+    const hooksDir = await Deno.makeTempDir({ prefix: "stowage-hookbk-" });
+    const init = await stowage(["admin", "hooks", "init", hooksDir]);
+    assert.equal(init.code, 0, init.stderr);
+    const env = await testRepoEnv(`units:
+  ${s.project}:
+    hooks:
+      pre_backup: [{ module: ${hooksDir}/maintenance.ts }]
+      post_backup: [{ module: ${hooksDir}/maintenance.ts }]
+`);
+    try {
+      await s.up();
+      const app = s.container("app");
+      const r = await stowage(["backup", "--unit", s.project], { env: env.env });
+      assert.equal(r.code, 0, r.stderr);
+      // Hook output reaches stowage's log with the hook's name.
+      assert.match(r.stderr, /maintenance-mode: maintenance mode on/);
+      assert.match(r.stderr, /hook maintenance-mode \(pre_backup\): ok/);
+      assert.match(r.stderr, /maintenance-mode: maintenance mode off; backup \S+ ok/);
+
+      // The saved app_data volume holds the flag the pre hook set before the stop...
+      const snaps = (JSON.parse(
+        await env.restic("snapshots", "--json", "--tag", `unit=${s.project}`),
+      ) as ResticSnapshot[])
+        .map(parseSnapshot);
+      const appSnap = snaps.find((x) => x.type === "volume" && x.volume === s.volume("app_data"));
+      assert.ok(appSnap, JSON.stringify(snaps));
+      const ls = await env.restic("ls", appSnap.id);
+      assert.ok(ls.split("\n").some((l) => l.endsWith("/maintenance")), ls);
+      // ...and the running service has it cleared by the post hook.
+      assert.equal(
+        (await docker("inspect", "-f", "{{.State.Running}}", app)).stdout.trim(),
+        "true",
+      );
+      const flag = await docker(
+        "exec",
+        app,
+        "sh",
+        "-c",
+        "test -e /data/maintenance && echo set || echo clear",
+      );
+      assert.equal(flag.stdout.trim(), "clear");
+    } finally {
+      await s.down();
+      await cleanupDocker();
+      await env.cleanup();
+      await Deno.remove(hooksDir, { recursive: true });
+      await Deno.remove(s.dir, { recursive: true }).catch(() => {});
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "hooks + backup: an essential pre_backup failure skips the unit and leaves its containers running",
+  ignore: backupIsStub,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const s = await createFixtureStack({ name: "hookfail" });
+    const env = await testRepoEnv(`units:
+  ${s.project}:
+    hooks:
+      pre_backup: [{ run: "echo database busy >&2; exit 3" }]
+`);
+    try {
+      await s.up();
+      const before = (await docker(
+        "inspect",
+        "-f",
+        "{{.State.StartedAt}}",
+        s.container("app"),
+        s.container("db"),
+      )).stdout;
+      const r = await stowage(["backup", "--unit", s.project, "--json"], { env: env.env });
+      const report = JSON.parse(r.stdout) as RunReport;
+      assert.notEqual(report.units[0].outcome, "ok", r.stdout);
+      assert.match(JSON.stringify(report.units[0]), /exited with code 3: database busy/);
+      assert.deepEqual(report.units[0].containersStopped, []);
+      const after = (await docker(
+        "inspect",
+        "-f",
+        "{{.State.StartedAt}}",
+        s.container("app"),
+        s.container("db"),
+      )).stdout;
+      assert.equal(after, before, "no container was stopped or restarted");
+    } finally {
+      await s.down();
+      await cleanupDocker();
+      await env.cleanup();
+      await Deno.remove(s.dir, { recursive: true }).catch(() => {});
+    }
+  },
+});
