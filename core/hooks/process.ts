@@ -7,7 +7,7 @@
  * with the program (no shell parsing of argv), so only `sh` needs permission. `detached` makes
  * the child a session and process-group leader; `Deno.kill` cannot signal a group without
  * run-everything permission, so the group is signalled with `kill -s SIG -- -PGID` through `sh`.
- * See docs/adr/0007-hooks-run-through-sh.md.
+ * See docs/adr/0003-hook-processes.md.
  */
 import { StowageError } from "../errors.ts";
 
