@@ -58,7 +58,7 @@ export const hookSpecSchema = z.union(
         .union([text("a command"), z.array(z.string()).min(1)], {
           error: (i) => `expected a program path or an argv list, got ${got(i.input)}`,
         })
-        .describe("A program (string) or argv list. No shell unless you write sh -c."),
+        .describe("A shell command line (string, run with sh -c) or an argv list (run directly, no shell). See docs/hooks.md."),
       ...hookCommon,
     }),
     z.strictObject({
