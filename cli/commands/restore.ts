@@ -45,6 +45,7 @@ import { bareUnit, restoreHooks } from "../../core/restore/hooks.ts";
 import { LocalRestoreFiles } from "../../adapters/restore_files.ts";
 import { acquireHostLock } from "../../adapters/lock.ts";
 import { FileRestartJournal } from "../../adapters/journal.ts";
+import { recoverFromJournal } from "../../core/backup/recover.ts";
 
 interface Flags {
   unit?: string;
@@ -244,6 +245,15 @@ async function restoreAction(rt: Runtime, flags: Flags, g: { config?: string; lo
       signal: rt.signal,
     })
     : undefined;
+  const journal = engine ? new FileRestartJournal(loaded.paths.journalFile) : undefined;
+  if (engine && journal) {
+    // With the lock held: start what a crashed run left stopped, then plan again on that state.
+    const recovered = await recoverFromJournal(journal, engine, sink, "restore");
+    if (recovered.units.length > 0) {
+      plan = await makePlan();
+      if (plan.conflicts.length > 0) throw conflictError(plan);
+    }
+  }
   const report = await executeRestore(
     {
       repo,
@@ -253,7 +263,7 @@ async function restoreAction(rt: Runtime, flags: Flags, g: { config?: string; lo
       clock: rt.clock,
       sink,
       host: rt.hostname,
-      journal: engine ? new FileRestartJournal(loaded.paths.journalFile) : undefined,
+      journal,
       // Hooks run around restores into Docker; --to-dir only writes files and runs none.
       hooks: engine
         ? restoreHooks({

@@ -12,6 +12,7 @@
 import { errorMessage, isStowageError, StowageError } from "../errors.ts";
 import type {
   BackupRepository,
+  BackupSummary,
   Clock,
   DockerEngine,
   EventSink,
@@ -225,15 +226,15 @@ export async function executeRestore(
       if (!s.step.preRestore || plan.toDir) continue;
       // Re-probe: the state may have changed between planning and now.
       if ((await deps.files.probeDir(s.target)) !== "data") continue;
-      const id = await savePreRestore(deps, plan, s, restoreId, t0);
-      preRestore.set(`${s.step.kind}:${s.step.name}`, id);
+      const saved = await savePreRestore(deps, plan, s, restoreId, t0);
+      preRestore.set(`${s.step.kind}:${s.step.name}`, saved.snapshotId);
       deps.sink.emit({
         type: "snapshot.done",
         unit: plan.unit,
         kind: "pre-restore",
         item: s.step.name,
-        snapshotId: id,
-        dataAdded: 0,
+        snapshotId: saved.snapshotId,
+        dataAdded: saved.dataAdded,
       });
     }
 
@@ -473,7 +474,7 @@ async function savePreRestore(
   s: Staged,
   restoreId: string,
   t0: Date,
-): Promise<string> {
+): Promise<BackupSummary> {
   deps.sink.emit({
     type: "snapshot.start",
     unit: plan.unit,
@@ -494,7 +495,7 @@ async function savePreRestore(
     time: deps.clock.now(),
     signal: deps.signal,
   });
-  return summary.snapshotId;
+  return summary;
 }
 
 async function waitRunning(
