@@ -15,7 +15,15 @@ import {
 import { createFixtureStack, type FixtureStack } from "./support/fixture.ts";
 import { isolatedEnv, stowage } from "./support/cli.ts";
 import type { StowageEvent } from "../core/events.ts";
-import type { HookOutcome, HookPhase, PhaseResult } from "../core/hooks/mod.ts";
+import {
+  type HookOutcome,
+  type HookPhase,
+  type PhaseResult,
+  runPhaseHooks,
+} from "../core/hooks/mod.ts";
+import { EngineClient } from "../adapters/docker/engine.ts";
+import { MemorySink } from "../core/events.ts";
+import { configSchema } from "../core/config/schema.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 
@@ -372,6 +380,58 @@ hooks:
         ]]);
         await assert.rejects(() => Deno.stat(`${dir}/dry`));
       });
+
+      await t.step(
+        "a label hook of a container that no longer exists is passed over with a warning",
+        async () => {
+          // In-process with the real Engine adapter: a restore hands over the recipe's unit, whose
+          // containers may be gone.
+          using engine = EngineClient.fromConfig(undefined);
+          const gone = testName("gone");
+          const sink = new MemorySink();
+          const result = await runPhaseHooks({
+            phase: "pre_restore",
+            unit: {
+              name: gone,
+              kind: "standalone",
+              files: [],
+              dependsOn: {},
+              images: [],
+              volumes: [],
+              binds: [],
+              networks: [],
+              gaps: [],
+              containers: [{
+                id: gone,
+                name: gone,
+                image: "x",
+                imageId: "x",
+                state: "exited",
+                running: false,
+                hasHealthcheck: false,
+                labels: { "stowage.pre-restore": "true" },
+                mounts: [],
+                networks: {},
+                networkMode: "default",
+              }],
+            },
+            config: configSchema.parse({}),
+            backupId: "2025-01-31T23-59-59Z",
+            scope: "standard",
+            dryRun: false,
+            engine,
+            signal: new AbortController().signal,
+            sink,
+          });
+          assert.deepEqual(result, { status: "ok" });
+          const ev = sink.events.find((e) => e.type === "hook");
+          assert.ok(
+            ev?.type === "hook" && ev.outcome === "skipped" &&
+              /does not exist/.test(ev.message ?? ""),
+            JSON.stringify(sink.events),
+          );
+        },
+      );
 
       await t.step("timeouts kill the hook and every child it started", async () => {
         const marker = `stowage-hook-${crypto.randomUUID().slice(0, 8)}`;

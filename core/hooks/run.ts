@@ -9,7 +9,7 @@
  * hooks did (maintenance mode on -> off).
  */
 import type { Config } from "../config/schema.ts";
-import { errorMessage } from "../errors.ts";
+import { errorMessage, isStowageError } from "../errors.ts";
 import type { ContainerInfo, Scope, Unit } from "../model.ts";
 import type { DockerEngine, EventSink, ExecResult } from "../ports.ts";
 import type {
@@ -198,7 +198,16 @@ async function runLabel(
   ctx: HookRunContext,
   h: Extract<PlannedHook, { kind: "label" }>,
 ): Promise<HookResult> {
-  const info = await ctx.engine.inspectContainer(h.container);
+  let info;
+  try {
+    info = await ctx.engine.inspectContainer(h.container);
+  } catch (e) {
+    // A restore may run pre hooks from the recipe's unit, whose containers are gone.
+    if (isStowageError(e, "engine.notfound")) {
+      return { status: "not-run", reason: `container '${h.container}' does not exist` };
+    }
+    throw e;
+  }
   if (!info.State.Running || info.State.Paused) {
     return {
       status: "not-run",
