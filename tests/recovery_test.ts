@@ -823,6 +823,36 @@ Deno.test("memory stays flat: a 200 MiB file in the bundle costs far less than 2
   }
 });
 
+Deno.test("SIGINT while a bundle is written: exit 130, the temp file is gone, no bundle", async () => {
+  const e = await makeEnv({ knownHostsBytes: 64 * 1024 * 1024 });
+  try {
+    const child = spawnStowage([
+      "disaster-recovery",
+      "--password-file",
+      e.bundlePasswordFile,
+      "--output",
+      e.out,
+    ], { env: e.env });
+    // Wait (by polling, no timing assumption) until the encrypted temp file exists, then interrupt.
+    let exited = false;
+    child.status.then(() => (exited = true));
+    let seen: string[] = [];
+    while (!exited && !seen.some((f) => f.includes(".tmp-"))) {
+      await new Promise((r) => setTimeout(r, 20));
+      seen = await listTree(e.out).catch(() => []);
+    }
+    assert.ok(seen.some((f) => f.includes(".tmp-")), `the bundle was still being written: ${seen}`);
+    child.kill("SIGINT");
+    const out = await child.output();
+    const stderr = new TextDecoder().decode(out.stderr);
+    assert.equal(out.code, 130, stderr);
+    assert.match(stderr, /Interrupted while writing the recovery bundle/);
+    assert.deepEqual(await listTree(e.out), []);
+  } finally {
+    await e.cleanup();
+  }
+});
+
 /** A Runtime like main.ts's, with a manual clock, for calling refreshAutomaticBundle in-process. */
 function testRuntime(clock: ManualClock, env: Record<string, string>): Runtime {
   const base = realRuntime();
@@ -936,6 +966,64 @@ Deno.test("a bundle is still written when the repository cannot be read, with th
   } finally {
     await e.cleanup();
   }
+});
+
+const hostConfigExists = await Deno.stat("/etc/stowage/config.yaml").then(() => true, () => false);
+
+Deno.test({
+  name:
+    "without a config file the bundle carries the embedded default; a missing password file is recorded, not fatal",
+  ignore: hostConfigExists || Deno.uid() !== 0,
+  async fn() {
+    const base = await isolatedEnv();
+    try {
+      await Deno.writeTextFile(`${base.dir}/bundle.pw`, BUNDLE_PASSWORD + "\n", { mode: 0o600 });
+      const env = { STOWAGE_STATE_DIR: base.stateDir };
+      const r = await stowage([
+        "disaster-recovery",
+        "--password-file",
+        `${base.dir}/bundle.pw`,
+        "--json",
+      ], { env });
+      assert.equal(r.code, 0, r.stderr);
+      const doc = JSON.parse(r.stdout);
+      assert.ok(
+        doc.path.startsWith(`${base.stateDir}/recovery/`),
+        "default place: <state_dir>/recovery",
+      );
+      assert.ok(doc.units_error, "the default repository was never initialised");
+      assert.ok(
+        doc.warnings.some((w: string) => /repository password file .* does not exist/.test(w)),
+        doc.warnings,
+      );
+      assert.ok(
+        !(await Deno.stat(`${base.stateDir}/repository.password`).then(() => true, () => false)),
+        "no password file was generated",
+      );
+      const x = `${base.dir}/x`;
+      await Deno.mkdir(x);
+      await opensslOpen(doc.path, x, `${base.dir}/bundle.pw`);
+      const root = `${x}/stowage-recovery-${doc.bundle_id}`;
+      const manifest = JSON.parse(await Deno.readTextFile(`${root}/manifest.json`));
+      assert.deepEqual(manifest.config, {
+        path: "/etc/stowage/config.yaml",
+        embedded_default: true,
+      });
+      assert.match(
+        await Deno.readTextFile(`${root}/files/config.yaml`),
+        new RegExp(`^state_dir: "${base.stateDir}"$`, "m"),
+      );
+      assert.ok(
+        !manifest.files.some((f: { name: string }) => f.name === "files/repository.password"),
+      );
+      assert.match(
+        manifest.next_commands[0],
+        /^STOWAGE_STATE_DIR=\S+ stowage restore --unit NAME --latest --start --yes$/,
+      );
+    } finally {
+      await Deno.remove(base.dir, { recursive: true });
+    }
+  },
 });
 
 // ---------------------------------------------------------------------------------------------
