@@ -748,6 +748,32 @@ Deno.test("generated password: shown once on the terminal, never on stdout/--jso
   }
 });
 
+Deno.test("open/verify ask for the password on a terminal", async () => {
+  const e = await makeEnv();
+  try {
+    const bundle = await makeBundle(e);
+    const envs = Object.entries({ ...e.env, NO_COLOR: "1" }).map(([k, v]) => `${k}='${v}'`).join(
+      " ",
+    );
+    const cmd =
+      `env ${envs} '${Deno.execPath()}' run -P=stowage --no-prompt --quiet --config '${ROOT}deno.json' '${ROOT}main.ts' disaster-recovery verify '${bundle}'`;
+    // `script` runs the command on a pseudo-terminal and types our stdin into it (typed ahead of
+    // the prompt, so the terminal itself echoes it: masking is not checked here).
+    const ok = await sh("script", ["-qec", cmd, "/dev/null"], {
+      stdin: `${BUNDLE_PASSWORD}\r`,
+      check: false,
+    });
+    assert.equal(ok.code, 0, ok.stdout);
+    assert.match(ok.stdout, /Bundle password:/);
+    assert.match(ok.stdout, /Bundle OK/);
+    const wrong = await sh("script", ["-qec", cmd, "/dev/null"], { stdin: "nope\r", check: false });
+    assert.equal(wrong.code, 17, wrong.stdout);
+    assert.match(wrong.stdout, /wrong password/);
+  } finally {
+    await e.cleanup();
+  }
+});
+
 /** Peak RSS (KiB) of the CLI process, from GNU time. */
 async function peakRss(
   args: string[],
