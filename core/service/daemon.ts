@@ -70,6 +70,7 @@ export class Daemon {
   #stopBeats = new AbortController();
   #stopping: Promise<void> | undefined;
   #seenRun: string | undefined;
+  #refreshing: Promise<void> | undefined;
 
   constructor(deps: DaemonDeps) {
     this.#deps = deps;
@@ -135,6 +136,8 @@ export class Daemon {
   /** One backup run through the injected function; never throws. */
   async runOnce(): Promise<void> {
     const d = this.#deps;
+    // Repository statistics hold the host lock for a moment: let them finish first.
+    await this.#refreshing;
     this.state.current = {
       operation: "backup",
       startedAt: d.clock.now().toISOString(),
@@ -152,7 +155,7 @@ export class Daemon {
       const failed = report.units.filter((u) => u.outcome === "failed").map((u) => u.unit);
       this.state.lastNotice = undefined;
       d.log(
-        report.ok ? "info" : "error",
+        report.interrupted ? "warning" : report.ok ? "info" : "error",
         report.interrupted
           ? `backup ${report.backupId} interrupted`
           : report.ok
@@ -205,21 +208,30 @@ export class Daemon {
       this.#deps.log("warning", `cannot read the results store: ${errorMessage(e)}`);
       return;
     }
-    const newest = lastRun(this.results);
-    if (newest && newest.backupId !== this.#seenRun) {
+    const newest = lastRun(this.results)?.backupId ?? "";
+    if (newest !== this.#seenRun) {
       const first = this.#seenRun === undefined;
-      this.#seenRun = newest.backupId;
+      this.#seenRun = newest;
       if (!first) {
-        this.#deps.log("debug", `recorded run ${newest.backupId}: ${runOutcome(newest)}`, {
+        const run = lastRun(this.results)!;
+        this.#deps.log("debug", `recorded run ${run.backupId}: ${runOutcome(run)}`, {
           operation: "backup",
-          backupId: newest.backupId,
+          backupId: run.backupId,
         });
         void this.#refreshRepository();
       }
     }
   }
 
-  async #refreshRepository() {
+  /** Runs one refresh at a time; runOnce waits for it, so the two never compete for the lock. */
+  #refreshRepository(): Promise<void> {
+    if (!this.#refreshing) {
+      this.#refreshing = this.#doRefresh().finally(() => (this.#refreshing = undefined));
+    }
+    return this.#refreshing;
+  }
+
+  async #doRefresh() {
     if (!this.#deps.refreshRepository || this.running) return;
     try {
       const info = await this.#deps.refreshRepository();

@@ -73,9 +73,14 @@ Deno.test("nextRunAt: one interval after the last run, never in the past", () =>
 
 Deno.test("interval run: READY, STATUS per unit, WATCHDOG beats during a slow backup, STOPPING last", async () => {
   const events: StowageEvent[] = [];
+  let refreshes = 0;
   const t: ReturnType<typeof setup> = setup({
     intervalMs: 3600_000,
     watchdogMs: 100,
+    refreshRepository: () => {
+      refreshes++;
+      return Promise.resolve({ checkedAt: "now", sizeBytes: refreshes });
+    },
     onEvent: (e) => events.push(e),
     runBackup: async (signal, onEvent) => {
       onEvent({
@@ -111,6 +116,9 @@ Deno.test("interval run: READY, STATUS per unit, WATCHDOG beats during a slow ba
   assert.equal(t.recorded.length, 1);
   assert.equal(events.filter((e) => e.type === "unit.start").length, 2);
   assert.equal(t.daemon.running, false);
+  // once at start, once after the recorded run
+  assert.equal(refreshes, 2);
+  assert.equal(t.daemon.state.repository?.sizeBytes, 2);
 });
 
 Deno.test("SIGTERM during a backup: the run is interrupted, STOPPING is sent, run() returns", async () => {
