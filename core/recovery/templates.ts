@@ -125,7 +125,10 @@ list_snapshots() {
       export "$line"
     done <"$HERE/files/restic.env"
   fi
-  "$RESTIC" -r "$LOCATION" --password-file "$PASSWORD_FILE" --no-cache --no-lock ${resticArgs}${
+  # The location goes by environment: a rest: URL may carry credentials, and argv is public.
+  RESTIC_REPOSITORY=$LOCATION
+  export RESTIC_REPOSITORY
+  "$RESTIC" --password-file "$PASSWORD_FILE" --no-cache --no-lock ${resticArgs}${
     resticArgs ? " " : ""
   }snapshots --tag stowage --json
 }
