@@ -133,4 +133,6 @@ Deno.test("templates: recover.sh quotes every path and value it embeds and carri
     !script.includes("install_file 'files/restic.env'"),
     "restic.env is for the script only",
   );
+  assert.ok(!/"\$RESTIC" -r/.test(script), "the location reaches restic by environment, not argv");
+  assert.ok(script.includes("RESTIC_REPOSITORY=$LOCATION"));
 });
