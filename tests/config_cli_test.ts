@@ -481,3 +481,73 @@ Deno.test("setup without a terminal: writes a config, creates the repository, sa
     assert.equal(await Deno.readTextFile(`${e.stateDir}/repository.password`), password);
   });
 });
+
+/**
+ * Drives the CLI on a real pseudo-terminal (`script`), answering each prompt when it appears:
+ * `answers` maps text the prompt shows to the keys to type.
+ */
+async function onTerminal(
+  args: string[],
+  env: Record<string, string>,
+  answers: [string, string][],
+): Promise<{ code: number; output: string }> {
+  const root = new URL("../", import.meta.url).pathname;
+  const quote = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
+  const cmd = [
+    Deno.execPath(),
+    "run",
+    "-P=stowage",
+    "--no-prompt",
+    "--quiet",
+    `${root}main.ts`,
+    ...args,
+  ]
+    .map(quote).join(" ");
+  const child = new Deno.Command("script", {
+    args: ["-qec", cmd, "/dev/null"],
+    cwd: root,
+    env: { NO_COLOR: "1", TERM: "xterm", ...env },
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const writer = child.stdin.getWriter();
+  const decoder = new TextDecoder();
+  let output = "";
+  let next = 0;
+  // A prompt that never shows would wait for input forever: end it rather than hang the suite.
+  const guard = setTimeout(() => child.kill("SIGKILL"), 60_000);
+  // Read to the end (cancelling stdout early would SIGPIPE the CLI), answering on the way.
+  const reader = child.stdout.getReader();
+  while (true) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    output += decoder.decode(value, { stream: true });
+    while (next < answers.length && output.includes(answers[next][0])) {
+      await writer.write(new TextEncoder().encode(answers[next][1]));
+      next++;
+    }
+  }
+  await writer.close().catch(() => {});
+  const status = await child.status;
+  clearTimeout(guard);
+  await child.stderr.cancel();
+  return { code: status.code, output };
+}
+
+Deno.test("config new on a terminal: the wizard asks for what the flags did not give", async () => {
+  await withEnv(undefined, async (e) => {
+    const r = await onTerminal(["admin", "config", "new", "--config", e.configPath], e.env, [
+      ["Repository location", `${e.dir}/wizard-repo\r`],
+      ["Password file", "\r"],
+      ["Backup scope", "\x1b[B\r"], // the cursor starts on "standard"; one down is "full"
+    ]);
+    assert.equal(r.code, 0, r.output);
+    const text = await Deno.readTextFile(e.configPath);
+    assert.match(text, new RegExp(`location: ${e.dir}/wizard-repo`));
+    assert.match(text, /scope: full/);
+    assert.ok(!text.includes("password_file"), "the default password file stays implicit");
+    const password = await Deno.readTextFile(`${e.stateDir}/repository.password`);
+    assert.ok(!r.output.includes(password), "password shown on the terminal");
+  });
+});
