@@ -190,6 +190,16 @@ values that looks like a credential: passwords in URLs (\`rest:https://user:****
 \`--...password\`/\`--...token\` flag in a hook's argv. Prefer \`repository.env_file\` and
 \`password_file\` over inline values: files can be 0600, the config is read by more tools.
 
+## First run and system dependencies
+
+| command | what it does |
+| --- | --- |
+| \`bash scripts/setup.sh\` | on a fresh Debian/Ubuntu machine (root, Node/npm): installs what is missing (Deno 2.9.6 through npm, restic, docker-compose, busybox-static, acl, openssl; docker.io only when no Docker Engine is installed), starts dockerd when none answers (log: \`/var/log/stowage-dockerd.log\`), then runs \`scripts/demo.sh\`; safe to run twice; \`--no-demo\` installs only |
+| \`bash scripts/demo.sh\` | builds a busybox image with \`docker import\`, starts the \`stowage-demo\` stack (two services, one named volume) from \`/var/lib/stowage-demo\`, backs it up into the default repository and lists the snapshots; \`--down\` removes the stack (the backups stay) |
+| \`stowage setup [--repository LOC] [--password-file PATH] [--scope S] [--yes] [--json]\` | checks dependencies (restic is required to go on), writes a config when there is none (flags, a wizard on a terminal, or the embedded default), creates the repository unless it already opens, and prints where the config, repository and password file are and what to run next; an existing config is kept |
+| \`stowage admin system show-deps [--json]\` | each dependency as \`ok\`, \`missing\`, \`too-old\` or \`not-running\`: Docker Engine API >= 1.41, restic >= 0.14, \`docker compose\` v2 or \`docker-compose\` >= 1.29 (or \`docker.compose_command\`), tar, OpenSSL >= 1.1.1, and the OpenSSH client (required only for \`sftp:\`/\`tailscale:\` repositories); exit code 4 when a required one is not ok |
+| \`stowage admin system install-deps [--yes] [--dry-run] [--json]\` | on Debian/Ubuntu runs \`apt-get update\` and \`apt-get install -y --no-install-recommends\` for what is missing (asks on a terminal; without one it needs \`--yes\`); never installs or upgrades a Docker Engine that is already there (it says how to start one that is stopped); elsewhere it prints the command for your package manager and exits 4 |
+
 ## Keys
 `;
 
