@@ -18,17 +18,28 @@ export function realRuntime(): Runtime {
   const uid = Deno.uid();
   const paths = resolvePaths({ uid, env });
   const controller = new AbortController();
-  const onSignal = (sig: Deno.Signal) => () => controller.abort(new DOMException(`received ${sig}`, "AbortError"));
+  const onSignal = (sig: Deno.Signal) => () =>
+    controller.abort(new DOMException(`received ${sig}`, "AbortError"));
   for (const sig of ["SIGINT", "SIGTERM"] as const) {
     try {
       Deno.addSignalListener(sig, onSignal(sig));
     } catch { /* not on this platform */ }
   }
   const encoder = new TextEncoder();
-  const writeAll = (f: typeof Deno.stdout) => (s: string) => {
-    const bytes = encoder.encode(s);
-    let off = 0;
-    while (off < bytes.length) off += f.writeSync(bytes.subarray(off));
+  // A reader that went away (`stowage ... | head`) is not an error worth a stack: stop writing.
+  const writeAll = (f: typeof Deno.stdout) => {
+    let closed = false;
+    return (s: string) => {
+      if (closed) return;
+      const bytes = encoder.encode(s);
+      let off = 0;
+      try {
+        while (off < bytes.length) off += f.writeSync(bytes.subarray(off));
+      } catch (e) {
+        if (!(e instanceof Deno.errors.BrokenPipe)) throw e;
+        closed = true;
+      }
+    };
   };
   const runner = new DenoProcessRunner();
   const rt: Runtime = {
