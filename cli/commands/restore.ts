@@ -141,7 +141,9 @@ async function restoreAction(rt: Runtime, flags: Flags, g: { config?: string; lo
     if (!flags.yes) {
       throw new StowageError(
         "not.terminal",
-        "Cannot restore without confirmation: stdin is not a terminal and --yes was not given",
+        rt.stdinIsTerminal
+          ? "Cannot restore without confirmation: --json asks no questions and --yes was not given"
+          : "Cannot restore without confirmation: stdin is not a terminal and --yes was not given",
         "Run it on a terminal for the wizard, or pass --unit NAME --latest (or --backup-id/--before) --yes.",
       );
     }
