@@ -48,6 +48,11 @@ export function configureLogging(rt: Runtime, level: string | undefined) {
   });
 }
 
+/** True when records go to the journal instead of stderr (stowage runs under systemd). */
+export function journalIsStderr(): boolean {
+  return stderrReplaced;
+}
+
 export function resetLogSinks() {
   extraSinks = [];
   stderrReplaced = false;

@@ -6,8 +6,31 @@ import type { StowageEvent } from "../core/events.ts";
 import type { EventSink } from "../core/ports.ts";
 import type { Runtime } from "./runtime.ts";
 import { formatBytes, formatDuration } from "./output.ts";
+import { journalIsStderr, log } from "./log.ts";
+import { describeEvent } from "../core/service/event_log.ts";
+
+/**
+ * Under systemd (stderr is the journal) events become structured journal records with UNIT,
+ * OPERATION and BACKUP_ID fields, so `journalctl UNIT=wordpress OPERATION=backup` finds them.
+ */
+function journalRenderer(): EventSink {
+  let backupId: string | undefined;
+  let operation = "backup";
+  return {
+    emit(e: StowageEvent) {
+      if (e.type === "run.start") {
+        backupId = e.backupId;
+        operation = e.operation;
+      }
+      const rec = describeEvent(e, operation);
+      if (!rec) return;
+      log[rec.level](rec.message, { unit: rec.unit, operation: rec.operation, backupId });
+    },
+  };
+}
 
 export function eventRenderer(rt: Runtime, opts: { json: boolean; verbose?: boolean }): EventSink {
+  if (journalIsStderr()) return journalRenderer();
   const live = rt.stderrIsTerminal && !opts.json;
   let progressShown = false;
   const line = (s: string) => {

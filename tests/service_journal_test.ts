@@ -79,3 +79,32 @@ Deno.test("JOURNAL_STREAM naming another stream: plain stderr, nothing sent", as
     assert.equal(journal.datagrams.length, 0);
   });
 });
+
+Deno.test("a timer-started backup logs to the journal with UNIT, OPERATION and BACKUP_ID", async () => {
+  const { createFixtureStack } = await import("./support/fixture.ts");
+  const { cleanupDocker } = await import("./support/docker.ts");
+  const { testRepoEnv } = await import("./support/repo.ts");
+  const s = await createFixtureStack({ name: "jbackup" });
+  const repoEnv = await testRepoEnv();
+  try {
+    await s.up();
+    await scene(async (dir, journal) => {
+      const b = spawnService(["backup", "--unit", s.project], {
+        env: { ...repoEnv.env, ...env(dir) },
+        extraNet: net(dir),
+        journal: true,
+      });
+      assert.equal(await b.child.status.then((st) => st.code), 0, b.stderr());
+      const entries = journal.datagrams.map(decodeJournalEntry);
+      const stops = entries.filter((e) => e.UNIT === s.project && e.OPERATION === "backup" && /^stopped /.test(e.MESSAGE));
+      assert.equal(stops.length, 3, JSON.stringify(entries.map((e) => e.MESSAGE)));
+      assert.match(stops[0].BACKUP_ID, /^\d{4}-\d\d-\d\dT\d\d-\d\d-\d\dZ$/);
+      assert.ok(entries.some((e) => e.UNIT === s.project && /done, down/.test(e.MESSAGE)));
+    });
+  } finally {
+    await s.down();
+    await cleanupDocker();
+    await repoEnv.cleanup();
+    await Deno.remove(s.dir, { recursive: true }).catch(() => {});
+  }
+});
