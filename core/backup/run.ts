@@ -142,21 +142,7 @@ async function backupUnit(
   const { unit } = plan;
   const t0 = deps.clock.now();
   if (plan.skip) return skipped(plan, plan.skip, t0);
-  const report: UnitReport = {
-    unit: unit.name,
-    kind: unit.kind,
-    outcome: "ok",
-    startedAt: t0.toISOString(),
-    finishedAt: "",
-    durationMs: 0,
-    containersStopped: [],
-    containersStarted: [],
-    snapshots: [],
-    bytesRead: 0,
-    bytesAdded: 0,
-    gaps: plan.gaps,
-    warnings: [],
-  };
+  const report = emptyReport(unit.name, unit.kind, plan.gaps, t0);
 
   // 1. Preconditions: hooks run while everything still runs. Nothing is touched on failure.
   const pre = deps.hooks ? await deps.hooks.pre(unit, { backupId, scope: plan.scope }) : { status: "ok" as const };
@@ -348,21 +334,7 @@ async function pruneIfForgotten(deps: BackupDeps, reports: UnitReport[]) {
 
 async function backupDockerConfig(deps: BackupDeps, backupId: string, runStart: Date): Promise<UnitReport> {
   const t0 = deps.clock.now();
-  const report: UnitReport = {
-    unit: HOST_UNIT,
-    kind: "standalone",
-    outcome: "ok",
-    startedAt: t0.toISOString(),
-    finishedAt: "",
-    durationMs: 0,
-    containersStopped: [],
-    containersStarted: [],
-    snapshots: [],
-    bytesRead: 0,
-    bytesAdded: 0,
-    gaps: [],
-    warnings: [],
-  };
+  const report = emptyReport(HOST_UNIT, "standalone", [], t0);
   const paths = await deps.files.existing(DOCKER_CONFIG_PATHS);
   if (paths.length === 0) return finish(deps, { ...report, outcome: "skipped", skipReason: "no Docker daemon configuration found" }, t0);
   try {
@@ -393,23 +365,27 @@ async function runPost(deps: BackupDeps, plan: UnitPlan, backupId: string, repor
   if (post.status === "failed") report.warnings.push(`post_backup hook failed: ${post.error}`);
 }
 
-function skipped(plan: UnitPlan, reason: string, now: Date): UnitReport {
+function emptyReport(unit: string, kind: UnitReport["kind"], gaps: UnitReport["gaps"], t0: Date): UnitReport {
   return {
-    unit: plan.unit.name,
-    kind: plan.unit.kind,
-    outcome: "skipped",
-    skipReason: reason,
-    startedAt: now.toISOString(),
-    finishedAt: now.toISOString(),
+    unit,
+    kind,
+    outcome: "ok",
+    startedAt: t0.toISOString(),
+    finishedAt: "",
     durationMs: 0,
     containersStopped: [],
     containersStarted: [],
     snapshots: [],
     bytesRead: 0,
     bytesAdded: 0,
-    gaps: plan.gaps,
+    gaps,
     warnings: [],
   };
+}
+
+function skipped(plan: UnitPlan, reason: string, now: Date): UnitReport {
+  const r = emptyReport(plan.unit.name, plan.unit.kind, plan.gaps, now);
+  return { ...r, outcome: "skipped", skipReason: reason, finishedAt: now.toISOString() };
 }
 
 function finish(deps: BackupDeps, report: UnitReport, t0: Date): UnitReport {
