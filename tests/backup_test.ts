@@ -186,6 +186,28 @@ Deno.test("SIGKILL at several points: doctor or the next run starts what was lef
   });
 });
 
+Deno.test("admin system recover-journal (the units' ExecStopPost) starts what a killed backup left stopped", async () => {
+  await withStack("recover", async (s, env) => {
+    await docker("exec", s.container("db"), "sh", "-c", "dd if=/dev/urandom of=/data/blob bs=1M count=150 2>/dev/null");
+    const child = spawnStowage(["backup", "--unit", s.project], { env: env.env });
+    await waitFor("db to be stopped", async () => !(await running(s)).db);
+    child.kill("SIGKILL");
+    await child.status;
+    await child.stdout.cancel();
+    await child.stderr.cancel();
+    assert.equal((await running(s)).db, false, "the kill left db stopped (the situation under test)");
+    const r = await stowage(["admin", "system", "recover-journal", "--json"], { env: env.env });
+    assert.equal(r.code, 0, r.stderr);
+    const doc = JSON.parse(r.stdout);
+    assert.equal(doc.busy, false);
+    assert.deepEqual(doc.units, [s.project]);
+    assert.ok(doc.started.includes(s.container("db")));
+    assert.deepEqual(await running(s), { db: true, app: true, web: true });
+    const again = await stowage(["admin", "system", "recover-journal"], { env: env.env });
+    assert.match(again.stdout, /Nothing to recover/);
+  });
+});
+
 Deno.test("SIGTERM mid-save: no snapshot of the half-read volume, containers started, exit 130", async () => {
   await withStack("term", async (s, env) => {
     await docker("exec", s.container("db"), "sh", "-c", "dd if=/dev/urandom of=/data/blob bs=1M count=400 2>/dev/null");

@@ -10,6 +10,8 @@ import { globals, setExitCode } from "../mod.ts";
 import { printJson, table } from "../output.ts";
 import { EXIT_CODES } from "../exit_codes.ts";
 import { errorMessage, StowageError } from "../../core/errors.ts";
+import { recoverLeftovers } from "../leftovers.ts";
+import { nullSink } from "../../core/events.ts";
 import { defaultConfig } from "../../core/config/schema.ts";
 import {
   type DependencyStatus,
@@ -121,7 +123,31 @@ function commandLine(argv: string[]): string {
 export function registerAdminSystem(admin: AdminCommand, rt: Runtime) {
   const system = admin
     .command("system")
-    .description("Check and install the programs stowage needs on this host.");
+    .description("Check and install the programs stowage needs on this host; recover after a crash.");
+
+  system
+    .command("recover-journal")
+    .description(
+      "Start the containers a crashed or killed backup left stopped (the restart journal). Run by the systemd units' ExecStopPost; safe to run any time.",
+    )
+    .option("--json", "print a JSON document")
+    .action(async (opts, cmd) => {
+      const loaded = await rt.loadConfig(globals(cmd));
+      const engine = rt.engine(loaded);
+      const result = await recoverLeftovers(rt, loaded, engine, nullSink, "recover-journal");
+      if (result === "busy") {
+        // A live backup owns the journal: it starts its own containers.
+        if (opts.json) return printJson(rt, { busy: true, started: [], failed: [] });
+        return rt.write("A backup is running; it will start the containers it stopped.\n");
+      }
+      if (opts.json) printJson(rt, { busy: false, ...result });
+      else if (result.units.length === 0) rt.write("Nothing to recover: no containers were left stopped.\n");
+      else {
+        rt.write(`Started ${result.started.join(", ") || "nothing"} (left stopped by a crashed run of ${result.units.join(", ")}).\n`);
+        for (const f of result.failed) rt.writeErr(`could not start ${f.container}: ${f.error}\n`);
+      }
+      if (result.failed.length > 0) setExitCode(EXIT_CODES["engine.error"]);
+    });
 
   system
     .command("show-deps")
