@@ -129,6 +129,12 @@ else
 fi
 
 # ---------------------------------------------------------------------------------------------
+# Deno's dependencies (npm packages), cached once
+
+say "caching Deno dependencies"
+(cd "$REPO" && deno install --quiet && deno cache --quiet main.ts)
+
+# ---------------------------------------------------------------------------------------------
 # A Docker Engine that answers
 
 if docker version >/dev/null 2>&1; then
@@ -141,15 +147,22 @@ else
   if ! docker version >/dev/null 2>&1; then
     dockerd_bin="$(command -v dockerd || echo /usr/sbin/dockerd)"
     [ -x "$dockerd_bin" ] || die "no Docker Engine answers and dockerd is not installed" "Install docker.io (or docker-ce) and run this again."
+    dockerd_pid=""
     if pgrep -x dockerd >/dev/null 2>&1; then
       say "dockerd is running but not answering yet; waiting"
     else
       say "starting dockerd in the background (log: ${DOCKERD_LOG})"
       mkdir -p "$(dirname "$DOCKERD_LOG")"
       nohup setsid "$dockerd_bin" >>"$DOCKERD_LOG" 2>&1 </dev/null &
+      dockerd_pid=$!
     fi
     for _ in $(seq 1 60); do
       docker version >/dev/null 2>&1 && break
+      # Stop waiting as soon as the daemon we started has died.
+      if [ -n "$dockerd_pid" ] && ! kill -0 "$dockerd_pid" 2>/dev/null; then
+        tail -n 3 "$DOCKERD_LOG" >&2 || true
+        die "dockerd exited right after it started" "Look at ${DOCKERD_LOG} (in a container, dockerd needs --privileged)."
+      fi
       sleep 1
     done
     docker version >/dev/null 2>&1 ||
@@ -158,13 +171,6 @@ else
   fi
 fi
 
-# ---------------------------------------------------------------------------------------------
-# Deno's dependencies (npm packages), cached once
-
-say "caching Deno dependencies"
-cd "$REPO"
-deno install --quiet
-deno cache --quiet main.ts
 
 say "done: $(deno --version | head -1), $(restic version | cut -d' ' -f1-2), $(
   docker-compose version --short 2>/dev/null | sed 's/^/docker-compose /' ||
