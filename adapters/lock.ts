@@ -33,7 +33,9 @@ export async function acquireHostLock(
         throw new StowageError(
           "lock.held",
           `Cannot start: another backup is running (${who})`,
-          opts.waitSeconds ? `It was still running after ${opts.waitSeconds} s; try again later.` : "Wait for it, or pass --wait SECONDS to queue behind it.",
+          opts.waitSeconds
+            ? `It was still running after ${opts.waitSeconds} s; try again later.`
+            : "Wait for it, or pass --wait SECONDS to queue behind it.",
         );
       }
       await opts.clock.sleep(500, opts.signal);
@@ -42,7 +44,11 @@ export async function acquireHostLock(
     file.close();
     throw e;
   }
-  const holder: LockHolder = { pid: Deno.pid, since: opts.clock.now().toISOString(), command: opts.command };
+  const holder: LockHolder = {
+    pid: Deno.pid,
+    since: opts.clock.now().toISOString(),
+    command: opts.command,
+  };
   await file.truncate(0);
   await file.write(new TextEncoder().encode(JSON.stringify(holder) + "\n"));
   let released = false;

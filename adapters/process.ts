@@ -29,7 +29,9 @@ export class DenoProcessRunner implements ProcessRunner {
     try {
       if (opts.stdin !== undefined) {
         const w = child.stdin.getWriter();
-        await w.write(typeof opts.stdin === "string" ? new TextEncoder().encode(opts.stdin) : opts.stdin).catch(() => {});
+        await w.write(
+          typeof opts.stdin === "string" ? new TextEncoder().encode(opts.stdin) : opts.stdin,
+        ).catch(() => {});
         await w.close().catch(() => {});
       }
       const out = await child.output();

@@ -18,7 +18,14 @@ import { configSchema } from "../core/config/schema.ts";
 import { nullSink } from "../core/events.ts";
 import type { RunReport } from "../core/report.ts";
 
-const { values } = parseArgs({ args: Deno.args, options: { mib: { type: "string", default: "256" }, files: { type: "string", default: "5000" }, out: { type: "string", default: "bench/REPORT.md" } } });
+const { values } = parseArgs({
+  args: Deno.args,
+  options: {
+    mib: { type: "string", default: "256" },
+    files: { type: "string", default: "5000" },
+    out: { type: "string", default: "bench/REPORT.md" },
+  },
+});
 const mib = Number(values.mib);
 const smallFiles = Number(values.files);
 
@@ -28,33 +35,74 @@ using engine = EngineClient.fromConfig(undefined);
 const rows: [string, string][] = [];
 try {
   await s.up();
-  await docker("exec", s.container("db"), "sh", "-c", `dd if=/dev/urandom of=/data/blob bs=1M count=${mib} 2>/dev/null`);
-  await docker("exec", s.container("app"), "sh", "-c", `mkdir -p /data/many && cd /data/many && i=0; while [ $i -lt ${smallFiles} ]; do echo "file $i" > f$i; i=$((i+1)); done`);
+  await docker(
+    "exec",
+    s.container("db"),
+    "sh",
+    "-c",
+    `dd if=/dev/urandom of=/data/blob bs=1M count=${mib} 2>/dev/null`,
+  );
+  await docker(
+    "exec",
+    s.container("app"),
+    "sh",
+    "-c",
+    `mkdir -p /data/many && cd /data/many && i=0; while [ $i -lt ${smallFiles} ]; do echo "file $i" > f$i; i=$((i+1)); done`,
+  );
   await Deno.writeTextFile(`${dir}/pw`, "bench", { mode: 0o600 });
   const repo = new Restic({ location: `${dir}/repo`, passwordFile: `${dir}/pw` });
   await repo.init();
   const config = configSchema.parse({ backup: { stop_timeout: 5 } });
-  const deps = { engine, repo, clock: systemClock, sink: nullSink, files: new LocalHostFiles(new DenoProcessRunner()), journal: new FileRestartJournal(`${dir}/journal.json`), host: "bench" };
+  const deps = {
+    engine,
+    repo,
+    clock: systemClock,
+    sink: nullSink,
+    files: new LocalHostFiles(new DenoProcessRunner()),
+    journal: new FileRestartJournal(`${dir}/journal.json`),
+    host: "bench",
+  };
 
   let t = performance.now();
   const units = discoverUnits(await engine.gatherState());
   const discoverMs = performance.now() - t;
-  rows.push(["discovery (gatherState + discoverUnits)", `${discoverMs.toFixed(0)} ms for ${units.length} units on this engine`]);
+  rows.push([
+    "discovery (gatherState + discoverUnits)",
+    `${discoverMs.toFixed(0)} ms for ${units.length} units on this engine`,
+  ]);
 
   const run = async (label: string) => {
     t = performance.now();
-    const r: RunReport = await runBackup(deps, { config, units: [s.project], signal: new AbortController().signal });
+    const r: RunReport = await runBackup(deps, {
+      config,
+      units: [s.project],
+      signal: new AbortController().signal,
+    });
     const ms = performance.now() - t;
     const u = r.units[0];
     if (u.outcome !== "ok") throw new Error(`${label}: ${u.error}`);
     rows.push([`${label}: wall time`, `${(ms / 1000).toFixed(2)} s`]);
-    rows.push([`${label}: downtime (first stop to last start)`, `${((u.downtimeMs ?? 0) / 1000).toFixed(2)} s`]);
-    rows.push([`${label}: read`, `${(u.bytesRead / 2 ** 20).toFixed(1)} MiB, ${(u.bytesRead / 2 ** 20 / (ms / 1000)).toFixed(0)} MiB/s`]);
+    rows.push([
+      `${label}: downtime (first stop to last start)`,
+      `${((u.downtimeMs ?? 0) / 1000).toFixed(2)} s`,
+    ]);
+    rows.push([
+      `${label}: read`,
+      `${(u.bytesRead / 2 ** 20).toFixed(1)} MiB, ${
+        (u.bytesRead / 2 ** 20 / (ms / 1000)).toFixed(0)
+      } MiB/s`,
+    ]);
     rows.push([`${label}: added to repository`, `${(u.bytesAdded / 2 ** 20).toFixed(2)} MiB`]);
   };
   await run("first backup");
   await run("second backup (unchanged)");
-  await docker("exec", s.container("db"), "sh", "-c", "dd if=/dev/urandom of=/data/blob bs=1M count=8 seek=64 conv=notrunc 2>/dev/null");
+  await docker(
+    "exec",
+    s.container("db"),
+    "sh",
+    "-c",
+    "dd if=/dev/urandom of=/data/blob bs=1M count=8 seek=64 conv=notrunc 2>/dev/null",
+  );
   await run("third backup (8 MiB changed)");
 } finally {
   await s.down();
@@ -63,8 +111,14 @@ try {
   await Deno.remove(s.dir, { recursive: true }).catch(() => {});
 }
 
-const cpu = new TextDecoder().decode((await new Deno.Command("sh", { args: ["-c", "grep -m1 'model name' /proc/cpuinfo | cut -d: -f2"] }).output()).stdout).trim() || "?";
-const restic = new TextDecoder().decode((await new Deno.Command("restic", { args: ["version"] }).output()).stdout).trim();
+const cpu = new TextDecoder().decode(
+  (await new Deno.Command("sh", {
+    args: ["-c", "grep -m1 'model name' /proc/cpuinfo | cut -d: -f2"],
+  }).output()).stdout,
+).trim() || "?";
+const restic = new TextDecoder().decode(
+  (await new Deno.Command("restic", { args: ["version"] }).output()).stdout,
+).trim();
 const report = `# Benchmark report
 
 Generated by \`deno task bench\` on ${new Date().toISOString().slice(0, 10)}.

@@ -6,13 +6,23 @@ import { configureSync, getLogger, type LogLevel, type LogRecord } from "@logtap
 import type { Runtime } from "./runtime.ts";
 import { StowageError } from "../core/errors.ts";
 
-const LEVELS: Record<string, LogLevel> = { debug: "debug", info: "info", warning: "warning", warn: "warning", error: "error" };
+const LEVELS: Record<string, LogLevel> = {
+  debug: "debug",
+  info: "info",
+  warning: "warning",
+  warn: "warning",
+  error: "error",
+};
 
 export function parseLevel(level: string | undefined): LogLevel {
   if (level === undefined || level === "") return "info";
   const l = LEVELS[level.toLowerCase()];
   if (!l) {
-    throw new StowageError("usage", `Unknown log level '${level}'`, "Use one of: debug, info, warning, error.");
+    throw new StowageError(
+      "usage",
+      `Unknown log level '${level}'`,
+      "Use one of: debug, info, warning, error.",
+    );
   }
   return l;
 }

@@ -23,7 +23,10 @@ export function buildProgram(rt: Runtime): Program {
   const program = new Command("stowage")
     .description("Cold, stack-aware backups of Docker hosts into a restic repository.")
     .version(VERSION, "-V, --version", "print the version and exit")
-    .option("-c, --config <path>", "config file (default: /etc/stowage/config.yaml as root; env STOWAGE_CONFIG)")
+    .option(
+      "-c, --config <path>",
+      "config file (default: /etc/stowage/config.yaml as root; env STOWAGE_CONFIG)",
+    )
     .option("--log-level <level>", "debug, info, warning or error (env STOWAGE_LOG_LEVEL)")
     .showHelpAfterError("(run with --help for usage)")
     .configureOutput({ writeOut: (s) => rt.write(s), writeErr: (s) => rt.writeErr(s) })
@@ -47,7 +50,9 @@ export function buildProgram(rt: Runtime): Program {
 export async function runCli(rt: Runtime, argv: string[]): Promise<number> {
   exitState.code = 0;
   const program = buildProgram(rt);
-  for (const cmd of allCommands(program)) cmd.exitOverride().configureOutput(program.configureOutput());
+  for (const cmd of allCommands(program)) {
+    cmd.exitOverride().configureOutput(program.configureOutput());
+  }
   const wantsJson = argv.includes("--json");
   try {
     await program.parseAsync(argv, { from: "user" });
@@ -65,7 +70,16 @@ export async function runCli(rt: Runtime, argv: string[]): Promise<number> {
 export function reportError(rt: Runtime, e: unknown, json: boolean): number {
   if (isStowageError(e)) {
     if (json) {
-      rt.write(JSON.stringify({ ok: false, error: { code: e.code, message: e.message, hint: e.hint, details: e.details } }, null, 2) + "\n");
+      rt.write(
+        JSON.stringify(
+          {
+            ok: false,
+            error: { code: e.code, message: e.message, hint: e.hint, details: e.details },
+          },
+          null,
+          2,
+        ) + "\n",
+      );
     }
     rt.writeErr(`stowage: ${e.message}\n`);
     for (const d of e.details) rt.writeErr(`  ${d}\n`);
@@ -73,12 +87,16 @@ export function reportError(rt: Runtime, e: unknown, json: boolean): number {
     return EXIT_CODES[e.code];
   }
   // A bug: keep the stack so it can be reported.
-  rt.writeErr(`stowage: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+  rt.writeErr(
+    `stowage: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`,
+  );
   rt.writeErr("hint: this is a bug in stowage; please report it with the lines above.\n");
   return EXIT_CODES.bug;
 }
 
-function* allCommands(cmd: Command<unknown[], Record<string, unknown>>): Generator<Command<unknown[], Record<string, unknown>>> {
+function* allCommands(
+  cmd: Command<unknown[], Record<string, unknown>>,
+): Generator<Command<unknown[], Record<string, unknown>>> {
   for (const c of cmd.commands) {
     yield c as Command<unknown[], Record<string, unknown>>;
     yield* allCommands(c as Command<unknown[], Record<string, unknown>>);

@@ -43,13 +43,27 @@ export function eventRenderer(rt: Runtime, opts: { json: boolean; verbose?: bool
   return {
     emit(e: StowageEvent) {
       if (opts.json) {
-        if (e.type === "log" && (e.level === "warning" || e.level === "error")) line(`${e.level}: ${e.message}`);
-        if (e.type === "journal.recovered") line(`recovered: started ${e.containers.join(", ") || "nothing"} left stopped by a crashed run`);
+        if (e.type === "log" && (e.level === "warning" || e.level === "error")) {
+          line(`${e.level}: ${e.message}`);
+        }
+        if (e.type === "journal.recovered") {
+          line(
+            `recovered: started ${
+              e.containers.join(", ") || "nothing"
+            } left stopped by a crashed run`,
+          );
+        }
         return;
       }
       switch (e.type) {
         case "log":
-          if (e.level !== "debug" || opts.verbose) line(`${e.level === "info" ? "" : e.level + ": "}${e.unit ? `[${e.unit}] ` : ""}${e.message}`);
+          if (e.level !== "debug" || opts.verbose) {
+            line(
+              `${e.level === "info" ? "" : e.level + ": "}${
+                e.unit ? `[${e.unit}] ` : ""
+              }${e.message}`,
+            );
+          }
           break;
         case "run.start":
           line(`${e.operation} ${e.backupId}: ${e.units.length} unit(s)`);
@@ -74,21 +88,41 @@ export function eventRenderer(rt: Runtime, opts: { json: boolean; verbose?: bool
             const p = e.progress;
             const pct = Math.round((p.percentDone ?? 0) * 100);
             const bar = "#".repeat(Math.round(pct / 5)).padEnd(20, ".");
-            rt.writeErr(`\r\x1b[2K[${e.unit}] ${e.item} [${bar}] ${pct}% ${formatBytes(p.bytesDone)}/${formatBytes(p.totalBytes)} ${p.filesDone ?? 0} files`);
+            rt.writeErr(
+              `\r\x1b[2K[${e.unit}] ${e.item} [${bar}] ${pct}% ${formatBytes(p.bytesDone)}/${
+                formatBytes(p.totalBytes)
+              } ${p.filesDone ?? 0} files`,
+            );
             progressShown = true;
           }
           break;
         case "snapshot.done":
-          line(`[${e.unit}] saved ${e.kind} ${e.item} as ${e.snapshotId.slice(0, 8)} (+${formatBytes(e.dataAdded)})`);
+          line(
+            `[${e.unit}] saved ${e.kind} ${e.item} as ${e.snapshotId.slice(0, 8)} (+${
+              formatBytes(e.dataAdded)
+            })`,
+          );
           break;
         case "unit.done":
-          line(`[${e.unit}] ${e.ok ? "done" : "FAILED: " + e.error}${e.downtimeMs !== undefined ? `, downtime ${formatDuration(e.downtimeMs)}` : ""}`);
+          line(
+            `[${e.unit}] ${e.ok ? "done" : "FAILED: " + e.error}${
+              e.downtimeMs !== undefined ? `, downtime ${formatDuration(e.downtimeMs)}` : ""
+            }`,
+          );
           break;
         case "journal.recovered":
-          line(`recovered: started ${e.containers.join(", ") || "nothing"} left stopped by a crashed run (found by ${e.startedBy})`);
+          line(
+            `recovered: started ${
+              e.containers.join(", ") || "nothing"
+            } left stopped by a crashed run (found by ${e.startedBy})`,
+          );
           break;
         case "hook":
-          line(`${e.unit ? `[${e.unit}] ` : ""}hook ${e.hook} (${e.phase}): ${e.outcome}${e.message ? ` - ${e.message}` : ""}`);
+          line(
+            `${e.unit ? `[${e.unit}] ` : ""}hook ${e.hook} (${e.phase}): ${e.outcome}${
+              e.message ? ` - ${e.message}` : ""
+            }`,
+          );
           break;
         case "run.done":
           break;

@@ -97,7 +97,12 @@ export interface EngineNetwork {
   IPAM: {
     Driver: string;
     Config?:
-      | { Subnet?: string; Gateway?: string; IPRange?: string; AuxiliaryAddresses?: Record<string, string> }[]
+      | {
+        Subnet?: string;
+        Gateway?: string;
+        IPRange?: string;
+        AuxiliaryAddresses?: Record<string, string>;
+      }[]
       | null;
     Options?: Record<string, string> | null;
   };

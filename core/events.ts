@@ -6,18 +6,50 @@
 import type { BackupProgress } from "./ports.ts";
 
 export type StowageEvent =
-  | { type: "log"; level: "debug" | "info" | "warning" | "error"; message: string; unit?: string; operation?: string }
+  | {
+    type: "log";
+    level: "debug" | "info" | "warning" | "error";
+    message: string;
+    unit?: string;
+    operation?: string;
+  }
   | { type: "run.start"; operation: "backup" | "restore"; backupId: string; units: string[] }
-  | { type: "unit.start"; unit: string; index: number; total: number; operation: "backup" | "restore" }
+  | {
+    type: "unit.start";
+    unit: string;
+    index: number;
+    total: number;
+    operation: "backup" | "restore";
+  }
   | { type: "unit.skip"; unit: string; reason: string }
   | { type: "container.stop"; unit: string; container: string }
   | { type: "container.start"; unit: string; container: string }
   | { type: "snapshot.start"; unit: string; kind: string; item: string }
-  | { type: "snapshot.progress"; unit: string; kind: string; item: string; progress: BackupProgress }
-  | { type: "snapshot.done"; unit: string; kind: string; item: string; snapshotId: string; dataAdded: number }
+  | {
+    type: "snapshot.progress";
+    unit: string;
+    kind: string;
+    item: string;
+    progress: BackupProgress;
+  }
+  | {
+    type: "snapshot.done";
+    unit: string;
+    kind: string;
+    item: string;
+    snapshotId: string;
+    dataAdded: number;
+  }
   | { type: "unit.done"; unit: string; ok: boolean; error?: string; downtimeMs?: number }
   | { type: "journal.recovered"; containers: string[]; startedBy: string }
-  | { type: "hook"; unit?: string; hook: string; phase: string; outcome: "ok" | "failed" | "skipped"; message?: string }
+  | {
+    type: "hook";
+    unit?: string;
+    hook: string;
+    phase: string;
+    outcome: "ok" | "failed" | "skipped";
+    message?: string;
+  }
   | { type: "run.done"; operation: "backup" | "restore"; ok: boolean };
 
 /** A sink that drops everything: for callers that only want the result. */

@@ -131,7 +131,13 @@ export interface Unit {
 export type Scope = "minimal" | "standard" | "full";
 export const SCOPES: readonly Scope[] = ["minimal", "standard", "full"];
 
-export type SnapshotType = "recipe" | "volume" | "bind" | "network" | "docker-config" | "pre-restore";
+export type SnapshotType =
+  | "recipe"
+  | "volume"
+  | "bind"
+  | "network"
+  | "docker-config"
+  | "pre-restore";
 
 /** A restic snapshot as stowage sees it: its tags parsed into fields. */
 export interface SnapshotInfo {

@@ -73,9 +73,17 @@ export interface DockerEngine {
   ): Promise<void>;
   listImages(): Promise<EngineImage[]>;
   /** GET /containers/{id}/archive: a tar stream of `path` inside the container. */
-  getArchive(idOrName: string, path: string, signal?: AbortSignal): Promise<ReadableStream<Uint8Array>>;
+  getArchive(
+    idOrName: string,
+    path: string,
+    signal?: AbortSignal,
+  ): Promise<ReadableStream<Uint8Array>>;
   /** PUT /containers/{id}/archive: extracts a tar stream at `path` inside the container. */
-  putArchive(idOrName: string, path: string, tar: ReadableStream<Uint8Array> | Uint8Array): Promise<void>;
+  putArchive(
+    idOrName: string,
+    path: string,
+    tar: ReadableStream<Uint8Array> | Uint8Array,
+  ): Promise<void>;
   /** Runs argv inside a running container and waits for it. */
   exec(
     idOrName: string,
@@ -190,7 +198,10 @@ export interface BackupRepository {
   unlock(): Promise<void>;
   /** Lists lock ids currently present. */
   locks(): Promise<string[]>;
-  copy(destination: { location: string; passwordFile: string }, snapshotIds?: string[]): Promise<void>;
+  copy(
+    destination: { location: string; passwordFile: string },
+    snapshotIds?: string[],
+  ): Promise<void>;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -11,7 +11,14 @@ Deno.test("tags round-trip through restic's snapshot list, commas included", () 
     path: "/srv/a,b%c",
   });
   assert.ok(tags.every((t) => !t.includes(",")));
-  const info = parseSnapshot({ id: "abcdef1234", short_id: "abcdef12", time: "t", hostname: "h", paths: ["/srv/a,b%c"], tags });
+  const info = parseSnapshot({
+    id: "abcdef1234",
+    short_id: "abcdef12",
+    time: "t",
+    hostname: "h",
+    paths: ["/srv/a,b%c"],
+    tags,
+  });
   assert.equal(info.unit, "web");
   assert.equal(info.type, "bind");
   assert.equal(info.path, "/srv/a,b%c");

@@ -20,7 +20,9 @@ import { parseSnapshot } from "../core/tags.ts";
 /** Stands in for a rootless/remote engine: volume folders are not readable from this process. */
 class UnreadableVolumes extends LocalHostFiles {
   override canReadDir(path: string) {
-    return path.startsWith("/var/lib/docker/volumes/") ? Promise.resolve(false) : super.canReadDir(path);
+    return path.startsWith("/var/lib/docker/volumes/")
+      ? Promise.resolve(false)
+      : super.canReadDir(path);
   }
 }
 
@@ -30,14 +32,32 @@ Deno.test("a volume whose folder cannot be read is saved as a tar stream from th
   using engine = EngineClient.fromConfig(undefined);
   try {
     await s.up();
-    await docker("exec", s.container("app"), "sh", "-c", "mkdir -p /data/sub && echo via-archive > /data/sub/note && chown 1000:1000 /data/sub/note");
+    await docker(
+      "exec",
+      s.container("app"),
+      "sh",
+      "-c",
+      "mkdir -p /data/sub && echo via-archive > /data/sub/note && chown 1000:1000 /data/sub/note",
+    );
     await Deno.writeTextFile(`${dir}/pw`, "archive-test", { mode: 0o600 });
     const repo = new Restic({ location: `${dir}/repo`, passwordFile: `${dir}/pw` });
     await repo.init();
     const runner = new DenoProcessRunner();
     const report = await runBackup(
-      { engine, repo, clock: systemClock, sink: new MemorySink(), files: new UnreadableVolumes(runner), journal: new FileRestartJournal(`${dir}/journal.json`), host: "archive-host" },
-      { config: configSchema.parse({ backup: { stop_timeout: 5, scope: "minimal" } }), units: [s.project], signal: new AbortController().signal },
+      {
+        engine,
+        repo,
+        clock: systemClock,
+        sink: new MemorySink(),
+        files: new UnreadableVolumes(runner),
+        journal: new FileRestartJournal(`${dir}/journal.json`),
+        host: "archive-host",
+      },
+      {
+        config: configSchema.parse({ backup: { stop_timeout: 5, scope: "minimal" } }),
+        units: [s.project],
+        signal: new AbortController().signal,
+      },
     );
     assert.equal(report.ok, true, report.units[0].error);
     const snaps = (await repo.snapshots({ tags: [`unit=${s.project}`] })).map(parseSnapshot);
@@ -59,6 +79,11 @@ Deno.test("a volume whose folder cannot be read is saved as a tar stream from th
 
 async function running(s: { container(x: string): string }) {
   const out = [];
-  for (const svc of ["db", "app", "web"]) out.push((await docker("inspect", "-f", "{{.State.Running}}", s.container(svc))).stdout.trim() === "true");
+  for (const svc of ["db", "app", "web"]) {
+    out.push(
+      (await docker("inspect", "-f", "{{.State.Running}}", s.container(svc))).stdout.trim() ===
+        "true",
+    );
+  }
   return out;
 }

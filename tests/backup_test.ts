@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { createFixtureStack, type FixtureStack } from "./support/fixture.ts";
 import { cleanupDocker, docker, sh } from "./support/docker.ts";
 import { spawnStowage, stowage } from "./support/cli.ts";
-import { testRepoEnv, type TestRepoEnv } from "./support/repo.ts";
+import { type TestRepoEnv, testRepoEnv } from "./support/repo.ts";
 import type { RunReport } from "../core/report.ts";
 import { parseSnapshot } from "../core/tags.ts";
 import type { ResticSnapshot } from "../core/ports.ts";
@@ -15,13 +15,17 @@ import type { ResticSnapshot } from "../core/ports.ts";
 async function running(s: FixtureStack): Promise<Record<string, boolean>> {
   const out: Record<string, boolean> = {};
   for (const svc of ["db", "app", "web"]) {
-    out[svc] = (await docker("inspect", "-f", "{{.State.Running}}", s.container(svc))).stdout.trim() === "true";
+    out[svc] =
+      (await docker("inspect", "-f", "{{.State.Running}}", s.container(svc))).stdout.trim() ===
+        "true";
   }
   return out;
 }
 
 async function snapshotsOf(env: TestRepoEnv, unit: string) {
-  const list = JSON.parse(await env.restic("snapshots", "--json", "--tag", `unit=${unit}`)) as ResticSnapshot[];
+  const list = JSON.parse(
+    await env.restic("snapshots", "--json", "--tag", `unit=${unit}`),
+  ) as ResticSnapshot[];
   return list.map(parseSnapshot);
 }
 
@@ -34,7 +38,11 @@ async function waitFor(what: string, cond: () => Promise<boolean>, ms = 60_000) 
   throw new Error(`timed out waiting for ${what}`);
 }
 
-async function withStack(name: string, fn: (s: FixtureStack, env: TestRepoEnv) => Promise<void>, extraYaml = "") {
+async function withStack(
+  name: string,
+  fn: (s: FixtureStack, env: TestRepoEnv) => Promise<void>,
+  extraYaml = "",
+) {
   const s = await createFixtureStack({ name });
   const env = await testRepoEnv(extraYaml);
   try {
@@ -50,7 +58,13 @@ async function withStack(name: string, fn: (s: FixtureStack, env: TestRepoEnv) =
 
 Deno.test("backup saves the fixture stack as tagged snapshots, in dependency order, and everything runs again", async () => {
   await withStack("main", async (s, env) => {
-    await docker("exec", s.container("app"), "sh", "-c", "echo hello > /data/greeting && mkdir -p /data/cache && echo junk > /data/cache/big.tmp");
+    await docker(
+      "exec",
+      s.container("app"),
+      "sh",
+      "-c",
+      "echo hello > /data/greeting && mkdir -p /data/cache && echo junk > /data/cache/big.tmp",
+    );
     await docker("stop", "-t", "1", s.container("web")); // a stopped container must stay stopped
     const r = await stowage(["backup", "--unit", s.project, "--json"], { env: env.env });
     assert.equal(r.code, 0, r.stderr);
@@ -67,18 +81,24 @@ Deno.test("backup saves the fixture stack as tagged snapshots, in dependency ord
 
     const snaps = await snapshotsOf(env, s.project);
     const types = snaps.map((x) => `${x.type}:${x.volume ?? x.path ?? ""}`).sort();
-    assert.deepEqual(types, [
-      `bind:${s.dir}/html`,
-      "network:",
-      "recipe:",
-      `volume:${s.volume("app_data")}`,
-      `volume:${s.volume("db_data")}`,
-    ].sort());
+    assert.deepEqual(
+      types,
+      [
+        `bind:${s.dir}/html`,
+        "network:",
+        "recipe:",
+        `volume:${s.volume("app_data")}`,
+        `volume:${s.volume("db_data")}`,
+      ].sort(),
+    );
     for (const x of snaps) {
       assert.equal(x.backupId, report.backupId);
       assert.equal(x.scope, "standard");
       assert.ok(x.tags.includes("stowage"));
-      assert.ok(x.tags.some((t) => /^timestamp=\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/.test(t)), x.tags.join(","));
+      assert.ok(
+        x.tags.some((t) => /^timestamp=\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/.test(t)),
+        x.tags.join(","),
+      );
     }
     assert.match(report.backupId, /^\d{4}-\d\d-\d\dT\d\d-\d\d-\d\dZ$/);
 
@@ -89,14 +109,21 @@ Deno.test("backup saves the fixture stack as tagged snapshots, in dependency ord
     const recipe = snaps.find((x) => x.type === "recipe")!;
     const recipeText = await env.restic("dump", recipe.id, "/recipe.json");
     const doc = JSON.parse(recipeText);
-    assert.ok(doc.files.some((f: { path: string; content: string }) => f.path === s.composeFile && f.content.includes("services:")));
+    assert.ok(
+      doc.files.some((f: { path: string; content: string }) =>
+        f.path === s.composeFile && f.content.includes("services:")
+      ),
+    );
     const networks = snaps.find((x) => x.type === "network")!;
     const netText = await env.restic("dump", networks.id, "/networks.json");
     assert.ok(netText.includes(s.subnet));
     for (const secret of s.secrets) {
       assert.ok(!recipeText.includes(secret), "a secret leaked into the recipe");
       assert.ok(!netText.includes(secret), "a secret leaked into the networks document");
-      assert.ok(!r.stdout.includes(secret) && !r.stderr.includes(secret), "a secret leaked into the output");
+      assert.ok(
+        !r.stdout.includes(secret) && !r.stderr.includes(secret),
+        "a secret leaked into the output",
+      );
     }
     assert.ok(recipeText.includes("API_TOKEN=**REDACTED**"));
 
@@ -104,38 +131,66 @@ Deno.test("backup saves the fixture stack as tagged snapshots, in dependency ord
     const again = await stowage(["backup", "--unit", s.project, "--json"], { env: env.env });
     assert.equal(again.code, 0, again.stderr);
     const second = JSON.parse(again.stdout) as RunReport;
-    assert.ok(second.units[0].bytesAdded < 64 * 1024, `second run added ${second.units[0].bytesAdded} bytes`);
+    assert.ok(
+      second.units[0].bytesAdded < 64 * 1024,
+      `second run added ${second.units[0].bytesAdded} bytes`,
+    );
   });
 });
 
 Deno.test("exclude patterns from config are honoured and shown by dry-run", async () => {
   await withStack("excl", async (s, env) => {
-    await Deno.writeTextFile(env.configPath, (await Deno.readTextFile(env.configPath)) + `units:\n  ${s.project}:\n    exclude: ["*.tmp"]\n`);
-    await docker("exec", s.container("app"), "sh", "-c", "echo keep > /data/keep.txt && echo drop > /data/drop.tmp");
+    await Deno.writeTextFile(
+      env.configPath,
+      (await Deno.readTextFile(env.configPath)) +
+        `units:\n  ${s.project}:\n    exclude: ["*.tmp"]\n`,
+    );
+    await docker(
+      "exec",
+      s.container("app"),
+      "sh",
+      "-c",
+      "echo keep > /data/keep.txt && echo drop > /data/drop.tmp",
+    );
     const dry = await stowage(["dry-run", "--unit", s.project, "--json"], { env: env.env });
     assert.equal(dry.code, 0, dry.stderr);
     const plan = JSON.parse(dry.stdout);
     const vol = plan.units[0].items.find((i: { item: string }) => i.item === s.volume("app_data"));
     assert.deepEqual(vol.excludes, ["*.tmp"]);
-    const r = await stowage(["backup", "--unit", s.project, "--scope", "minimal", "--json"], { env: env.env });
+    const r = await stowage(["backup", "--unit", s.project, "--scope", "minimal", "--json"], {
+      env: env.env,
+    });
     assert.equal(r.code, 0, r.stderr);
-    const snap = (await snapshotsOf(env, s.project)).find((x) => x.volume === s.volume("app_data"))!;
+    const snap = (await snapshotsOf(env, s.project)).find((x) =>
+      x.volume === s.volume("app_data")
+    )!;
     const files = await env.restic("ls", snap.id);
     assert.ok(files.includes("/keep.txt"));
     assert.ok(!files.includes("/drop.tmp"));
     // minimal scope: volumes only
-    assert.deepEqual([...new Set((await snapshotsOf(env, s.project)).map((x) => x.type))], ["volume"]);
+    assert.deepEqual([...new Set((await snapshotsOf(env, s.project)).map((x) => x.type))], [
+      "volume",
+    ]);
   });
 });
 
 Deno.test("a second backup waits for or refuses the host lock", async () => {
   await withStack("lock", async (s, env) => {
     // Hold the lock from another process: the real flock, as a running backup holds it.
-    const holder = new Deno.Command("flock", { args: ["-x", `${env.stateDir}/backup.lock`, "sleep", "30"], stdout: "null", stderr: "null" });
+    const holder = new Deno.Command("flock", {
+      args: ["-x", `${env.stateDir}/backup.lock`, "sleep", "30"],
+      stdout: "null",
+      stderr: "null",
+    });
     await Deno.mkdir(env.stateDir, { recursive: true });
     const child = holder.spawn();
     try {
-      await waitFor("flock holder", async () => (await sh("flock", ["-n", `${env.stateDir}/backup.lock`, "true"], { check: false })).code !== 0);
+      await waitFor(
+        "flock holder",
+        async () =>
+          (await sh("flock", ["-n", `${env.stateDir}/backup.lock`, "true"], { check: false }))
+            .code !== 0,
+      );
       const r = await stowage(["backup", "--unit", s.project], { env: env.env });
       assert.equal(r.code, 11, r.stderr);
       assert.match(r.stderr, /another backup is running/);
@@ -150,7 +205,13 @@ Deno.test("a second backup waits for or refuses the host lock", async () => {
 Deno.test("SIGKILL at several points: doctor or the next run starts what was left stopped", async () => {
   await withStack("kill", async (s, env) => {
     // Enough data that the volume save takes a moment.
-    await docker("exec", s.container("db"), "sh", "-c", "dd if=/dev/urandom of=/data/blob bs=1M count=200 2>/dev/null");
+    await docker(
+      "exec",
+      s.container("db"),
+      "sh",
+      "-c",
+      "dd if=/dev/urandom of=/data/blob bs=1M count=200 2>/dev/null",
+    );
     const killWhen = async (what: string, cond: () => Promise<boolean>) => {
       const child = spawnStowage(["backup", "--unit", s.project], { env: env.env });
       await waitFor(what, cond);
@@ -162,17 +223,31 @@ Deno.test("SIGKILL at several points: doctor or the next run starts what was lef
 
     // 1. Right after the first stop (app), before db stops: doctor finds the journal.
     await killWhen("app to be stopped", async () => !(await running(s)).app);
-    assert.equal((await running(s)).app, false, "the kill left app stopped (the situation under test)");
+    assert.equal(
+      (await running(s)).app,
+      false,
+      "the kill left app stopped (the situation under test)",
+    );
     const doc = await stowage(["doctor", "--json"], { env: env.env });
-    const journalCheck = JSON.parse(doc.stdout).checks.find((c: { name: string }) => c.name === "restart journal");
+    const journalCheck = JSON.parse(doc.stdout).checks.find((c: { name: string }) =>
+      c.name === "restart journal"
+    );
     assert.match(journalCheck.detail, /started .*_app_1/);
     assert.deepEqual(await running(s), { db: true, app: true, web: true });
 
     // 2. While the volumes are being saved (db stopped): the next backup recovers, then backs up.
     await killWhen("db to be stopped", async () => !(await running(s)).db);
-    assert.equal((await running(s)).db, false, "the kill left db stopped (the situation under test)");
+    assert.equal(
+      (await running(s)).db,
+      false,
+      "the kill left db stopped (the situation under test)",
+    );
     const journal = JSON.parse(await Deno.readTextFile(`${env.stateDir}/restart-journal.json`));
-    assert.deepEqual(journal.entries[0].containers, [s.container("db"), s.container("app"), s.container("web")]);
+    assert.deepEqual(journal.entries[0].containers, [
+      s.container("db"),
+      s.container("app"),
+      s.container("web"),
+    ]);
     const r = await stowage(["backup", "--unit", s.project, "--json"], { env: env.env });
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stderr, /recovered: started .*_db_1/);
@@ -180,7 +255,9 @@ Deno.test("SIGKILL at several points: doctor or the next run starts what was lef
     await assert.rejects(Deno.stat(`${env.stateDir}/restart-journal.json`));
     // Nothing lost: the new run's snapshot of db_data is complete.
     const report = JSON.parse(r.stdout) as RunReport;
-    const snap = (await snapshotsOf(env, s.project)).find((x) => x.volume === s.volume("db_data") && x.backupId === report.backupId)!;
+    const snap = (await snapshotsOf(env, s.project)).find((x) =>
+      x.volume === s.volume("db_data") && x.backupId === report.backupId
+    )!;
     const ls = await env.restic("ls", "--long", snap.id);
     assert.match(ls, /209715200 .*\/blob/);
   });
@@ -188,14 +265,24 @@ Deno.test("SIGKILL at several points: doctor or the next run starts what was lef
 
 Deno.test("admin system recover-journal (the units' ExecStopPost) starts what a killed backup left stopped", async () => {
   await withStack("recover", async (s, env) => {
-    await docker("exec", s.container("db"), "sh", "-c", "dd if=/dev/urandom of=/data/blob bs=1M count=150 2>/dev/null");
+    await docker(
+      "exec",
+      s.container("db"),
+      "sh",
+      "-c",
+      "dd if=/dev/urandom of=/data/blob bs=1M count=150 2>/dev/null",
+    );
     const child = spawnStowage(["backup", "--unit", s.project], { env: env.env });
     await waitFor("db to be stopped", async () => !(await running(s)).db);
     child.kill("SIGKILL");
     await child.status;
     await child.stdout.cancel();
     await child.stderr.cancel();
-    assert.equal((await running(s)).db, false, "the kill left db stopped (the situation under test)");
+    assert.equal(
+      (await running(s)).db,
+      false,
+      "the kill left db stopped (the situation under test)",
+    );
     const r = await stowage(["admin", "system", "recover-journal", "--json"], { env: env.env });
     assert.equal(r.code, 0, r.stderr);
     const doc = JSON.parse(r.stdout);
@@ -210,8 +297,16 @@ Deno.test("admin system recover-journal (the units' ExecStopPost) starts what a 
 
 Deno.test("SIGTERM mid-save: no snapshot of the half-read volume, containers started, exit 130", async () => {
   await withStack("term", async (s, env) => {
-    await docker("exec", s.container("db"), "sh", "-c", "dd if=/dev/urandom of=/data/blob bs=1M count=400 2>/dev/null");
-    const child = spawnStowage(["backup", "--unit", s.project, "--scope", "minimal"], { env: env.env });
+    await docker(
+      "exec",
+      s.container("db"),
+      "sh",
+      "-c",
+      "dd if=/dev/urandom of=/data/blob bs=1M count=400 2>/dev/null",
+    );
+    const child = spawnStowage(["backup", "--unit", s.project, "--scope", "minimal"], {
+      env: env.env,
+    });
     const decoder = new TextDecoder();
     let err = "";
     const reader = child.stderr.getReader();
@@ -222,14 +317,19 @@ Deno.test("SIGTERM mid-save: no snapshot of the half-read volume, containers sta
         err += decoder.decode(value);
       }
     })();
-    await waitFor("the db volume save to start", () => Promise.resolve(err.includes(`saving volume ${s.volume("db_data")}`)));
+    await waitFor(
+      "the db volume save to start",
+      () => Promise.resolve(err.includes(`saving volume ${s.volume("db_data")}`)),
+    );
     child.kill("SIGTERM");
     const status = await child.status;
     await reading;
     await child.stdout.cancel();
     assert.equal(status.code, 130, err);
     assert.deepEqual(await running(s), { db: true, app: true, web: true });
-    const vols = (await snapshotsOf(env, s.project).catch(() => [])).filter((x) => x.volume === s.volume("db_data"));
+    const vols = (await snapshotsOf(env, s.project).catch(() => [])).filter((x) =>
+      x.volume === s.volume("db_data")
+    );
     assert.deepEqual(vols, [], "an interrupted volume save must not leave a snapshot");
   });
 });

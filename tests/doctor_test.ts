@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { stowage } from "./support/cli.ts";
-import { testRepoEnv, type TestRepoEnv } from "./support/repo.ts";
+import { type TestRepoEnv, testRepoEnv } from "./support/repo.ts";
 
 interface Check {
   name: string;

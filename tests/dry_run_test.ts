@@ -10,7 +10,13 @@ Deno.test("dry-run --json describes the fixture stack and writes nothing", async
   const env = await testRepoEnv();
   try {
     await s.up();
-    await docker("exec", s.container("db"), "sh", "-c", "dd if=/dev/zero of=/data/zeros bs=1k count=512 2>/dev/null");
+    await docker(
+      "exec",
+      s.container("db"),
+      "sh",
+      "-c",
+      "dd if=/dev/zero of=/data/zeros bs=1k count=512 2>/dev/null",
+    );
     const before = await listTree(env.dir);
     const r = await stowage(["dry-run", "--unit", s.project, "--json"], { env: env.env });
     assert.equal(r.code, 0, r.stderr);
@@ -23,18 +29,37 @@ Deno.test("dry-run --json describes the fixture stack and writes nothing", async
     assert.equal(u.scope, "standard");
     assert.deepEqual(u.stopOrder, [s.container("web"), s.container("app"), s.container("db")]);
     assert.deepEqual(u.startOrder, [s.container("db"), s.container("app"), s.container("web")]);
-    const items = Object.fromEntries(u.items.map((i: { type: string; item: string; sizeBytes?: number }) => [`${i.type}:${i.item}`, i]));
-    assert.deepEqual(Object.keys(items).sort(), [
-      `bind:${s.dir}/html`,
-      "network:networks.json",
-      "recipe:recipe.json",
-      `volume:${s.volume("app_data")}`,
-      `volume:${s.volume("db_data")}`,
-    ].sort());
+    const items = Object.fromEntries(
+      u.items.map((
+        i: { type: string; item: string; sizeBytes?: number },
+      ) => [`${i.type}:${i.item}`, i]),
+    );
+    assert.deepEqual(
+      Object.keys(items).sort(),
+      [
+        `bind:${s.dir}/html`,
+        "network:networks.json",
+        "recipe:recipe.json",
+        `volume:${s.volume("app_data")}`,
+        `volume:${s.volume("db_data")}`,
+      ].sort(),
+    );
     assert.ok(items[`volume:${s.volume("db_data")}`].sizeBytes >= 512 * 1024);
-    assert.deepEqual(u.networks, [{ name: `${s.project}_backend`, driver: "bridge", subnets: [s.subnet] }]);
-    assert.ok(u.files.some((f: { path: string; kind: string; exists: boolean }) => f.path === s.composeFile && f.kind === "compose" && f.exists));
-    assert.ok(u.files.some((f: { path: string; kind: string }) => f.path === `${s.dir}/.env` && f.kind === "env"));
+    assert.deepEqual(u.networks, [{
+      name: `${s.project}_backend`,
+      driver: "bridge",
+      subnets: [s.subnet],
+    }]);
+    assert.ok(
+      u.files.some((f: { path: string; kind: string; exists: boolean }) =>
+        f.path === s.composeFile && f.kind === "compose" && f.exists
+      ),
+    );
+    assert.ok(
+      u.files.some((f: { path: string; kind: string }) =>
+        f.path === `${s.dir}/.env` && f.kind === "env"
+      ),
+    );
     assert.ok(u.estimatedDowntimeMs > 0);
     for (const secret of s.secrets) assert.ok(!r.stdout.includes(secret));
     // No side effects: no repository, no password file, no state written.
@@ -73,7 +98,9 @@ async function listTree(dir: string): Promise<string[]> {
   const out: string[] = [];
   for await (const e of Deno.readDir(dir)) {
     out.push(e.name);
-    if (e.isDirectory) out.push(...(await listTree(`${dir}/${e.name}`)).map((n) => `${e.name}/${n}`));
+    if (e.isDirectory) {
+      out.push(...(await listTree(`${dir}/${e.name}`)).map((n) => `${e.name}/${n}`));
+    }
   }
   return out.sort();
 }

@@ -35,7 +35,15 @@ Deno.test("retention keeps exactly latest 2 + one per day for 3 days, per group"
     for (let i = 0; i < 10; i++) {
       times.push(clock.now().toISOString());
       const report = await runBackup(
-        { engine, repo, clock, sink: new MemorySink(), files: new LocalHostFiles(new DenoProcessRunner()), journal: new FileRestartJournal(`${dir}/journal.json`), host: "retention-host" },
+        {
+          engine,
+          repo,
+          clock,
+          sink: new MemorySink(),
+          files: new LocalHostFiles(new DenoProcessRunner()),
+          journal: new FileRestartJournal(`${dir}/journal.json`),
+          host: "retention-host",
+        },
         { config, units: [s.project], signal: new AbortController().signal },
       );
       assert.equal(report.ok, true, JSON.stringify(report.units[0].error));
@@ -43,7 +51,10 @@ Deno.test("retention keeps exactly latest 2 + one per day for 3 days, per group"
     }
     const snaps = (await repo.snapshots({ tags: [`unit=${s.project}`] })).map(parseSnapshot);
     const byVolume = Object.groupBy(snaps, (x) => x.volume ?? "");
-    assert.deepEqual(Object.keys(byVolume).sort(), [s.volume("app_data"), s.volume("db_data")].sort());
+    assert.deepEqual(
+      Object.keys(byVolume).sort(),
+      [s.volume("app_data"), s.volume("db_data")].sort(),
+    );
     for (const group of Object.values(byVolume)) {
       const kept = group!.map((x) => new Date(x.time).toISOString()).sort();
       // latest 2: day 5 at 14:00 and 02:00; daily 3: the newest of days 5, 4, 3 (14:00 each).

@@ -96,7 +96,9 @@ Deno.test("a timer-started backup logs to the journal with UNIT, OPERATION and B
       });
       assert.equal(await b.child.status.then((st) => st.code), 0, b.stderr());
       const entries = journal.datagrams.map(decodeJournalEntry);
-      const stops = entries.filter((e) => e.UNIT === s.project && e.OPERATION === "backup" && /^stopped /.test(e.MESSAGE));
+      const stops = entries.filter((e) =>
+        e.UNIT === s.project && e.OPERATION === "backup" && /^stopped /.test(e.MESSAGE)
+      );
       assert.equal(stops.length, 3, JSON.stringify(entries.map((e) => e.MESSAGE)));
       assert.match(stops[0].BACKUP_ID, /^\d{4}-\d\d-\d\dT\d\d-\d\d-\d\dZ$/);
       assert.ok(entries.some((e) => e.UNIT === s.project && /done, down/.test(e.MESSAGE)));

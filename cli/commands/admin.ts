@@ -10,7 +10,9 @@ import { registerAdminHooks } from "./admin_hooks.ts";
 export type AdminCommand = ReturnType<Program["command"]>;
 
 export function registerAdmin(program: Program, rt: Runtime) {
-  const admin = program.command("admin").description("Configuration, repository, service, system, snapshot and hook administration.");
+  const admin = program.command("admin").description(
+    "Configuration, repository, service, system, snapshot and hook administration.",
+  );
   registerAdminConfig(admin, rt);
   registerAdminRepo(admin, rt);
   registerAdminService(admin, rt);

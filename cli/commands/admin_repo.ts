@@ -9,7 +9,9 @@ export function registerAdminRepo(admin: AdminCommand, rt: Runtime) {
 
   repoCmd
     .command("init")
-    .description("Create the configured repository (the default one gets a generated 0600 password file).")
+    .description(
+      "Create the configured repository (the default one gets a generated 0600 password file).",
+    )
     .option("--json", "print a JSON document")
     .action(async (opts, cmd) => {
       const loaded = await rt.loadConfig(globals(cmd));
@@ -20,8 +22,14 @@ export function registerAdminRepo(admin: AdminCommand, rt: Runtime) {
       if (!existed) await repo.init();
       if (opts.json) printJson(rt, { location, passwordFile, created: !existed });
       else {
-        rt.write(existed ? `A repository already exists at ${location}; nothing to do.\n` : `Created the repository at ${location}.\n`);
-        rt.write(`Its password is in ${passwordFile}. Without it the backups cannot be read: keep a copy off this host (\`stowage disaster-recovery\`).\n`);
+        rt.write(
+          existed
+            ? `A repository already exists at ${location}; nothing to do.\n`
+            : `Created the repository at ${location}.\n`,
+        );
+        rt.write(
+          `Its password is in ${passwordFile}. Without it the backups cannot be read: keep a copy off this host (\`stowage disaster-recovery\`).\n`,
+        );
       }
     });
 
@@ -54,13 +62,21 @@ export function registerAdminRepo(admin: AdminCommand, rt: Runtime) {
       if (opts.json) return printJson(rt, doc);
       rt.write(`repository: ${location}\nrestic:     ${version}\n`);
       if (!exists) return rt.write("status:     not initialised (run `stowage admin repo init`)\n");
-      rt.write(`snapshots:  ${doc.snapshots} (${doc.stowageSnapshots} by stowage) of ${doc.units.length} unit(s)\n`);
-      rt.write(`latest:     ${doc.latest ?? "-"}\nstored:     ${formatBytes(doc.rawDataBytes ?? undefined)} (deduplicated, compressed as restic stores it)\nlocks:      ${doc.locks}\n`);
+      rt.write(
+        `snapshots:  ${doc.snapshots} (${doc.stowageSnapshots} by stowage) of ${doc.units.length} unit(s)\n`,
+      );
+      rt.write(
+        `latest:     ${doc.latest ?? "-"}\nstored:     ${
+          formatBytes(doc.rawDataBytes ?? undefined)
+        } (deduplicated, compressed as restic stores it)\nlocks:      ${doc.locks}\n`,
+      );
     });
 
   repoCmd
     .command("unlock")
-    .description("Remove stale repository locks (left by a killed restic). Locks of live processes stay.")
+    .description(
+      "Remove stale repository locks (left by a killed restic). Locks of live processes stay.",
+    )
     .option("--json", "print a JSON document")
     .action(async (opts, cmd) => {
       const loaded = await rt.loadConfig(globals(cmd));
@@ -69,7 +85,9 @@ export function registerAdminRepo(admin: AdminCommand, rt: Runtime) {
       await repo.unlock();
       const after = (await repo.locks()).length;
       if (opts.json) return printJson(rt, { removed: before - after, remaining: after });
-      rt.write(`Removed ${before - after} stale lock(s); ${after} held by live processes remain.\n`);
+      rt.write(
+        `Removed ${before - after} stale lock(s); ${after} held by live processes remain.\n`,
+      );
     });
 
   repoCmd

@@ -123,7 +123,9 @@ function commandLine(argv: string[]): string {
 export function registerAdminSystem(admin: AdminCommand, rt: Runtime) {
   const system = admin
     .command("system")
-    .description("Check and install the programs stowage needs on this host; recover after a crash.");
+    .description(
+      "Check and install the programs stowage needs on this host; recover after a crash.",
+    );
 
   system
     .command("recover-journal")
@@ -141,9 +143,14 @@ export function registerAdminSystem(admin: AdminCommand, rt: Runtime) {
         return rt.write("A backup is running; it will start the containers it stopped.\n");
       }
       if (opts.json) printJson(rt, { busy: false, ...result });
-      else if (result.units.length === 0) rt.write("Nothing to recover: no containers were left stopped.\n");
-      else {
-        rt.write(`Started ${result.started.join(", ") || "nothing"} (left stopped by a crashed run of ${result.units.join(", ")}).\n`);
+      else if (result.units.length === 0) {
+        rt.write("Nothing to recover: no containers were left stopped.\n");
+      } else {
+        rt.write(
+          `Started ${result.started.join(", ") || "nothing"} (left stopped by a crashed run of ${
+            result.units.join(", ")
+          }).\n`,
+        );
         for (const f of result.failed) rt.writeErr(`could not start ${f.container}: ${f.error}\n`);
       }
       if (result.failed.length > 0) setExitCode(EXIT_CODES["engine.error"]);

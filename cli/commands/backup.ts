@@ -1,7 +1,7 @@
 import type { Program } from "../mod.ts";
 import { globals, setExitCode, usageError } from "../mod.ts";
 import type { LoadedConfig, Runtime } from "../runtime.ts";
-import { printJson, formatBytes, formatDuration, table } from "../output.ts";
+import { formatBytes, formatDuration, printJson, table } from "../output.ts";
 import { eventRenderer } from "../render.ts";
 import { EXIT_CODES } from "../exit_codes.ts";
 import type { Scope } from "../../core/model.ts";
@@ -13,7 +13,7 @@ import { recoverFromJournal } from "../../core/backup/recover.ts";
 import { acquireHostLock } from "../../adapters/lock.ts";
 import { FileRestartJournal } from "../../adapters/journal.ts";
 import { LocalHostFiles } from "../../adapters/host_files.ts";
-import { renderDryRun, buildDryRun } from "./dry_run.ts";
+import { buildDryRun, renderDryRun } from "./dry_run.ts";
 import { refreshAutomaticBundle } from "./disaster_recovery.ts";
 import { recordRun } from "../../adapters/results_store.ts";
 import { errorMessage } from "../../core/errors.ts";
@@ -21,14 +21,21 @@ import { backupHooks } from "../../core/hooks/mod.ts";
 
 export function parseScope(value: string | undefined): Scope | undefined {
   if (value === undefined) return undefined;
-  if (!SCOPES.includes(value as Scope)) throw usageError(`Unknown scope '${value}'`, "Use minimal, standard or full.");
+  if (!SCOPES.includes(value as Scope)) {
+    throw usageError(`Unknown scope '${value}'`, "Use minimal, standard or full.");
+  }
   return value as Scope;
 }
 
 export function parseSeconds(value: string | undefined, flag: string): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw usageError(`${flag} expects a whole number of seconds, got '${value}'`, `e.g. ${flag} 600`);
+  if (!Number.isInteger(n) || n < 0) {
+    throw usageError(
+      `${flag} expects a whole number of seconds, got '${value}'`,
+      `e.g. ${flag} 600`,
+    );
+  }
   return n;
 }
 
@@ -39,18 +46,34 @@ export function parseSeconds(value: string | undefined, flag: string): number | 
 export async function backupCommandRun(
   rt: Runtime,
   loaded: LoadedConfig,
-  opts: { units?: string[]; scope?: Scope; signal: AbortSignal; sink: EventSink; waitSeconds?: number },
+  opts: {
+    units?: string[];
+    scope?: Scope;
+    signal: AbortSignal;
+    sink: EventSink;
+    waitSeconds?: number;
+  },
 ): Promise<RunReport> {
   const repo = await rt.repository(loaded, { prepare: true });
   const engine = rt.engine(loaded);
-  using _lock = await acquireHostLock(loaded.paths.lockFile, { waitSeconds: opts.waitSeconds, signal: opts.signal, clock: rt.clock, command: "backup" });
+  using _lock = await acquireHostLock(loaded.paths.lockFile, {
+    waitSeconds: opts.waitSeconds,
+    signal: opts.signal,
+    clock: rt.clock,
+    command: "backup",
+  });
   const journal = new FileRestartJournal(loaded.paths.journalFile);
   await recoverFromJournal(journal, engine, opts.sink, "backup");
   if (!(await repo.exists())) {
     await repo.init();
     const where = loaded.config.repository.location ?? loaded.paths.repository;
     const pw = loaded.config.repository.password_file ?? loaded.paths.passwordFile;
-    opts.sink.emit({ type: "log", level: "info", message: `Created the repository at ${where}; its password is in ${pw} (keep a copy: stowage disaster-recovery).` });
+    opts.sink.emit({
+      type: "log",
+      level: "info",
+      message:
+        `Created the repository at ${where}; its password is in ${pw} (keep a copy: stowage disaster-recovery).`,
+    });
   }
   const report = await runBackup(
     {
@@ -73,12 +96,20 @@ export async function backupCommandRun(
     } catch (e) {
       report.recoveryBundle = { error: errorMessage(e) };
       report.ok = false;
-      opts.sink.emit({ type: "log", level: "error", message: `recovery bundle not written: ${errorMessage(e)}` });
+      opts.sink.emit({
+        type: "log",
+        level: "error",
+        message: `recovery bundle not written: ${errorMessage(e)}`,
+      });
     }
   }
   // The status endpoint reports timer-started runs from this file.
   await recordRun(loaded.paths.resultsFile, report).catch((e) =>
-    opts.sink.emit({ type: "log", level: "warning", message: `could not record the run's result: ${errorMessage(e)}` })
+    opts.sink.emit({
+      type: "log",
+      level: "warning",
+      message: `could not record the run's result: ${errorMessage(e)}`,
+    })
   );
   return report;
 }
@@ -86,13 +117,21 @@ export async function backupCommandRun(
 export function registerBackup(program: Program, rt: Runtime) {
   program
     .command("backup")
-    .description("Back up units (compose stacks and standalone containers): stop, save, start again.")
+    .description(
+      "Back up units (compose stacks and standalone containers): stop, save, start again.",
+    )
     .option("-u, --unit <name...>", "only these units (repeatable); default: every unit")
-    .option("-s, --scope <scope>", "minimal (volumes), standard (+ binds, recipe, networks) or full (+ Docker daemon config)")
+    .option(
+      "-s, --scope <scope>",
+      "minimal (volumes), standard (+ binds, recipe, networks) or full (+ Docker daemon config)",
+    )
     .option("-n, --dry-run", "show the plan and change nothing (same as `stowage dry-run`)")
     .option("-w, --wait <seconds>", "wait up to this long for another running backup to finish")
     .option("--json", "print one JSON summary document on stdout")
-    .addHelpText("after", "\nExit codes: 0 every unit ok, 12 a unit failed, 11 another backup is running, 130 interrupted.\nSee docs/exit-codes.md.")
+    .addHelpText(
+      "after",
+      "\nExit codes: 0 every unit ok, 12 a unit failed, 11 another backup is running, 130 interrupted.\nSee docs/exit-codes.md.",
+    )
     .action(async (opts, cmd) => {
       const scope = parseScope(opts.scope);
       const waitSeconds = parseSeconds(opts.wait, "--wait");
@@ -104,10 +143,18 @@ export function registerBackup(program: Program, rt: Runtime) {
         return;
       }
       const sink = eventRenderer(rt, { json: !!opts.json });
-      const report = await backupCommandRun(rt, loaded, { units: opts.unit, scope, signal: rt.signal, sink, waitSeconds });
+      const report = await backupCommandRun(rt, loaded, {
+        units: opts.unit,
+        scope,
+        signal: rt.signal,
+        sink,
+        waitSeconds,
+      });
       if (opts.json) printJson(rt, report);
       else rt.write(renderReport(report));
-      setExitCode(report.interrupted ? EXIT_CODES.interrupted : report.ok ? 0 : EXIT_CODES["backup.failed"]);
+      setExitCode(
+        report.interrupted ? EXIT_CODES.interrupted : report.ok ? 0 : EXIT_CODES["backup.failed"],
+      );
     });
 }
 
@@ -124,7 +171,9 @@ export function renderReport(r: RunReport): string {
       formatDuration(u.durationMs),
     ]);
   }
-  let out = `\nBackup ${r.backupId} (${r.scope}) on ${r.host}: ${r.interrupted ? "INTERRUPTED" : r.ok ? "ok" : "FAILED"} in ${formatDuration(r.durationMs)}\n\n${table(rows)}`;
+  let out = `\nBackup ${r.backupId} (${r.scope}) on ${r.host}: ${
+    r.interrupted ? "INTERRUPTED" : r.ok ? "ok" : "FAILED"
+  } in ${formatDuration(r.durationMs)}\n\n${table(rows)}`;
   for (const u of r.units) {
     if (u.error) out += `\n${u.unit}: ${u.error}`;
     for (const w of u.warnings) out += `\n${u.unit}: warning: ${w}`;

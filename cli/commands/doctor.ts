@@ -27,21 +27,47 @@ async function statOrUndefined(path: string) {
 }
 
 async function composeCheck(rt: Runtime): Promise<Check> {
-  for (const [prog, args] of [["docker-compose", ["version", "--short"]], ["docker", ["compose", "version", "--short"]]] as const) {
+  for (
+    const [prog, args] of [["docker-compose", ["version", "--short"]], ["docker", [
+      "compose",
+      "version",
+      "--short",
+    ]]] as const
+  ) {
     try {
       const r = await rt.runner.run(prog, [...args]);
-      if (r.code === 0) return { name: "compose tool", status: "ok", detail: `${prog === "docker" ? "docker compose" : prog} ${r.stdout.trim()}` };
+      if (r.code === 0) {
+        return {
+          name: "compose tool",
+          status: "ok",
+          detail: `${prog === "docker" ? "docker compose" : prog} ${r.stdout.trim()}`,
+        };
+      }
     } catch { /* try the next one */ }
   }
-  return { name: "compose tool", status: "warn", detail: "neither docker-compose nor docker compose found", hint: "Needed only for `restore --start`: apt-get install docker-compose." };
+  return {
+    name: "compose tool",
+    status: "warn",
+    detail: "neither docker-compose nor docker compose found",
+    hint: "Needed only for `restore --start`: apt-get install docker-compose.",
+  };
 }
 
-export async function runDoctor(rt: Runtime, configFlag: string | undefined): Promise<DoctorReport> {
+export async function runDoctor(
+  rt: Runtime,
+  configFlag: string | undefined,
+): Promise<DoctorReport> {
   const checks: Check[] = [];
   let loaded: LoadedConfig;
   try {
     loaded = await rt.loadConfig({ config: configFlag });
-    checks.push({ name: "config", status: "ok", detail: loaded.path ? `${loaded.path} is valid` : `no config file (${rt.paths.configFile}); using the embedded default` });
+    checks.push({
+      name: "config",
+      status: "ok",
+      detail: loaded.path
+        ? `${loaded.path} is valid`
+        : `no config file (${rt.paths.configFile}); using the embedded default`,
+    });
   } catch (e) {
     checks.push(fail("config", e));
     return verdict(checks);
@@ -53,7 +79,11 @@ export async function runDoctor(rt: Runtime, configFlag: string | undefined): Pr
   try {
     const v = await engine.version();
     engineOk = true;
-    checks.push({ name: "docker engine", status: "ok", detail: `Docker ${v.Version}, API ${v.ApiVersion}` });
+    checks.push({
+      name: "docker engine",
+      status: "ok",
+      detail: `Docker ${v.Version}, API ${v.ApiVersion}`,
+    });
   } catch (e) {
     checks.push(fail("docker engine", e));
   }
@@ -67,24 +97,48 @@ export async function runDoctor(rt: Runtime, configFlag: string | undefined): Pr
   const where = cfg.repository.location ?? loaded.paths.repository;
   try {
     const restic = await rt.runner.run(cfg.repository.restic_binary, ["version"]);
-    checks.push({ name: "restic", status: restic.code === 0 ? "ok" : "fail", detail: restic.stdout.trim() || restic.stderr.trim() });
+    checks.push({
+      name: "restic",
+      status: restic.code === 0 ? "ok" : "fail",
+      detail: restic.stdout.trim() || restic.stderr.trim(),
+    });
   } catch (e) {
     checks.push(fail("restic", e));
   }
   try {
     if (!pwStat && isDefaultPw) {
-      checks.push({ name: "repository", status: "warn", detail: `${where} is not initialised yet`, hint: "`stowage admin repo init` or the first backup creates it." });
+      checks.push({
+        name: "repository",
+        status: "warn",
+        detail: `${where} is not initialised yet`,
+        hint: "`stowage admin repo init` or the first backup creates it.",
+      });
     } else if (await (await rt.repository(loaded, { prepare: false })).exists()) {
       const repo = await rt.repository(loaded, { prepare: false });
       const snaps = (await repo.snapshots({ tags: ["stowage"] })).map(parseSnapshot);
       const units = new Set(snaps.map((s) => s.unit));
-      checks.push({ name: "repository", status: "ok", detail: `${where}: ${snaps.length} snapshots of ${units.size} unit(s)` });
+      checks.push({
+        name: "repository",
+        status: "ok",
+        detail: `${where}: ${snaps.length} snapshots of ${units.size} unit(s)`,
+      });
       const locks = await repo.locks();
       if (locks.length) {
-        checks.push({ name: "repository locks", status: "warn", detail: `${locks.length} lock(s) present`, hint: "A backup may be running; stale ones are cleared by the next backup or `restic unlock`." });
+        checks.push({
+          name: "repository locks",
+          status: "warn",
+          detail: `${locks.length} lock(s) present`,
+          hint:
+            "A backup may be running; stale ones are cleared by the next backup or `restic unlock`.",
+        });
       }
     } else {
-      checks.push({ name: "repository", status: isDefaultPw ? "warn" : "fail", detail: `no repository at ${where}`, hint: "Create it with `stowage admin repo init`." });
+      checks.push({
+        name: "repository",
+        status: isDefaultPw ? "warn" : "fail",
+        detail: `no repository at ${where}`,
+        hint: "Create it with `stowage admin repo init`.",
+      });
     }
   } catch (e) {
     checks.push(fail("repository", e));
@@ -93,23 +147,45 @@ export async function runDoctor(rt: Runtime, configFlag: string | undefined): Pr
   // Leftovers of a crashed run: a held lock, or containers a dead run left stopped.
   const holder = await lockHolder(loaded.paths.lockFile);
   if (holder) {
-    checks.push({ name: "backup lock", status: "ok", detail: `a backup is running (pid ${holder.pid} since ${holder.since})` });
+    checks.push({
+      name: "backup lock",
+      status: "ok",
+      detail: `a backup is running (pid ${holder.pid} since ${holder.since})`,
+    });
   } else {
     const journal = new FileRestartJournal(loaded.paths.journalFile);
     const entries = await journal.read().catch(() => []);
     if (entries.length === 0) {
-      checks.push({ name: "restart journal", status: "ok", detail: "no containers left stopped by a crashed run" });
+      checks.push({
+        name: "restart journal",
+        status: "ok",
+        detail: "no containers left stopped by a crashed run",
+      });
     } else if (!engineOk) {
-      checks.push({ name: "restart journal", status: "fail", detail: `a crashed run left ${entries.flatMap((e) => e.containers).join(", ")} stopped`, hint: "Start the Docker Engine; the next stowage command starts them." });
+      checks.push({
+        name: "restart journal",
+        status: "fail",
+        detail: `a crashed run left ${entries.flatMap((e) => e.containers).join(", ")} stopped`,
+        hint: "Start the Docker Engine; the next stowage command starts them.",
+      });
     } else {
       try {
-        using _lock = await acquireHostLock(loaded.paths.lockFile, { clock: rt.clock, command: "doctor" });
+        using _lock = await acquireHostLock(loaded.paths.lockFile, {
+          clock: rt.clock,
+          command: "doctor",
+        });
         const r = await recoverFromJournal(journal, engine, nullSink, "doctor");
         checks.push({
           name: "restart journal",
           status: r.failed.length ? "fail" : "warn",
-          detail: `a crashed run had left ${entries.map((e) => e.unit).join(", ")} stopped; started ${r.started.join(", ") || "nothing"}`
-            + (r.failed.length ? `; could not start ${r.failed.map((f) => `${f.container} (${f.error})`).join(", ")}` : ""),
+          detail: `a crashed run had left ${
+            entries.map((e) => e.unit).join(", ")
+          } stopped; started ${r.started.join(", ") || "nothing"}` +
+            (r.failed.length
+              ? `; could not start ${
+                r.failed.map((f) => `${f.container} (${f.error})`).join(", ")
+              }`
+              : ""),
           hint: r.failed.length ? "Start them by hand with docker start." : undefined,
         });
       } catch (e) {
@@ -123,14 +199,20 @@ export async function runDoctor(rt: Runtime, configFlag: string | undefined): Pr
 export function registerDoctor(program: Program, rt: Runtime) {
   program
     .command("doctor")
-    .description("Check dependencies, config, password file, repository and leftovers of crashed runs. Exit 0 when healthy.")
+    .description(
+      "Check dependencies, config, password file, repository and leftovers of crashed runs. Exit 0 when healthy.",
+    )
     .option("--json", "print the checks as one JSON document")
     .action(async (opts, cmd) => {
       const report = await runDoctor(rt, globals(cmd).config);
       if (opts.json) printJson(rt, report);
       else {
         for (const c of report.checks) {
-          rt.write(`${c.status === "ok" ? "ok  " : c.status === "warn" ? "warn" : "FAIL"}  ${c.name}: ${c.detail}\n`);
+          rt.write(
+            `${
+              c.status === "ok" ? "ok  " : c.status === "warn" ? "warn" : "FAIL"
+            }  ${c.name}: ${c.detail}\n`,
+          );
           if (c.hint && c.status !== "ok") rt.write(`      hint: ${c.hint}\n`);
         }
         rt.write(report.healthy ? "\nhealthy\n" : "\nNOT healthy\n");

@@ -13,20 +13,36 @@ import { plannedHooks } from "../../core/hooks/mod.ts";
 import { orderPlan } from "../../core/order.ts";
 
 /** Reads the Engine and the file system only: no repository, no lock, no files written. */
-export async function buildDryRun(rt: Runtime, loaded: LoadedConfig, opts: { units?: string[]; scope?: Scope }): Promise<DryRunDocument> {
+export async function buildDryRun(
+  rt: Runtime,
+  loaded: LoadedConfig,
+  opts: { units?: string[]; scope?: Scope },
+): Promise<DryRunDocument> {
   const engine = rt.engine(loaded);
   const state = await engine.gatherState();
-  const units = selectUnits(discoverUnits(state, { unsafePaths: loaded.config.backup.unsafe_paths }), opts.units);
+  const units = selectUnits(
+    discoverUnits(state, { unsafePaths: loaded.config.backup.unsafe_paths }),
+    opts.units,
+  );
   const plans = units.map((u) => planUnit(u, loaded.config, opts.scope));
   const files = new LocalHostFiles(rt.runner);
   const sizes: Record<string, number | undefined> = {};
   for (const item of plans.flatMap((p) => p.items)) {
     if (item.paths.length > 0) sizes[item.item] = await files.size(item.paths[0]);
   }
-  const doc = describePlans(rt.hostname, plans, sizes, (p) =>
-    (["pre_backup", "post_backup"] as const).flatMap((phase) =>
-      plannedHooks(p.unit, loaded.config, phase).map((h) => ({ phase, name: `${h.name} [${h.source}]`, mode: h.mode }))
-    ));
+  const doc = describePlans(
+    rt.hostname,
+    plans,
+    sizes,
+    (p) =>
+      (["pre_backup", "post_backup"] as const).flatMap((phase) =>
+        plannedHooks(p.unit, loaded.config, phase).map((h) => ({
+          phase,
+          name: `${h.name} [${h.source}]`,
+          mode: h.mode,
+        }))
+      ),
+  );
   // Dependency cycles are broken deterministically; say so where the order is shown.
   for (const u of doc.units) {
     const plan = plans.find((p) => p.unit.name === u.unit)!;
@@ -36,7 +52,9 @@ export async function buildDryRun(rt: Runtime, loaded: LoadedConfig, opts: { uni
 }
 
 export function renderDryRun(doc: DryRunDocument): string {
-  const out: string[] = [`Dry run on ${doc.host}: ${doc.units.length} unit(s). Nothing was changed.`];
+  const out: string[] = [
+    `Dry run on ${doc.host}: ${doc.units.length} unit(s). Nothing was changed.`,
+  ];
   for (const u of doc.units) {
     out.push("", `${u.unit} (${u.kind}, scope ${u.scope})`);
     if (u.skip) {
@@ -52,11 +70,21 @@ export function renderDryRun(doc: DryRunDocument): string {
       const ex = i.excludes.length ? ` excluding ${i.excludes.join(", ")}` : "";
       out.push(`  save ${i.type.padEnd(7)} ${i.item}${size}${ex}`);
     }
-    for (const n of u.networks) out.push(`  network ${n.name} (${n.driver}${n.subnets.length ? ", " + n.subnets.join(", ") : ""})`);
-    for (const f of u.files) out.push(`  ${f.kind} file ${f.path}${f.exists ? "" : " (MISSING on this host)"}`);
+    for (const n of u.networks) {
+      out.push(
+        `  network ${n.name} (${n.driver}${n.subnets.length ? ", " + n.subnets.join(", ") : ""})`,
+      );
+    }
+    for (const f of u.files) {
+      out.push(`  ${f.kind} file ${f.path}${f.exists ? "" : " (MISSING on this host)"}`);
+    }
     for (const g of u.gaps) out.push(`  NOT backed up: ${g.item}: ${g.reason}`);
     for (const n of u.notes ?? []) out.push(`  note: ${n}`);
-    out.push(`  estimated downtime: ${formatDuration(u.estimatedDowntimeMs)} for ${formatBytes(u.totalBytes)}`);
+    out.push(
+      `  estimated downtime: ${formatDuration(u.estimatedDowntimeMs)} for ${
+        formatBytes(u.totalBytes)
+      }`,
+    );
   }
   return out.join("\n") + "\n";
 }
@@ -64,7 +92,9 @@ export function renderDryRun(doc: DryRunDocument): string {
 export function registerDryRun(program: Program, rt: Runtime) {
   program
     .command("dry-run")
-    .description("Show what a backup would do per unit: stop/start order, what is saved with sizes, gaps, hooks, downtime estimate. No side effects.")
+    .description(
+      "Show what a backup would do per unit: stop/start order, what is saved with sizes, gaps, hooks, downtime estimate. No side effects.",
+    )
     .option("-u, --unit <name...>", "only these units")
     .option("-s, --scope <scope>", "minimal, standard or full")
     .option("--json", "print the plan as one JSON document")

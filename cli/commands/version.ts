@@ -10,8 +10,15 @@ export function registerVersion(program: Program, rt: Runtime) {
     .description("Print stowage's version (and, with --json, the format and hooks SDK versions).")
     .option("--json", "print a JSON document")
     .action((opts) => {
-      const info = { version: VERSION, format: FORMAT_VERSION, hooks_sdk: SDK_VERSION, deno: Deno.version.deno };
+      const info = {
+        version: VERSION,
+        format: FORMAT_VERSION,
+        hooks_sdk: SDK_VERSION,
+        deno: Deno.version.deno,
+      };
       if (opts.json) printJson(rt, info);
-      else rt.write(`stowage ${VERSION} (format ${FORMAT_VERSION}, hooks SDK ${SDK_VERSION}, deno ${Deno.version.deno})\n`);
+      else {rt.write(
+          `stowage ${VERSION} (format ${FORMAT_VERSION}, hooks SDK ${SDK_VERSION}, deno ${Deno.version.deno})\n`,
+        );}
     });
 }

@@ -46,7 +46,13 @@ export function describePlans(
     dryRun: true,
     host,
     units: plans.map((p) => {
-      const items = p.items.map((i) => ({ type: i.type, item: i.item, paths: i.paths, sizeBytes: sizes[i.item], excludes: i.excludes }));
+      const items = p.items.map((i) => ({
+        type: i.type,
+        item: i.item,
+        paths: i.paths,
+        sizeBytes: sizes[i.item],
+        excludes: i.excludes,
+      }));
       return {
         unit: p.unit.name,
         kind: p.unit.kind,
@@ -56,7 +62,11 @@ export function describePlans(
         startOrder: p.start,
         untouched: p.unit.containers.filter((c) => !p.stop.includes(c.name)).map((c) => c.name),
         items,
-        networks: p.unit.networks.map((n) => ({ name: n.name, driver: n.driver, subnets: n.ipam.config.map((c) => c.subnet ?? "").filter(Boolean) })),
+        networks: p.unit.networks.map((n) => ({
+          name: n.name,
+          driver: n.driver,
+          subnets: n.ipam.config.map((c) => c.subnet ?? "").filter(Boolean),
+        })),
         files: p.unit.files.map((f) => ({ path: f.path, kind: f.kind, exists: f.exists })),
         gaps: p.gaps,
         hooks: hooks(p),

@@ -34,7 +34,10 @@ export interface UnitPlan {
 }
 
 /** Paths of the Docker daemon's own configuration, saved once per run with scope `full`. */
-export const DOCKER_CONFIG_PATHS = ["/etc/docker/daemon.json", "/etc/systemd/system/docker.service.d"];
+export const DOCKER_CONFIG_PATHS = [
+  "/etc/docker/daemon.json",
+  "/etc/systemd/system/docker.service.d",
+];
 export const HOST_UNIT = "_host";
 
 export function effectiveScope(config: Config, unitName: string, flag?: Scope): Scope {
@@ -48,25 +51,45 @@ export function planUnit(unit: Unit, config: Config, scopeFlag?: Scope): UnitPla
   const stop = stopOrder(unit).filter((n) => running.has(n));
   const start = startOrder(unit).filter((n) => running.has(n));
   const base: UnitPlan = { unit, scope, stop, start, items: [], gaps: [...unit.gaps] };
-  if (unitCfg?.skip) return { ...base, skip: `units.${unit.name}.skip is set`, stop: [], start: [] };
+  if (unitCfg?.skip) {
+    return { ...base, skip: `units.${unit.name}.skip is set`, stop: [], start: [] };
+  }
 
   const unitRetention = unitCfg?.retention ?? config.retention;
   const commonExcludes = [...config.backup.exclude, ...(unitCfg?.exclude ?? [])];
   const items: PlanItem[] = [];
   if (scope !== "minimal") {
-    items.push({ type: "recipe", item: "recipe.json", paths: [], excludes: [], retention: unitRetention });
+    items.push({
+      type: "recipe",
+      item: "recipe.json",
+      paths: [],
+      excludes: [],
+      retention: unitRetention,
+    });
     if (unit.networks.length > 0) {
-      items.push({ type: "network", item: "networks.json", paths: [], excludes: [], retention: unitRetention });
+      items.push({
+        type: "network",
+        item: "networks.json",
+        paths: [],
+        excludes: [],
+        retention: unitRetention,
+      });
     }
   }
   for (const v of unit.volumes) {
     if (v.external) continue; // belongs to another unit; listed as a gap by discovery
     const vc = unitCfg?.volumes[v.name];
     if (vc?.skip) {
-      base.gaps.push({ kind: "external-volume", item: v.name, reason: `units.${unit.name}.volumes.${v.name}.skip is set` });
+      base.gaps.push({
+        kind: "external-volume",
+        item: v.name,
+        reason: `units.${unit.name}.volumes.${v.name}.skip is set`,
+      });
       continue;
     }
-    const user = unit.containers.find((c) => c.mounts.some((m) => m.type === "volume" && m.source === v.name));
+    const user = unit.containers.find((c) =>
+      c.mounts.some((m) => m.type === "volume" && m.source === v.name)
+    );
     const mount = user?.mounts.find((m) => m.type === "volume" && m.source === v.name);
     items.push({
       type: "volume",
@@ -80,15 +103,26 @@ export function planUnit(unit: Unit, config: Config, scopeFlag?: Scope): UnitPla
   if (scope !== "minimal") {
     for (const b of unit.binds) {
       if (!b.safe) continue;
-      items.push({ type: "bind", item: b.source, paths: [b.source], excludes: commonExcludes, retention: unitRetention });
+      items.push({
+        type: "bind",
+        item: b.source,
+        paths: [b.source],
+        excludes: commonExcludes,
+        retention: unitRetention,
+      });
     }
   }
   return { ...base, items };
 }
 
 /** A rough downtime estimate for dry-run: stop/start overhead plus reading at an assumed rate. */
-export function estimateDowntimeMs(plan: UnitPlan, sizes: Record<string, number | undefined>, bytesPerSecond = 150 * 1024 * 1024): number {
+export function estimateDowntimeMs(
+  plan: UnitPlan,
+  sizes: Record<string, number | undefined>,
+  bytesPerSecond = 150 * 1024 * 1024,
+): number {
   if (plan.stop.length === 0) return 0;
   const bytes = plan.items.reduce((sum, i) => sum + (sizes[i.item] ?? 0), 0);
-  return plan.stop.length * 1000 + plan.start.length * 1000 + Math.round((bytes / bytesPerSecond) * 1000) + 2000;
+  return plan.stop.length * 1000 + plan.start.length * 1000 +
+    Math.round((bytes / bytesPerSecond) * 1000) + 2000;
 }

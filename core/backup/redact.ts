@@ -7,7 +7,9 @@ import { REDACTED, SECRET_NAME_PARTS } from "../recipe.ts";
 
 export function isSecretName(name: string, extra: readonly string[] = []): boolean {
   const upper = name.toUpperCase();
-  return [...SECRET_NAME_PARTS, ...extra.map((e) => e.toUpperCase())].some((part) => upper.includes(part));
+  return [...SECRET_NAME_PARTS, ...extra.map((e) => e.toUpperCase())].some((part) =>
+    upper.includes(part)
+  );
 }
 
 /** `NAME=value` entries with secret names get their value replaced; others pass through. */
@@ -19,8 +21,13 @@ export function redactEnv(env: readonly string[], extra: readonly string[] = [])
   });
 }
 
-export function redactLabels(labels: Record<string, string>, extra: readonly string[] = []): Record<string, string> {
-  return Object.fromEntries(Object.entries(labels).map(([k, v]) => [k, isSecretName(k, extra) ? REDACTED : v]));
+export function redactLabels(
+  labels: Record<string, string>,
+  extra: readonly string[] = [],
+): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(labels).map(([k, v]) => [k, isSecretName(k, extra) ? REDACTED : v]),
+  );
 }
 
 /**
@@ -28,7 +35,10 @@ export function redactLabels(labels: Record<string, string>, extra: readonly str
  * scrubbed wherever else they appear verbatim (Cmd, Entrypoint, Args, healthcheck), since a secret
  * passed on to a command line is still a secret.
  */
-export function redactContainer(c: EngineContainer, extra: readonly string[] = []): EngineContainer {
+export function redactContainer(
+  c: EngineContainer,
+  extra: readonly string[] = [],
+): EngineContainer {
   const copy: EngineContainer = structuredClone(c);
   const env = copy.Config.Env ?? [];
   const secretValues = env
@@ -41,6 +51,8 @@ export function redactContainer(c: EngineContainer, extra: readonly string[] = [
   // Scrub leftovers anywhere in the document (command lines, healthchecks, Args).
   const text = JSON.stringify(copy);
   let scrubbed = text;
-  for (const v of secretValues) scrubbed = scrubbed.split(JSON.stringify(v).slice(1, -1)).join(REDACTED);
+  for (const v of secretValues) {
+    scrubbed = scrubbed.split(JSON.stringify(v).slice(1, -1)).join(REDACTED);
+  }
   return scrubbed === text ? copy : JSON.parse(scrubbed);
 }

@@ -20,8 +20,13 @@ const BUCKETS: [keyof RetentionPolicy, (d: Date) => string][] = [
   ["yearly", (d) => d.toISOString().slice(0, 4)],
 ];
 
-export function applyRetention(snapshots: readonly SnapshotInfo[], policy: RetentionPolicy): RetentionDecision {
-  const sorted = [...snapshots].sort((a, b) => Date.parse(b.time) - Date.parse(a.time) || b.id.localeCompare(a.id));
+export function applyRetention(
+  snapshots: readonly SnapshotInfo[],
+  policy: RetentionPolicy,
+): RetentionDecision {
+  const sorted = [...snapshots].sort((a, b) =>
+    Date.parse(b.time) - Date.parse(a.time) || b.id.localeCompare(a.id)
+  );
   const kept = new Set<string>();
   if (sorted.length > 0) kept.add(sorted[0].id); // never remove a group's last snapshot
   sorted.slice(0, policy.latest ?? 0).forEach((s) => kept.add(s.id));
@@ -37,7 +42,10 @@ export function applyRetention(snapshots: readonly SnapshotInfo[], policy: Reten
       remaining--;
     }
   }
-  return { keep: sorted.filter((s) => kept.has(s.id)), forget: sorted.filter((s) => !kept.has(s.id)) };
+  return {
+    keep: sorted.filter((s) => kept.has(s.id)),
+    forget: sorted.filter((s) => !kept.has(s.id)),
+  };
 }
 
 /** Groups stowage snapshots the way retention applies: unit, type, and volume or path. */

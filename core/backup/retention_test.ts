@@ -29,7 +29,11 @@ Deno.test("latest keeps the N newest", () => {
 
 Deno.test("daily keeps the newest snapshot of each of the last N days", () => {
   const d = applyRetention(series, { daily: 3 });
-  assert.deepEqual(d.keep.map((s) => s.time), ["2025-03-20T18:00:00.000Z", "2025-03-19T18:00:00.000Z", "2025-03-18T18:00:00.000Z"]);
+  assert.deepEqual(d.keep.map((s) => s.time), [
+    "2025-03-20T18:00:00.000Z",
+    "2025-03-19T18:00:00.000Z",
+    "2025-03-18T18:00:00.000Z",
+  ]);
 });
 
 Deno.test("rules combine: a snapshot kept by any rule stays", () => {
@@ -45,7 +49,11 @@ Deno.test("an empty or zero policy still keeps the group's last snapshot", () =>
 });
 
 Deno.test("monthly and yearly buckets use UTC", () => {
-  const s = [snap("a", "2024-12-31T23:30:00Z"), snap("b", "2025-01-01T00:30:00Z"), snap("c", "2025-01-15T00:00:00Z")];
+  const s = [
+    snap("a", "2024-12-31T23:30:00Z"),
+    snap("b", "2025-01-01T00:30:00Z"),
+    snap("c", "2025-01-15T00:00:00Z"),
+  ];
   assert.deepEqual(applyRetention(s, { monthly: 2 }).keep.map((x) => x.id), ["c", "a"]);
   assert.deepEqual(applyRetention(s, { yearly: 5 }).keep.map((x) => x.id), ["c", "a"]);
 });

@@ -27,14 +27,26 @@ import { FORMAT_VERSION, VERSION } from "../version.ts";
 import type { NetworksDocument, Recipe, RecipeFile } from "../recipe.ts";
 import type { EngineState } from "../engine_types.ts";
 
-export type HookStatus = { status: "ok" } | { status: "skip"; reason: string } | { status: "failed"; error: string };
+export type HookStatus = { status: "ok" } | { status: "skip"; reason: string } | {
+  status: "failed";
+  error: string;
+};
 
 /** The hooks the orchestrator calls; wired to core/hooks by the CLI. */
 export interface BackupHooks {
   pre(unit: Unit, info: { backupId: string; scope: Scope }): Promise<HookStatus>;
   post(
     unit: Unit,
-    info: { backupId: string; scope: Scope; outcome: { status: "ok" | "failed"; snapshots: string[]; downtimeMs?: number; error?: string } },
+    info: {
+      backupId: string;
+      scope: Scope;
+      outcome: {
+        status: "ok" | "failed";
+        snapshots: string[];
+        downtimeMs?: number;
+        error?: string;
+      };
+    },
   ): Promise<HookStatus>;
 }
 
@@ -61,9 +73,17 @@ export async function runBackup(deps: BackupDeps, req: BackupRequest): Promise<R
   const started = deps.clock.now();
   const backupId = backupIdFor(started);
   const state = await deps.engine.gatherState();
-  const units = selectUnits(discoverUnits(state, { unsafePaths: req.config.backup.unsafe_paths }), req.units);
+  const units = selectUnits(
+    discoverUnits(state, { unsafePaths: req.config.backup.unsafe_paths }),
+    req.units,
+  );
   await prepareRepository(deps);
-  deps.sink.emit({ type: "run.start", operation: "backup", backupId, units: units.map((u) => u.name) });
+  deps.sink.emit({
+    type: "run.start",
+    operation: "backup",
+    backupId,
+    units: units.map((u) => u.name),
+  });
 
   const reports: UnitReport[] = [];
   const scope = req.scope ?? req.config.backup.scope;
@@ -73,10 +93,18 @@ export async function runBackup(deps: BackupDeps, req: BackupRequest): Promise<R
       reports.push(skipped(plan, "interrupted before this unit started", deps.clock.now()));
       continue;
     }
-    deps.sink.emit({ type: "unit.start", unit: unit.name, index: i + 1, total: units.length, operation: "backup" });
+    deps.sink.emit({
+      type: "unit.start",
+      unit: unit.name,
+      index: i + 1,
+      total: units.length,
+      operation: "backup",
+    });
     reports.push(await backupUnit(deps, req, plan, state, backupId, started));
   }
-  if (scope === "full" && !req.signal.aborted) reports.push(await backupDockerConfig(deps, backupId, started));
+  if (scope === "full" && !req.signal.aborted) {
+    reports.push(await backupDockerConfig(deps, backupId, started));
+  }
   if (reports.some((r) => r.snapshots.length > 0)) await pruneIfForgotten(deps, reports);
 
   const finished = deps.clock.now();
@@ -106,8 +134,12 @@ export function selectUnits(all: Unit[], names: string[] | undefined): Unit[] {
     const near = closestN(n, byName.keys(), 3);
     throw new StowageError(
       "unit.notfound",
-      `Unknown unit '${n}'${near.length ? `; did you mean ${near.map((x) => `'${x}'`).join(", ")}?` : ""}`,
-      all.length ? `Units on this host: ${all.map((u) => u.name).join(", ")}` : "No containers were found on this host.",
+      `Unknown unit '${n}'${
+        near.length ? `; did you mean ${near.map((x) => `'${x}'`).join(", ")}?` : ""
+      }`,
+      all.length
+        ? `Units on this host: ${all.map((u) => u.name).join(", ")}`
+        : "No containers were found on this host.",
     );
   });
 }
@@ -116,7 +148,11 @@ export function selectUnits(all: Unit[], names: string[] | undefined): Unit[] {
 async function prepareRepository(deps: BackupDeps) {
   if (!(await deps.repo.exists())) {
     await deps.repo.init();
-    deps.sink.emit({ type: "log", level: "info", message: "Initialised the repository (first use)." });
+    deps.sink.emit({
+      type: "log",
+      level: "info",
+      message: "Initialised the repository (first use).",
+    });
   }
   if ((await deps.repo.locks()).length > 0) {
     await deps.repo.unlock();
@@ -145,8 +181,12 @@ async function backupUnit(
   const report = emptyReport(unit.name, unit.kind, plan.gaps, t0);
 
   // 1. Preconditions: hooks run while everything still runs. Nothing is touched on failure.
-  const pre = deps.hooks ? await deps.hooks.pre(unit, { backupId, scope: plan.scope }) : { status: "ok" as const };
-  if (pre.status === "skip") return finish(deps, { ...report, outcome: "skipped", skipReason: pre.reason }, t0);
+  const pre = deps.hooks
+    ? await deps.hooks.pre(unit, { backupId, scope: plan.scope })
+    : { status: "ok" as const };
+  if (pre.status === "skip") {
+    return finish(deps, { ...report, outcome: "skipped", skipReason: pre.reason }, t0);
+  }
   if (pre.status === "failed") {
     report.outcome = "failed";
     report.error = `pre_backup hook failed: ${pre.error}`;
@@ -159,7 +199,13 @@ async function backupUnit(
   let lastStart: Date | undefined;
   try {
     if (plan.stop.length > 0) {
-      await deps.journal.record({ unit: unit.name, backupId, pid: Deno.pid, since: deps.clock.now().toISOString(), containers: plan.start });
+      await deps.journal.record({
+        unit: unit.name,
+        backupId,
+        pid: Deno.pid,
+        since: deps.clock.now().toISOString(),
+        containers: plan.start,
+      });
     }
     for (const name of plan.stop) {
       if (req.signal.aborted) throw req.signal.reason;
@@ -168,7 +214,12 @@ async function backupUnit(
       report.containersStopped.push(name);
       deps.sink.emit({ type: "container.stop", unit: unit.name, container: name });
     }
-    const fields = { unit: unit.name, backupId, timestamp: isoSeconds(runStart), scope: plan.scope };
+    const fields = {
+      unit: unit.name,
+      backupId,
+      timestamp: isoSeconds(runStart),
+      scope: plan.scope,
+    };
     await saveItems(deps, req, plan, state, fields, report);
   } catch (e) {
     report.outcome = "failed";
@@ -199,11 +250,24 @@ async function saveItems(
   report: UnitReport,
 ) {
   const record = (item: PlanItem, s: BackupSummary) => {
-    const rec: SnapshotRecord = { type: item.type, item: item.item, snapshotId: s.snapshotId, bytesProcessed: s.totalBytesProcessed, dataAdded: s.dataAdded };
+    const rec: SnapshotRecord = {
+      type: item.type,
+      item: item.item,
+      snapshotId: s.snapshotId,
+      bytesProcessed: s.totalBytesProcessed,
+      dataAdded: s.dataAdded,
+    };
     report.snapshots.push(rec);
     report.bytesRead += s.totalBytesProcessed;
     report.bytesAdded += s.dataAdded;
-    deps.sink.emit({ type: "snapshot.done", unit: plan.unit.name, kind: item.type, item: item.item, snapshotId: s.snapshotId, dataAdded: s.dataAdded });
+    deps.sink.emit({
+      type: "snapshot.done",
+      unit: plan.unit.name,
+      kind: item.type,
+      item: item.item,
+      snapshotId: s.snapshotId,
+      dataAdded: s.dataAdded,
+    });
   };
   const opts = (item: PlanItem, extra: Partial<TagFields> = {}) => ({
     tags: buildTags({ ...fields, type: item.type, ...extra }),
@@ -211,37 +275,94 @@ async function saveItems(
     time: deps.clock.now(),
     excludes: item.excludes,
     signal: req.signal,
-    onProgress: (progress: Parameters<NonNullable<import("../ports.ts").BackupOptions["onProgress"]>>[0]) =>
-      deps.sink.emit({ type: "snapshot.progress", unit: plan.unit.name, kind: item.type, item: item.item, progress }),
+    onProgress: (
+      progress: Parameters<NonNullable<import("../ports.ts").BackupOptions["onProgress"]>>[0],
+    ) =>
+      deps.sink.emit({
+        type: "snapshot.progress",
+        unit: plan.unit.name,
+        kind: item.type,
+        item: item.item,
+        progress,
+      }),
   });
 
   for (const item of plan.items.filter((i) => i.type === "recipe" || i.type === "network")) {
-    deps.sink.emit({ type: "snapshot.start", unit: plan.unit.name, kind: item.type, item: item.item });
-    const doc = item.type === "recipe" ? await buildRecipe(deps, req.config, plan, state, fields.backupId) : networksDocument(plan, fields.backupId);
-    record(item, await deps.repo.backupStream(item.item, bytesSource(JSON.stringify(doc, null, 2) + "\n"), opts(item)));
+    deps.sink.emit({
+      type: "snapshot.start",
+      unit: plan.unit.name,
+      kind: item.type,
+      item: item.item,
+    });
+    const doc = item.type === "recipe"
+      ? await buildRecipe(deps, req.config, plan, state, fields.backupId)
+      : networksDocument(plan, fields.backupId);
+    record(
+      item,
+      await deps.repo.backupStream(
+        item.item,
+        bytesSource(JSON.stringify(doc, null, 2) + "\n"),
+        opts(item),
+      ),
+    );
   }
 
   const dataItems = plan.items.filter((i) => i.type === "volume" || i.type === "bind");
   await pool(dataItems, req.config.backup.parallel_volumes, async (item) => {
     if (req.signal.aborted) throw req.signal.reason;
-    deps.sink.emit({ type: "snapshot.start", unit: plan.unit.name, kind: item.type, item: item.item });
-    const extra: Partial<TagFields> = item.type === "volume" ? { volume: item.item } : { path: item.item };
+    deps.sink.emit({
+      type: "snapshot.start",
+      unit: plan.unit.name,
+      kind: item.type,
+      item: item.item,
+    });
+    const extra: Partial<TagFields> = item.type === "volume"
+      ? { volume: item.item }
+      : { path: item.item };
     if (item.type === "volume" && !(await deps.files.canReadDir(item.paths[0]))) {
-      if (!item.archive) throw new StowageError("engine.error", `Cannot read volume '${item.item}': its folder is not readable and no container mounts it`, "Run stowage as root on the Docker host.");
-      const stream = await deps.engine.getArchive(item.archive.container, item.archive.destination, req.signal);
-      record(item, await deps.repo.backupStream(`${item.item}.tar`, trackedSource(stream), opts(item, { ...extra, source: "archive" })));
+      if (!item.archive) {
+        throw new StowageError(
+          "engine.error",
+          `Cannot read volume '${item.item}': its folder is not readable and no container mounts it`,
+          "Run stowage as root on the Docker host.",
+        );
+      }
+      const stream = await deps.engine.getArchive(
+        item.archive.container,
+        item.archive.destination,
+        req.signal,
+      );
+      record(
+        item,
+        await deps.repo.backupStream(
+          `${item.item}.tar`,
+          trackedSource(stream),
+          opts(item, { ...extra, source: "archive" }),
+        ),
+      );
       return;
     }
     record(item, await deps.repo.backupPaths(item.paths, opts(item, extra)));
   });
 }
 
-async function buildRecipe(deps: BackupDeps, config: Config, plan: UnitPlan, state: EngineState, backupId: string): Promise<Recipe> {
+async function buildRecipe(
+  deps: BackupDeps,
+  config: Config,
+  plan: UnitPlan,
+  state: EngineState,
+  backupId: string,
+): Promise<Recipe> {
   const files: RecipeFile[] = [];
   for (const f of plan.unit.files) {
     const content = state.files[f.path];
     if (!f.exists || content == null) continue;
-    files.push({ path: f.path, kind: f.kind, mode: (await deps.files.mode(f.path)) ?? 0o644, content });
+    files.push({
+      path: f.path,
+      kind: f.kind,
+      mode: (await deps.files.mode(f.path)) ?? 0o644,
+      content,
+    });
   }
   const ids = new Set(plan.unit.containers.map((c) => c.id));
   return {
@@ -253,7 +374,9 @@ async function buildRecipe(deps: BackupDeps, config: Config, plan: UnitPlan, sta
     host: deps.host,
     unit: plan.unit,
     files,
-    containers: state.containers.filter((c) => ids.has(c.Id)).map((c) => redactContainer(c, config.backup.redact)),
+    containers: state.containers.filter((c) => ids.has(c.Id)).map((c) =>
+      redactContainer(c, config.backup.redact)
+    ),
   };
 }
 
@@ -262,7 +385,12 @@ function networksDocument(plan: UnitPlan, backupId: string): NetworksDocument {
 }
 
 /** Starts every container that was running, in order, then waits for health. Never throws. */
-async function startAgain(deps: BackupDeps, config: Config, plan: UnitPlan, report: UnitReport): Promise<Date | undefined> {
+async function startAgain(
+  deps: BackupDeps,
+  config: Config,
+  plan: UnitPlan,
+  report: UnitReport,
+): Promise<Date | undefined> {
   if (plan.start.length === 0) return undefined;
   const failures: string[] = [];
   for (const name of plan.start) {
@@ -276,17 +404,28 @@ async function startAgain(deps: BackupDeps, config: Config, plan: UnitPlan, repo
   }
   const lastStart = deps.clock.now();
   if (failures.length === 0) {
-    await deps.journal.clear(plan.unit.name).catch((e) => report.warnings.push(`could not clear the restart journal: ${errorMessage(e)}`));
+    await deps.journal.clear(plan.unit.name).catch((e) =>
+      report.warnings.push(`could not clear the restart journal: ${errorMessage(e)}`)
+    );
   } else {
     report.outcome = "failed";
-    report.error = [report.error, `could not start ${failures.join("; ")} (the restart journal keeps them for the next run)`].filter(Boolean).join("; ");
+    report.error = [
+      report.error,
+      `could not start ${failures.join("; ")} (the restart journal keeps them for the next run)`,
+    ].filter(Boolean).join("; ");
   }
   report.warnings.push(...(await waitHealthy(deps, plan, config.backup.start_timeout)));
   return lastStart;
 }
 
-async function waitHealthy(deps: BackupDeps, plan: UnitPlan, timeoutSeconds: number): Promise<string[]> {
-  const watched = plan.unit.containers.filter((c) => c.hasHealthcheck && plan.start.includes(c.name));
+async function waitHealthy(
+  deps: BackupDeps,
+  plan: UnitPlan,
+  timeoutSeconds: number,
+): Promise<string[]> {
+  const watched = plan.unit.containers.filter((c) =>
+    c.hasHealthcheck && plan.start.includes(c.name)
+  );
   const deadline = deps.clock.now().getTime() + timeoutSeconds * 1000;
   const warnings: string[] = [];
   for (const c of watched) {
@@ -299,7 +438,9 @@ async function waitHealthy(deps: BackupDeps, plan: UnitPlan, timeoutSeconds: num
       }
       if (status === "healthy" || status === undefined) break;
       if (deps.clock.now().getTime() >= deadline) {
-        warnings.push(`container ${c.name} was not healthy within ${timeoutSeconds} s (status: ${status})`);
+        warnings.push(
+          `container ${c.name} was not healthy within ${timeoutSeconds} s (status: ${status})`,
+        );
         break;
       }
       await deps.clock.sleep(1000);
@@ -312,7 +453,19 @@ async function applyUnitRetention(deps: BackupDeps, plan: UnitPlan): Promise<num
   const snaps = (await deps.repo.snapshots({ tags: [`unit=${plan.unit.name}`] }))
     .map(parseSnapshot)
     .filter((s) => s.hostname === deps.host && s.unit === plan.unit.name);
-  const policies = new Map(plan.items.map((i) => [groupKey({ unit: plan.unit.name, type: i.type, volume: i.type === "volume" ? i.item : undefined, path: i.type === "bind" ? i.item : undefined }), i.retention]));
+  const policies = new Map(
+    plan.items.map((
+      i,
+    ) => [
+      groupKey({
+        unit: plan.unit.name,
+        type: i.type,
+        volume: i.type === "volume" ? i.item : undefined,
+        path: i.type === "bind" ? i.item : undefined,
+      }),
+      i.retention,
+    ]),
+  );
   const forget: string[] = [];
   for (const [key, group] of retentionGroups(snaps)) {
     const policy = policies.get(key);
@@ -328,19 +481,45 @@ async function pruneIfForgotten(deps: BackupDeps, reports: UnitReport[]) {
   try {
     await deps.repo.prune();
   } catch (e) {
-    deps.sink.emit({ type: "log", level: "warning", message: `prune failed (snapshots were forgotten, space not yet freed): ${errorMessage(e)}` });
+    deps.sink.emit({
+      type: "log",
+      level: "warning",
+      message: `prune failed (snapshots were forgotten, space not yet freed): ${errorMessage(e)}`,
+    });
   }
 }
 
-async function backupDockerConfig(deps: BackupDeps, backupId: string, runStart: Date): Promise<UnitReport> {
+async function backupDockerConfig(
+  deps: BackupDeps,
+  backupId: string,
+  runStart: Date,
+): Promise<UnitReport> {
   const t0 = deps.clock.now();
   const report = emptyReport(HOST_UNIT, "standalone", [], t0);
   const paths = await deps.files.existing(DOCKER_CONFIG_PATHS);
-  if (paths.length === 0) return finish(deps, { ...report, outcome: "skipped", skipReason: "no Docker daemon configuration found" }, t0);
+  if (paths.length === 0) {
+    return finish(deps, {
+      ...report,
+      outcome: "skipped",
+      skipReason: "no Docker daemon configuration found",
+    }, t0);
+  }
   try {
-    const tags = buildTags({ unit: HOST_UNIT, type: "docker-config", backupId, timestamp: isoSeconds(runStart), scope: "full" });
+    const tags = buildTags({
+      unit: HOST_UNIT,
+      type: "docker-config",
+      backupId,
+      timestamp: isoSeconds(runStart),
+      scope: "full",
+    });
     const s = await deps.repo.backupPaths(paths, { tags, host: deps.host, time: deps.clock.now() });
-    report.snapshots.push({ type: "docker-config", item: paths.join(" "), snapshotId: s.snapshotId, bytesProcessed: s.totalBytesProcessed, dataAdded: s.dataAdded });
+    report.snapshots.push({
+      type: "docker-config",
+      item: paths.join(" "),
+      snapshotId: s.snapshotId,
+      bytesProcessed: s.totalBytesProcessed,
+      dataAdded: s.dataAdded,
+    });
     report.bytesRead = s.totalBytesProcessed;
     report.bytesAdded = s.dataAdded;
   } catch (e) {
@@ -365,7 +544,12 @@ async function runPost(deps: BackupDeps, plan: UnitPlan, backupId: string, repor
   if (post.status === "failed") report.warnings.push(`post_backup hook failed: ${post.error}`);
 }
 
-function emptyReport(unit: string, kind: UnitReport["kind"], gaps: UnitReport["gaps"], t0: Date): UnitReport {
+function emptyReport(
+  unit: string,
+  kind: UnitReport["kind"],
+  gaps: UnitReport["gaps"],
+  t0: Date,
+): UnitReport {
   return {
     unit,
     kind,
@@ -392,8 +576,15 @@ function finish(deps: BackupDeps, report: UnitReport, t0: Date): UnitReport {
   const t1 = deps.clock.now();
   report.finishedAt = t1.toISOString();
   report.durationMs = t1.getTime() - t0.getTime();
-  if (report.outcome === "skipped") deps.sink.emit({ type: "unit.skip", unit: report.unit, reason: report.skipReason ?? "" });
-  else deps.sink.emit({ type: "unit.done", unit: report.unit, ok: report.outcome === "ok", error: report.error, downtimeMs: report.downtimeMs });
+  if (report.outcome === "skipped") {
+    deps.sink.emit({ type: "unit.skip", unit: report.unit, reason: report.skipReason ?? "" });
+  } else {deps.sink.emit({
+      type: "unit.done",
+      unit: report.unit,
+      ok: report.outcome === "ok",
+      error: report.error,
+      downtimeMs: report.downtimeMs,
+    });}
   return report;
 }
 

@@ -34,21 +34,41 @@ export const scopeSchema = z.enum(["minimal", "standard", "full"], {
 
 export const retentionSchema = z
   .strictObject({
-    latest: count("how many latest snapshots to keep").optional().describe("Keep the N most recent."),
-    hourly: count("how many hourly snapshots to keep").optional().describe("Keep one per hour for N hours."),
-    daily: count("how many daily snapshots to keep").optional().describe("Keep one per day for N days."),
-    weekly: count("how many weekly snapshots to keep").optional().describe("Keep one per week for N weeks."),
-    monthly: count("how many monthly snapshots to keep").optional().describe("Keep one per month for N months."),
-    yearly: count("how many yearly snapshots to keep").optional().describe("Keep one per year for N years."),
+    latest: count("how many latest snapshots to keep").optional().describe(
+      "Keep the N most recent.",
+    ),
+    hourly: count("how many hourly snapshots to keep").optional().describe(
+      "Keep one per hour for N hours.",
+    ),
+    daily: count("how many daily snapshots to keep").optional().describe(
+      "Keep one per day for N days.",
+    ),
+    weekly: count("how many weekly snapshots to keep").optional().describe(
+      "Keep one per week for N weeks.",
+    ),
+    monthly: count("how many monthly snapshots to keep").optional().describe(
+      "Keep one per month for N months.",
+    ),
+    yearly: count("how many yearly snapshots to keep").optional().describe(
+      "Keep one per year for N years.",
+    ),
   })
-  .describe("Which snapshots to keep, per unit, snapshot type and volume. The last one of a group is never removed.");
+  .describe(
+    "Which snapshots to keep, per unit, snapshot type and volume. The last one of a group is never removed.",
+  );
 
 const hookCommon = {
-  timeout: seconds("a hook timeout in seconds", 1, 86400, 180).describe("Kill the hook and its children after this many seconds."),
+  timeout: seconds("a hook timeout in seconds", 1, 86400, 180).describe(
+    "Kill the hook and its children after this many seconds.",
+  ),
   mode: z
-    .enum(["essential", "optional"], { error: (i) => `expected essential or optional, got ${got(i.input)}` })
+    .enum(["essential", "optional"], {
+      error: (i) => `expected essential or optional, got ${got(i.input)}`,
+    })
     .default("essential")
-    .describe("essential: a failure skips the unit; optional: a failure is logged and the run goes on."),
+    .describe(
+      "essential: a failure skips the unit; optional: a failure is logged and the run goes on.",
+    ),
 };
 
 export const hookSpecSchema = z.union(
@@ -58,11 +78,15 @@ export const hookSpecSchema = z.union(
         .union([text("a command"), z.array(z.string()).min(1)], {
           error: (i) => `expected a program path or an argv list, got ${got(i.input)}`,
         })
-        .describe("A shell command line (string, run with sh -c) or an argv list (run directly, no shell). See docs/hooks.md."),
+        .describe(
+          "A shell command line (string, run with sh -c) or an argv list (run directly, no shell). See docs/hooks.md.",
+        ),
       ...hookCommon,
     }),
     z.strictObject({
-      module: text("a TypeScript module path").describe("Path of a TypeScript hook module (see hooks-sdk/)."),
+      module: text("a TypeScript module path").describe(
+        "Path of a TypeScript hook module (see hooks-sdk/).",
+      ),
       ...hookCommon,
     }),
   ],
@@ -71,15 +95,21 @@ export const hookSpecSchema = z.union(
 
 export const hooksSchema = z
   .strictObject({
-    pre_backup: z.array(hookSpecSchema).default([]).describe("Before any container of the unit stops."),
-    post_backup: z.array(hookSpecSchema).default([]).describe("After the unit's containers started again, always."),
+    pre_backup: z.array(hookSpecSchema).default([]).describe(
+      "Before any container of the unit stops.",
+    ),
+    post_backup: z.array(hookSpecSchema).default([]).describe(
+      "After the unit's containers started again, always.",
+    ),
     pre_restore: z.array(hookSpecSchema).default([]).describe("Before a restore touches anything."),
     post_restore: z.array(hookSpecSchema).default([]).describe("After a restore, always."),
   })
   .describe("Commands and modules run around every backup and restore.");
 
 const volumeConfig = z.strictObject({
-  exclude: list("exclude patterns").default([]).describe("restic exclude patterns for this volume."),
+  exclude: list("exclude patterns").default([]).describe(
+    "restic exclude patterns for this volume.",
+  ),
   retention: retentionSchema.optional(),
   skip: z.boolean().default(false).describe("Do not back up this volume."),
 });
@@ -87,8 +117,12 @@ const volumeConfig = z.strictObject({
 export const unitConfigSchema = z.strictObject({
   skip: z.boolean().default(false).describe("Leave this unit out of backups."),
   scope: scopeSchema.optional().describe("Overrides backup.scope for this unit."),
-  exclude: list("exclude patterns").default([]).describe("restic exclude patterns for every volume and bind mount of the unit."),
-  volumes: z.record(z.string(), volumeConfig).default({}).describe("Per volume settings, by volume name."),
+  exclude: list("exclude patterns").default([]).describe(
+    "restic exclude patterns for every volume and bind mount of the unit.",
+  ),
+  volumes: z.record(z.string(), volumeConfig).default({}).describe(
+    "Per volume settings, by volume name.",
+  ),
   retention: retentionSchema.optional(),
   hooks: hooksSchema.optional(),
 });
@@ -104,36 +138,70 @@ export const configSchema = z
           ),
         password_file: text("a password file path")
           .optional()
-          .describe("File (mode 0600) holding the repository password. Default: <state_dir>/repository.password, generated."),
+          .describe(
+            "File (mode 0600) holding the repository password. Default: <state_dir>/repository.password, generated.",
+          ),
         env: z
           .record(z.string(), z.string())
           .default({})
-          .describe("Backend credentials passed to restic as environment (e.g. AWS_ACCESS_KEY_ID). Secret."),
-        env_file: text("an env file path").optional().describe("A KEY=VALUE file (0600) with backend credentials."),
-        restic_binary: text("a program name or path").default("restic").describe("The restic program."),
-        ssh_key: text("an SSH private key path").optional().describe("Key for sftp/tailscale backends."),
-        known_hosts: text("a known_hosts path").optional().describe("known_hosts for sftp/tailscale backends."),
+          .describe(
+            "Backend credentials passed to restic as environment (e.g. AWS_ACCESS_KEY_ID). Secret.",
+          ),
+        env_file: text("an env file path").optional().describe(
+          "A KEY=VALUE file (0600) with backend credentials.",
+        ),
+        restic_binary: text("a program name or path").default("restic").describe(
+          "The restic program.",
+        ),
+        ssh_key: text("an SSH private key path").optional().describe(
+          "Key for sftp/tailscale backends.",
+        ),
+        known_hosts: text("a known_hosts path").optional().describe(
+          "known_hosts for sftp/tailscale backends.",
+        ),
       })
       .default({ env: {}, restic_binary: "restic" })
       .describe("Where snapshots go."),
-    state_dir: text("a directory").optional().describe("Journal, lock, results and the default repository. Default: /var/lib/stowage (root)."),
+    state_dir: text("a directory").optional().describe(
+      "Journal, lock, results and the default repository. Default: /var/lib/stowage (root).",
+    ),
     docker: z
       .strictObject({
-        host: text("a unix:// address").optional().describe("Engine socket, e.g. unix:///var/run/docker.sock. DOCKER_HOST also works."),
-        compose_command: text("a compose command").optional().describe("docker-compose or 'docker compose'. Default: whichever is installed."),
+        host: text("a unix:// address").optional().describe(
+          "Engine socket, e.g. unix:///var/run/docker.sock. DOCKER_HOST also works.",
+        ),
+        compose_command: text("a compose command").optional().describe(
+          "docker-compose or 'docker compose'. Default: whichever is installed.",
+        ),
       })
       .default({})
       .describe("How to reach the Docker Engine and which compose tool to use."),
     backup: z
       .strictObject({
-        scope: scopeSchema.default("standard").describe("minimal: volumes; standard: + binds, recipe, networks; full: + Docker daemon config."),
-        stop_timeout: seconds("a number of seconds", 1, 3600, 30).describe("Seconds a container gets to stop before it is killed."),
-        start_timeout: seconds("a number of seconds", 1, 3600, 120).describe("Seconds to wait for a started container to be healthy."),
-        parallel_volumes: seconds("a number of parallel volume backups", 1, 16, 2).describe("Volumes saved at once."),
-        exclude: list("exclude patterns").default([]).describe("restic exclude patterns for every volume and bind mount."),
-        redact: list("variable names").default([]).describe("More environment/label names to redact, beyond PASS, SECRET, KEY, TOKEN, API, AUTH."),
-        unsafe_paths: list("paths").default([]).describe("More host paths never backed up as bind mounts."),
-        update_recovery_bundle: z.boolean().default(false).describe("Refresh a disaster-recovery bundle after each run."),
+        scope: scopeSchema.default("standard").describe(
+          "minimal: volumes; standard: + binds, recipe, networks; full: + Docker daemon config.",
+        ),
+        stop_timeout: seconds("a number of seconds", 1, 3600, 30).describe(
+          "Seconds a container gets to stop before it is killed.",
+        ),
+        start_timeout: seconds("a number of seconds", 1, 3600, 120).describe(
+          "Seconds to wait for a started container to be healthy.",
+        ),
+        parallel_volumes: seconds("a number of parallel volume backups", 1, 16, 2).describe(
+          "Volumes saved at once.",
+        ),
+        exclude: list("exclude patterns").default([]).describe(
+          "restic exclude patterns for every volume and bind mount.",
+        ),
+        redact: list("variable names").default([]).describe(
+          "More environment/label names to redact, beyond PASS, SECRET, KEY, TOKEN, API, AUTH.",
+        ),
+        unsafe_paths: list("paths").default([]).describe(
+          "More host paths never backed up as bind mounts.",
+        ),
+        update_recovery_bundle: z.boolean().default(false).describe(
+          "Refresh a disaster-recovery bundle after each run.",
+        ),
       })
       .default({
         scope: "standard",
@@ -147,20 +215,41 @@ export const configSchema = z
       })
       .describe("How backups run: scope, timeouts, parallelism, excludes and redaction."),
     retention: retentionSchema.default({ latest: 3, daily: 7, weekly: 4, monthly: 6 }),
-    units: z.record(z.string(), unitConfigSchema).default({}).describe("Per unit settings, by unit name."),
-    hooks: hooksSchema.default({ pre_backup: [], post_backup: [], pre_restore: [], post_restore: [] }),
-    recovery_bundle_path: text("a directory").optional().describe("Where disaster-recovery bundles go. Default: <state_dir>/recovery."),
-    recovery_bundle_retention: seconds("a number of bundles", 1, 1000, 3).describe("Automatic bundles kept."),
-    recovery_bundle_password_file: text("a password file path").optional().describe("Password file for automatic bundles."),
+    units: z.record(z.string(), unitConfigSchema).default({}).describe(
+      "Per unit settings, by unit name.",
+    ),
+    hooks: hooksSchema.default({
+      pre_backup: [],
+      post_backup: [],
+      pre_restore: [],
+      post_restore: [],
+    }),
+    recovery_bundle_path: text("a directory").optional().describe(
+      "Where disaster-recovery bundles go. Default: <state_dir>/recovery.",
+    ),
+    recovery_bundle_retention: seconds("a number of bundles", 1, 1000, 3).describe(
+      "Automatic bundles kept.",
+    ),
+    recovery_bundle_password_file: text("a password file path").optional().describe(
+      "Password file for automatic bundles.",
+    ),
     status: z
       .strictObject({
-        listen: text("host:port").optional().describe("Status endpoint address, e.g. 127.0.0.1:9876. Off when unset."),
-        token_file: text("a token file path").optional().describe("Bearer token file, required for non-loopback addresses."),
-        freshness_hours: seconds("a number of hours", 1, 8760, 26).describe("/health fails when a unit's last good backup is older."),
+        listen: text("host:port").optional().describe(
+          "Status endpoint address, e.g. 127.0.0.1:9876. Off when unset.",
+        ),
+        token_file: text("a token file path").optional().describe(
+          "Bearer token file, required for non-loopback addresses.",
+        ),
+        freshness_hours: seconds("a number of hours", 1, 8760, 26).describe(
+          "/health fails when a unit's last good backup is older.",
+        ),
       })
       .default({ freshness_hours: 26 })
       .describe("The localhost status endpoint of the daemon (/health, /status, /metrics)."),
-    log_level: z.enum(["debug", "info", "warning", "error"]).optional().describe("Log level; STOWAGE_LOG_LEVEL and --log-level override."),
+    log_level: z.enum(["debug", "info", "warning", "error"]).optional().describe(
+      "Log level; STOWAGE_LOG_LEVEL and --log-level override.",
+    ),
   })
   .describe("stowage configuration");
 

@@ -15,7 +15,15 @@ export async function stowage(
   opts: { env?: Record<string, string>; stdin?: string; cwd?: string; signal?: AbortSignal } = {},
 ): Promise<CliResult> {
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-P=stowage", "--unstable-net", "--no-prompt", "--quiet", `${ROOT}main.ts`, ...args],
+    args: [
+      "run",
+      "-P=stowage",
+      "--unstable-net",
+      "--no-prompt",
+      "--quiet",
+      `${ROOT}main.ts`,
+      ...args,
+    ],
     cwd: opts.cwd ?? ROOT,
     env: { NO_COLOR: "1", ...opts.env },
     stdin: opts.stdin === undefined ? "null" : "piped",
@@ -29,7 +37,11 @@ export async function stowage(
     await w.close();
   }
   const out = await child.output();
-  return { code: out.code, stdout: new TextDecoder().decode(out.stdout), stderr: new TextDecoder().decode(out.stderr) };
+  return {
+    code: out.code,
+    stdout: new TextDecoder().decode(out.stdout),
+    stderr: new TextDecoder().decode(out.stderr),
+  };
 }
 
 /**
@@ -39,14 +51,28 @@ export async function stowage(
  */
 export function netFlagWith(extra: string[]): string[] {
   if (extra.length === 0) return [];
-  const cfg = JSON.parse(Deno.readTextFileSync(`${ROOT}deno.json`)) as { permissions: { stowage: { net: string[] } } };
+  const cfg = JSON.parse(Deno.readTextFileSync(`${ROOT}deno.json`)) as {
+    permissions: { stowage: { net: string[] } };
+  };
   return [`--allow-net=${[...cfg.permissions.stowage.net, ...extra].join(",")}`];
 }
 
 /** Spawns the CLI without waiting, for signal and lock tests. `extraNet`: see netFlagWith. */
-export function spawnStowage(args: string[], opts: { env?: Record<string, string>; extraNet?: string[] } = {}): Deno.ChildProcess {
+export function spawnStowage(
+  args: string[],
+  opts: { env?: Record<string, string>; extraNet?: string[] } = {},
+): Deno.ChildProcess {
   return new Deno.Command(Deno.execPath(), {
-    args: ["run", "-P=stowage", ...netFlagWith(opts.extraNet ?? []), "--unstable-net", "--no-prompt", "--quiet", `${ROOT}main.ts`, ...args],
+    args: [
+      "run",
+      "-P=stowage",
+      ...netFlagWith(opts.extraNet ?? []),
+      "--unstable-net",
+      "--no-prompt",
+      "--quiet",
+      `${ROOT}main.ts`,
+      ...args,
+    ],
     cwd: ROOT,
     env: { NO_COLOR: "1", ...opts.env },
     stdin: "null",
@@ -56,7 +82,9 @@ export function spawnStowage(args: string[], opts: { env?: Record<string, string
 }
 
 /** A private config + state dir for one test: returns env for `stowage()` and the paths. */
-export async function isolatedEnv(config?: string): Promise<{ dir: string; configPath: string; stateDir: string; env: Record<string, string> }> {
+export async function isolatedEnv(
+  config?: string,
+): Promise<{ dir: string; configPath: string; stateDir: string; env: Record<string, string> }> {
   const dir = await Deno.makeTempDir({ prefix: "stowage-env-" });
   const stateDir = `${dir}/state`;
   const configPath = `${dir}/config.yaml`;
@@ -65,6 +93,9 @@ export async function isolatedEnv(config?: string): Promise<{ dir: string; confi
     dir,
     configPath,
     stateDir,
-    env: { STOWAGE_STATE_DIR: stateDir, ...(config !== undefined ? { STOWAGE_CONFIG: configPath } : {}) },
+    env: {
+      STOWAGE_STATE_DIR: stateDir,
+      ...(config !== undefined ? { STOWAGE_CONFIG: configPath } : {}),
+    },
   };
 }

@@ -15,7 +15,11 @@ export interface Sh {
 }
 
 /** Runs a command and returns its output; throws with stderr when `check` and it failed. */
-export async function sh(cmd: string, args: string[], opts: { check?: boolean; cwd?: string; env?: Record<string, string>; stdin?: string } = {}): Promise<Sh> {
+export async function sh(
+  cmd: string,
+  args: string[],
+  opts: { check?: boolean; cwd?: string; env?: Record<string, string>; stdin?: string } = {},
+): Promise<Sh> {
   const child = new Deno.Command(cmd, {
     args,
     cwd: opts.cwd,
@@ -30,7 +34,11 @@ export async function sh(cmd: string, args: string[], opts: { check?: boolean; c
     await w.close();
   }
   const out = await child.output();
-  const res = { code: out.code, stdout: new TextDecoder().decode(out.stdout), stderr: new TextDecoder().decode(out.stderr) };
+  const res = {
+    code: out.code,
+    stdout: new TextDecoder().decode(out.stdout),
+    stderr: new TextDecoder().decode(out.stderr),
+  };
   if ((opts.check ?? true) && res.code !== 0) {
     throw new Error(`${cmd} ${args.join(" ")} failed (${res.code}): ${res.stderr || res.stdout}`);
   }
@@ -54,16 +62,31 @@ export async function ensureTestImage(): Promise<string> {
   const root = await Deno.makeTempDir({ prefix: "stowage-img-" });
   try {
     await Deno.mkdir(`${root}/bin`, { recursive: true });
-    for (const d of ["tmp", "etc", "data", "var/www", "proc", "sys", "dev"]) await Deno.mkdir(`${root}/${d}`, { recursive: true });
+    for (const d of ["tmp", "etc", "data", "var/www", "proc", "sys", "dev"]) {
+      await Deno.mkdir(`${root}/${d}`, { recursive: true });
+    }
     await Deno.copyFile("/bin/busybox", `${root}/bin/busybox`);
     await Deno.chmod(`${root}/bin/busybox`, 0o755);
     const list = (await sh("/bin/busybox", ["--list"])).stdout.trim().split("\n");
-    for (const name of list) if (name !== "busybox") await Deno.symlink("busybox", `${root}/bin/${name}`);
-    await Deno.writeTextFile(`${root}/etc/passwd`, "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\napp:x:1000:1000:app:/:/bin/sh\n");
+    for (const name of list) {
+      if (name !== "busybox") await Deno.symlink("busybox", `${root}/bin/${name}`);
+    }
+    await Deno.writeTextFile(
+      `${root}/etc/passwd`,
+      "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\napp:x:1000:1000:app:/:/bin/sh\n",
+    );
     await Deno.writeTextFile(`${root}/etc/group`, "root:x:0:\nnogroup:x:65534:\napp:x:1000:\n");
     const tar = `${root}.tar`;
     await sh("tar", ["-C", root, "-cf", tar, "."]);
-    await sh("docker", ["import", "--change", 'CMD ["sleep","infinity"]', "--change", "ENV PATH=/bin", tar, TEST_IMAGE]);
+    await sh("docker", [
+      "import",
+      "--change",
+      'CMD ["sleep","infinity"]',
+      "--change",
+      "ENV PATH=/bin",
+      tar,
+      TEST_IMAGE,
+    ]);
     await Deno.remove(tar);
   } finally {
     await Deno.remove(root, { recursive: true });
@@ -73,11 +96,14 @@ export async function ensureTestImage(): Promise<string> {
 
 /** Removes every container, volume and network labelled with this run (or with `label`). */
 export async function cleanupDocker(label = TEST_LABEL) {
-  const ids = (await docker("ps", "-aq", "--filter", `label=${label}`)).stdout.trim().split("\n").filter(Boolean);
+  const ids = (await docker("ps", "-aq", "--filter", `label=${label}`)).stdout.trim().split("\n")
+    .filter(Boolean);
   if (ids.length) await sh("docker", ["rm", "-f", "-v", ...ids], { check: false });
-  const vols = (await docker("volume", "ls", "-q", "--filter", `label=${label}`)).stdout.trim().split("\n").filter(Boolean);
+  const vols = (await docker("volume", "ls", "-q", "--filter", `label=${label}`)).stdout.trim()
+    .split("\n").filter(Boolean);
   if (vols.length) await sh("docker", ["volume", "rm", "-f", ...vols], { check: false });
-  const nets = (await docker("network", "ls", "-q", "--filter", `label=${label}`)).stdout.trim().split("\n").filter(Boolean);
+  const nets = (await docker("network", "ls", "-q", "--filter", `label=${label}`)).stdout.trim()
+    .split("\n").filter(Boolean);
   if (nets.length) await sh("docker", ["network", "rm", ...nets], { check: false });
 }
 

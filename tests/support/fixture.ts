@@ -25,7 +25,11 @@ export async function createFixtureStack(opts: { name?: string } = {}): Promise<
   const project = testName(opts.name ?? "stack");
   const dir = await Deno.makeTempDir({ prefix: `stowage-${project}-` });
   const net = testSubnet();
-  const secrets = [`pw-${crypto.randomUUID()}`, `tok-${crypto.randomUUID()}`, `key-${crypto.randomUUID()}`];
+  const secrets = [
+    `pw-${crypto.randomUUID()}`,
+    `tok-${crypto.randomUUID()}`,
+    `key-${crypto.randomUUID()}`,
+  ];
   const [label, value] = TEST_LABEL.split("=");
   await Deno.mkdir(`${dir}/html`);
   await Deno.writeTextFile(`${dir}/html/index.html`, "<h1>hello from the fixture</h1>\n");
@@ -96,7 +100,8 @@ networks:
   const composeFile = `${dir}/docker-compose.yml`;
   await Deno.writeTextFile(composeFile, compose);
   const env = { DB_PASSWORD: secrets[0], API_TOKEN: secrets[1], APP_SECRET_KEY: secrets[2] };
-  const run = async (...args: string[]) => (await sh("docker-compose", ["-p", project, ...args], { cwd: dir, env })).stdout;
+  const run = async (...args: string[]) =>
+    (await sh("docker-compose", ["-p", project, ...args], { cwd: dir, env })).stdout;
   return {
     project,
     dir,
@@ -108,7 +113,10 @@ networks:
       await run("up", "-d");
     },
     async down() {
-      await sh("docker-compose", ["-p", project, "down", "-v", "--remove-orphans", "-t", "1"], { cwd: dir, check: false });
+      await sh("docker-compose", ["-p", project, "down", "-v", "--remove-orphans", "-t", "1"], {
+        cwd: dir,
+        check: false,
+      });
     },
     container: (service) => `${project}_${service}_1`,
     volume: (name) => `${project}_${name}`,

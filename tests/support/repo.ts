@@ -19,7 +19,8 @@ export async function testRepoEnv(extraYaml = ""): Promise<TestRepoEnv> {
   const repo = `${base.dir}/repo`;
   const passwordFile = `${base.dir}/repo.password`;
   await Deno.writeTextFile(passwordFile, "test-password-" + crypto.randomUUID(), { mode: 0o600 });
-  const config = `repository:\n  location: ${repo}\n  password_file: ${passwordFile}\nbackup:\n  stop_timeout: 5\n${extraYaml}`;
+  const config =
+    `repository:\n  location: ${repo}\n  password_file: ${passwordFile}\nbackup:\n  stop_timeout: 5\n${extraYaml}`;
   await Deno.writeTextFile(base.configPath, config, { mode: 0o600 });
   const env = { ...base.env, STOWAGE_CONFIG: base.configPath };
   return {
