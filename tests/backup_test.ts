@@ -195,8 +195,26 @@ Deno.test("a second backup waits for or refuses the host lock", async () => {
       assert.equal(r.code, 11, r.stderr);
       assert.match(r.stderr, /another backup is running/);
       assert.deepEqual(await running(s), { db: true, app: true, web: true });
-    } finally {
+      // --wait queues behind the holder and runs once it lets go.
+      const waiting = spawnStowage([
+        "backup",
+        "--unit",
+        s.project,
+        "--scope",
+        "minimal",
+        "--wait",
+        "60",
+        "--json",
+      ], { env: env.env });
+      await new Promise((r) => setTimeout(r, 1500));
       child.kill("SIGKILL");
+      const out = await waiting.output();
+      assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+      assert.equal((JSON.parse(new TextDecoder().decode(out.stdout)) as RunReport).ok, true);
+    } finally {
+      try {
+        child.kill("SIGKILL");
+      } catch { /* already gone */ }
       await child.status;
     }
   });
