@@ -10,6 +10,7 @@ import { FileRestartJournal } from "../../adapters/journal.ts";
 import { acquireHostLock, lockHolder } from "../../adapters/lock.ts";
 import { nullSink } from "../../core/events.ts";
 import { parseSnapshot } from "../../core/tags.ts";
+import { type DependencyStatus, inspectDependencies } from "../../core/deps.ts";
 
 const fail = (name: string, e: unknown): Check => ({
   name,
@@ -26,31 +27,39 @@ async function statOrUndefined(path: string) {
   }
 }
 
-async function composeCheck(rt: Runtime): Promise<Check> {
-  for (
-    const [prog, args] of [["docker-compose", ["version", "--short"]], ["docker", [
-      "compose",
-      "version",
-      "--short",
-    ]]] as const
-  ) {
-    try {
-      const r = await rt.runner.run(prog, [...args]);
-      if (r.code === 0) {
-        return {
-          name: "compose tool",
-          status: "ok",
-          detail: `${prog === "docker" ? "docker compose" : prog} ${r.stdout.trim()}`,
-        };
-      }
-    } catch { /* try the next one */ }
-  }
-  return {
-    name: "compose tool",
-    status: "warn",
-    detail: "neither docker-compose nor docker compose found",
-    hint: "Needed only for `restore --start`: apt-get install docker-compose.",
+/** restic and the compose tool through core/deps.ts: the same probes and minimum versions as show-deps. */
+async function toolChecks(rt: Runtime, cfg: LoadedConfig["config"]): Promise<Check[]> {
+  const statuses = await inspectDependencies({ runner: rt.runner }, {
+    resticBinary: cfg.repository.restic_binary,
+    composeCommand: cfg.docker.compose_command,
+    repositoryLocation: cfg.repository.location,
+  });
+  const toCheck = (
+    id: DependencyStatus["id"],
+    name: string,
+    missing: "fail" | "warn",
+    hint: string,
+  ): Check => {
+    const d = statuses.find((x) => x.id === id)!;
+    if (d.state === "ok") {
+      return { name, status: "ok", detail: `${d.found ?? d.name} ${d.version ?? ""}`.trim() };
+    }
+    return { name, status: missing, detail: d.detail ?? `${d.name} is ${d.state}`, hint };
   };
+  return [
+    toCheck(
+      "compose",
+      "compose tool",
+      "warn",
+      "Needed only for `restore --start`: stowage admin system install-deps.",
+    ),
+    toCheck(
+      "restic",
+      "restic",
+      "fail",
+      "Install restic 0.14 or newer: stowage admin system install-deps.",
+    ),
+  ];
 }
 
 export async function runDoctor(
@@ -87,7 +96,8 @@ export async function runDoctor(
   } catch (e) {
     checks.push(fail("docker engine", e));
   }
-  checks.push(await composeCheck(rt));
+  const [composeCheck, resticCheck] = await toolChecks(rt, cfg);
+  checks.push(composeCheck);
 
   const isDefaultPw = !cfg.repository.password_file;
   const pwPath = cfg.repository.password_file ?? loaded.paths.passwordFile;
@@ -95,16 +105,7 @@ export async function runDoctor(
   checks.push(secretFileCheck("repository password file", pwPath, pwStat, !isDefaultPw));
 
   const where = cfg.repository.location ?? loaded.paths.repository;
-  try {
-    const restic = await rt.runner.run(cfg.repository.restic_binary, ["version"]);
-    checks.push({
-      name: "restic",
-      status: restic.code === 0 ? "ok" : "fail",
-      detail: restic.stdout.trim() || restic.stderr.trim(),
-    });
-  } catch (e) {
-    checks.push(fail("restic", e));
-  }
+  checks.push(resticCheck);
   try {
     if (!pwStat && isDefaultPw) {
       checks.push({
