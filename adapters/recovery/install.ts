@@ -7,7 +7,7 @@
  */
 import { createHash } from "node:crypto";
 import type { BundleManifest, BundleSink, ManifestFile } from "../../core/recovery/mod.ts";
-import { ioError } from "../files.ts";
+import { exists, ioError } from "../files.ts";
 import { fileChunks } from "./bundle_io.ts";
 
 async function writeAll(f: Deno.FsFile, chunk: Uint8Array) {
@@ -23,16 +23,6 @@ async function writeStreamTo(path: string, body: AsyncIterable<Uint8Array>, mode
     await f.sync();
   } finally {
     f.close();
-  }
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.lstat(path);
-    return true;
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return false;
-    throw e;
   }
 }
 
