@@ -178,7 +178,8 @@ Deno.test("a second backup waits for or refuses the host lock", async () => {
   await withStack("lock", async (s, env) => {
     // Hold the lock from another process: the real flock, as a running backup holds it.
     const holder = new Deno.Command("flock", {
-      args: ["-x", `${env.stateDir}/backup.lock`, "sleep", "30"],
+      // -o: the lock stays with flock itself, not the sleep, so killing flock releases it.
+      args: ["-x", "-o", `${env.stateDir}/backup.lock`, "sleep", "30"],
       stdout: "null",
       stderr: "null",
     });

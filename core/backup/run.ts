@@ -194,7 +194,20 @@ async function backupUnit(
     return finish(deps, report, t0);
   }
 
-  // 2.-5. Journal, stop, save, start — the start is unconditional.
+  // 2. Recipe and networks describe the unit, not its data: they are saved while everything
+  // still runs, so they cost no downtime, and a failure here has touched no container.
+  const fields = { unit: unit.name, backupId, timestamp: isoSeconds(runStart), scope: plan.scope };
+  const saver = snapshotSaver(deps, req, plan, fields, report);
+  try {
+    await saveDocuments(deps, req, plan, state, saver);
+  } catch (e) {
+    report.outcome = "failed";
+    report.error = req.signal.aborted ? "interrupted" : errorMessage(e);
+    await runPost(deps, plan, backupId, report);
+    return finish(deps, report, t0);
+  }
+
+  // 3.-5. Journal, stop, save the data, start — the start is unconditional.
   let firstStop: Date | undefined;
   let lastStart: Date | undefined;
   try {
@@ -214,13 +227,7 @@ async function backupUnit(
       report.containersStopped.push(name);
       deps.sink.emit({ type: "container.stop", unit: unit.name, container: name });
     }
-    const fields = {
-      unit: unit.name,
-      backupId,
-      timestamp: isoSeconds(runStart),
-      scope: plan.scope,
-    };
-    await saveItems(deps, req, plan, state, fields, report);
+    await saveData(deps, req, plan, saver);
   } catch (e) {
     report.outcome = "failed";
     report.error = req.signal.aborted ? "interrupted" : errorMessage(e);
@@ -241,11 +248,13 @@ async function backupUnit(
   return finish(deps, report, t0);
 }
 
-async function saveItems(
+type Saver = ReturnType<typeof snapshotSaver>;
+
+/** Records finished snapshots in the report and builds each snapshot's restic options. */
+function snapshotSaver(
   deps: BackupDeps,
   req: BackupRequest,
   plan: UnitPlan,
-  state: EngineState,
   fields: Omit<TagFields, "type">,
   report: UnitReport,
 ) {
@@ -286,7 +295,16 @@ async function saveItems(
         progress,
       }),
   });
+  return { record, opts, fields };
+}
 
+async function saveDocuments(
+  deps: BackupDeps,
+  req: BackupRequest,
+  plan: UnitPlan,
+  state: EngineState,
+  { record, opts, fields }: Saver,
+) {
   for (const item of plan.items.filter((i) => i.type === "recipe" || i.type === "network")) {
     deps.sink.emit({
       type: "snapshot.start",
@@ -306,7 +324,14 @@ async function saveItems(
       ),
     );
   }
+}
 
+async function saveData(
+  deps: BackupDeps,
+  req: BackupRequest,
+  plan: UnitPlan,
+  { record, opts }: Saver,
+) {
   const dataItems = plan.items.filter((i) => i.type === "volume" || i.type === "bind");
   await pool(dataItems, req.config.backup.parallel_volumes, async (item) => {
     if (req.signal.aborted) throw req.signal.reason;
