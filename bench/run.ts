@@ -130,9 +130,12 @@ one volume and ${smallFiles} small files in the other; scope standard; local rep
 | --- | --- |
 ${rows.map(([k, v]) => `| ${k} | ${v} |`).join("\n")}
 
-Reading: downtime is dominated by restic reading the volumes; the deduplicated second run reads
-everything again (restic compares by content on a fresh path set) but adds almost nothing. Numbers vary
-with disk and CPU; compare runs on the same machine only.
+Reading: "read" divides the bytes restic processed by the whole run's wall time (discovery, the
+repository check, the recipe and networks saved before the stop, retention), so it is a floor, not
+restic's throughput. Downtime covers only the data snapshots; each restic run costs 0.5-1 s to open
+the repository and resolve the new snapshot's full id, which dominates small stacks. The unchanged
+second run adds almost nothing: restic finds the parent snapshot and skips unchanged files. Numbers
+vary with disk and CPU; compare runs on the same machine only.
 `;
 await Deno.writeTextFile(values.out!, report);
 console.log(report);
