@@ -108,7 +108,7 @@ Deno.test("write-units without --binary runs this checkout through deno; it veri
     const svc = await Deno.readTextFile(`${out}/stowage.service`);
     assert.match(
       svc,
-      /^ExecStart=\S+deno run --config=\S+deno\.json --no-prompt --quiet -P=stowage --unstable-net \S+main\.ts .* admin service daemon --interval-minutes 90$/m,
+      /^ExecStart=\S+deno run --config=\S+deno\.json --no-prompt -P=stowage --unstable-net --quiet \S+main\.ts .* admin service daemon --interval-minutes 90$/m,
     );
     await verify(out);
   });

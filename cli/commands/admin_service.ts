@@ -308,7 +308,7 @@ async function stowageCommand(
 /** `deno task stowage` as an absolute command line, so units work from a checkout too. */
 async function denoRunCommand(): Promise<string[]> {
   const root = ROOT.pathname.replace(/\/$/, "");
-  let task = "deno run -P=stowage --unstable-net main.ts";
+  let task = "deno run -P=stowage --unstable-net --quiet main.ts";
   try {
     const cfg = JSON.parse(await Deno.readTextFile(`${root}/deno.json`)) as {
       tasks?: Record<string, string>;
@@ -321,7 +321,10 @@ async function denoRunCommand(): Promise<string[]> {
     if (i === 0 && w === "deno") out.push(Deno.execPath());
     else if (w.endsWith(".ts") && !w.startsWith("/")) out.push(`${root}/${w}`);
     else out.push(w);
-    if (w === "run") out.push(`--config=${root}/deno.json`, "--no-prompt", "--quiet");
+    if (w === "run") {
+      out.push(`--config=${root}/deno.json`, "--no-prompt");
+      if (!words.includes("--quiet")) out.push("--quiet");
+    }
   }
   return out;
 }
