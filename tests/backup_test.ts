@@ -135,6 +135,39 @@ Deno.test("backup saves the fixture stack as tagged snapshots, in dependency ord
       second.units[0].bytesAdded < 64 * 1024,
       `second run added ${second.units[0].bytesAdded} bytes`,
     );
+
+    // The two runs are two restore points, newest first, with their types and sizes.
+    const list = await stowage(["admin", "snapshot", "list", "--unit", s.project, "--json"], {
+      env: env.env,
+    });
+    assert.equal(list.code, 0, list.stderr);
+    const listed = JSON.parse(list.stdout).units[0];
+    assert.equal(listed.kind, "stack");
+    assert.equal(listed.containers, 3);
+    assert.equal(listed.volumes, 2);
+    assert.equal(listed.latestBackup, second.backupId);
+    assert.deepEqual(listed.restorePoints.map((p: { backupId: string }) => p.backupId), [
+      second.backupId,
+      report.backupId,
+    ]);
+    assert.deepEqual(listed.restorePoints[0].types, ["bind", "network", "recipe", "volume"]);
+    assert.ok(listed.restorePoints[0].sizeBytes > 0);
+    const status = await stowage(["admin", "repo", "status", "--json"], { env: env.env });
+    assert.equal(status.code, 0, status.stderr);
+    assert.deepEqual(JSON.parse(status.stdout).units, [s.project]);
+    assert.equal(JSON.parse(status.stdout).stowageSnapshots, 10);
+    const estimate = await stowage([
+      "admin",
+      "snapshot",
+      "estimate-size",
+      "--unit",
+      s.project,
+      "--json",
+    ], {
+      env: env.env,
+    });
+    assert.equal(estimate.code, 0, estimate.stderr);
+    assert.ok(JSON.parse(estimate.stdout).totalBytes > 0);
   });
 });
 
