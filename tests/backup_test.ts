@@ -38,6 +38,21 @@ async function waitFor(what: string, cond: () => Promise<boolean>, ms = 60_000) 
   throw new Error(`timed out waiting for ${what}`);
 }
 
+/** Starts `stowage backup` of the stack and SIGKILLs it as soon as `cond` holds. */
+async function killBackupWhen(
+  s: FixtureStack,
+  env: TestRepoEnv,
+  what: string,
+  cond: () => Promise<boolean>,
+) {
+  const child = spawnStowage(["backup", "--unit", s.project], { env: env.env });
+  await waitFor(what, cond);
+  child.kill("SIGKILL");
+  await child.status;
+  await child.stdout.cancel();
+  await child.stderr.cancel();
+}
+
 async function withStack(
   name: string,
   fn: (s: FixtureStack, env: TestRepoEnv) => Promise<void>,
@@ -264,17 +279,8 @@ Deno.test("SIGKILL at several points: doctor or the next run starts what was lef
       "-c",
       "dd if=/dev/urandom of=/data/blob bs=1M count=200 2>/dev/null",
     );
-    const killWhen = async (what: string, cond: () => Promise<boolean>) => {
-      const child = spawnStowage(["backup", "--unit", s.project], { env: env.env });
-      await waitFor(what, cond);
-      child.kill("SIGKILL");
-      await child.status;
-      await child.stdout.cancel();
-      await child.stderr.cancel();
-    };
-
     // 1. Right after the first stop (app), before db stops: doctor finds the journal.
-    await killWhen("app to be stopped", async () => !(await running(s)).app);
+    await killBackupWhen(s, env, "app to be stopped", async () => !(await running(s)).app);
     assert.equal(
       (await running(s)).app,
       false,
@@ -288,7 +294,7 @@ Deno.test("SIGKILL at several points: doctor or the next run starts what was lef
     assert.deepEqual(await running(s), { db: true, app: true, web: true });
 
     // 2. While the volumes are being saved (db stopped): the next backup recovers, then backs up.
-    await killWhen("db to be stopped", async () => !(await running(s)).db);
+    await killBackupWhen(s, env, "db to be stopped", async () => !(await running(s)).db);
     assert.equal(
       (await running(s)).db,
       false,
@@ -324,12 +330,7 @@ Deno.test("admin system recover-journal (the units' ExecStopPost) starts what a 
       "-c",
       "dd if=/dev/urandom of=/data/blob bs=1M count=150 2>/dev/null",
     );
-    const child = spawnStowage(["backup", "--unit", s.project], { env: env.env });
-    await waitFor("db to be stopped", async () => !(await running(s)).db);
-    child.kill("SIGKILL");
-    await child.status;
-    await child.stdout.cancel();
-    await child.stderr.cancel();
+    await killBackupWhen(s, env, "db to be stopped", async () => !(await running(s)).db);
     assert.equal(
       (await running(s)).db,
       false,
