@@ -403,26 +403,25 @@ async function runDaemon(
     refreshRepository: () => repositoryInfo(rt, loaded),
   });
   const freshnessHours = loaded.config.status.freshness_hours;
-  const health = async () =>
-    healthVerdict({
-      results: await readResults(resultsFile),
-      now: rt.clock.now(),
+  // One read of the results per request; the verdict is derived from it.
+  const snapshot = async () => {
+    const results = await readResults(resultsFile);
+    const now = rt.clock.now();
+    const health = healthVerdict({
+      results,
+      now,
       freshnessHours,
       ignoredUnits: skippedUnits(loaded),
     });
+    return { results, now, health };
+  };
+  const health = async () => (await snapshot()).health;
   let server;
   if (opts.addr) {
     const app = createStatusApp({
       health,
       async status() {
-        const results = await readResults(resultsFile);
-        const now = rt.clock.now();
-        const h = healthVerdict({
-          results,
-          now,
-          freshnessHours,
-          ignoredUnits: skippedUnits(loaded),
-        });
+        const { results, now, health: h } = await snapshot();
         return statusDocument({
           version: VERSION,
           host: rt.hostname,
@@ -433,14 +432,7 @@ async function runDaemon(
         });
       },
       async metrics() {
-        const results = await readResults(resultsFile);
-        const now = rt.clock.now();
-        const h = healthVerdict({
-          results,
-          now,
-          freshnessHours,
-          ignoredUnits: skippedUnits(loaded),
-        });
+        const { results, now, health: h } = await snapshot();
         return renderMetrics({
           results,
           version: VERSION,

@@ -4,7 +4,7 @@
  * does the I/O). Every run, whoever started it (daemon, timer, a person), is folded in by
  * `applyRun`; per-unit counters survive the bounded run history.
  */
-import type { Scope, UnitKind } from "../model.ts";
+import type { UnitKind } from "../model.ts";
 import type { RunReport, UnitReport } from "../report.ts";
 
 export const RESULTS_VERSION = 1;
@@ -38,17 +38,10 @@ export interface UnitRecord {
   skipsTotal: number;
 }
 
-export interface RunSummary {
-  backupId: string;
-  scope: Scope;
-  host: string;
-  startedAt: string;
-  finishedAt: string;
-  durationMs: number;
-  ok: boolean;
-  interrupted: boolean;
+/** A run as the results document keeps it: the report's header and each unit's outcome. */
+export type RunSummary = Omit<RunReport, "operation" | "units" | "recoveryBundle"> & {
   units: { unit: string; outcome: UnitReport["outcome"] }[];
-}
+};
 
 export interface ResultsDoc {
   version: typeof RESULTS_VERSION;
