@@ -24,11 +24,15 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array, m
   }
 }
 
+/** A file's text, or undefined when there is no file at `path` (missing, or a directory there). */
 export async function readTextIfExists(path: string): Promise<string | undefined> {
   try {
     return await Deno.readTextFile(path);
   } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return undefined;
+    if (
+      e instanceof Deno.errors.NotFound || e instanceof Deno.errors.IsADirectory ||
+      e instanceof Deno.errors.NotADirectory
+    ) return undefined;
     throw e;
   }
 }

@@ -1,7 +1,7 @@
 /** RestoreFiles on the local file system (Deno built-ins). */
 import type { PathState } from "../core/restore/plan.ts";
 import type { RestoreFiles } from "../core/restore/ports.ts";
-import { exists, ioError, writeFileAtomic } from "./files.ts";
+import { exists, ioError, readTextIfExists, writeFileAtomic } from "./files.ts";
 
 export class LocalRestoreFiles implements RestoreFiles {
   async probeDir(path: string): Promise<PathState> {
@@ -17,12 +17,8 @@ export class LocalRestoreFiles implements RestoreFiles {
 
   async readText(path: string): Promise<string | null> {
     try {
-      return await Deno.readTextFile(path);
+      return (await readTextIfExists(path)) ?? null;
     } catch (e) {
-      if (
-        e instanceof Deno.errors.NotFound || e instanceof Deno.errors.IsADirectory ||
-        e instanceof Deno.errors.NotADirectory
-      ) return null;
       throw ioError(`read '${path}'`, e);
     }
   }

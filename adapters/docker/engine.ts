@@ -16,6 +16,7 @@ import type {
 import type { DockerEngine, ExecResult, NetworkSpec, VolumeSpec } from "../../core/ports.ts";
 import { COMPOSE_LABELS, projectFilePaths } from "../../core/compose_labels.ts";
 import { demuxDockerStream } from "./stream.ts";
+import { readTextIfExists } from "../files.ts";
 
 export const DEFAULT_SOCKET = "/var/run/docker.sock";
 export const MIN_API = "1.41";
@@ -535,14 +536,8 @@ function socketExists(path: string): boolean {
 /** A file's text, or null when it is absent (or not a readable file) on this host. */
 async function readIfPresent(path: string): Promise<string | null> {
   try {
-    return await Deno.readTextFile(path);
+    return (await readTextIfExists(path)) ?? null;
   } catch (e) {
-    if (
-      e instanceof Deno.errors.NotFound || e instanceof Deno.errors.IsADirectory ||
-      e instanceof Deno.errors.NotADirectory
-    ) {
-      return null;
-    }
     if (e instanceof Deno.errors.PermissionDenied) return null;
     throw e;
   }
