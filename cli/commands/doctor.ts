@@ -10,6 +10,7 @@ import { FileRestartJournal } from "../../adapters/journal.ts";
 import { acquireHostLock, lockHolder } from "../../adapters/lock.ts";
 import { nullSink } from "../../core/events.ts";
 import { parseSnapshot } from "../../core/tags.ts";
+import type { BackupRepository } from "../../core/ports.ts";
 import { type DependencyStatus, inspectDependencies } from "../../core/deps.ts";
 
 const fail = (name: string, e: unknown): Check => ({
@@ -106,6 +107,7 @@ export async function runDoctor(
 
   const where = cfg.repository.location ?? loaded.paths.repository;
   checks.push(resticCheck);
+  let repo: BackupRepository;
   try {
     if (!pwStat && isDefaultPw) {
       checks.push({
@@ -114,8 +116,7 @@ export async function runDoctor(
         detail: `${where} is not initialised yet`,
         hint: "`stowage admin repo init` or the first backup creates it.",
       });
-    } else if (await (await rt.repository(loaded, { prepare: false })).exists()) {
-      const repo = await rt.repository(loaded, { prepare: false });
+    } else if (await (repo = await rt.repository(loaded, { prepare: false })).exists()) {
       const snaps = (await repo.snapshots({ tags: ["stowage"] })).map(parseSnapshot);
       const units = new Set(snaps.map((s) => s.unit));
       checks.push({

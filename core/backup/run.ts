@@ -144,16 +144,10 @@ export function selectUnits(all: Unit[], names: string[] | undefined): Unit[] {
   });
 }
 
-/** Initialise on first use; clear locks a killed restic left (restic removes only stale ones). */
+/** Clear locks a killed restic left (restic removes only stale ones). */
 async function prepareRepository(deps: BackupDeps) {
-  if (!(await deps.repo.exists())) {
-    await deps.repo.init();
-    deps.sink.emit({
-      type: "log",
-      level: "info",
-      message: "Initialised the repository (first use).",
-    });
-  }
+  // Listing locks also proves the repository opens (repo.missing / repo.password otherwise);
+  // creating it on first use is the caller's job, which knows where it is and says so.
   if ((await deps.repo.locks()).length > 0) {
     await deps.repo.unlock();
     const left = await deps.repo.locks();
