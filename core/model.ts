@@ -99,6 +99,7 @@ export type GapKind =
   | "bind-unsafe"
   | "compose-file-missing"
   | "external-volume"
+  | "skipped-by-config"
   | "secret"
   | "volume-unreadable"
   | "tmpfs";

@@ -81,7 +81,7 @@ export function planUnit(unit: Unit, config: Config, scopeFlag?: Scope): UnitPla
     const vc = unitCfg?.volumes[v.name];
     if (vc?.skip) {
       base.gaps.push({
-        kind: "external-volume",
+        kind: "skipped-by-config",
         item: v.name,
         reason: `units.${unit.name}.volumes.${v.name}.skip is set`,
       });
