@@ -4,11 +4,15 @@
  * token and listens. Routes are testable in-process with `app.request()`.
  */
 import { Hono } from "hono";
+import { getLogger } from "@logtape/logtape";
 import { StowageError } from "../core/errors.ts";
 import type { HealthVerdict } from "../core/service/health.ts";
 import { hostForUrl, type ListenAddress } from "../core/service/listen.ts";
 import { METRICS_CONTENT_TYPE } from "../core/service/metrics.ts";
 import { ioError } from "./files.ts";
+import { redactText } from "../core/secrets.ts";
+
+const log = getLogger(["stowage", "status"]);
 
 export interface StatusSource {
   health(): Promise<HealthVerdict>;
@@ -53,7 +57,18 @@ export function createStatusApp(source: StatusSource, opts: { token?: string } =
   app.notFound((c) =>
     c.json({ error: "not found", routes: ["/health", "/status", "/metrics"] }, 404)
   );
-  app.onError((e, c) => c.json({ error: e instanceof Error ? e.message : String(e) }, 500));
+  // A failure's message may name paths, hosts or worse: the client gets a generic body, the
+  // detail goes to the log (where the daemon's operator reads it), credentials hidden.
+  app.onError((e, c) => {
+    log.error("Status endpoint {path} failed: {detail}", {
+      path: c.req.path,
+      detail: redactText(e instanceof Error ? e.message : String(e)),
+    });
+    return c.json({
+      error: "internal error",
+      hint: "the stowage service log has the details",
+    }, 500);
+  });
   return app;
 }
 

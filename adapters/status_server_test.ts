@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { configure, type LogRecord, reset } from "@logtape/logtape";
 import { createStatusApp, readTokenFile, type StatusSource } from "./status_server.ts";
 import type { HealthVerdict } from "../core/service/health.ts";
 
@@ -64,5 +65,42 @@ Deno.test("token files must be private and hold a real token", async () => {
     await assert.rejects(() => readTokenFile(`${dir}/missing`), /Cannot read status token file/);
   } finally {
     await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a failing route answers a generic 500 and logs the detail, credentials hidden", async () => {
+  const records: LogRecord[] = [];
+  await configure({
+    reset: true,
+    sinks: { mem: (r) => records.push(r) },
+    loggers: [
+      { category: ["stowage"], lowestLevel: "debug", sinks: ["mem"] },
+      { category: ["logtape", "meta"], lowestLevel: "warning", sinks: [] },
+    ],
+  });
+  try {
+    const failing: StatusSource = {
+      health: () =>
+        Promise.reject(
+          new Error("cannot read /var/lib/stowage/results.json via rest:https://u:Pw-S3cret@nas/"),
+        ),
+      status: () => Promise.reject(new Error("boom")),
+      metrics: () => Promise.reject(new Error("boom")),
+    };
+    const app = createStatusApp(failing);
+    const res = await app.request("/health");
+    assert.equal(res.status, 500);
+    const body = await res.text();
+    assert.deepEqual(JSON.parse(body), {
+      error: "internal error",
+      hint: "the stowage service log has the details",
+    });
+    assert.ok(!body.includes("results.json") && !body.includes("S3cret"), body);
+    const logged = records.map((r) => JSON.stringify(r.properties)).join("\n");
+    assert.match(logged, /results\.json/);
+    assert.match(logged, /"path":"\/health"/);
+    assert.ok(!logged.includes("Pw-S3cret"), logged);
+  } finally {
+    await reset();
   }
 });

@@ -1,10 +1,12 @@
 /**
- * Logging through @logtape/logtape to stderr. Secrets never reach here: callers log names and
- * paths, not values. (The journald sink for the service issue plugs in here.)
+ * Logging through @logtape/logtape to stderr. Callers log names and paths, not values; as a last
+ * guard every record's text goes through core/secrets.ts's redactText before any sink (stderr,
+ * journald) sees it. (The journald sink for the service issue plugs in here.)
  */
 import { configureSync, getLogger, type LogLevel, type LogRecord } from "@logtape/logtape";
 import type { Runtime } from "./runtime.ts";
 import { StowageError } from "../core/errors.ts";
+import { redactText } from "../core/secrets.ts";
 
 const LEVELS: Record<string, LogLevel> = {
   debug: "debug",
@@ -40,6 +42,16 @@ export function addLogSink(sink: (r: LogRecord) => void, opts: { replacesStderr?
   if (opts.replacesStderr) stderrReplaced = true;
 }
 
+/** The record with credentials hidden in its message parts and string properties. */
+export function redactRecord(r: LogRecord): LogRecord {
+  const hide = (v: unknown) => (typeof v === "string" ? redactText(v) : v);
+  return {
+    ...r,
+    message: r.message.map(hide),
+    properties: Object.fromEntries(Object.entries(r.properties).map(([k, v]) => [k, hide(v)])),
+  };
+}
+
 export function configureLogging(rt: Runtime, level: string | undefined) {
   const lowest = parseLevel(level);
   const stderrSink = (r: LogRecord) => {
@@ -50,7 +62,13 @@ export function configureLogging(rt: Runtime, level: string | undefined) {
   };
   configureSync({
     reset: true,
-    sinks: { stderr: stderrSink, extra: (r) => extraSinks.forEach((s) => s(r)) },
+    sinks: {
+      stderr: (r) => stderrSink(redactRecord(r)),
+      extra: (r) => {
+        const safe = redactRecord(r);
+        extraSinks.forEach((s) => s(safe));
+      },
+    },
     loggers: [
       { category: ["stowage"], lowestLevel: lowest, sinks: ["stderr", "extra"] },
       { category: ["logtape", "meta"], lowestLevel: "warning", sinks: [] },

@@ -4,6 +4,7 @@
  */
 import { Command, CommanderError } from "@commander-js/extra-typings";
 import { isStowageError, StowageError } from "../core/errors.ts";
+import { redactText } from "../core/secrets.ts";
 import { EXIT_CODES } from "./exit_codes.ts";
 import type { Runtime } from "./runtime.ts";
 import { configureLogging } from "./log.ts";
@@ -68,30 +69,42 @@ export async function runCli(rt: Runtime, argv: string[]): Promise<number> {
 }
 
 export function reportError(rt: Runtime, e: unknown, json: boolean): number {
-  if (isStowageError(e)) {
-    if (json) {
-      rt.write(
-        JSON.stringify(
-          {
-            ok: false,
-            error: { code: e.code, message: e.message, hint: e.hint, details: e.details },
-          },
-          null,
-          2,
-        ) + "\n",
-      );
-    }
-    rt.writeErr(`stowage: ${e.message}\n`);
-    for (const d of e.details) rt.writeErr(`  ${d}\n`);
-    if (e.hint) rt.writeErr(`hint: ${e.hint}\n`);
-    return EXIT_CODES[e.code];
-  }
-  // A bug: keep the stack so it can be reported.
+  if (isStowageError(e)) return reportExpected(rt, redactedError(e), json);
+  // A bug: keep the stack so it can be reported (credentials in it hidden).
   rt.writeErr(
-    `stowage: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`,
+    `stowage: internal error: ${
+      redactText(e instanceof Error ? (e.stack ?? e.message) : String(e))
+    }\n`,
   );
   rt.writeErr("hint: this is a bug in stowage; please report it with the lines above.\n");
   return EXIT_CODES.bug;
+}
+
+/** The error as it may be printed: credentials in message, hint and details hidden. */
+function redactedError(e: StowageError): StowageError {
+  const hint = e.hint === undefined ? undefined : redactText(e.hint);
+  return new StowageError(e.code, redactText(e.message), hint, {
+    details: e.details.map((d) => redactText(d)),
+  });
+}
+
+function reportExpected(rt: Runtime, e: StowageError, json: boolean): number {
+  if (json) {
+    rt.write(
+      JSON.stringify(
+        {
+          ok: false,
+          error: { code: e.code, message: e.message, hint: e.hint, details: e.details },
+        },
+        null,
+        2,
+      ) + "\n",
+    );
+  }
+  rt.writeErr(`stowage: ${e.message}\n`);
+  for (const d of e.details) rt.writeErr(`  ${d}\n`);
+  if (e.hint) rt.writeErr(`hint: ${e.hint}\n`);
+  return EXIT_CODES[e.code];
 }
 
 function* allCommands(

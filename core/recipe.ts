@@ -5,7 +5,8 @@
 import type { EngineContainer } from "./engine_types.ts";
 import type { NetworkInfo, Scope, Unit } from "./model.ts";
 
-export const REDACTED = "**REDACTED**";
+// The redaction rules live in core/secrets.ts; these names stay importable from here.
+export { REDACTED, SECRET_NAME_PARTS } from "./secrets.ts";
 export const RECIPE_FILE = "/recipe.json";
 export const NETWORKS_FILE = "/networks.json";
 
@@ -25,6 +26,7 @@ export interface Recipe {
   /** ISO 8601 UTC. */
   createdAt: string;
   host: string;
+  /** The unit as discovered; container/volume labels and volume driver options redacted. */
   unit: Unit;
   files: RecipeFile[];
   /** `docker inspect` of each container, secrets redacted. */
@@ -37,6 +39,3 @@ export interface NetworksDocument {
   unit: string;
   networks: NetworkInfo[];
 }
-
-/** Names that mark an env var or label as secret (substring, case-insensitive). */
-export const SECRET_NAME_PARTS = ["PASS", "SECRET", "KEY", "TOKEN", "API", "AUTH"];

@@ -5,6 +5,7 @@
  * 0.17+ codes when a newer restic is configured.
  */
 import { StowageError } from "../../core/errors.ts";
+import { redactLocation, redactText } from "../../core/secrets.ts";
 
 /** restic's exit codes (doc/075_scripting.rst). */
 export const RESTIC_EXIT = {
@@ -45,15 +46,13 @@ export class StderrTail {
   }
 }
 
-/** A location with any `user:password@` userinfo masked (rest:https://u:p@host/...). */
-export function redactLocation(location: string): string {
-  return location.replace(/(:\/\/[^/:@\s]+):[^@/\s]+@/g, "$1:***@");
-}
+// The one location-redaction rule (core/secrets.ts), re-exported for the adapter's callers.
+export { redactLocation };
 
 function redactLines(lines: string[], location: string): string[] {
   const safe = redactLocation(location);
   return lines.map((l) =>
-    redactLocation(location && l.includes(location) ? l.split(location).join(safe) : l)
+    redactText(location && l.includes(location) ? l.split(location).join(safe) : l)
   );
 }
 

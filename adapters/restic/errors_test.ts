@@ -129,7 +129,7 @@ Deno.test("credentials in a location never reach a message, hint or details", ()
   const e = classifyResticFailure(1, lines, "list snapshots", loc);
   const all = JSON.stringify({ m: e.message, h: e.hint, d: e.details });
   assert.ok(!all.includes("s3cr3t"), all);
-  assert.match(all, /backup:\*\*\*@host/);
+  assert.match(all, /backup:\*\*REDACTED\*\*@host/);
   const m = classifyResticFailure(
     1,
     ["Is there a repository at the following location?", loc],

@@ -1,7 +1,9 @@
 /**
  * BackupRepository on the restic binary: one typed method per subcommand, --json where restic
- * has it, stderr kept as a bounded tail for error messages. The password reaches restic only
- * through RESTIC_PASSWORD_FILE (never argv, never RESTIC_PASSWORD).
+ * has it, stderr kept as a bounded tail for error messages. Secrets never reach argv, which any
+ * local user can read in /proc/PID/cmdline: the password travels as a file named in
+ * RESTIC_PASSWORD_FILE (never RESTIC_PASSWORD), the location (which may hold backend credentials,
+ * rest:https://user:password@host/) as RESTIC_REPOSITORY in the child's environment.
  *
  * restic is spawned directly (not through ProcessRunner) because backups stream both ways:
  * progress lines come out while stowage feeds stdin itself.
@@ -78,7 +80,7 @@ interface RunOpts {
   env?: Record<string, string>;
   /** The location named in error messages, when not this repository's. */
   location?: string;
-  /** Global arguments instead of this repository's (-r, cache, extra args). */
+  /** Global arguments instead of this repository's (cache, extra args). */
   globalArgs?: string[];
 }
 
@@ -119,19 +121,21 @@ export class Restic implements BackupRepository {
   // -------------------------------------------------------------------------------------------
   // plumbing
 
-  #globalArgs(location = this.location): string[] {
-    return [
-      "-r",
-      location,
-      ...(this.#cacheDir ? ["--cache-dir", this.#cacheDir] : []),
-      ...this.#extraArgs,
-    ];
+  /** No repository here: the location goes through the environment (#childEnv). */
+  #globalArgs(): string[] {
+    return [...(this.#cacheDir ? ["--cache-dir", this.#cacheDir] : []), ...this.#extraArgs];
   }
 
   #childEnv(extra: Record<string, string> = {}): Record<string, string> {
     const env: Record<string, string> = {};
     for (const n of NEUTRALISED_ENV) env[n] = "";
-    return { ...env, ...this.#env, RESTIC_PASSWORD_FILE: this.passwordFile, ...extra };
+    return {
+      ...env,
+      ...this.#env,
+      RESTIC_REPOSITORY: this.location,
+      RESTIC_PASSWORD_FILE: this.passwordFile,
+      ...extra,
+    };
   }
 
   #spawn(args: string[], opts: { stdin?: boolean; env?: Record<string, string> } = {}): Spawned {
@@ -548,9 +552,9 @@ export class Restic implements BackupRepository {
   }
 
   /**
-   * restic 0.14: `restic -r DEST copy --from-repo SRC`. Each password travels as a file named in
-   * the environment (RESTIC_PASSWORD_FILE for the destination, RESTIC_FROM_PASSWORD_FILE for
-   * this repository). Backend env and extra args (e.g. sftp.command) apply to both sides.
+   * restic 0.14: `restic copy` with RESTIC_REPOSITORY=DEST and RESTIC_FROM_REPOSITORY=SRC in the
+   * environment (never argv). Each password travels as a file named in the environment
+   * (RESTIC_PASSWORD_FILE for the destination, RESTIC_FROM_PASSWORD_FILE for this repository). Backend env and extra args (e.g. sftp.command) apply to both sides.
    */
   async copy(
     destination: { location: string; passwordFile: string },
@@ -559,10 +563,11 @@ export class Restic implements BackupRepository {
     const where = `${this.displayLocation} -> ${redactLocation(destination.location)}`;
     await this.#run(
       `copy snapshots to '${redactLocation(destination.location)}'`,
-      ["copy", "--from-repo", this.location, ...(snapshotIds.length ? ["--", ...snapshotIds] : [])],
+      ["copy", ...(snapshotIds.length ? ["--", ...snapshotIds] : [])],
       {
-        globalArgs: this.#globalArgs(destination.location),
         env: this.#childEnv({
+          RESTIC_REPOSITORY: destination.location,
+          RESTIC_FROM_REPOSITORY: this.location,
           RESTIC_PASSWORD_FILE: destination.passwordFile,
           RESTIC_FROM_PASSWORD_FILE: this.passwordFile,
         }),

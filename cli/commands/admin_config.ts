@@ -14,7 +14,8 @@ import { StowageError } from "../../core/errors.ts";
 import { type Scope, SCOPES } from "../../core/model.ts";
 import type { StowagePaths } from "../../core/paths.ts";
 import { checkConfigText, configError } from "../../core/config/validate.ts";
-import { maskConfig, maskText } from "../../core/config/mask.ts";
+import { maskConfig } from "../../core/config/mask.ts";
+import { redactLocation } from "../../core/secrets.ts";
 import { type NewConfigChoices, newConfigDocument } from "../../core/config/new.ts";
 import { configJsonSchema } from "../../core/config/docs.ts";
 import { checkRepositoryLocation } from "../../core/config/location.ts";
@@ -61,6 +62,7 @@ export function parseScope(value: string | undefined): Scope | undefined {
 
 export interface WrittenConfig {
   configPath: string;
+  /** `location` as it may be printed: a URL location's password hidden (core/secrets.ts). */
   repository: { location: string; isDefault: boolean };
   passwordFile: { path: string; created: boolean; isDefault: boolean };
   scope: Scope;
@@ -86,7 +88,7 @@ export async function writeNewConfig(
   return {
     configPath: path,
     repository: {
-      location: choices.repository ?? paths.repository,
+      location: redactLocation(choices.repository ?? paths.repository),
       isDefault: choices.repository === undefined,
     },
     passwordFile: { path: passwordFile, created, isDefault: choices.passwordFile === undefined },
@@ -105,6 +107,8 @@ export async function configWizard(
       message:
         "Repository location (restic syntax: /path, sftp:user@host:/path, rest:https://..., s3:...)",
       default: rt.paths.repository,
+      // The answer stays on the terminal after the prompt: not with its password.
+      transformer: (v, { isFinal }) => (isFinal ? redactLocation(v) : v),
       validate: (v) => {
         try {
           checkRepositoryLocation(absoluteLocation(v));
@@ -174,7 +178,7 @@ export function registerAdminConfig(admin: AdminCommand, rt: Runtime) {
   config
     .command("show")
     .description(
-      "Print the effective config (defaults filled in, secrets masked as ********) and the file it came from.",
+      "Print the effective config (defaults filled in, secrets masked as **REDACTED**) and the file it came from.",
     )
     .option("--json", "print a JSON document")
     .action(async (opts, cmd) => {
@@ -188,7 +192,7 @@ export function registerAdminConfig(admin: AdminCommand, rt: Runtime) {
           embeddedDefault: loaded.path === undefined,
         },
         repository: {
-          location: maskText(c.repository.location ?? loaded.paths.repository),
+          location: redactLocation(c.repository.location ?? loaded.paths.repository),
           isDefault: c.repository.location === undefined,
         },
         passwordFile: c.repository.password_file ?? loaded.paths.passwordFile,

@@ -3,6 +3,7 @@ import type { Runtime } from "../runtime.ts";
 import { globals } from "../mod.ts";
 import { formatBytes, printJson } from "../output.ts";
 import { parseSnapshot } from "../../core/tags.ts";
+import { redactLocation } from "../../core/secrets.ts";
 
 export function registerAdminRepo(admin: AdminCommand, rt: Runtime) {
   const repoCmd = admin.command("repo").description("Create and inspect the restic repository.");
@@ -16,7 +17,7 @@ export function registerAdminRepo(admin: AdminCommand, rt: Runtime) {
     .action(async (opts, cmd) => {
       const loaded = await rt.loadConfig(globals(cmd));
       const repo = await rt.repository(loaded, { prepare: true });
-      const location = loaded.config.repository.location ?? loaded.paths.repository;
+      const location = redactLocation(loaded.config.repository.location ?? loaded.paths.repository);
       const passwordFile = loaded.config.repository.password_file ?? loaded.paths.passwordFile;
       const existed = await repo.exists();
       if (!existed) await repo.init();
@@ -40,7 +41,7 @@ export function registerAdminRepo(admin: AdminCommand, rt: Runtime) {
     .action(async (opts, cmd) => {
       const loaded = await rt.loadConfig(globals(cmd));
       const repo = await rt.repository(loaded, { prepare: false });
-      const location = loaded.config.repository.location ?? loaded.paths.repository;
+      const location = redactLocation(loaded.config.repository.location ?? loaded.paths.repository);
       const version = await repo.version();
       const exists = await repo.exists();
       const snaps = exists ? (await repo.snapshots()).map(parseSnapshot) : [];

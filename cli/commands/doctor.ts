@@ -12,6 +12,7 @@ import { nullSink } from "../../core/events.ts";
 import { parseSnapshot } from "../../core/tags.ts";
 import type { BackupRepository } from "../../core/ports.ts";
 import { type DependencyStatus, inspectDependencies } from "../../core/deps.ts";
+import { redactLocation } from "../../core/secrets.ts";
 
 const fail = (name: string, e: unknown): Check => ({
   name,
@@ -105,7 +106,7 @@ export async function runDoctor(
   const pwStat = await statOrUndefined(pwPath);
   checks.push(secretFileCheck("repository password file", pwPath, pwStat, !isDefaultPw));
 
-  const where = cfg.repository.location ?? loaded.paths.repository;
+  const where = redactLocation(cfg.repository.location ?? loaded.paths.repository);
   checks.push(resticCheck);
   let repo: BackupRepository;
   try {

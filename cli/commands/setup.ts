@@ -10,6 +10,7 @@ import { printJson } from "../output.ts";
 import { StowageError } from "../../core/errors.ts";
 import type { NewConfigChoices } from "../../core/config/new.ts";
 import { checkRepositoryLocation } from "../../core/config/location.ts";
+import { redactLocation } from "../../core/secrets.ts";
 import { configExists, ensurePasswordFile, locateConfig } from "../../adapters/config_store.ts";
 import { gatherDeps, renderDeps } from "./admin_system.ts";
 import {
@@ -103,7 +104,8 @@ export function registerSetup(program: Program, rt: Runtime) {
         say(`\n${describeWritten(written)}`);
       }
       const loaded = await rt.loadConfig({ config: configFlag });
-      const location = loaded.config.repository.location ?? loaded.paths.repository;
+      // Printed and in --json: a URL location's password hidden.
+      const location = redactLocation(loaded.config.repository.location ?? loaded.paths.repository);
       const passwordFile = loaded.config.repository.password_file ?? loaded.paths.passwordFile;
 
       // 3. Repository: create it unless it already opens.

@@ -1,34 +1,13 @@
 /**
- * Secret redaction for `docker inspect` data stored in recipes. A name is secret when it contains
- * one of SECRET_NAME_PARTS (case-insensitive) or one of the configured extra names.
+ * Secret redaction for what the recipe stores: `docker inspect` data and the unit's description
+ * (container labels, volume labels and driver options). The rules themselves live in
+ * core/secrets.ts; `extra` is the config's `backup.redact` list of more secret names.
  */
 import type { EngineContainer } from "../engine_types.ts";
-import { REDACTED, SECRET_NAME_PARTS } from "../recipe.ts";
+import type { Unit } from "../model.ts";
+import { isSecretName, REDACTED, redactEnv, redactLabels, redactOptions } from "../secrets.ts";
 
-export function isSecretName(name: string, extra: readonly string[] = []): boolean {
-  const upper = name.toUpperCase();
-  return [...SECRET_NAME_PARTS, ...extra.map((e) => e.toUpperCase())].some((part) =>
-    upper.includes(part)
-  );
-}
-
-/** `NAME=value` entries with secret names get their value replaced; others pass through. */
-export function redactEnv(env: readonly string[], extra: readonly string[] = []): string[] {
-  return env.map((entry) => {
-    const eq = entry.indexOf("=");
-    if (eq < 0) return entry;
-    return isSecretName(entry.slice(0, eq), extra) ? `${entry.slice(0, eq + 1)}${REDACTED}` : entry;
-  });
-}
-
-export function redactLabels(
-  labels: Record<string, string>,
-  extra: readonly string[] = [],
-): Record<string, string> {
-  return Object.fromEntries(
-    Object.entries(labels).map(([k, v]) => [k, isSecretName(k, extra) ? REDACTED : v]),
-  );
-}
+export { isSecretName, redactEnv, redactLabels };
 
 /**
  * A deep copy of the container with env and labels redacted. Values of secret variables are also
@@ -55,4 +34,19 @@ export function redactContainer(
     scrubbed = scrubbed.split(JSON.stringify(v).slice(1, -1)).join(REDACTED);
   }
   return scrubbed === text ? copy : JSON.parse(scrubbed);
+}
+
+/**
+ * A deep copy of the unit as the recipe stores it: container labels and volume labels redacted
+ * like inspect data, volume driver options through redactOptions (a CIFS `password=` inside `o`).
+ * Networks are kept as they are: restore recreates them from these options.
+ */
+export function redactUnit(unit: Unit, extra: readonly string[] = []): Unit {
+  const copy: Unit = structuredClone(unit);
+  for (const c of copy.containers) c.labels = redactLabels(c.labels, extra);
+  for (const v of copy.volumes) {
+    v.labels = redactLabels(v.labels, extra);
+    v.options = redactOptions(v.options, extra);
+  }
+  return copy;
 }

@@ -21,7 +21,7 @@ import { discoverUnits } from "../discovery.ts";
 import { closestN } from "../text.ts";
 import { backupIdFor, buildTags, isoSeconds, parseSnapshot, type TagFields } from "../tags.ts";
 import { DOCKER_CONFIG_PATHS, HOST_UNIT, type PlanItem, planUnit, type UnitPlan } from "./plan.ts";
-import { redactContainer } from "./redact.ts";
+import { redactContainer, redactUnit } from "./redact.ts";
 import { applyRetention, groupKey, retentionGroups } from "./retention.ts";
 import { FORMAT_VERSION, VERSION } from "../version.ts";
 import type { NetworksDocument, Recipe, RecipeFile } from "../recipe.ts";
@@ -391,7 +391,7 @@ async function buildRecipe(
     scope: plan.scope,
     createdAt: deps.clock.now().toISOString(),
     host: deps.host,
-    unit: plan.unit,
+    unit: redactUnit(plan.unit, config.backup.redact),
     files,
     containers: state.containers.filter((c) => ids.has(c.Id)).map((c) =>
       redactContainer(c, config.backup.redact)

@@ -166,7 +166,7 @@ unknown keys are errors with a did-you-mean.
 
 | command | what it does |
 | --- | --- |
-| \`stowage admin config show [--json]\` | the effective config, secrets masked as \`********\`, and which file it came from |
+| \`stowage admin config show [--json]\` | the effective config, secrets masked as \`**REDACTED**\`, and which file it came from |
 | \`stowage admin config new [--repository LOC] [--password-file PATH] [--scope S] [--force]\` | writes a new file (0600, parent directory 0700); creates the password file (48 random characters, 0600) when it is absent and never prints it; a wizard asks for what is missing only when stdin is a terminal; without a terminal and without \`--repository\` it keeps the embedded-default repository and says so |
 | \`stowage admin config edit\` | opens \`$VISUAL\`/\`$EDITOR\` (default \`vi\`) on a private temp copy; saves atomically only when the result is valid, otherwise keeps the old file and lists every problem (on a terminal it offers to edit again) |
 | \`stowage admin config reset [--yes]\` | replaces the file with the defaults (the old one is kept as \`<file>.bak\`, 0600); refuses without a terminal unless \`--yes\` |
@@ -185,9 +185,10 @@ directory (0700), never the live file.
 ### Secrets
 
 \`repository.env\` values are always masked by \`config show\`, and so is anything inside other
-values that looks like a credential: passwords in URLs (\`rest:https://user:********@host/\`),
-\`--password=...\`, \`Authorization: Bearer ...\`, \`API_TOKEN=...\`, and the word after \`-u\` or a
-\`--...password\`/\`--...token\` flag in a hook's argv. Prefer \`repository.env_file\` and
+values that looks like a credential: passwords in URLs (\`rest:https://user:**REDACTED**@host/\`),
+\`--password=...\`, \`-pSecret\` (mysqldump), \`PGPASSWORD=...\`, \`Authorization: Bearer ...\`,
+\`API_TOKEN=...\`, and the word after \`-u\` or a \`--...password\`/\`--...token\` flag in a hook's argv.
+The rules are core/secrets.ts's, the same that redact the backup recipe. Prefer \`repository.env_file\` and
 \`password_file\` over inline values: files can be 0600, the config is read by more tools.
 
 ## First run and system dependencies

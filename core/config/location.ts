@@ -3,6 +3,7 @@
  * `config new --repository` rejects a typo before it lands in a config file. Pure.
  */
 import { StowageError } from "../errors.ts";
+import { redactLocation } from "../secrets.ts";
 
 export type LocationKind =
   | "local"
@@ -32,7 +33,11 @@ const FORMS = [
 const HINT = `Use restic's location syntax: ${FORMS.join(", ")}.`;
 
 function bad(location: string, why: string): StowageError {
-  return new StowageError("usage", `Cannot use repository location '${location}': ${why}`, HINT);
+  return new StowageError(
+    "usage",
+    `Cannot use repository location '${redactLocation(location)}': ${why}`,
+    HINT,
+  );
 }
 
 /** The kind of a valid location; throws `usage` with the accepted forms otherwise. */

@@ -1,44 +1,28 @@
 /**
  * Masks secrets for display (`admin config show`): every value under `repository.env`, and
  * anything inside other strings that looks like a credential (URL passwords, `--password=...`,
- * `Authorization: Bearer ...`, `API_TOKEN=...`, the value after `-u`/`--password` in an argv).
- * Pure; the config given is not changed.
+ * `-pSecret`, `Authorization: Bearer ...`, `API_TOKEN=...`, the value after `-u`/`--password` in
+ * an argv). The rules are core/secrets.ts's; this file only walks the config. Pure; the config
+ * given is not changed.
  */
+import { redactArgv, REDACTED, redactText } from "../secrets.ts";
 import { SECRET_CONFIG_PATHS } from "./schema.ts";
 
-export const MASK = "********";
-
-const SECRET_WORD = /(pass|secret|token|key|auth|credential)/i;
+/** The token a masked value shows: the one REDACTED token (core/secrets.ts). */
+export const MASK = REDACTED;
 
 /** Credentials embedded in one string. */
-export function maskText(s: string): string {
-  return s
-    // scheme://user:password@host
-    .replace(/([a-z][a-z0-9+.-]*:\/\/[^:/@\s]*):([^@\s]+)@/gi, `$1:${MASK}@`)
-    // --password=x, --api-key=x
-    .replace(/(--?[\w-]*(?:pass|secret|token|key|auth)[\w-]*=)\S+/gi, `$1${MASK}`)
-    // Authorization: Bearer x / Basic x
-    .replace(/(authorization:\s*(?:bearer|basic|token)\s+)\S+/gi, `$1${MASK}`)
-    // API_TOKEN=x (env assignments on a command line)
-    .replace(/\b([A-Za-z_]*(?:PASS|SECRET|TOKEN|KEY|AUTH)[A-Za-z_]*=)[^\s'"]+/gi, `$1${MASK}`);
-}
+export const maskText = (s: string): string => redactText(s);
 
 /** An argv list: like maskText, plus the word after a flag that takes a secret. */
-export function maskArgv(argv: string[]): string[] {
-  return argv.map((word, i) => {
-    const prev = argv[i - 1] ?? "";
-    const flagTakesSecret = /^-u$|^--user$/.test(prev) ||
-      (/^--?[\w-]+$/.test(prev) && SECRET_WORD.test(prev));
-    return flagTakesSecret ? MASK : maskText(word);
-  });
-}
+export const maskArgv = (argv: string[]): string[] => redactArgv(argv);
 
 function atPath(path: string[], secretPaths: string[]): boolean {
   const joined = path.join(".");
   return secretPaths.some((p) => joined === p || joined.startsWith(p + "."));
 }
 
-/** A deep copy with secrets replaced by `********`. */
+/** A deep copy with secrets replaced by the REDACTED token. */
 export function maskConfig<T>(value: T, secretPaths: string[] = SECRET_CONFIG_PATHS): T {
   const walk = (node: unknown, path: string[]): unknown => {
     if (path.length > 0 && atPath(path.slice(0, -1), secretPaths) && typeof node !== "object") {

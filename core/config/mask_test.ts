@@ -53,3 +53,18 @@ Deno.test("maskConfig: hook argv lists are masked too", () => {
   assert.ok(!text.includes("T0KEN"));
   assert.ok(!text.includes("u:p@"));
 });
+
+Deno.test("maskConfig: a hook command line with mysqldump -pSecret or PGPASSWORD= is masked", () => {
+  const config = configSchema.parse({
+    hooks: {
+      pre_backup: [
+        { run: "mysqldump -uroot -pMy-S3cret app > /var/backups/app.sql" },
+        { run: ["sh", "-c", "PGPASSWORD=Pg-S3cret pg_dump app"] },
+      ],
+    },
+  });
+  const text = JSON.stringify(maskConfig(config));
+  assert.ok(!text.includes("My-S3cret"), text);
+  assert.ok(!text.includes("Pg-S3cret"), text);
+  assert.ok(text.includes(`mysqldump -uroot -p${MASK} app`), text);
+});

@@ -194,7 +194,7 @@ export const configSchema = z
           "restic exclude patterns for every volume and bind mount.",
         ),
         redact: list("variable names").default([]).describe(
-          "More environment/label names to redact, beyond PASS, SECRET, KEY, TOKEN, API, AUTH.",
+          "More environment/label names to redact, beyond PASS, SECRET, KEY, TOKEN, API, AUTH, CREDENTIAL.",
         ),
         unsafe_paths: list("paths").default([]).describe(
           "More host paths never backed up as bind mounts.",

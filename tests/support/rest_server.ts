@@ -1,0 +1,103 @@
+/**
+ * A real restic REST server on 127.0.0.1 (`rclone serve restic`, Debian's rclone) that demands
+ * basic auth, for tests of repository locations that carry credentials
+ * (`rest:http://user:password@host:port/`). The password lives in an htpasswd file, so it is in
+ * no process's argv but restic's own, if stowage put it there. rclone must be installed: a missing
+ * rclone fails the test (install it with `apt-get install rclone`).
+ */
+
+export interface TestRestServer {
+  port: number;
+  /** Folder the server stores repositories in. */
+  dir: string;
+  user: string;
+  password: string;
+  /** `rest:http://USER:PASSWORD@127.0.0.1:PORT/<name>/`. */
+  location(name: string): string;
+  stop(): Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+export async function startRestServer(dir: string): Promise<TestRestServer> {
+  const user = "stowage";
+  const password = "fake-rest-pass-" + crypto.randomUUID().slice(0, 8);
+  const hash = await new Deno.Command("openssl", {
+    args: ["passwd", "-apr1", "-stdin"],
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const w = hash.stdin.getWriter();
+  await w.write(new TextEncoder().encode(password + "\n"));
+  await w.close();
+  const hashed = await hash.output();
+  if (!hashed.success) throw new Error("openssl passwd failed");
+  const htpasswd = `${dir}/htpasswd`;
+  await Deno.writeTextFile(
+    htpasswd,
+    `${user}:${new TextDecoder().decode(hashed.stdout).trim()}\n`,
+    { mode: 0o600 },
+  );
+  const data = `${dir}/rest-data`;
+  await Deno.mkdir(data, { recursive: true });
+
+  let child: Deno.ChildProcess;
+  try {
+    child = new Deno.Command("rclone", {
+      args: ["serve", "restic", "--addr", "127.0.0.1:0", "--htpasswd", htpasswd, data],
+      env: { RCLONE_CONFIG: `${dir}/rclone.conf` },
+      stdin: "null",
+      stdout: "null",
+      stderr: "piped",
+    }).spawn();
+  } catch (e) {
+    throw new Error(`cannot start rclone (apt-get install rclone): ${e}`);
+  }
+  // rclone announces the port it bound: "Serving restic REST API on http://127.0.0.1:PORT/".
+  const seen: string[] = [];
+  let port: number | undefined;
+  const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
+  let buf = "";
+  while (port === undefined) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    buf += value;
+    const lines = buf.split("\n");
+    buf = lines.pop() ?? "";
+    for (const l of lines) {
+      seen.push(l);
+      const m = /Serving restic REST API on http:\/\/127\.0\.0\.1:(\d+)\//.exec(l);
+      if (m) port = Number(m[1]);
+    }
+  }
+  // Keep draining stderr so rclone never blocks on a full pipe.
+  const drained = (async () => {
+    try {
+      while (!(await reader.read()).done) { /* discard */ }
+    } catch { /* killed */ }
+  })();
+  if (port === undefined) {
+    await child.status;
+    throw new Error(`rclone serve restic did not start:\n${seen.join("\n")}`);
+  }
+  const p = port;
+  let stopped = false;
+  const stop = async () => {
+    if (stopped) return;
+    stopped = true;
+    try {
+      child.kill("SIGTERM");
+    } catch { /* gone */ }
+    await child.status;
+    await drained;
+  };
+  return {
+    port: p,
+    dir: data,
+    user,
+    password,
+    location: (name) => `rest:http://${user}:${password}@127.0.0.1:${p}/${name}/`,
+    stop,
+    [Symbol.asyncDispose]: stop,
+  };
+}
