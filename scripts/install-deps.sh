@@ -83,6 +83,7 @@ if [ "$WITH_TESTS" = 1 ]; then
   have script || pkgs+=(bsdutils)
   have setpriv || pkgs+=(util-linux)
   have git || pkgs+=(git)
+  have rclone || pkgs+=(rclone) # `rclone serve restic`: the real REST server the tests use
 fi
 
 install_engine=0

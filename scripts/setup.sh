@@ -3,10 +3,11 @@
 # installs what is missing (Deno 2.9.6, restic, docker-compose, ...; starts a Docker Engine when
 # none answers, installing docker.io only when no engine is installed), then runs the demo: a
 # small compose stack backed up into the default local repository and listed.
-# Safe to run twice.
+# From a checkout it also installs what the test suite uses (sshd, socat, attr, rclone, ...), so the
+# README's second command, `deno task test`, passes right after it. Safe to run twice.
 #
 #   bash scripts/setup.sh            # install + demo
-#   bash scripts/setup.sh --no-demo  # install only (what .ci/run does, plus --tests)
+#   bash scripts/setup.sh --no-demo  # install only (what .ci/run does)
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -25,7 +26,7 @@ for arg in "$@"; do
   esac
 done
 
-bash "$here/install-deps.sh"
+bash "$here/install-deps.sh" --tests
 # npm may have put deno in a directory this shell has not hashed yet.
 hash -r
 [ "$demo" = 1 ] && bash "$here/demo.sh"
