@@ -541,6 +541,7 @@ function tmpfsGap(container: string, destination: string): CoverageGap {
 /** A volume whose kind leaves nothing to save, or whose data folder may not be saved. */
 function volumeKindGaps(v: VolumeInfo): CoverageGap[] {
   const l = v.location;
+  if (!l) return [];
   if (l.kind === "tmpfs") {
     return [{
       kind: "tmpfs",

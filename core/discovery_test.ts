@@ -730,7 +730,7 @@ Deno.test("each volume's kind says where its data lives; tmpfs and unsafe bind-t
     { unsafePaths: ["/data/media"] },
   );
   const u = unitNamed(units, "k");
-  assert.deepEqual(u.volumes.map((v) => [v.name, v.location.kind, v.location.path]), [
+  assert.deepEqual(u.volumes.map((v) => [v.name, v.location?.kind, v.location?.path]), [
     ["k_bind", "bind", "/srv/k/data"],
     ["k_etc", "bind", "/etc/k"],
     ["k_nfs", "mounted", undefined],

@@ -63,7 +63,7 @@ export interface VolumeInfo {
    * Where the data really lives and how it is read (core/volume_kind.ts). Recipes written before
    * volume kinds existed lack it; restore classifies again from driver and options anyway.
    */
-  location: VolumeLocation;
+  location?: VolumeLocation;
 }
 
 export interface BindInfo {
