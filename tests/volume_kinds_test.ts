@@ -142,6 +142,16 @@ Deno.test("a bind-type volume round-trips its device folder; a tmpfs volume is a
       report.units[0].gaps.filter((g) => g.kind === "tmpfs").map((g) => g.item),
       [s.volume("tv")],
     );
+    assert.deepEqual(report.units[0].volumes?.map((v) => [v.name, v.kind]), [[
+      s.volume("bv"),
+      "bind",
+    ]]);
+    // doctor names the kinds and the tmpfs volume that is not saved.
+    const doc0 = await stowage(["doctor", "--json"], { env: env.env });
+    const kinds = (JSON.parse(doc0.stdout) as { checks: { name: string; detail: string }[] })
+      .checks.find((c) => c.name === "volume kinds");
+    assert.match(kinds?.detail ?? "", /bind-type/);
+    assert.match(kinds?.detail ?? "", new RegExp(`${s.volume("tv")}: a tmpfs-type volume`));
 
     // Lose the data, restore: it comes back into DIR, exactly.
     await sh("sh", ["-c", `rm -rf "$1"/* "$1"/.[!.]* 2>/dev/null; true`, "sh", data]);

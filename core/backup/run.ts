@@ -173,6 +173,7 @@ async function backupUnit(
   const t0 = deps.clock.now();
   if (plan.skip) return skipped(plan, plan.skip, t0);
   const report = emptyReport(unit.name, unit.kind, plan.gaps, t0);
+  report.volumes = volumeSummary(plan);
 
   // 1. Preconditions: hooks run while everything still runs. Nothing is touched on failure.
   const pre = deps.hooks
@@ -356,6 +357,15 @@ async function saveData(
     }
     record(item, await deps.repo.backupPaths(item.paths, opts(item, extra)));
   });
+}
+
+/** Each planned volume with its kind and how it is read, for the summary. */
+function volumeSummary(plan: UnitPlan): UnitReport["volumes"] {
+  return plan.items.filter((i) => i.type === "volume").map((i) => ({
+    name: i.item,
+    kind: i.volumeKind ?? "local",
+    how: i.how ?? `read from ${i.paths.join(", ")}`,
+  }));
 }
 
 /**
