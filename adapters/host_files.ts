@@ -28,6 +28,25 @@ export class LocalHostFiles implements HostFiles {
     return out;
   }
 
+  /**
+   * A different device than its parent folder: a disk, share, loop or tmpfs mounted there. Deno
+   * refuses /proc/self/mountinfo without --allow-all, so a bind mount from the same file system
+   * is not seen; restic reads through either kind, this only feeds what dry-run says.
+   */
+  async isMountPoint(path: string): Promise<boolean> {
+    try {
+      const p = path.length > 1 ? path.replace(/\/+$/, "") : path;
+      if (p === "/") return true;
+      const [self, parent] = await Promise.all([
+        Deno.stat(p),
+        Deno.stat(p.slice(0, p.lastIndexOf("/")) || "/"),
+      ]);
+      return self.isDirectory && self.dev !== parent.dev;
+    } catch {
+      return false;
+    }
+  }
+
   async size(path: string): Promise<number | undefined> {
     try {
       const r = await this.runner.run("du", ["-sb", "--", path]);

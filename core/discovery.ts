@@ -24,6 +24,7 @@ import {
 import { COMPOSE_LABELS, projectFilePaths } from "./compose_labels.ts";
 import { isSafeBindPath, normalizePath } from "./safe_paths.ts";
 import { posix } from "node:path";
+import { classifyVolume } from "./volume_kind.ts";
 
 export interface DiscoveryOptions {
   /** Config `backup.unsafe_paths`: more host paths never backed up as bind mounts. */
@@ -292,6 +293,7 @@ class Context {
     }
     for (const v of volumes) {
       v.usedBy.sort(byName);
+      if (!v.external) gaps.push(...volumeKindGaps(v));
       if (v.external) {
         const o = this.volumeOwner.get(v.name)!;
         gaps.push({
@@ -444,16 +446,20 @@ class Context {
     const labels = { ...(v?.Labels ?? {}) };
     const composeName = labels[COMPOSE_LABELS.volume];
     const owner = this.volumeOwner.get(name)?.owner ?? unit;
+    const driver = v?.Driver ?? mountDriver ?? "local";
+    // The mount's Source is the folder holding the data (`.../_data`), like the volume's Mountpoint.
+    const mountpoint = v?.Mountpoint ?? mountSource;
+    const options = { ...(v?.Options ?? {}) };
     return {
       name,
-      driver: v?.Driver ?? mountDriver ?? "local",
-      // The mount's Source is the folder holding the data (`.../_data`), like the volume's Mountpoint.
-      mountpoint: v?.Mountpoint ?? mountSource,
+      driver,
+      mountpoint,
       labels,
-      options: { ...(v?.Options ?? {}) },
+      options,
       usedBy: [],
       ...(composeName ? { composeName } : {}),
       external: owner !== unit,
+      location: classifyVolume({ driver, options, mountpoint }, this.opts.unsafePaths ?? []),
     };
   }
 
@@ -530,6 +536,28 @@ function tmpfsGap(container: string, destination: string): CoverageGap {
     item: `${container}:${destination}`,
     reason: "a tmpfs mount lives in memory; its contents are not backed up",
   };
+}
+
+/** A volume whose kind leaves nothing to save, or whose data folder may not be saved. */
+function volumeKindGaps(v: VolumeInfo): CoverageGap[] {
+  const l = v.location;
+  if (!l) return [];
+  if (l.kind === "tmpfs") {
+    return [{
+      kind: "tmpfs",
+      item: v.name,
+      reason: "a tmpfs-type volume (driver option type: tmpfs) lives in memory; nothing to save",
+    }];
+  }
+  if (l.kind === "bind" && l.unsafe) {
+    return [{
+      kind: "bind-unsafe",
+      item: l.path ?? v.options.device ?? v.name,
+      reason:
+        `the data folder of bind-type volume '${v.name}' is outside the safe roots: ${l.unsafe}`,
+    }];
+  }
+  return [];
 }
 
 function dedupeGaps(gaps: CoverageGap[]): CoverageGap[] {

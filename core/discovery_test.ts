@@ -676,6 +676,12 @@ Deno.test("anonymous volumes and volumes missing from the list still appear", ()
     options: {},
     usedBy: ["pg"],
     external: false,
+    location: {
+      kind: "local",
+      path: `/var/lib/docker/volumes/${anon}/_data`,
+      describe:
+        `a local volume: the data is in /var/lib/docker/volumes/${anon}/_data, read from there`,
+    },
   }]);
 });
 
@@ -693,6 +699,54 @@ Deno.test("volume driver options and labels are kept", () => {
     device: ":/export",
   });
   assert.deepEqual(u.volumes[0].labels, { team: "ops" });
+});
+
+Deno.test("each volume's kind says where its data lives; tmpfs and unsafe bind-type volumes are gaps", () => {
+  const vols = [
+    vol("k_plain"),
+    vol("k_bind", {}, { type: "none", o: "bind", device: "/srv/k/data" }),
+    vol("k_etc", {}, { type: "none", o: "bind", device: "/etc/k" }),
+    vol("k_nfs", {}, { type: "nfs", o: "addr=10.0.0.5", device: ":/export" }),
+    vol("k_tmp", {}, { type: "tmpfs", device: "tmpfs" }),
+  ];
+  const c = ctr({
+    name: "k_app_1",
+    project: "k",
+    service: "app",
+    mounts: vols.map((v) => volMount(v.Name, `/${v.Name}`)),
+  });
+  const media = ctr({
+    name: "media",
+    mounts: [volMount("k_media", "/m")],
+  });
+  const units = discoverUnits(
+    state({
+      containers: [c, media],
+      volumes: [
+        ...vols,
+        vol("k_media", {}, { type: "none", o: "bind", device: "/data/media/lib" }),
+      ],
+    }),
+    { unsafePaths: ["/data/media"] },
+  );
+  const u = unitNamed(units, "k");
+  assert.deepEqual(u.volumes.map((v) => [v.name, v.location?.kind, v.location?.path]), [
+    ["k_bind", "bind", "/srv/k/data"],
+    ["k_etc", "bind", "/etc/k"],
+    ["k_nfs", "mounted", undefined],
+    ["k_plain", "local", "/var/lib/docker/volumes/k_plain/_data"],
+    ["k_tmp", "tmpfs", undefined],
+  ]);
+  const volumeGaps = u.gaps.filter((g) => g.kind !== "compose-file-missing");
+  assert.deepEqual(volumeGaps.map((g) => [g.kind, g.item]), [
+    ["bind-unsafe", "/etc/k"],
+    ["tmpfs", "k_tmp"],
+  ]);
+  assert.match(volumeGaps[0].reason, /bind-type volume 'k_etc'.*\/etc/);
+  // backup.unsafe_paths applies to bind-type volumes like to bind mounts.
+  assert.deepEqual(unitNamed(units, "media").gaps.map((g) => [g.kind, g.item]), [
+    ["bind-unsafe", "/data/media/lib"],
+  ]);
 });
 
 Deno.test("host and none network modes have no networks; custom networks of standalones do", () => {

@@ -1,4 +1,6 @@
 /** Doctor's verdict as data: each check with a status and, when not ok, a hint. Pure rendering aid. */
+import type { Unit } from "./model.ts";
+import { classifyVolume, type VolumeKind } from "./volume_kind.ts";
 
 export type CheckStatus = "ok" | "warn" | "fail";
 
@@ -51,4 +53,41 @@ export function secretFileCheck(
     };
   }
   return { name, status: "ok", detail: `${path} (mode ${mode.toString(8).padStart(4, "0")})` };
+}
+
+const KIND_WORDS: Record<VolumeKind, string> = {
+  local: "local",
+  bind: "bind-type (saved from the device folder)",
+  mounted: "mounted only while used (saved through the Engine)",
+  tmpfs: "tmpfs (nothing to save)",
+  driver: "other driver (saved through the Engine)",
+};
+
+/** Which kinds of volumes the units use and which of them stowage cannot save. */
+export function volumeKindsCheck(units: Unit[]): Check {
+  const counts = new Map<VolumeKind, number>();
+  const problems: string[] = [];
+  for (const u of units) {
+    for (const v of u.volumes.filter((v) => !v.external)) {
+      const loc = v.location ?? classifyVolume(v);
+      counts.set(loc.kind, (counts.get(loc.kind) ?? 0) + 1);
+      if (loc.kind === "tmpfs") problems.push(`${u.name}/${v.name}: ${loc.describe}`);
+      if (loc.kind === "bind" && loc.unsafe) {
+        problems.push(`${u.name}/${v.name}: device folder outside the safe roots (${loc.unsafe})`);
+      }
+    }
+    for (const g of u.gaps.filter((g) => g.kind === "volume-unreadable")) {
+      problems.push(`${u.name}/${g.item}: ${g.reason}`);
+    }
+  }
+  const total = [...counts.values()].reduce((a, b) => a + b, 0);
+  const summary = total === 0
+    ? "no volumes"
+    : `${total} volume(s): ${[...counts].map(([k, n]) => `${n} ${KIND_WORDS[k]}`).join(", ")}`;
+  return problems.length === 0 ? { name: "volume kinds", status: "ok", detail: summary } : {
+    name: "volume kinds",
+    status: "warn",
+    detail: `${summary}; not saved: ${problems.join("; ")}`,
+    hint: "These volumes are coverage gaps: keep their data elsewhere (docs/discovery.md).",
+  };
 }

@@ -3,6 +3,8 @@
  * Engine data (core/discovery.ts), planners read it, the CLI renders it. No behaviour lives here.
  */
 
+import type { VolumeLocation } from "./volume_kind.ts";
+
 export type UnitKind = "stack" | "standalone";
 
 export interface ContainerInfo {
@@ -57,6 +59,11 @@ export interface VolumeInfo {
   composeName?: string;
   /** Declared by another project / external to this unit. */
   external: boolean;
+  /**
+   * Where the data really lives and how it is read (core/volume_kind.ts). Recipes written before
+   * volume kinds existed lack it; restore classifies again from driver and options anyway.
+   */
+  location?: VolumeLocation;
 }
 
 export interface BindInfo {

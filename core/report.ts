@@ -32,6 +32,8 @@ export interface UnitReport {
   gaps: CoverageGap[];
   /** Snapshots removed by retention after this unit's backup. */
   forgotten?: number;
+  /** Each volume saved, its kind and where it was read (core/volume_kind.ts). */
+  volumes?: { name: string; kind: string; how: string }[];
   /** Things that went wrong without failing the unit (e.g. a container slow to become healthy). */
   warnings: string[];
 }

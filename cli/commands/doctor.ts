@@ -4,7 +4,14 @@ import type { LoadedConfig, Runtime } from "../runtime.ts";
 import { printJson } from "../output.ts";
 import { EXIT_CODES } from "../exit_codes.ts";
 import { errorMessage, isStowageError } from "../../core/errors.ts";
-import { type Check, type DoctorReport, secretFileCheck, verdict } from "../../core/doctor.ts";
+import {
+  type Check,
+  type DoctorReport,
+  secretFileCheck,
+  verdict,
+  volumeKindsCheck,
+} from "../../core/doctor.ts";
+import { discoverUnits } from "../../core/discovery.ts";
 import { recoverFromJournal } from "../../core/backup/recover.ts";
 import { FileRestartJournal } from "../../adapters/journal.ts";
 import { acquireHostLock, lockHolder } from "../../adapters/lock.ts";
@@ -97,6 +104,16 @@ export async function runDoctor(
     });
   } catch (e) {
     checks.push(fail("docker engine", e));
+  }
+  if (engineOk) {
+    try {
+      const state = await engine.gatherState();
+      checks.push(
+        volumeKindsCheck(discoverUnits(state, { unsafePaths: cfg.backup.unsafe_paths })),
+      );
+    } catch (e) {
+      checks.push(fail("volume kinds", e));
+    }
   }
   const [composeCheck, resticCheck] = await toolChecks(rt, cfg);
   checks.push(composeCheck);

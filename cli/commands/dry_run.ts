@@ -27,8 +27,10 @@ export async function buildDryRun(
   const plans = units.map((u) => planUnit(u, loaded.config, opts.scope));
   const files = new LocalHostFiles(rt.runner);
   const sizes: Record<string, number | undefined> = {};
+  const mountPoints = new Set<string>();
   for (const item of plans.flatMap((p) => p.items)) {
     if (item.paths.length > 0) sizes[item.item] = await files.size(item.paths[0]);
+    for (const p of item.paths) if (await files.isMountPoint(p)) mountPoints.add(p);
   }
   const doc = describePlans(
     rt.hostname,
@@ -42,6 +44,7 @@ export async function buildDryRun(
           mode: h.mode,
         }))
       ),
+    mountPoints,
   );
   // Dependency cycles are broken deterministically; say so where the order is shown.
   for (const u of doc.units) {
@@ -69,6 +72,17 @@ export function renderDryRun(doc: DryRunDocument): string {
       const size = i.sizeBytes === undefined ? "" : ` ${formatBytes(i.sizeBytes)}`;
       const ex = i.excludes.length ? ` excluding ${i.excludes.join(", ")}` : "";
       out.push(`  save ${i.type.padEnd(7)} ${i.item}${size}${ex}`);
+      if (i.how) out.push(`      ${i.how}`);
+      if (i.read === "archive") {
+        out.push("      size unknown until read: the data is only there while mounted");
+      }
+      if (i.mountPoint) {
+        out.push(
+          `      ${
+            i.paths.join(", ")
+          } is a mount point: its content is saved, read through the mount`,
+        );
+      }
     }
     for (const n of u.networks) {
       out.push(

@@ -8,6 +8,13 @@ export interface DryRunItem {
   paths: string[];
   sizeBytes?: number;
   excludes: string[];
+  /** Volumes: where the data lives (core/volume_kind.ts). */
+  volumeKind?: string;
+  /** Where the data is read from and how (`read: archive`: through a container's mount). */
+  how?: string;
+  read?: "dir" | "archive";
+  /** The folder read is itself a mount point: restic reads through it, its content is saved. */
+  mountPoint?: boolean;
 }
 
 export interface DryRunUnit {
@@ -41,6 +48,7 @@ export function describePlans(
   plans: UnitPlan[],
   sizes: Record<string, number | undefined>,
   hooks: (plan: UnitPlan) => { phase: string; name: string; mode: string }[] = () => [],
+  mountPoints: ReadonlySet<string> = new Set(),
 ): DryRunDocument {
   return {
     dryRun: true,
@@ -52,6 +60,10 @@ export function describePlans(
         paths: i.paths,
         sizeBytes: sizes[i.item],
         excludes: i.excludes,
+        ...(i.volumeKind ? { volumeKind: i.volumeKind } : {}),
+        ...(i.how ? { how: i.how } : {}),
+        ...(i.read ? { read: i.read } : {}),
+        ...(i.paths.some((p) => mountPoints.has(p)) ? { mountPoint: true } : {}),
       }));
       return {
         unit: p.unit.name,

@@ -7,6 +7,7 @@ import type { Config } from "../config/schema.ts";
 import type { CoverageGap, Scope, SnapshotType, Unit } from "../model.ts";
 import type { RetentionPolicy } from "../ports.ts";
 import { startOrder, stopOrder } from "../order.ts";
+import { classifyVolume, type VolumeKind } from "../volume_kind.ts";
 
 export interface PlanItem {
   type: SnapshotType;
@@ -18,6 +19,16 @@ export interface PlanItem {
   retention: RetentionPolicy;
   /** For volumes: a container that mounts it and where, for the archive-API fallback. */
   archive?: { container: string; destination: string };
+  /**
+   * How the data is read: `dir` from `paths` on the host (the default), `archive` always through
+   * the Engine's archive API on `archive.container` (volumes mounted only while used, other
+   * drivers: the Engine mounts them for the read, the host folder would be empty).
+   */
+  read?: "dir" | "archive";
+  /** For volumes: where the data lives (core/volume_kind.ts). */
+  volumeKind?: VolumeKind;
+  /** One line for dry-run and the summary: where the data is and how it is read. */
+  how?: string;
 }
 
 export interface UnitPlan {
@@ -91,13 +102,24 @@ export function planUnit(unit: Unit, config: Config, scopeFlag?: Scope): UnitPla
       c.mounts.some((m) => m.type === "volume" && m.source === v.name)
     );
     const mount = user?.mounts.find((m) => m.type === "volume" && m.source === v.name);
+    const archive = user && mount
+      ? { container: user.name, destination: mount.destination }
+      : undefined;
+    const read = volumeRead(v, archive);
+    if ("skip" in read) {
+      if (read.gap) base.gaps.push(read.gap);
+      continue;
+    }
     items.push({
       type: "volume",
       item: v.name,
-      paths: [v.mountpoint],
+      paths: read.paths,
       excludes: [...commonExcludes, ...(vc?.exclude ?? [])],
       retention: vc?.retention ?? unitRetention,
-      archive: user && mount ? { container: user.name, destination: mount.destination } : undefined,
+      archive,
+      read: read.read,
+      volumeKind: read.kind,
+      how: read.how,
     });
   }
   if (scope !== "minimal") {
@@ -113,6 +135,48 @@ export function planUnit(unit: Unit, config: Config, scopeFlag?: Scope): UnitPla
     }
   }
   return { ...base, items };
+}
+
+/**
+ * Where a volume is read from, by its kind: `_data` or the bind-type volume's device folder
+ * directly, a volume mounted only while used (or of another driver) through a container that
+ * mounts it, nothing for tmpfs and unsafe device folders (discovery lists those gaps).
+ */
+function volumeRead(
+  v: Unit["volumes"][number],
+  archive: PlanItem["archive"],
+):
+  | { paths: string[]; read: "dir" | "archive"; kind: VolumeKind; how: string }
+  | { skip: true; gap?: CoverageGap } {
+  // Units from older recipes or hand-built data may lack the kind: classify again.
+  const loc = v.location ?? classifyVolume(v);
+  switch (loc.kind) {
+    case "tmpfs":
+      return { skip: true };
+    case "bind":
+      if (loc.unsafe || !loc.path) return { skip: true };
+      return { paths: [loc.path], read: "dir", kind: loc.kind, how: loc.describe };
+    case "mounted":
+    case "driver":
+      if (!archive) {
+        return {
+          skip: true,
+          gap: {
+            kind: "volume-unreadable",
+            item: v.name,
+            reason: `${loc.describe}; but no container of this unit mounts it to read it through`,
+          },
+        };
+      }
+      return {
+        paths: [],
+        read: "archive",
+        kind: loc.kind,
+        how: `${loc.describe}: container ${archive.container}, ${archive.destination}`,
+      };
+    default:
+      return { paths: [loc.path ?? v.mountpoint], read: "dir", kind: "local", how: loc.describe };
+  }
 }
 
 /** A rough downtime estimate for dry-run: stop/start overhead plus reading at an assumed rate. */

@@ -173,6 +173,7 @@ async function backupUnit(
   const t0 = deps.clock.now();
   if (plan.skip) return skipped(plan, plan.skip, t0);
   const report = emptyReport(unit.name, unit.kind, plan.gaps, t0);
+  report.volumes = volumeSummary(plan);
 
   // 1. Preconditions: hooks run while everything still runs. Nothing is touched on failure.
   const pre = deps.hooks
@@ -338,17 +339,10 @@ async function saveData(
     const extra: Partial<TagFields> = item.type === "volume"
       ? { volume: item.item }
       : { path: item.item };
-    if (item.type === "volume" && !(await deps.files.canReadDir(item.paths[0]))) {
-      if (!item.archive) {
-        throw new StowageError(
-          "engine.error",
-          `Cannot read volume '${item.item}': its folder is not readable and no container mounts it`,
-          "Run stowage as root on the Docker host.",
-        );
-      }
+    if (item.type === "volume" && (await volumeReadMode(deps, item)) === "archive") {
       const stream = await deps.engine.getArchive(
-        item.archive.container,
-        item.archive.destination,
+        item.archive!.container,
+        item.archive!.destination,
         req.signal,
       );
       record(
@@ -363,6 +357,55 @@ async function saveData(
     }
     record(item, await deps.repo.backupPaths(item.paths, opts(item, extra)));
   });
+}
+
+/** Each planned volume with its kind and how it is read, for the summary. */
+function volumeSummary(plan: UnitPlan): UnitReport["volumes"] {
+  return plan.items.filter((i) => i.type === "volume").map((i) => ({
+    name: i.item,
+    kind: i.volumeKind ?? "local",
+    how: i.how ?? `read from ${i.paths.join(", ")}`,
+  }));
+}
+
+/**
+ * How a volume is read now. A volume the plan reads through the Engine (mounted only while used,
+ * other drivers) always is; a `_data` folder this process cannot read falls back to the Engine
+ * (rootless or remote engine). A bind-type volume whose device folder cannot be read fails: its
+ * `_data` is empty while the unit is stopped, and saving that would report ok over no data.
+ */
+async function volumeReadMode(
+  deps: BackupDeps,
+  item: PlanItem,
+): Promise<"dir" | "archive"> {
+  if (item.read === "archive") {
+    if (!item.archive) {
+      throw new StowageError(
+        "engine.error",
+        `Cannot read volume '${item.item}': its data is mounted only while used and no container mounts it`,
+        "Mount it in one of the unit's containers, or skip it with units.NAME.volumes.VOLUME.skip.",
+      );
+    }
+    return "archive";
+  }
+  if (await deps.files.canReadDir(item.paths[0])) return "dir";
+  if (item.volumeKind === "bind") {
+    throw new StowageError(
+      "engine.error",
+      `Cannot read volume '${item.item}': its data folder ${
+        item.paths[0]
+      } (the device of this bind-type volume) does not exist or cannot be read`,
+      "The volume's data lives in that folder, not in the volume; restore it or fix the volume's device option. Nothing was saved for it.",
+    );
+  }
+  if (!item.archive) {
+    throw new StowageError(
+      "engine.error",
+      `Cannot read volume '${item.item}': its folder is not readable and no container mounts it`,
+      "Run stowage as root on the Docker host.",
+    );
+  }
+  return "archive";
 }
 
 async function buildRecipe(

@@ -21,6 +21,8 @@ import {
 } from "./container.ts";
 import { networkDifferences, networkSpec } from "./network.ts";
 import { composeVariables, parseEnvFile } from "./env_file.ts";
+import { classifyVolume, type VolumeLocation } from "../volume_kind.ts";
+import { REDACTED } from "../recipe.ts";
 
 export type Part = "recipe" | "volumes" | "networks";
 export const PARTS: readonly Part[] = ["recipe", "volumes", "networks"];
@@ -165,7 +167,7 @@ export function probeTargets(
   const parts = effectiveParts(input.point, input.options);
   if (parts.includes("volumes")) {
     for (const d of selectData(input.point, input.recipe, input.options.volumes)) {
-      dirs.push(dataTarget(d, input.options.toDir, volumes) ?? "");
+      dirs.push(dataTarget(d, input.options.toDir, volumes, input.recipe) ?? "");
     }
   }
   if (parts.includes("recipe") && input.recipe) {
@@ -221,7 +223,7 @@ export function planRestore(input: RestoreInput): RestorePlan {
     for (const d of selectData(point, recipe, options.volumes)) {
       const meta = unit?.volumes.find((v) => v.name === d.name);
       const existing = host?.volumes.find((v) => v.Name === d.name);
-      const target = dataTarget(d, toDir, host?.volumes ?? []);
+      const target = dataTarget(d, toDir, host?.volumes ?? [], recipe);
       const state: PathState = target === undefined ? "absent" : host?.paths[target] ?? "absent";
       const step: DataStep = {
         kind: d.kind,
@@ -247,6 +249,7 @@ export function planRestore(input: RestoreInput): RestorePlan {
           );
         }
       }
+      if (d.kind === "volume" && !toDir) checkVolumeKind(plan, step, existing, meta);
       if (state === "unreadable") {
         plan.conflicts.push({
           kind: "unreadable",
@@ -632,6 +635,7 @@ export function dataTarget(
   d: DataSnapshot,
   toDir: string | undefined,
   volumes: EngineVolume[],
+  recipe?: Recipe,
 ): string | undefined {
   if (toDir) {
     return d.kind === "volume"
@@ -639,7 +643,93 @@ export function dataTarget(
       : `${trimSlash(toDir)}/binds${d.name}`;
   }
   if (d.kind === "bind") return d.name;
+  const loc = restoreLocation(d.name, volumes, recipe);
+  // A bind-type volume's data lives in its device folder; `_data` is only where it is mounted.
+  if (loc?.kind === "bind") return loc.unsafe ? undefined : loc.path;
   return volumes.find((v) => v.Name === d.name)?.Mountpoint;
+}
+
+/**
+ * Where a volume's data lives on restore: the existing volume decides (its options are what the
+ * Engine will mount), else the recipe's driver and options, classified again (the recipe is
+ * untrusted: a stored `location` is never believed, the device folder passes the safe roots).
+ */
+export function restoreLocation(
+  name: string,
+  volumes: EngineVolume[],
+  recipe: Recipe | undefined,
+): VolumeLocation | undefined {
+  const existing = volumes.find((v) => v.Name === name);
+  if (existing) {
+    return classifyVolume({
+      driver: existing.Driver,
+      options: existing.Options,
+      mountpoint: existing.Mountpoint,
+    });
+  }
+  const meta = recipe?.unit.volumes.find((v) => v.name === name);
+  if (!meta) return undefined;
+  const options = typeof meta.options === "object" && meta.options !== null
+    ? Object.fromEntries(
+      Object.entries(meta.options).filter(([, v]) => typeof v === "string"),
+    ) as Record<string, string>
+    : {};
+  return classifyVolume({
+    driver: typeof meta.driver === "string" ? meta.driver : "local",
+    options,
+    mountpoint: "",
+  });
+}
+
+/**
+ * Conflicts a volume's kind brings: a device folder outside the safe roots, data that is mounted
+ * only while used (writing into `_data` would hide it under the mount), redacted driver options
+ * a recreated volume would need.
+ */
+function checkVolumeKind(
+  plan: RestorePlan,
+  step: DataStep,
+  existing: EngineVolume | undefined,
+  meta: Unit["volumes"][number] | undefined,
+) {
+  const loc = existing
+    ? classifyVolume({
+      driver: existing.Driver,
+      options: existing.Options,
+      mountpoint: existing.Mountpoint,
+    })
+    : meta
+    ? classifyVolume({ driver: meta.driver, options: step.create?.DriverOpts, mountpoint: "" })
+    : undefined;
+  if (loc?.kind === "bind" && loc.unsafe) {
+    plan.conflicts.push({
+      kind: "unreadable",
+      item: step.name,
+      message:
+        `Cannot restore volume '${step.name}': it is a bind-type volume whose data folder is outside the safe roots (${loc.unsafe})`,
+    });
+  } else if (loc && loc.kind !== "local" && loc.kind !== "bind") {
+    plan.conflicts.push({
+      kind: "unreadable",
+      item: step.name,
+      message: `Cannot restore volume '${step.name}' in place: ${loc.describe}. ` +
+        `Writing into its host folder would hide the data under the mount. Restore it with --to-dir DIR and copy it in through a container that mounts the volume`,
+    });
+  }
+  const redacted = Object.entries(step.create?.DriverOpts ?? {})
+    .filter(([, v]) => v.includes(REDACTED))
+    .map(([k]) => k);
+  if (redacted.length > 0) {
+    plan.conflicts.push({
+      kind: "secret",
+      item: step.name,
+      message: `Cannot create volume '${step.name}': driver option ${
+        redacted.join(", ")
+      } was redacted in the backup and must be supplied. Create the volume yourself (docker volume create --driver ${
+        step.create?.Driver ?? "local"
+      } -o ...) with the real value and run the restore again`,
+    });
+  }
 }
 
 /** Where the recipe and networks documents go with --to-dir. */

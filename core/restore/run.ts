@@ -184,7 +184,8 @@ export async function executeRestore(
       if (step.create && engine) {
         const v = await engine.createVolume(step.create);
         createdVolumes.push(step.name);
-        target = v.Mountpoint;
+        // A bind-type volume's data goes to its device folder, which the plan already chose.
+        target = step.target ?? v.Mountpoint;
         created = true;
         log(`created volume ${step.name} (driver ${v.Driver})`);
       }
