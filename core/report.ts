@@ -32,6 +32,8 @@ export interface UnitReport {
   gaps: CoverageGap[];
   /** Snapshots removed by retention after this unit's backup. */
   forgotten?: number;
+  /** What retention did beyond its rules (e.g. forgot an incomplete restore point). */
+  notes?: string[];
   /** Things that went wrong without failing the unit (e.g. a container slow to become healthy). */
   warnings: string[];
 }
