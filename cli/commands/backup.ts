@@ -177,6 +177,7 @@ export function renderReport(r: RunReport): string {
   for (const u of r.units) {
     if (u.error) out += `\n${u.unit}: ${u.error}`;
     for (const w of u.warnings) out += `\n${u.unit}: warning: ${w}`;
+    for (const n of u.notes ?? []) out += `\n${u.unit}: retention: ${n}`;
     for (const g of u.gaps) out += `\n${u.unit}: not backed up: ${g.item} (${g.reason})`;
   }
   if (r.recoveryBundle?.path) out += `\nrecovery bundle: ${r.recoveryBundle.path}`;
