@@ -57,6 +57,7 @@ export function pointJson(p: RestorePoint, now: Date) {
     volumes: p.volumes.map((v) => v.name),
     binds: p.binds.map((b) => b.name),
     sizeBytes: p.sizeBytes ?? null,
+    types: [...new Set(p.snapshots.map((s) => s.type))].sort(),
     snapshots: p.snapshots.map((s) => s.id),
   };
 }

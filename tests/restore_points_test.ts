@@ -123,6 +123,12 @@ Deno.test("a volume save that fails inside backup (restic exit 3, a restic error
       [goodId, "complete"],
     ]);
     assert.ok((points[2].sizeBytes ?? 0) > 0, "a complete point shows its size");
+    const doctor = await stowage(["doctor", "--json"], { env: env.env });
+    const check = JSON.parse(doctor.stdout).checks.find((c: { name: string }) =>
+      c.name === "restore points"
+    );
+    assert.equal(check?.status, "warn", doctor.stdout);
+    assert.match(check.detail, new RegExp(`${partialId}.*no newer complete point`));
     const text = await stowage(["restore", "--unit", s.project, "--list"], { env: env.env });
     assert.match(text.stdout, /INCOMPLETE/);
     assert.match(text.stdout, new RegExp(`\\(${goodId}\\)\\s+complete`));

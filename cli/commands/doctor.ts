@@ -4,7 +4,13 @@ import type { LoadedConfig, Runtime } from "../runtime.ts";
 import { printJson } from "../output.ts";
 import { EXIT_CODES } from "../exit_codes.ts";
 import { errorMessage, isStowageError } from "../../core/errors.ts";
-import { type Check, type DoctorReport, secretFileCheck, verdict } from "../../core/doctor.ts";
+import {
+  type Check,
+  type DoctorReport,
+  restorePointsCheck,
+  secretFileCheck,
+  verdict,
+} from "../../core/doctor.ts";
 import { recoverFromJournal } from "../../core/backup/recover.ts";
 import { FileRestartJournal } from "../../adapters/journal.ts";
 import { acquireHostLock, lockHolder } from "../../adapters/lock.ts";
@@ -124,6 +130,7 @@ export async function runDoctor(
         status: "ok",
         detail: `${where}: ${snaps.length} snapshots of ${units.size} unit(s)`,
       });
+      checks.push(restorePointsCheck(snaps));
       const locks = await repo.locks();
       if (locks.length) {
         checks.push({
