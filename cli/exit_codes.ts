@@ -19,6 +19,7 @@ export const EXIT_CODES: Record<ErrorCode | "ok" | "bug", number> = {
   "engine.error": 5,
   "unit.notfound": 6,
   "snapshot.notfound": 6,
+  "snapshot.incomplete": 6,
   "repo.missing": 7,
   "repo.password": 8,
   "repo.locked": 9,

@@ -1,6 +1,8 @@
 /** Doctor's verdict as data: each check with a status and, when not ok, a hint. Pure rendering aid. */
 import type { Unit } from "./model.ts";
 import { classifyVolume, type VolumeKind } from "./volume_kind.ts";
+import type { SnapshotInfo } from "./model.ts";
+import { isUsable, restorePoints, unitsIn } from "./restore/points.ts";
 
 export type CheckStatus = "ok" | "warn" | "fail";
 
@@ -89,5 +91,45 @@ export function volumeKindsCheck(units: Unit[]): Check {
     status: "warn",
     detail: `${summary}; not saved: ${problems.join("; ")}`,
     hint: "These volumes are coverage gaps: keep their data elsewhere (docs/discovery.md).",
+  };
+}
+
+/**
+ * Incomplete restore points and orphan snapshots (a recipe without its volumes, a volume without
+ * its recipe, the split points of format-1 per-type retention), per unit and host. Those a newer
+ * complete point covers go at that unit's next backup (retention); the others stay, because they
+ * may be all there is.
+ */
+export function restorePointsCheck(snapshots: SnapshotInfo[]): Check {
+  const lines: string[] = [];
+  let covered = 0;
+  let uncovered = 0;
+  for (const unit of unitsIn(snapshots)) {
+    const points = restorePoints(snapshots, unit);
+    for (const p of points.filter((x) => x.kind === "backup" && !isUsable(x))) {
+      const newer = points.some((o) =>
+        o.host === p.host && o.kind === "backup" && isUsable(o) && o.time > p.time
+      );
+      if (newer) covered++;
+      else uncovered++;
+      lines.push(
+        `${unit} on ${p.host}, ${p.backupId} (${p.snapshots.length} snapshot(s)): ${
+          p.problems.join("; ")
+        }${newer ? "; a newer complete point covers it" : "; no newer complete point"}`,
+      );
+    }
+  }
+  if (lines.length === 0) {
+    return { name: "restore points", status: "ok", detail: "every restore point is complete" };
+  }
+  return {
+    name: "restore points",
+    status: "warn",
+    detail: `${lines.length} incomplete restore point(s) or orphan snapshot group(s): ${
+      lines.slice(0, 5).join(" | ")
+    }${lines.length > 5 ? ` | ... and ${lines.length - 5} more` : ""}`,
+    hint: covered > 0 && uncovered === 0
+      ? "The next backup of each unit removes them (retention forgets incomplete points a newer complete one covers)."
+      : "Run `stowage backup` for the units named: once a newer complete point exists, retention removes the incomplete ones. `stowage restore --list` marks them.",
   };
 }

@@ -22,6 +22,7 @@ export type ErrorCode =
   | "lock.held" // another stowage backup holds the host lock
   | "unit.notfound" // unknown unit name
   | "snapshot.notfound" // unknown backup id / no restore point
+  | "snapshot.incomplete" // the chosen restore point is incomplete and --allow-incomplete was not given
   | "backup.failed" // at least one unit failed
   | "restore.failed"
   | "restore.conflict" // would overwrite something without permission

@@ -145,7 +145,9 @@ export type SnapshotType =
   | "bind"
   | "network"
   | "docker-config"
-  | "pre-restore";
+  | "pre-restore"
+  /** Written last by a backup run once every planned item of the unit was saved (format 2). */
+  | "complete";
 
 /** A restic snapshot as stowage sees it: its tags parsed into fields. */
 export interface SnapshotInfo {

@@ -17,6 +17,9 @@ export interface TagFields {
   volume?: string;
   path?: string;
   source?: "archive";
+  /** Completion marker only: how many items the run saved, and their bytes (docs/format.md). */
+  items?: number;
+  size?: number;
 }
 
 /** restic splits --tag values on commas, so a comma inside a value is written %2C. */
@@ -36,6 +39,8 @@ export function buildTags(f: TagFields): string[] {
   if (f.volume !== undefined) tags.push(`volume=${escape(f.volume)}`);
   if (f.path !== undefined) tags.push(`path=${escape(f.path)}`);
   if (f.source !== undefined) tags.push(`source=${f.source}`);
+  if (f.items !== undefined) tags.push(`items=${f.items}`);
+  if (f.size !== undefined) tags.push(`size=${f.size}`);
   return tags;
 }
 

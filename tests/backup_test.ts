@@ -100,6 +100,7 @@ Deno.test("backup saves the fixture stack as tagged snapshots, in dependency ord
       types,
       [
         `bind:${s.dir}/html`,
+        "complete:",
         "network:",
         "recipe:",
         `volume:${s.volume("app_data")}`,
@@ -165,12 +166,19 @@ Deno.test("backup saves the fixture stack as tagged snapshots, in dependency ord
       second.backupId,
       report.backupId,
     ]);
-    assert.deepEqual(listed.restorePoints[0].types, ["bind", "network", "recipe", "volume"]);
+    assert.deepEqual(listed.restorePoints[0].types, [
+      "bind",
+      "complete",
+      "network",
+      "recipe",
+      "volume",
+    ]);
+    assert.equal(listed.restorePoints[0].status, "complete");
     assert.ok(listed.restorePoints[0].sizeBytes > 0);
     const status = await stowage(["admin", "repo", "status", "--json"], { env: env.env });
     assert.equal(status.code, 0, status.stderr);
     assert.deepEqual(JSON.parse(status.stdout).units, [s.project]);
-    assert.equal(JSON.parse(status.stdout).stowageSnapshots, 10);
+    assert.equal(JSON.parse(status.stdout).stowageSnapshots, 12);
     const estimate = await stowage([
       "admin",
       "snapshot",
@@ -215,10 +223,11 @@ Deno.test("exclude patterns from config are honoured and shown by dry-run", asyn
     const files = await env.restic("ls", snap.id);
     assert.ok(files.includes("/keep.txt"));
     assert.ok(!files.includes("/drop.tmp"));
-    // minimal scope: volumes only
-    assert.deepEqual([...new Set((await snapshotsOf(env, s.project)).map((x) => x.type))], [
-      "volume",
-    ]);
+    // minimal scope: volumes only, and the completion marker
+    assert.deepEqual(
+      [...new Set((await snapshotsOf(env, s.project)).map((x) => x.type))].sort(),
+      ["complete", "volume"],
+    );
   });
 });
 

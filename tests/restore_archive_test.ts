@@ -64,6 +64,22 @@ Deno.test("a source=archive volume snapshot restores into a new volume and into 
         tags.join(",")
       }"`,
     ]);
+    // The completion marker a stowage run writes last (docs/format.md): without it the point is
+    // incomplete and --latest would skip it.
+    const marker = buildTags({
+      unit,
+      type: "complete",
+      backupId: backupIdFor(now),
+      timestamp: isoSeconds(now),
+      scope: "minimal",
+      items: 1,
+    });
+    await sh("bash", [
+      "-c",
+      `echo '{}' | restic -r "${env.repo}" --password-file "${env.passwordFile}" backup -q --stdin --stdin-filename complete.json --host "$(hostname)" --tag "${
+        marker.join(",")
+      }"`,
+    ]);
     await docker("rm", "-f", unit);
     await docker("volume", "rm", vol);
 

@@ -1,6 +1,7 @@
 /**
  * Retention through the real orchestrator, engine and restic, with a controlled clock: three days of
- * twice-daily backups under `latest: 2, daily: 2` leave exactly the expected snapshots per group.
+ * twice-daily backups under `latest: 2, daily: 2` leave exactly the expected restore points, each whole
+(both volumes and the completion marker).
  */
 import assert from "node:assert/strict";
 import { createFixtureStack } from "./support/fixture.ts";
@@ -16,7 +17,7 @@ import { configSchema } from "../core/config/schema.ts";
 import { MemorySink } from "../core/events.ts";
 import { parseSnapshot } from "../core/tags.ts";
 
-Deno.test("retention keeps exactly latest 2 + one per day for 2 days, per group", async () => {
+Deno.test("retention keeps exactly latest 2 + one per day for 2 days, as whole points", async () => {
   const s = await createFixtureStack({ name: "ret" });
   const dir = await Deno.makeTempDir({ prefix: "stowage-ret-" });
   using engine = EngineClient.fromConfig(undefined);
@@ -50,10 +51,10 @@ Deno.test("retention keeps exactly latest 2 + one per day for 2 days, per group"
       clock.advance(12 * 3600_000);
     }
     const snaps = (await repo.snapshots({ tags: [`unit=${s.project}`] })).map(parseSnapshot);
-    const byVolume = Object.groupBy(snaps, (x) => x.volume ?? "");
+    const byVolume = Object.groupBy(snaps, (x) => x.volume ?? x.type ?? "");
     assert.deepEqual(
       Object.keys(byVolume).sort(),
-      [s.volume("app_data"), s.volume("db_data")].sort(),
+      ["complete", s.volume("app_data"), s.volume("db_data")].sort(),
     );
     for (const group of Object.values(byVolume)) {
       const kept = group!.map((x) => new Date(x.time).toISOString()).sort();

@@ -3,7 +3,15 @@ import type { Runtime } from "../runtime.ts";
 import { globals } from "../mod.ts";
 import { formatBytes, formatDuration, printJson, table } from "../output.ts";
 import { parseSnapshot } from "../../core/tags.ts";
-import { restorePoints, unitsIn } from "../../core/restore/points.ts";
+import { isUsable, restorePoints, unitsIn } from "../../core/restore/points.ts";
+import {
+  contentsOf,
+  INCOMPLETE_NOTE,
+  pointJson,
+  sizeOf,
+  statusOf,
+  whenOf,
+} from "../points_view.ts";
 import { discoverUnits } from "../../core/discovery.ts";
 import { errorMessage, StowageError } from "../../core/errors.ts";
 import { closestN } from "../../core/text.ts";
@@ -19,10 +27,10 @@ export function registerAdminSnapshot(admin: AdminCommand, rt: Runtime) {
   snap
     .command("list")
     .description(
-      "Units with their restore points (grouped by backup_id, newest first): time, scope, snapshot types, sizes.",
+      "Units with their restore points (grouped by host and backup_id, newest first): age, completeness, contents, size. Reads the repository once.",
     )
     .option("-u, --unit <name>", "only this unit")
-    .option("--no-sizes", "skip the size of each restore point (one restic call per point)")
+    .option("--no-sizes", "leave the size column out")
     .option("--json", "print one JSON document")
     .action(async (opts, cmd) => {
       const loaded = await rt.loadConfig(globals(cmd));
@@ -54,74 +62,72 @@ export function registerAdminSnapshot(admin: AdminCommand, rt: Runtime) {
         }
         names = [opts.unit];
       }
-      const units = [];
-      for (const name of names) {
+      const now = rt.clock.now();
+      const units = names.map((name) => {
         const u = live.find((x) => x.name === name);
         const points = restorePoints(snaps, name);
-        const rows = [];
-        for (const p of points) {
-          let size: number | undefined;
-          if (opts.sizes) {
-            size = (await repo.stats({
-              snapshotIds: p.snapshots.map((s) => s.id),
-              mode: "restore-size",
-            }).catch(() => undefined))?.totalSize;
-          }
-          rows.push({
-            backupId: p.backupId,
-            time: p.time,
-            host: p.host,
-            kind: p.kind,
-            scope: p.scope ?? null,
-            types: [...new Set(p.snapshots.map((s) => s.type))].sort(),
-            snapshots: p.snapshots.map((s) => s.id),
-            sizeBytes: size ?? null,
-          });
-        }
-        units.push({
+        const latest = points.find((p) => p.kind === "backup" && isUsable(p));
+        return {
           unit: name,
           kind: u?.kind ?? null,
           onThisHost: !!u,
           containers: u?.containers.length ?? null,
           volumes: u?.volumes.length ?? null,
-          latestBackup: rows.find((r) => r.kind === "backup")?.backupId ?? null,
-          restorePoints: rows,
+          latestBackup: latest?.backupId ?? null,
+          latestWhen: latest ? whenOf(latest, now) : null,
+          incomplete: points.filter((p) => p.status === "incomplete").length,
+          points,
+        };
+      });
+      if (opts.json) {
+        return printJson(rt, {
+          units: units.map(({ points, latestWhen: _, ...u }) => ({
+            ...u,
+            restorePoints: points.map((p) => {
+              const row = pointJson(p, now);
+              return opts.sizes ? row : { ...row, sizeBytes: null };
+            }),
+          })),
+          note: engineNote ?? null,
         });
       }
-      if (opts.json) return printJson(rt, { units, note: engineNote ?? null });
       if (engineNote) rt.writeErr(`note: ${engineNote}\n`);
       if (units.length === 0) {
         return rt.write("No units and no snapshots yet. Run `stowage backup`.\n");
       }
       rt.write(table([
-        ["UNIT", "KIND", "CONTAINERS", "VOLUMES", "LATEST BACKUP", "POINTS"],
-        ...units.map((
-          u,
-        ) => [
+        ["UNIT", "KIND", "CONTAINERS", "VOLUMES", "LATEST COMPLETE BACKUP", "POINTS"],
+        ...units.map((u) => [
           u.unit,
           u.onThisHost ? String(u.kind) : "(not on this host)",
           String(u.containers ?? "-"),
           String(u.volumes ?? "-"),
-          u.latestBackup ?? "never",
-          String(u.restorePoints.length),
+          u.latestWhen ?? "never",
+          `${u.points.length}${u.incomplete ? ` (${u.incomplete} incomplete)` : ""}`,
         ]),
       ]));
-      for (const u of units.filter((x) => x.restorePoints.length)) {
+      for (const u of units.filter((x) => x.points.length)) {
         rt.write(`\n${u.unit}:\n`);
         rt.write(table([
-          ["  BACKUP ID", "TIME", "HOST", "SCOPE", "TYPES", "SIZE"],
-          ...u.restorePoints.map((
-            p,
-          ) => [
-            `  ${p.backupId}${p.kind === "pre-restore" ? " (pre-restore)" : ""}`,
-            p.time,
+          [
+            "  WHEN (BACKUP ID)",
+            "STATUS",
+            "HOST",
+            "SCOPE",
+            "CONTENTS",
+            ...(opts.sizes ? ["SIZE"] : []),
+          ],
+          ...u.points.map((p) => [
+            `  ${whenOf(p, now)}`,
+            statusOf(p),
             p.host,
-            p.scope ?? "-",
-            p.types.join(","),
-            p.sizeBytes === null ? "-" : formatBytes(p.sizeBytes),
+            p.kind === "pre-restore" ? "-" : p.scope ?? "?",
+            contentsOf(p),
+            ...(opts.sizes ? [sizeOf(p)] : []),
           ]),
         ]));
       }
+      if (units.some((u) => u.incomplete > 0)) rt.write(`\n${INCOMPLETE_NOTE}\n`);
     });
 
   snap

@@ -178,6 +178,7 @@ export function renderReport(r: RunReport): string {
     if (u.error) out += `\n${u.unit}: ${u.error}`;
     for (const w of u.warnings) out += `\n${u.unit}: warning: ${w}`;
     for (const v of u.volumes ?? []) out += `\n${u.unit}: volume ${v.name} (${v.kind}): ${v.how}`;
+    for (const n of u.notes ?? []) out += `\n${u.unit}: retention: ${n}`;
     for (const g of u.gaps) out += `\n${u.unit}: not backed up: ${g.item} (${g.reason})`;
   }
   if (r.recoveryBundle?.path) out += `\nrecovery bundle: ${r.recoveryBundle.path}`;

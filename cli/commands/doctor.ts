@@ -7,6 +7,7 @@ import { errorMessage, isStowageError } from "../../core/errors.ts";
 import {
   type Check,
   type DoctorReport,
+  restorePointsCheck,
   secretFileCheck,
   verdict,
   volumeKindsCheck,
@@ -142,6 +143,7 @@ export async function runDoctor(
         status: "ok",
         detail: `${where}: ${snaps.length} snapshots of ${units.size} unit(s)`,
       });
+      checks.push(restorePointsCheck(snaps));
       const locks = await repo.locks();
       if (locks.length) {
         checks.push({

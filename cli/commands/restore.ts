@@ -8,18 +8,29 @@ import { Option } from "@commander-js/extra-typings";
 import type { Program } from "../mod.ts";
 import { globals, setExitCode, usageError } from "../mod.ts";
 import type { Runtime } from "../runtime.ts";
-import { formatBytes, formatDuration, printJson } from "../output.ts";
+import { formatDuration, printJson, table } from "../output.ts";
 import { eventRenderer } from "../render.ts";
 import { EXIT_CODES } from "../exit_codes.ts";
 import { type ErrorCode, StowageError } from "../../core/errors.ts";
-import type { BackupRepository } from "../../core/ports.ts";
 import {
+  isUsable,
+  missingFromRecipe,
   parseWhen,
   type PointSelector,
+  requireComplete,
   type RestorePoint,
   selectPoint,
   unitsIn,
 } from "../../core/restore/points.ts";
+import {
+  contentsOf,
+  INCOMPLETE_NOTE,
+  pointJson,
+  pointLine,
+  sizeOf,
+  statusOf,
+  whenOf,
+} from "../points_view.ts";
 import {
   type Conflict,
   type HostView,
@@ -65,6 +76,7 @@ interface Flags {
   keepNetworks?: boolean;
   list?: boolean;
   json?: boolean;
+  allowIncomplete?: boolean;
 }
 
 export function registerRestore(program: Program, rt: Runtime) {
@@ -106,6 +118,10 @@ export function registerRestore(program: Program, rt: Runtime) {
         .conflicts(["keepNetworks"]),
     )
     .option("--keep-networks", "keep an existing network whose configuration differs")
+    .option(
+      "--allow-incomplete",
+      "with --backup-id: restore what an incomplete restore point holds (docs/restore.md)",
+    )
     .option("--list", "list the unit's restore points (or the units, without --unit) and exit")
     .option("--json", "print one JSON document on stdout")
     .addHelpText(
@@ -161,14 +177,20 @@ async function restoreAction(rt: Runtime, flags: Flags, g: { config?: string; lo
   const repo = await rt.repository(loaded);
   const snapshots = await loadSnapshots(repo);
 
-  if (flags.list) return listPoints(rt, repo, snapshots, flags);
+  if (flags.list) return listPoints(rt, snapshots, flags);
+  if (flags.allowIncomplete && !flags.backupId && !interactive) {
+    throw usageError(
+      "--allow-incomplete needs --backup-id",
+      "--latest and --before only pick complete restore points; name the incomplete one by its id.",
+    );
+  }
 
   const prompts = interactive ? await Prompts.load() : undefined;
   const unit = flags.unit ?? await prompts!.unit(unitsIn(snapshots), snapshots);
   const points = pointsOf(snapshots, unit);
   const point = selector
-    ? selectPoint(points, unit, selector, rt.hostname)
-    : await prompts!.point(points, repo);
+    ? selectPoint(points, unit, selector, rt.hostname, { allowIncomplete: flags.allowIncomplete })
+    : await prompts!.point(points, rt.clock.now(), !!flags.allowIncomplete);
 
   const options: RestoreOptions = {
     parts,
@@ -187,6 +209,18 @@ async function restoreAction(rt: Runtime, flags: Flags, g: { config?: string; lo
   }
 
   const docs = await loadDocuments(repo, point);
+  // A point written before completion markers existed is checked against its own recipe.
+  const missing = point.status === "unverified" ? missingFromRecipe(point, docs.recipe) : [];
+  requireComplete(point, missing.map((m) => `missing ${m}`), {
+    allowIncomplete: flags.allowIncomplete,
+  });
+  if (point.status === "incomplete" || missing.length > 0) {
+    rt.writeErr(
+      `warning: restoring incomplete restore point ${point.backupId}: ${
+        [...point.problems, ...missing.map((m) => `missing ${m}`)].join("; ")
+      }\n`,
+    );
+  }
   const files = new LocalRestoreFiles();
   const engine = options.toDir ? undefined : rt.engine(loaded);
   const composeCommand = options.toDir || !options.start
@@ -374,80 +408,60 @@ function conflictError(plan: RestorePlan): StowageError {
 // ---------------------------------------------------------------------------------------------
 // --list
 
-async function listPoints(
+/** Reads nothing more than the one snapshot listing the caller already made. */
+function listPoints(
   rt: Runtime,
-  repo: BackupRepository,
   snapshots: Parameters<typeof unitsIn>[0],
   flags: Flags,
 ) {
+  const now = rt.clock.now();
   if (!flags.unit) {
     const units = unitsIn(snapshots).map((u) => {
       const points = pointsOf(snapshots, u);
+      const latest = points.find((p) => p.kind === "backup" && isUsable(p));
       return {
         unit: u,
         restorePoints: points.length,
-        latest: points.find((p) => p.kind === "backup")?.backupId,
+        incomplete: points.filter((p) => p.status === "incomplete").length,
+        latest: latest?.backupId ?? null,
+        latestAgeSeconds: latest
+          ? Math.round((now.getTime() - Date.parse(latest.time)) / 1000)
+          : null,
+        latestWhen: latest ? whenOf(latest, now) : null,
       };
     });
     if (flags.json) printJson(rt, { units });
-    else {rt.write(
-        units.length
-          ? units.map((u) =>
-            `${u.unit}  ${u.restorePoints} restore point(s), latest ${u.latest ?? "-"}\n`
-          ).join("")
-          : "No backups in the repository.\n",
-      );}
+    else if (units.length === 0) rt.write("No backups in the repository.\n");
+    else {
+      rt.write(table([
+        ["UNIT", "POINTS", "INCOMPLETE", "LATEST COMPLETE"],
+        ...units.map((u) => [
+          u.unit,
+          String(u.restorePoints),
+          String(u.incomplete),
+          u.latestWhen ?? "none",
+        ]),
+      ]));
+    }
     return;
   }
   const points = pointsOf(snapshots, flags.unit);
-  const sizes = await pointSizes(repo, points.slice(0, 20));
-  const rows = points.map((p) => ({
-    backupId: p.backupId,
-    time: p.time,
-    host: p.host,
-    kind: p.kind,
-    scope: p.scope,
-    recipe: !!p.recipe,
-    networks: !!p.networks,
-    volumes: p.volumes.map((v) => v.name),
-    binds: p.binds.map((b) => b.name),
-    size: sizes.get(p.backupId),
-  }));
-  if (flags.json) printJson(rt, { unit: flags.unit, restorePoints: rows });
-  else {rt.write(
-      rows.map((r) => `${pointLabel(points.find((p) => p.backupId === r.backupId)!, r.size)}\n`)
-        .join(""),
-    );}
-}
-
-async function pointSizes(
-  repo: BackupRepository,
-  points: RestorePoint[],
-): Promise<Map<string, number>> {
-  const out = new Map<string, number>();
-  for (const p of points) {
-    try {
-      out.set(
-        p.backupId,
-        (await repo.stats({ snapshotIds: p.snapshots.map((s) => s.id), mode: "restore-size" }))
-          .totalSize,
-      );
-    } catch { /* sizes are a courtesy */ }
+  if (flags.json) {
+    printJson(rt, { unit: flags.unit, restorePoints: points.map((p) => pointJson(p, now)) });
+    return;
   }
-  return out;
-}
-
-function pointLabel(p: RestorePoint, size?: number): string {
-  const what = [
-    p.recipe ? "recipe" : "",
-    p.networks ? "networks" : "",
-    p.volumes.length ? `${p.volumes.length} volume(s)` : "",
-    p.binds.length ? `${p.binds.length} bind(s)` : "",
-  ].filter(Boolean).join(", ");
-  const kind = p.kind === "pre-restore" ? "pre-restore" : `scope ${p.scope ?? "?"}`;
-  return `${p.backupId}  ${p.time.replace(".000Z", "Z")}  ${kind}  ${what}  ${formatBytes(size)}${
-    p.host ? `  host ${p.host}` : ""
-  }`;
+  rt.write(table([
+    ["WHEN (BACKUP ID)", "STATUS", "HOST", "SCOPE", "CONTENTS", "SIZE"],
+    ...points.map((p) => [
+      whenOf(p, now),
+      statusOf(p),
+      p.host,
+      p.kind === "pre-restore" ? "-" : p.scope ?? "?",
+      contentsOf(p),
+      sizeOf(p),
+    ]),
+  ]));
+  if (points.some((p) => p.status === "incomplete")) rt.write(`\n${INCOMPLETE_NOTE}\n`);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -491,8 +505,11 @@ class Prompts {
         message: "Which unit?",
         choices: units.map((u) => {
           const points = pointsOf(snapshots, u);
+          const latest = points.find((p) => p.kind === "backup" && isUsable(p));
           return {
-            name: `${u}  (${points.length} restore point(s), latest ${points[0]?.backupId ?? "-"})`,
+            name: `${u}  (${points.length} restore point(s), latest complete ${
+              latest?.backupId ?? "none"
+            })`,
             value: u,
           };
         }),
@@ -500,12 +517,19 @@ class Prompts {
     );
   }
 
-  async point(points: RestorePoint[], repo: BackupRepository): Promise<RestorePoint> {
-    const sizes = await pointSizes(repo, points.slice(0, 10));
+  /** Incomplete points are shown but cannot be chosen unless --allow-incomplete was given. */
+  point(points: RestorePoint[], now: Date, allowIncomplete: boolean): Promise<RestorePoint> {
     return this.ask(() =>
       this.p.select({
         message: "Which restore point? (newest first)",
-        choices: points.map((p) => ({ name: pointLabel(p, sizes.get(p.backupId)), value: p })),
+        choices: points.map((p) => ({
+          name: pointLine(p, now),
+          value: p,
+          disabled: p.status === "incomplete" && !allowIncomplete
+            ? "(incomplete: --backup-id ID --allow-incomplete)"
+            : false,
+        })),
+        default: points.find((p) => p.kind === "backup" && isUsable(p)),
         pageSize: 12,
       }, this.ctx)
     );

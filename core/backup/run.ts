@@ -22,7 +22,8 @@ import { closestN } from "../text.ts";
 import { backupIdFor, buildTags, isoSeconds, parseSnapshot, type TagFields } from "../tags.ts";
 import { DOCKER_CONFIG_PATHS, HOST_UNIT, type PlanItem, planUnit, type UnitPlan } from "./plan.ts";
 import { redactContainer, redactUnit } from "./redact.ts";
-import { applyRetention, groupKey, retentionGroups } from "./retention.ts";
+import { planRetention } from "./retention.ts";
+import { MARKER_FILE, restorePoints } from "../restore/points.ts";
 import { FORMAT_VERSION, VERSION } from "../version.ts";
 import type { NetworksDocument, Recipe, RecipeFile } from "../recipe.ts";
 import type { EngineState } from "../engine_types.ts";
@@ -205,6 +206,7 @@ async function backupUnit(
   // 3.-5. Journal, stop, save the data, start — the start is unconditional.
   let firstStop: Date | undefined;
   let lastStart: Date | undefined;
+  let allSaved = false;
   try {
     if (plan.stop.length > 0) {
       await deps.journal.record({
@@ -223,6 +225,7 @@ async function backupUnit(
       deps.sink.emit({ type: "container.stop", unit: unit.name, container: name });
     }
     await saveData(deps, req, plan, saver);
+    allSaved = true;
   } catch (e) {
     report.outcome = "failed";
     report.error = req.signal.aborted ? "interrupted" : errorMessage(e);
@@ -231,10 +234,13 @@ async function backupUnit(
   }
   if (firstStop && lastStart) report.downtimeMs = lastStart.getTime() - firstStop.getTime();
 
+  // 5b. The completion marker, last: only a point that has one is a restore point for --latest.
+  if (allSaved) await writeMarker(deps, req, plan, saver, report);
+
   // 6. Retention, only after a complete backup of the unit.
   if (report.outcome === "ok") {
     try {
-      report.forgotten = await applyUnitRetention(deps, plan);
+      report.forgotten = await applyUnitRetention(deps, plan, report);
     } catch (e) {
       report.warnings.push(`retention failed: ${errorMessage(e)}`);
     }
@@ -408,6 +414,56 @@ async function volumeReadMode(
   return "archive";
 }
 
+/**
+ * Writes the `type=complete` snapshot that makes the point complete (docs/format.md): it lists
+ * every item the run saved, and its tags carry their count and bytes so a listing needs no more
+ * than `restic snapshots`. Written after the containers started again: it costs no downtime.
+ */
+async function writeMarker(
+  deps: BackupDeps,
+  req: BackupRequest,
+  plan: UnitPlan,
+  { fields }: Saver,
+  report: UnitReport,
+) {
+  const items = report.snapshots.filter((s) => s.type !== "complete");
+  const size = items.reduce((n, s) => n + s.bytesProcessed, 0);
+  const doc = {
+    format: FORMAT_VERSION,
+    backupId: fields.backupId,
+    unit: plan.unit.name,
+    items: items.map((s) => ({ type: s.type, item: s.item, snapshotId: s.snapshotId })),
+  };
+  try {
+    if (req.signal.aborted) throw req.signal.reason;
+    const s = await deps.repo.backupStream(
+      MARKER_FILE,
+      bytesSource(JSON.stringify(doc, null, 2) + "\n"),
+      {
+        tags: buildTags({ ...fields, type: "complete", items: items.length, size }),
+        host: deps.host,
+        time: deps.clock.now(),
+        signal: req.signal,
+      },
+    );
+    report.snapshots.push({
+      type: "complete",
+      item: MARKER_FILE,
+      snapshotId: s.snapshotId,
+      bytesProcessed: 0,
+      dataAdded: s.dataAdded,
+    });
+  } catch (e) {
+    report.outcome = "failed";
+    report.error = [
+      report.error,
+      `${
+        req.signal.aborted ? "interrupted" : errorMessage(e)
+      } (the completion marker was not written: this restore point is incomplete)`,
+    ].filter(Boolean).join("; ");
+  }
+}
+
 async function buildRecipe(
   deps: BackupDeps,
   config: Config,
@@ -511,29 +567,25 @@ async function waitHealthy(
   return warnings;
 }
 
-async function applyUnitRetention(deps: BackupDeps, plan: UnitPlan): Promise<number> {
+/**
+ * Retention over whole restore points of this unit made by this host (never another host's):
+ * the planned items' policies decide which complete points stay, incomplete points go once a
+ * newer complete one exists, and a forgotten point's snapshots are forgotten together.
+ */
+async function applyUnitRetention(
+  deps: BackupDeps,
+  plan: UnitPlan,
+  report: UnitReport,
+): Promise<number> {
   const snaps = (await deps.repo.snapshots({ tags: [`unit=${plan.unit.name}`] }))
     .map(parseSnapshot)
     .filter((s) => s.hostname === deps.host && s.unit === plan.unit.name);
-  const policies = new Map(
-    plan.items.map((
-      i,
-    ) => [
-      groupKey({
-        unit: plan.unit.name,
-        type: i.type,
-        volume: i.type === "volume" ? i.item : undefined,
-        path: i.type === "bind" ? i.item : undefined,
-      }),
-      i.retention,
-    ]),
+  const decision = planRetention(
+    restorePoints(snaps, plan.unit.name),
+    plan.items.map((i) => i.retention),
   );
-  const forget: string[] = [];
-  for (const [key, group] of retentionGroups(snaps)) {
-    const policy = policies.get(key);
-    if (!policy) continue; // a group this run did not touch (volume removed since): leave it alone
-    forget.push(...applyRetention(group, policy).forget.map((s) => s.id));
-  }
+  report.notes = [...(report.notes ?? []), ...decision.notes];
+  const forget = decision.forget.flatMap((p) => p.snapshots.map((s) => s.id));
   if (forget.length > 0) await deps.repo.forget(forget);
   return forget.length;
 }

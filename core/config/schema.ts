@@ -54,7 +54,7 @@ export const retentionSchema = z
     ),
   })
   .describe(
-    "Which snapshots to keep, per unit, snapshot type and volume. The last one of a group is never removed.",
+    "Which restore points to keep, per unit and host; a point is kept or forgotten whole, incomplete points count for no rule, and the newest complete point is never removed (docs/backup.md).",
   );
 
 const hookCommon = {

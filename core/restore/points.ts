@@ -1,7 +1,7 @@
 /**
- * Restore points: a unit's snapshots grouped by the run that made them (`backup_id`), and the
- * choice of one of them by `--latest`, `--backup-id` or `--before`. Pure: restic's snapshot list
- * in, data out.
+ * Restore points: a unit's snapshots grouped by the run that made them (host + `backup_id`), each
+ * judged complete or not (docs/format.md, "Completeness"), and the choice of one of them by
+ * `--latest`, `--backup-id` or `--before`. Pure: restic's snapshot list in, data out.
  */
 import { StowageError } from "../errors.ts";
 import type { Scope, SnapshotInfo } from "../model.ts";
@@ -33,11 +33,41 @@ export interface RestorePoint {
   volumes: DataSnapshot[];
   binds: DataSnapshot[];
   dockerConfig?: SnapshotInfo;
+  /** The `type=complete` marker the run wrote last (format 2 and later). */
+  marker?: SnapshotInfo;
   /** Every snapshot of the group. */
   snapshots: SnapshotInfo[];
+  /**
+   * `complete`: the marker is there and every item it counts too. `incomplete`: the run failed or
+   * was interrupted before saving everything (or a snapshot was removed since). `unverified`: a
+   * point written before markers existed (format 1) that looks complete by its contents; a restore
+   * checks it against its recipe.
+   */
+  status: PointStatus;
+  /** Why the point is not complete (empty when it is). */
+  problems: string[];
+  /** Highest `format=` tag among its snapshots (1 when absent). */
+  format: number;
+  /** Bytes the point restores, from the marker's `size` tag; undefined when unknown. */
+  sizeBytes?: number;
+}
+
+export type PointStatus = "complete" | "incomplete" | "unverified";
+
+/** The file the completion marker snapshot stores (a JSON list of the run's items). */
+export const MARKER_FILE = "complete.json";
+
+/** Usable by `--latest`, `--before`, the wizard's default and retention's rules. */
+export function isUsable(p: RestorePoint): boolean {
+  return p.status !== "incomplete";
 }
 
 export type PointSelector = { latest: true } | { backupId: string } | { before: Date };
+
+export interface SelectOptions {
+  /** `--allow-incomplete`: a point named by `--backup-id` may be incomplete. */
+  allowIncomplete?: boolean;
+}
 
 /** The value of tag `key=...` (restic tags), unescaped like core/tags.ts does. */
 export function tagValue(s: SnapshotInfo, key: string): string | undefined {
@@ -79,6 +109,9 @@ export function restorePoints(snapshots: SnapshotInfo[], unit: string): RestoreP
       volumes: [],
       binds: [],
       snapshots: group,
+      status: "complete",
+      problems: [],
+      format: Math.max(...group.map((s) => Number(tagValue(s, "format") ?? 1) || 1)),
     };
     const seen = new Set<string>();
     for (const s of group) {
@@ -91,6 +124,9 @@ export function restorePoints(snapshots: SnapshotInfo[], unit: string): RestoreP
           break;
         case "docker-config":
           point.dockerConfig ??= s;
+          break;
+        case "complete":
+          point.marker ??= s;
           break;
         case "volume":
         case "bind":
@@ -116,8 +152,97 @@ export function restorePoints(snapshots: SnapshotInfo[], unit: string): RestoreP
     point.binds.sort((a, b) => a.name.localeCompare(b.name));
     points.push(point);
   }
+  for (const p of points) judge(p, points);
   return points.sort((a, b) =>
     b.time.localeCompare(a.time) || b.backupId.localeCompare(a.backupId)
+  );
+}
+
+/** Items of a point the way the marker counts them: recipe, networks, each volume and bind. */
+function itemCount(p: RestorePoint): number {
+  return (p.recipe ? 1 : 0) + (p.networks ? 1 : 0) + p.volumes.length + p.binds.length;
+}
+
+/**
+ * Sets status, problems and size. Pre-restore points and the host's docker-config (one snapshot
+ * each, atomic in restic) are complete. A format-2 point needs its marker and every item the
+ * marker counts. A format-1 point (no markers then) is judged by what it holds: a recipe (scope
+ * minimal: a volume), and some volume or bind when other points of the unit on that host have any.
+ */
+function judge(p: RestorePoint, all: RestorePoint[]) {
+  const size = p.marker ? Number(tagValue(p.marker, "size")) : Number.NaN;
+  if (Number.isFinite(size) && size >= 0) p.sizeBytes = size;
+  if (p.kind === "pre-restore" || p.snapshots.every((s) => s.type === "docker-config")) return;
+  const data = p.volumes.length + p.binds.length;
+  if (p.format >= 2) {
+    if (!p.marker) {
+      p.problems.push(
+        "no completion marker: the run failed or was interrupted before every item was saved",
+      );
+    } else {
+      const want = Number(tagValue(p.marker, "items"));
+      const have = itemCount(p);
+      if (!Number.isInteger(want) || have < want) {
+        p.problems.push(
+          `the run saved ${
+            Number.isInteger(want) ? want : "?"
+          } item(s); ${have} are in the repository`,
+        );
+      }
+    }
+    p.status = p.problems.length ? "incomplete" : "complete";
+    return;
+  }
+  if (p.scope === "minimal") {
+    if (data === 0) p.problems.push("format 1 point without any volume");
+  } else {
+    if (!p.recipe) p.problems.push("format 1 point without its recipe");
+    const othersHaveData = all.some((o) =>
+      o !== p && o.host === p.host && o.kind === "backup" && o.volumes.length + o.binds.length > 0
+    );
+    if (data === 0 && othersHaveData) {
+      p.problems.push("format 1 point without volumes or binds, though other points have them");
+    }
+  }
+  p.status = p.problems.length ? "incomplete" : "unverified";
+}
+
+/**
+ * What a format-1 (`unverified`) point lacks compared with its own recipe: every volume the unit
+ * owned and, above scope minimal, every safe bind folder. Empty when nothing is missing.
+ */
+export function missingFromRecipe(
+  p: RestorePoint,
+  recipe: {
+    unit?: {
+      volumes?: { name: string; external?: boolean }[];
+      binds?: { source: string; safe?: boolean }[];
+    };
+  } | undefined,
+): string[] {
+  if (!recipe?.unit) return [];
+  const have = new Set(p.volumes.map((v) => v.name));
+  const missing = (recipe.unit.volumes ?? []).filter((v) => !v.external && !have.has(v.name))
+    .map((v) => `volume ${v.name}`);
+  if (p.scope !== "minimal") {
+    const binds = new Set(p.binds.map((b) => b.name));
+    missing.push(
+      ...(recipe.unit.binds ?? []).filter((b) => b.safe && !binds.has(b.source)).map((b) =>
+        `bind ${b.source}`
+      ),
+    );
+  }
+  return missing;
+}
+
+/** Refuses an incomplete point unless `--allow-incomplete` was given. */
+export function requireComplete(p: RestorePoint, problems: string[], opts: SelectOptions) {
+  if (problems.length === 0 || opts.allowIncomplete) return;
+  throw new StowageError(
+    "snapshot.incomplete",
+    `Cannot restore unit '${p.unit}' from ${p.backupId}: the restore point is incomplete`,
+    `Pick a complete one (\`stowage restore --unit ${p.unit} --list\`), or restore what it holds with --backup-id ${p.backupId} --allow-incomplete.`,
+    { details: problems },
   );
 }
 
@@ -139,16 +264,18 @@ export function requireUnit(snapshots: SnapshotInfo[], unit: string): void {
 }
 
 /**
- * Picks one restore point. `latest` and `before` consider backups only (not pre-restore points);
- * a backup id names any point. When the same id exists for several hosts, `localHost` wins.
+ * Picks one restore point. `latest` and `before` consider complete (or format-1 unverified)
+ * backups only, never pre-restore points; a backup id names any point, and an incomplete one only
+ * with `allowIncomplete`. When the same id exists for several hosts, `localHost` wins.
  */
 export function selectPoint(
   points: RestorePoint[],
   unit: string,
   sel: PointSelector,
   localHost: string,
+  opts: SelectOptions = {},
 ): RestorePoint {
-  const backups = points.filter((p) => p.kind === "backup");
+  const backups = points.filter((p) => p.kind === "backup" && isUsable(p));
   if ("latest" in sel) {
     if (backups.length === 0) throw noPoint(unit, points);
     return preferHost(backups.filter((p) => p.time === backups[0].time), localHost);
@@ -170,7 +297,11 @@ export function selectPoint(
   }
   const wanted = sel.backupId.trim();
   const matches = points.filter((p) => p.backupId === wanted);
-  if (matches.length > 0) return preferHost(matches, localHost);
+  if (matches.length > 0) {
+    const p = preferHost(matches, localHost);
+    requireComplete(p, p.status === "incomplete" ? p.problems : [], opts);
+    return p;
+  }
   const near = closestN(wanted, [...new Set(points.map((p) => p.backupId))], 5);
   throw new StowageError(
     "snapshot.notfound",
@@ -187,6 +318,16 @@ function preferHost(points: RestorePoint[], localHost: string): RestorePoint {
 }
 
 function noPoint(unit: string, points: RestorePoint[]): StowageError {
+  const incomplete = points.filter((p) => p.kind === "backup" && !isUsable(p));
+  if (incomplete.length > 0) {
+    return new StowageError(
+      "snapshot.notfound",
+      `Cannot restore unit '${unit}': it has no complete restore point (${incomplete.length} incomplete)`,
+      `Run \`stowage backup --unit ${unit}\`, or restore what an incomplete one holds with --backup-id ${
+        incomplete[0].backupId
+      } --allow-incomplete.`,
+    );
+  }
   return new StowageError(
     "snapshot.notfound",
     `Cannot restore unit '${unit}': it has no restore point${

@@ -2,33 +2,54 @@ import assert from "node:assert/strict";
 import { buildTags, parseSnapshot } from "../tags.ts";
 import { isStowageError } from "../errors.ts";
 import type { SnapshotInfo, SnapshotType } from "../model.ts";
-import { parseWhen, requireUnit, restorePoints, selectPoint, tagValue, unitsIn } from "./points.ts";
+import {
+  missingFromRecipe,
+  parseWhen,
+  requireComplete,
+  requireUnit,
+  restorePoints,
+  selectPoint,
+  tagValue,
+  unitsIn,
+} from "./points.ts";
 
 let n = 0;
 function snap(
   unit: string,
   type: SnapshotType,
   backupId: string,
-  extra: { volume?: string; path?: string; host?: string; source?: "archive"; time?: string } = {},
+  extra: {
+    volume?: string;
+    path?: string;
+    host?: string;
+    source?: "archive";
+    time?: string;
+    items?: number;
+    size?: number;
+    format?: 1;
+  } = {},
 ): SnapshotInfo {
   const ts = backupId.replace(/T(\d{2})-(\d{2})-(\d{2})Z/, "T$1:$2:$3Z");
   const id = (++n).toString(16).padStart(8, "0") + "f".repeat(56);
+  const tags = buildTags({
+    unit,
+    type,
+    backupId,
+    timestamp: ts,
+    scope: "standard",
+    volume: extra.volume,
+    path: extra.path,
+    source: extra.source,
+    items: extra.items,
+    size: extra.size,
+  });
   return parseSnapshot({
     id,
     short_id: id.slice(0, 8),
     time: extra.time ?? ts,
     hostname: extra.host ?? "h1",
     paths: [extra.volume ? `/var/lib/docker/volumes/${extra.volume}/_data` : "/recipe.json"],
-    tags: buildTags({
-      unit,
-      type,
-      backupId,
-      timestamp: ts,
-      scope: "standard",
-      volume: extra.volume,
-      path: extra.path,
-      source: extra.source,
-    }),
+    tags: extra.format === 1 ? tags.map((t) => t.startsWith("format=") ? "format=1" : t) : tags,
   });
 }
 
@@ -37,11 +58,13 @@ const B = "2025-01-31T10-00-00Z";
 const all = [
   snap("web", "recipe", A),
   snap("web", "volume", A, { volume: "web_db" }),
+  snap("web", "complete", A, { items: 2, size: 2048 }),
   snap("web", "recipe", B),
   snap("web", "network", B),
   snap("web", "volume", B, { volume: "web_db" }),
   snap("web", "volume", B, { volume: "web_app", source: "archive" }),
   snap("web", "bind", B, { path: "/srv/web,html" }),
+  snap("web", "complete", B, { items: 5 }),
   snap("web", "pre-restore", "2025-02-01T08-00-00Z", { volume: "web_db" }),
   snap("other", "volume", B, { volume: "other_x" }),
 ];
@@ -110,7 +133,10 @@ Deno.test("an unknown unit lists the closest names", () => {
 });
 
 Deno.test("the same backup id from two hosts prefers the local one", () => {
-  const twin = [snap("web", "recipe", B, { host: "h1" }), snap("web", "recipe", B, { host: "h2" })];
+  const twin = ["h1", "h2"].flatMap((host) => [
+    snap("web", "recipe", B, { host }),
+    snap("web", "complete", B, { host, items: 1 }),
+  ]);
   const points = restorePoints(twin, "web");
   assert.equal(points.length, 2);
   assert.equal(selectPoint(points, "web", { backupId: B }, "h2").host, "h2");
@@ -130,4 +156,77 @@ Deno.test("tag values are unescaped", () => {
   const s = snap("web", "bind", B, { path: "/a,b" });
   assert.equal(tagValue(s, "path"), "/a,b");
   assert.equal(tagValue(s, "source"), undefined);
+});
+
+Deno.test("a point is complete only with its marker and every item the marker counts", () => {
+  const C = "2025-02-02T10-00-00Z";
+  const snaps = [...all, snap("web", "recipe", C), snap("web", "volume", C, { volume: "web_db" })];
+  const points = restorePoints(snaps, "web");
+  const c = points.find((p) => p.backupId === C)!;
+  assert.equal(c.status, "incomplete");
+  assert.match(c.problems[0], /no completion marker/);
+  const a = points.find((p) => p.backupId === A)!;
+  assert.equal(a.status, "complete");
+  assert.equal(a.sizeBytes, 2048);
+  assert.equal(a.marker?.type, "complete");
+  // --latest skips the newer incomplete point; naming it needs --allow-incomplete.
+  assert.equal(selectPoint(points, "web", { latest: true }, "h1").backupId, B);
+  assert.equal(
+    selectPoint(points, "web", { before: new Date("2025-02-03T00:00:00Z") }, "h1").backupId,
+    B,
+  );
+  try {
+    selectPoint(points, "web", { backupId: C }, "h1");
+    assert.fail("expected an error");
+  } catch (e) {
+    assert.ok(isStowageError(e, "snapshot.incomplete"));
+    assert.match(e.hint ?? "", /--allow-incomplete/);
+    assert.match(e.details.join("\n"), /no completion marker/);
+  }
+  assert.equal(
+    selectPoint(points, "web", { backupId: C }, "h1", { allowIncomplete: true }).backupId,
+    C,
+  );
+});
+
+Deno.test("only incomplete points: --latest says so and names the way out", () => {
+  const C = "2025-02-02T10-00-00Z";
+  const points = restorePoints([snap("web", "recipe", C)], "web");
+  assert.throws(
+    () => selectPoint(points, "web", { latest: true }, "h1"),
+    (e) =>
+      isStowageError(e, "snapshot.notfound") && /no complete restore point/.test(e.message) &&
+      /--backup-id 2025-02-02T10-00-00Z --allow-incomplete/.test(e.hint ?? ""),
+  );
+});
+
+Deno.test("format 1 points (before markers) are judged by their contents and checked against the recipe", () => {
+  const old = { format: 1 as const };
+  const snaps = [
+    snap("web", "recipe", A, old),
+    snap("web", "volume", A, { ...old, volume: "web_db" }),
+    snap("web", "recipe", B, old), // the data phase failed: recipe only
+    snap("web", "volume", "2025-01-29T10-00-00Z", { ...old, volume: "web_db" }), // recipe forgotten
+  ];
+  const points = restorePoints(snaps, "web");
+  assert.deepEqual(points.map((p) => [p.backupId, p.status, p.format]), [
+    [B, "incomplete", 1],
+    [A, "unverified", 1],
+    ["2025-01-29T10-00-00Z", "incomplete", 1],
+  ]);
+  assert.equal(selectPoint(points, "web", { latest: true }, "h1").backupId, A);
+  const a = points[1];
+  const recipe = {
+    unit: {
+      volumes: [{ name: "web_db" }, { name: "web_app" }, { name: "shared", external: true }],
+      binds: [{ source: "/srv/html", safe: true }, { source: "/etc", safe: false }],
+    },
+  };
+  assert.deepEqual(missingFromRecipe(a, recipe), ["volume web_app", "bind /srv/html"]);
+  assert.throws(
+    () => requireComplete(a, missingFromRecipe(a, recipe), {}),
+    (e) => isStowageError(e, "snapshot.incomplete"),
+  );
+  requireComplete(a, missingFromRecipe(a, recipe), { allowIncomplete: true });
+  requireComplete(a, missingFromRecipe(a, { unit: { volumes: [{ name: "web_db" }] } }), {});
 });
