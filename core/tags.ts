@@ -77,7 +77,10 @@ export function parseSnapshot(s: ResticSnapshot): SnapshotInfo {
     // Only the fields that are valid on their own, so the snapshot can be attributed and reported.
     if (UNIT.safeParse(fields.unit).success) info.unit = fields.unit;
     if (BACKUP_ID.safeParse(fields.backup_id).success) info.backupId = fields.backup_id;
-    info.invalid = problems.join("; ");
+    // The reason is printed; tags are the attacker's text, so no control characters and no novels.
+    // deno-lint-ignore no-control-regex
+    const reason = problems.join("; ").replaceAll(/[\u0000-\u001f\u007f]/g, "?");
+    info.invalid = reason.length > 500 ? `${reason.slice(0, 500)}...` : reason;
     return info;
   }
   info.unit = fields.unit;

@@ -46,6 +46,7 @@ import { LocalRestoreFiles } from "../../adapters/restore_files.ts";
 import { acquireHostLock } from "../../adapters/lock.ts";
 import { FileRestartJournal } from "../../adapters/journal.ts";
 import { recoverFromJournal } from "../../core/backup/recover.ts";
+import { invalidSnapshots, refuseTamperedPoint } from "../../core/restore/trust.ts";
 
 interface Flags {
   unit?: string;
@@ -63,6 +64,7 @@ interface Flags {
   envFile?: string;
   recreateNetworks?: boolean;
   keepNetworks?: boolean;
+  allowPrivileged?: boolean;
   list?: boolean;
   json?: boolean;
 }
@@ -106,6 +108,10 @@ export function registerRestore(program: Program, rt: Runtime) {
         .conflicts(["keepNetworks"]),
     )
     .option("--keep-networks", "keep an existing network whose configuration differs")
+    .option(
+      "--allow-privileged",
+      "recreate a standalone container with the privileged settings it was saved with (needs --yes)",
+    )
     .option("--list", "list the unit's restore points (or the units, without --unit) and exit")
     .option("--json", "print one JSON document on stdout")
     .addHelpText(
@@ -165,10 +171,15 @@ async function restoreAction(rt: Runtime, flags: Flags, g: { config?: string; lo
 
   const prompts = interactive ? await Prompts.load() : undefined;
   const unit = flags.unit ?? await prompts!.unit(unitsIn(snapshots), snapshots);
+  // A point holding a snapshot with invalid tags is refused before anything is read from it.
+  if (selector && "backupId" in selector) {
+    refuseTamperedPoint(snapshots, unit, selector.backupId.trim());
+  }
   const points = pointsOf(snapshots, unit);
   const point = selector
     ? selectPoint(points, unit, selector, rt.hostname)
     : await prompts!.point(points, repo);
+  refuseTamperedPoint(snapshots, unit, point.backupId);
 
   const options: RestoreOptions = {
     parts,
@@ -179,6 +190,8 @@ async function restoreAction(rt: Runtime, flags: Flags, g: { config?: string; lo
     pinImages: !!flags.pinImages,
     networks: flags.recreateNetworks ? "recreate" : flags.keepNetworks ? "keep" : "refuse",
     secrets: flags.envFile ? await readEnvFile(flags.envFile) : {},
+    allowPrivileged: !!flags.allowPrivileged,
+    unsafePaths: loaded.config.backup.unsafe_paths,
   };
   if (prompts && !flags.only && !flags.volume) await prompts.what(point, options);
   if (prompts && !flags.toDir) await prompts.where(options, point);
@@ -213,6 +226,14 @@ async function restoreAction(rt: Runtime, flags: Flags, g: { config?: string; lo
     plan = await makePlan();
   }
   if (plan.conflicts.length > 0 && !flags.dryRun) throw conflictError(plan);
+  if (plan.container?.privileged.length && !flags.yes && !flags.dryRun) {
+    throw usageError(
+      `Cannot recreate container '${plan.container.name}' with ${
+        plan.container.privileged.join(", ")
+      } without --yes`,
+      "Read the plan (--dry-run), then pass --allow-privileged --yes.",
+    );
+  }
 
   if (flags.dryRun) {
     if (flags.json) {
@@ -400,6 +421,11 @@ async function listPoints(
     return;
   }
   const points = pointsOf(snapshots, flags.unit);
+  const ignored = invalidSnapshots(snapshots, flags.unit).map((s) => ({
+    snapshot: s.shortId,
+    backupId: s.backupId ?? null,
+    reason: s.invalid!,
+  }));
   const sizes = await pointSizes(repo, points.slice(0, 20));
   const rows = points.map((p) => ({
     backupId: p.backupId,
@@ -413,11 +439,25 @@ async function listPoints(
     binds: p.binds.map((b) => b.name),
     size: sizes.get(p.backupId),
   }));
-  if (flags.json) printJson(rt, { unit: flags.unit, restorePoints: rows });
-  else {rt.write(
-      rows.map((r) => `${pointLabel(points.find((p) => p.backupId === r.backupId)!, r.size)}\n`)
-        .join(""),
-    );}
+  if (flags.json) printJson(rt, { unit: flags.unit, restorePoints: rows, ignored });
+  else {
+    rt.write(
+      rows.map((r) =>
+        `${pointLabel(points.find((p) => p.backupId === r.backupId)!, r.size)}${
+          ignored.some((i) => i.backupId === r.backupId)
+            ? "  REFUSED: invalid tags (see below)"
+            : ""
+        }\n`
+      ).join(""),
+    );
+    for (const i of ignored) {
+      rt.write(
+        `ignored snapshot ${i.snapshot}${
+          i.backupId ? ` (backup id ${i.backupId})` : ""
+        }: invalid tags: ${i.reason}\n`,
+      );
+    }
+  }
 }
 
 async function pointSizes(
