@@ -29,8 +29,9 @@ export function refuseTamperedPoint(snapshots: SnapshotInfo[], unit: string, bac
     `Cannot restore '${unit}' from ${backupId}: snapshot ${bad[0].shortId} has invalid tags (${
       clip(bad[0].invalid!)
     })`,
-    HINT_TAMPERED,
-    { details: bad.slice(1).map((s) => `snapshot ${s.shortId}: ${clip(s.invalid!)}`) },
+    `${HINT_TAMPERED}${
+      bad.length > 1 ? ` ${bad.length} snapshots of this point are refused.` : ""
+    }`,
   );
 }
 
@@ -43,9 +44,10 @@ export function untrustedDocument(
 ): StowageError {
   return new StowageError(
     "restore.untrusted",
-    `Cannot restore '${unit}' from ${backupId}: its ${what} is invalid (${clip(problems[0])})`,
+    `Cannot restore '${unit}' from ${backupId}: its ${what} is invalid (${clip(problems[0])}${
+      problems.length > 1 ? `; ${problems.length - 1} more problem(s)` : ""
+    })`,
     HINT_TAMPERED,
-    { details: problems.slice(1) },
   );
 }
 
