@@ -71,7 +71,6 @@ const HOST_CONFIG_FIELDS = new Set([
   "VolumeDriver",
   "VolumesFrom",
   "Sysctls",
-  "Annotations",
   "IpcMode",
   "PidMode",
   "UTSMode",
@@ -124,9 +123,18 @@ function privilegedSettings(h: Record<string, unknown>, unsafePaths: readonly st
   };
   for (const b of list("Binds")) hostPath(String(b).split(":")[0]);
   for (const m of list("Mounts")) {
-    const mount = m as { Type?: unknown; Source?: unknown };
+    const mount = m as {
+      Type?: unknown;
+      Source?: unknown;
+      VolumeOptions?: { DriverConfig?: { Options?: Record<string, unknown> } };
+    };
     if (mount?.Type === "bind" && typeof mount.Source === "string") hostPath(mount.Source);
+    // A volume mount may create a local volume bound onto any host folder.
+    const device = mount?.VolumeOptions?.DriverConfig?.Options?.device;
+    if (typeof device === "string") hostPath(device.startsWith("/") ? device : `/${device}`);
   }
+  // Another container's mounts come along, whatever they bind.
+  for (const v of list("VolumesFrom")) out.push(`volumes from ${String(v)}`);
   return out;
 }
 
@@ -145,6 +153,7 @@ const PRIVILEGED_FIELDS = [
   "SecurityOpt",
   "CgroupParent",
   "Runtime",
+  "VolumesFrom",
   "Binds",
   "Mounts",
 ];

@@ -574,6 +574,13 @@ Deno.test("a standalone container keeps only known HostConfig; privileged settin
     CapAdd: ["SYS_ADMIN"],
     Devices: [{ PathOnHost: "/dev/sda", PathInContainer: "/dev/sda", CgroupPermissions: "rwm" }],
     Binds: ["/:/host", "solo_data:/data"],
+    Mounts: [{
+      Type: "volume",
+      Source: "sneaky",
+      Target: "/s",
+      VolumeOptions: { DriverConfig: { Options: { type: "none", o: "bind", device: "/etc" } } },
+    }],
+    VolumesFrom: ["other"],
     PidMode: "host",
     Frobnicate: "yes",
     MaskedPaths: ["/proc/kcore"],
@@ -594,12 +601,33 @@ Deno.test("a standalone container keeps only known HostConfig; privileged settin
   const refused = planRestore(base);
   const c = refused.conflicts.find((x) => x.kind === "privileged");
   assert.equal(c?.resolve, "--allow-privileged");
-  for (const what of ["Privileged", "SYS_ADMIN", "/dev/sda", "host bind /", "PidMode host"]) {
+  for (
+    const what of [
+      "Privileged",
+      "SYS_ADMIN",
+      "/dev/sda",
+      "host bind / ",
+      "host bind /etc",
+      "volumes from other",
+      "PidMode host",
+    ]
+  ) {
     assert.ok(c!.message.includes(what), `${what} in: ${c!.message}`);
   }
   assert.ok(!c!.message.includes("CgroupnsMode"), "cgroup v1's default is not a privilege");
   const hc = refused.container!.body.HostConfig as Record<string, unknown>;
-  for (const k of ["Privileged", "CapAdd", "Devices", "Binds", "PidMode", "Frobnicate"]) {
+  for (
+    const k of [
+      "Privileged",
+      "CapAdd",
+      "Devices",
+      "Binds",
+      "Mounts",
+      "VolumesFrom",
+      "PidMode",
+      "Frobnicate",
+    ]
+  ) {
     assert.equal(hc[k], undefined, `${k} is not in a body made without the flag`);
   }
   assert.ok(refused.warnings.some((w) => w.includes("Frobnicate")), "unknown fields are reported");
