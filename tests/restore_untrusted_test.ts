@@ -156,6 +156,14 @@ Deno.test("a volume tag ../../victim in the latest point: refused with and witho
       list.stdout,
       /ignored snapshot \w+ \(backup id 2030-01-01T00-00-00Z\): invalid tags/,
     );
+    const admin = await stowage(["admin", "snapshot", "list", "--unit", unit, "--no-sizes"], {
+      env: h.env.env,
+    });
+    assert.equal(admin.code, 0, admin.stderr);
+    assert.match(
+      admin.stdout,
+      /ignored snapshot \w+ \(unit .*\): invalid tags: volume: not a Docker volume name/,
+    );
   });
 });
 

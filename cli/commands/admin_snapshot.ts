@@ -88,7 +88,15 @@ export function registerAdminSnapshot(admin: AdminCommand, rt: Runtime) {
           restorePoints: rows,
         });
       }
-      if (opts.json) return printJson(rt, { units, note: engineNote ?? null });
+      // Snapshots whose tags restore refuses (core/tags.ts): listed so tampering is visible.
+      const ignored = snaps.filter((s) => s.invalid && (!opts.unit || s.unit === opts.unit))
+        .map((s) => ({
+          snapshot: s.shortId,
+          unit: s.unit ?? null,
+          backupId: s.backupId ?? null,
+          reason: s.invalid!,
+        }));
+      if (opts.json) return printJson(rt, { units, ignored, note: engineNote ?? null });
       if (engineNote) rt.writeErr(`note: ${engineNote}\n`);
       if (units.length === 0) {
         return rt.write("No units and no snapshots yet. Run `stowage backup`.\n");
@@ -121,6 +129,13 @@ export function registerAdminSnapshot(admin: AdminCommand, rt: Runtime) {
             p.sizeBytes === null ? "-" : formatBytes(p.sizeBytes),
           ]),
         ]));
+      }
+      for (const i of ignored) {
+        rt.write(
+          `\nignored snapshot ${i.snapshot} (unit ${i.unit ?? "?"}, backup id ${
+            i.backupId ?? "?"
+          }): invalid tags: ${i.reason}\n`,
+        );
       }
     });
 
