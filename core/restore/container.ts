@@ -235,9 +235,16 @@ export function recreateContainer(
     body,
     connect,
     missing: [...missing].sort(),
-    privileged,
-    dropped: dropped.sort(),
+    // Both are printed in the plan, and both are the repository's text.
+    privileged: privileged.map(printable),
+    dropped: dropped.sort().map(printable),
   };
+}
+
+function printable(s: string): string {
+  // deno-lint-ignore no-control-regex
+  const t = s.replaceAll(/[\u0000-\u001f\u007f]/g, "?");
+  return t.length > 120 ? `${t.slice(0, 120)}...` : t;
 }
 
 function isEmpty(v: unknown): boolean {

@@ -130,7 +130,8 @@ export const ENGINE_CONTAINER = z.object({
   Image: str,
   State: z.object({ Status: str, Running: z.boolean() }).loose(),
   Config: z.object({
-    Image: str,
+    // deno-lint-ignore no-control-regex
+    Image: str.regex(/^[^\u0000-\u0020\u007f]+$/, "not an image reference"),
     Env: nullable(strings),
     Labels: nullable(record),
     Cmd: nullable(strings),
