@@ -321,3 +321,39 @@ Deno.test("a standalone container saved privileged with / bound is refused witho
     }
   });
 });
+
+Deno.test("a recipe naming another unit's container gets no pre_restore label hook executed in it", async () => {
+  const image = await ensureTestImage();
+  const victim = testName("hookvictim");
+  await docker("run", "-d", "--init", "--label", TEST_LABEL, "--name", victim, image);
+  try {
+    await withHostileRepo(async (h) => {
+      const unit = testName("evilhook");
+      const doc = JSON.parse(recipeJson(unit, `${h.env.dir}/app`, []));
+      doc.unit.containers = [{
+        id: "f".repeat(64),
+        name: victim,
+        service: "app",
+        image,
+        imageId: "sha256:x",
+        state: "running",
+        running: true,
+        hasHealthcheck: false,
+        labels: { "stowage.pre-restore": "touch /pwned", "stowage.hook-mode": "optional" },
+        mounts: [],
+        networks: {},
+        networkMode: "default",
+      }];
+      await h.stdin("recipe.json", JSON.stringify(doc), tags(unit, "recipe"));
+      const r = await stowage(
+        ["restore", "--unit", unit, "--latest", "--only", "recipe", "--yes"],
+        { env: h.env.env },
+      );
+      assert.equal(r.code, 0, r.stderr);
+      const pwned = await sh("docker", ["exec", victim, "test", "-e", "/pwned"], { check: false });
+      assert.notEqual(pwned.code, 0, "the hook ran inside another unit's container");
+    });
+  } finally {
+    await cleanupDocker();
+  }
+});
