@@ -34,5 +34,6 @@ export const EXIT_CODES: Record<ErrorCode | "ok" | "bug", number> = {
   "not.terminal": 18,
   unhealthy: 19,
   io: 20,
+  "restore.untrusted": 21,
   interrupted: 130,
 };

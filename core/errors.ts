@@ -26,6 +26,7 @@ export type ErrorCode =
   | "backup.failed" // at least one unit failed
   | "restore.failed"
   | "restore.conflict" // would overwrite something without permission
+  | "restore.untrusted" // the repository's tags or recipe name a path or setting restore refuses
   | "hook.failed"
   | "bundle.invalid" // truncated / tampered / manifest mismatch / newer version
   | "bundle.password" // wrong bundle password

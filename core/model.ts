@@ -165,4 +165,6 @@ export interface SnapshotInfo {
   path?: string;
   /** Bytes of the snapshot's files, when known (restic 0.17+ summary or `stats`). */
   size?: number;
+  /** Why its tags were refused (core/tags.ts); such a snapshot joins no restore point. */
+  invalid?: string;
 }

@@ -2,9 +2,11 @@
  * Snapshot tags as data (docs/format.md): building them for a new snapshot and reading them back
  * from restic's list. The one place that knows the tag spelling.
  */
+import { z } from "zod";
 import type { ResticSnapshot } from "./ports.ts";
-import type { Scope, SnapshotInfo, SnapshotType } from "./model.ts";
+import { type Scope, SCOPES, type SnapshotInfo, type SnapshotType } from "./model.ts";
 import { FORMAT_VERSION } from "./version.ts";
+import { isSafeBindPath, normalizePath } from "./safe_paths.ts";
 
 export const STOWAGE_TAG = "stowage";
 
@@ -44,27 +46,138 @@ export function buildTags(f: TagFields): string[] {
   return tags;
 }
 
+/**
+ * Reads a snapshot's tags. Tags come from the repository and anyone who can write to it can set
+ * them, so every field that later names a path or a Docker object is validated (TAG_SCHEMA). A
+ * snapshot whose tags fail gets `invalid` (the reason) and keeps only its unit and backup id (when
+ * those are valid themselves): it joins no restore point, and restore refuses the point whose
+ * backup id it carries (core/restore/trust.ts, docs/restore.md).
+ */
 export function parseSnapshot(s: ResticSnapshot): SnapshotInfo {
   const fields: Record<string, string> = {};
+  const problems: string[] = [];
   for (const t of s.tags ?? []) {
     const eq = t.indexOf("=");
-    if (eq > 0) fields[t.slice(0, eq)] = unescape(t.slice(eq + 1));
+    if (eq <= 0) continue;
+    const key = t.slice(0, eq);
+    if (key in fields) problems.push(`tag ${key} appears more than once`);
+    fields[key] = unescape(t.slice(eq + 1));
   }
-  return {
+  const info: SnapshotInfo = {
     id: s.id,
     shortId: s.short_id ?? s.id.slice(0, 8),
     time: s.time,
     hostname: s.hostname,
     paths: s.paths ?? [],
     tags: s.tags ?? [],
-    unit: fields.unit,
-    type: fields.type as SnapshotType | undefined,
-    backupId: fields.backup_id,
-    scope: fields.scope as Scope | undefined,
-    volume: fields.volume,
-    path: fields.path,
   };
+  const stowage = (s.tags ?? []).includes(STOWAGE_TAG);
+  const parsed = (stowage ? STOWAGE_TAG_SCHEMA : TAG_SCHEMA).safeParse(fields);
+  if (!parsed.success) {
+    problems.push(
+      ...parsed.error.issues.map((i) => `${i.path.join(".") || "tags"}: ${i.message}`),
+    );
+  }
+  if (problems.length > 0) {
+    // Only the fields that are valid on their own, so the snapshot can be attributed and reported.
+    if (UNIT.safeParse(fields.unit).success) info.unit = fields.unit;
+    if (BACKUP_ID.safeParse(fields.backup_id).success) info.backupId = fields.backup_id;
+    // The reason is printed; tags are the attacker's text, so no control characters and no novels.
+    // deno-lint-ignore no-control-regex
+    const reason = problems.join("; ").replaceAll(/[\u0000-\u001f\u007f]/g, "?");
+    info.invalid = reason.length > 500 ? `${reason.slice(0, 500)}...` : reason;
+    return info;
+  }
+  info.unit = fields.unit;
+  info.type = fields.type as SnapshotType | undefined;
+  info.backupId = fields.backup_id;
+  info.scope = fields.scope as Scope | undefined;
+  info.volume = fields.volume;
+  info.path = fields.path;
+  return info;
 }
+
+/** Every snapshot type; a Record so a type added to the model must be added here too. */
+const SNAPSHOT_TYPES: Record<SnapshotType, true> = {
+  recipe: true,
+  volume: true,
+  bind: true,
+  network: true,
+  "docker-config": true,
+  "pre-restore": true,
+  complete: true,
+};
+
+/** A compose project or container name (Docker's `[a-zA-Z0-9][a-zA-Z0-9_.-]`), or `_host`. */
+const UNIT = z.string().regex(
+  /^(_host|[a-zA-Z0-9][a-zA-Z0-9_.-]{0,254})$/,
+  "not a compose project or container name",
+);
+const BACKUP_ID = z.string().regex(
+  /^\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}Z$/,
+  "not a backup id (2025-01-31T23-59-59Z)",
+);
+/** Docker's volume name pattern (daemon/names.go RestrictedNamePattern). */
+export const VOLUME_NAME = z.string().regex(
+  /^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/,
+  "not a Docker volume name ([a-zA-Z0-9][a-zA-Z0-9_.-]+)",
+);
+/** A bind folder: normalised, absolute, no `..`, under the safe roots backup uses. */
+export const BIND_PATH = z.string().check((ctx) => {
+  const p = ctx.value;
+  // deno-lint-ignore no-control-regex
+  if (/[\u0000-\u001f\u007f]/.test(p)) {
+    ctx.issues.push({ code: "custom", input: p, message: "contains control characters" });
+  } else if (normalizePath(p) !== p || p.split("/").includes("..")) {
+    ctx.issues.push({
+      code: "custom",
+      input: p,
+      message: `'${p}' is not a normalised absolute path`,
+    });
+  } else {
+    const verdict = isSafeBindPath(p);
+    if (!verdict.safe) {
+      ctx.issues.push({
+        code: "custom",
+        input: p,
+        message: `'${p}' is outside the safe roots: ${verdict.reason}`,
+      });
+    }
+  }
+});
+
+const TAG_SCHEMA = z.object({
+  format: z.string().regex(/^\d{1,4}$/, "not a format number").optional(),
+  unit: UNIT.optional(),
+  type: z.enum(Object.keys(SNAPSHOT_TYPES) as [SnapshotType, ...SnapshotType[]]).optional(),
+  backup_id: BACKUP_ID.optional(),
+  timestamp: z.string().regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/, "not an ISO time")
+    .optional(),
+  scope: z.enum(SCOPES as [Scope, ...Scope[]]).optional(),
+  volume: VOLUME_NAME.optional(),
+  path: BIND_PATH.optional(),
+  source: z.literal("archive").optional(),
+  items: z.string().regex(/^\d{1,9}$/, "not a count").optional(),
+  size: z.string().regex(/^\d{1,18}$/, "not a byte count").optional(),
+}).loose();
+
+/** A stowage snapshot needs its unit, type and backup id, and the name its type refers to. */
+const STOWAGE_TAG_SCHEMA = TAG_SCHEMA.required({ unit: true, type: true, backup_id: true })
+  .check((ctx) => {
+    const f = ctx.value;
+    const need = (ok: boolean, message: string) => {
+      if (!ok) ctx.issues.push({ code: "custom", input: f, message });
+    };
+    if (f.type === "volume") need(f.volume !== undefined, "a volume snapshot without volume=");
+    if (f.type === "bind") need(f.path !== undefined, "a bind snapshot without path=");
+    if (f.type === "complete") need(f.items !== undefined, "a completion marker without items=");
+    if (f.type === "pre-restore") {
+      need(
+        (f.volume === undefined) !== (f.path === undefined),
+        "a pre-restore snapshot needs exactly one of volume= and path=",
+      );
+    }
+  });
 
 /** `2025-01-31T23-59-59Z`: sortable, safe in file names and tags. */
 export function backupIdFor(d: Date): string {

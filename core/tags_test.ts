@@ -32,3 +32,64 @@ Deno.test("backup ids are UTC second-precision and parse back", () => {
   assert.equal(backupIdTime("2025-01-31T23-59-59Z")?.toISOString(), "2025-01-31T23:59:59.000Z");
   assert.equal(backupIdTime("yesterday"), undefined);
 });
+
+const snap = (tags: string[]) =>
+  parseSnapshot({
+    id: "abcdef1234",
+    short_id: "abcdef12",
+    time: "t",
+    hostname: "h",
+    paths: ["/x"],
+    tags,
+  });
+const base = [
+  "stowage",
+  "format=1",
+  "unit=shop",
+  "backup_id=2025-01-31T23-59-59Z",
+  "scope=standard",
+];
+
+Deno.test("well-formed stowage tags are accepted with every field", () => {
+  const v = snap([...base, "type=volume", "volume=shop_db-data.1"]);
+  assert.equal(v.invalid, undefined);
+  assert.equal(v.volume, "shop_db-data.1");
+  const b = snap([...base, "type=bind", "path=/srv/shop/uploads"]);
+  assert.equal(b.invalid, undefined);
+  assert.equal(b.path, "/srv/shop/uploads");
+  assert.equal(
+    snap(["stowage", "unit=_host", "type=docker-config", "backup_id=2025-01-31T23-59-59Z"]).invalid,
+    undefined,
+  );
+});
+
+Deno.test("hostile tags mark the snapshot invalid and keep no path, volume or type", () => {
+  const cases: [string[], RegExp][] = [
+    [[...base, "type=volume", "volume=../../victim"], /volume/],
+    [[...base, "type=volume", "volume=a/b"], /volume/],
+    [[...base, "type=bind", "path=/etc/ssh"], /\/etc/],
+    [[...base, "type=bind", "path=/srv/app/../../etc"], /normalised/],
+    [[...base, "type=bind", "path=srv/app"], /normalised/],
+    [[...base, "type=bind", "path=/srv/app/"], /normalised/],
+    [[...base, "type=bind", "path=/srv/a%0Ab"], /path/],
+    [[...base, "type=bind", "path=/"], /whole host/],
+    [[...base, "type=volume"], /without volume=/],
+    [[...base, "type=evil", "volume=x1"], /type/],
+    [["stowage", "unit=../x", "type=recipe", "backup_id=2025-01-31T23-59-59Z"], /unit/],
+    [["stowage", "unit=shop", "type=recipe", "backup_id=../../x"], /backup/],
+    [[...base, "scope=everything", "type=recipe"], /scope/],
+    [[...base, "type=volume", "volume=good1", "volume=../../bad"], /more than once/],
+  ];
+  for (const [tags, reason] of cases) {
+    const info = snap(tags.map((t) => t.replace("%0A", "\n")));
+    assert.match(info.invalid ?? "", reason, tags.join(" "));
+    assert.equal(info.type, undefined);
+    assert.equal(info.volume, undefined);
+    assert.equal(info.path, undefined);
+  }
+  // Valid unit and backup id survive, so restore can refuse the point they belong to.
+  const hostile = snap([...base, "type=volume", "volume=../../victim"]);
+  assert.equal(hostile.unit, "shop");
+  assert.equal(hostile.backupId, "2025-01-31T23-59-59Z");
+  assert.equal(snap(["stowage", "unit=../x", "type=recipe"]).unit, undefined);
+});

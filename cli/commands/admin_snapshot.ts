@@ -79,6 +79,14 @@ export function registerAdminSnapshot(admin: AdminCommand, rt: Runtime) {
           points,
         };
       });
+      // Snapshots whose tags restore refuses (core/tags.ts): listed so tampering is visible.
+      const ignored = snaps.filter((s) => s.invalid && (!opts.unit || s.unit === opts.unit))
+        .map((s) => ({
+          snapshot: s.shortId,
+          unit: s.unit ?? null,
+          backupId: s.backupId ?? null,
+          reason: s.invalid!,
+        }));
       if (opts.json) {
         return printJson(rt, {
           units: units.map(({ points, latestWhen: _, ...u }) => ({
@@ -88,6 +96,7 @@ export function registerAdminSnapshot(admin: AdminCommand, rt: Runtime) {
               return opts.sizes ? row : { ...row, sizeBytes: null };
             }),
           })),
+          ignored,
           note: engineNote ?? null,
         });
       }
@@ -128,6 +137,13 @@ export function registerAdminSnapshot(admin: AdminCommand, rt: Runtime) {
         ]));
       }
       if (units.some((u) => u.incomplete > 0)) rt.write(`\n${INCOMPLETE_NOTE}\n`);
+      for (const i of ignored) {
+        rt.write(
+          `\nignored snapshot ${i.snapshot} (unit ${i.unit ?? "?"}, backup id ${
+            i.backupId ?? "?"
+          }): invalid tags: ${i.reason}\n`,
+        );
+      }
     });
 
   snap

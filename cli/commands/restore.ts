@@ -57,6 +57,7 @@ import { LocalRestoreFiles } from "../../adapters/restore_files.ts";
 import { acquireHostLock } from "../../adapters/lock.ts";
 import { FileRestartJournal } from "../../adapters/journal.ts";
 import { recoverFromJournal } from "../../core/backup/recover.ts";
+import { invalidSnapshots, refuseTamperedPoint } from "../../core/restore/trust.ts";
 
 interface Flags {
   unit?: string;
@@ -74,6 +75,7 @@ interface Flags {
   envFile?: string;
   recreateNetworks?: boolean;
   keepNetworks?: boolean;
+  allowPrivileged?: boolean;
   list?: boolean;
   json?: boolean;
   allowIncomplete?: boolean;
@@ -121,6 +123,10 @@ export function registerRestore(program: Program, rt: Runtime) {
     .option(
       "--allow-incomplete",
       "with --backup-id: restore what an incomplete restore point holds (docs/restore.md)",
+    )
+    .option(
+      "--allow-privileged",
+      "recreate a standalone container with the privileged settings it was saved with (needs --yes)",
     )
     .option("--list", "list the unit's restore points (or the units, without --unit) and exit")
     .option("--json", "print one JSON document on stdout")
@@ -187,10 +193,15 @@ async function restoreAction(rt: Runtime, flags: Flags, g: { config?: string; lo
 
   const prompts = interactive ? await Prompts.load() : undefined;
   const unit = flags.unit ?? await prompts!.unit(unitsIn(snapshots), snapshots);
+  // A point holding a snapshot with invalid tags is refused before anything is read from it.
+  if (selector && "backupId" in selector) {
+    refuseTamperedPoint(snapshots, unit, selector.backupId.trim());
+  }
   const points = pointsOf(snapshots, unit);
   const point = selector
     ? selectPoint(points, unit, selector, rt.hostname, { allowIncomplete: flags.allowIncomplete })
     : await prompts!.point(points, rt.clock.now(), !!flags.allowIncomplete);
+  refuseTamperedPoint(snapshots, unit, point.backupId);
 
   const options: RestoreOptions = {
     parts,
@@ -201,6 +212,8 @@ async function restoreAction(rt: Runtime, flags: Flags, g: { config?: string; lo
     pinImages: !!flags.pinImages,
     networks: flags.recreateNetworks ? "recreate" : flags.keepNetworks ? "keep" : "refuse",
     secrets: flags.envFile ? await readEnvFile(flags.envFile) : {},
+    allowPrivileged: !!flags.allowPrivileged,
+    unsafePaths: loaded.config.backup.unsafe_paths,
   };
   if (prompts && !flags.only && !flags.volume) await prompts.what(point, options);
   if (prompts && !flags.toDir) await prompts.where(options, point);
@@ -247,6 +260,14 @@ async function restoreAction(rt: Runtime, flags: Flags, g: { config?: string; lo
     plan = await makePlan();
   }
   if (plan.conflicts.length > 0 && !flags.dryRun) throw conflictError(plan);
+  if (plan.container?.privileged.length && !flags.yes && !flags.dryRun) {
+    throw usageError(
+      `Cannot recreate container '${plan.container.name}' with ${
+        plan.container.privileged.join(", ")
+      } without --yes`,
+      "Read the plan (--dry-run), then pass --allow-privileged --yes.",
+    );
+  }
 
   if (flags.dryRun) {
     if (flags.json) {
@@ -446,15 +467,25 @@ function listPoints(
     return;
   }
   const points = pointsOf(snapshots, flags.unit);
+  const ignored = invalidSnapshots(snapshots, flags.unit).map((s) => ({
+    snapshot: s.shortId,
+    backupId: s.backupId ?? null,
+    reason: s.invalid!,
+  }));
+  const refused = (p: RestorePoint) => ignored.some((i) => i.backupId === p.backupId);
   if (flags.json) {
-    printJson(rt, { unit: flags.unit, restorePoints: points.map((p) => pointJson(p, now)) });
+    printJson(rt, {
+      unit: flags.unit,
+      restorePoints: points.map((p) => ({ ...pointJson(p, now), refused: refused(p) })),
+      ignored,
+    });
     return;
   }
   rt.write(table([
     ["WHEN (BACKUP ID)", "STATUS", "HOST", "SCOPE", "CONTENTS", "SIZE"],
     ...points.map((p) => [
       whenOf(p, now),
-      statusOf(p),
+      refused(p) ? "REFUSED (invalid tags)" : statusOf(p),
       p.host,
       p.kind === "pre-restore" ? "-" : p.scope ?? "?",
       contentsOf(p),
@@ -462,6 +493,13 @@ function listPoints(
     ]),
   ]));
   if (points.some((p) => p.status === "incomplete")) rt.write(`\n${INCOMPLETE_NOTE}\n`);
+  for (const i of ignored) {
+    rt.write(
+      `ignored snapshot ${i.snapshot}${
+        i.backupId ? ` (backup id ${i.backupId})` : ""
+      }: invalid tags: ${i.reason}\n`,
+    );
+  }
 }
 
 // ---------------------------------------------------------------------------------------------

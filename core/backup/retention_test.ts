@@ -91,7 +91,7 @@ function run(
     });
   };
   const out = [mk("recipe")];
-  if (opts.volume !== false) out.push(mk("volume", { volume: "v" }));
+  if (opts.volume !== false) out.push(mk("volume", { volume: "vol" }));
   if (opts.marker ?? true) {
     out.push(mk("complete", { items: out.length, size: 1000 }));
   }

@@ -7,8 +7,8 @@ export function unitsFromSnapshots(snapshots: ResticSnapshot[]): ManifestUnit[] 
   const units = new Map<string, ManifestUnit>();
   for (const s of snapshots) {
     const info = parseSnapshot(s);
-    // pre-restore snapshots are not restore points of a backup run.
-    if (!info.unit || info.type === "pre-restore") continue;
+    // pre-restore snapshots are not restore points of a backup run; invalid tags are refused.
+    if (!info.unit || info.type === "pre-restore" || info.invalid) continue;
     const u = units.get(info.unit) ?? { name: info.unit, latest_time: info.time, snapshots: 0 };
     u.snapshots++;
     const newer = info.backupId !== undefined &&

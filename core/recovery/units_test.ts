@@ -17,6 +17,7 @@ Deno.test("units: each unit with its newest backup id and snapshot count; pre-re
       "stowage",
       "unit=web",
       "type=volume",
+      "volume=web_data",
       "backup_id=2025-01-01T00-00-00Z",
     ]),
     snap("2", "2025-02-01T00:00:00Z", [
@@ -29,15 +30,25 @@ Deno.test("units: each unit with its newest backup id and snapshot count; pre-re
       "stowage",
       "unit=db",
       "type=volume",
+      "volume=db_data",
       "backup_id=2025-01-15T00-00-00Z",
     ]),
     snap("4", "2025-03-01T00:00:00Z", [
       "stowage",
       "unit=db",
       "type=pre-restore",
+      "volume=db_data",
       "backup_id=2025-03-01T00-00-00Z",
     ]),
     snap("5", "2025-03-01T00:00:00Z", ["other"]),
+    // Tags restore refuses (core/tags.ts) do not make a unit's newest backup.
+    snap("6", "2025-04-01T00:00:00Z", [
+      "stowage",
+      "unit=db",
+      "type=volume",
+      "volume=../../x",
+      "backup_id=2025-04-01T00-00-00Z",
+    ]),
   ]);
   assert.deepEqual(units, [
     {

@@ -8,6 +8,9 @@ import type { SnapshotInfo } from "../model.ts";
 import { NETWORKS_FILE, type NetworksDocument, type Recipe, RECIPE_FILE } from "../recipe.ts";
 import { parseSnapshot, STOWAGE_TAG } from "../tags.ts";
 import { FORMAT_VERSION } from "../version.ts";
+import type { z } from "zod";
+import { NETWORKS_SCHEMA, RECIPE_SCHEMA, schemaProblems } from "./schema.ts";
+import { untrustedDocument } from "./trust.ts";
 import { requireUnit, type RestorePoint, restorePoints } from "./points.ts";
 import { type HostView, probeTargets, type RestoreInput } from "./plan.ts";
 import type { RestoreFiles } from "./ports.ts";
@@ -32,13 +35,20 @@ export async function loadDocuments(
       await repo.dump(point.recipe.id, RECIPE_FILE),
       "recipe",
       point,
+      RECIPE_SCHEMA,
     );
+    if (out.recipe.unit.name !== point.unit) {
+      throw untrustedDocument("recipe", point.unit, point.backupId, [
+        `unit.name: '${out.recipe.unit.name}' is not the unit of its snapshot tags`,
+      ]);
+    }
   }
   if (point.networks) {
     out.networks = parseDocument<NetworksDocument>(
       await repo.dump(point.networks.id, NETWORKS_FILE),
       "networks document",
       point,
+      NETWORKS_SCHEMA,
     );
   }
   return out;
@@ -48,6 +58,7 @@ function parseDocument<T extends { format: number }>(
   bytes: Uint8Array,
   what: string,
   point: RestorePoint,
+  schema: z.ZodType,
 ): T {
   let doc: T;
   try {
@@ -59,14 +70,19 @@ function parseDocument<T extends { format: number }>(
       "The snapshot is damaged; run `stowage admin repo check` and pick another restore point.",
     );
   }
-  if (typeof doc?.format !== "number" || doc.format > FORMAT_VERSION) {
+  if (typeof doc?.format === "number" && doc.format > FORMAT_VERSION) {
     throw new StowageError(
       "restore.failed",
       `Cannot read the ${what} of restore point ${point.backupId} of '${point.unit}': format ${doc?.format} is newer than this stowage understands (${FORMAT_VERSION})`,
       "Upgrade stowage to the version that made the backup, or newer.",
     );
   }
-  return doc;
+  // Everything below decides paths, names and permissions: the whole document is checked first.
+  const checked = schema.safeParse(doc);
+  if (!checked.success) {
+    throw untrustedDocument(what, point.unit, point.backupId, schemaProblems(checked.error));
+  }
+  return checked.data as T;
 }
 
 /** The compose command to use: the configured one, else `docker compose`, else `docker-compose`. */

@@ -3,6 +3,7 @@
  * the options and a view of the host to every step a restore will take, what it overwrites, and
  * every conflict that stops it. `--dry-run` prints exactly this; the executor follows it.
  */
+import { posix } from "node:path";
 import { parseDocument } from "yaml";
 import type { EngineContainer, EngineNetwork, EngineVolume } from "../engine_types.ts";
 import type { Unit, UnitKind } from "../model.ts";
@@ -11,6 +12,7 @@ import type { NetworkSpec, VolumeSpec } from "../ports.ts";
 import { COMPOSE_LABELS } from "../compose_labels.ts";
 import { startOrder, stopOrder } from "../order.ts";
 import { closestN } from "../text.ts";
+import { VOLUME_NAME } from "../tags.ts";
 import { StowageError } from "../errors.ts";
 import type { DataSnapshot, RestorePoint } from "./points.ts";
 import {
@@ -23,6 +25,14 @@ import { networkDifferences, networkSpec } from "./network.ts";
 import { composeVariables, parseEnvFile } from "./env_file.ts";
 import { classifyVolume, type VolumeLocation } from "../volume_kind.ts";
 import { REDACTED } from "../recipe.ts";
+import {
+  normalizeToDir,
+  outsideError,
+  resolveInside,
+  safeMode,
+  unsafeBindTarget,
+  unsafeWorkingDir,
+} from "./trust.ts";
 
 export type Part = "recipe" | "volumes" | "networks";
 export const PARTS: readonly Part[] = ["recipe", "volumes", "networks"];
@@ -41,6 +51,10 @@ export interface RestoreOptions {
   networks: "refuse" | "recreate" | "keep";
   /** Values for redacted variables (from --env-file or the terminal). Never printed. */
   secrets: Record<string, string>;
+  /** Recreate a standalone container with privileged settings it was saved with (--allow-privileged). */
+  allowPrivileged?: boolean;
+  /** Config `backup.unsafe_paths`: bind folders there are never written. */
+  unsafePaths?: string[];
 }
 
 export type PathState = "absent" | "empty" | "data" | "unreadable";
@@ -123,11 +137,19 @@ export interface ComposeStep {
 }
 
 export interface Conflict {
-  kind: "in-use" | "other-unit" | "network" | "secret" | "container" | "unreadable" | "missing";
+  kind:
+    | "in-use"
+    | "other-unit"
+    | "network"
+    | "secret"
+    | "container"
+    | "unreadable"
+    | "missing"
+    | "privileged";
   item: string;
   message: string;
   /** What resolves it: a flag, or a choice on a terminal. */
-  resolve?: "--stop" | "--recreate-networks|--keep-networks" | "--env-file";
+  resolve?: "--stop" | "--recreate-networks|--keep-networks" | "--env-file" | "--allow-privileged";
 }
 
 export interface RestorePlan {
@@ -159,19 +181,21 @@ export interface RestorePlan {
 
 /** Folders and files the planner wants probed, given the volumes that exist now. */
 export function probeTargets(
-  input: Omit<RestoreInput, "host">,
+  given: Omit<RestoreInput, "host">,
   volumes: EngineVolume[],
 ): { dirs: string[]; files: string[] } {
+  const input = normalized(given);
   const dirs: string[] = [];
   const files: string[] = [];
   const parts = effectiveParts(input.point, input.options);
   if (parts.includes("volumes")) {
     for (const d of selectData(input.point, input.recipe, input.options.volumes)) {
-      dirs.push(dataTarget(d, input.options.toDir, volumes, input.recipe) ?? "");
+      dirs.push(checkedTarget(d, input, volumes) ?? "");
     }
   }
   if (parts.includes("recipe") && input.recipe) {
     const wd = workingDir(input.recipe);
+    checkRecipePaths(input.recipe, input.point.unit, input.options.toDir);
     for (const f of input.recipe.files) {
       files.push(f.path);
       if (input.options.toDir) files.push(relocate(f.path, wd, input.options.toDir));
@@ -182,7 +206,8 @@ export function probeTargets(
   return { dirs: dirs.filter(Boolean), files: [...new Set(files)] };
 }
 
-export function planRestore(input: RestoreInput): RestorePlan {
+export function planRestore(given: RestoreInput): RestorePlan {
+  const input = normalized(given);
   const { point, recipe, options, host } = input;
   const toDir = options.toDir;
   const unit = recipe?.unit;
@@ -223,7 +248,7 @@ export function planRestore(input: RestoreInput): RestorePlan {
     for (const d of selectData(point, recipe, options.volumes)) {
       const meta = unit?.volumes.find((v) => v.name === d.name);
       const existing = host?.volumes.find((v) => v.Name === d.name);
-      const target = dataTarget(d, toDir, host?.volumes ?? [], recipe);
+      const target = checkedTarget(d, input, host?.volumes ?? []);
       const state: PathState = target === undefined ? "absent" : host?.paths[target] ?? "absent";
       const step: DataStep = {
         kind: d.kind,
@@ -243,6 +268,7 @@ export function planRestore(input: RestoreInput): RestorePlan {
           DriverOpts: meta?.options ?? {},
           Labels: meta?.labels ?? {},
         };
+        checkVolumeOptions(point.unit, step.create);
         if (!meta) {
           plan.warnings.push(
             `volume ${d.name}: no recipe in this restore point, so it is created with the default driver and no labels`,
@@ -380,8 +406,34 @@ export function planRestore(input: RestoreInput): RestorePlan {
       const ref = saved.Config.Image;
       const pinned = options.pinImages ? digests.get(ref) : undefined;
       if (pinned) plan.pins.push({ image: ref, pinned });
-      const rec = recreateContainer(saved, options.secrets, pinned);
+      const rec = recreateContainer(saved, options.secrets, pinned, {
+        allowPrivileged: !!options.allowPrivileged,
+        unsafePaths: options.unsafePaths,
+      });
       const existing = host.containers.find((c) => containerName(c) === rec.name);
+      if (rec.privileged.length > 0 && !options.allowPrivileged) {
+        plan.conflicts.push({
+          kind: "privileged",
+          item: rec.name,
+          message: `Cannot recreate container '${rec.name}' with ${
+            rec.privileged.join(", ")
+          }: the repository asks for more than a plain container`,
+          resolve: "--allow-privileged",
+        });
+      } else if (rec.privileged.length > 0) {
+        plan.warnings.push(
+          `container ${rec.name} is recreated with ${
+            rec.privileged.join(", ")
+          } (--allow-privileged)`,
+        );
+      }
+      if (rec.dropped.length > 0) {
+        plan.warnings.push(
+          `container ${rec.name}: saved settings stowage does not restore are left out (${
+            rec.dropped.join(", ")
+          })`,
+        );
+      }
       if (rec.missing.length > 0) {
         plan.conflicts.push({
           kind: "secret",
@@ -443,6 +495,8 @@ export function planRestore(input: RestoreInput): RestorePlan {
     });
   }
 
+  guardFiles(plan, recipe);
+
   // Stop, restart, start.
   if (host && !toDir) {
     const touching = plan.data.length > 0 || plan.networks.some((n) => n.action === "recreate") ||
@@ -464,6 +518,7 @@ function planFiles(plan: RestorePlan, input: RestoreInput, digests: Map<string, 
   const recipe = input.recipe!;
   const toDir = input.options.toDir;
   const wd = workingDir(recipe);
+  checkRecipePaths(recipe, plan.unit, toDir);
   const files = recipe.files.map((f) => {
     let content = f.content;
     let pinned = false;
@@ -500,9 +555,17 @@ function planFiles(plan: RestorePlan, input: RestoreInput, digests: Map<string, 
     const to = relocated && wd
       ? relocate(f.path, wd, dir)
       : relocated
-      ? `${dir}/${basename(f.path)}`
+      ? posix.join(dir, basename(f.path))
       : f.path;
-    addFile(plan, input, { from: f.path, to, kind: f.kind, mode: f.mode, content, pinned });
+    const mode = safeMode(f.mode);
+    if (mode !== f.mode) {
+      plan.warnings.push(
+        `file ${f.path}: mode ${f.mode.toString(8)} is restored as ${
+          mode.toString(8)
+        } (setuid, setgid and sticky bits are never restored)`,
+      );
+    }
+    addFile(plan, input, { from: f.path, to, kind: f.kind, mode, content, pinned });
   }
   if (toDir) {
     const [recipePath] = documentTargets(toDir);
@@ -639,8 +702,8 @@ export function dataTarget(
 ): string | undefined {
   if (toDir) {
     return d.kind === "volume"
-      ? `${trimSlash(toDir)}/volumes/${d.name}`
-      : `${trimSlash(toDir)}/binds${d.name}`;
+      ? posix.join(toDir, "volumes", d.name)
+      : posix.join(toDir, "binds", d.name);
   }
   if (d.kind === "bind") return d.name;
   const loc = restoreLocation(d.name, volumes, recipe);
@@ -732,9 +795,97 @@ function checkVolumeKind(
   }
 }
 
+/** The input with --to-dir normalised (`/` stays `/`, no trailing slash, no `..`). */
+function normalized<T extends { options: RestoreOptions }>(input: T): T {
+  if (input.options.toDir === undefined) return input;
+  return { ...input, options: { ...input.options, toDir: normalizeToDir(input.options.toDir) } };
+}
+
+/** dataTarget, refused when it leaves its place (tags are checked already; this is the last word). */
+function checkedTarget(
+  d: DataSnapshot,
+  input: Omit<RestoreInput, "host">,
+  volumes: EngineVolume[],
+): string | undefined {
+  const toDir = input.options.toDir;
+  const unit = input.point.unit;
+  if (d.kind === "volume" && !VOLUME_NAME.safeParse(d.name).success) {
+    throw outsideError(
+      unit,
+      "volume",
+      d.name,
+      "Docker's volume names ([a-zA-Z0-9][a-zA-Z0-9_.-]+)",
+    );
+  }
+  const target = dataTarget(d, toDir, volumes, input.recipe);
+  if (target === undefined) return undefined;
+  if (toDir) {
+    const root = d.kind === "volume" ? posix.join(toDir, "volumes") : posix.join(toDir, "binds");
+    const inside = resolveInside(root, target);
+    const oneLevel = d.kind !== "volume" || posix.dirname(inside ?? "") === root;
+    if (inside === undefined || inside !== target || !oneLevel) {
+      throw outsideError(unit, `${d.kind} '${d.name}' would go to`, target, `${root}`);
+    }
+    return target;
+  }
+  if (d.kind === "bind") {
+    const why = unsafeBindTarget(target, input.options.unsafePaths ?? []);
+    if (why) throw outsideError(unit, "bind folder", target, `the safe roots (${why})`);
+  }
+  if (d.kind === "volume" && restoreLocation(d.name, volumes, input.recipe)?.kind === "bind") {
+    // A bind-type volume's device folder, even one the Engine reports, is held to the bind rules.
+    const why = unsafeBindTarget(target, input.options.unsafePaths ?? []);
+    if (why) throw outsideError(unit, "volume device folder", target, `the safe roots (${why})`);
+  }
+  return target;
+}
+
+/** A volume created with `o=bind` and a device is a bind in disguise: the same safe roots apply. */
+function checkVolumeOptions(unit: string, spec: VolumeSpec) {
+  const opts = spec.DriverOpts ?? {};
+  const device = opts.device;
+  const isBind = (opts.o ?? "").split(",").map((o) => o.trim()).includes("bind");
+  if (device === undefined || !isBind) return;
+  const why = unsafeBindTarget(device);
+  if (why) {
+    throw outsideError(unit, `volume '${spec.Name}' would bind`, device, `the safe roots (${why})`);
+  }
+}
+
+/** Recipe files are written in place only inside the unit's working directory. */
+function checkRecipePaths(recipe: Recipe, unit: string, toDir: string | undefined) {
+  if (toDir || recipe.files.length === 0) return;
+  const wd = workingDir(recipe);
+  if (wd === undefined) {
+    throw outsideError(
+      unit,
+      "recipe file",
+      recipe.files[0].path,
+      "a working directory (none saved)",
+    );
+  }
+  const why = unsafeWorkingDir(wd);
+  if (why) throw outsideError(unit, "working directory", wd, `the safe roots (${why})`);
+  for (const f of recipe.files) {
+    if (resolveInside(wd, f.path) === undefined) {
+      throw outsideError(unit, "recipe file", f.path, `the unit's working directory ${wd}`);
+    }
+  }
+}
+
+/** Every file the plan writes resolves inside --to-dir, or the (relocated) working directory. */
+function guardFiles(plan: RestorePlan, recipe: Recipe | undefined) {
+  const root = plan.toDir ?? plan.filesDir?.dir ?? (recipe ? workingDir(recipe) : undefined);
+  for (const f of plan.files) {
+    if (root === undefined || resolveInside(root, f.to) !== f.to) {
+      throw outsideError(plan.unit, "file", f.to, root ?? "any directory stowage writes to");
+    }
+  }
+}
+
 /** Where the recipe and networks documents go with --to-dir. */
 export function documentTargets(toDir: string): [string, string] {
-  return [`${trimSlash(toDir)}/stowage-recipe.json`, `${trimSlash(toDir)}/stowage-networks.json`];
+  return [posix.join(toDir, "stowage-recipe.json"), posix.join(toDir, "stowage-networks.json")];
 }
 
 export function relocationDir(workingDir: string, backupId: string): string {
@@ -743,9 +894,9 @@ export function relocationDir(workingDir: string, backupId: string): string {
 
 function relocate(path: string, wd: string | undefined, dir: string): string {
   if (wd && (path.startsWith(trimSlash(wd) + "/"))) {
-    return `${trimSlash(dir)}/${path.slice(trimSlash(wd).length + 1)}`;
+    return posix.join(dir, path.slice(trimSlash(wd).length + 1));
   }
-  return `${trimSlash(dir)}/${basename(path)}`;
+  return posix.join(dir, basename(path));
 }
 
 function workingDir(recipe: Recipe): string | undefined {

@@ -12,6 +12,8 @@ import {
   type RestoreInput,
   type RestoreOptions,
 } from "./plan.ts";
+import { StowageError } from "../errors.ts";
+import { RECIPE_SCHEMA } from "./schema.ts";
 
 const BID = "2025-01-31T10-00-00Z";
 const TS = "2025-01-31T10:00:00Z";
@@ -432,4 +434,233 @@ Deno.test("a standalone container is recreated from inspect; missing secrets are
     host: hostView({ containers: [container("solo", { running: true })] }),
   });
   assert.equal(existing.conflicts[0].resolve, "--stop");
+});
+
+// ---------------------------------------------------------------------------------------------
+// What a repository writer must not be able to make restore do (docs/restore.md "What restore
+// refuses"). Tags are validated when read (core/tags_test.ts); these points are built by hand to
+// prove the planner refuses on its own too.
+
+const hostile = (d: { kind: "volume" | "bind"; name: string }) => ({
+  ...point,
+  volumes: d.kind === "volume" ? [{ ...point.volumes[0], name: d.name }] : [],
+  binds: d.kind === "bind" ? [{ ...point.binds[0], name: d.name }] : [],
+});
+
+function refusal(fn: () => unknown): StowageError {
+  try {
+    fn();
+  } catch (e) {
+    if (e instanceof StowageError) return e;
+    throw e;
+  }
+  assert.fail("expected a StowageError");
+}
+
+Deno.test("--to-dir / plans /volumes/NAME and /stowage-recipe.json, never //", () => {
+  const plan = planRestore(input({ toDir: "/" }));
+  assert.equal(plan.toDir, "/");
+  assert.equal(plan.data.find((d) => d.kind === "volume")?.target, `/volumes/${P}_db`);
+  assert.equal(plan.data.find((d) => d.kind === "bind")?.target, "/binds/srv/shop/html");
+  assert.ok(plan.files.every((f) => !f.to.startsWith("//")), plan.files.map((f) => f.to).join());
+  const trailing = planRestore(input({ toDir: "/tmp/x/./y/" }));
+  assert.equal(trailing.data.find((d) => d.kind === "volume")?.target, `/tmp/x/y/volumes/${P}_db`);
+});
+
+Deno.test("a volume named ../../victim is refused with and without --to-dir, before any probe", () => {
+  for (const toDir of ["/tmp/restore", undefined]) {
+    const i: RestoreInput = {
+      point: hostile({ kind: "volume", name: "../../victim" }),
+      recipe,
+      networks,
+      options: opts({ toDir }),
+      host: toDir ? undefined : hostView({ volumes: [vol("../../victim")] }),
+    };
+    const e = refusal(() => probeTargets(i, []));
+    assert.equal(e.code, "restore.untrusted");
+    assert.match(e.message, /'shop': volume \.\.\/\.\.\/victim is outside Docker's volume names/);
+    assert.ok(e.hint);
+    assert.equal(refusal(() => planRestore(i)).code, "restore.untrusted");
+  }
+});
+
+Deno.test("a bind folder outside the safe roots is refused; --to-dir keeps it under binds/", () => {
+  for (const name of ["/etc/ssh", "/", "/srv/../etc", "/var/lib/docker/volumes/x"]) {
+    const e = refusal(() =>
+      planRestore({
+        point: hostile({ kind: "bind", name }),
+        recipe,
+        networks,
+        options: opts({}),
+        host: hostView(),
+      })
+    );
+    assert.equal(e.code, "restore.untrusted", name);
+  }
+  const unsafeByConfig = refusal(() =>
+    planRestore({ ...input({}), options: opts({ unsafePaths: ["/srv/shop"] }) })
+  );
+  assert.match(unsafeByConfig.message, /backup.unsafe_paths/);
+  const e = refusal(() =>
+    planRestore({
+      point: hostile({ kind: "bind", name: "/../../etc" }),
+      recipe,
+      options: opts({ toDir: "/tmp/r" }),
+    })
+  );
+  assert.equal(e.code, "restore.untrusted");
+});
+
+Deno.test("recipe files outside the unit's working directory are refused in place", () => {
+  for (
+    const path of ["/srv/shop/../escape/pwned.txt", "/etc/cron.d/pwn", "/srv/shopping/x.yml"]
+  ) {
+    const bad: Recipe = {
+      ...recipe,
+      files: [...recipe.files, { path, kind: "env", mode: 0o644, content: "x" }],
+    };
+    const e = refusal(() => planRestore({ ...input({}), recipe: bad }));
+    assert.equal(e.code, "restore.untrusted", path);
+    assert.match(e.message, /working directory \/srv\/shop/);
+    assert.equal(refusal(() => probeTargets({ ...input({}), recipe: bad }, [])).code, e.code);
+  }
+  const inEtc: Recipe = {
+    ...recipe,
+    unit: { ...unit, workingDir: "/etc/cron.d" },
+    files: [{ path: "/etc/cron.d/pwn", kind: "compose", mode: 0o644, content: "x" }],
+  };
+  assert.match(refusal(() => planRestore({ ...input({}), recipe: inEtc })).message, /\/etc/);
+  // With --to-dir the same file lands inside the directory.
+  const plan = planRestore({
+    ...input({ toDir: "/tmp/r" }),
+    recipe: {
+      ...recipe,
+      files: [{ path: "/opt/other/compose.yml", kind: "compose", mode: 0o644, content: "x" }],
+    },
+  });
+  assert.ok(
+    plan.files.every((f) => f.to.startsWith("/tmp/r/")),
+    plan.files.map((f) => f.to).join(),
+  );
+});
+
+Deno.test("setuid, setgid and sticky bits are never restored on recipe files", () => {
+  const plan = planRestore({
+    ...input({}),
+    recipe: { ...recipe, files: [{ ...recipe.files[0], mode: 0o7777 }] },
+  });
+  assert.equal(plan.files[0].mode, 0o777);
+  assert.ok(plan.warnings.some((w) => w.includes("7777")));
+});
+
+Deno.test("a volume created with o=bind onto /etc is refused", () => {
+  const bad: Recipe = {
+    ...recipe,
+    unit: {
+      ...unit,
+      volumes: [{ ...unit.volumes[0], options: { type: "none", o: "bind", device: "/etc" } }],
+    },
+  };
+  const e = refusal(() => planRestore({ ...input({}), recipe: bad }));
+  assert.equal(e.code, "restore.untrusted");
+  assert.match(e.message, /would bind \/etc/);
+});
+
+Deno.test("a standalone container keeps only known HostConfig; privileged settings need --allow-privileged", () => {
+  const saved = container("solo");
+  saved.HostConfig = {
+    ...saved.HostConfig,
+    Privileged: true,
+    CapAdd: ["SYS_ADMIN"],
+    Devices: [{ PathOnHost: "/dev/sda", PathInContainer: "/dev/sda", CgroupPermissions: "rwm" }],
+    Binds: ["/:/host", "solo_data:/data"],
+    Mounts: [{
+      Type: "volume",
+      Source: "sneaky",
+      Target: "/s",
+      VolumeOptions: { DriverConfig: { Options: { type: "none", o: "bind", device: "/etc" } } },
+    }],
+    VolumesFrom: ["other"],
+    PidMode: "host",
+    Frobnicate: "yes",
+    MaskedPaths: ["/proc/kcore"],
+    CgroupnsMode: "host",
+  };
+  const standalone: Recipe = {
+    ...recipe,
+    unit: { ...unit, name: "solo", kind: "standalone", workingDir: undefined, volumes: [] },
+    files: [],
+    containers: [saved],
+  };
+  const base: RestoreInput = {
+    point: { ...point, unit: "solo", volumes: [], binds: [] },
+    recipe: standalone,
+    options: opts({ parts: ["recipe"] }),
+    host: hostView(),
+  };
+  const refused = planRestore(base);
+  const c = refused.conflicts.find((x) => x.kind === "privileged");
+  assert.equal(c?.resolve, "--allow-privileged");
+  for (
+    const what of [
+      "Privileged",
+      "SYS_ADMIN",
+      "/dev/sda",
+      "host bind / ",
+      "host bind /etc",
+      "volumes from other",
+      "PidMode host",
+    ]
+  ) {
+    assert.ok(c!.message.includes(what), `${what} in: ${c!.message}`);
+  }
+  assert.ok(!c!.message.includes("CgroupnsMode"), "cgroup v1's default is not a privilege");
+  const hc = refused.container!.body.HostConfig as Record<string, unknown>;
+  for (
+    const k of [
+      "Privileged",
+      "CapAdd",
+      "Devices",
+      "Binds",
+      "Mounts",
+      "VolumesFrom",
+      "PidMode",
+      "Frobnicate",
+    ]
+  ) {
+    assert.equal(hc[k], undefined, `${k} is not in a body made without the flag`);
+  }
+  assert.ok(refused.warnings.some((w) => w.includes("Frobnicate")), "unknown fields are reported");
+  assert.ok(!refused.warnings.some((w) => w.includes("MaskedPaths")), "engine defaults are silent");
+
+  const allowed = planRestore({
+    ...base,
+    options: opts({ parts: ["recipe"], allowPrivileged: true }),
+  });
+  assert.deepEqual(allowed.conflicts, []);
+  const body = allowed.container!.body.HostConfig as Record<string, unknown>;
+  assert.equal(body.Privileged, true);
+  assert.deepEqual(body.Binds, ["/:/host", "solo_data:/data"]);
+  assert.equal(body.Frobnicate, undefined);
+  assert.ok(allowed.warnings.some((w) => w.includes("--allow-privileged")));
+});
+
+Deno.test("the recipe schema takes a real recipe and refuses hostile ones", () => {
+  assert.ok(RECIPE_SCHEMA.safeParse(recipe).success);
+  const bad = (patch: (r: Record<string, unknown>) => void) => {
+    const r = structuredClone(recipe) as unknown as Record<string, unknown>;
+    patch(r);
+    return RECIPE_SCHEMA.safeParse(r).success;
+  };
+  assert.equal(bad((r) => ((r.files as { path: string }[])[0].path = "/srv/app/../x")), false);
+  assert.equal(bad((r) => ((r.files as { path: string }[])[0].path = "relative.yml")), false);
+  assert.equal(bad((r) => ((r.files as { mode: number }[])[0].mode = 0o17777)), false);
+  assert.equal(bad((r) => ((r.unit as { workingDir: string }).workingDir = "/srv/a/../b")), false);
+  assert.equal(
+    bad((r) => ((r.unit as { volumes: { name: string }[] }).volumes[0].name = "../v")),
+    false,
+  );
+  assert.equal(bad((r) => (r.files = "nope")), false);
+  assert.equal(bad((r) => (r.containers = [{ Name: "/x" }])), false);
+  assert.equal(bad((r) => delete r.unit), false);
 });

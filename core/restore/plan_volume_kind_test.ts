@@ -123,9 +123,12 @@ Deno.test("a bind-type volume is restored into its device folder, also when it i
 Deno.test("a recipe naming an unsafe device folder cannot steer a restore there", () => {
   const point = restorePoints([volSnap(`${P}_bv`, "/srv/appdata")], P)[0];
   const recipe = recipeWith([meta(`${P}_bv`, { type: "none", o: "bind", device: "/etc" })]);
-  const plan = planRestore({ point, recipe, options: options(), host: host([]) });
-  assert.equal(plan.data[0].target, undefined);
-  assert.match(plan.conflicts.map((c) => c.message).join("\n"), /outside the safe roots/);
+  // The repository is untrusted: refused outright (restore.untrusted), not a conflict to override.
+  assert.throws(
+    () => planRestore({ point, recipe, options: options(), host: host([]) }),
+    (e: Error & { code?: string }) =>
+      e.code === "restore.untrusted" && /outside the safe roots/.test(e.message),
+  );
 });
 
 Deno.test("a redacted driver option must be supplied: the restore refuses instead of writing the token", () => {
