@@ -42,6 +42,8 @@ export interface ImageRef {
   id: string;
   /** e.g. `postgres@sha256:...`; empty for locally built/imported images. */
   repoDigests: string[];
+  /** Bytes of the image (Engine `Size`), when known. */
+  size?: number;
 }
 
 export interface VolumeInfo {
@@ -95,7 +97,26 @@ export interface ProjectFile {
   exists: boolean;
 }
 
+/**
+ * A host file or folder the compose files reference (env_file, extends, configs, a build context),
+ * saved in the recipe so `up` works on a new host (docs/format.md).
+ */
+export interface ProjectReference {
+  kind: "env_file" | "extends" | "config" | "build";
+  /** The service naming it; undefined for top-level `configs:`. */
+  service?: string;
+  /** As written in the compose file. */
+  written: string;
+  /** Absolute host path (the context folder for `build`). */
+  path: string;
+  /** For `build`: the Dockerfile's absolute path. */
+  dockerfile?: string;
+  /** A missing file is fine (`env_file: { required: false }`). */
+  optional?: boolean;
+}
+
 export type GapKind =
+  | "reference-unsaved"
   | "bind-unsafe"
   | "compose-file-missing"
   | "external-volume"
@@ -125,6 +146,8 @@ export interface Unit {
   binds: BindInfo[];
   networks: NetworkInfo[];
   gaps: CoverageGap[];
+  /** Host files the compose files reference besides themselves; absent when there are none. */
+  references?: ProjectReference[];
   /** What discovery noticed that is not a gap (an unreadable compose file, ...). */
   notes?: string[];
 }
@@ -138,7 +161,8 @@ export type SnapshotType =
   | "bind"
   | "network"
   | "docker-config"
-  | "pre-restore";
+  | "pre-restore"
+  | "image";
 
 /** A restic snapshot as stowage sees it: its tags parsed into fields. */
 export interface SnapshotInfo {
@@ -154,6 +178,8 @@ export interface SnapshotInfo {
   scope?: Scope;
   volume?: string;
   path?: string;
+  /** For `type=image`: the image id (`sha256:...`) the snapshot holds. */
+  image?: string;
   /** Bytes of the snapshot's files, when known (restic 0.17+ summary or `stats`). */
   size?: number;
 }

@@ -17,6 +17,8 @@ export interface TagFields {
   volume?: string;
   path?: string;
   source?: "archive";
+  /** For `type=image`: the image id. */
+  image?: string;
 }
 
 /** restic splits --tag values on commas, so a comma inside a value is written %2C. */
@@ -36,6 +38,7 @@ export function buildTags(f: TagFields): string[] {
   if (f.volume !== undefined) tags.push(`volume=${escape(f.volume)}`);
   if (f.path !== undefined) tags.push(`path=${escape(f.path)}`);
   if (f.source !== undefined) tags.push(`source=${f.source}`);
+  if (f.image !== undefined) tags.push(`image=${escape(f.image)}`);
   return tags;
 }
 
@@ -58,6 +61,7 @@ export function parseSnapshot(s: ResticSnapshot): SnapshotInfo {
     scope: fields.scope as Scope | undefined,
     volume: fields.volume,
     path: fields.path,
+    ...(fields.image !== undefined ? { image: fields.image } : {}),
   };
 }
 

@@ -29,6 +29,7 @@ export async function buildDryRun(
   const sizes: Record<string, number | undefined> = {};
   for (const item of plans.flatMap((p) => p.items)) {
     if (item.paths.length > 0) sizes[item.item] = await files.size(item.paths[0]);
+    else if (item.type === "image") sizes[item.item] = item.image?.size;
   }
   const doc = describePlans(
     rt.hostname,

@@ -723,6 +723,14 @@ export function renderPlan(plan: RestorePlan): string {
       out.push(`    ${f.to}  ${f.action}${f.pinned ? " (images pinned)" : ""}`);
     }
   }
+  const toLoad = (plan.images ?? []).filter((i) => i.load);
+  if (toLoad.length) {
+    out.push(
+      `  images to load from the repository: ${
+        toLoad.map((i) => `${i.reference}${i.size ? ` (${formatBytes(i.size)})` : ""}`).join(", ")
+      }`,
+    );
+  }
   if (plan.pins.length) {
     out.push(`  pinned images: ${plan.pins.map((p) => `${p.image} -> ${p.pinned}`).join(", ")}`);
   }
@@ -783,6 +791,9 @@ function renderReport(r: RestoreReport, plan: RestorePlan): string {
           : ""
       }`,
     );
+  }
+  if (r.imagesLoaded?.length) {
+    out.push(`  images loaded from the repository: ${r.imagesLoaded.join(", ")}`);
   }
   if (r.container) {
     out.push(`  container ${r.container.name} created (${r.container.id.slice(0, 12)})`);

@@ -18,6 +18,8 @@ export interface PlanItem {
   retention: RetentionPolicy;
   /** For volumes: a container that mounts it and where, for the archive-API fallback. */
   archive?: { container: string; destination: string };
+  /** For `image`: the image with no repo digest that is exported (saved before the stop). */
+  image?: { id: string; reference: string; size?: number };
 }
 
 export interface UnitPlan {
@@ -76,6 +78,7 @@ export function planUnit(unit: Unit, config: Config, scopeFlag?: Scope): UnitPla
       });
     }
   }
+  if (scope !== "minimal") items.push(...localImageItems(unit, unitRetention));
   for (const v of unit.volumes) {
     if (v.external) continue; // belongs to another unit; listed as a gap by discovery
     const vc = unitCfg?.volumes[v.name];
@@ -115,6 +118,29 @@ export function planUnit(unit: Unit, config: Config, scopeFlag?: Scope): UnitPla
   return { ...base, items };
 }
 
+/** Snapshots of the unit's images with no repo digest (built or loaded here), one per image id. */
+export const IMAGES_UNIT = "_images";
+
+function localImageItems(unit: Unit, retention: RetentionPolicy): PlanItem[] {
+  const byId = new Map<string, PlanItem>();
+  for (const img of unit.images) {
+    if (img.repoDigests.length > 0 || byId.has(img.id) || !img.id) continue;
+    byId.set(img.id, {
+      type: "image",
+      item: img.reference,
+      paths: [],
+      excludes: [],
+      retention,
+      image: {
+        id: img.id,
+        reference: img.reference,
+        ...(img.size !== undefined ? { size: img.size } : {}),
+      },
+    });
+  }
+  return [...byId.values()];
+}
+
 /** A rough downtime estimate for dry-run: stop/start overhead plus reading at an assumed rate. */
 export function estimateDowntimeMs(
   plan: UnitPlan,
@@ -122,7 +148,9 @@ export function estimateDowntimeMs(
   bytesPerSecond = 150 * 1024 * 1024,
 ): number {
   if (plan.stop.length === 0) return 0;
-  const bytes = plan.items.reduce((sum, i) => sum + (sizes[i.item] ?? 0), 0);
+  // Images are exported before the stop: they cost no downtime.
+  const bytes = plan.items.filter((i) => i.type !== "image")
+    .reduce((sum, i) => sum + (sizes[i.item] ?? 0), 0);
   return plan.stop.length * 1000 + plan.start.length * 1000 +
     Math.round((bytes / bytesPerSecond) * 1000) + 2000;
 }
