@@ -3,6 +3,7 @@
  * choices, asks what only a person can decide (on a terminal), prints or confirms the plan, and
  * hands it to the executor in core/restore/run.ts.
  */
+import { isInternalUnit } from "../../core/backup/plan.ts";
 import process from "node:process";
 import { Option } from "@commander-js/extra-typings";
 import type { Program } from "../mod.ts";
@@ -164,7 +165,10 @@ async function restoreAction(rt: Runtime, flags: Flags, g: { config?: string; lo
   if (flags.list) return listPoints(rt, repo, snapshots, flags);
 
   const prompts = interactive ? await Prompts.load() : undefined;
-  const unit = flags.unit ?? await prompts!.unit(unitsIn(snapshots), snapshots);
+  const unit = flags.unit ?? await prompts!.unit(
+    unitsIn(snapshots).filter((u) => !isInternalUnit(u)),
+    snapshots,
+  );
   const points = pointsOf(snapshots, unit);
   const point = selector
     ? selectPoint(points, unit, selector, rt.hostname)
@@ -381,7 +385,7 @@ async function listPoints(
   flags: Flags,
 ) {
   if (!flags.unit) {
-    const units = unitsIn(snapshots).map((u) => {
+    const units = unitsIn(snapshots).filter((u) => !isInternalUnit(u)).map((u) => {
       const points = pointsOf(snapshots, u);
       return {
         unit: u,

@@ -121,6 +121,11 @@ export function planUnit(unit: Unit, config: Config, scopeFlag?: Scope): UnitPla
 /** Snapshots of the unit's images with no repo digest (built or loaded here), one per image id. */
 export const IMAGES_UNIT = "_images";
 
+/** Names under which stowage keeps things that belong to no one unit (`_host`, `_images`). */
+export function isInternalUnit(name: string | undefined): boolean {
+  return name === HOST_UNIT || name === IMAGES_UNIT;
+}
+
 function localImageItems(unit: Unit, retention: RetentionPolicy): PlanItem[] {
   const byId = new Map<string, PlanItem>();
   for (const img of unit.images) {
