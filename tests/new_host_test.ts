@@ -221,6 +221,14 @@ ${extra}    labels:
     const gaps = (JSON.parse(dry.stdout).units[0].gaps as { kind: string; item: string }[])
       .filter((g) => g.kind === "reference-unsaved").map((g) => g.item).sort();
     assert.deepEqual(gaps, ["/etc/hostname", "https://example.invalid/repo.git"]);
+    // The test image was made by `docker import`: no repo digest, so it is saved, size shown.
+    const image = (JSON.parse(dry.stdout).units[0].items as {
+      type: string;
+      item: string;
+      sizeBytes?: number;
+    }[]).find((i) => i.type === "image");
+    assert.equal(image?.item, base);
+    assert.ok((image?.sizeBytes ?? 0) > 0, JSON.stringify(image));
 
     const b = await stowage(["backup", "--unit", project, "--json"], { env: env.env });
     assert.equal(b.code, 0, b.stderr);

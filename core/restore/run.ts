@@ -470,18 +470,28 @@ async function loadImages(
   for (const img of plan.images ?? []) {
     checkAbort(deps.signal);
     if (img.load) {
-      const src = deps.repo.dumpStream
-        ? await deps.repo.dumpStream(img.snapshotId, img.file, deps.signal)
-        : {
-          stream: ReadableStream.from([await deps.repo.dump(img.snapshotId, img.file)]),
-          done: Promise.resolve(),
-        };
+      // Our own signal for restic: if the engine stops reading, restic must not block on its pipe.
+      const ac = new AbortController();
+      const onAbort = () => ac.abort();
+      deps.signal?.addEventListener("abort", onAbort, { once: true });
       try {
-        await engine.loadImage(src.stream, deps.signal);
+        const src = deps.repo.dumpStream
+          ? await deps.repo.dumpStream(img.snapshotId, img.file, ac.signal)
+          : {
+            stream: ReadableStream.from([await deps.repo.dump(img.snapshotId, img.file)]),
+            done: Promise.resolve(),
+          };
+        try {
+          await engine.loadImage(src.stream, deps.signal);
+          await src.done;
+        } catch (e) {
+          ac.abort();
+          await src.done.catch(() => {});
+          throw e;
+        }
       } finally {
-        await src.stream.cancel().catch(() => {});
+        deps.signal?.removeEventListener("abort", onAbort);
       }
-      await src.done;
       const have = (await engine.listImages()).some((i) => i.Id === img.id);
       if (!have) {
         throw new StowageError(
