@@ -79,6 +79,8 @@ Deno.test("a new host: env_file, override, built image, anonymous and named volu
     );
     await Deno.writeTextFile(`${dir}/app/hello.txt`, "hello from the build context\n");
     await Deno.writeTextFile(`${dir}/app/.dockerignore`, "scratch.txt\n");
+    const blob = new Uint8Array([0, 255, 1, 254, 0x80, 10]); // not UTF-8: stored as base64
+    await Deno.writeFile(`${dir}/app/blob.bin`, blob);
     await Deno.writeTextFile(`${dir}/app/scratch.txt`, "not part of the context\n");
     await Deno.writeTextFile(
       `${dir}/docker-compose.yml`,
@@ -141,6 +143,7 @@ services:
     assert.equal(kinds[`${dir}/app/Dockerfile`], "build");
     assert.equal(kinds[`${dir}/app/hello.txt`], "build");
     assert.equal(kinds[`${dir}/app/scratch.txt`], undefined, ".dockerignore is honoured");
+    assert.equal(recipe.files.find((f) => f.path === `${dir}/app/blob.bin`)?.encoding, "base64");
     // The locally built image (no repo digest) is its own snapshot, named by the recipe.
     const builtId = (await docker("image", "inspect", "-f", "{{.Id}}", built)).stdout.trim();
     const savedImage = recipe.images?.find((i) => i.reference === built);
@@ -180,6 +183,11 @@ services:
       "hello from the build context\n",
     );
     assert.equal(await Deno.readTextFile(`${dir}/app/hello.txt`), "hello from the build context\n");
+    assert.deepEqual(await Deno.readFile(`${dir}/app/blob.bin`), blob);
+    assert.equal(
+      await Deno.readTextFile(`${dir}/app.env`),
+      "APP_MODE=prod\nGREETING=from-env-file\n",
+    );
   } finally {
     await anonOf().catch(() => {});
     await removeProject(project, [built]);

@@ -699,7 +699,10 @@ export function renderPlan(plan: RestorePlan): string {
       ].filter(Boolean).join("; ");
       out.push(
         `    ${d.kind} ${d.name}  <- snapshot ${d.snapshotId.slice(0, 8)}  -> ${
-          d.target ?? "(its new mountpoint)"
+          d.target ??
+            (d.anonymous
+              ? `(after up: the new anonymous volume of ${d.anonymous.service} at ${d.anonymous.destination})`
+              : "(its new mountpoint)")
         }${notes ? `  (${notes})` : ""}`,
       );
     }
