@@ -40,7 +40,7 @@ export const DOCKER_CONFIG_PATHS = [
   "/etc/docker/daemon.json",
   "/etc/systemd/system/docker.service.d",
 ];
-export const HOST_UNIT = "_host";
+export { HOST_UNIT, IMAGES_UNIT, isInternalUnit } from "../internal_units.ts";
 
 export function effectiveScope(config: Config, unitName: string, flag?: Scope): Scope {
   return flag ?? config.units[unitName]?.scope ?? config.backup.scope;
@@ -116,14 +116,6 @@ export function planUnit(unit: Unit, config: Config, scopeFlag?: Scope): UnitPla
     }
   }
   return { ...base, items };
-}
-
-/** Snapshots of the unit's images with no repo digest (built or loaded here), one per image id. */
-export const IMAGES_UNIT = "_images";
-
-/** Names under which stowage keeps things that belong to no one unit (`_host`, `_images`). */
-export function isInternalUnit(name: string | undefined): boolean {
-  return name === HOST_UNIT || name === IMAGES_UNIT;
 }
 
 function localImageItems(unit: Unit, retention: RetentionPolicy): PlanItem[] {
