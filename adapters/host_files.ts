@@ -57,4 +57,54 @@ export class LocalHostFiles implements HostFiles {
       return undefined;
     }
   }
+
+  async readFile(
+    path: string,
+  ): Promise<{ bytes: Uint8Array; mode: number } | "absent" | "unreadable" | "not-a-file"> {
+    try {
+      const st = await Deno.stat(path);
+      if (!st.isFile) return "not-a-file";
+      return { bytes: await Deno.readFile(path), mode: (st.mode ?? 0o644) & 0o7777 };
+    } catch (e) {
+      return e instanceof Deno.errors.NotFound ? "absent" : "unreadable";
+    }
+  }
+
+  async walk(
+    dir: string,
+  ): Promise<
+    | { rel: string; type: "file" | "dir" | "symlink" | "other"; size: number }[]
+    | "absent"
+    | "unreadable"
+    | "not-a-folder"
+  > {
+    try {
+      if (!(await Deno.stat(dir)).isDirectory) return "not-a-folder";
+    } catch (e) {
+      return e instanceof Deno.errors.NotFound ? "absent" : "unreadable";
+    }
+    const out: { rel: string; type: "file" | "dir" | "symlink" | "other"; size: number }[] = [];
+    const visit = async (rel: string) => {
+      const entries: Deno.DirEntry[] = [];
+      for await (const e of Deno.readDir(rel ? `${dir}/${rel}` : dir)) entries.push(e);
+      entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+      for (const e of entries) {
+        const r = rel ? `${rel}/${e.name}` : e.name;
+        if (e.isDirectory) {
+          out.push({ rel: r, type: "dir", size: 0 });
+          await visit(r);
+        } else if (e.isSymlink) out.push({ rel: r, type: "symlink", size: 0 });
+        else if (e.isFile) {
+          const size = (await Deno.lstat(`${dir}/${r}`).catch(() => undefined))?.size ?? 0;
+          out.push({ rel: r, type: "file", size });
+        } else out.push({ rel: r, type: "other", size: 0 });
+      }
+    };
+    try {
+      await visit("");
+    } catch {
+      return "unreadable";
+    }
+    return out;
+  }
 }

@@ -23,7 +23,7 @@ export class LocalRestoreFiles implements RestoreFiles {
     }
   }
 
-  async writeFile(path: string, content: string, mode: number): Promise<void> {
+  async writeFile(path: string, content: string | Uint8Array, mode: number): Promise<void> {
     await this.mkdirp(path.substring(0, path.lastIndexOf("/")) || "/");
     await writeFileAtomic(path, content, mode);
   }

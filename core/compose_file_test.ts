@@ -1,5 +1,10 @@
 import assert from "node:assert/strict";
-import { mergeComposeFiles, parseComposeFile, serviceDependencies } from "./compose_file.ts";
+import {
+  mergeComposeFiles,
+  parseComposeFile,
+  resolveReferences,
+  serviceDependencies,
+} from "./compose_file.ts";
 import { projectFilePaths } from "./compose_labels.ts";
 
 Deno.test("depends_on in list and map form, links, network_mode and volumes_from", () => {
@@ -158,4 +163,46 @@ Deno.test("project files: docker-compose 1.29 relative config_files, Compose v2 
     },
   );
   assert.deepEqual(projectFilePaths({}), { workingDir: undefined, compose: [], env: [] });
+});
+
+Deno.test("references: env_file (string, list, map form), extends, build (string and map), configs", () => {
+  const info = parseComposeFile(`
+version: "3.8"
+services:
+  web:
+    image: w
+    env_file: ./app.env
+    extends: { file: common.yml, service: base }
+  api:
+    env_file: [a.env, { path: ./opt.env, required: false }]
+    build: ./api
+  worker:
+    build: { context: ./w, dockerfile: docker/Dockerfile.prod }
+  remote:
+    build: https://github.com/x/y.git
+configs:
+  nginx: { file: ./nginx.conf }
+  ext: { external: true }
+`);
+  assert.deepEqual(info.references, [
+    { kind: "env_file", service: "web", path: "./app.env" },
+    { kind: "extends", service: "web", path: "common.yml" },
+    { kind: "env_file", service: "api", path: "a.env" },
+    { kind: "env_file", service: "api", path: "./opt.env", optional: true },
+    { kind: "build", service: "api", path: "./api" },
+    { kind: "build", service: "worker", path: "./w", dockerfile: "docker/Dockerfile.prod" },
+    { kind: "build", service: "remote", path: "https://github.com/x/y.git" },
+    { kind: "config", path: "./nginx.conf" },
+  ]);
+  const resolved = resolveReferences(info.references!, "/srv/app");
+  assert.equal(resolved[0].hostPath, "/srv/app/app.env");
+  assert.equal(resolved[5].dockerfilePath, "/srv/app/w/docker/Dockerfile.prod");
+  assert.equal(resolved[4].dockerfilePath, "/srv/app/api/Dockerfile");
+  assert.equal(resolved[6].remote, true);
+  assert.equal(resolved[6].hostPath, undefined);
+  assert.equal(
+    resolveReferences([{ kind: "env_file", path: "~/x.env" }], "/srv/app")[0].hostPath,
+    undefined,
+  );
+  assert.deepEqual(parseComposeFile("services: [").references, []);
 });

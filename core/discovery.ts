@@ -12,6 +12,7 @@ import type {
   MountRef,
   NetworkInfo,
   ProjectFile,
+  ProjectReference,
   Unit,
   VolumeInfo,
 } from "./model.ts";
@@ -19,10 +20,11 @@ import {
   type ComposeFileInfo,
   mergeComposeFiles,
   parseComposeFile,
+  resolveReferences,
   serviceDependencies,
 } from "./compose_file.ts";
 import { COMPOSE_LABELS, projectFilePaths } from "./compose_labels.ts";
-import { isSafeBindPath, normalizePath } from "./safe_paths.ts";
+import { isSafeBindPath, isWithin, normalizePath } from "./safe_paths.ts";
 import { posix } from "node:path";
 import { classifyVolume } from "./volume_kind.ts";
 
@@ -85,7 +87,7 @@ class Context {
   readonly volumeByName = new Map<string, EngineVolume>();
   readonly networkByName = new Map<string, EngineNetwork>();
   readonly networkById = new Map<string, EngineNetwork>();
-  readonly imageById: Map<string, { repoDigests: string[] }>;
+  readonly imageById: Map<string, { repoDigests: string[]; size?: number }>;
   /** Volume name -> the unit that backs it up. */
   readonly volumeOwner = new Map<string, { owner: string; reason: string }>();
   readonly unitOf = new Map<string, string>();
@@ -101,7 +103,10 @@ class Context {
       this.networkById.set(n.Id, n);
     }
     this.imageById = new Map(
-      state.images.map((i) => [i.Id, { repoDigests: [...(i.RepoDigests ?? [])].sort() }]),
+      state.images.map((i) => [i.Id, {
+        repoDigests: [...(i.RepoDigests ?? [])].sort(),
+        ...(typeof i.Size === "number" ? { size: i.Size } : {}),
+      }]),
     );
     for (const g of groups) for (const c of g.containers) this.unitOf.set(c.Id, g.name);
     this.#assignVolumeOwners(groups);
@@ -303,6 +308,9 @@ class Context {
         });
       }
     }
+    const references = g.kind === "stack"
+      ? this.references(compose, workingDir, [...binds.values()], gaps)
+      : [];
     volumes.sort((a, b) => byName(a.name, b.name));
     const bindList = [...binds.values()].sort((a, b) => byName(a.source, b.source));
     for (const b of bindList) b.usedBy.sort(byName);
@@ -319,8 +327,70 @@ class Context {
       binds: bindList,
       networks: this.networks(g, names),
       gaps: dedupeGaps(gaps),
+      ...(references.length ? { references } : {}),
       ...(notes.length ? { notes } : {}),
     };
+  }
+
+  /**
+   * The files compose needs besides the compose files, resolved against the project directory.
+   * What lies in a bind mount is data already; what cannot be saved is a gap named here, so
+   * dry-run shows it before any backup runs.
+   */
+  references(
+    compose: ComposeFileInfo,
+    workingDir: string | undefined,
+    binds: BindInfo[],
+    gaps: CoverageGap[],
+  ): ProjectReference[] {
+    const out: ProjectReference[] = [];
+    const what = (r: { kind: string; service?: string; path: string }) =>
+      `${r.kind.replace("_", "-")} '${r.path}'${r.service ? ` of service '${r.service}'` : ""}`;
+    for (const r of resolveReferences(compose.references ?? [], workingDir)) {
+      if (r.remote) {
+        gaps.push({
+          kind: "reference-unsaved",
+          item: r.path,
+          reason: `${
+            what(r)
+          } is a remote build context; the image built from it is saved, the context is not`,
+        });
+        continue;
+      }
+      if (!r.hostPath) {
+        gaps.push({
+          kind: "reference-unsaved",
+          item: r.path,
+          reason: `${what(r)} is not an absolute path stowage can resolve; it is not saved`,
+        });
+        continue;
+      }
+      const host = r.hostPath;
+      if (binds.some((b) => isWithin(host, b.source))) continue; // saved as bind data
+      const verdict = isSafeBindPath(host, this.opts.unsafePaths ?? []);
+      const dfVerdict = r.dockerfilePath
+        ? isSafeBindPath(r.dockerfilePath, this.opts.unsafePaths ?? [])
+        : { safe: true };
+      if (!verdict.safe || !dfVerdict.safe) {
+        gaps.push({
+          kind: "reference-unsaved",
+          item: verdict.safe ? r.dockerfilePath! : host,
+          reason: `${what(r)} is outside the safe roots: ${
+            verdict.reason ?? dfVerdict.reason
+          }; it is not saved, keep a copy elsewhere`,
+        });
+        continue;
+      }
+      out.push({
+        kind: r.kind,
+        ...(r.service ? { service: r.service } : {}),
+        written: r.path,
+        path: host,
+        ...(r.dockerfilePath ? { dockerfile: r.dockerfilePath } : {}),
+        ...(r.optional ? { optional: true } : {}),
+      });
+    }
+    return out;
   }
 
   containerInfo(c: EngineContainer, g: Group): ContainerInfo {
@@ -429,6 +499,9 @@ class Context {
         reference: c.Config.Image,
         id: c.Image,
         repoDigests: this.imageById.get(c.Image)?.repoDigests ?? [],
+        ...(this.imageById.get(c.Image)?.size !== undefined
+          ? { size: this.imageById.get(c.Image)!.size }
+          : {}),
       });
     }
     return [...seen.values()].sort((a, b) =>

@@ -828,3 +828,42 @@ Deno.test("units are sorted by name and discovery is deterministic", () => {
 Deno.test("an empty engine has no units", () => {
   assert.deepEqual(discoverUnits(state({})), []);
 });
+
+Deno.test("referenced files: saved when safe, a bind's content stays data, the rest are named gaps", () => {
+  const compose = `version: "2.4"
+services:
+  web:
+    image: w
+    env_file: [./app.env, /etc/app.env, ./data/in-bind.env]
+    build: { context: ./app, dockerfile: Dockerfile.prod }
+  remote:
+    build: git@github.com:x/y.git
+configs:
+  conf: { file: ./conf/nginx.conf }
+`;
+  const web = ctr({
+    name: "ref_web_1",
+    project: "ref",
+    service: "web",
+    mounts: [bindMount("/srv/ref/data", "/data")],
+  });
+  const u = unitNamed(
+    discoverUnits(state({ containers: [web], files: { "/srv/ref/docker-compose.yml": compose } })),
+    "ref",
+  );
+  assert.deepEqual(u.references, [
+    { kind: "env_file", service: "web", written: "./app.env", path: "/srv/ref/app.env" },
+    {
+      kind: "build",
+      service: "web",
+      written: "./app",
+      path: "/srv/ref/app",
+      dockerfile: "/srv/ref/app/Dockerfile.prod",
+    },
+    { kind: "config", written: "./conf/nginx.conf", path: "/srv/ref/conf/nginx.conf" },
+  ]);
+  const gaps = u.gaps.filter((g) => g.kind === "reference-unsaved");
+  assert.deepEqual(gaps.map((g) => g.item), ["/etc/app.env", "git@github.com:x/y.git"]);
+  assert.match(gaps[0].reason, /outside the safe roots: host system configuration/);
+  assert.match(gaps[1].reason, /remote build context/);
+});

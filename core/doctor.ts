@@ -3,6 +3,7 @@ import type { Unit } from "./model.ts";
 import { classifyVolume, type VolumeKind } from "./volume_kind.ts";
 import type { SnapshotInfo } from "./model.ts";
 import { isUsable, restorePoints, unitsIn } from "./restore/points.ts";
+import { isInternalUnit } from "./internal_units.ts";
 
 export type CheckStatus = "ok" | "warn" | "fail";
 
@@ -104,7 +105,8 @@ export function restorePointsCheck(snapshots: SnapshotInfo[]): Check {
   const lines: string[] = [];
   let covered = 0;
   let uncovered = 0;
-  for (const unit of unitsIn(snapshots)) {
+  // `_host` and `_images` hold shared snapshots, not restore points of a run (core/internal_units.ts).
+  for (const unit of unitsIn(snapshots).filter((u) => !isInternalUnit(u))) {
     const points = restorePoints(snapshots, unit);
     for (const p of points.filter((x) => x.kind === "backup" && !isUsable(x))) {
       const newer = points.some((o) =>

@@ -115,6 +115,7 @@ export interface EngineImage {
   Id: string;
   RepoTags?: string[] | null;
   RepoDigests?: string[] | null;
+  Size?: number;
 }
 
 /** Everything discovery needs, gathered by the adapter in one pass. */

@@ -44,6 +44,8 @@ export interface ImageRef {
   id: string;
   /** e.g. `postgres@sha256:...`; empty for locally built/imported images. */
   repoDigests: string[];
+  /** Bytes of the image (Engine `Size`), when known. */
+  size?: number;
 }
 
 export interface VolumeInfo {
@@ -102,7 +104,26 @@ export interface ProjectFile {
   exists: boolean;
 }
 
+/**
+ * A host file or folder the compose files reference (env_file, extends, configs, a build context),
+ * saved in the recipe so `up` works on a new host (docs/format.md).
+ */
+export interface ProjectReference {
+  kind: "env_file" | "extends" | "config" | "build";
+  /** The service naming it; undefined for top-level `configs:`. */
+  service?: string;
+  /** As written in the compose file. */
+  written: string;
+  /** Absolute host path (the context folder for `build`). */
+  path: string;
+  /** For `build`: the Dockerfile's absolute path. */
+  dockerfile?: string;
+  /** A missing file is fine (`env_file: { required: false }`). */
+  optional?: boolean;
+}
+
 export type GapKind =
+  | "reference-unsaved"
   | "bind-unsafe"
   | "compose-file-missing"
   | "external-volume"
@@ -132,6 +153,8 @@ export interface Unit {
   binds: BindInfo[];
   networks: NetworkInfo[];
   gaps: CoverageGap[];
+  /** Host files the compose files reference besides themselves; absent when there are none. */
+  references?: ProjectReference[];
   /** What discovery noticed that is not a gap (an unreadable compose file, ...). */
   notes?: string[];
 }
@@ -147,7 +170,9 @@ export type SnapshotType =
   | "docker-config"
   | "pre-restore"
   /** Written last by a backup run once every planned item of the unit was saved (format 2). */
-  | "complete";
+  | "complete"
+  /** A locally built image (Engine export), shared by units; unit `_images`, no backup_id. */
+  | "image";
 
 /** A restic snapshot as stowage sees it: its tags parsed into fields. */
 export interface SnapshotInfo {
@@ -163,6 +188,8 @@ export interface SnapshotInfo {
   scope?: Scope;
   volume?: string;
   path?: string;
+  /** For `type=image`: the image id (`sha256:...`) the snapshot holds. */
+  image?: string;
   /** Bytes of the snapshot's files, when known (restic 0.17+ summary or `stats`). */
   size?: number;
   /** Why its tags were refused (core/tags.ts); such a snapshot joins no restore point. */

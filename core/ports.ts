@@ -72,6 +72,12 @@ export interface DockerEngine {
     endpoint?: { IPAMConfig?: { IPv4Address?: string; IPv6Address?: string }; Aliases?: string[] },
   ): Promise<void>;
   listImages(): Promise<EngineImage[]>;
+  /** GET /images/{name}/get: the image (with the tag `name` when it is one) as a tar stream. */
+  exportImage(name: string, signal?: AbortSignal): Promise<ReadableStream<Uint8Array>>;
+  /** POST /images/load from a `docker save` tar stream; returns what the engine says it loaded. */
+  loadImage(tar: ReadableStream<Uint8Array>, signal?: AbortSignal): Promise<string[]>;
+  /** POST /images/{name}/tag. */
+  tagImage(name: string, repo: string, tag: string): Promise<void>;
   /** GET /containers/{id}/archive: a tar stream of `path` inside the container. */
   getArchive(
     idOrName: string,
@@ -185,6 +191,11 @@ export interface BackupRepository {
   check(opts?: { readData?: boolean }): Promise<void>;
   /** Streams one file of a snapshot. */
   dump(snapshotId: string, path: string): Promise<Uint8Array>;
+  /**
+   * One file of a snapshot as a stream (never held in memory whole); `done` rejects when restic
+   * failed. For large files (saved images).
+   */
+  dumpStream?(snapshotId: string, path: string, signal?: AbortSignal): Promise<StreamSource>;
   restore(
     snapshotId: string,
     target: string,
@@ -247,6 +258,23 @@ export interface HostFiles {
   size(path: string): Promise<number | undefined>;
   /** True when `path` is itself a mount point (a disk or share mounted there); false if unknown. */
   isMountPoint(path: string): Promise<boolean>;
+  /**
+   * A file's bytes and permission bits (files the compose files reference). `absent` when nothing
+   * is there, `unreadable` when it cannot be read, `not-a-file` for a folder or special file.
+   */
+  readFile?(path: string): Promise<
+    { bytes: Uint8Array; mode: number } | "absent" | "unreadable" | "not-a-file"
+  >;
+  /**
+   * Every entry below a folder, paths relative to it (`/`-separated), depth first, symlinks not
+   * followed. `absent` / `unreadable` for the folder itself; `not-a-folder` for anything else.
+   */
+  walk?(dir: string): Promise<
+    | { rel: string; type: "file" | "dir" | "symlink" | "other"; size: number }[]
+    | "absent"
+    | "unreadable"
+    | "not-a-folder"
+  >;
 }
 
 export interface JournalEntry {

@@ -13,9 +13,29 @@ export const NETWORKS_FILE = "/networks.json";
 export interface RecipeFile {
   /** Absolute path on the host it came from. */
   path: string;
-  kind: "compose" | "env";
+  /**
+   * `compose` and `env` (the project's .env) as before; files the compose files reference:
+   * `env_file`, `extends`, `config`, and `build` (every file of a build context, and its Dockerfile).
+   */
+  kind: "compose" | "env" | "env_file" | "extends" | "config" | "build";
   mode: number;
+  /** UTF-8 text, or base64 when `encoding` says so (binary files of a build context). */
   content: string;
+  encoding?: "base64";
+}
+
+/** An image no registry can give back, saved with the Engine's image export (docs/format.md). */
+export interface RecipeImage {
+  /** The reference the containers were created with, e.g. `myapp-built:1`. */
+  reference: string;
+  /** Image id, `sha256:...`. */
+  id: string;
+  /** The `type=image` snapshot holding `/<id without sha256:>.tar` (`docker save` format). */
+  snapshotId: string;
+  /** File path inside that snapshot. */
+  file: string;
+  /** Bytes of the export, when known. */
+  size?: number;
 }
 
 export interface Recipe {
@@ -31,6 +51,8 @@ export interface Recipe {
   files: RecipeFile[];
   /** `docker inspect` of each container, secrets redacted. */
   containers: EngineContainer[];
+  /** Locally built or loaded images (no repo digest) saved in the repository; absent when none. */
+  images?: RecipeImage[];
 }
 
 export interface NetworksDocument {

@@ -22,6 +22,8 @@ export interface TagFields {
   /** Completion marker only: how many items the run saved, and their bytes (docs/format.md). */
   items?: number;
   size?: number;
+  /** For `type=image`: the image id. */
+  image?: string;
 }
 
 /** restic splits --tag values on commas, so a comma inside a value is written %2C. */
@@ -43,6 +45,7 @@ export function buildTags(f: TagFields): string[] {
   if (f.source !== undefined) tags.push(`source=${f.source}`);
   if (f.items !== undefined) tags.push(`items=${f.items}`);
   if (f.size !== undefined) tags.push(`size=${f.size}`);
+  if (f.image !== undefined) tags.push(`image=${escape(f.image)}`);
   return tags;
 }
 
@@ -94,6 +97,7 @@ export function parseSnapshot(s: ResticSnapshot): SnapshotInfo {
   info.scope = fields.scope as Scope | undefined;
   info.volume = fields.volume;
   info.path = fields.path;
+  if (fields.image !== undefined) info.image = fields.image;
   return info;
 }
 
@@ -106,11 +110,15 @@ const SNAPSHOT_TYPES: Record<SnapshotType, true> = {
   "docker-config": true,
   "pre-restore": true,
   complete: true,
+  image: true,
 };
 
-/** A compose project or container name (Docker's `[a-zA-Z0-9][a-zA-Z0-9_.-]`), or `_host`. */
+/**
+ * A compose project or container name (Docker's `[a-zA-Z0-9][a-zA-Z0-9_.-]`), or one of the
+ * internal units `_host` (Docker's config) and `_images` (saved images; core/internal_units.ts).
+ */
 const UNIT = z.string().regex(
-  /^(_host|[a-zA-Z0-9][a-zA-Z0-9_.-]{0,254})$/,
+  /^(_host|_images|[a-zA-Z0-9][a-zA-Z0-9_.-]{0,254})$/,
   "not a compose project or container name",
 );
 const BACKUP_ID = z.string().regex(
@@ -159,18 +167,22 @@ const TAG_SCHEMA = z.object({
   source: z.literal("archive").optional(),
   items: z.string().regex(/^\d{1,9}$/, "not a count").optional(),
   size: z.string().regex(/^\d{1,18}$/, "not a byte count").optional(),
+  image: z.string().regex(/^sha256:[0-9a-f]{64}$/, "not an image id (sha256:...)").optional(),
 }).loose();
 
-/** A stowage snapshot needs its unit, type and backup id, and the name its type refers to. */
-const STOWAGE_TAG_SCHEMA = TAG_SCHEMA.required({ unit: true, type: true, backup_id: true })
+/** A stowage snapshot needs its unit, type and backup id (images: none), and the name its type refers to. */
+const STOWAGE_TAG_SCHEMA = TAG_SCHEMA.required({ unit: true, type: true })
   .check((ctx) => {
     const f = ctx.value;
     const need = (ok: boolean, message: string) => {
       if (!ok) ctx.issues.push({ code: "custom", input: f, message });
     };
+    // Saved images belong to no run (one snapshot per image id, shared by runs and units).
+    if (f.type !== "image") need(f.backup_id !== undefined, "a snapshot without backup_id=");
     if (f.type === "volume") need(f.volume !== undefined, "a volume snapshot without volume=");
     if (f.type === "bind") need(f.path !== undefined, "a bind snapshot without path=");
     if (f.type === "complete") need(f.items !== undefined, "a completion marker without items=");
+    if (f.type === "image") need(f.image !== undefined, "an image snapshot without image=");
     if (f.type === "pre-restore") {
       need(
         (f.volume === undefined) !== (f.path === undefined),

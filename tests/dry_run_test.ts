@@ -1,7 +1,7 @@
 /** `stowage dry-run --json` describes the fixture stack correctly and has no side effects. */
 import assert from "node:assert/strict";
 import { createFixtureStack } from "./support/fixture.ts";
-import { cleanupDocker, docker } from "./support/docker.ts";
+import { cleanupDocker, docker, TEST_IMAGE } from "./support/docker.ts";
 import { stowage } from "./support/cli.ts";
 import { testRepoEnv } from "./support/repo.ts";
 
@@ -42,9 +42,12 @@ Deno.test("dry-run --json describes the fixture stack and writes nothing", async
         "recipe:recipe.json",
         `volume:${s.volume("app_data")}`,
         `volume:${s.volume("db_data")}`,
+        // The test image was made by `docker import`: no repo digest, so it is exported too.
+        `image:${TEST_IMAGE}`,
       ].sort(),
     );
     assert.ok(items[`volume:${s.volume("db_data")}`].sizeBytes >= 512 * 1024);
+    assert.ok(items[`image:${TEST_IMAGE}`].sizeBytes > 0);
     assert.deepEqual(u.networks, [{
       name: `${s.project}_backend`,
       driver: "bridge",

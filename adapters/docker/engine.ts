@@ -407,6 +407,56 @@ export class EngineClient implements DockerEngine {
     return await this.#json<EngineImage[] | null>("GET", "/images/json", "list images") ?? [];
   }
 
+  /** GET /images/{name}/get: the image in `docker save` format, as a stream. */
+  async exportImage(name: string, signal?: AbortSignal): Promise<ReadableStream<Uint8Array>> {
+    const res = await this.#fetch("GET", `/images/${q(name)}/get`, `export image '${name}'`, {
+      signal,
+    });
+    if (!res.body) return new ReadableStream({ start: (c) => c.close() });
+    return res.body;
+  }
+
+  /**
+   * POST /images/load with a `docker save` tar stream. The engine answers 200 and reports a
+   * broken archive inside its JSON progress stream, so that stream is read for an error.
+   */
+  async loadImage(tar: ReadableStream<Uint8Array>, signal?: AbortSignal): Promise<string[]> {
+    const action = "load an image";
+    const res = await this.#fetch("POST", "/images/load", action, {
+      query: { quiet: "1" },
+      raw: tar,
+      signal,
+    });
+    const text = await res.text();
+    const loaded: string[] = [];
+    for (const line of text.split("\n")) {
+      if (!line.trim()) continue;
+      let m: { stream?: string; error?: string; errorDetail?: { message?: string } };
+      try {
+        m = JSON.parse(line);
+      } catch {
+        continue;
+      }
+      if (m.error || m.errorDetail?.message) {
+        throw new StowageError(
+          "engine.error",
+          `Cannot ${action}: ${m.errorDetail?.message ?? m.error}`,
+          "The saved image may be damaged; check the repository with `stowage admin repo check`.",
+        );
+      }
+      const got = /Loaded image(?: ID)?: (\S+)/.exec(m.stream ?? "");
+      if (got) loaded.push(got[1]);
+    }
+    return loaded;
+  }
+
+  /** POST /images/{name}/tag. */
+  tagImage(name: string, repo: string, tag: string): Promise<void> {
+    return this.#void("POST", `/images/${q(name)}/tag`, `tag image '${name}' as ${repo}:${tag}`, {
+      query: { repo, tag },
+    });
+  }
+
   async getArchive(
     idOrName: string,
     path: string,

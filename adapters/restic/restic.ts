@@ -468,6 +468,25 @@ export class Restic implements BackupRepository {
     return r.stdout;
   }
 
+  /**
+   * `restic dump` as a stream: restic's stdout is handed on as it comes, never held whole. `done`
+   * settles when restic exited (rejecting with the classified failure); an abort interrupts it.
+   */
+  dumpStream(snapshotId: string, path: string, signal?: AbortSignal): Promise<StreamSource> {
+    const action = `read '${path}' from snapshot ${snapshotId}`;
+    if (signal?.aborted) return Promise.reject(interruptedError(action));
+    const s = this.#spawn([...this.#globalArgs(), "dump", "--", snapshotId, path]);
+    const onAbort = () => this.#interrupt(s.child);
+    signal?.addEventListener("abort", onAbort, { once: true });
+    const done = this.#exited(s).then((ex) => {
+      signal?.removeEventListener("abort", onAbort);
+      if (signal?.aborted) throw interruptedError(action);
+      if (ex.code !== 0 || ex.signal) throw this.#fail(ex, action);
+    });
+    done.catch(() => {}); // observed by the consumer
+    return Promise.resolve({ stream: s.child.stdout, done });
+  }
+
   async restore(
     snapshotId: string,
     target: string,

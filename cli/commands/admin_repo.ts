@@ -1,3 +1,4 @@
+import { isInternalUnit } from "../../core/backup/plan.ts";
 import type { AdminCommand } from "./admin.ts";
 import type { Runtime } from "../runtime.ts";
 import { globals } from "../mod.ts";
@@ -55,7 +56,9 @@ export function registerAdminRepo(admin: AdminCommand, rt: Runtime) {
         exists,
         snapshots: snaps.length,
         stowageSnapshots: stowageSnaps.length,
-        units: [...new Set(stowageSnaps.map((s) => s.unit).filter(Boolean))].sort(),
+        units: [
+          ...new Set(stowageSnaps.map((s) => s.unit).filter((u) => u && !isInternalUnit(u))),
+        ].sort(),
         latest: stowageSnaps.map((s) => s.time).sort().at(-1) ?? null,
         rawDataBytes: stats?.totalSize ?? null,
         locks: locks.length,

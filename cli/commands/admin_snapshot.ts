@@ -1,3 +1,4 @@
+import { isInternalUnit } from "../../core/backup/plan.ts";
 import type { AdminCommand } from "./admin.ts";
 import type { Runtime } from "../runtime.ts";
 import { globals } from "../mod.ts";
@@ -47,7 +48,10 @@ export function registerAdminSnapshot(admin: AdminCommand, rt: Runtime) {
         }): showing the repository only.`;
       }
       let names = [
-        ...new Set([...unitsIn(snaps).filter((u) => u !== "_host"), ...live.map((u) => u.name)]),
+        ...new Set([
+          ...unitsIn(snaps).filter((u) => !isInternalUnit(u)),
+          ...live.map((u) => u.name),
+        ]),
       ].sort();
       if (opts.unit) {
         if (!names.includes(opts.unit)) {

@@ -30,6 +30,7 @@ export async function buildDryRun(
   const mountPoints = new Set<string>();
   for (const item of plans.flatMap((p) => p.items)) {
     if (item.paths.length > 0) sizes[item.item] = await files.size(item.paths[0]);
+    else if (item.type === "image") sizes[item.item] = item.image?.size;
     for (const p of item.paths) if (await files.isMountPoint(p)) mountPoints.add(p);
   }
   const doc = describePlans(

@@ -3,12 +3,13 @@
  * choices, asks what only a person can decide (on a terminal), prints or confirms the plan, and
  * hands it to the executor in core/restore/run.ts.
  */
+import { isInternalUnit } from "../../core/backup/plan.ts";
 import process from "node:process";
 import { Option } from "@commander-js/extra-typings";
 import type { Program } from "../mod.ts";
 import { globals, setExitCode, usageError } from "../mod.ts";
 import type { Runtime } from "../runtime.ts";
-import { formatDuration, printJson, table } from "../output.ts";
+import { formatBytes, formatDuration, printJson, table } from "../output.ts";
 import { eventRenderer } from "../render.ts";
 import { EXIT_CODES } from "../exit_codes.ts";
 import { type ErrorCode, StowageError } from "../../core/errors.ts";
@@ -192,7 +193,10 @@ async function restoreAction(rt: Runtime, flags: Flags, g: { config?: string; lo
   }
 
   const prompts = interactive ? await Prompts.load() : undefined;
-  const unit = flags.unit ?? await prompts!.unit(unitsIn(snapshots), snapshots);
+  const unit = flags.unit ?? await prompts!.unit(
+    unitsIn(snapshots).filter((u) => !isInternalUnit(u)),
+    snapshots,
+  );
   // A point holding a snapshot with invalid tags is refused before anything is read from it.
   if (selector && "backupId" in selector) {
     refuseTamperedPoint(snapshots, unit, selector.backupId.trim());
@@ -437,7 +441,7 @@ function listPoints(
 ) {
   const now = rt.clock.now();
   if (!flags.unit) {
-    const units = unitsIn(snapshots).map((u) => {
+    const units = unitsIn(snapshots).filter((u) => !isInternalUnit(u)).map((u) => {
       const points = pointsOf(snapshots, u);
       const latest = points.find((p) => p.kind === "backup" && isUsable(p));
       return {
@@ -757,7 +761,10 @@ export function renderPlan(plan: RestorePlan): string {
       ].filter(Boolean).join("; ");
       out.push(
         `    ${d.kind} ${d.name}  <- snapshot ${d.snapshotId.slice(0, 8)}  -> ${
-          d.target ?? "(its new mountpoint)"
+          d.target ??
+            (d.anonymous
+              ? `(after up: the new anonymous volume of ${d.anonymous.service} at ${d.anonymous.destination})`
+              : "(its new mountpoint)")
         }${notes ? `  (${notes})` : ""}`,
       );
     }
@@ -784,6 +791,14 @@ export function renderPlan(plan: RestorePlan): string {
     for (const f of plan.files) {
       out.push(`    ${f.to}  ${f.action}${f.pinned ? " (images pinned)" : ""}`);
     }
+  }
+  const toLoad = (plan.images ?? []).filter((i) => i.load);
+  if (toLoad.length) {
+    out.push(
+      `  images to load from the repository: ${
+        toLoad.map((i) => `${i.reference}${i.size ? ` (${formatBytes(i.size)})` : ""}`).join(", ")
+      }`,
+    );
   }
   if (plan.pins.length) {
     out.push(`  pinned images: ${plan.pins.map((p) => `${p.image} -> ${p.pinned}`).join(", ")}`);
@@ -845,6 +860,9 @@ function renderReport(r: RestoreReport, plan: RestorePlan): string {
           : ""
       }`,
     );
+  }
+  if (r.imagesLoaded?.length) {
+    out.push(`  images loaded from the repository: ${r.imagesLoaded.join(", ")}`);
   }
   if (r.container) {
     out.push(`  container ${r.container.name} created (${r.container.id.slice(0, 12)})`);

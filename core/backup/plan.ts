@@ -29,6 +29,8 @@ export interface PlanItem {
   volumeKind?: VolumeKind;
   /** One line for dry-run and the summary: where the data is and how it is read. */
   how?: string;
+  /** For `image`: the image with no repo digest that is exported (saved before the stop). */
+  image?: { id: string; reference: string; size?: number };
 }
 
 export interface UnitPlan {
@@ -49,7 +51,7 @@ export const DOCKER_CONFIG_PATHS = [
   "/etc/docker/daemon.json",
   "/etc/systemd/system/docker.service.d",
 ];
-export const HOST_UNIT = "_host";
+export { HOST_UNIT, IMAGES_UNIT, isInternalUnit } from "../internal_units.ts";
 
 export function effectiveScope(config: Config, unitName: string, flag?: Scope): Scope {
   return flag ?? config.units[unitName]?.scope ?? config.backup.scope;
@@ -87,6 +89,7 @@ export function planUnit(unit: Unit, config: Config, scopeFlag?: Scope): UnitPla
       });
     }
   }
+  if (scope !== "minimal") items.push(...localImageItems(unit, unitRetention));
   for (const v of unit.volumes) {
     if (v.external) continue; // belongs to another unit; listed as a gap by discovery
     const vc = unitCfg?.volumes[v.name];
@@ -179,6 +182,26 @@ function volumeRead(
   }
 }
 
+function localImageItems(unit: Unit, retention: RetentionPolicy): PlanItem[] {
+  const byId = new Map<string, PlanItem>();
+  for (const img of unit.images) {
+    if (img.repoDigests.length > 0 || byId.has(img.id) || !img.id) continue;
+    byId.set(img.id, {
+      type: "image",
+      item: img.reference,
+      paths: [],
+      excludes: [],
+      retention,
+      image: {
+        id: img.id,
+        reference: img.reference,
+        ...(img.size !== undefined ? { size: img.size } : {}),
+      },
+    });
+  }
+  return [...byId.values()];
+}
+
 /** A rough downtime estimate for dry-run: stop/start overhead plus reading at an assumed rate. */
 export function estimateDowntimeMs(
   plan: UnitPlan,
@@ -186,7 +209,9 @@ export function estimateDowntimeMs(
   bytesPerSecond = 150 * 1024 * 1024,
 ): number {
   if (plan.stop.length === 0) return 0;
-  const bytes = plan.items.reduce((sum, i) => sum + (sizes[i.item] ?? 0), 0);
+  // Images are exported before the stop: they cost no downtime.
+  const bytes = plan.items.filter((i) => i.type !== "image")
+    .reduce((sum, i) => sum + (sizes[i.item] ?? 0), 0);
   return plan.stop.length * 1000 + plan.start.length * 1000 +
     Math.round((bytes / bytesPerSecond) * 1000) + 2000;
 }

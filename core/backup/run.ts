@@ -20,12 +20,21 @@ import type { RunReport, SnapshotRecord, UnitReport } from "../report.ts";
 import { discoverUnits } from "../discovery.ts";
 import { closestN } from "../text.ts";
 import { backupIdFor, buildTags, isoSeconds, parseSnapshot, type TagFields } from "../tags.ts";
-import { DOCKER_CONFIG_PATHS, HOST_UNIT, type PlanItem, planUnit, type UnitPlan } from "./plan.ts";
+import {
+  DOCKER_CONFIG_PATHS,
+  HOST_UNIT,
+  IMAGES_UNIT,
+  type PlanItem,
+  planUnit,
+  type UnitPlan,
+} from "./plan.ts";
 import { redactContainer, redactUnit } from "./redact.ts";
 import { planRetention } from "./retention.ts";
 import { MARKER_FILE, restorePoints } from "../restore/points.ts";
 import { FORMAT_VERSION, VERSION } from "../version.ts";
-import type { NetworksDocument, Recipe, RecipeFile } from "../recipe.ts";
+import type { NetworksDocument, Recipe, RecipeFile, RecipeImage } from "../recipe.ts";
+import { collectReferences } from "./references.ts";
+import { saveImages } from "./images.ts";
 import type { EngineState } from "../engine_types.ts";
 
 export type HookStatus = { status: "ok" } | { status: "skip"; reason: string } | {
@@ -296,7 +305,7 @@ function snapshotSaver(
         progress,
       }),
   });
-  return { record, opts, fields };
+  return { record, opts, fields, report };
 }
 
 async function saveDocuments(
@@ -304,8 +313,30 @@ async function saveDocuments(
   req: BackupRequest,
   plan: UnitPlan,
   state: EngineState,
-  { record, opts, fields }: Saver,
+  { record, opts, fields, report }: Saver,
 ) {
+  // Images first: the recipe names the snapshots that hold them.
+  const images = await saveImages(
+    deps,
+    plan.items,
+    state.images,
+    async (item, file, source) => {
+      deps.sink.emit({
+        type: "snapshot.start",
+        unit: plan.unit.name,
+        kind: "image",
+        item: item.item,
+      });
+      const s = await deps.repo.backupStream(
+        file,
+        source,
+        opts(item, { unit: IMAGES_UNIT, image: item.image!.id }),
+      );
+      record(item, s);
+      return s;
+    },
+    req.signal,
+  );
   for (const item of plan.items.filter((i) => i.type === "recipe" || i.type === "network")) {
     deps.sink.emit({
       type: "snapshot.start",
@@ -314,7 +345,7 @@ async function saveDocuments(
       item: item.item,
     });
     const doc = item.type === "recipe"
-      ? await buildRecipe(deps, req.config, plan, state, fields.backupId)
+      ? await buildRecipe(deps, req.config, plan, state, fields.backupId, images, report)
       : networksDocument(plan, fields.backupId);
     record(
       item,
@@ -426,7 +457,8 @@ async function writeMarker(
   { fields }: Saver,
   report: UnitReport,
 ) {
-  const items = report.snapshots.filter((s) => s.type !== "complete");
+  // Images are the `_images` unit's, shared and found by id: the recipe names them, not the point.
+  const items = report.snapshots.filter((s) => s.type !== "complete" && s.type !== "image");
   const size = items.reduce((n, s) => n + s.bytesProcessed, 0);
   const doc = {
     format: FORMAT_VERSION,
@@ -470,6 +502,8 @@ async function buildRecipe(
   plan: UnitPlan,
   state: EngineState,
   backupId: string,
+  images: RecipeImage[] = [],
+  report?: UnitReport,
 ): Promise<Recipe> {
   const files: RecipeFile[] = [];
   for (const f of plan.unit.files) {
@@ -482,6 +516,13 @@ async function buildRecipe(
       content,
     });
   }
+  // Files the compose files reference; what cannot be read is a gap in the summary and recipe.
+  const refs = await collectReferences(plan.unit, deps.files);
+  files.push(...refs.files);
+  const unit = refs.gaps.length
+    ? { ...plan.unit, gaps: [...plan.unit.gaps, ...refs.gaps] }
+    : plan.unit;
+  if (report) report.gaps = [...report.gaps, ...refs.gaps];
   const ids = new Set(plan.unit.containers.map((c) => c.id));
   return {
     format: FORMAT_VERSION,
@@ -490,11 +531,12 @@ async function buildRecipe(
     scope: plan.scope,
     createdAt: deps.clock.now().toISOString(),
     host: deps.host,
-    unit: redactUnit(plan.unit, config.backup.redact),
+    unit: redactUnit(unit, config.backup.redact),
     files,
     containers: state.containers.filter((c) => ids.has(c.Id)).map((c) =>
       redactContainer(c, config.backup.redact)
     ),
+    ...(images.length ? { images } : {}),
   };
 }
 

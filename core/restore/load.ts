@@ -109,17 +109,26 @@ export async function gatherHost(
   input: Omit<RestoreInput, "host">,
   composeCommand: string[] | undefined,
 ): Promise<HostView> {
-  const [containers, volumes, list] = await Promise.all([
+  const [containers, volumes, list, images] = await Promise.all([
     engine.listContainers(),
     engine.listVolumes(),
     engine.listNetworks(),
+    engine.listImages(),
   ]);
   const names = new Set((input.networks?.networks ?? []).map((n) => n.name));
   // The list omits attached containers: inspect the networks this restore may touch.
   const networks = await Promise.all(
     list.map((n) => (names.has(n.Name) ? engine.inspectNetwork(n.Id).catch(() => n) : n)),
   );
-  const view: HostView = { containers, volumes, networks, paths: {}, files: {}, composeCommand };
+  const view: HostView = {
+    containers,
+    volumes,
+    networks,
+    images,
+    paths: {},
+    files: {},
+    composeCommand,
+  };
   await probeInto(view, files, input);
   return view;
 }

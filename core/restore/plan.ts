@@ -5,9 +5,12 @@
  */
 import { posix } from "node:path";
 import { parseDocument } from "yaml";
-import type { EngineContainer, EngineNetwork, EngineVolume } from "../engine_types.ts";
+import type { EngineContainer, EngineImage, EngineNetwork, EngineVolume } from "../engine_types.ts";
+import { type ImageStep, planImages } from "./images.ts";
+import { type AnonymousMount, deferAnonymousVolumes } from "./anonymous.ts";
 import type { Unit, UnitKind } from "../model.ts";
-import type { NetworksDocument, Recipe } from "../recipe.ts";
+import type { NetworksDocument, Recipe, RecipeFile } from "../recipe.ts";
+import { checkReferencedFile } from "./references.ts";
 import type { NetworkSpec, VolumeSpec } from "../ports.ts";
 import { COMPOSE_LABELS } from "../compose_labels.ts";
 import { startOrder, stopOrder } from "../order.ts";
@@ -69,6 +72,8 @@ export interface HostView {
   paths: Record<string, PathState>;
   /** Current text of files the recipe would write; null when absent. */
   files: Record<string, string | null>;
+  /** Images on the host (to know which saved images must be loaded); undefined: not asked. */
+  images?: EngineImage[];
   /** The compose program and leading arguments, e.g. ["docker-compose"] or ["docker", "compose"]. */
   composeCommand?: string[];
 }
@@ -98,6 +103,11 @@ export interface DataStep {
   preRestore: boolean;
   /** Containers that mount it now. */
   usedBy: string[];
+  /**
+   * An anonymous volume absent here: restored after compose `up` into the volume the new
+   * container of this service mounts at this destination (core/restore/anonymous.ts).
+   */
+  anonymous?: AnonymousMount;
 }
 
 export interface NetworkStep {
@@ -115,9 +125,11 @@ export interface FileStep {
   from: string;
   /** Where it will be written. */
   to: string;
-  kind: "compose" | "env" | "document";
+  kind: RecipeFile["kind"] | "document";
   mode: number;
   content: string;
+  /** Binary files of a build context are kept as base64 in the recipe. */
+  encoding?: "base64";
   action: "write" | "identical" | "overwrite";
   pinned?: boolean;
 }
@@ -174,6 +186,8 @@ export interface RestorePlan {
   restart: string[];
   compose?: ComposeStep;
   pins: { image: string; pinned: string }[];
+  /** Saved images (no registry has them): loaded before the start when the host lacks them. */
+  images?: ImageStep[];
   overwrites: string[];
   conflicts: Conflict[];
   warnings: string[];
@@ -401,6 +415,11 @@ export function planRestore(given: RestoreInput): RestorePlan {
   const digests = imageDigests(unit);
   if (parts.includes("recipe") && recipe) {
     planFiles(plan, input, digests);
+    if (!toDir && host?.images) {
+      const { steps, problems } = planImages(recipe, host.images);
+      if (steps.length) plan.images = steps;
+      plan.warnings.push(...problems);
+    }
     if (!toDir && host && recipe.unit.kind === "standalone" && recipe.containers.length > 0) {
       const saved = recipe.containers[0];
       const ref = saved.Config.Image;
@@ -510,6 +529,7 @@ export function planRestore(given: RestoreInput): RestorePlan {
       );
     }
     if (options.start) planStart(plan, input, ownContainers);
+    deferAnonymousVolumes(plan, recipe);
   }
   return plan;
 }
@@ -557,6 +577,11 @@ function planFiles(plan: RestorePlan, input: RestoreInput, digests: Map<string, 
       : relocated
       ? posix.join(dir, basename(f.path))
       : f.path;
+    const refused = checkReferencedFile(f, to);
+    if (refused) {
+      plan.conflicts.push({ kind: "unreadable", item: f.path, message: refused });
+      continue;
+    }
     const mode = safeMode(f.mode);
     if (mode !== f.mode) {
       plan.warnings.push(
@@ -565,7 +590,15 @@ function planFiles(plan: RestorePlan, input: RestoreInput, digests: Map<string, 
         } (setuid, setgid and sticky bits are never restored)`,
       );
     }
-    addFile(plan, input, { from: f.path, to, kind: f.kind, mode, content, pinned });
+    addFile(plan, input, {
+      from: f.path,
+      to,
+      kind: f.kind,
+      mode,
+      content,
+      pinned,
+      ...(f.encoding === "base64" ? { encoding: "base64" as const } : {}),
+    });
   }
   if (toDir) {
     const [recipePath] = documentTargets(toDir);

@@ -10,7 +10,7 @@ export interface RestoreFiles {
   /** The file's text, or null when it does not exist (or is not a regular file). */
   readText(path: string): Promise<string | null>;
   /** Atomic (temp file, fsync, rename), with `mode` from the first byte; parents are created. */
-  writeFile(path: string, content: string, mode: number): Promise<void>;
+  writeFile(path: string, content: string | Uint8Array, mode: number): Promise<void>;
   /** mkdir -p. */
   mkdirp(path: string): Promise<void>;
   /** A new empty folder beside `path` (same parent, so the same file system): `<path>.<tag>-XXXXXX`. */

@@ -24,6 +24,8 @@ import type { Scope } from "../model.ts";
 import type { DataStep, RestorePlan } from "./plan.ts";
 import type { RestoreFiles } from "./ports.ts";
 import { COMPOSE_LABELS } from "../compose_labels.ts";
+import { decodeBase64 } from "../base64.ts";
+import { splitReference } from "./images.ts";
 
 export interface RestoreHookStatus {
   status: "ok" | "skip" | "failed";
@@ -93,6 +95,8 @@ export interface RestoreReport {
   stopped: string[];
   started: string[];
   running: RunningContainer[];
+  /** Saved images loaded into the engine from the repository (references). */
+  imagesLoaded?: string[];
   warnings: string[];
 }
 
@@ -179,6 +183,7 @@ export async function executeRestore(
     // 1. Stage. Containers keep running; nothing visible changes yet.
     for (const step of plan.data) {
       checkAbort(deps.signal);
+      if (step.anonymous) continue; // restored after `up`, into the new container's volume
       let target = step.target;
       let created = false;
       if (step.create && engine) {
@@ -277,7 +282,13 @@ export async function executeRestore(
     }
     for (const f of plan.files) {
       checkAbort(deps.signal);
-      if (f.action !== "identical") await deps.files.writeFile(f.to, f.content, f.mode);
+      if (f.action !== "identical") {
+        await deps.files.writeFile(
+          f.to,
+          f.encoding === "base64" ? decodeBase64(f.content) : f.content,
+          f.mode,
+        );
+      }
       report.files.push({ path: f.to, action: f.action });
     }
     if (plan.files.length > 0) {
@@ -286,6 +297,9 @@ export async function executeRestore(
           plan.filesDir?.relocated ? "wrote the recipe files to" : "restored the recipe files in"
         } ${plan.filesDir?.dir ?? plan.toDir}`,
       );
+    }
+    if (engine && plan.images?.some((i) => i.load || i.tag)) {
+      report.imagesLoaded = await loadImages(deps, engine, plan, log);
     }
     if (engine && plan.container) {
       const c = plan.container;
@@ -318,6 +332,7 @@ export async function executeRestore(
           plan.compose.argv.slice(0, plan.compose.argv[0] === "docker" ? 2 : 1).join(" ")
         } -p ${plan.compose.project} up -d`,
       );
+      if (engine) await restoreAnonymous(deps, engine, plan, report, log);
     }
   } catch (e) {
     failure = e;
@@ -375,6 +390,128 @@ export async function executeRestore(
     }
   }
   return finish(deps, plan, report, t0, failure);
+}
+
+/**
+ * After `up`: each deferred anonymous volume's data goes into the anonymous volume the new
+ * container of its service mounts at the same destination. That container is stopped for the
+ * swap and started again (in a finally), like a backup's cold copy.
+ */
+async function restoreAnonymous(
+  deps: RestoreDeps,
+  engine: DockerEngine,
+  plan: RestorePlan,
+  report: RestoreReport,
+  log: (m: string, level?: "info" | "warning") => void,
+) {
+  for (const step of plan.data) {
+    const a = step.anonymous;
+    if (!a) continue;
+    checkAbort(deps.signal);
+    const candidates = await engine.listContainers({
+      label: [`${COMPOSE_LABELS.project}=${plan.unit}`, `${COMPOSE_LABELS.service}=${a.service}`],
+    });
+    const c = candidates.find((c) =>
+      (c.Config.Labels?.[COMPOSE_LABELS.containerNumber] ?? "1") === a.number
+    ) ?? candidates[0];
+    const mount = c?.Mounts.find((m) =>
+      m.Type === "volume" && m.Destination === a.destination
+    );
+    if (!c || !mount?.Name || !mount.Source) {
+      throw new StowageError(
+        "restore.failed",
+        `Cannot restore anonymous volume '${step.name}': no container of service '${a.service}' mounts a volume at ${a.destination} after the start`,
+        "The compose file may have changed; restore the data with --to-dir and copy it in by hand.",
+      );
+    }
+    const name = c.Name.replace(/^\//, "");
+    const wasRunning = c.State.Running;
+    if (wasRunning) {
+      await deps.journal?.record({
+        unit: plan.unit,
+        backupId: report.restoreId,
+        pid: Deno.pid,
+        since: deps.clock.now().toISOString(),
+        containers: [name],
+      });
+      await engine.stopContainer(name, deps.stopTimeoutSeconds);
+    }
+    try {
+      const s = await stage(deps, step, mount.Source);
+      await swapIn(deps.files, { ...s, created: false });
+    } finally {
+      if (wasRunning) {
+        await engine.startContainer(name);
+        await deps.journal?.clear(plan.unit).catch(() => {});
+      }
+    }
+    report.data.push({
+      kind: "volume",
+      name: mount.Name,
+      target: mount.Source,
+      snapshotId: step.snapshotId,
+      created: true,
+    });
+    log(
+      `restored anonymous volume ${step.name.slice(0, 12)} into ${
+        mount.Name.slice(0, 12)
+      } (${a.service} at ${a.destination})`,
+    );
+  }
+}
+
+/** Loads the saved images the host lacks, streamed from the repository, and tags them. */
+async function loadImages(
+  deps: RestoreDeps,
+  engine: DockerEngine,
+  plan: RestorePlan,
+  log: (m: string) => void,
+): Promise<string[]> {
+  const loaded: string[] = [];
+  for (const img of plan.images ?? []) {
+    checkAbort(deps.signal);
+    if (img.load) {
+      // Our own signal for restic: if the engine stops reading, restic must not block on its pipe.
+      const ac = new AbortController();
+      const onAbort = () => ac.abort();
+      deps.signal?.addEventListener("abort", onAbort, { once: true });
+      try {
+        const src = deps.repo.dumpStream
+          ? await deps.repo.dumpStream(img.snapshotId, img.file, ac.signal)
+          : {
+            stream: ReadableStream.from([await deps.repo.dump(img.snapshotId, img.file)]),
+            done: Promise.resolve(),
+          };
+        try {
+          await engine.loadImage(src.stream, deps.signal);
+          await src.done;
+        } catch (e) {
+          ac.abort();
+          await src.done.catch(() => {});
+          throw e;
+        }
+      } finally {
+        deps.signal?.removeEventListener("abort", onAbort);
+      }
+      const have = (await engine.listImages()).some((i) => i.Id === img.id);
+      if (!have) {
+        throw new StowageError(
+          "restore.failed",
+          `Cannot restore image '${img.reference}': snapshot ${
+            img.snapshotId.slice(0, 8)
+          } loaded, but the engine has no image ${img.id.slice(7, 19)}`,
+          "The saved image may be damaged; check the repository with `stowage admin repo check`.",
+        );
+      }
+      loaded.push(img.reference);
+      log(`loaded image ${img.reference} from snapshot ${img.snapshotId.slice(0, 8)}`);
+    }
+    if (img.tag) {
+      const { repo, tag } = splitReference(img.reference);
+      await engine.tagImage(img.id, repo, tag);
+    }
+  }
+  return loaded;
 }
 
 async function stage(

@@ -111,6 +111,16 @@ const unit = z.object({
   ),
   networks: z.array(networkInfo),
   gaps: z.array(z.object({ kind: str, item: str, reason: str }).loose()),
+  references: z.array(
+    z.object({
+      kind: z.enum(["env_file", "extends", "config", "build"]),
+      service: str.optional(),
+      written: str,
+      path: ABSOLUTE_PATH,
+      dockerfile: ABSOLUTE_PATH.optional(),
+      optional: z.boolean().optional(),
+    }).loose(),
+  ).optional(),
   notes: strings.optional(),
 }).loose();
 
@@ -161,12 +171,23 @@ export const RECIPE_SCHEMA = z.object({
   files: z.array(
     z.object({
       path: ABSOLUTE_PATH,
-      kind: z.enum(["compose", "env"]),
+      kind: z.enum(["compose", "env", "env_file", "extends", "config", "build"]),
       mode: z.number().int().min(0).max(0o7777),
       content: str,
+      encoding: z.literal("base64").optional(),
     }).loose(),
   ),
   containers: z.array(ENGINE_CONTAINER),
+  images: z.array(
+    z.object({
+      // deno-lint-ignore no-control-regex
+      reference: str.regex(/^[^\u0000-\u0020\u007f]+$/, "not an image reference"),
+      id: str.regex(/^sha256:[0-9a-f]{64}$/, "not an image id"),
+      snapshotId: str.regex(/^[0-9a-f]{8,64}$/, "not a snapshot id"),
+      file: str.regex(/^\/[0-9a-f]{64}\.tar$/, "not an image file name"),
+      size: z.number().int().min(0).optional(),
+    }).loose(),
+  ).optional(),
 }).loose();
 
 export const NETWORKS_SCHEMA = z.object({

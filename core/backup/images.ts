@@ -1,0 +1,110 @@
+/**
+ * Saving images no registry can give back (no repo digest: built or loaded on this host). Each is
+ * exported with the Engine's image export and streamed into the repository as its own snapshot,
+ * `unit=_images type=image image=<id>`: one per image id, shared by every unit that uses it, and
+ * made only once (a later run finds it by its tag; restic would deduplicate it anyway). Runs
+ * before the stop, like the recipe, so it costs no downtime.
+ */
+import { StowageError } from "../errors.ts";
+import type { BackupRepository, BackupSummary, DockerEngine, StreamSource } from "../ports.ts";
+import type { RecipeImage } from "../recipe.ts";
+import type { EngineImage } from "../engine_types.ts";
+import { parseSnapshot, STOWAGE_TAG } from "../tags.ts";
+import { IMAGES_UNIT, type PlanItem } from "./plan.ts";
+
+/** The file inside an image snapshot: `/<hex id>.tar`. */
+export function imageFile(id: string): string {
+  return `/${id.replace(/^sha256:/, "")}.tar`;
+}
+
+/**
+ * The name to export: the reference when it still names this image (so `docker load` brings the
+ * tag back), else the id (the tag moved since the container was created).
+ */
+export function exportName(item: { id: string; reference: string }, images: EngineImage[]): string {
+  const img = images.find((i) => i.Id === item.id);
+  const ref = item.reference.includes(":") || item.reference.includes("@")
+    ? item.reference
+    : `${item.reference}:latest`;
+  return img?.RepoTags?.some((t) => t === item.reference || t === ref) ? item.reference : item.id;
+}
+
+export interface ImageSaveDeps {
+  engine: DockerEngine;
+  repo: BackupRepository;
+}
+
+/**
+ * Saves (or finds) the snapshot of each `image` plan item. `save` stores a stream with the
+ * item's tags and records it in the report; it is the executor's, so progress and events match
+ * every other snapshot.
+ */
+export async function saveImages(
+  deps: ImageSaveDeps,
+  items: PlanItem[],
+  images: EngineImage[],
+  save: (item: PlanItem, file: string, source: StreamSource) => Promise<BackupSummary>,
+  signal: AbortSignal,
+): Promise<RecipeImage[]> {
+  const out: RecipeImage[] = [];
+  for (const item of items) {
+    const img = item.image;
+    if (item.type !== "image" || !img) continue;
+    if (signal.aborted) throw signal.reason;
+    const file = imageFile(img.id);
+    const existing = (await deps.repo.snapshots({
+      tags: [STOWAGE_TAG, `unit=${IMAGES_UNIT}`, "type=image", `image=${img.id}`],
+    })).map(parseSnapshot).filter((s) => s.image === img.id)
+      .sort((a, b) => b.time.localeCompare(a.time))[0];
+    if (existing) {
+      out.push({
+        reference: img.reference,
+        id: img.id,
+        snapshotId: existing.id,
+        file,
+        size: img.size,
+      });
+      continue;
+    }
+    const stream = await deps.engine.exportImage(exportName(img, images), signal);
+    const summary = await save(item, file, trackedSource(stream));
+    if (!summary.snapshotId) {
+      throw new StowageError("repo.error", `Cannot save image '${img.reference}': no snapshot id`);
+    }
+    out.push({
+      reference: img.reference,
+      id: img.id,
+      snapshotId: summary.snapshotId,
+      file,
+      size: summary.totalBytesProcessed || img.size,
+    });
+  }
+  return out;
+}
+
+/** A stream whose `done` settles when it was read to the end (resolve) or broke (reject). */
+export function trackedSource(stream: ReadableStream<Uint8Array>): StreamSource {
+  let resolve!: () => void, reject!: (e: unknown) => void;
+  const done = new Promise<void>((res, rej) => ((resolve = res), (reject = rej)));
+  done.catch(() => {});
+  const reader = stream.getReader();
+  const tracked = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        const { value, done: end } = await reader.read();
+        if (end) {
+          controller.close();
+          resolve();
+        } else controller.enqueue(value);
+      } catch (e) {
+        reject(e);
+        controller.error(e);
+      }
+    },
+    cancel(reason) {
+      reject(reason ?? new Error("cancelled"));
+      return reader.cancel(reason);
+    },
+  });
+  return { stream: tracked, done };
+}
