@@ -151,7 +151,7 @@ Deno.test("a volume tag ../../victim in the latest point: refused with and witho
     // The listing shows the point as refused and says why.
     const list = await stowage(["restore", "--unit", unit, "--list"], { env: h.env.env });
     assert.equal(list.code, 0, list.stderr);
-    assert.match(list.stdout, /REFUSED: invalid tags/);
+    assert.match(list.stdout, /REFUSED \(invalid tags\)/);
     assert.match(
       list.stdout,
       /ignored snapshot \w+ \(backup id 2030-01-01T00-00-00Z\): invalid tags/,
