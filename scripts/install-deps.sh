@@ -83,6 +83,7 @@ if [ "$WITH_TESTS" = 1 ]; then
   have script || pkgs+=(bsdutils)
   have setpriv || pkgs+=(util-linux)
   have git || pkgs+=(git)
+  have shellcheck || pkgs+=(shellcheck)
 fi
 
 install_engine=0

@@ -9,7 +9,8 @@ import { isolatedEnv, spawnStowage, stowage } from "./support/cli.ts";
 import { cleanupDocker, docker, sh } from "./support/docker.ts";
 import { createFixtureStack } from "./support/fixture.ts";
 import { bundleFileName, PBKDF2_ITERATIONS } from "../core/recovery/mod.ts";
-import { sampleBundle, sampleFiles } from "../core/recovery/testing.ts";
+import { openFrom, sampleBundle, sampleFiles, sampleInput } from "../core/recovery/testing.ts";
+import type { AssembledBundle, BundleManifest } from "../core/recovery/mod.ts";
 import { archiveStream } from "../core/recovery/write.ts";
 import { fileChunks, writeBundleFile } from "../adapters/recovery/bundle_io.ts";
 import { createDecryptor, createEncryptor } from "../adapters/recovery/openssl.ts";
@@ -642,8 +643,27 @@ Deno.test("disaster-recovery open --install: does what recover.sh does, without 
       "--install",
       "--password-file",
       `${e.dir}/bundle2.pw`,
-      "--json",
     ];
+    // No terminal to ask on and no --yes: nothing is installed.
+    const before = await listTree(e.dir);
+    const asked = await stowage(args, { env: e.env });
+    assert.equal(asked.code, 18, asked.stderr);
+    assert.match(
+      asked.stderr,
+      /without confirmation: stdin is not a terminal and --yes was not given\nhint: /,
+    );
+    assert.deepEqual(await listTree(e.dir), before, "nothing written without --yes");
+    // With --yes, text output lists every target before installing.
+    const listed = await stowage([...args, "--yes"], { env: e.env });
+    assert.equal(listed.code, 0, listed.stderr);
+    assert.match(listed.stdout, /--install writes these files/);
+    for (
+      const p of [e.configPath, e.repoPasswordFile, `${e.dir}/secrets/backend.env`, e.knownHosts]
+    ) {
+      assert.ok(listed.stdout.includes(`  ${p}    `), `target ${p} listed: ${listed.stdout}`);
+    }
+    for (const p of [`${e.dir}/etc`, `${e.dir}/secrets`]) await Deno.remove(p, { recursive: true });
+    args.push("--yes", "--json");
     const r = await stowage(args, { env: e.env });
     assert.equal(r.code, 0, r.stderr);
     const doc = JSON.parse(r.stdout);
@@ -671,6 +691,183 @@ Deno.test("disaster-recovery open --install: does what recover.sh does, without 
     );
   } finally {
     await e.cleanup();
+  }
+});
+
+/**
+ * A bundle written with the project's own writer whose manifest (and files) were crafted: the
+ * payload paths live under `dir`, `craft` may change file contents (hashes follow) and the
+ * manifest after assembly (the manifest entry is re-measured).
+ */
+async function craftedBundle(
+  dir: string,
+  craft: {
+    files?: (f: Record<string, string>, paths: Record<string, string>) => void;
+    config?: Partial<ReturnType<typeof sampleInput>["config"]>;
+    manifest?: (m: BundleManifest) => unknown;
+  },
+): Promise<string> {
+  const paths = {
+    config: `${dir}/etc/stowage/config.yaml`,
+    password: `${dir}/etc/stowage/repo.pw`,
+    env: `${dir}/etc/stowage/backend.env`,
+    sshKey: `${dir}/root/.ssh/stowage`,
+    knownHosts: `${dir}/root/.ssh/known_hosts`,
+  };
+  const files: Record<string, string> = {
+    [paths.config]: `repository:\n  location: ${dir}/repo\n  password_file: ${paths.password}\n` +
+      `  env_file: ${paths.env}\n  ssh_key: ${paths.sshKey}\n  known_hosts: ${paths.knownHosts}\n`,
+    [paths.password]: "repo-password\n",
+    [paths.env]: "TOKEN=x\n",
+    [paths.sshKey]: "-----BEGIN OPENSSH PRIVATE KEY-----\nattacker\n",
+    [paths.knownHosts]: "nas ssh-ed25519 AAAA\n",
+  };
+  craft.files?.(files, paths);
+  const base = sampleInput();
+  const input = sampleInput({
+    stateDir: `${dir}/state`,
+    config: { ...base.config, path: paths.config, source: { file: paths.config }, ...craft.config },
+    repository: {
+      ...base.repository,
+      location: `${dir}/repo`,
+      passwordFile: paths.password,
+      envFile: paths.env,
+      sshKey: paths.sshKey,
+      knownHosts: paths.knownHosts,
+      env: {},
+    },
+  });
+  let b: AssembledBundle = sampleBundle(input, files);
+  if (craft.manifest) {
+    const text = JSON.stringify(craft.manifest(structuredClone(b.manifest)));
+    b = {
+      ...b,
+      entries: [
+        { ...b.entries[0], size: new TextEncoder().encode(text).length, source: { text } },
+        ...b.entries.slice(1),
+      ],
+    };
+  }
+  const out = `${dir}/in`;
+  const { path } = await writeBundleFile(archiveStream(b, openFrom(files), 0), {
+    password: BUNDLE_PASSWORD,
+    dir: out,
+    fileName: bundleFileName(b.manifest.bundle_id),
+  });
+  return path;
+}
+
+Deno.test("open --install: crafted bundles are refused even with --yes, one line and a hint, nothing written", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "stowage-crafted-" });
+  try {
+    await Deno.writeTextFile(`${dir}/pw`, BUNDLE_PASSWORD + "\n");
+    const withFile = (m: BundleManifest, name: string, over: Record<string, unknown>) => ({
+      ...m,
+      files: m.files.map((f) => (f.name === name ? { ...f, ...over } : f)),
+    });
+    const cron = `${dir}/etc/cron.d/stowage-evil`;
+    const authorized = `${dir}/root/.ssh/authorized_keys`;
+    const cases: [string, Parameters<typeof craftedBundle>[1], RegExp][] = [
+      [
+        "the config's install path moved to cron.d",
+        { manifest: (m) => withFile(m, "files/config.yaml", { install_path: cron }) },
+        /'files\/config.yaml' \(stowage config\) would go to '.*cron.d\/stowage-evil', but the manifest's own setting/,
+      ],
+      [
+        "a cron job posing as the config, every path consistent",
+        {
+          config: { path: `${cron}.yaml`, source: { file: `${cron}.yaml` } },
+          files: (f) => {
+            f[`${cron}.yaml`] = "* * * * * root touch /tmp/pwned\n";
+          },
+        },
+        /its config is not a valid stowage config/,
+      ],
+      [
+        "a valid config bound for a shell's start-up file",
+        {
+          config: {
+            path: `${dir}/root/.bashrc`,
+            source: { file: `${dir}/etc/stowage/config.yaml` },
+          },
+        },
+        /would go to '.*\/root\/.bashrc', which is not a .yaml or .yml file/,
+      ],
+      [
+        "the SSH key (and its manifest setting) moved to authorized_keys",
+        {
+          manifest: (m) => {
+            const x = withFile(m, "files/ssh_key", { install_path: authorized });
+            x.repository.ssh_key = authorized;
+            return x;
+          },
+        },
+        /'files\/ssh_key' \(SSH key \(repository.ssh_key\)\) would go to '.*authorized_keys', but the bundled config names/,
+      ],
+      [
+        "README.txt with an install path",
+        {
+          manifest: (m) => withFile(m, "README.txt", { install_path: `${dir}/etc/profile.d/x.sh` }),
+        },
+        /'README.txt' \(readme\) names an install path/,
+      ],
+      [
+        "a manifest without config",
+        {
+          manifest: (m) => {
+            const { config: _, ...rest } = m;
+            return rest;
+          },
+        },
+        /manifest.json is malformed \(at 'config'/,
+      ],
+      [
+        "an install path with '..'",
+        {
+          manifest: (m) =>
+            withFile(m, "files/known_hosts", { install_path: `${dir}/root/../etc/cron.d/x` }),
+        },
+        /malformed \(at 'files.6.install_path'.*'\.\.'/,
+      ],
+      [
+        "an unknown role",
+        { manifest: (m) => withFile(m, "files/known_hosts", { role: "authorized-keys" }) },
+        /malformed \(at 'files.6.role'/,
+      ],
+    ];
+    for (const [what, craft, re] of cases) {
+      const bundle = await craftedBundle(dir, craft);
+      const before = await listTree(dir);
+      const r = await stowage([
+        "disaster-recovery",
+        "open",
+        bundle,
+        "--install",
+        "--yes",
+        "--password-file",
+        `${dir}/pw`,
+      ], { env: { STOWAGE_STATE_DIR: `${dir}/state` } });
+      assert.equal(r.code, 16, `${what}: ${r.stderr}`);
+      const lines = r.stderr.trim().split("\n");
+      assert.equal(lines.length, 2, `${what}: one line and a hint: ${r.stderr}`);
+      assert.match(lines[0], re, what);
+      assert.match(lines[1], /^hint: /, what);
+      assert.deepEqual(await listTree(dir), before, `${what}: nothing written`);
+      await Deno.remove(bundle);
+    }
+    // The same writer with nothing crafted installs (so the refusals above are about the craft).
+    const ok = await craftedBundle(dir, {});
+    const r = await stowage(
+      ["disaster-recovery", "open", ok, "--install", "--yes", "--password-file", `${dir}/pw`],
+      { env: { STOWAGE_STATE_DIR: `${dir}/state` } },
+    );
+    assert.match(r.stdout, /Installed:/, r.stderr);
+    assert.equal(
+      await Deno.readTextFile(`${dir}/root/.ssh/stowage`),
+      "-----BEGIN OPENSSH PRIVATE KEY-----\nattacker\n",
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
   }
 });
 
