@@ -628,6 +628,86 @@ Deno.test("recover.sh: says what is missing and exits 1 when restic cannot open 
   }
 });
 
+Deno.test("recover.sh: hostile values in every field it embeds are text, never run (sh -n, shellcheck, a real run)", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "stowage-hostile-" });
+  try {
+    const canary = `/tmp/pwned-${crypto.randomUUID()}`;
+    // Each hostile value tries another way out of its quoting; each would create a canary file.
+    const evil = (n: number) =>
+      `$(touch ${canary}-${n}) \`touch ${canary}-${n}b\` ' " ; touch ${canary}-${n}c\n` +
+      `touch ${canary}-${n}d # \\ $HOME`;
+    const at = (n: number, name: string) => `${dir}/t/${n} ${evil(n)}/${name}`;
+    const base = sampleInput();
+    const input = sampleInput({
+      host: evil(1),
+      stowageVersion: evil(2),
+      stowageCommand: `stowage --config ${evil(3)}`,
+      config: { path: at(4, "config.yaml"), source: { file: "c" }, embeddedDefault: false },
+      stateDir: at(5, "state"),
+      repository: {
+        ...base.repository,
+        location: `sftp:${evil(6)}`,
+        passwordFile: at(7, "pw"),
+        resticBinary: `restic-${evil(8)}`,
+        resticArgs: ["-o", `sftp.command=${evil(9)}`],
+        env: {},
+        envFile: at(10, "backend.env"),
+        sshKey: at(11, "key"),
+        knownHosts: at(12, "known_hosts"),
+      },
+      units: [{ name: evil(13), latest_time: "2025-01-31T02:00:00Z", snapshots: 1 }],
+    });
+    const contents: Record<string, string> = {
+      c: "config\n",
+      [at(7, "pw")]: "pw\n",
+      [at(10, "backend.env")]: "A=1\n",
+      [at(11, "key")]: "key\n",
+      [at(12, "known_hosts")]: "kh\n",
+    };
+    const b = sampleBundle(input, contents);
+    const here = `${dir}/bundle`;
+    await Deno.mkdir(`${here}/files`, { recursive: true });
+    for (const e of b.entries) {
+      const text = "text" in e.source ? e.source.text : contents[e.source.file];
+      await Deno.writeTextFile(`${here}/${e.name}`, text, { mode: e.mode });
+    }
+    const script = `${here}/recover.sh`;
+    await sh("sh", ["-n", script]);
+    await sh("bash", ["-n", script]);
+    // shellcheck is a test dependency (scripts/install-deps.sh --tests): missing means failing.
+    const sc = await sh("shellcheck", ["-s", "sh", "-S", "info", script], { check: false });
+    assert.equal(sc.code, 0, `shellcheck: ${sc.stdout}${sc.stderr}`);
+    for (const shell of ["sh", "bash"]) {
+      const r = await sh(shell, [script], {
+        env: { STOWAGE: "stowage-not-installed-here", PATH: "/usr/bin:/bin" },
+        check: false,
+      });
+      assert.equal(r.code, 1, `${shell}: ${r.stdout}${r.stderr}`);
+      assert.ok(
+        r.stdout.includes(
+          "stowage (see its README: the release binary, or a checkout run with `deno task stowage`)",
+        ),
+        `${shell}: the hint is printed as text: ${r.stdout}`,
+      );
+      assert.ok(r.stdout.includes(`(made on ${evil(1)})`), `${shell}: host printed verbatim`);
+      for (const f of b.manifest.files.filter((f) => f.install_path)) {
+        assert.equal(
+          await Deno.readTextFile(f.install_path!),
+          f.role === "config" ? "config\n" : contents[f.install_path!],
+          `${shell}: ${f.name} installed at its literal path`,
+        );
+      }
+    }
+    const leaked = [];
+    for await (const e of Deno.readDir("/tmp")) {
+      if (e.name.startsWith(canary.slice(5))) leaked.push(e.name);
+    }
+    assert.deepEqual(leaked, [], "no embedded value was run");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("disaster-recovery open --install: does what recover.sh does, without openssl, twice safely", async () => {
   const e = await makeEnv();
   try {
