@@ -478,6 +478,85 @@ Deno.test("bad bundles: wrong password, truncation, flipped bytes, not a bundle:
   }
 });
 
+Deno.test("key derivation: new bundles use 600000 PBKDF2 rounds that stock openssl opens; 200000-round bundles still open", async () => {
+  assert.ok(PBKDF2_ITERATIONS >= 600_000, "OWASP 2023: at least 600000 rounds");
+  const dir = await Deno.makeTempDir({ prefix: "stowage-iter-" });
+  try {
+    await Deno.writeTextFile(`${dir}/pw`, BUNDLE_PASSWORD + "\n");
+    await Deno.writeTextFile(`${dir}/wrong.pw`, "not the bundle password\n");
+    const b = sampleBundle();
+    for (const iterations of [PBKDF2_ITERATIONS, 200_000]) {
+      const out = `${dir}/${iterations}`;
+      const { path } = await writeBundleFile(archiveStream(b, openFrom(sampleFiles), 0), {
+        password: BUNDLE_PASSWORD,
+        dir: out,
+        fileName: bundleFileName(b.manifest.bundle_id),
+        iterations,
+      });
+      // Stock openssl needs the right count: the other one fails.
+      await Deno.mkdir(`${out}/x`);
+      await opensslOpen(path, `${out}/x`, `${dir}/pw`).then(
+        () =>
+          assert.equal(
+            iterations,
+            PBKDF2_ITERATIONS,
+            "openssl -iter 600000 opened a 200000 bundle",
+          ),
+        (e) => assert.notEqual(iterations, PBKDF2_ITERATIONS, `openssl: ${e}`),
+      );
+      const r = await stowage([
+        "disaster-recovery",
+        "verify",
+        path,
+        "--password-file",
+        `${dir}/pw`,
+      ]);
+      assert.equal(r.code, 0, `${iterations}: ${r.stderr}`);
+      assert.match(r.stdout, /Bundle OK/);
+      const wrong = await stowage([
+        "disaster-recovery",
+        "verify",
+        path,
+        "--password-file",
+        `${dir}/wrong.pw`,
+      ]);
+      assert.equal(wrong.code, 17, `${iterations}: ${wrong.stderr}`);
+      assert.match(wrong.stderr, /wrong password/);
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a chosen bundle password shorter than 12 characters is refused, nothing written", async () => {
+  const e = await makeEnv();
+  try {
+    await Deno.writeTextFile(`${e.dir}/short.pw`, "elevenchars\n", { mode: 0o600 });
+    const r = await stowage([
+      "disaster-recovery",
+      "--password-file",
+      `${e.dir}/short.pw`,
+      "--output",
+      e.out,
+    ], { env: e.env });
+    assert.equal(r.code, 2, r.stderr);
+    const lines = r.stderr.trim().split("\n");
+    assert.equal(lines.length, 2, r.stderr);
+    assert.match(lines[0], /it has 11 characters, fewer than 12/);
+    assert.ok(!r.stderr.includes("elevenchars"), "the password is not echoed");
+    assert.match(lines[1], /^hint: .*generated/);
+    assert.deepEqual(await listTree(e.out), []);
+    await Deno.writeTextFile(`${e.dir}/ok.pw`, "twelve chars\n", { mode: 0o600 });
+    const ok = await stowage(
+      ["disaster-recovery", "--password-file", `${e.dir}/ok.pw`, "--output", e.out],
+      { env: e.env },
+    );
+    assert.equal(ok.code, 0, ok.stderr);
+  } finally {
+    await e.cleanup();
+  }
+});
+
 Deno.test("bad bundles: one made by a newer stowage is refused with the version it needs", async () => {
   const dir = await Deno.makeTempDir({ prefix: "stowage-newer-" });
   try {

@@ -26,6 +26,7 @@ import {
   type InstallTarget,
   installTargets,
   type ManifestUnit,
+  MIN_PASSWORD_LENGTH,
   nextBundleId,
   opensslDecryptCommand,
   passwordFromFileText,
@@ -62,7 +63,16 @@ export interface BuiltBundle {
   warnings: string[];
 }
 
-async function readPasswordFile(path: string, what: string, warnings: string[]): Promise<string> {
+/**
+ * The password on the first line of `path`. For a new bundle (`forNewBundle`) it must have at
+ * least MIN_PASSWORD_LENGTH characters; opening takes whatever an older bundle was made with.
+ */
+async function readPasswordFile(
+  path: string,
+  what: string,
+  warnings: string[],
+  forNewBundle = false,
+): Promise<string> {
   let text: string;
   try {
     text = await Deno.readTextFile(path);
@@ -81,7 +91,15 @@ async function readPasswordFile(path: string, what: string, warnings: string[]):
     const w = modeWarning("Bundle password file", path, (await Deno.stat(path)).mode);
     if (w) warnings.push(w);
   } catch { /* read worked; the mode is advice only */ }
-  if (password.length < WEAK_PASSWORD_LENGTH) {
+  const length = [...password].length;
+  if (forNewBundle && length < MIN_PASSWORD_LENGTH) {
+    throw new StowageError(
+      "usage",
+      `Cannot make a recovery bundle with the password in '${path}': it has ${length} characters, fewer than ${MIN_PASSWORD_LENGTH}`,
+      "Write a longer password (a passphrase of several words) on its first line, or leave out --password-file on a terminal to have a strong one generated.",
+    );
+  }
+  if (forNewBundle && password.length < WEAK_PASSWORD_LENGTH) {
     warnings.push(
       `the bundle password in '${path}' is shorter than ${WEAK_PASSWORD_LENGTH} characters: easy to guess for whoever gets the bundle`,
     );
@@ -239,6 +257,7 @@ export async function refreshAutomaticBundle(
     abs(cfg.recovery_bundle_password_file),
     "recovery_bundle_password_file",
     warnings,
+    true,
   );
   const dir = abs(cfg.recovery_bundle_path ?? loaded.paths.recoveryDir);
   const built = await buildBundle(rt, loaded, { password, dir, warnings });
@@ -574,7 +593,7 @@ async function createCommand(rt: Runtime, opts: CreateOptions, g: { config?: str
   });
   const warnings: string[] = [];
   const password = plan.kind === "file"
-    ? await readPasswordFile(abs(plan.path), "bundle password file", warnings)
+    ? await readPasswordFile(abs(plan.path), "bundle password file", warnings, true)
     : randomPassword(GENERATED_PASSWORD_LENGTH);
   const dir = opts.stream
     ? undefined
