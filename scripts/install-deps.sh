@@ -84,6 +84,7 @@ if [ "$WITH_TESTS" = 1 ]; then
   have setpriv || pkgs+=(util-linux)
   have git || pkgs+=(git)
   have rclone || pkgs+=(rclone) # `rclone serve restic`: the real REST server the tests use
+  have shellcheck || pkgs+=(shellcheck)
 fi
 
 install_engine=0

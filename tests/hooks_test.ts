@@ -24,6 +24,8 @@ import {
 import { EngineClient } from "../adapters/docker/engine.ts";
 import { MemorySink } from "../core/events.ts";
 import { configSchema } from "../core/config/schema.ts";
+import { loadHookModule } from "../core/hooks/module.ts";
+import { runInGroup } from "../core/hooks/process.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 
@@ -665,6 +667,122 @@ units:
     } finally {
       await stack.down();
       await cleanupDocker();
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "hooks: `admin hooks check` does not run a module's top-level code (a write there fails the check, no file appears)",
+  async fn() {
+    const dir = await Deno.makeTempDir({ prefix: "stowage-hookside-" });
+    try {
+      const marker = `${dir}/created-by-top-level`;
+      await Deno.writeTextFile(
+        `${dir}/side.ts`,
+        `Deno.writeTextFileSync(${JSON.stringify(marker)}, "ran");\n` +
+          "export default { sdk: 1, preBackup() {} };\n",
+      );
+      await Deno.writeTextFile(
+        `${dir}/spawn.ts`,
+        `new Deno.Command("touch", { args: [${JSON.stringify(marker + "-2")}] }).outputSync();\n` +
+          "export default { sdk: 1, preBackup() {} };\n",
+      );
+      const env = await isolatedEnv(
+        `hooks: { pre_backup: [ { module: ${dir}/side.ts }, { module: ${dir}/spawn.ts } ] }`,
+      );
+      try {
+        const res = await stowage(["admin", "hooks", "check", "--json"], { env: env.env });
+        assert.equal(res.code, 15, res.stderr);
+        const hooks = JSON.parse(res.stdout).hooks;
+        assert.match(hooks[0].problems[0], /side\.ts': NotCapable: Requires write access/);
+        assert.match(hooks[1].problems[0], /spawn\.ts': NotCapable: Requires run access/);
+        assert.ok(!(await Deno.stat(marker).then(() => true, () => false)), "no write happened");
+        assert.ok(
+          !(await Deno.stat(marker + "-2").then(() => true, () => false)),
+          "no process ran",
+        );
+      } finally {
+        await Deno.remove(env.dir, { recursive: true });
+      }
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "hooks: modules and programs others could change are refused like sshd and sudo do (group/world-writable, foreign owner, writable parent)",
+  async fn() {
+    // Not under /tmp's sticky bit alone: a private parent whose modes the test sets.
+    const dir = await Deno.makeTempDir({ prefix: "stowage-hooktrust-" });
+    try {
+      const good = "export default { sdk: 1, preBackup() {} };\n";
+      const mk = async (rel: string, text: string, mode: number, uid?: number) => {
+        await Deno.mkdir(`${dir}/${rel.split("/").slice(0, -1).join("/")}`, { recursive: true });
+        await Deno.writeTextFile(`${dir}/${rel}`, text);
+        await Deno.chmod(`${dir}/${rel}`, mode);
+        if (uid !== undefined) await Deno.chown(`${dir}/${rel}`, uid, null);
+      };
+      await mk("ok/hook.ts", good, 0o644);
+      await mk("ok/prog.sh", "#!/bin/sh\n", 0o755);
+      await mk("gw/hook.ts", good, 0o664);
+      await mk("ww/prog.sh", "#!/bin/sh\n", 0o757);
+      await mk("other/hook.ts", good, 0o644, 65534);
+      await mk("opendir/prog.sh", "#!/bin/sh\n", 0o755);
+      await Deno.chmod(`${dir}/opendir`, 0o777);
+      const env = await isolatedEnv(`
+hooks:
+  pre_backup:
+    - module: ${dir}/ok/hook.ts
+    - run: ${dir}/ok/prog.sh --flag
+    - module: ${dir}/gw/hook.ts
+    - run: ["${dir}/ww/prog.sh"]
+    - module: ${dir}/other/hook.ts
+    - run: "X=1 ${dir}/opendir/prog.sh arg"
+`);
+      try {
+        const res = await stowage(["admin", "hooks", "check", "--json"], { env: env.env });
+        assert.equal(res.code, 15, res.stderr);
+        const h = JSON.parse(res.stdout).hooks;
+        assert.deepEqual([h[0].problems, h[1].problems], [[], []]);
+        assert.match(
+          h[2].problems[0],
+          /Refusing hook module '.*gw\/hook.ts': it is writable by its group \(mode 0664\)/,
+        );
+        assert.match(
+          h[3].problems[0],
+          /prog.sh' is refused: it is writable by everyone \(mode 0757\)/,
+        );
+        assert.match(h[4].problems[0], /it is owned by uid 65534, not root/);
+        assert.match(
+          h[5].problems[0],
+          /its directory '.*opendir' is writable by everyone \(mode 0777\)/,
+        );
+      } finally {
+        await Deno.remove(env.dir, { recursive: true });
+      }
+      // At run time too: the module loader and the process runner refuse before anything runs.
+      await assert.rejects(() => loadHookModule(`${dir}/gw/hook.ts`), (e: Error) => {
+        assert.match(e.message, /^Refusing hook module .*writable by its group/);
+        assert.match((e as Error & { hint: string }).hint, /chmod go-w/);
+        return true;
+      });
+      await mk("ww/marker.sh", `#!/bin/sh\ntouch ${dir}/ran\n`, 0o777);
+      await assert.rejects(
+        () => runInGroup([`${dir}/ww/marker.sh`], { timeoutMs: 5000 }),
+        /Refusing hook program .*writable by everyone/,
+      );
+      await assert.rejects(
+        () => runInGroup(["sh", "-c", `${dir}/ww/marker.sh`], { timeoutMs: 5000 }),
+        /Refusing hook program/,
+      );
+      assert.ok(!(await Deno.stat(`${dir}/ran`).then(() => true, () => false)));
+      const ok = await runInGroup([`${dir}/ok/prog.sh`], { timeoutMs: 5000 });
+      assert.equal(ok.exitCode, 0);
+    } finally {
       await Deno.remove(dir, { recursive: true });
     }
   },

@@ -9,7 +9,8 @@ import { isolatedEnv, spawnStowage, stowage } from "./support/cli.ts";
 import { cleanupDocker, docker, sh } from "./support/docker.ts";
 import { createFixtureStack } from "./support/fixture.ts";
 import { bundleFileName, PBKDF2_ITERATIONS } from "../core/recovery/mod.ts";
-import { sampleBundle, sampleFiles } from "../core/recovery/testing.ts";
+import { openFrom, sampleBundle, sampleFiles, sampleInput } from "../core/recovery/testing.ts";
+import type { AssembledBundle, BundleManifest } from "../core/recovery/mod.ts";
 import { archiveStream } from "../core/recovery/write.ts";
 import { fileChunks, writeBundleFile } from "../adapters/recovery/bundle_io.ts";
 import { createDecryptor, createEncryptor } from "../adapters/recovery/openssl.ts";
@@ -477,6 +478,85 @@ Deno.test("bad bundles: wrong password, truncation, flipped bytes, not a bundle:
   }
 });
 
+Deno.test("key derivation: new bundles use 600000 PBKDF2 rounds that stock openssl opens; 200000-round bundles still open", async () => {
+  assert.ok(PBKDF2_ITERATIONS >= 600_000, "OWASP 2023: at least 600000 rounds");
+  const dir = await Deno.makeTempDir({ prefix: "stowage-iter-" });
+  try {
+    await Deno.writeTextFile(`${dir}/pw`, BUNDLE_PASSWORD + "\n");
+    await Deno.writeTextFile(`${dir}/wrong.pw`, "not the bundle password\n");
+    const b = sampleBundle();
+    for (const iterations of [PBKDF2_ITERATIONS, 200_000]) {
+      const out = `${dir}/${iterations}`;
+      const { path } = await writeBundleFile(archiveStream(b, openFrom(sampleFiles), 0), {
+        password: BUNDLE_PASSWORD,
+        dir: out,
+        fileName: bundleFileName(b.manifest.bundle_id),
+        iterations,
+      });
+      // Stock openssl needs the right count: the other one fails.
+      await Deno.mkdir(`${out}/x`);
+      await opensslOpen(path, `${out}/x`, `${dir}/pw`).then(
+        () =>
+          assert.equal(
+            iterations,
+            PBKDF2_ITERATIONS,
+            "openssl -iter 600000 opened a 200000 bundle",
+          ),
+        (e) => assert.notEqual(iterations, PBKDF2_ITERATIONS, `openssl: ${e}`),
+      );
+      const r = await stowage([
+        "disaster-recovery",
+        "verify",
+        path,
+        "--password-file",
+        `${dir}/pw`,
+      ]);
+      assert.equal(r.code, 0, `${iterations}: ${r.stderr}`);
+      assert.match(r.stdout, /Bundle OK/);
+      const wrong = await stowage([
+        "disaster-recovery",
+        "verify",
+        path,
+        "--password-file",
+        `${dir}/wrong.pw`,
+      ]);
+      assert.equal(wrong.code, 17, `${iterations}: ${wrong.stderr}`);
+      assert.match(wrong.stderr, /wrong password/);
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a chosen bundle password shorter than 12 characters is refused, nothing written", async () => {
+  const e = await makeEnv();
+  try {
+    await Deno.writeTextFile(`${e.dir}/short.pw`, "elevenchars\n", { mode: 0o600 });
+    const r = await stowage([
+      "disaster-recovery",
+      "--password-file",
+      `${e.dir}/short.pw`,
+      "--output",
+      e.out,
+    ], { env: e.env });
+    assert.equal(r.code, 2, r.stderr);
+    const lines = r.stderr.trim().split("\n");
+    assert.equal(lines.length, 2, r.stderr);
+    assert.match(lines[0], /it has 11 characters, fewer than 12/);
+    assert.ok(!r.stderr.includes("elevenchars"), "the password is not echoed");
+    assert.match(lines[1], /^hint: .*generated/);
+    assert.deepEqual(await listTree(e.out), []);
+    await Deno.writeTextFile(`${e.dir}/ok.pw`, "twelve chars\n", { mode: 0o600 });
+    const ok = await stowage(
+      ["disaster-recovery", "--password-file", `${e.dir}/ok.pw`, "--output", e.out],
+      { env: e.env },
+    );
+    assert.equal(ok.code, 0, ok.stderr);
+  } finally {
+    await e.cleanup();
+  }
+});
+
 Deno.test("bad bundles: one made by a newer stowage is refused with the version it needs", async () => {
   const dir = await Deno.makeTempDir({ prefix: "stowage-newer-" });
   try {
@@ -627,6 +707,86 @@ Deno.test("recover.sh: says what is missing and exits 1 when restic cannot open 
   }
 });
 
+Deno.test("recover.sh: hostile values in every field it embeds are text, never run (sh -n, shellcheck, a real run)", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "stowage-hostile-" });
+  try {
+    const canary = `/tmp/pwned-${crypto.randomUUID()}`;
+    // Each hostile value tries another way out of its quoting; each would create a canary file.
+    const evil = (n: number) =>
+      `$(touch ${canary}-${n}) \`touch ${canary}-${n}b\` ' " ; touch ${canary}-${n}c\n` +
+      `touch ${canary}-${n}d # \\ $HOME`;
+    const at = (n: number, name: string) => `${dir}/t/${n} ${evil(n)}/${name}`;
+    const base = sampleInput();
+    const input = sampleInput({
+      host: evil(1),
+      stowageVersion: evil(2),
+      stowageCommand: `stowage --config ${evil(3)}`,
+      config: { path: at(4, "config.yaml"), source: { file: "c" }, embeddedDefault: false },
+      stateDir: at(5, "state"),
+      repository: {
+        ...base.repository,
+        location: `sftp:${evil(6)}`,
+        passwordFile: at(7, "pw"),
+        resticBinary: `restic-${evil(8)}`,
+        resticArgs: ["-o", `sftp.command=${evil(9)}`],
+        env: {},
+        envFile: at(10, "backend.env"),
+        sshKey: at(11, "key"),
+        knownHosts: at(12, "known_hosts"),
+      },
+      units: [{ name: evil(13), latest_time: "2025-01-31T02:00:00Z", snapshots: 1 }],
+    });
+    const contents: Record<string, string> = {
+      c: "config\n",
+      [at(7, "pw")]: "pw\n",
+      [at(10, "backend.env")]: "A=1\n",
+      [at(11, "key")]: "key\n",
+      [at(12, "known_hosts")]: "kh\n",
+    };
+    const b = sampleBundle(input, contents);
+    const here = `${dir}/bundle`;
+    await Deno.mkdir(`${here}/files`, { recursive: true });
+    for (const e of b.entries) {
+      const text = "text" in e.source ? e.source.text : contents[e.source.file];
+      await Deno.writeTextFile(`${here}/${e.name}`, text, { mode: e.mode });
+    }
+    const script = `${here}/recover.sh`;
+    await sh("sh", ["-n", script]);
+    await sh("bash", ["-n", script]);
+    // shellcheck is a test dependency (scripts/install-deps.sh --tests): missing means failing.
+    const sc = await sh("shellcheck", ["-s", "sh", "-S", "info", script], { check: false });
+    assert.equal(sc.code, 0, `shellcheck: ${sc.stdout}${sc.stderr}`);
+    for (const shell of ["sh", "bash"]) {
+      const r = await sh(shell, [script], {
+        env: { STOWAGE: "stowage-not-installed-here", PATH: "/usr/bin:/bin" },
+        check: false,
+      });
+      assert.equal(r.code, 1, `${shell}: ${r.stdout}${r.stderr}`);
+      assert.ok(
+        r.stdout.includes(
+          "stowage (see its README: the release binary, or a checkout run with `deno task stowage`)",
+        ),
+        `${shell}: the hint is printed as text: ${r.stdout}`,
+      );
+      assert.ok(r.stdout.includes(`(made on ${evil(1)})`), `${shell}: host printed verbatim`);
+      for (const f of b.manifest.files.filter((f) => f.install_path)) {
+        assert.equal(
+          await Deno.readTextFile(f.install_path!),
+          f.role === "config" ? "config\n" : contents[f.install_path!],
+          `${shell}: ${f.name} installed at its literal path`,
+        );
+      }
+    }
+    const leaked = [];
+    for await (const e of Deno.readDir("/tmp")) {
+      if (e.name.startsWith(canary.slice(5))) leaked.push(e.name);
+    }
+    assert.deepEqual(leaked, [], "no embedded value was run");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("disaster-recovery open --install: does what recover.sh does, without openssl, twice safely", async () => {
   const e = await makeEnv();
   try {
@@ -642,8 +802,27 @@ Deno.test("disaster-recovery open --install: does what recover.sh does, without 
       "--install",
       "--password-file",
       `${e.dir}/bundle2.pw`,
-      "--json",
     ];
+    // No terminal to ask on and no --yes: nothing is installed.
+    const before = await listTree(e.dir);
+    const asked = await stowage(args, { env: e.env });
+    assert.equal(asked.code, 18, asked.stderr);
+    assert.match(
+      asked.stderr,
+      /without confirmation: stdin is not a terminal and --yes was not given\nhint: /,
+    );
+    assert.deepEqual(await listTree(e.dir), before, "nothing written without --yes");
+    // With --yes, text output lists every target before installing.
+    const listed = await stowage([...args, "--yes"], { env: e.env });
+    assert.equal(listed.code, 0, listed.stderr);
+    assert.match(listed.stdout, /--install writes these files/);
+    for (
+      const p of [e.configPath, e.repoPasswordFile, `${e.dir}/secrets/backend.env`, e.knownHosts]
+    ) {
+      assert.ok(listed.stdout.includes(`  ${p}    `), `target ${p} listed: ${listed.stdout}`);
+    }
+    for (const p of [`${e.dir}/etc`, `${e.dir}/secrets`]) await Deno.remove(p, { recursive: true });
+    args.push("--yes", "--json");
     const r = await stowage(args, { env: e.env });
     assert.equal(r.code, 0, r.stderr);
     const doc = JSON.parse(r.stdout);
@@ -671,6 +850,183 @@ Deno.test("disaster-recovery open --install: does what recover.sh does, without 
     );
   } finally {
     await e.cleanup();
+  }
+});
+
+/**
+ * A bundle written with the project's own writer whose manifest (and files) were crafted: the
+ * payload paths live under `dir`, `craft` may change file contents (hashes follow) and the
+ * manifest after assembly (the manifest entry is re-measured).
+ */
+async function craftedBundle(
+  dir: string,
+  craft: {
+    files?: (f: Record<string, string>, paths: Record<string, string>) => void;
+    config?: Partial<ReturnType<typeof sampleInput>["config"]>;
+    manifest?: (m: BundleManifest) => unknown;
+  },
+): Promise<string> {
+  const paths = {
+    config: `${dir}/etc/stowage/config.yaml`,
+    password: `${dir}/etc/stowage/repo.pw`,
+    env: `${dir}/etc/stowage/backend.env`,
+    sshKey: `${dir}/root/.ssh/stowage`,
+    knownHosts: `${dir}/root/.ssh/known_hosts`,
+  };
+  const files: Record<string, string> = {
+    [paths.config]: `repository:\n  location: ${dir}/repo\n  password_file: ${paths.password}\n` +
+      `  env_file: ${paths.env}\n  ssh_key: ${paths.sshKey}\n  known_hosts: ${paths.knownHosts}\n`,
+    [paths.password]: "repo-password\n",
+    [paths.env]: "TOKEN=x\n",
+    [paths.sshKey]: "-----BEGIN OPENSSH PRIVATE KEY-----\nattacker\n",
+    [paths.knownHosts]: "nas ssh-ed25519 AAAA\n",
+  };
+  craft.files?.(files, paths);
+  const base = sampleInput();
+  const input = sampleInput({
+    stateDir: `${dir}/state`,
+    config: { ...base.config, path: paths.config, source: { file: paths.config }, ...craft.config },
+    repository: {
+      ...base.repository,
+      location: `${dir}/repo`,
+      passwordFile: paths.password,
+      envFile: paths.env,
+      sshKey: paths.sshKey,
+      knownHosts: paths.knownHosts,
+      env: {},
+    },
+  });
+  let b: AssembledBundle = sampleBundle(input, files);
+  if (craft.manifest) {
+    const text = JSON.stringify(craft.manifest(structuredClone(b.manifest)));
+    b = {
+      ...b,
+      entries: [
+        { ...b.entries[0], size: new TextEncoder().encode(text).length, source: { text } },
+        ...b.entries.slice(1),
+      ],
+    };
+  }
+  const out = `${dir}/in`;
+  const { path } = await writeBundleFile(archiveStream(b, openFrom(files), 0), {
+    password: BUNDLE_PASSWORD,
+    dir: out,
+    fileName: bundleFileName(b.manifest.bundle_id),
+  });
+  return path;
+}
+
+Deno.test("open --install: crafted bundles are refused even with --yes, one line and a hint, nothing written", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "stowage-crafted-" });
+  try {
+    await Deno.writeTextFile(`${dir}/pw`, BUNDLE_PASSWORD + "\n");
+    const withFile = (m: BundleManifest, name: string, over: Record<string, unknown>) => ({
+      ...m,
+      files: m.files.map((f) => (f.name === name ? { ...f, ...over } : f)),
+    });
+    const cron = `${dir}/etc/cron.d/stowage-evil`;
+    const authorized = `${dir}/root/.ssh/authorized_keys`;
+    const cases: [string, Parameters<typeof craftedBundle>[1], RegExp][] = [
+      [
+        "the config's install path moved to cron.d",
+        { manifest: (m) => withFile(m, "files/config.yaml", { install_path: cron }) },
+        /'files\/config.yaml' \(stowage config\) would go to '.*cron.d\/stowage-evil', but the manifest's own setting/,
+      ],
+      [
+        "a cron job posing as the config, every path consistent",
+        {
+          config: { path: `${cron}.yaml`, source: { file: `${cron}.yaml` } },
+          files: (f) => {
+            f[`${cron}.yaml`] = "* * * * * root touch /tmp/pwned\n";
+          },
+        },
+        /its config is not a valid stowage config/,
+      ],
+      [
+        "a valid config bound for a shell's start-up file",
+        {
+          config: {
+            path: `${dir}/root/.bashrc`,
+            source: { file: `${dir}/etc/stowage/config.yaml` },
+          },
+        },
+        /would go to '.*\/root\/.bashrc', which is not a .yaml or .yml file/,
+      ],
+      [
+        "the SSH key (and its manifest setting) moved to authorized_keys",
+        {
+          manifest: (m) => {
+            const x = withFile(m, "files/ssh_key", { install_path: authorized });
+            x.repository.ssh_key = authorized;
+            return x;
+          },
+        },
+        /'files\/ssh_key' \(SSH key \(repository.ssh_key\)\) would go to '.*authorized_keys', but the bundled config names/,
+      ],
+      [
+        "README.txt with an install path",
+        {
+          manifest: (m) => withFile(m, "README.txt", { install_path: `${dir}/etc/profile.d/x.sh` }),
+        },
+        /'README.txt' \(readme\) names an install path/,
+      ],
+      [
+        "a manifest without config",
+        {
+          manifest: (m) => {
+            const { config: _, ...rest } = m;
+            return rest;
+          },
+        },
+        /manifest.json is malformed \(at 'config'/,
+      ],
+      [
+        "an install path with '..'",
+        {
+          manifest: (m) =>
+            withFile(m, "files/known_hosts", { install_path: `${dir}/root/../etc/cron.d/x` }),
+        },
+        /malformed \(at 'files.6.install_path'.*'\.\.'/,
+      ],
+      [
+        "an unknown role",
+        { manifest: (m) => withFile(m, "files/known_hosts", { role: "authorized-keys" }) },
+        /malformed \(at 'files.6.role'/,
+      ],
+    ];
+    for (const [what, craft, re] of cases) {
+      const bundle = await craftedBundle(dir, craft);
+      const before = await listTree(dir);
+      const r = await stowage([
+        "disaster-recovery",
+        "open",
+        bundle,
+        "--install",
+        "--yes",
+        "--password-file",
+        `${dir}/pw`,
+      ], { env: { STOWAGE_STATE_DIR: `${dir}/state` } });
+      assert.equal(r.code, 16, `${what}: ${r.stderr}`);
+      const lines = r.stderr.trim().split("\n");
+      assert.equal(lines.length, 2, `${what}: one line and a hint: ${r.stderr}`);
+      assert.match(lines[0], re, what);
+      assert.match(lines[1], /^hint: /, what);
+      assert.deepEqual(await listTree(dir), before, `${what}: nothing written`);
+      await Deno.remove(bundle);
+    }
+    // The same writer with nothing crafted installs (so the refusals above are about the craft).
+    const ok = await craftedBundle(dir, {});
+    const r = await stowage(
+      ["disaster-recovery", "open", ok, "--install", "--yes", "--password-file", `${dir}/pw`],
+      { env: { STOWAGE_STATE_DIR: `${dir}/state` } },
+    );
+    assert.match(r.stdout, /Installed:/, r.stderr);
+    assert.equal(
+      await Deno.readTextFile(`${dir}/root/.ssh/stowage`),
+      "-----BEGIN OPENSSH PRIVATE KEY-----\nattacker\n",
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
   }
 });
 

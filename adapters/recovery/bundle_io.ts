@@ -17,10 +17,17 @@ import {
   readBundleArchive,
   type ReadResult,
 } from "../../core/recovery/mod.ts";
-import { PBKDF2_ITERATIONS } from "../../core/recovery/format.ts";
+import { PBKDF2_ITERATIONS, READ_ITERATIONS } from "../../core/recovery/format.ts";
 import { TarFormatError } from "../../core/recovery/tar.ts";
 import { ioError } from "../files.ts";
-import { createDecryptor, createEncryptor, DecryptError } from "./openssl.ts";
+import {
+  createDecryptor,
+  createEncryptor,
+  DecryptError,
+  deriveKeyIv,
+  HEADER_LENGTH,
+} from "./openssl.ts";
+import { createDecipheriv } from "node:crypto";
 
 /** Reads a file as a stream of chunks. */
 export async function* fileChunks(path: string): AsyncGenerator<Uint8Array> {
@@ -128,7 +135,14 @@ async function writeAll(f: { write(p: Uint8Array): Promise<number> }, chunk: Uin
  */
 export async function writeBundleFile(
   archive: AsyncIterable<Uint8Array>,
-  opts: { password: string; dir: string; fileName: string; signal?: AbortSignal },
+  opts: {
+    password: string;
+    dir: string;
+    fileName: string;
+    signal?: AbortSignal;
+    /** Only for tests that make bundles the way older stowage did. */
+    iterations?: number;
+  },
 ): Promise<{ path: string; bytes: number }> {
   const path = `${opts.dir}/${opts.fileName}`;
   try {
@@ -146,7 +160,7 @@ export async function writeBundleFile(
     await pipeline(
       archive,
       createGzip(),
-      await createEncryptor(opts.password, PBKDF2_ITERATIONS),
+      await createEncryptor(opts.password, opts.iterations ?? PBKDF2_ITERATIONS),
       async (source: AsyncIterable<Uint8Array>) => {
         for await (const c of source) {
           await writeAll(file, c);
@@ -213,6 +227,34 @@ const invalid = (bundle: string, why: string) =>
 const GZIP_MAGIC = [0x1f, 0x8b, 0x08];
 
 /**
+ * Which PBKDF2 count opens this bundle: the first of READ_ITERATIONS whose key turns block one
+ * into the start of a gzip stream. When none does (a wrong password, or not a bundle), the
+ * current count, and the decryptor's own checks say what is wrong.
+ */
+async function iterationsFor(path: string, password: string): Promise<number> {
+  const head = new Uint8Array(HEADER_LENGTH + 16);
+  let n = 0;
+  const f = await Deno.open(path, { read: true });
+  try {
+    while (n < head.length) {
+      const r = await f.read(head.subarray(n));
+      if (r === null) break;
+      n += r;
+    }
+  } finally {
+    f.close();
+  }
+  if (n < head.length) return PBKDF2_ITERATIONS;
+  for (const iterations of READ_ITERATIONS) {
+    const { key, iv } = await deriveKeyIv(password, head.subarray(8, HEADER_LENGTH), iterations);
+    const block = createDecipheriv("aes-256-cbc", key, iv).setAutoPadding(false)
+      .update(head.subarray(HEADER_LENGTH));
+    if (GZIP_MAGIC.every((b, i) => block[i] === b)) return iterations;
+  }
+  return PBKDF2_ITERATIONS;
+}
+
+/**
  * Decrypts, decompresses and reads a bundle file, handing each file to the sink (nothing is
  * written here). Every failure becomes one line: bundle.password for a wrong password,
  * bundle.invalid for anything truncated, damaged or inconsistent.
@@ -242,7 +284,13 @@ export async function readBundleFile(
     }
     throw ioError(`read recovery bundle '${path}'`, e);
   }
-  const decryptor = createDecryptor(password, PBKDF2_ITERATIONS);
+  let iterations: number;
+  try {
+    iterations = await iterationsFor(path, password);
+  } catch (e) {
+    throw ioError(`read recovery bundle '${path}'`, e);
+  }
+  const decryptor = createDecryptor(password, iterations);
   let result: ReadResult | undefined;
   try {
     await pipeline(

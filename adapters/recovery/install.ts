@@ -6,7 +6,12 @@
  * different one is kept aside as PATH.before-recovery-<id>; new directories are 0700, files 0600.
  */
 import { createHash } from "node:crypto";
-import type { BundleManifest, BundleSink, ManifestFile } from "../../core/recovery/mod.ts";
+import type {
+  BundleManifest,
+  BundleSink,
+  InstallTarget,
+  ManifestFile,
+} from "../../core/recovery/mod.ts";
 import { exists, ioError } from "../files.ts";
 import { fileChunks } from "./bundle_io.ts";
 
@@ -117,11 +122,19 @@ interface Staged {
   createdDirs: string[];
 }
 
-/** Installs every file that has an install_path. */
+/**
+ * Installs the files `installTargets` approved (core/recovery/install_plan.ts), each at its
+ * approved path; every other file is read past. The manifest's install_path alone never decides.
+ */
 export class InstallSink implements BundleSink {
   #staged: Staged[] = [];
   #createdDirs: string[] = [];
   #bundleId = "";
+  readonly #targets: Map<string, string>;
+
+  constructor(targets: InstallTarget[]) {
+    this.#targets = new Map(targets.map((t) => [t.file.name, t.path]));
+  }
 
   begin(manifest: BundleManifest) {
     this.#bundleId = manifest.bundle_id;
@@ -143,11 +156,11 @@ export class InstallSink implements BundleSink {
   }
 
   async file(file: ManifestFile, body: AsyncIterable<Uint8Array>) {
-    if (!file.install_path) {
+    const dest = this.#targets.get(file.name);
+    if (dest === undefined) {
       for await (const _ of body) { /* not installed */ }
       return;
     }
-    const dest = file.install_path;
     const tmp = `${dirname(dest)}/.${basename(dest)}.stowage-tmp-${
       crypto.randomUUID().slice(0, 8)
     }`;

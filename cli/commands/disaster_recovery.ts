@@ -23,7 +23,10 @@ import {
   bundlePasswordPlan,
   bundlesToRemove,
   GENERATED_PASSWORD_LENGTH,
+  type InstallTarget,
+  installTargets,
   type ManifestUnit,
+  MIN_PASSWORD_LENGTH,
   nextBundleId,
   opensslDecryptCommand,
   passwordFromFileText,
@@ -60,7 +63,16 @@ export interface BuiltBundle {
   warnings: string[];
 }
 
-async function readPasswordFile(path: string, what: string, warnings: string[]): Promise<string> {
+/**
+ * The password on the first line of `path`. For a new bundle (`forNewBundle`) it must have at
+ * least MIN_PASSWORD_LENGTH characters; opening takes whatever an older bundle was made with.
+ */
+async function readPasswordFile(
+  path: string,
+  what: string,
+  warnings: string[],
+  forNewBundle = false,
+): Promise<string> {
   let text: string;
   try {
     text = await Deno.readTextFile(path);
@@ -79,7 +91,15 @@ async function readPasswordFile(path: string, what: string, warnings: string[]):
     const w = modeWarning("Bundle password file", path, (await Deno.stat(path)).mode);
     if (w) warnings.push(w);
   } catch { /* read worked; the mode is advice only */ }
-  if (password.length < WEAK_PASSWORD_LENGTH) {
+  const length = [...password].length;
+  if (forNewBundle && length < MIN_PASSWORD_LENGTH) {
+    throw new StowageError(
+      "usage",
+      `Cannot make a recovery bundle with the password in '${path}': it has ${length} characters, fewer than ${MIN_PASSWORD_LENGTH}`,
+      "Write a longer password (a passphrase of several words) on its first line, or leave out --password-file on a terminal to have a strong one generated.",
+    );
+  }
+  if (forNewBundle && password.length < WEAK_PASSWORD_LENGTH) {
     warnings.push(
       `the bundle password in '${path}' is shorter than ${WEAK_PASSWORD_LENGTH} characters: easy to guess for whoever gets the bundle`,
     );
@@ -237,6 +257,7 @@ export async function refreshAutomaticBundle(
     abs(cfg.recovery_bundle_password_file),
     "recovery_bundle_password_file",
     warnings,
+    true,
   );
   const dir = abs(cfg.recovery_bundle_path ?? loaded.paths.recoveryDir);
   const built = await buildBundle(rt, loaded, { password, dir, warnings });
@@ -274,6 +295,69 @@ interface OpenOptions {
   install?: boolean;
   output?: string;
   json?: boolean;
+  yes?: boolean;
+}
+
+const MAX_CONFIG = 1024 * 1024;
+
+/** Pass one: checks the whole bundle and keeps the bundled config's text (for installTargets). */
+async function checkBundle(rt: Runtime, bundle: string, password: string) {
+  let configText: string | undefined;
+  const checked = await readBundleFile(bundle, password, {
+    signal: rt.signal,
+    sink: {
+      async file(file, body) {
+        if (file.role !== "config" || file.size > MAX_CONFIG) return;
+        const dec = new TextDecoder();
+        let text = "";
+        for await (const c of body) text += dec.decode(c, { stream: true });
+        configText = text + dec.decode();
+      },
+    },
+  });
+  return { checked, configText };
+}
+
+/**
+ * Lists every file --install would write and where, then asks on a terminal; without one,
+ * --yes is the only way on. Nothing has been written when this is called.
+ */
+async function confirmInstall(
+  rt: Runtime,
+  bundle: string,
+  targets: InstallTarget[],
+  opts: OpenOptions,
+  bundleId: string,
+) {
+  const lines = [
+    `--install writes these files (0600; a different file already there is kept as PATH.before-recovery-${bundleId}):`,
+    ...targets.map((t) => `  ${t.path}    ${t.what}`),
+  ];
+  if (opts.yes) {
+    if (!opts.json) rt.write(lines.join("\n") + "\n");
+    return;
+  }
+  if (!rt.stdinIsTerminal || opts.json) {
+    throw new StowageError(
+      "not.terminal",
+      `Cannot install recovery bundle '${bundle}' without confirmation: ${
+        opts.json ? "--json asks no questions" : "stdin is not a terminal"
+      } and --yes was not given`,
+      "Check the targets with `disaster-recovery open BUNDLE` (extract only, then read README.txt), then run again with --yes.",
+    );
+  }
+  rt.writeErr(lines.join("\n") + "\n");
+  const { confirm } = await import("@inquirer/prompts");
+  const ok = await confirm({ message: "Install them?", default: false }, {
+    output: process.stderr,
+  });
+  if (!ok) {
+    throw new StowageError(
+      "usage",
+      `Did not install recovery bundle '${bundle}': not confirmed`,
+      "Nothing was written. Run it again and answer yes, or extract it without --install.",
+    );
+  }
 }
 
 interface RepositoryCheck {
@@ -348,7 +432,7 @@ async function openBundle(rt: Runtime, bundle: string, opts: OpenOptions, verify
     ? await readPasswordFile(opts.passwordFile, "bundle password file", [])
     : await askPassword(rt, bundle);
   // Pass one only checks: nothing is written until the whole bundle is known to be good.
-  const checked = await readBundleFile(bundle, password, { signal: rt.signal });
+  const { checked, configText } = await checkBundle(rt, bundle, password);
   const out: Record<string, unknown> = { ok: true, verified: true, ...summary(bundle, checked) };
   const text: string[] = [];
   const m = checked.manifest;
@@ -366,10 +450,12 @@ async function openBundle(rt: Runtime, bundle: string, opts: OpenOptions, verify
 
   let repoFailure: RepositoryCheck | undefined;
   if (!verifyOnly) {
+    const targets = opts.install ? installTargets(m, bundle, configText) : [];
+    if (opts.install) await confirmInstall(rt, bundle, targets, opts, m.bundle_id);
     const extract = !opts.install || opts.output !== undefined
       ? new ExtractSink(abs(opts.output ?? "."))
       : undefined;
-    const install = opts.install ? new InstallSink() : undefined;
+    const install = opts.install ? new InstallSink(targets) : undefined;
     let installed: InstallResult[] = [];
     try {
       await readBundleFile(bundle, password, {
@@ -392,8 +478,8 @@ async function openBundle(rt: Runtime, bundle: string, opts: OpenOptions, verify
       });
       if (extract && install) {
         // Installing from the staged extraction keeps one pass and one verdict.
-        for (const f of m.files.filter((f) => f.install_path)) {
-          await install.file(f, fileChunks(`${stagedDir(extract)}/${f.name}`));
+        for (const t of targets) {
+          await install.file(t.file, fileChunks(`${stagedDir(extract)}/${t.file.name}`));
         }
       }
       if (install) installed = await install.commit();
@@ -507,7 +593,7 @@ async function createCommand(rt: Runtime, opts: CreateOptions, g: { config?: str
   });
   const warnings: string[] = [];
   const password = plan.kind === "file"
-    ? await readPasswordFile(abs(plan.path), "bundle password file", warnings)
+    ? await readPasswordFile(abs(plan.path), "bundle password file", warnings, true)
     : randomPassword(GENERATED_PASSWORD_LENGTH);
   const dir = opts.stream
     ? undefined
@@ -588,7 +674,13 @@ function subcommandOptions(cmd: { optsWithGlobals(): Record<string, unknown> }):
       "--stream belongs to making a bundle: stowage disaster-recovery --stream",
     );
   }
-  return { passwordFile: o.passwordFile, install: o.install, output: o.output, json: o.json };
+  return {
+    passwordFile: o.passwordFile,
+    install: o.install,
+    output: o.output,
+    json: o.json,
+    yes: o.yes,
+  };
 }
 
 export function registerDisasterRecovery(program: Program, rt: Runtime) {
@@ -648,13 +740,16 @@ Examples:
       "-o, --output <dir>",
       "extract into DIR/stowage-recovery-<id>/ (default: the current directory; with --install only when given)",
     )
+    .option("-y, --yes", "install without asking (needed without a terminal)")
     .option("--json", "print a JSON document")
     .addHelpText(
       "after",
       `
-Nothing is written until the whole bundle decrypted and matched its manifest. --install leaves
-files that are already in place alone and keeps a different file as PATH.before-recovery-<id>;
-then it opens the repository and prints the restore commands.`,
+Nothing is written until the whole bundle decrypted and matched its manifest. --install writes
+only the config, the repository password, backend credentials and SSH files, each at the path
+its role has in the manifest and the bundled config; it lists them and asks first (--yes without
+a terminal). It leaves files that are already in place alone and keeps a different file as
+PATH.before-recovery-<id>; then it opens the repository and prints the restore commands.`,
     )
     .action(async (bundle, _opts, cmd) => {
       await openBundle(rt, bundle, subcommandOptions(cmd), false);

@@ -1,12 +1,15 @@
 /**
- * `admin hooks check`: load every configured hook without running any. Modules are imported and
- * their export validated; programs must exist and be executable; shell command lines must parse
- * (`sh -n`); container labels must be well-formed. Every problem names its config path.
+ * `admin hooks check`: load every configured hook without running any. Modules are imported in a
+ * worker that can only read (module.ts `inspectHookModule`) and their export validated; modules
+ * and program files must be owned by root (or this user) and not group/world-writable (trust.ts);
+ * programs must exist and be executable; shell command lines must parse (`sh -n`); container
+ * labels must be well-formed. Every problem names its config path.
  */
 import type { Config } from "../config/schema.ts";
 import { errorMessage } from "../errors.ts";
 import type { Unit } from "../model.ts";
-import { loadHookModule, modulePath, PHASE_METHODS } from "./module.ts";
+import { inspectHookModule, modulePath, PHASE_METHODS } from "./module.ts";
+import { untrustedReason } from "./trust.ts";
 import { configuredHooks, HOOK_PHASES, labelHooks, type PlannedHook } from "./plan.ts";
 
 export interface HookCheck {
@@ -123,7 +126,7 @@ async function checkModule(
       `relative module path '${h.module}' is resolved against the working directory; use an absolute path`,
     );
   }
-  const loaded = await loadHookModule(h.module);
+  const loaded = await inspectHookModule(h.module);
   c.name = loaded.name;
   const method = PHASE_METHODS[h.phase];
   if (typeof loaded.hook[method] !== "function") {
@@ -183,6 +186,12 @@ async function checkRun(
     }
     const why = await notExecutable(program);
     if (why) c.problems.push(`program '${program}' ${why}`);
+    const untrusted = await untrustedReason(program);
+    if (untrusted) {
+      c.problems.push(
+        `program '${program}' is refused: ${untrusted} (chown root and chmod go-w the file and its directories)`,
+      );
+    }
     return;
   }
   for (

@@ -10,6 +10,19 @@
  * See docs/adr/0003-hook-processes.md.
  */
 import { StowageError } from "../errors.ts";
+import { assertTrustedHookFile } from "./trust.ts";
+
+/**
+ * The program file a hook's argv starts, when it names one by path: argv[0] with a `/`, or for
+ * `sh -c LINE` the first word of LINE (after VAR=value assignments) when it is a plain path.
+ */
+export function hookProgramPath(argv: string[]): string | undefined {
+  if (argv[0] === "sh" && argv[1] === "-c" && argv.length >= 3) {
+    const word = argv[2].trim().split(/\s+/).find((w) => !/^[A-Za-z_][A-Za-z0-9_]*=/.test(w));
+    return word && word.includes("/") && !/[$`"'(){};&|<>\\*?[\]~]/.test(word) ? word : undefined;
+  }
+  return argv[0]?.includes("/") ? argv[0] : undefined;
+}
 
 export interface GroupRunOptions {
   /** Added to stowage's environment. */
@@ -50,6 +63,8 @@ export async function runInGroup(argv: string[], opts: GroupRunOptions): Promise
       "Give `run` a program path or an argv list.",
     );
   }
+  const program = hookProgramPath(argv);
+  if (program) await assertTrustedHookFile(program, "program");
   let child: Deno.ChildProcess;
   try {
     child = new Deno.Command("sh", {

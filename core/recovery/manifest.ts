@@ -74,22 +74,85 @@ export interface BundleManifest {
 
 export const MANIFEST_NAME = "manifest.json";
 
+/** Roles a reader knows; anything else in a manifest is refused. */
+export const FILE_ROLES = [
+  "readme",
+  "script",
+  "config",
+  "repository-password",
+  "env-file",
+  "restic-env",
+  "ssh-key",
+  "known-hosts",
+] as const satisfies readonly FileRole[];
+
+// deno-lint-ignore no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f]/;
+
+/**
+ * Why `p` is not a path a bundle may name, or undefined: absolute, normalised (no `.`/`..`
+ * segments, no `//`, no trailing `/`), not `/` itself, no control characters.
+ */
+export function badBundlePath(p: string): string | undefined {
+  if (!p.startsWith("/")) return "is not absolute";
+  if (p === "/") return "is the root directory";
+  if (CONTROL.test(p)) return "holds a control character";
+  if (p.endsWith("/")) return "ends with '/'";
+  const parts = p.slice(1).split("/");
+  if (parts.some((x) => x === "")) return "holds '//'";
+  if (parts.some((x) => x === "." || x === "..")) return "holds a '.' or '..' segment";
+  return undefined;
+}
+
+const safePath = z.string().check((ctx) => {
+  const why = badBundlePath(ctx.value);
+  if (why) ctx.issues.push({ code: "custom", message: `'${ctx.value}' ${why}`, input: ctx.value });
+});
+/** Free text a reader prints: one line, no terminal control sequences. */
+const line = z.string().max(4096).refine((v) => !CONTROL.test(v), "holds a control character");
+
 const fileSchema = z.looseObject({
   name: z.string().regex(/^(README\.txt|recover\.sh|files\/[A-Za-z0-9._-]+)$/),
-  role: z.string(),
+  role: z.enum(FILE_ROLES),
   size: z.number().int().min(0),
   sha256: z.string().regex(/^[0-9a-f]{64}$/),
   mode: z.string().regex(/^0[0-7]{3}$/),
-  install_path: z.string().startsWith("/").optional(),
+  install_path: safePath.optional(),
 });
 
+const unitSchema = z.looseObject({
+  name: line,
+  latest_backup_id: line.optional(),
+  latest_time: line,
+  snapshots: z.number().int().min(0),
+});
+
+/** The whole manifest: a reader decides paths from it, so every field it uses is checked. */
 const manifestSchema = z.looseObject({
   kind: z.literal("stowage-recovery-bundle"),
   format: z.number().int().min(1),
-  stowage_version: z.string(),
+  stowage_version: line,
+  repository_format: z.number().int().min(1),
   bundle_id: z.string().regex(/^[0-9A-Za-z-]+$/),
-  host: z.string(),
-  created: z.string(),
+  host: line,
+  created: line,
+  config: z.looseObject({ path: safePath, embedded_default: z.boolean() }),
+  state_dir: safePath,
+  repository: z.looseObject({
+    location: z.string().min(1).refine((v) => !CONTROL.test(v), "holds a control character"),
+    password_file: safePath,
+    restic_binary: line,
+    restic_args: z.array(z.string()),
+    env_names: z.array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/)),
+    env_file: safePath.optional(),
+    ssh_key: safePath.optional(),
+    known_hosts: safePath.optional(),
+  }),
+  units: z.array(unitSchema),
+  units_error: z.string().optional(),
+  problems: z.array(z.string()),
+  stowage_command: line,
+  next_commands: z.array(line),
   files: z.array(fileSchema),
 });
 

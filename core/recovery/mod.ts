@@ -2,6 +2,7 @@
 export * from "./format.ts";
 export * from "./names.ts";
 export * from "./manifest.ts";
+export * from "./install_plan.ts";
 export * from "./plan.ts";
 export * from "./password.ts";
 export * from "./read.ts";

@@ -20,6 +20,15 @@ const RESTIC_HINT =
 const STOWAGE_HINT =
   "install stowage (see its README: the release binary, or a checkout run with `deno task stowage`)";
 
+/** Text for a `#` comment line: a line break in a value would end the comment and start code. */
+// deno-lint-ignore no-control-regex
+const comment = (v: string) => v.replace(/[\u0000-\u001f\u007f]/g, "?");
+
+/**
+ * Every value from the manifest reaches the script single-quoted (`shellQuote`) or inside a
+ * comment with control characters replaced; text between double quotes is fixed text only, so
+ * no value can be read as code (`$(...)`, backticks, quotes, line breaks).
+ */
 export function renderRecoverScript({ manifest: m, payload }: TemplateInput): string {
   const q = shellQuote;
   const r = m.repository;
@@ -28,41 +37,56 @@ export function renderRecoverScript({ manifest: m, payload }: TemplateInput): st
   const resticArgs = r.restic_args.map(q).join(" ");
   const units = m.units.map((u) => u.name);
   return `#!/bin/sh
-# stowage disaster-recovery script: bundle ${m.bundle_id}, made on ${m.host} at ${m.created}
-# by stowage ${m.stowage_version}.
+# Values below are single-quoted on purpose: \`...\`, $(...) and quotes in them are text, not code.
+# shellcheck disable=SC2016,SC2089,SC2090
+# stowage disaster-recovery script: bundle ${comment(m.bundle_id)}, made on ${comment(m.host)} at ${
+    comment(m.created)
+  }
+# by stowage ${comment(m.stowage_version)}.
 #
 # 1. checks for docker, restic and stowage; 2. checks every file of the bundle against its SHA-256;
 # 3. installs the config, the repository password, backend credentials and SSH files at the paths
-# they had on ${m.host} (files 0600, new directories 0700); 4. opens the repository with restic
+# they had on ${
+    comment(m.host)
+  } (files 0600, new directories 0700); 4. opens the repository with restic
 # and lists the units it holds; then prints the restore commands.
 #
 # Safe to run twice. A file already in place is left alone; a different file at a target path is
-# kept as PATH.before-recovery-${m.bundle_id} before it is replaced. Exit status 0 means ready to
+# kept as PATH.before-recovery-${
+    comment(m.bundle_id)
+  } before it is replaced. Exit status 0 means ready to
 # restore; 1 means something above needs attention (fix it and run this script again).
 # RESTIC and STOWAGE in the environment override the programs used.
 
 set -u
 umask 077
 
-HERE=$(CDPATH= cd -- "$(dirname -- "$0")" && pwd) || exit 1
+HERE=$(CDPATH='' cd -- "$(dirname -- "$0")" && pwd) || exit 1
 BUNDLE_ID=${q(m.bundle_id)}
 RESTIC=\${RESTIC:-${q(r.restic_binary)}}
 STOWAGE=\${STOWAGE:-stowage}
 LOCATION=${q(r.location)}
 PASSWORD_FILE=${q(r.password_file)}
 NEXT_PREFIX=${q(m.stowage_command)}
+OLD_HOST=${q(m.host)}
 problems=0
 
 say() { printf '%s\\n' "$*"; }
 warn() { printf 'recover.sh: %s\\n' "$*" >&2; }
 have() { command -v "$1" >/dev/null 2>&1; }
 
-say "stowage recovery bundle $BUNDLE_ID (made on ${m.host.replace(/[^A-Za-z0-9._-]/g, "?")})"
+say "stowage recovery bundle $BUNDLE_ID (made on $OLD_HOST)"
 say ""
 say "1/4 Tools"
-if have docker; then say "  ok         docker"; else say "  missing    docker: ${DOCKER_HINT}"; problems=1; fi
-if have "$RESTIC"; then say "  ok         restic"; else say "  missing    restic: ${RESTIC_HINT}"; problems=1; fi
-if have "$STOWAGE"; then say "  ok         stowage"; else say "  missing    stowage: ${STOWAGE_HINT}"; problems=1; fi
+if have docker; then say "  ok         docker"; else say ${
+    q(`  missing    docker: ${DOCKER_HINT}`)
+  }; problems=1; fi
+if have "$RESTIC"; then say "  ok         restic"; else say ${
+    q(`  missing    restic: ${RESTIC_HINT}`)
+  }; problems=1; fi
+if have "$STOWAGE"; then say "  ok         stowage"; else say ${
+    q(`  missing    stowage: ${STOWAGE_HINT}`)
+  }; problems=1; fi
 
 say ""
 say "2/4 Bundle files"
@@ -122,6 +146,7 @@ list_snapshots() {
   if [ -f "$HERE/files/restic.env" ]; then
     while IFS= read -r line || [ -n "$line" ]; do
       case $line in '' | '#'*) continue ;; esac
+      # shellcheck disable=SC2163 # each line is NAME=VALUE, exported as such
       export "$line"
     done <"$HERE/files/restic.env"
   fi
