@@ -63,9 +63,27 @@ export function withoutTerminal(
 ): { program: string; args: string[] } {
   const state = Deno.permissions.querySync({ name: "run", command: program }).state;
   if (state !== "granted") {
-    throw spawnError(program, new Deno.errors.NotCapable(`Requires run access to "${program}"`));
+    // Deno cannot grant what it cannot find on PATH: say "not installed" for that case.
+    throw spawnError(
+      program,
+      onPath(program)
+        ? new Deno.errors.NotCapable(`Requires run access to "${program}"`)
+        : new Deno.errors.NotFound(program),
+    );
   }
   return { program: "setsid", args: ["-w", program, ...args] };
+}
+
+function onPath(program: string): boolean {
+  const exists = (p: string) => {
+    try {
+      return Deno.statSync(p).isFile;
+    } catch {
+      return false;
+    }
+  };
+  if (program.includes("/")) return exists(program);
+  return (Deno.env.get("PATH") ?? "").split(":").some((d) => d && exists(`${d}/${program}`));
 }
 
 /**
