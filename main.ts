@@ -50,6 +50,13 @@ export function realRuntime(): Runtime {
     stdinIsTerminal: Deno.stdin.isTerminal(),
     stdoutIsTerminal: Deno.stdout.isTerminal(),
     stderrIsTerminal: Deno.stderr.isTerminal(),
+    terminalColumns() {
+      try {
+        return Deno.consoleSize().columns || undefined;
+      } catch {
+        return undefined;
+      }
+    },
     write: writeAll(Deno.stdout),
     writeErr: writeAll(Deno.stderr),
     clock: systemClock,

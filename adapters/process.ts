@@ -48,6 +48,60 @@ export class DenoProcessRunner implements ProcessRunner {
   }
 }
 
+/**
+ * The command line that runs `program` in a new session without a controlling terminal
+ * (util-linux `setsid -w`, which keeps the pid, or waits and passes the exit code on when it has
+ * to fork). Such a child cannot open /dev/tty: ssh and restic can never prompt on the operator's
+ * terminal, nor be stopped by SIGTTIN/SIGTTOU for touching it while stowage waits. Ctrl-C no longer
+ * reaches the child directly; callers interrupt it through their abort signal.
+ *
+ * `setsid` would run anything, so the permission set's rule for `program` is checked first.
+ */
+export function withoutTerminal(
+  program: string,
+  args: string[],
+): { program: string; args: string[] } {
+  const state = Deno.permissions.querySync({ name: "run", command: program }).state;
+  if (state !== "granted") {
+    // Deno cannot grant what it cannot find on PATH: say "not installed" for that case.
+    throw spawnError(
+      program,
+      onPath(program)
+        ? new Deno.errors.NotCapable(`Requires run access to "${program}"`)
+        : new Deno.errors.NotFound(program),
+    );
+  }
+  return { program: "setsid", args: ["-w", program, ...args] };
+}
+
+function onPath(program: string): boolean {
+  const exists = (p: string) => {
+    try {
+      return Deno.statSync(p).isFile;
+    } catch {
+      return false;
+    }
+  };
+  if (program.includes("/")) return exists(program);
+  return (Deno.env.get("PATH") ?? "").split(":").some((d) => d && exists(`${d}/${program}`));
+}
+
+/**
+ * setsid's own failure to start the program (exit 126/127 and its message), as the error a
+ * direct spawn would have raised; undefined for the program's own exit.
+ */
+export function setsidFailure(program: string, code: number, stderr: string): Error | undefined {
+  if ((code !== 126 && code !== 127) || !/^setsid: failed to execute/m.test(stderr)) {
+    return undefined;
+  }
+  return spawnError(
+    program,
+    /No such file/.test(stderr)
+      ? new Deno.errors.NotFound(stderr)
+      : new Deno.errors.PermissionDenied(stderr),
+  );
+}
+
 /** SIGTERM now, SIGKILL after a grace period if still alive. */
 export function terminate(child: Deno.ChildProcess, graceMs = 5000) {
   try {

@@ -70,6 +70,19 @@ export async function runCli(rt: Runtime, argv: string[]): Promise<number> {
 
 export function reportError(rt: Runtime, e: unknown, json: boolean): number {
   if (isStowageError(e)) return reportExpected(rt, redactedError(e), json);
+  if (isPromptCancel(e)) {
+    // Every wizard asks before it changes anything, so a cancel leaves everything as it was.
+    rt.writeErr("\n");
+    return reportExpected(
+      rt,
+      new StowageError(
+        "interrupted",
+        "Cancelled: nothing was changed",
+        "Run the command again to start over, or pass its flags to skip the questions.",
+      ),
+      json,
+    );
+  }
   // A bug: keep the stack so it can be reported (credentials in it hidden).
   rt.writeErr(
     `stowage: internal error: ${
@@ -78,6 +91,11 @@ export function reportError(rt: Runtime, e: unknown, json: boolean): number {
   );
   rt.writeErr("hint: this is a bug in stowage; please report it with the lines above.\n");
   return EXIT_CODES.bug;
+}
+
+/** Ctrl-C (or Ctrl-D) at a question: @inquirer/prompts rejects with an ExitPromptError. */
+function isPromptCancel(e: unknown): boolean {
+  return e instanceof Error && e.name === "ExitPromptError";
 }
 
 /** The error as it may be printed: credentials in message, hint and details hidden. */

@@ -6,6 +6,7 @@ import type { StowageEvent } from "../core/events.ts";
 import type { EventSink } from "../core/ports.ts";
 import type { Runtime } from "./runtime.ts";
 import { formatBytes, formatDuration } from "./output.ts";
+import { progressLine } from "./progress.ts";
 import { journalIsStderr, log } from "./log.ts";
 import { describeEvent } from "../core/service/event_log.ts";
 
@@ -33,6 +34,7 @@ export function eventRenderer(rt: Runtime, opts: { json: boolean; verbose?: bool
   if (journalIsStderr()) return journalRenderer();
   const live = rt.stderrIsTerminal && !opts.json;
   let progressShown = false;
+  const startedAt = new Map<string, number>();
   const line = (s: string) => {
     if (progressShown) {
       rt.writeErr("\r\x1b[2K");
@@ -81,18 +83,20 @@ export function eventRenderer(rt: Runtime, opts: { json: boolean; verbose?: bool
           line(`[${e.unit}] started ${e.container}`);
           break;
         case "snapshot.start":
+          startedAt.set(`${e.unit}\0${e.item}`, rt.clock.now().getTime());
           line(`[${e.unit}] saving ${e.kind} ${e.item}`);
           break;
         case "snapshot.progress":
           if (live) {
-            const p = e.progress;
-            const pct = Math.round((p.percentDone ?? 0) * 100);
-            const bar = "#".repeat(Math.round(pct / 5)).padEnd(20, ".");
-            rt.writeErr(
-              `\r\x1b[2K[${e.unit}] ${e.item} [${bar}] ${pct}% ${formatBytes(p.bytesDone)}/${
-                formatBytes(p.totalBytes)
-              } ${p.filesDone ?? 0} files`,
-            );
+            const started = startedAt.get(`${e.unit}\0${e.item}`) ?? rt.clock.now().getTime();
+            const line = progressLine({
+              unit: e.unit,
+              item: e.item,
+              progress: e.progress,
+              elapsedSeconds: (rt.clock.now().getTime() - started) / 1000,
+            }, rt.terminalColumns?.() ?? 80);
+            // Redrawn in place: the line never reaches the last column, so it never wraps.
+            rt.writeErr(`\r\x1b[2K${line}`);
             progressShown = true;
           }
           break;
@@ -125,6 +129,10 @@ export function eventRenderer(rt: Runtime, opts: { json: boolean; verbose?: bool
           );
           break;
         case "run.done":
+          if (progressShown) {
+            rt.writeErr("\r\x1b[2K");
+            progressShown = false;
+          }
           break;
       }
     },

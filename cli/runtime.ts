@@ -28,6 +28,8 @@ export interface Runtime {
   stdinIsTerminal: boolean;
   stdoutIsTerminal: boolean;
   stderrIsTerminal: boolean;
+  /** The terminal's width in columns now (it may be resized); undefined when unknown. */
+  terminalColumns?(): number | undefined;
   write(text: string): void;
   writeErr(text: string): void;
   clock: Clock;

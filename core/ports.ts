@@ -98,6 +98,11 @@ export interface DockerEngine {
   ): Promise<ExecResult>;
   /** Containers, volumes, networks, images and the compose/.env files their labels name. */
   gatherState(): Promise<EngineState>;
+  /**
+   * GET /containers/{id}/changes (`docker diff`): what the container changed in its writable
+   * layer, Kind 0 modified, 1 added, 2 deleted; [] when nothing.
+   */
+  containerChanges(idOrName: string): Promise<{ Path: string; Kind: number }[]>;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -85,6 +85,9 @@ services:
   worker:
     image: ${IMAGE}
     init: true
+    # Writes into the volume: what it wrote into its own layer no backup would see.
+    volumes:
+      - data:/data
     command:
       - sh
       - -c
@@ -113,6 +116,10 @@ web="$(compose ps -q web)"
 
 # 3. Back it up into the default local repository, and list what the repository holds.
 cd "$REPO"
+# The demo keeps all its data where a backup sees it; dry-run would say otherwise.
+if deno task -q stowage dry-run --unit "$PROJECT" | grep "which no backup sees"; then
+  die "the demo stack keeps data outside its volumes" "See: deno task stowage dry-run --unit $PROJECT"
+fi
 say "deno task stowage backup --unit $PROJECT"
 deno task -q stowage backup --unit "$PROJECT"
 say "deno task stowage admin snapshot list"

@@ -304,6 +304,15 @@ export class EngineClient implements DockerEngine {
     }
   }
 
+  async containerChanges(idOrName: string): Promise<{ Path: string; Kind: number }[]> {
+    const changes = await this.#json<{ Path: string; Kind: number }[] | null>(
+      "GET",
+      `/containers/${q(idOrName)}/changes`,
+      `list the changes of container '${idOrName}'`,
+    );
+    return Array.isArray(changes) ? changes : [];
+  }
+
   inspectContainer(idOrName: string): Promise<EngineContainer> {
     return this.#json("GET", `/containers/${q(idOrName)}/json`, `inspect container '${idOrName}'`);
   }

@@ -103,6 +103,19 @@ export function classifyResticFailure(
       "Initialise it with `stowage admin repo init`, or fix repository.location in the config.",
     );
   }
+  if (/Host key verification failed|REMOTE HOST IDENTIFICATION HAS CHANGED/.test(text)) {
+    const changed = /IDENTIFICATION HAS CHANGED/.test(text);
+    return new StowageError(
+      "repo.error",
+      `Cannot ${action}: the SSH host key of the repository's server ${
+        changed ? "CHANGED since it was trusted" : "is not trusted by stowage"
+      } (repository '${where}')`,
+      changed
+        ? "If the server was really reinstalled, remove its old line from stowage's known_hosts (<state_dir>/known_hosts, or repository.known_hosts) and run `stowage setup` to trust the new key; otherwise another machine may be answering at that address."
+        : "Run `stowage setup` on a terminal to see its fingerprint and trust it, or `stowage setup --accept-host-key SHA256:...` in scripts.",
+      { details },
+    );
+  }
   if (exitCode === RESTIC_EXIT.wrongPassword || /wrong password or no key found/.test(text)) {
     return new StowageError(
       "repo.password",

@@ -151,3 +151,29 @@ Deno.test("StderrTail keeps the last lines, joins split chunks, strips terminal 
   assert.equal(big.lines().length, 20);
   assert.equal(big.lines()[19], "line 99");
 });
+
+Deno.test("an unknown or changed SSH host key says so and points at setup", () => {
+  const unknown = classifyResticFailure(
+    1,
+    [
+      "subprocess ssh: Host key verification failed.",
+      "Fatal: unable to open repository at sftp:nas:/r: unable to start the sftp session, error: EOF",
+    ],
+    "list snapshots",
+    "sftp:nas:/r",
+  );
+  assert.equal(unknown.code, "repo.error");
+  assert.match(unknown.message, /host key .* is not trusted by stowage/);
+  assert.match(unknown.hint ?? "", /stowage setup/);
+  const changed = classifyResticFailure(
+    1,
+    [
+      "subprocess ssh: @    WARNING: REMOTE HOST IDENTIFICATION HAS CHANGED!     @",
+      "subprocess ssh: Host key verification failed.",
+    ],
+    "list snapshots",
+    "sftp:nas:/r",
+  );
+  assert.match(changed.message, /CHANGED since it was trusted/);
+  assert.match(changed.hint ?? "", /another machine/);
+});

@@ -44,12 +44,13 @@ export function repositorySettings(
   const location = resticLocation(configured);
   const passwordFile = expandHome(repo.password_file ?? loaded.paths.passwordFile, env);
   const extraArgs: string[] = [];
-  if (location.startsWith("sftp:") && (repo.ssh_key || repo.known_hosts)) {
+  if (location.startsWith("sftp:")) {
+    // Always our own ssh command: BatchMode and pinned host keys, so ssh never asks anything.
     const cmd = sftpCommand(location, {
       key: repo.ssh_key ? expandHome(repo.ssh_key, env) : undefined,
-      knownHosts: repo.known_hosts ? expandHome(repo.known_hosts, env) : undefined,
+      knownHosts: knownHostsFiles(loaded, env),
     });
-    extraArgs.push("-o", `sftp.command=${cmd}`);
+    extraArgs.push("-o", csvField(`sftp.command=${cmd}`));
   }
   return {
     location,
@@ -61,6 +62,27 @@ export function repositorySettings(
     envFile: repo.env_file ? expandHome(repo.env_file, env) : undefined,
     env: { ...repo.env },
   };
+}
+
+/**
+ * The known_hosts file stowage pins SSH host keys in (and `setup` adds trusted keys to):
+ * repository.known_hosts when configured, otherwise `<state_dir>/known_hosts`.
+ */
+export function trustFile(loaded: LoadedConfig, env: Env = () => undefined): string {
+  const configured = loaded.config.repository.known_hosts;
+  return configured ? expandHome(configured, env) : `${loaded.paths.stateDir}/known_hosts`;
+}
+
+/**
+ * Every known_hosts file ssh checks for the repository's host: the configured one alone, or
+ * stowage's own file followed by the user's ~/.ssh/known_hosts (keys the operator already
+ * trusted before stowage pinned its own; stowage never writes that file).
+ */
+export function knownHostsFiles(loaded: LoadedConfig, env: Env = () => undefined): string[] {
+  const own = trustFile(loaded, env);
+  if (loaded.config.repository.known_hosts) return [own];
+  const home = env("HOME");
+  return home ? [own, `${home}/.ssh/known_hosts`] : [own];
 }
 
 /** What the CLI may say about the repository (after `init`, in doctor): never the password. */
@@ -100,6 +122,14 @@ export function parseSftpLocation(
   );
 }
 
+/**
+ * restic reads each `-o` value as one CSV record (a string-slice flag): a value holding a comma
+ * or a double quote must be one quoted field, its quotes doubled.
+ */
+export function csvField(v: string): string {
+  return /[",\r\n]/.test(v) || v.startsWith(" ") ? `"${v.replaceAll('"', '""')}"` : v;
+}
+
 /** restic splits sftp.command like a shell; quote what needs it. */
 function shellWord(w: string): string {
   if (w.includes('"')) {
@@ -114,17 +144,31 @@ function shellWord(w: string): string {
 
 /**
  * The ssh command restic runs for sftp (its `-o sftp.command`): our key and known_hosts, never a
- * prompt (BatchMode), host keys checked strictly. restic then ignores host/user/port of the
- * location and uses only its path.
+ * prompt (BatchMode), host keys checked strictly, a bounded connect. restic then ignores
+ * host/user/port of the location and uses only its path.
  */
-export function sftpCommand(location: string, opts: { key?: string; knownHosts?: string }): string {
+export function sftpCommand(
+  location: string,
+  opts: { key?: string; knownHosts?: string | string[] },
+): string {
   const { user, host, port } = parseSftpLocation(location);
   const argv = ["ssh"];
   if (opts.key) argv.push("-i", opts.key, "-o", "IdentitiesOnly=yes");
-  if (opts.knownHosts) {
-    argv.push("-o", `UserKnownHostsFile=${opts.knownHosts}`, "-o", "StrictHostKeyChecking=yes");
+  const files = typeof opts.knownHosts === "string" ? [opts.knownHosts] : opts.knownHosts ?? [];
+  if (files.length > 0) {
+    for (const f of files) {
+      if (/\s/.test(f)) {
+        throw new StowageError(
+          "config.invalid",
+          `Cannot use known_hosts file '${f}': its path contains white space`,
+          "Move it to a path without spaces (repository.known_hosts, or the state directory).",
+        );
+      }
+    }
+    // ssh splits this option's value on spaces: several files in one word.
+    argv.push("-o", `UserKnownHostsFile=${files.join(" ")}`, "-o", "StrictHostKeyChecking=yes");
   }
-  argv.push("-o", "BatchMode=yes");
+  argv.push("-o", "BatchMode=yes", "-o", "ConnectTimeout=30");
   if (port) argv.push("-p", port);
   if (user) argv.push("-l", user);
   argv.push(host, "-s", "sftp");

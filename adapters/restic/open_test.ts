@@ -75,7 +75,7 @@ Deno.test("tailscale peers become sftp to the MagicDNS name", () => {
   assert.equal(s.location, "sftp:nas:/srv/r");
   assert.deepEqual(s.extraArgs, [
     "-o",
-    "sftp.command=ssh -i /k -o IdentitiesOnly=yes -o UserKnownHostsFile=/kh -o StrictHostKeyChecking=yes -o BatchMode=yes nas -s sftp",
+    "sftp.command=ssh -i /k -o IdentitiesOnly=yes -o UserKnownHostsFile=/kh -o StrictHostKeyChecking=yes -o BatchMode=yes -o ConnectTimeout=30 nas -s sftp",
   ]);
 });
 
@@ -107,19 +107,30 @@ Deno.test("the sftp ssh command carries key, known_hosts, port and user, quoted 
       key: "/etc/stowage/my key",
       knownHosts: "/kh",
     }),
-    'ssh -i "/etc/stowage/my key" -o IdentitiesOnly=yes -o UserKnownHostsFile=/kh -o StrictHostKeyChecking=yes -o BatchMode=yes -p 2222 -l backup 10.0.0.2 -s sftp',
+    'ssh -i "/etc/stowage/my key" -o IdentitiesOnly=yes -o UserKnownHostsFile=/kh -o StrictHostKeyChecking=yes -o BatchMode=yes -o ConnectTimeout=30 -p 2222 -l backup 10.0.0.2 -s sftp',
   );
   assert.equal(
     sftpCommand("sftp:h:/r", { knownHosts: "/kh" }),
-    "ssh -o UserKnownHostsFile=/kh -o StrictHostKeyChecking=yes -o BatchMode=yes h -s sftp",
+    "ssh -o UserKnownHostsFile=/kh -o StrictHostKeyChecking=yes -o BatchMode=yes -o ConnectTimeout=30 h -s sftp",
   );
   assert.throws(
     () => sftpCommand("sftp:h:/r", { key: '/a"b' }),
     (e) => isStowageError(e, "config.invalid"),
   );
-  // Without ssh_key/known_hosts restic's own ssh invocation is left alone.
+  // Without ssh_key/known_hosts: still never a prompt, host keys pinned in stowage's own file
+  // (then the operator's), the whole -o value one CSV field for restic's flag parser.
   assert.deepEqual(
-    repositorySettings(loaded("/s", { repository: { location: "sftp:h:/r" } })).extraArgs,
+    repositorySettings(
+      loaded("/s", { repository: { location: "sftp:h:/r" } }),
+      (n) => (n === "HOME" ? "/root" : undefined),
+    ).extraArgs,
+    [
+      "-o",
+      '"sftp.command=ssh -o ""UserKnownHostsFile=/s/known_hosts /root/.ssh/known_hosts"" -o StrictHostKeyChecking=yes -o BatchMode=yes -o ConnectTimeout=30 h -s sftp"',
+    ],
+  );
+  assert.deepEqual(
+    repositorySettings(loaded("/s", { repository: { location: "/local" } })).extraArgs,
     [],
   );
 });

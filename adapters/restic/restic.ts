@@ -6,7 +6,9 @@
  * rest:https://user:password@host/) as RESTIC_REPOSITORY in the child's environment.
  *
  * restic is spawned directly (not through ProcessRunner) because backups stream both ways:
- * progress lines come out while stowage feeds stdin itself.
+ * progress lines come out while stowage feeds stdin itself. It runs in a session of its own
+ * without a controlling terminal (withoutTerminal): neither restic nor the ssh it starts for sftp
+ * can ever prompt on, or be stopped by, the operator's terminal.
  */
 import { isAbsolute, resolve } from "node:path";
 import { StowageError } from "../../core/errors.ts";
@@ -17,7 +19,7 @@ import type {
   ResticSnapshot,
   StreamSource,
 } from "../../core/ports.ts";
-import { spawnError } from "../process.ts";
+import { setsidFailure, spawnError, withoutTerminal } from "../process.ts";
 import { classifyResticFailure, redactLocation, RESTIC_EXIT, StderrTail } from "./errors.ts";
 import {
   errorItem,
@@ -141,8 +143,9 @@ export class Restic implements BackupRepository {
   #spawn(args: string[], opts: { stdin?: boolean; env?: Record<string, string> } = {}): Spawned {
     let child: Deno.ChildProcess;
     try {
-      child = new Deno.Command(this.binary, {
-        args,
+      const cmd = withoutTerminal(this.binary, args);
+      child = new Deno.Command(cmd.program, {
+        args: cmd.args,
         env: opts.env ?? this.#childEnv(),
         stdin: opts.stdin ? "piped" : "null",
         stdout: "piped",
@@ -175,7 +178,10 @@ export class Restic implements BackupRepository {
   async #exited(s: Spawned): Promise<Exited> {
     const st = await s.child.status;
     await s.stderrDone;
-    return { code: st.code, signal: st.signal ?? undefined, stderr: s.tail.lines() };
+    const stderr = s.tail.lines();
+    const notStarted = setsidFailure(this.binary, st.code, stderr.join("\n"));
+    if (notStarted) throw notStarted;
+    return { code: st.code, signal: st.signal ?? undefined, stderr };
   }
 
   /** SIGINT (restic cleans up and exits 130), then SIGKILL if it hangs. Once per child. */

@@ -6,7 +6,7 @@
 import { resolve } from "node:path";
 import { stringify } from "yaml";
 import type { AdminCommand } from "./admin.ts";
-import type { Runtime } from "../runtime.ts";
+import type { LoadedConfig, Runtime } from "../runtime.ts";
 import { globals, setExitCode } from "../mod.ts";
 import { printJson } from "../output.ts";
 import { EXIT_CODES } from "../exit_codes.ts";
@@ -78,28 +78,59 @@ export async function writeNewConfig(
   path: string,
   choices: NewConfigChoices,
 ): Promise<WrittenConfig> {
+  const prepared = prepareNewConfig(rt, path, choices);
+  const created = (await ensurePasswordFile(prepared.passwordFile)) === "created";
+  await writeConfig(path, prepared.doc);
+  return describeNewConfig(prepared, created);
+}
+
+/** A new config as it will be written, in memory (nothing touched), so setup can test it first. */
+export interface PreparedConfig {
+  path: string;
+  choices: NewConfigChoices;
+  doc: ReturnType<typeof newConfigDocument>;
+  loaded: LoadedConfig;
+  passwordFile: string;
+}
+
+export function prepareNewConfig(
+  rt: Runtime,
+  path: string,
+  choices: NewConfigChoices,
+): PreparedConfig {
   const doc = newConfigDocument(choices);
   const check = checkConfigText(configToYaml(doc));
   if (!check.ok) throw configError(check, path); // a bug in newConfigDocument, reported plainly
   const paths: StowagePaths = applyConfigPaths(rt.paths, check.config, rt.env, rt.uid);
-  const passwordFile = choices.passwordFile ?? paths.passwordFile;
-  const created = (await ensurePasswordFile(passwordFile)) === "created";
-  await writeConfig(path, doc);
   return {
-    configPath: path,
+    path,
+    choices,
+    doc,
+    loaded: { config: check.config, path, paths },
+    passwordFile: choices.passwordFile ?? paths.passwordFile,
+  };
+}
+
+export function describeNewConfig(p: PreparedConfig, passwordCreated: boolean): WrittenConfig {
+  return {
+    configPath: p.path,
     repository: {
-      location: redactLocation(choices.repository ?? paths.repository),
-      isDefault: choices.repository === undefined,
+      location: redactLocation(p.choices.repository ?? p.loaded.paths.repository),
+      isDefault: p.choices.repository === undefined,
     },
-    passwordFile: { path: passwordFile, created, isDefault: choices.passwordFile === undefined },
-    scope: check.config.backup.scope,
+    passwordFile: {
+      path: p.passwordFile,
+      created: passwordCreated,
+      isDefault: p.choices.passwordFile === undefined,
+    },
+    scope: p.loaded.config.backup.scope,
   };
 }
 
 /** Asks for what the flags did not give. Only ever called when stdin is a terminal. */
 export async function configWizard(
   rt: Runtime,
-  given: { repository?: string; passwordFile?: string; scope?: Scope },
+  given: NewConfigChoices,
 ): Promise<NewConfigChoices> {
   const { input, select } = await import("@inquirer/prompts");
   const repository = given.repository ?? absoluteLocation(
@@ -119,6 +150,12 @@ export async function configWizard(
       },
     }),
   );
+  const sshKey = given.sshKey ?? (/^(sftp|tailscale):/.test(repository)
+    ? (await input({
+      message: "SSH private key for the repository's server (empty: ssh's own keys)",
+      default: "",
+    })).trim() || undefined
+    : undefined);
   const passwordFile = given.passwordFile ?? resolve(
     await input({
       message: "Password file (created with a random password if it does not exist)",
@@ -138,6 +175,7 @@ export async function configWizard(
     repository: repository === rt.paths.repository ? undefined : repository,
     passwordFile: passwordFile === rt.paths.passwordFile ? undefined : passwordFile,
     scope,
+    sshKey: sshKey === undefined ? undefined : resolve(sshKey),
   };
 }
 

@@ -10,7 +10,7 @@ import type { EventSink } from "../../core/ports.ts";
 import type { RunReport } from "../../core/report.ts";
 import { runBackup } from "../../core/backup/run.ts";
 import { recoverFromJournal } from "../../core/backup/recover.ts";
-import { acquireHostLock } from "../../adapters/lock.ts";
+import { acquireHostLock, describeHolder } from "../../adapters/lock.ts";
 import { FileRestartJournal } from "../../adapters/journal.ts";
 import { LocalHostFiles } from "../../adapters/host_files.ts";
 import { buildDryRun, renderDryRun } from "./dry_run.ts";
@@ -61,6 +61,14 @@ export async function backupCommandRun(
     signal: opts.signal,
     clock: rt.clock,
     command: "backup",
+    units: opts.units,
+    // Queued behind another run: say what for and how long, rather than sit silent.
+    onWait: (holder) =>
+      opts.sink.emit({
+        type: "log",
+        level: "info",
+        message: `waiting for ${describeHolder(holder)} to finish, up to ${opts.waitSeconds} s`,
+      }),
   });
   const journal = new FileRestartJournal(loaded.paths.journalFile);
   await recoverFromJournal(journal, engine, opts.sink, "backup");

@@ -13,6 +13,7 @@ import {
   volumeKindsCheck,
 } from "../../core/doctor.ts";
 import { discoverUnits } from "../../core/discovery.ts";
+import { findLayerWrites, layerWritesChecks } from "../../core/layer_writes.ts";
 import { recoverFromJournal } from "../../core/backup/recover.ts";
 import { FileRestartJournal } from "../../adapters/journal.ts";
 import { acquireHostLock, lockHolder } from "../../adapters/lock.ts";
@@ -109,9 +110,9 @@ export async function runDoctor(
   if (engineOk) {
     try {
       const state = await engine.gatherState();
-      checks.push(
-        volumeKindsCheck(discoverUnits(state, { unsafePaths: cfg.backup.unsafe_paths })),
-      );
+      const units = discoverUnits(state, { unsafePaths: cfg.backup.unsafe_paths });
+      checks.push(volumeKindsCheck(units));
+      checks.push(...layerWritesChecks(await findLayerWrites(engine, units)));
     } catch (e) {
       checks.push(fail("volume kinds", e));
     }

@@ -11,6 +11,11 @@ import { LocalHostFiles } from "../../adapters/host_files.ts";
 import { parseScope } from "./backup.ts";
 import { plannedHooks } from "../../core/hooks/mod.ts";
 import { orderPlan } from "../../core/order.ts";
+import {
+  describeLayerWrites,
+  findLayerWrites,
+  LAYER_WRITES_HINT,
+} from "../../core/layer_writes.ts";
 
 /** Reads the Engine and the file system only: no repository, no lock, no files written. */
 export async function buildDryRun(
@@ -48,9 +53,13 @@ export async function buildDryRun(
     mountPoints,
   );
   // Dependency cycles are broken deterministically; say so where the order is shown.
+  const layers = await findLayerWrites(engine, units);
   for (const u of doc.units) {
     const plan = plans.find((p) => p.unit.name === u.unit)!;
     u.notes = [...(plan.unit.notes ?? []), ...orderPlan(plan.unit).notes];
+    const l = layers.get(u.unit);
+    u.layerWrites = l?.writes ?? [];
+    u.layerUnknown = l?.unreadable ?? [];
   }
   return doc;
 }
@@ -94,6 +103,13 @@ export function renderDryRun(doc: DryRunDocument): string {
       out.push(`  ${f.kind} file ${f.path}${f.exists ? "" : " (MISSING on this host)"}`);
     }
     for (const g of u.gaps) out.push(`  NOT backed up: ${g.item}: ${g.reason}`);
+    for (const w of u.layerWrites ?? []) {
+      out.push(`  warning: ${describeLayerWrites(w)}`);
+      out.push(`      ${LAYER_WRITES_HINT}`);
+    }
+    for (const c of u.layerUnknown ?? []) {
+      out.push(`  warning: could not check for data outside volumes in ${c}`);
+    }
     for (const n of u.notes ?? []) out.push(`  note: ${n}`);
     out.push(
       `  estimated downtime: ${formatDuration(u.estimatedDowntimeMs)} for ${

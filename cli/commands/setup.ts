@@ -7,18 +7,28 @@ import type { Program } from "../mod.ts";
 import type { Runtime } from "../runtime.ts";
 import { globals } from "../mod.ts";
 import { printJson } from "../output.ts";
-import { StowageError } from "../../core/errors.ts";
+import { isStowageError, StowageError } from "../../core/errors.ts";
 import type { NewConfigChoices } from "../../core/config/new.ts";
 import { checkRepositoryLocation } from "../../core/config/location.ts";
 import { redactLocation } from "../../core/secrets.ts";
-import { configExists, ensurePasswordFile, locateConfig } from "../../adapters/config_store.ts";
+import {
+  configExists,
+  ensurePasswordFile,
+  locateConfig,
+  writeConfig,
+} from "../../adapters/config_store.ts";
+import { repositorySettings } from "../../adapters/restic/open.ts";
+import { trustRepositoryHost } from "../host_key.ts";
+import type { LoadedConfig } from "../runtime.ts";
 import { gatherDeps, renderDeps } from "./admin_system.ts";
 import {
   absoluteLocation,
   configWizard,
+  describeNewConfig,
   describeWritten,
   parseScope,
-  writeNewConfig,
+  type PreparedConfig,
+  prepareNewConfig,
   type WrittenConfig,
 } from "./admin_config.ts";
 import { resolve } from "node:path";
@@ -29,6 +39,14 @@ const NEXT = [
   { command: "stowage admin snapshot list", why: "list what the repository holds" },
   { command: "stowage disaster-recovery", why: "keep the repository keys safe off this host" },
 ];
+
+/** The failure, saying that the prepared config was not written. */
+function nothingWritten(e: StowageError): StowageError {
+  return new StowageError(e.code, e.message, `No config was written. ${e.hint ?? ""}`.trim(), {
+    details: e.details,
+    cause: e,
+  });
+}
 
 export function registerSetup(program: Program, rt: Runtime) {
   program
@@ -48,6 +66,14 @@ export function registerSetup(program: Program, rt: Runtime) {
     .option(
       "--yes",
       "ask nothing: use the flags and defaults (implied when stdin is not a terminal)",
+    )
+    .option(
+      "--ssh-key <path>",
+      "SSH private key for an sftp/tailscale repository in a new config (default: ssh's own)",
+    )
+    .option(
+      "--accept-host-key <fingerprint>",
+      "trust the SSH server's host key with this fingerprint (SHA256:..., as `ssh-keygen -lf` prints it) without asking",
     )
     .option("--json", "print a JSON document")
     .addHelpText(
@@ -79,47 +105,77 @@ export function registerSetup(program: Program, rt: Runtime) {
         say("Some dependencies are not ready (above); setup goes on, backups need them.\n");
       }
 
-      // 2. Config: keep an existing one, otherwise write one.
+      // 2. Config: keep an existing one, otherwise prepare one (written only once the
+      // repository answered, so a failed setup leaves no config behind).
       const loc = locateConfig(configFlag, rt.env, rt.paths);
       const scope = parseScope(opts.scope);
       const repositoryFlag = opts.repository === undefined
         ? undefined
         : absoluteLocation(opts.repository);
       if (repositoryFlag !== undefined) checkRepositoryLocation(repositoryFlag);
-      let written: WrittenConfig | undefined;
+      let prepared: PreparedConfig | undefined;
+      let loaded: LoadedConfig;
       if (await configExists(loc.path)) {
-        if (opts.repository || opts.passwordFile || opts.scope) {
+        if (opts.repository || opts.passwordFile || opts.scope || opts.sshKey) {
           say(
-            `note: ${loc.path} exists and is kept; --repository/--password-file/--scope apply only to a new config (use \`stowage admin config new --force\`).\n`,
+            `note: ${loc.path} exists and is kept; --repository/--password-file/--scope/--ssh-key apply only to a new config (use \`stowage admin config new --force\`).\n`,
           );
         }
+        loaded = await rt.loadConfig({ config: configFlag });
       } else {
         let choices: NewConfigChoices = {
           repository: repositoryFlag,
           passwordFile: opts.passwordFile === undefined ? undefined : resolve(opts.passwordFile),
           scope,
+          sshKey: opts.sshKey === undefined ? undefined : resolve(opts.sshKey),
         };
         if (interactive && repositoryFlag === undefined) choices = await configWizard(rt, choices);
-        written = await writeNewConfig(rt, loc.path, choices);
-        say(`\n${describeWritten(written)}`);
+        prepared = prepareNewConfig(rt, loc.path, choices);
+        loaded = prepared.loaded;
       }
-      const loaded = await rt.loadConfig({ config: configFlag });
       // Printed and in --json: a URL location's password hidden.
       const location = redactLocation(loaded.config.repository.location ?? loaded.paths.repository);
-      const passwordFile = loaded.config.repository.password_file ?? loaded.paths.passwordFile;
+      const passwordFile = repositorySettings(loaded, rt.env).passwordFile;
 
-      // 3. Repository: create it unless it already opens.
-      const passwordCreated = written?.passwordFile.created ??
-        ((await ensurePasswordFile(passwordFile)) === "created");
-      const repo = await rt.repository(loaded, { prepare: true });
-      const existed = await repo.exists();
-      if (!existed) await repo.init();
+      // 3. SSH host key (sftp, tailscale): known, or shown and trusted by the operator.
+      const trust = await trustRepositoryHost(rt, loaded, {
+        interactive,
+        accept: opts.acceptHostKey,
+        say,
+      });
+      let written: WrittenConfig | undefined;
+      let passwordCreated = false;
+      let existed: boolean;
+      try {
+        // 4. Repository: create it unless it already opens; only then write what was prepared.
+        passwordCreated = (await ensurePasswordFile(passwordFile)) === "created";
+        try {
+          const repo = await rt.repository(trust.loaded, { prepare: true });
+          existed = await repo.exists();
+          if (!existed) await repo.init();
+        } catch (e) {
+          if (passwordCreated) await Deno.remove(passwordFile).catch(() => {});
+          throw prepared && isStowageError(e) ? nothingWritten(e) : e;
+        }
+        if (prepared) {
+          await writeConfig(prepared.path, prepared.doc);
+          written = describeNewConfig(prepared, passwordCreated);
+          say(`\n${describeWritten(written)}`);
+        }
+        await trust.commit();
+      } finally {
+        await trust.dispose();
+      }
 
       const doc = {
         ok: true,
         dependencies: deps,
         config: { path: loc.path, created: written !== undefined },
-        repository: { location, created: !existed },
+        repository: {
+          location,
+          created: !existed,
+          ...(trust.host ? { sshHost: { host: trust.host, hostKey: trust.state } } : {}),
+        },
         passwordFile: { path: passwordFile, created: passwordCreated },
         next: NEXT,
       };

@@ -35,6 +35,10 @@ export interface DryRunUnit {
   totalBytes: number;
   /** Discovery and ordering remarks (unreadable compose file, a broken dependency cycle). */
   notes?: string[];
+  /** Files containers wrote into their own layer, which no backup sees (core/layer_writes.ts). */
+  layerWrites?: { container: string; paths: string[] }[];
+  /** Containers whose layer changes could not be read. */
+  layerUnknown?: string[];
 }
 
 export interface DryRunDocument {

@@ -11,12 +11,15 @@ export interface NewConfigChoices {
   /** Password file; undefined keeps the default (<state_dir>/repository.password). */
   passwordFile?: string;
   scope?: Scope;
+  /** SSH private key for sftp/tailscale repositories; undefined: ssh's own defaults. */
+  sshKey?: string;
 }
 
 export function newConfigDocument(choices: NewConfigChoices = {}): ConfigInput {
   const repository: NonNullable<ConfigInput["repository"]> = {};
   if (choices.repository) repository.location = choices.repository;
   if (choices.passwordFile) repository.password_file = choices.passwordFile;
+  if (choices.sshKey) repository.ssh_key = choices.sshKey;
   const defaults = configSchema.parse({});
   const doc: ConfigInput = {
     ...(Object.keys(repository).length > 0 ? { repository } : {}),

@@ -157,7 +157,7 @@ export const configSchema = z
           "Key for sftp/tailscale backends.",
         ),
         known_hosts: text("a known_hosts path").optional().describe(
-          "known_hosts for sftp/tailscale backends.",
+          "known_hosts for sftp/tailscale backends, where `setup` pins trusted host keys (default: <state_dir>/known_hosts, then ~/.ssh/known_hosts).",
         ),
       })
       .default({ env: {}, restic_binary: "restic" })
