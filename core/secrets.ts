@@ -59,9 +59,11 @@ const JSON_FIELD = new RegExp(
 
 /**
  * Not a secret but a stand-in for one: `KEY=VALUE` and `AWS_ACCESS_KEY_ID=...` in our own hints,
- * `PGPASSWORD=$PW` / `${DB_PASS}` references in a hook command.
+ * `PGPASSWORD=$PW` / `${DB_PASS}` references in a hook command; or a switch, not a value at all:
+ * `-o StrictHostKeyChecking=yes` in ssh's command line (KEY) must stay readable in errors.
  */
-const PLACEHOLDER = /^(?:\.{3}|VALUE|<[^>]*>|\$\{?[A-Za-z_]\w*\}?)[).,]*$/;
+const PLACEHOLDER =
+  /^(?:\.{3}|VALUE|<[^>]*>|\$\{?[A-Za-z_]\w*\}?|yes|no|true|false|on|off|ask|accept-new)[).,]*$/;
 
 /** Credentials embedded in one string, replaced by `token`. Idempotent. */
 export function redactText(s: string, token: string = REDACTED): string {

@@ -124,3 +124,9 @@ Deno.test("placeholders and variable references are not secrets", () => {
     ]
   ) assert.equal(redactText(s), s, s);
 });
+
+Deno.test("a switch is not a secret: ssh's StrictHostKeyChecking=yes stays readable", () => {
+  const cmd = "ssh -o BatchMode=yes -o StrictHostKeyChecking=yes -o UserKnownHostsFile=/x nas";
+  assert.equal(redactText(cmd), cmd);
+  assert.equal(redactText("PASSWORD=hunter2hunter2"), `PASSWORD=${REDACTED}`);
+});
