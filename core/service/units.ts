@@ -5,6 +5,7 @@
  */
 import type { Config } from "../config/schema.ts";
 import { StowageError } from "../errors.ts";
+import { shownName } from "../text.ts";
 import type { StowagePaths } from "../paths.ts";
 
 export interface UnitTemplates {
@@ -114,7 +115,7 @@ export function quoteExecProgram(path: string): string {
     throw new StowageError(
       "usage",
       `Cannot put the program path '${
-        shownValue(path)
+        shownName(path)
       }' into a systemd unit: systemd refuses quotes and backslashes in it`,
       "Install stowage under a path without quotes or backslashes (e.g. /usr/local/bin/stowage) and pass --binary.",
     );
@@ -148,12 +149,6 @@ function hasControlChar(s: string): boolean {
   });
 }
 
-/** A value as it may be shown in a message: control characters as `\n`-style escapes, cut. */
-export function shownValue(s: string, max = 80): string {
-  const esc = JSON.stringify(s).slice(1, -1);
-  return esc.length > max ? `${esc.slice(0, max)}…` : esc;
-}
-
 /**
  * Every value that goes into a unit file must stay on its line and mean itself: a line break
  * would start a new directive (`/srv\nExecStartPre=...`), a lone surrogate cannot be written
@@ -165,7 +160,7 @@ export function checkUnitValue(what: string, value: string): string {
     throw new StowageError(
       "usage",
       `Cannot put ${what} '${
-        shownValue(value)
+        shownName(value)
       }' into a systemd unit: it contains a line break or control character`,
       "Use a path or value without control characters (rename the file or directory).",
     );
@@ -240,7 +235,7 @@ export function renderUnits(t: UnitTemplates, s: UnitSettings): RenderedUnit[] {
       throw new StowageError(
         "usage",
         `Cannot put environment variable '${
-          shownValue(k)
+          shownName(k)
         }' into a systemd unit: not a variable name`,
         "Variable names are letters, digits and '_', not starting with a digit.",
       );
