@@ -31,16 +31,17 @@ const hasControl = (s: string) => /[\x00-\x1f\x7f-\x9f\u2028\u2029]/.test(s);
 
 /**
  * A file or directory path: absolute, because a relative one would depend on the directory
- * stowage happens to be started from (systemd starts it in /).
+ * stowage happens to be started from (systemd starts it in /). `home` also allows `~/...`, for
+ * the keys whose readers expand it from HOME (password, key, known_hosts and env files).
  */
-const absolutePath = (what: string) =>
+const absolutePath = (what: string, opts: { home?: boolean } = {}) =>
   text(what)
     .refine((p) => !hasControl(p), {
       error: (i) => `expected ${what}, got ${got(i.input)} (it contains a control character)`,
     })
-    .refine((p) => p.startsWith("/"), {
+    .refine((p) => p.startsWith("/") || (!!opts.home && (p === "~" || p.startsWith("~/"))), {
       error: (i) =>
-        `expected an absolute path (${what}), got ${
+        `expected an absolute path (${what}${opts.home ? "; ~/ works too" : ""}), got ${
           got(i.input)
         }: a relative path would depend on the working directory`,
     });
@@ -205,7 +206,7 @@ export const configSchema = z
           .describe(
             "restic location: /path, sftp:user@host:/path, rest:https://..., s3:..., b2:..., azure:..., gs:..., rclone:..., or tailscale:PEER:/path. Default: <state_dir>/repository.",
           ),
-        password_file: absolutePath("a password file path")
+        password_file: absolutePath("a password file path", { home: true })
           .optional()
           .describe(
             "File (mode 0600) holding the repository password. Default: <state_dir>/repository.password, generated.",
@@ -216,16 +217,16 @@ export const configSchema = z
           .describe(
             "Backend credentials passed to restic as environment (e.g. AWS_ACCESS_KEY_ID). Secret.",
           ),
-        env_file: absolutePath("an env file path").optional().describe(
+        env_file: absolutePath("an env file path", { home: true }).optional().describe(
           "A KEY=VALUE file (0600) with backend credentials.",
         ),
         restic_binary: text("a program name or path").default("restic").describe(
           "The restic program.",
         ),
-        ssh_key: absolutePath("an SSH private key path").optional().describe(
+        ssh_key: absolutePath("an SSH private key path", { home: true }).optional().describe(
           "Key for sftp/tailscale backends.",
         ),
-        known_hosts: absolutePath("a known_hosts path").optional().describe(
+        known_hosts: absolutePath("a known_hosts path", { home: true }).optional().describe(
           "known_hosts for sftp/tailscale backends.",
         ),
       })
