@@ -239,3 +239,26 @@ Deno.test("write-units refuses a program path systemd would refuse (quotes, back
     assert.equal(await Deno.stat(out).then(() => true, () => false), false);
   });
 });
+
+Deno.test("write-units: a config that serves status to the network (with a token) gets --allow-remote-status", async () => {
+  const e = await isolatedEnv(
+    "status:\n  listen: 0.0.0.0:9876\n  token_file: /etc/stowage/status.token\n",
+  );
+  try {
+    const r = await stowage(["admin", "service", "write-units", "--dry-run"], { env: e.env });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^ExecStart=.* admin service daemon --allow-remote-status$/m);
+    const loopback = await isolatedEnv("status:\n  listen: 127.0.0.1:9876\n");
+    try {
+      const l = await stowage(["admin", "service", "write-units", "--dry-run"], {
+        env: loopback.env,
+      });
+      assert.equal(l.code, 0, l.stderr);
+      assert.match(l.stdout, /^ExecStart=.* admin service daemon$/m);
+    } finally {
+      await Deno.remove(loopback.dir, { recursive: true });
+    }
+  } finally {
+    await Deno.remove(e.dir, { recursive: true });
+  }
+});
