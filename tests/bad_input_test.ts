@@ -72,6 +72,7 @@ const CONFIGS: Record<string, string | Uint8Array> = {
   "listen-bad.yaml": "status:\n  listen: everywhere\n",
   "huge-value.yaml": `backup:\n  stop_timeout: ${"9".repeat(3_000_000)}x\n`,
   "missing-password.yaml": `repository:\n  password_file: ${DIR}/no-such.password\n`,
+  "units-as-list.yaml": "units:\n  - web\n",
   "empty-units-key.yaml": "units:\n  '':\n    skip: maybe\n",
 };
 
@@ -118,6 +119,7 @@ const CASES: Case[] = [
   { name: "bad log level", args: V, config: "bad-log-level.yaml", code: "config.invalid", message: /'log_level'/ },
   { name: "hook that is neither run nor module", args: V, config: "bad-hook.yaml", code: "config.invalid", message: /'hooks.pre_backup.0'/, details: 1 },
   { name: "hook timeout that is not a number", args: V, config: "hook-timeout.yaml", code: "config.invalid", message: /'hooks.pre_backup.0.timeout'.*"1y"/ },
+  { name: "units as a list", args: V, config: "units-as-list.yaml", code: "config.invalid", message: /'units': expected/ },
   { name: "unit with an empty name and a bad flag", args: V, config: "empty-units-key.yaml", code: "config.invalid", message: /'units\.\.skip': expected true or false, got "maybe"/ },
   { name: "3 MB bad value is not echoed whole", args: V, config: "huge-value.yaml", code: "config.invalid", message: /'backup.stop_timeout'.*…/ },
   // Paths that depend on the working directory, control characters, addresses.
@@ -148,6 +150,8 @@ const CASES: Case[] = [
   { name: "--to-dir below a file", args: [...R, "--latest", "--to-dir", "ok.yaml/x"], code: "usage", message: /a part of the path is a file/ },
   { name: "--to-dir ''", args: [...R, "--latest", "--to-dir", ""], code: "usage", message: /the path is empty/ },
   { name: "--to-dir with --start", args: [...R, "--latest", "--to-dir", "/tmp/x", "--start"], code: "usage", message: /--to-dir restores files only/ },
+  { name: "--env-file that is a FIFO", args: [...R, "--latest", "--env-file", "fifo.yaml"], code: "usage", message: /--env-file 'fifo\.yaml': it is not a regular file/ },
+  { name: "--env-file that does not exist", args: [...R, "--latest", "--env-file", "absent.env"], code: "usage", message: /--env-file 'absent\.env': no such file/ },
   { name: "schedule with a line break", args: [...W, "--schedule", `daily\n${INJECT}`], code: "usage", message: /line break/ },
   { name: "schedule systemd does not accept", args: [...W, "--schedule", "Mon 25:99"], code: "usage", message: /systemd does not accept it/ },
   { name: "read-write path with a line break", args: [...W, "--read-write-path", `/srv\n${INJECT}`], code: "usage", message: /'\/srv\\nExecStartPre.*line break/ },

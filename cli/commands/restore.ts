@@ -139,6 +139,8 @@ async function restoreAction(rt: Runtime, flags: Flags, g: { config?: string; lo
     );
   }
   if (flags.toDir !== undefined) await checkToDir(flags.toDir);
+  // Read before the repository is opened: a bad file fails at once.
+  const secrets = flags.envFile !== undefined ? await readEnvFile(flags.envFile) : {};
   const selector = parseSelector(flags);
   if (!interactive && !flags.list && !flags.dryRun) {
     if (!flags.yes) {
@@ -181,7 +183,7 @@ async function restoreAction(rt: Runtime, flags: Flags, g: { config?: string; lo
     stop: !!flags.stop,
     pinImages: !!flags.pinImages,
     networks: flags.recreateNetworks ? "recreate" : flags.keepNetworks ? "keep" : "refuse",
-    secrets: flags.envFile ? await readEnvFile(flags.envFile) : {},
+    secrets,
   };
   if (prompts && !flags.only && !flags.volume) await prompts.what(point, options);
   if (prompts && !flags.toDir) await prompts.where(options, point);
@@ -348,16 +350,19 @@ function parseSelector(flags: Flags): PointSelector | undefined {
 
 async function readEnvFile(path: string): Promise<Record<string, string>> {
   let text: string;
-  try {
-    text = await Deno.readTextFile(path);
-  } catch (e) {
-    throw new StowageError(
+  const bad = (why: string) =>
+    new StowageError(
       "usage",
-      `Cannot read --env-file '${path}': ${
-        e instanceof Deno.errors.NotFound ? "no such file" : "not readable"
-      }`,
+      `Cannot read --env-file '${shownName(path)}': ${why}`,
       "Give a readable KEY=VALUE file (keep it 0600).",
     );
+  try {
+    // A FIFO or device would block the read for good.
+    if (!(await Deno.stat(path)).isFile) throw bad("it is not a regular file");
+    text = await Deno.readTextFile(path);
+  } catch (e) {
+    if (e instanceof StowageError) throw e;
+    throw bad(e instanceof Deno.errors.NotFound ? "no such file" : "not readable");
   }
   return parseEnvFile(text, `--env-file '${path}'`);
 }

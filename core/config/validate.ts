@@ -160,7 +160,10 @@ function friendlier(issue: Issue, raw: unknown): string {
   if (issue.code === "invalid_type") {
     const value = valueAt(raw, issue.path);
     const got = value === undefined ? "nothing" : value === null ? "an empty value" : shown(value);
-    if (issue.expected === "object" && /^Invalid input/.test(issue.message)) {
+    if (
+      (issue.expected === "object" || issue.expected === "record") &&
+      /^Invalid input/.test(issue.message)
+    ) {
       return `expected a mapping of keys, got ${got}`;
     }
     if (issue.expected === "array" && /^Invalid input/.test(issue.message)) {
