@@ -227,7 +227,16 @@ export function renderUnits(t: UnitTemplates, s: UnitSettings): RenderedUnit[] {
   const schedule = checkSchedule(s.schedule);
   s.stowage.forEach((a, i) => checkUnitValue(i === 0 ? "the program path" : "the argument", a));
   s.daemonArgs.forEach((a) => checkUnitValue("the daemon argument", a));
-  s.readWritePaths.forEach((p) => checkUnitValue("the read-write path", p));
+  for (const p of s.readWritePaths) {
+    checkUnitValue("the read-write path", p);
+    if (!p.startsWith("/")) {
+      throw new StowageError(
+        "usage",
+        `Cannot put the read-write path '${shownName(p)}' into a systemd unit: it is not absolute`,
+        "systemd ignores relative paths there; use absolute paths (STOWAGE_STATE_DIR too).",
+      );
+    }
+  }
   if (s.stateDirectory !== undefined) checkUnitValue("the state directory", s.stateDirectory);
   checkUnitValue("the version", s.version);
   for (const [k, v] of Object.entries(s.environment)) {
