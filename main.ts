@@ -12,19 +12,12 @@ import { EngineClient } from "./adapters/docker/engine.ts";
 import { openRepository } from "./adapters/restic/open.ts";
 import { journaldFromEnv } from "./adapters/systemd/journald.ts";
 import { addLogSink } from "./cli/log.ts";
+import { EXIT_CODES } from "./cli/exit_codes.ts";
 
 export function realRuntime(): Runtime {
   const env = (name: string) => Deno.env.get(name);
   const uid = Deno.uid();
   const paths = resolvePaths({ uid, env });
-  const controller = new AbortController();
-  const onSignal = (sig: Deno.Signal) => () =>
-    controller.abort(new DOMException(`received ${sig}`, "AbortError"));
-  for (const sig of ["SIGINT", "SIGTERM"] as const) {
-    try {
-      Deno.addSignalListener(sig, onSignal(sig));
-    } catch { /* not on this platform */ }
-  }
   const encoder = new TextEncoder();
   // A reader that went away (`stowage ... | head`) is not an error worth a stack: stop writing.
   const writeAll = (f: typeof Deno.stdout) => {
@@ -41,6 +34,27 @@ export function realRuntime(): Runtime {
       }
     };
   };
+  const controller = new AbortController();
+  const writeErr = writeAll(Deno.stderr);
+  // The first signal asks the command to stop safely (containers started again, restic
+  // interrupted). A command blocked where it cannot see that request must still end: the
+  // second signal exits at once. The restart journal brings back containers a backup stopped
+  // (`admin system recover-journal`; ExecStopPost under systemd).
+  const onSignal = (sig: Deno.Signal) => () => {
+    if (controller.signal.aborted) {
+      writeErr(`stowage: received ${sig} again: exiting now\n`);
+      writeErr(
+        "hint: if a backup was stopping containers, run `stowage admin system recover-journal`.\n",
+      );
+      Deno.exit(EXIT_CODES.interrupted);
+    }
+    controller.abort(new DOMException(`received ${sig}`, "AbortError"));
+  };
+  for (const sig of ["SIGINT", "SIGTERM"] as const) {
+    try {
+      Deno.addSignalListener(sig, onSignal(sig));
+    } catch { /* not on this platform */ }
+  }
   const runner = new DenoProcessRunner();
   const rt: Runtime = {
     env,
@@ -58,7 +72,7 @@ export function realRuntime(): Runtime {
       }
     },
     write: writeAll(Deno.stdout),
-    writeErr: writeAll(Deno.stderr),
+    writeErr,
     clock: systemClock,
     runner,
     signal: controller.signal,

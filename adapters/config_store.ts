@@ -23,20 +23,57 @@ export function locateConfig(
   env: (n: string) => string | undefined,
   paths: StowagePaths,
 ): ConfigLocation {
-  if (flag) return { path: flag, explicit: true };
+  if (flag !== undefined) {
+    // `--config "$UNSET_VAR"` must not quietly fall back to the default file.
+    if (flag.trim() === "") {
+      throw new StowageError(
+        "usage",
+        "Cannot use --config '': the path is empty",
+        "Give the config file's path, or leave --config out to use the default.",
+      );
+    }
+    return { path: flag, explicit: true };
+  }
   const fromEnv = env("STOWAGE_CONFIG");
   if (fromEnv) return { path: fromEnv, explicit: true };
   return { path: paths.configFile, explicit: false };
 }
 
+/** A config file is small; anything bigger is the wrong file (or an attack on memory). */
+export const MAX_CONFIG_BYTES = 8 * 1024 * 1024;
+
+function unreadable(
+  loc: ConfigLocation,
+  why: string,
+  hint = "Point --config at the YAML file itself.",
+): StowageError {
+  return new StowageError("config.unreadable", `Cannot read config '${loc.path}': ${why}`, hint);
+}
+
 /**
  * The file's text, or undefined when the default location holds no file (the embedded default
- * is then in use). An explicit location that does not exist is an error.
+ * is then in use). An explicit location that does not exist is an error. Only a regular file is
+ * read: a FIFO or a device would block the read (and every signal) forever.
  */
 export async function readConfigText(loc: ConfigLocation): Promise<string | undefined> {
   try {
-    return await Deno.readTextFile(loc.path);
+    const st = await Deno.stat(loc.path);
+    if (st.isDirectory) throw unreadable(loc, "it is a directory");
+    if (!st.isFile) throw unreadable(loc, "it is not a regular file (a FIFO, socket or device)");
+    if (st.size > MAX_CONFIG_BYTES) {
+      throw unreadable(
+        loc,
+        `it is ${st.size} bytes, more than a config file can be (${MAX_CONFIG_BYTES})`,
+      );
+    }
+    const bytes = await Deno.readFile(loc.path);
+    try {
+      return new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes);
+    } catch {
+      throw unreadable(loc, "it is not UTF-8 text", "Save the file as UTF-8 (YAML is text).");
+    }
   } catch (e) {
+    if (e instanceof StowageError) throw e;
     if (e instanceof Deno.errors.NotFound) {
       if (!loc.explicit) return undefined;
       throw new StowageError(
@@ -46,25 +83,18 @@ export async function readConfigText(loc: ConfigLocation): Promise<string | unde
       );
     }
     if (e instanceof Deno.errors.PermissionDenied || e instanceof Deno.errors.NotCapable) {
-      throw new StowageError(
-        "config.unreadable",
-        `Cannot read config '${loc.path}': permission denied`,
+      throw unreadable(
+        loc,
+        "permission denied",
         "Run as root (sudo), or make the file readable by this user (it holds secrets: keep it 0600).",
       );
     }
-    if (e instanceof Deno.errors.IsADirectory) {
-      throw new StowageError(
-        "config.unreadable",
-        `Cannot read config '${loc.path}': it is a directory`,
-        "Point --config at the YAML file itself.",
-      );
+    if (e instanceof Deno.errors.IsADirectory) throw unreadable(loc, "it is a directory");
+    if (e instanceof Deno.errors.FilesystemLoop) {
+      throw unreadable(loc, "its symbolic links loop", "Point --config at the YAML file itself.");
     }
-    if (e instanceof TypeError || e instanceof Deno.errors.InvalidData) {
-      throw new StowageError(
-        "config.unreadable",
-        `Cannot read config '${loc.path}': it is not UTF-8 text`,
-        "Point --config at the YAML file itself.",
-      );
+    if (e instanceof Deno.errors.NotADirectory) {
+      throw unreadable(loc, "a part of the path is a file, not a directory");
     }
     throw ioError(`read config '${loc.path}'`, e);
   }

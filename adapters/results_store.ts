@@ -41,6 +41,8 @@ export async function recordRun(path: string, report: RunReport): Promise<void> 
 
 /** Removes a unit that no longer exists from the store. Returns false when it was not there. */
 export async function forgetResultsUnit(path: string, unit: string): Promise<boolean> {
+  // An unknown unit is an answer, not a change: no lock file, no rewrite.
+  if (!(unit in (await readResults(path)).units)) return false;
   let found = false;
   await updateResults(path, (doc) => {
     found = unit in doc.units;

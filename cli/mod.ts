@@ -29,8 +29,17 @@ export function buildProgram(rt: Runtime): Program {
       "config file (default: /etc/stowage/config.yaml as root; env STOWAGE_CONFIG)",
     )
     .option("--log-level <level>", "debug, info, warning or error (env STOWAGE_LOG_LEVEL)")
-    .showHelpAfterError("(run with --help for usage)")
-    .configureOutput({ writeOut: (s) => rt.write(s), writeErr: (s) => rt.writeErr(s) })
+    .showHelpAfterError("hint: run the command with --help for its usage")
+    .configureOutput({
+      writeOut: (s) => rt.write(s),
+      writeErr: (s) => rt.writeErr(s),
+      // Flag errors read like every other error: `stowage: ...` on one line, then the hint.
+      outputError: (s, write) =>
+        write(
+          s.replace(/^error: /, "stowage: ").replace(/\n\((Did you mean [^\n]*)\)/, (_, m) =>
+            ` (${m[0].toLowerCase()}${m.slice(1)})`),
+        ),
+    })
     .exitOverride();
   program.hook("preAction", (cmd) => {
     const level = cmd.opts().logLevel ?? rt.env("STOWAGE_LOG_LEVEL");

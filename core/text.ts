@@ -30,3 +30,18 @@ export function closestN(word: string, candidates: Iterable<string>, n: number):
   }
   return scored.sort((a, b) => a[1] - b[1] || a[0].localeCompare(b[0])).slice(0, n).map(([c]) => c);
 }
+
+/**
+ * A value as a message may echo it: JSON-quoted (control characters escaped, so the message
+ * stays one line) and cut to `max` characters with an ellipsis (a 3 MB value is not echoed).
+ */
+export function shown(value: unknown, max = 80): string {
+  const s = value === undefined ? "nothing" : JSON.stringify(value) ?? String(value);
+  return s.length > max ? `${s.slice(0, max)}…` : s;
+}
+
+/** A name (key, path segment) for a message: as written when plain, escaped and cut otherwise. */
+export function shownName(name: string, max = 80): string {
+  const plain = /^[\x20-\x7e]*$/.test(name) ? name : JSON.stringify(name).slice(1, -1);
+  return plain.length > max ? `${plain.slice(0, max)}…` : plain;
+}

@@ -454,7 +454,7 @@ Deno.test("an unknown command or flag exits 2 with a one-line error", async () =
   ) {
     const r = await stowage(args);
     assert.equal(r.code, EXIT_CODES.usage, `${args.join(" ")}\n${out(r)}`);
-    assert.match(r.stderr, /error: (unknown|too many)/, out(r));
+    assert.match(r.stderr, /^stowage: (unknown|too many)/, out(r));
     assert.doesNotMatch(r.stderr, /\n\s+at .+:\d+:\d+/);
   }
 });

@@ -155,3 +155,110 @@ Deno.test("write-units refuses bad schedules and binaries with one line and a hi
     assert.equal(await Deno.stat(out).then(() => true, () => false), false);
   });
 });
+
+Deno.test("write-units refuses a line break in any value it puts into a unit (no injected directive)", async () => {
+  await withEnv(async (e) => {
+    const out = `${e.dir}/units`;
+    const injected = "ExecStartPre=/bin/touch /tmp/stowage-pwned";
+    // A config path and a state dir with a line break can exist on disk: make both.
+    const oddDir = `${e.dir}/odd\nExecStartPre=true`;
+    await Deno.mkdir(oddDir);
+    const oddConfig = `${oddDir}/config.yaml`;
+    await Deno.copyFile(e.configPath, oddConfig);
+    const cases: [string[], Record<string, string>, RegExp][] = [
+      [["--read-write-path", `/srv\n${injected}`], {}, /the read-write path '\/srv\\nExecStartPre/],
+      [[], { STOWAGE_STATE_DIR: `${e.dir}/state\n${injected}` }, /\\nExecStartPre/],
+      [[], { STOWAGE_CONFIG: oddConfig }, /the argument '.*odd\\nExecStartPre/],
+      [["--read-write-path", "/srv/a\u0085b"], {}, /control character/],
+    ];
+    for (const [args, env, message] of cases) {
+      const r = await stowage(["admin", "service", "write-units", "--output-dir", out, ...args], {
+        env: { ...e.env, ...env },
+      });
+      assert.equal(r.code, 2, `${JSON.stringify(args)} ${JSON.stringify(env)}: ${r.stderr}`);
+      assert.match(r.stderr, message);
+      assert.match(r.stderr, /line break or control character/);
+      assert.equal(r.stderr.trimEnd().split("\n").length, 2, r.stderr);
+      assert.match(r.stderr, /^hint: /m);
+    }
+    assert.equal(await Deno.stat(out).then(() => true, () => false), false);
+  });
+});
+
+Deno.test("write-units keeps %, $, quotes, backslashes, ';' and spaces literal: systemd-analyze finds the program", async () => {
+  await withEnv(async (e) => {
+    // verify checks that ExecStart's program exists: a quoting mistake names another path.
+    // (systemd itself refuses quotes and backslashes in a program path; see the next test.)
+    const odd = `${e.dir}/b %h $HOME ; y`;
+    await Deno.mkdir(odd, { recursive: true });
+    const bin = `${odd}/stowage`;
+    await Deno.copyFile("/bin/true", bin);
+    await Deno.chmod(bin, 0o755);
+    const out = `${e.dir}/units`;
+    const r = await stowage([
+      "admin",
+      "service",
+      "write-units",
+      "--output-dir",
+      out,
+      "--binary",
+      bin,
+      "--read-write-path",
+      `${odd}/dumps "q" \\x`,
+    ], { env: { ...e.env, STOWAGE_STATE_DIR: `${odd}/state` } });
+    assert.equal(r.code, 0, r.stderr);
+    await verify(out);
+    const svc = await Deno.readTextFile(`${out}/stowage.service`);
+    assert.ok(svc.includes(`ExecStart="${e.dir}/b %%h $HOME ; y/stowage" `), svc);
+    assert.ok(svc.includes(`ReadWritePaths=-"${e.dir}/b %%h $HOME ; y/dumps \\"q\\" \\\\x"`), svc);
+  });
+});
+
+Deno.test("write-units refuses a program path systemd would refuse (quotes, backslashes)", async () => {
+  await withEnv(async (e) => {
+    const odd = `${e.dir}/b "q"`;
+    await Deno.mkdir(odd, { recursive: true });
+    const bin = `${odd}/stowage`;
+    await Deno.copyFile("/bin/true", bin);
+    await Deno.chmod(bin, 0o755);
+    const out = `${e.dir}/units`;
+    const r = await stowage([
+      "admin",
+      "service",
+      "write-units",
+      "--output-dir",
+      out,
+      "--binary",
+      bin,
+    ], {
+      env: e.env,
+    });
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /systemd refuses quotes and backslashes/);
+    assert.match(r.stderr, /^hint: /m);
+    assert.equal(await Deno.stat(out).then(() => true, () => false), false);
+  });
+});
+
+Deno.test("write-units: a config that serves status to the network (with a token) gets --allow-remote-status", async () => {
+  const e = await isolatedEnv(
+    "status:\n  listen: 0.0.0.0:9876\n  token_file: /etc/stowage/status.token\n",
+  );
+  try {
+    const r = await stowage(["admin", "service", "write-units", "--dry-run"], { env: e.env });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^ExecStart=.* admin service daemon --allow-remote-status$/m);
+    const loopback = await isolatedEnv("status:\n  listen: 127.0.0.1:9876\n");
+    try {
+      const l = await stowage(["admin", "service", "write-units", "--dry-run"], {
+        env: loopback.env,
+      });
+      assert.equal(l.code, 0, l.stderr);
+      assert.match(l.stdout, /^ExecStart=.* admin service daemon$/m);
+    } finally {
+      await Deno.remove(loopback.dir, { recursive: true });
+    }
+  } finally {
+    await Deno.remove(e.dir, { recursive: true });
+  }
+});

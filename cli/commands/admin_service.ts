@@ -17,7 +17,7 @@ import type { StowageEvent } from "../../core/events.ts";
 import { Daemon, type LogFn } from "../../core/service/daemon.ts";
 import { describeEvent } from "../../core/service/event_log.ts";
 import { healthVerdict } from "../../core/service/health.ts";
-import { checkListenPolicy } from "../../core/service/listen.ts";
+import { checkListenPolicy, isLoopback, parseListen } from "../../core/service/listen.ts";
 import { renderMetrics, type RepositoryInfo } from "../../core/service/metrics.ts";
 import type { ResultsDoc } from "../../core/service/results.ts";
 import { runOutcome, statusDocument } from "../../core/service/status.ts";
@@ -100,7 +100,12 @@ export function registerAdminService(admin: AdminCommand, rt: Runtime) {
         stateDirectory: stateDirectoryName(loaded.paths.stateDir),
         environment: env,
         version: VERSION,
-        daemonArgs: interval ? ["--interval-minutes", String(interval)] : [],
+        daemonArgs: [
+          ...(interval ? ["--interval-minutes", String(interval)] : []),
+          // The config (validated: a token file is set) already asks for a network address; a
+          // unit without the flag would fail and restart forever.
+          ...(remoteStatus(loaded.config.status.listen) ? ["--allow-remote-status"] : []),
+        ],
       });
       const hints = interval
         ? RELOAD_HINTS.filter((h) => !h.includes("stowage.timer"))
@@ -227,6 +232,10 @@ export function registerAdminService(admin: AdminCommand, rt: Runtime) {
       if (opts.json) return printJson(rt, { ok: true, forgotten: unit });
       rt.write(`Forgot the results of '${unit}'.\n`);
     });
+}
+
+function remoteStatus(listen: string | undefined): boolean {
+  return listen !== undefined && !isLoopback(parseListen(listen).hostname);
 }
 
 function parseMinutes(value: string | undefined): number | undefined {

@@ -8,7 +8,8 @@ import type { Scope } from "../../core/model.ts";
 import { SCOPES } from "../../core/model.ts";
 import type { EventSink } from "../../core/ports.ts";
 import type { RunReport } from "../../core/report.ts";
-import { runBackup } from "../../core/backup/run.ts";
+import { runBackup, selectUnits } from "../../core/backup/run.ts";
+import { discoverUnits } from "../../core/discovery.ts";
 import { recoverFromJournal } from "../../core/backup/recover.ts";
 import { acquireHostLock, describeHolder } from "../../adapters/lock.ts";
 import { FileRestartJournal } from "../../adapters/journal.ts";
@@ -54,8 +55,16 @@ export async function backupCommandRun(
     waitSeconds?: number;
   },
 ): Promise<RunReport> {
-  const repo = await rt.repository(loaded, { prepare: true });
   const engine = rt.engine(loaded);
+  // A mistyped --unit fails before the lock is taken or the repository prepared (a password
+  // file generated, a repository created).
+  if (opts.units?.length) {
+    selectUnits(
+      discoverUnits(await engine.gatherState(), { unsafePaths: loaded.config.backup.unsafe_paths }),
+      opts.units,
+    );
+  }
+  const repo = await rt.repository(loaded, { prepare: true });
   using _lock = await acquireHostLock(loaded.paths.lockFile, {
     waitSeconds: opts.waitSeconds,
     signal: opts.signal,

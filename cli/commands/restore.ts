@@ -12,7 +12,10 @@ import type { Runtime } from "../runtime.ts";
 import { formatBytes, formatDuration, printJson, table } from "../output.ts";
 import { eventRenderer } from "../render.ts";
 import { EXIT_CODES } from "../exit_codes.ts";
-import { type ErrorCode, StowageError } from "../../core/errors.ts";
+import { type ErrorCode, errorMessage, StowageError } from "../../core/errors.ts";
+import { shownName } from "../../core/text.ts";
+import { backupIdTime } from "../../core/tags.ts";
+import type { BackupRepository } from "../../core/ports.ts";
 import {
   isUsable,
   missingFromRecipe,
@@ -159,6 +162,9 @@ async function restoreAction(rt: Runtime, flags: Flags, g: { config?: string; lo
       "Drop --start/--stop, or drop --to-dir to restore into Docker.",
     );
   }
+  if (flags.toDir !== undefined) await checkToDir(flags.toDir);
+  // Read before the repository is opened: a bad file fails at once.
+  const secrets = flags.envFile !== undefined ? await readEnvFile(flags.envFile) : {};
   const selector = parseSelector(flags);
   if (!interactive && !flags.list && !flags.dryRun) {
     if (!flags.yes) {
@@ -215,7 +221,7 @@ async function restoreAction(rt: Runtime, flags: Flags, g: { config?: string; lo
     stop: !!flags.stop,
     pinImages: !!flags.pinImages,
     networks: flags.recreateNetworks ? "recreate" : flags.keepNetworks ? "keep" : "refuse",
-    secrets: flags.envFile ? await readEnvFile(flags.envFile) : {},
+    secrets,
     allowPrivileged: !!flags.allowPrivileged,
     unsafePaths: loaded.config.backup.unsafe_paths,
   };
@@ -387,25 +393,80 @@ function parseSelector(flags: Flags): PointSelector | undefined {
     );
   }
   if (flags.latest) return { latest: true };
-  if (flags.backupId) return { backupId: flags.backupId };
-  if (flags.before) return { before: parseWhen(flags.before) };
+  if (flags.backupId !== undefined) {
+    const id = flags.backupId.trim();
+    // Only the shape: a well-formed id that names no backup gets the nearest ids from the lookup.
+    if (!backupIdTime(id)) {
+      throw usageError(
+        `Cannot use --backup-id '${shownName(flags.backupId)}': not a backup id`,
+        "A backup id is the UTC start time of a run, like 2025-01-31T23-59-59Z (`stowage restore --list` shows them).",
+      );
+    }
+    return { backupId: id };
+  }
+  if (flags.before) return { before: parseWhen(checkCalendarDate(flags.before)) };
   return undefined;
 }
 
 async function readEnvFile(path: string): Promise<Record<string, string>> {
   let text: string;
-  try {
-    text = await Deno.readTextFile(path);
-  } catch (e) {
-    throw new StowageError(
+  const bad = (why: string) =>
+    new StowageError(
       "usage",
-      `Cannot read --env-file '${path}': ${
-        e instanceof Deno.errors.NotFound ? "no such file" : "not readable"
-      }`,
+      `Cannot read --env-file '${shownName(path)}': ${why}`,
       "Give a readable KEY=VALUE file (keep it 0600).",
     );
+  try {
+    // A FIFO or device would block the read for good.
+    if (!(await Deno.stat(path)).isFile) throw bad("it is not a regular file");
+    text = await Deno.readTextFile(path);
+  } catch (e) {
+    if (e instanceof StowageError) throw e;
+    throw bad(e instanceof Deno.errors.NotFound ? "no such file" : "not readable");
   }
   return parseEnvFile(text, `--env-file '${path}'`);
+}
+
+/**
+ * `Date` rolls 2025-02-30 over to March 2: a date that does not exist is a typo, not a time.
+ * Returns the text when its date part (if any) is a real day.
+ */
+function checkCalendarDate(text: string): string {
+  const m = /^\s*(\d{4})-(\d{2})-(\d{2})/.exec(text);
+  if (!m) return text;
+  const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  const day = new Date(Date.UTC(y, mo - 1, d));
+  if (day.getUTCFullYear() !== y || day.getUTCMonth() !== mo - 1 || day.getUTCDate() !== d) {
+    throw usageError(
+      `Cannot read --before '${shownName(text)}': ${m[1]}-${m[2]}-${
+        m[3]
+      } is not a day of the calendar`,
+      "Give a backup id (2025-01-31T23-59-59Z), an ISO time (2025-01-31T23:59:59Z) or a date (2025-01-31).",
+    );
+  }
+  return text;
+}
+
+/**
+ * --to-dir is checked before anything is read or planned: a dry run must fail where the real
+ * run would (an existing file there), and an empty or control-character path is a mistake.
+ */
+async function checkToDir(dir: string): Promise<void> {
+  const bad = (why: string, hint = "Name a directory (it is created when missing).") =>
+    usageError(`Cannot restore into --to-dir '${shownName(dir)}': ${why}`, hint);
+  if (dir.trim() === "") throw bad("the path is empty");
+  // deno-lint-ignore no-control-regex
+  if (/[\x00-\x1f\x7f]/.test(dir)) throw bad("it contains a control character");
+  let info: Deno.FileInfo;
+  try {
+    info = await Deno.stat(dir);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return;
+    if (e instanceof Deno.errors.NotADirectory) throw bad("a part of the path is a file");
+    if (e instanceof Deno.errors.FilesystemLoop) throw bad("its symbolic links loop");
+    throw bad(`it cannot be checked (${errorMessage(e)})`);
+  }
+  if (!info.isDirectory) throw bad("it exists and is not a directory");
 }
 
 function absolute(p: string): string {
@@ -631,6 +692,7 @@ class Prompts {
           required: true,
         }, this.ctx)
       );
+      await checkToDir(dir);
       options.toDir = absolute(dir);
     }
   }

@@ -18,7 +18,7 @@ import type {
 } from "../ports.ts";
 import type { RunReport, SnapshotRecord, UnitReport } from "../report.ts";
 import { discoverUnits } from "../discovery.ts";
-import { closestN } from "../text.ts";
+import { closestN, shownName } from "../text.ts";
 import { backupIdFor, buildTags, isoSeconds, parseSnapshot, type TagFields } from "../tags.ts";
 import {
   DOCKER_CONFIG_PATHS,
@@ -144,7 +144,7 @@ export function selectUnits(all: Unit[], names: string[] | undefined): Unit[] {
     const near = closestN(n, byName.keys(), 3);
     throw new StowageError(
       "unit.notfound",
-      `Unknown unit '${n}'${
+      `Unknown unit '${shownName(n)}'${
         near.length ? `; did you mean ${near.map((x) => `'${x}'`).join(", ")}?` : ""
       }`,
       all.length

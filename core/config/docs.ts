@@ -160,7 +160,14 @@ a local restic repository at \`<state_dir>/repository\` with a generated passwor
 
 Validation reports every problem at once, each with its path, for example
 \`At 'backup.stop_timeout': expected a number of seconds from 1 to 3600, got "abc"\`;
-unknown keys are errors with a did-you-mean.
+unknown keys are errors with a did-you-mean. Echoed values are cut to 80 characters.
+
+The file must be a regular file (not a FIFO or device) of UTF-8 text, at most 8 MiB; one YAML
+anchor may be used at most 100 times (an alias bomb is a parse error). Paths (\`state_dir\`,
+password, key, env and token files, the bundle directory, a local repository location) must be
+absolute and free of control characters: a relative path would depend on the directory stowage is
+started from. \`status.listen\` follows the daemon's rule: a non-loopback address needs
+\`status.token_file\` (and \`admin service write-units\` then passes \`--allow-remote-status\`).
 
 ## Commands
 

@@ -3,8 +3,10 @@
  * `admin config schema` (JSON Schema) and docs/config.md. Every key carries a description.
  */
 import { z } from "zod";
+import { shown } from "../text.ts";
+import { isLoopback, parseListen } from "../service/listen.ts";
 
-const got = (input: unknown) => (input === undefined ? "nothing" : JSON.stringify(input));
+const got = (input: unknown) => shown(input);
 
 const seconds = (what: string, min: number, max: number, def: number) =>
   z
@@ -24,6 +26,74 @@ const text = (what: string) =>
   z.string({ error: (i) => `expected ${what} (text), got ${got(i.input)}` }).min(1, {
     error: `expected ${what}, got an empty string`,
   });
+
+const hasControl = (s: string) => /[\x00-\x1f\x7f-\x9f\u2028\u2029]/.test(s);
+
+/**
+ * A file or directory path: absolute, because a relative one would depend on the directory
+ * stowage happens to be started from (systemd starts it in /). `home` also allows `~/...`, for
+ * the keys whose readers expand it from HOME (password, key, known_hosts and env files).
+ */
+const absolutePath = (what: string, opts: { home?: boolean } = {}) =>
+  text(what)
+    .refine((p) => !hasControl(p), {
+      error: (i) => `expected ${what}, got ${got(i.input)} (it contains a control character)`,
+    })
+    .refine((p) => p.startsWith("/") || (!!opts.home && (p === "~" || p.startsWith("~/"))), {
+      error: (i) =>
+        `expected an absolute path (${what}${opts.home ? "; ~/ works too" : ""}), got ${
+          got(i.input)
+        }: a relative path would depend on the working directory`,
+    });
+
+/** restic's local backend is a path too: `/path` or `local:/path`; other backends have a scheme. */
+const repositoryLocation = text("a restic repository location")
+  .refine((l) => !hasControl(l), {
+    error: (i) =>
+      `expected a restic repository location, got ${
+        got(i.input)
+      } (it contains a control character)`,
+  })
+  .refine((l) => {
+    const local = l.startsWith("local:") ? l.slice("local:".length) : l;
+    return local.startsWith("/") || (!l.startsWith("local:") && /^[a-z0-9]+:/.test(l));
+  }, {
+    error: (i) =>
+      `expected a remote location (sftp:, rest:, s3:, ...) or an absolute path, got ${
+        got(i.input)
+      }: a relative path would depend on the working directory`,
+  });
+
+/**
+ * The daemon's rule for status.listen (core/service/listen.ts), applied when the config is read:
+ * an address it would refuse must fail `config validate`, not restart the service forever.
+ */
+function checkStatusListen(
+  s: { listen?: string; token_file?: string },
+  ctx: z.RefinementCtx,
+) {
+  if (s.listen === undefined) return;
+  let addr;
+  try {
+    addr = parseListen(s.listen);
+  } catch {
+    ctx.addIssue({
+      code: "custom",
+      path: ["listen"],
+      message: `expected HOST:PORT (e.g. 127.0.0.1:9876), got ${got(s.listen)}`,
+    });
+    return;
+  }
+  if (!isLoopback(addr.hostname) && s.token_file === undefined) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["listen"],
+      message: `${
+        got(s.listen)
+      } is not a loopback address and status.token_file is not set: the daemon refuses to serve /status to the network without a bearer token`,
+    });
+  }
+}
 
 const list = (what: string) =>
   z.array(text(what), { error: (i) => `expected a list of ${what}, got ${got(i.input)}` });
@@ -131,12 +201,12 @@ export const configSchema = z
   .strictObject({
     repository: z
       .strictObject({
-        location: text("a restic repository location")
+        location: repositoryLocation
           .optional()
           .describe(
             "restic location: /path, sftp:user@host:/path, rest:https://..., s3:..., b2:..., azure:..., gs:..., rclone:..., or tailscale:PEER:/path. Default: <state_dir>/repository.",
           ),
-        password_file: text("a password file path")
+        password_file: absolutePath("a password file path", { home: true })
           .optional()
           .describe(
             "File (mode 0600) holding the repository password. Default: <state_dir>/repository.password, generated.",
@@ -147,22 +217,22 @@ export const configSchema = z
           .describe(
             "Backend credentials passed to restic as environment (e.g. AWS_ACCESS_KEY_ID). Secret.",
           ),
-        env_file: text("an env file path").optional().describe(
+        env_file: absolutePath("an env file path", { home: true }).optional().describe(
           "A KEY=VALUE file (0600) with backend credentials.",
         ),
         restic_binary: text("a program name or path").default("restic").describe(
           "The restic program.",
         ),
-        ssh_key: text("an SSH private key path").optional().describe(
+        ssh_key: absolutePath("an SSH private key path", { home: true }).optional().describe(
           "Key for sftp/tailscale backends.",
         ),
-        known_hosts: text("a known_hosts path").optional().describe(
+        known_hosts: absolutePath("a known_hosts path", { home: true }).optional().describe(
           "known_hosts for sftp/tailscale backends, where `setup` pins trusted host keys (default: <state_dir>/known_hosts, then ~/.ssh/known_hosts).",
         ),
       })
       .default({ env: {}, restic_binary: "restic" })
       .describe("Where snapshots go."),
-    state_dir: text("a directory").optional().describe(
+    state_dir: absolutePath("a directory").optional().describe(
       "Journal, lock, results and the default repository. Default: /var/lib/stowage (root).",
     ),
     docker: z
@@ -224,13 +294,13 @@ export const configSchema = z
       pre_restore: [],
       post_restore: [],
     }),
-    recovery_bundle_path: text("a directory").optional().describe(
+    recovery_bundle_path: absolutePath("a directory").optional().describe(
       "Where disaster-recovery bundles go. Default: <state_dir>/recovery.",
     ),
     recovery_bundle_retention: seconds("a number of bundles", 1, 1000, 3).describe(
       "Automatic bundles kept.",
     ),
-    recovery_bundle_password_file: text("a password file path").optional().describe(
+    recovery_bundle_password_file: absolutePath("a password file path").optional().describe(
       "Password file for automatic bundles.",
     ),
     status: z
@@ -238,13 +308,14 @@ export const configSchema = z
         listen: text("host:port").optional().describe(
           "Status endpoint address, e.g. 127.0.0.1:9876. Off when unset.",
         ),
-        token_file: text("a token file path").optional().describe(
+        token_file: absolutePath("a token file path").optional().describe(
           "Bearer token file, required for non-loopback addresses.",
         ),
         freshness_hours: seconds("a number of hours", 1, 8760, 26).describe(
           "/health fails when a unit's last good backup is older.",
         ),
       })
+      .superRefine(checkStatusListen)
       .default({ freshness_hours: 26 })
       .describe("The localhost status endpoint of the daemon (/health, /status, /metrics)."),
     log_level: z.enum(["debug", "info", "warning", "error"]).optional().describe(

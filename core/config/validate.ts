@@ -7,7 +7,7 @@ import { parseDocument } from "yaml";
 import type { z } from "zod";
 import { StowageError } from "../errors.ts";
 import { type Config, configSchema } from "./schema.ts";
-import { closest } from "../text.ts";
+import { closest, shown, shownName } from "../text.ts";
 
 export type ConfigCheck =
   | { ok: true; config: Config }
@@ -20,22 +20,41 @@ const INVALID_HINT =
 
 /** Every problem of a config text, without throwing. */
 export function checkConfigText(text: string): ConfigCheck {
-  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
+  let doc;
+  try {
+    doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
+  } catch (e) {
+    // A pathological document (nesting deep enough to exhaust the stack) is malformed input.
+    return { ok: false, code: "config.parse", problems: [firstLine(String(e))] };
+  }
   if (doc.errors.length > 0) {
     const problems = doc.errors.map((e) => {
       const pos = e.linePos?.[0];
       const msg = firstLine(e.message).replace(/ at line \d+, column \d+:?$/, "");
-      return pos ? `line ${pos.line}, column ${pos.col}: ${msg}` : msg;
+      return pos ? `line ${pos.line}, column ${pos.col}: ${cut(msg)}` : cut(msg);
     });
     return { ok: false, code: "config.parse", problems };
   }
-  return checkConfig(doc.toJS() ?? {});
+  let raw: unknown;
+  try {
+    // Each alias may be expanded at most this often: a few nested anchors ("billion laughs")
+    // would otherwise expand to gigabytes.
+    raw = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+  } catch (e) {
+    const why = e instanceof ReferenceError && /alias/i.test(e.message)
+      ? `its aliases expand too far (more than ${MAX_ALIAS_COUNT} uses of one anchor)`
+      : firstLine(e instanceof Error ? e.message : String(e));
+    return { ok: false, code: "config.parse", problems: [why] };
+  }
+  return checkConfig(raw ?? {});
 }
+
+const MAX_ALIAS_COUNT = 100;
 
 /** Every problem of an already parsed document, without throwing. */
 export function checkConfig(raw: unknown): ConfigCheck {
   if (raw === null || typeof raw !== "object" || Array.isArray(raw)) {
-    const got = Array.isArray(raw) ? "a list" : `${typeof raw} ${JSON.stringify(raw)}`;
+    const got = Array.isArray(raw) ? "a list" : `${typeof raw} ${shown(raw)}`;
     return {
       ok: false,
       code: "config.invalid",
@@ -86,14 +105,16 @@ export function validateConfig(raw: unknown, source: string): Config {
 type Issue = z.core.$ZodIssue;
 
 function where(path: PropertyKey[]): string {
-  return path.length === 0 ? "the top level" : `'${path.map(String).join(".")}'`;
+  return path.length === 0
+    ? "the top level"
+    : `'${path.map((p) => shownName(String(p))).join(".")}'`;
 }
 
 function describeIssue(issue: Issue, raw: unknown): string[] {
   if (issue.code === "unrecognized_keys") {
     const known = knownKeys(issue.path);
     return issue.keys.map((key) => {
-      const suggestion = closest(key, known);
+      const suggestion = key.length <= 64 ? closest(key, known) : undefined;
       return `At ${where([...issue.path, key])}: unknown key${
         suggestion ? ` (did you mean '${suggestion}'?)` : ""
       }`;
@@ -126,7 +147,7 @@ function describeUnion(issue: Extract<Issue, { code: "invalid_union" }>, raw: un
   return [
     `At ${where(issue.path)}: ${issue.message}`,
     ...keys.filter((k) => !unionKeys.includes(k)).map((key) => {
-      const suggestion = closest(key, unionKeys);
+      const suggestion = key.length <= 64 ? closest(key, unionKeys) : undefined;
       return `At ${where([...issue.path, key])}: unknown key${
         suggestion ? ` (did you mean '${suggestion}'?)` : ""
       }`;
@@ -138,12 +159,11 @@ function describeUnion(issue: Extract<Issue, { code: "invalid_union" }>, raw: un
 function friendlier(issue: Issue, raw: unknown): string {
   if (issue.code === "invalid_type") {
     const value = valueAt(raw, issue.path);
-    const got = value === undefined
-      ? "nothing"
-      : value === null
-      ? "an empty value"
-      : JSON.stringify(value);
-    if (issue.expected === "object" && /^Invalid input/.test(issue.message)) {
+    const got = value === undefined ? "nothing" : value === null ? "an empty value" : shown(value);
+    if (
+      (issue.expected === "object" || issue.expected === "record") &&
+      /^Invalid input/.test(issue.message)
+    ) {
       return `expected a mapping of keys, got ${got}`;
     }
     if (issue.expected === "array" && /^Invalid input/.test(issue.message)) {
@@ -159,11 +179,15 @@ function friendlier(issue: Issue, raw: unknown): string {
   if (issue.code === "invalid_value" && /^Invalid option/.test(issue.message)) {
     const value = valueAt(raw, issue.path);
     const options = (issue.values ?? []).map(String).join(", ");
-    return `expected one of ${options}, got ${
-      value === undefined ? "nothing" : JSON.stringify(value)
-    }`;
+    return `expected one of ${options}, got ${shown(value)}`;
   }
-  return issue.message;
+  return cut(issue.message);
+}
+
+/** zod's own messages may quote the input; keep them to a line. */
+function cut(message: string): string {
+  const one = firstLine(message);
+  return one.length > 200 ? `${one.slice(0, 200)}…` : one;
 }
 
 function valueAt(raw: unknown, path: PropertyKey[]): unknown {

@@ -86,3 +86,65 @@ Deno.test("parseConfigText throws one StowageError: first problem in the message
   }
   assert.throws(() => parseConfigText("a: [", "x.yaml"), (e) => isStowageError(e, "config.parse"));
 });
+
+Deno.test("validate: a YAML alias bomb is a parse error, not an internal error", () => {
+  const levels = ["a: &a [x, x, x, x, x, x, x, x, x]"];
+  for (let i = 1; i < 9; i++) {
+    const prev = String.fromCharCode(96 + i);
+    const cur = String.fromCharCode(97 + i);
+    levels.push(`${cur}: &${cur} [${Array(9).fill(`*${prev}`).join(", ")}]`);
+  }
+  const r = checkConfigText(levels.join("\n") + "\n");
+  assert.equal(r.ok, false);
+  assert.equal(!r.ok && r.code, "config.parse");
+  assert.match(!r.ok ? r.problems[0] : "", /aliases expand too far/);
+});
+
+Deno.test("validate: echoed values are cut to a line", () => {
+  const huge = "x".repeat(3_000_000);
+  const found = problems(`backup:\n  stop_timeout: ${huge}\n${"k".repeat(1000)}: 1\n`);
+  assert.equal(found.length, 2);
+  for (const p of found) {
+    assert.ok(p.length < 300, `problem is ${p.length} characters`);
+    assert.match(p, /…/);
+  }
+  const all = problems(`backup:\n  scope: "a\\nb"\n`);
+  assert.equal(all.length, 1);
+  assert.doesNotMatch(all[0], /\n/);
+});
+
+Deno.test("validate: relative paths are refused, one problem per path, all at once", () => {
+  const found = problems(
+    [
+      "state_dir: var/stowage",
+      "repository:",
+      "  location: backups/repo",
+      "  password_file: ./pw",
+      "recovery_bundle_path: bundles",
+      "",
+    ].join("\n"),
+  );
+  assert.deepEqual(found.map((p) => p.replace(/:.*/, "")).sort(), [
+    "At 'recovery_bundle_path'",
+    "At 'repository.location'",
+    "At 'repository.password_file'",
+    "At 'state_dir'",
+  ]);
+  for (const p of found) assert.match(p, /relative path would depend on the working directory/);
+  assert.deepEqual(problems("repository:\n  location: local:repo\n").length, 1);
+  for (const ok of ["/srv/repo", "local:/srv/repo", "sftp:u@h:/r", "rest:https://h/", "s3:h/b"]) {
+    assert.ok(checkConfigText(`repository:\n  location: "${ok}"\n`).ok, ok);
+  }
+});
+
+Deno.test("validate: status.listen follows the daemon's rule (network address needs a token file)", () => {
+  assert.match(problems("status:\n  listen: 0.0.0.0:9876\n")[0], /At 'status.listen'.*token_file/);
+  assert.match(
+    problems("status:\n  listen: nonsense\n")[0],
+    /At 'status.listen': expected HOST:PORT/,
+  );
+  assert.ok(checkConfigText("status:\n  listen: 127.0.0.1:9876\n").ok);
+  assert.ok(
+    checkConfigText("status:\n  listen: 0.0.0.0:9876\n  token_file: /etc/stowage/token\n").ok,
+  );
+});

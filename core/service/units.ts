@@ -5,6 +5,7 @@
  */
 import type { Config } from "../config/schema.ts";
 import { StowageError } from "../errors.ts";
+import { shownName } from "../text.ts";
 import type { StowagePaths } from "../paths.ts";
 
 export interface UnitTemplates {
@@ -105,8 +106,27 @@ export function quotePathArg(path: string): string {
   return `"${escaped.replace(/\\/g, "\\\\").replace(/"/g, '\\"')}"`;
 }
 
+/**
+ * The program word of ExecStart=. systemd expands no `$VAR` in it (so `$` stays single) and
+ * refuses a program path holding `"`, `'` or `\\` ("Executable name contains special characters").
+ */
+export function quoteExecProgram(path: string): string {
+  if (/["'\\]/.test(path)) {
+    throw new StowageError(
+      "usage",
+      `Cannot put the program path '${
+        shownName(path)
+      }' into a systemd unit: systemd refuses quotes and backslashes in it`,
+      "Install stowage under a path without quotes or backslashes (e.g. /usr/local/bin/stowage) and pass --binary.",
+    );
+  }
+  const escaped = path.replace(/%/g, "%%");
+  if (/^[A-Za-z0-9_@%+=:,./$-]+$/.test(path)) return escaped;
+  return `"${escaped}"`;
+}
+
 export function execLine(argv: string[]): string {
-  return argv.map(quoteExecArg).join(" ");
+  return argv.map((a, i) => (i === 0 ? quoteExecProgram(a) : quoteExecArg(a))).join(" ");
 }
 
 const CALENDAR_WORDS = new Set([
@@ -122,7 +142,30 @@ const CALENDAR_WORDS = new Set([
 ]);
 
 function hasControlChar(s: string): boolean {
-  return [...s].some((c) => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f);
+  return [...s].some((c) => {
+    const n = c.codePointAt(0)!;
+    // C0, DEL, C1, and the Unicode line/paragraph separators: none belongs in a unit line.
+    return n < 0x20 || (n >= 0x7f && n <= 0x9f) || n === 0x2028 || n === 0x2029;
+  });
+}
+
+/**
+ * Every value that goes into a unit file must stay on its line and mean itself: a line break
+ * would start a new directive (`/srv\nExecStartPre=...`), a lone surrogate cannot be written
+ * as UTF-8. Quoting (quoteExecArg, quotePathArg, envLine) handles the rest: `%`, `$`, `\`, `"`,
+ * spaces and `;`.
+ */
+export function checkUnitValue(what: string, value: string): string {
+  if (hasControlChar(value) || !value.isWellFormed()) {
+    throw new StowageError(
+      "usage",
+      `Cannot put ${what} '${
+        shownName(value)
+      }' into a systemd unit: it contains a line break or control character`,
+      "Use a path or value without control characters (rename the file or directory).",
+    );
+  }
+  return value;
 }
 
 /**
@@ -182,6 +225,32 @@ function envLine(name: string, value: string): string {
 
 export function renderUnits(t: UnitTemplates, s: UnitSettings): RenderedUnit[] {
   const schedule = checkSchedule(s.schedule);
+  s.stowage.forEach((a, i) => checkUnitValue(i === 0 ? "the program path" : "the argument", a));
+  s.daemonArgs.forEach((a) => checkUnitValue("the daemon argument", a));
+  for (const p of s.readWritePaths) {
+    checkUnitValue("the read-write path", p);
+    if (!p.startsWith("/")) {
+      throw new StowageError(
+        "usage",
+        `Cannot put the read-write path '${shownName(p)}' into a systemd unit: it is not absolute`,
+        "systemd ignores relative paths there; use absolute paths (STOWAGE_STATE_DIR too).",
+      );
+    }
+  }
+  if (s.stateDirectory !== undefined) checkUnitValue("the state directory", s.stateDirectory);
+  checkUnitValue("the version", s.version);
+  for (const [k, v] of Object.entries(s.environment)) {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) {
+      throw new StowageError(
+        "usage",
+        `Cannot put environment variable '${
+          shownName(k)
+        }' into a systemd unit: not a variable name`,
+        "Variable names are letters, digits and '_', not starting with a digit.",
+      );
+    }
+    checkUnitValue(`the value of ${k}`, v);
+  }
   const hardening = fillTemplate(t.hardening, {
     state_directory: s.stateDirectory
       ? `StateDirectory=${s.stateDirectory}\nStateDirectoryMode=0700`

@@ -10,8 +10,10 @@ import {
   readWritePaths,
   renderUnits,
   stateDirectoryName,
+  type UnitSettings,
 } from "./units.ts";
 import { UNIT_TEMPLATES } from "../../units/mod.ts";
+import { StowageError } from "../errors.ts";
 
 const rootPaths = resolvePaths({ uid: 0, env: () => undefined });
 
@@ -144,4 +146,42 @@ Deno.test("renderUnits fills every template", () => {
       );
     }
   }
+});
+
+Deno.test("renderUnits refuses any value that would leave its line, and relative read-write paths", () => {
+  const base: UnitSettings = {
+    stowage: ["/usr/local/bin/stowage"],
+    schedule: "daily",
+    readWritePaths: ["/var/lib/stowage"],
+    environment: {},
+    version: "9.9.9",
+    daemonArgs: [],
+  };
+  const bad: Partial<UnitSettings>[] = [
+    { stowage: ["/usr/local/bin/stowage", "--config", "/etc/a\nExecStartPre=/bin/true"] },
+    { stowage: ["/usr/local/bin/sto\rwage"] },
+    { stowage: ["/opt/it's/stowage"] },
+    { readWritePaths: ["/srv\nExecStartPre=/bin/true"] },
+    { readWritePaths: ["/srv/\u2028x"] },
+    { readWritePaths: ["relative/state"] },
+    { environment: { STOWAGE_STATE_DIR: "/srv\n[Install]" } },
+    { environment: { "BAD NAME": "x" } },
+    { daemonArgs: ["--interval-minutes", "6\n0"] },
+    { version: "1\n2" },
+  ];
+  for (const change of bad) {
+    assert.throws(
+      () => renderUnits(UNIT_TEMPLATES, { ...base, ...change }),
+      (e: unknown) => e instanceof StowageError && e.code === "usage" && !e.message.includes("\n"),
+      JSON.stringify(change),
+    );
+  }
+  const ok = renderUnits(UNIT_TEMPLATES, {
+    ...base,
+    stowage: ["/opt/100%/$x/stowage", "--config", '/etc/a "b" \\c $d %e ;'],
+  });
+  assert.match(
+    ok[0].content,
+    /^ExecStart=\/opt\/100%%\/\$x\/stowage --config "\/etc\/a \\"b\\" \\\\c \$\$d %%e ;" admin service daemon$/m,
+  );
 });
