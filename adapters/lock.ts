@@ -19,14 +19,26 @@ export interface LockHolder {
 
 export async function acquireHostLock(
   path: string,
-  opts: { waitSeconds?: number; signal?: AbortSignal; clock: Clock; command?: string },
+  opts: {
+    waitSeconds?: number;
+    signal?: AbortSignal;
+    clock: Clock;
+    command?: string;
+    /** Called once when the lock is held and the caller queues (waitSeconds > 0). */
+    onWait?: (holder: LockHolder | undefined) => void;
+  },
 ): Promise<HostLock> {
   const dir = path.substring(0, path.lastIndexOf("/"));
   await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
   const file = await Deno.open(path, { read: true, write: true, create: true, mode: 0o600 });
   const deadline = opts.clock.now().getTime() + (opts.waitSeconds ?? 0) * 1000;
+  let announced = false;
   try {
     while (!(await file.tryLock(true))) {
+      if (!announced && opts.waitSeconds) {
+        announced = true;
+        opts.onWait?.(await readHolder(path));
+      }
       if (opts.clock.now().getTime() >= deadline) {
         const holder = await readHolder(path);
         const who = holder ? `pid ${holder.pid} since ${holder.since}` : "another process";

@@ -61,6 +61,14 @@ export async function backupCommandRun(
     signal: opts.signal,
     clock: rt.clock,
     command: "backup",
+    onWait: (h) =>
+      opts.sink.emit({
+        type: "log",
+        level: "info",
+        message: `Waiting up to ${opts.waitSeconds} s for the host lock, held by ${
+          h ? `pid ${h.pid} since ${h.since}` : "another process"
+        }`,
+      }),
   });
   const journal = new FileRestartJournal(loaded.paths.journalFile);
   await recoverFromJournal(journal, engine, opts.sink, "backup");

@@ -112,3 +112,41 @@ export function testSubnet(): { subnet: string; gateway: string; prefix: string 
   const x = 1 + Math.floor(Math.random() * 250);
   return { subnet: `10.213.${x}.0/24`, gateway: `10.213.${x}.1`, prefix: `10.213.${x}` };
 }
+
+export interface ContainerEvent {
+  action: string;
+  /** Container name. */
+  name: string;
+  timeNano: bigint;
+}
+
+/**
+ * What the Engine itself saw happen to containers between `since` and `until` (`docker events`,
+ * which returns at once for a past `until`), oldest first. `filters`: `docker events --filter`
+ * values, e.g. `label=com.docker.compose.project=NAME`, `event=stop` (same keys OR, different
+ * keys AND). Use it to prove stop/start order and restarts from the Engine rather than from
+ * stowage's own report.
+ */
+export async function containerEvents(
+  since: Date,
+  until: Date,
+  filters: string[],
+): Promise<ContainerEvent[]> {
+  const secs = (d: Date) => (d.getTime() / 1000).toFixed(3);
+  const out = await docker(
+    "events",
+    "--since",
+    secs(since),
+    "--until",
+    secs(until),
+    "--filter",
+    "type=container",
+    ...filters.flatMap((f) => ["--filter", f]),
+    "--format",
+    "{{.Action}} {{.TimeNano}} {{.Actor.Attributes.name}}",
+  );
+  return out.stdout.trim().split("\n").filter(Boolean).map((line) => {
+    const [action, nano, name] = line.split(" ");
+    return { action, name, timeNano: BigInt(nano) };
+  });
+}
