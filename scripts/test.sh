@@ -20,8 +20,8 @@ SERIAL=(
   # Sets RESTIC_PASSWORD, RESTIC_PASSWORD_COMMAND and RESTIC_REPOSITORY in the test process's
   # environment, which every restic and stowage a parallel worker starts would inherit.
   adapters/restic/open_test.ts
-  # "memory stays flat" bounds a child's peak RSS; starved of CPU, V8 frees large buffers late.
-  tests/recovery_test.ts
+  # Bounds a child's peak RSS; starved of CPU, V8 frees large buffers late.
+  tests/recovery_memory_test.ts
 )
 
 if [ $# -gt 0 ]; then
