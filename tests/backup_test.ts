@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { createFixtureStack, type FixtureStack } from "./support/fixture.ts";
-import { cleanupDocker, docker, sh } from "./support/docker.ts";
+import { cleanupDocker, containerEvents, docker, sh } from "./support/docker.ts";
 import { spawnStowage, stowage } from "./support/cli.ts";
 import { type TestRepoEnv, testRepoEnv } from "./support/repo.ts";
 import type { RunReport } from "../core/report.ts";
@@ -81,7 +81,9 @@ Deno.test("backup saves the fixture stack as tagged snapshots, in dependency ord
       "echo hello > /data/greeting && mkdir -p /data/cache && echo junk > /data/cache/big.tmp",
     );
     await docker("stop", "-t", "1", s.container("web")); // a stopped container must stay stopped
+    const since = new Date();
     const r = await stowage(["backup", "--unit", s.project, "--json"], { env: env.env });
+    const until = new Date();
     assert.equal(r.code, 0, r.stderr);
     const report = JSON.parse(r.stdout) as RunReport;
     assert.equal(report.ok, true);
@@ -89,9 +91,30 @@ Deno.test("backup saves the fixture stack as tagged snapshots, in dependency ord
     assert.equal(u.unit, s.project);
     assert.equal(u.outcome, "ok");
     // db is a dependency of app: app stops first and starts last. web was not running: untouched.
+    // The order is what the Engine saw, not only what stowage reports.
+    const seen = await containerEvents(since, until, [
+      `label=com.docker.compose.project=${s.project}`,
+      "event=stop",
+      "event=start",
+    ]);
+    assert.deepEqual(seen.map((e) => `${e.action} ${e.name}`), [
+      `stop ${s.container("app")}`,
+      `stop ${s.container("db")}`,
+      `start ${s.container("db")}`,
+      `start ${s.container("app")}`,
+    ]);
     assert.deepEqual(u.containersStopped, [s.container("app"), s.container("db")]);
     assert.deepEqual(u.containersStarted, [s.container("db"), s.container("app")]);
-    assert.ok(typeof u.downtimeMs === "number" && u.downtimeMs >= 0);
+    // Downtime runs from before the first stop request to after the last start: it covers the
+    // Engine's own stop -> start window and fits inside the command's run.
+    const engineWindowMs = Number(seen[3].timeNano - seen[0].timeNano) / 1e6;
+    assert.ok(
+      typeof u.downtimeMs === "number" && u.downtimeMs >= Math.floor(engineWindowMs) - 2 &&
+        u.downtimeMs <= until.getTime() - since.getTime(),
+      `downtime ${u.downtimeMs} ms; the Engine saw ${engineWindowMs} ms; the run took ${
+        until.getTime() - since.getTime()
+      } ms`,
+    );
     assert.deepEqual(await running(s), { db: true, app: true, web: false });
 
     const snaps = await snapshotsOf(env, s.project);
@@ -264,13 +287,27 @@ Deno.test("a second backup waits for or refuses the host lock", async () => {
         "minimal",
         "--wait",
         "60",
-        "--json",
       ], { env: env.env });
-      await new Promise((r) => setTimeout(r, 1500));
+      const dec = new TextDecoder();
+      let err = "";
+      const pumps = Promise.all([
+        (async () => {
+          for await (const c of waiting.stderr) err += dec.decode(c, { stream: true });
+        })(),
+        (async () => {
+          for await (const _ of waiting.stdout) { /* the summary goes to stderr */ }
+        })(),
+      ]);
+      // Release the holder only once the waiter has found the lock held and queued.
+      await waitFor(
+        "the waiter to queue behind the lock",
+        () => Promise.resolve(/waiting for .* to finish, up to 60 s/.test(err)),
+      );
       child.kill("SIGKILL");
-      const out = await waiting.output();
-      assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
-      assert.equal((JSON.parse(new TextDecoder().decode(out.stdout)) as RunReport).ok, true);
+      const status = await waiting.status;
+      await pumps;
+      assert.equal(status.code, 0, err);
+      assert.match(err, new RegExp(`\\[${s.project}\\] done, downtime`), err);
     } finally {
       try {
         child.kill("SIGKILL");

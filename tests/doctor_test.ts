@@ -102,16 +102,19 @@ Deno.test("engine down: doctor fails the engine, commands exit 5 with a hint", a
   });
 });
 
-Deno.test("restic missing: doctor fails it, backup exits 4 with an install hint", async () => {
+Deno.test("restic missing: doctor fails it; backup and repo init exit 4 with an install hint", async () => {
   await withRepo(async (env) => {
     const e = { ...env.env, PATH: "/nonexistent" };
     const d = await doctor(e);
     assert.equal(d.code, 19);
     assert.equal(d.byName["restic"].status, "fail");
     assert.match(d.byName["restic"].detail, /not installed|not permitted/);
-    const r = await stowage(["admin", "repo", "init"], { env: e });
-    assert.equal(r.code, 4, r.stderr);
-    assert.match(r.stderr, /hint: .*install-deps/);
+    for (const args of [["backup", "--unit", "any"], ["admin", "repo", "init"]]) {
+      const r = await stowage(args, { env: e });
+      assert.equal(r.code, 4, `${args.join(" ")}: ${r.stderr}`);
+      assert.match(r.stderr, /Cannot run 'restic': it is not installed/);
+      assert.match(r.stderr, /hint: .*install-deps/);
+    }
   });
 });
 

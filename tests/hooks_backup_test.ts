@@ -13,14 +13,9 @@ import type { RunReport } from "../core/report.ts";
 import type { ResticSnapshot } from "../core/ports.ts";
 import { parseSnapshot } from "../core/tags.ts";
 
-// Runs once `stowage backup` exists; while cli/commands/backup.ts is a stub there is nothing to drive.
-const backupSource = await Deno.readTextFile(new URL("../cli/commands/backup.ts", import.meta.url));
-const backupIsStub = !backupSource.includes("runBackup(");
-
 Deno.test({
   name:
     "hooks + backup: a TypeScript pre/post pair toggles maintenance mode around the fixture stack's backup",
-  ignore: backupIsStub,
   sanitizeResources: false,
   sanitizeOps: false,
   async fn() {
@@ -79,7 +74,6 @@ Deno.test({
 Deno.test({
   name:
     "hooks + backup: an essential pre_backup failure skips the unit and leaves its containers running",
-  ignore: backupIsStub,
   sanitizeResources: false,
   sanitizeOps: false,
   async fn() {

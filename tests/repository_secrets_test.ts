@@ -18,13 +18,23 @@ async function procFile(pid: number, name: string): Promise<string[]> {
   return new TextDecoder().decode(out.stdout).split("\0");
 }
 
-/** PIDs of our own child processes named `comm`. */
-async function childrenNamed(comm: string): Promise<number[]> {
+/**
+ * PIDs of our own child processes named `comm` whose command line mentions `marker`. Test files
+ * run in parallel workers of one process, so other files' children are ours too; the marker
+ * (a path of this test's own) tells this test's apart.
+ */
+async function childrenNamed(comm: string, marker: string): Promise<number[]> {
   const out = await new Deno.Command("pgrep", {
     args: ["-P", String(Deno.pid), "-x", comm],
     stdout: "piped",
   }).output();
-  return new TextDecoder().decode(out.stdout).split("\n").filter(Boolean).map(Number);
+  const pids = new TextDecoder().decode(out.stdout).split("\n").filter(Boolean).map(Number);
+  const mine: number[] = [];
+  for (const pid of pids) {
+    const cmdline = await procFile(pid, "cmdline").catch(() => [] as string[]);
+    if (cmdline.some((w) => w.includes(marker))) mine.push(pid);
+  }
+  return mine;
 }
 
 /** Resolves with the first file system event under `dir` whose path contains `part`. */
@@ -70,7 +80,7 @@ Deno.test("a REST location's password reaches restic through its environment, ne
     } finally {
       lock.close();
     }
-    const pids = await childrenNamed("restic");
+    const pids = await childrenNamed("restic", `${dir}/cache`);
     assert.equal(pids.length, 1, `expected one running restic, found ${pids.join(",")}`);
     const cmdline = await procFile(pids[0], "cmdline");
     assert.ok(cmdline.includes("--stdin"), `not the held backup: ${cmdline.join(" ")}`);

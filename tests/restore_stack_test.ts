@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { createFixtureStack, type FixtureStack } from "./support/fixture.ts";
-import { cleanupDocker, docker, sh } from "./support/docker.ts";
+import { cleanupDocker, containerEvents, docker, sh } from "./support/docker.ts";
 import { stowage } from "./support/cli.ts";
 import { type TestRepoEnv, testRepoEnv } from "./support/repo.ts";
 import type { RestoreReport } from "../core/restore/run.ts";
@@ -28,6 +28,15 @@ async function backup(s: FixtureStack, env: TestRepoEnv): Promise<string> {
   const r = await stowage(["backup", "--unit", s.project, "--json"], { env: env.env });
   assert.equal(r.code, 0, r.stderr);
   return JSON.parse(r.stdout).backupId;
+}
+
+/** Every lifecycle change (not exec) the Engine saw for the stack's containers in the window. */
+async function lifecycleEvents(s: FixtureStack, since: Date, until: Date): Promise<string[]> {
+  const actions = ["create", "destroy", "die", "kill", "start", "stop", "restart", "pause"];
+  return (await containerEvents(since, until, [
+    `label=com.docker.compose.project=${s.project}`,
+    ...actions.map((a) => `event=${a}`),
+  ])).map((e) => `${e.action} ${e.name}`);
 }
 
 const inVolume = async (s: FixtureStack, service: string, cmd: string) =>
@@ -182,13 +191,7 @@ Deno.test("--to-dir writes files only; --dry-run changes nothing; bad input is n
     const id = await backup(s, env);
     const out = await Deno.makeTempDir({ prefix: "stowage-todir-" });
     try {
-      const eventsBefore = (await docker(
-        "ps",
-        "-a",
-        "-q",
-        "--filter",
-        `label=com.docker.compose.project=${s.project}`,
-      )).stdout;
+      const since = new Date();
       const r = await stowage([
         "restore",
         "--unit",
@@ -211,16 +214,8 @@ Deno.test("--to-dir writes files only; --dry-run changes nothing; bad input is n
         await Deno.readTextFile(`${out}/binds${s.dir}/html/index.html`),
         "<h1>hello from the fixture</h1>\n",
       );
-      assert.equal(
-        (await docker(
-          "ps",
-          "-a",
-          "-q",
-          "--filter",
-          `label=com.docker.compose.project=${s.project}`,
-        )).stdout,
-        eventsBefore,
-      );
+      // The Engine saw no container of the stack stop, start, or change.
+      assert.deepEqual(await lifecycleEvents(s, since, new Date()), []);
 
       // A second --to-dir run over it replaces (and says so).
       const dry = await stowage([
@@ -241,10 +236,16 @@ Deno.test("--to-dir writes files only; --dry-run changes nothing; bad input is n
 
     // A dry run against Docker: a plan, conflicts listed, nothing changed.
     await inVolume(s, "app", "echo changed > /data/greeting");
+    const dryStart = new Date();
     const dry = await stowage(["restore", "--unit", s.project, "--latest", "--dry-run", "--json"], {
       env: env.env,
     });
     assert.equal(dry.code, 14, dry.stderr);
+    assert.deepEqual(
+      await lifecycleEvents(s, dryStart, new Date()),
+      [],
+      "the dry run stopped nothing",
+    );
     const plan = JSON.parse(dry.stdout).plan;
     assert.ok(plan.conflicts.some((c: { kind: string }) => c.kind === "in-use"));
     assert.ok(

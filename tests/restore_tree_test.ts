@@ -24,28 +24,40 @@ Deno.test("the tree helper sees an exact copy as equal and catches every kind of
       JSON.stringify(desc.get("acl-dir")),
     );
 
-    const changes: [string, string][] = [
-      ["owner", "chown 1001 owners/f1000"],
-      ["mode", "chmod 0755 modes/setuid"],
+    // Each change, and the difference line it must produce (path and attribute), so a helper that
+    // reported some unrelated difference (or any difference at all) could not pass.
+    const changes: [string, string, RegExp[]][] = [
+      ["owner", "chown 1001 owners/f1000", [/^owners\/f1000: uid /]],
+      ["mode", "chmod 0755 modes/setuid", [/^modes\/setuid: mode .*"4755".*"755"/]],
       [
         "content",
         "printf 'X' | dd of=many/f3 bs=1 seek=0 conv=notrunc 2>/dev/null; touch -r many/f4 many/f3",
+        [/^many\/f3: sha256 /],
       ],
-      ["mtime", "touch -d '2000-01-01' empty-file"],
-      ["xattr", "setfattr -n user.comment -v changed xattr-file"],
-      ["acl", "setfacl -m u:1000:r acl-file"],
-      ["hard link", "rm links/b && cp -p links/a links/b"],
-      ["symlink", "ln -sfn elsewhere links/dangling"],
-      ["extra file", "echo extra > many/extra"],
-      ["non-UTF-8 name", `mv "$(printf 'caf\\351')" "$(printf 'caf\\350')"`],
+      ["mtime", "touch -d '2000-01-01' empty-file", [/^empty-file: mtime /]],
+      ["xattr", "setfattr -n user.comment -v changed xattr-file", [/^xattr-file: xattrs /]],
+      ["acl", "setfacl -m u:1000:r acl-file", [/^acl-file: acl /]],
+      ["hard link", "rm links/b && cp -p links/a links/b", [/^links\/b: (nlink|links) /]],
+      ["symlink", "ln -sfn elsewhere links/dangling", [/^links\/dangling: target /]],
+      ["extra file", "echo extra > many/extra", [/^many\/extra: only in /]],
+      [
+        "non-UTF-8 name",
+        `mv "$(printf 'caf\\351')" "$(printf 'caf\\350')"`,
+        [/^caf\\xe9: only in .*\/a$/, /^caf\\xe8: only in .*\/b$/],
+      ],
     ];
-    for (const [what, cmd] of changes) {
+    for (const [what, cmd, expected] of changes) {
       const b = `${base}/b`;
       await sh("cp", ["-a", a, b]);
       assert.deepEqual(await compareTrees(a, b), [], "cp -a keeps everything");
       await sh("bash", ["-c", `cd "${b}" && ${cmd}`]);
       const diff = await compareTrees(a, b);
-      assert.ok(diff.length > 0, `a ${what} change went unnoticed`);
+      for (const re of expected) {
+        assert.ok(
+          diff.some((line) => re.test(line)),
+          `a ${what} change was not reported as ${re}: ${JSON.stringify(diff)}`,
+        );
+      }
       await Deno.remove(b, { recursive: true });
     }
   } finally {

@@ -31,10 +31,8 @@ Deno.test("retention keeps exactly latest 2 + one per day for 2 days, as whole p
       retention: { latest: 2, daily: 2 },
     });
     const clock = new ManualClock("2025-03-01T02:00:00Z");
-    const times: string[] = [];
     // Three days, two runs a day (02:00 and 14:00).
     for (let i = 0; i < 6; i++) {
-      times.push(clock.now().toISOString());
       const report = await runBackup(
         {
           engine,
@@ -65,7 +63,6 @@ Deno.test("retention keeps exactly latest 2 + one per day for 2 days, as whole p
         "2025-03-03T14:00:00.000Z",
       ]);
     }
-    assert.equal(times.length, 6);
   } finally {
     await s.down();
     await cleanupDocker();

@@ -106,6 +106,7 @@ Deno.test("without a backup: READY, WATCHDOG beats, STOPPING on SIGTERM, exit 0"
       } finally {
         assert.equal(await d.stop(), 0, d.stderr());
       }
+      await sc.notify.drain();
       const m = sc.notify.messages;
       assert.equal(m[0], "READY=1\nSTATUS=No backup recorded yet");
       assert.match(m[m.length - 1], /^STOPPING=1\nSTATUS=Stopping: no backup running$/);
@@ -130,10 +131,36 @@ Deno.test("WATCHDOG_PID naming another process: no beats", async () => {
           () => sc.notify.messages.some((m) => m.startsWith("READY=1")),
           30_000,
         );
-        await new Promise((r) => setTimeout(r, 1200)); // three beat periods
+        // An absence needs a window: a second daemon with the same watchdog interval, started
+        // once this one was ready, sends three beats; this one had at least as long to beat.
+        const refRepo = await testRepoEnv();
+        try {
+          await withScene(refRepo, async (ref) => {
+            const r = spawnService(["admin", "service", "daemon"], {
+              env: ref.env,
+              extraNet: ref.extraNet,
+            });
+            try {
+              await waitFor(
+                "three watchdog beats of the reference daemon",
+                () => ref.notify.messages.filter((m) => m === "WATCHDOG=1").length >= 3,
+                30_000,
+              );
+            } finally {
+              assert.equal(await r.stop(), 0, r.stderr());
+            }
+          });
+        } finally {
+          await refRepo.cleanup();
+        }
       } finally {
         assert.equal(await d.stop(), 0, d.stderr());
       }
+      await sc.notify.drain();
+      assert.ok(
+        sc.notify.messages.some((m) => m.startsWith("STOPPING=1")),
+        "the listener heard it",
+      );
       assert.equal(sc.notify.messages.includes("WATCHDOG=1"), false);
     });
   } finally {
@@ -215,6 +242,8 @@ Deno.test("interval backup: notify order, beats during the run, lock contention,
       } finally {
         assert.equal(await d.stop(), 0, d.stderr());
       }
+      await sc.notify.drain();
+      await sc.journal.drain();
 
       assert.equal(manual.code, 11, manual.stderr);
       assert.match(manual.stderr, /another backup is running \(pid \d+/);
@@ -284,6 +313,7 @@ Deno.test("SIGTERM during the daemon's backup: containers start again, STOPPING,
       } finally {
         assert.equal(await d.stop(), 0, d.stderr());
       }
+      await sc.notify.drain();
       assert.deepEqual(await running(s), { db: true, app: true, web: true });
       const stop = sc.notify.messages.find((x) => x.startsWith("STOPPING=1"));
       assert.match(stop ?? "", /interrupting the running backup and starting its containers/);

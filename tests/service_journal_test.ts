@@ -43,10 +43,10 @@ Deno.test("stderr is the journal: records arrive as native-protocol entries with
     } finally {
       assert.equal(await d.stop(), 0, d.stderr());
     }
-    await waitFor(
+    await journal.drain();
+    assert.ok(
+      entries().some((e) => e.MESSAGE?.startsWith("stowage daemon stopping")),
       "the stopping record",
-      () => entries().some((e) => e.MESSAGE?.startsWith("stowage daemon stopping")),
-      5_000,
     );
     const ready = entries().find((e) => e.MESSAGE.startsWith("stowage daemon ready"))!;
     assert.equal(ready.SYSLOG_IDENTIFIER, "stowage");
@@ -76,6 +76,7 @@ Deno.test("JOURNAL_STREAM naming another stream: plain stderr, nothing sent", as
       assert.equal(await d.stop(), 0, d.stderr());
     }
     assert.match(d.stderr(), /stowage daemon stopping/);
+    await journal.drain();
     assert.equal(journal.datagrams.length, 0);
   });
 });
@@ -95,6 +96,7 @@ Deno.test("a timer-started backup logs to the journal with UNIT, OPERATION and B
         journal: true,
       });
       assert.equal(await b.child.status.then((st) => st.code), 0, b.stderr());
+      await journal.drain();
       const entries = journal.datagrams.map(decodeJournalEntry);
       const stops = entries.filter((e) =>
         e.UNIT === s.project && e.OPERATION === "backup" && /^stopped /.test(e.MESSAGE)

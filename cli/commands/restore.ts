@@ -15,7 +15,6 @@ import { EXIT_CODES } from "../exit_codes.ts";
 import { type ErrorCode, errorMessage, StowageError } from "../../core/errors.ts";
 import { shownName } from "../../core/text.ts";
 import { backupIdTime } from "../../core/tags.ts";
-import type { BackupRepository } from "../../core/ports.ts";
 import {
   isUsable,
   missingFromRecipe,

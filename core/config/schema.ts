@@ -27,6 +27,7 @@ const text = (what: string) =>
     error: `expected ${what}, got an empty string`,
   });
 
+// deno-lint-ignore no-control-regex
 const hasControl = (s: string) => /[\x00-\x1f\x7f-\x9f\u2028\u2029]/.test(s);
 
 /**

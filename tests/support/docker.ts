@@ -107,8 +107,76 @@ export async function cleanupDocker(label = TEST_LABEL) {
   if (nets.length) await sh("docker", ["network", "rm", ...nets], { check: false });
 }
 
-/** A random /24 inside 10.213.0.0/16 for a test network; collisions between runs are unlikely. */
+/** The third octets of the 10.213.X.0/24 subnets some network on this Engine already uses. */
+function subnetsInUse(): Set<number> {
+  const run = (args: string[]) =>
+    new TextDecoder().decode(
+      new Deno.Command("docker", { args, stdin: "null", stdout: "piped", stderr: "null" })
+        .outputSync().stdout,
+    );
+  const ids = run(["network", "ls", "-q"]).trim().split("\n").filter(Boolean);
+  if (ids.length === 0) return new Set();
+  // A network removed meanwhile makes inspect fail for it only; the others still print.
+  const subnets = run([
+    "network",
+    "inspect",
+    "-f",
+    "{{range .IPAM.Config}}{{.Subnet}} {{end}}",
+    ...ids,
+  ]);
+  return new Set(
+    [...subnets.matchAll(/\b10\.213\.(\d+)\.0\/\d+/g)].map((m) => Number(m[1])),
+  );
+}
+
+/**
+ * A /24 inside 10.213.0.0/16 for a test network: random among the ones no network on the Engine
+ * uses yet, so test files running in parallel (and other runs on the host) do not collide.
+ */
 export function testSubnet(): { subnet: string; gateway: string; prefix: string } {
-  const x = 1 + Math.floor(Math.random() * 250);
+  const used = subnetsInUse();
+  const free = Array.from({ length: 250 }, (_, i) => i + 1).filter((x) => !used.has(x));
+  if (free.length === 0) {
+    throw new Error("no free 10.213.X.0/24 test subnet: remove old test networks");
+  }
+  const x = free[Math.floor(Math.random() * free.length)];
   return { subnet: `10.213.${x}.0/24`, gateway: `10.213.${x}.1`, prefix: `10.213.${x}` };
+}
+
+export interface ContainerEvent {
+  action: string;
+  /** Container name. */
+  name: string;
+  timeNano: bigint;
+}
+
+/**
+ * What the Engine itself saw happen to containers between `since` and `until` (`docker events`,
+ * which returns at once for a past `until`), oldest first. `filters`: `docker events --filter`
+ * values, e.g. `label=com.docker.compose.project=NAME`, `event=stop` (same keys OR, different
+ * keys AND). Use it to prove stop/start order and restarts from the Engine rather than from
+ * stowage's own report.
+ */
+export async function containerEvents(
+  since: Date,
+  until: Date,
+  filters: string[],
+): Promise<ContainerEvent[]> {
+  const secs = (d: Date) => (d.getTime() / 1000).toFixed(3);
+  const out = await docker(
+    "events",
+    "--since",
+    secs(since),
+    "--until",
+    secs(until),
+    "--filter",
+    "type=container",
+    ...filters.flatMap((f) => ["--filter", f]),
+    "--format",
+    "{{.Action}} {{.TimeNano}} {{.Actor.Attributes.name}}",
+  );
+  return out.stdout.trim().split("\n").filter(Boolean).map((line) => {
+    const [action, nano, name] = line.split(" ");
+    return { action, name, timeNano: BigInt(nano) };
+  });
 }

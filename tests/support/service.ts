@@ -40,20 +40,67 @@ export async function waitFor(what: string, cond: () => boolean | Promise<boolea
   throw new Error(`timed out waiting for ${what}`);
 }
 
+const SEND = `
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.sendto(sys.argv[2].encode(), sys.argv[1])
+`;
+
 /** Every datagram that arrives at `path`, in order. */
 export class DatagramListener {
   readonly datagrams: Uint8Array[] = [];
   #child: Deno.ChildProcess;
   #done: Promise<void>;
+  #markers = new Map<string, () => void>();
 
   private constructor(readonly path: string, child: Deno.ChildProcess, ready: () => void) {
     this.#child = child;
     this.#done = (async () => {
       for await (const line of lines(child.stdout)) {
-        if (line === "LISTENING") ready();
-        else this.datagrams.push(Uint8Array.from(atob(line), (c) => c.charCodeAt(0)));
+        if (line === "LISTENING") {
+          ready();
+          continue;
+        }
+        const bytes = Uint8Array.from(atob(line), (c) => c.charCodeAt(0));
+        const marker = this.#markers.get(new TextDecoder().decode(bytes));
+        if (marker) marker();
+        else this.datagrams.push(bytes);
       }
     })();
+  }
+
+  /**
+   * Returns once every datagram already sent to the socket has been read: sends a marker of its
+   * own and waits for it to come through. The socket queues datagrams in order, so anything a
+   * process sent before it exited is in `datagrams` afterwards (the marker itself is not).
+   */
+  async drain(): Promise<void> {
+    const marker = `stowage-test-drain-${crypto.randomUUID()}`;
+    const seen = new Promise<void>((r) => this.#markers.set(marker, r));
+    const sent = await new Deno.Command("python3", {
+      args: ["-c", SEND, this.path, marker],
+      stdin: "null",
+      stdout: "null",
+      stderr: "piped",
+    }).output();
+    if (!sent.success) {
+      throw new Error(`sending the drain marker failed: ${new TextDecoder().decode(sent.stderr)}`);
+    }
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    try {
+      await Promise.race([
+        seen,
+        new Promise((_, reject) => {
+          timer = setTimeout(
+            () => reject(new Error(`the drain marker never reached ${this.path}`)),
+            30_000,
+          );
+        }),
+      ]);
+    } finally {
+      clearTimeout(timer);
+      this.#markers.delete(marker);
+    }
   }
 
   static async start(path: string): Promise<DatagramListener> {

@@ -53,14 +53,33 @@ function splitNul(bytes: Uint8Array): Uint8Array[] {
   return out;
 }
 
-async function run(script: string, root: string): Promise<Uint8Array> {
+/**
+ * Runs `script` in `sh` with `root` as $1. `tool`: a program the script needs; when it is not on
+ * PATH the description fails naming it, so a missing getfattr/getfacl can never make two trees
+ * look equal by dropping their xattrs/ACLs.
+ */
+async function run(script: string, root: string, tool?: string): Promise<Uint8Array> {
+  if (tool) {
+    const which = await new Deno.Command("sh", {
+      args: ["-c", 'command -v "$1"', "sh", tool],
+      stdout: "null",
+      stderr: "null",
+    }).output();
+    if (!which.success) {
+      throw new Error(
+        `${tool} is not installed: the tree description needs it (Debian: apt-get install attr acl; bash scripts/setup.sh installs both)`,
+      );
+    }
+  }
   const out = await new Deno.Command("sh", {
     args: ["-c", script, "sh", root],
     stdout: "piped",
     stderr: "piped",
   }).output();
   if (!out.success) {
-    throw new Error(`tree description failed: ${new TextDecoder().decode(out.stderr)}`);
+    throw new Error(
+      `tree description failed (${script}): ${new TextDecoder().decode(out.stderr)}`,
+    );
   }
   return out.stdout;
 }
@@ -131,12 +150,12 @@ export async function describeTree(root: string): Promise<TreeDescription> {
   }
   const dec = new TextDecoder();
   const xattrs = blocks(
-    dec.decode(await run(`cd "$1" && getfattr -R -P -d -m - -e hex . 2>/dev/null || true`, root)),
+    dec.decode(await run(`cd "$1" && getfattr -R -P -h -d -m - -e hex .`, root, "getfattr")),
     /^$/,
   );
   for (const [p, lines] of xattrs) if (tree.has(p)) tree.get(p)!.xattrs = lines;
   const acls = blocks(
-    dec.decode(await run(`cd "$1" && getfacl -R -P -n . 2>/dev/null || true`, root)),
+    dec.decode(await run(`cd "$1" && getfacl -R -P -n .`, root, "getfacl")),
     /^# (owner|group):/,
   );
   for (const [p, lines] of acls) if (tree.has(p)) tree.get(p)!.acl = lines;
