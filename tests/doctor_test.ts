@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { stowage } from "./support/cli.ts";
 import { type TestRepoEnv, testRepoEnv } from "./support/repo.ts";
+import { cleanupDocker, docker, ensureTestImage, TEST_LABEL, testName } from "./support/docker.ts";
 
 interface Check {
   name: string;
@@ -103,20 +104,32 @@ Deno.test("engine down: doctor fails the engine, commands exit 5 with a hint", a
 });
 
 Deno.test("restic missing: doctor fails it; backup and repo init exit 4 with an install hint", async () => {
+  // A real unit of its own: unit names are checked before anything needs restic.
+  const unit = testName("norestic");
+  const image = await ensureTestImage();
+  await docker("run", "-d", "--init", "--name", unit, "--label", TEST_LABEL, image, "sleep", "1d");
+  try {
+    await resticMissing(unit);
+  } finally {
+    await cleanupDocker();
+  }
+});
+
+async function resticMissing(unit: string) {
   await withRepo(async (env) => {
     const e = { ...env.env, PATH: "/nonexistent" };
     const d = await doctor(e);
     assert.equal(d.code, 19);
     assert.equal(d.byName["restic"].status, "fail");
     assert.match(d.byName["restic"].detail, /not installed|not permitted/);
-    for (const args of [["backup", "--unit", "any"], ["admin", "repo", "init"]]) {
+    for (const args of [["backup", "--unit", unit], ["admin", "repo", "init"]]) {
       const r = await stowage(args, { env: e });
       assert.equal(r.code, 4, `${args.join(" ")}: ${r.stderr}`);
       assert.match(r.stderr, /Cannot run 'restic': it is not installed/);
       assert.match(r.stderr, /hint: .*install-deps/);
     }
   });
-});
+}
 
 Deno.test("broken config: doctor says where and why", async () => {
   const env = await testRepoEnv("  stop_timout: 5\n");
