@@ -103,7 +103,7 @@ ${opts.extraConfig ?? ""}`;
     e,
     "backup",
     "--tag",
-    "stowage,format=1,unit=demo,type=volume,backup_id=2025-01-31T02-00-00Z",
+    "stowage,format=1,unit=demo,type=volume,volume=demo_data,backup_id=2025-01-31T02-00-00Z",
     `${dir}/data`,
   );
   return e;

@@ -7,7 +7,14 @@
  */
 import assert from "node:assert/strict";
 import { stowage } from "./support/cli.ts";
-import { cleanupDocker, docker, sh } from "./support/docker.ts";
+import {
+  cleanupDocker,
+  docker,
+  ensureTestImage,
+  sh,
+  TEST_LABEL,
+  testName,
+} from "./support/docker.ts";
 import { createFixtureStack, type FixtureStack } from "./support/fixture.ts";
 import { type TestRepoEnv, testRepoEnv } from "./support/repo.ts";
 import { DatagramListener, spawnService, waitFor } from "./support/service.ts";
@@ -325,8 +332,22 @@ Deno.test("SIGTERM during the daemon's backup: containers start again, STOPPING,
 Deno.test("the daemon's scheduled run is skipped, not failed, while another backup holds the lock", async () => {
   const repo = await testRepoEnv();
   await Deno.mkdir(repo.stateDir, { recursive: true });
+  // A real unit of its own: the daemon checks unit names before it queues for the lock.
+  const unit = testName("skipped");
+  await docker(
+    "run",
+    "-d",
+    "--init",
+    "--name",
+    unit,
+    "--label",
+    TEST_LABEL,
+    await ensureTestImage(),
+    "sleep",
+    "1d",
+  );
   const holder = new Deno.Command("flock", {
-    args: ["-x", `${repo.stateDir}/backup.lock`, "sleep", "60"],
+    args: ["-x", `${repo.stateDir}/backup.lock`, "sleep", "300"],
     stdout: "null",
     stderr: "null",
   }).spawn();
@@ -345,7 +366,7 @@ Deno.test("the daemon's scheduled run is skipped, not failed, while another back
         "--interval-minutes",
         "60",
         "--unit",
-        "nothing-here",
+        unit,
         "--status-listen",
         "127.0.0.1:0",
       ], {
@@ -367,8 +388,11 @@ Deno.test("the daemon's scheduled run is skipped, not failed, while another back
       }
     });
   } finally {
-    holder.kill("SIGKILL");
+    try {
+      holder.kill("SIGKILL");
+    } catch { /* already gone: the assertion above says why */ }
     await holder.status;
     await repo.cleanup();
+    await cleanupDocker();
   }
 });
