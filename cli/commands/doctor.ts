@@ -127,9 +127,9 @@ export async function runDoctor(
   checks.push(secretFileCheck("repository password file", pwPath, pwStat, !isDefaultPw));
 
   // The backend named first: "REST server rest:http://...: does not answer" reads in one line.
-  const where = `${backendName(cfg.repository.location ?? loaded.paths.repository)} ${
-    redactLocation(cfg.repository.location ?? loaded.paths.repository)
-  }`;
+  const loc = redactLocation(cfg.repository.location ?? loaded.paths.repository);
+  const backend = backendName(cfg.repository.location ?? loaded.paths.repository);
+  const where = `${backend} ${loc}`;
   checks.push(resticCheck);
   let repo: BackupRepository;
   try {
@@ -137,7 +137,7 @@ export async function runDoctor(
       checks.push({
         name: "repository",
         status: "warn",
-        detail: `${where} is not initialised yet`,
+        detail: `${backend}: ${loc} is not initialised yet`,
         hint: "`stowage admin repo init` or the first backup creates it.",
       });
     } else if (await (repo = await rt.repository(loaded, { prepare: false })).exists()) {
@@ -163,7 +163,7 @@ export async function runDoctor(
       checks.push({
         name: "repository",
         status: isDefaultPw ? "warn" : "fail",
-        detail: `no repository at ${where}`,
+        detail: `${backend}: no repository at ${loc}`,
         hint: "Create it with `stowage admin repo init`.",
       });
     }
