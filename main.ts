@@ -79,6 +79,8 @@ export function realRuntime(): Runtime {
     async loadConfig(globals): Promise<LoadedConfig> {
       const loc = locateConfig(globals.config, env, paths);
       const { config, path } = await readConfig(loc);
+      // config `host:` names this host in snapshots (several hosts may share one repository).
+      if (config.host) rt.hostname = config.host;
       return { config, path, paths: applyConfigPaths(paths, config, env, uid) };
     },
     engine(loaded) {

@@ -24,6 +24,7 @@ export const EXIT_CODES: Record<ErrorCode | "ok" | "bug", number> = {
   "repo.password": 8,
   "repo.locked": 9,
   "repo.error": 10,
+  "repo.appendonly": 10,
   "lock.held": 11,
   "backup.failed": 12,
   "restore.failed": 13,

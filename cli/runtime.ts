@@ -22,6 +22,7 @@ export interface GlobalOptions {
 export interface Runtime {
   env(name: string): string | undefined;
   uid: number | null;
+  /** The host name snapshots carry: the machine's, replaced by config `host:` once loaded. */
   hostname: string;
   /** Default paths before config (state_dir) is applied. */
   paths: StowagePaths;

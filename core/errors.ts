@@ -18,6 +18,7 @@ export type ErrorCode =
   | "repo.missing" // repository does not exist / not initialised
   | "repo.password" // wrong repository password
   | "repo.locked" // repository locked by another process
+  | "repo.appendonly" // the backend refuses deletion (append-only REST server)
   | "repo.error" // any other restic failure
   | "lock.held" // another stowage backup holds the host lock
   | "unit.notfound" // unknown unit name

@@ -21,6 +21,9 @@ export const RESTIC_EXIT = {
 // deno-lint-ignore no-control-regex -- restic prints ESC[2K before some stderr lines
 const ANSI = /\x1b\[[0-9;]*[A-Za-z]/g;
 
+const GO_FRAME = /^[a-z][\w.\-/]*(\.\(\*?\w+\))?\.\w[\w.]*$/;
+const GO_FILE = /^\t\S+\.(go|s):\d+( \+0x[0-9a-f]+)?$/;
+
 /** Keeps the last `max` non-empty stderr lines, without terminal control codes. */
 export class StderrTail {
   readonly #lines: string[] = [];
@@ -34,6 +37,9 @@ export class StderrTail {
   #add(line: string) {
     const clean = line.replace(ANSI, "").trimEnd();
     if (!clean.trim()) return;
+    // A Go stack trace (restic prints one after some fatal errors) would push the error itself
+    // out of the tail: its frames carry no meaning for the user.
+    if (GO_FRAME.test(clean) || GO_FILE.test(clean)) return;
     this.#lines.push(clean);
     if (this.#lines.length > this.max) this.#lines.shift();
   }
@@ -90,6 +96,50 @@ export function classifyResticFailure(
       "interrupted",
       `Interrupted while trying to ${action} (repository '${where}')`,
       "Nothing was committed by the interrupted restic run; run the command again.",
+    );
+  }
+  // Before repo.missing: restic 0.14 asks "Is there a repository...?" after these too.
+  const down = text.match(
+    /(connection refused|no such host|i\/o timeout|network is unreachable|no route to host|connection reset by peer)/i,
+  );
+  if (down) {
+    return new StowageError(
+      "repo.error",
+      `Cannot ${action}: the repository's server does not answer (${
+        down[1].toLowerCase()
+      }; repository '${where}')`,
+      "Start the backend server or fix the network, then run `stowage doctor`.",
+      { details },
+    );
+  }
+  const refused = text.match(/\((401|403)\): (401 Unauthorized|403 Forbidden)/);
+  if (refused && !/not removed|Remove\(/.test(text)) {
+    return new StowageError(
+      "repo.error",
+      `Cannot ${action}: the repository's server refused stowage's credentials (HTTP ${
+        refused[1]
+      }; repository '${where}')`,
+      "Fix the user and password in repository.location (rest:https://USER:PASSWORD@host/) or the backend credentials in repository.env / env_file.",
+      { details },
+    );
+  }
+  if (
+    /(blob|file) not removed, server response: 403 Forbidden|unable to remove .* 403/.test(text)
+  ) {
+    return new StowageError(
+      "repo.appendonly",
+      `Cannot ${action}: the repository at '${where}' refuses deletion (append-only)`,
+      "Snapshots cannot be forgotten there: set repository.append_only: true so retention is skipped, and forget/prune from a machine with full access.",
+      { details },
+    );
+  }
+  const rclone = text.match(/rclone: .*?(Failed to create file system for [^\n]*)/);
+  if (rclone) {
+    return new StowageError(
+      "repo.error",
+      `Cannot ${action}: rclone ${rclone[1].replace(/^Failed/, "failed")}`,
+      "Check repository.rclone_config names a config with that remote (rclone config show).",
+      { details },
     );
   }
   if (

@@ -107,7 +107,7 @@ Deno.test("anything else is repo.error with restic's last line and the tail as d
   assert.equal(e.code, "repo.error");
   assert.equal(
     e.message,
-    "Cannot list snapshots (restic exit 1): unable to open repository at sftp:nobody@127.0.0.1:/x: unable to start the sftp session, error: EOF",
+    "Cannot list snapshots: the repository's server does not answer (connection refused; repository 'sftp:nobody@127.0.0.1:/x')",
   );
   assert.deepEqual(e.details, SFTP_UNREACHABLE);
   assert.match(
@@ -176,4 +176,78 @@ Deno.test("an unknown or changed SSH host key says so and points at setup", () =
   );
   assert.match(changed.message, /CHANGED since it was trusted/);
   assert.match(changed.hint ?? "", /another machine/);
+});
+
+// Captured from restic 0.14.0 against `rclone serve restic` 1.60 on this machine.
+const REST_DOWN = [
+  'Fatal: unable to open config file: client.Head: Head "http://127.0.0.1:18799/r/config": dial tcp 127.0.0.1:18799: connect: connection refused',
+  "Is there a repository at the following location?",
+  "rest:http://127.0.0.1:18799/r/",
+];
+const REST_UNAUTHORIZED = [
+  "Fatal: unable to open config file: unexpected HTTP response (401): 401 Unauthorized",
+  "Is there a repository at the following location?",
+  "rest:http://u:***@127.0.0.1:18766/r/",
+];
+const APPEND_ONLY_FORGET = [
+  "Remove(<snapshot/21a684ba45>) returned error, retrying after 15.394871241s: blob not removed, server response: 403 Forbidden (403)",
+  "unable to remove <snapshot/21a684ba45> from the repository",
+  "blob not removed, server response: 403 Forbidden (403)",
+  "github.com/restic/restic/internal/backend/rest.(*Backend).Remove",
+  "\tgithub.com/restic/restic/internal/backend/rest/rest.go:399",
+  "main.deleteFiles.func2",
+  "\tgithub.com/restic/restic/cmd/restic/delete.go:47",
+  "runtime.goexit",
+  "\truntime/asm_amd64.s:1594",
+];
+const RCLONE_NO_REMOTE = [
+  'rclone: 2026/11/29 05:59:27 Failed to create file system for "nope:/tmp/ao/rcrepo": didn\'t find section in config file',
+  'Fatal: unable to open repository at rclone:nope:/tmp/ao/rcrepo: error talking HTTP to rclone: Get "http://localhost/file-5577006791947779410": unexpected EOF',
+];
+
+Deno.test("a REST server that is down is one line saying so, not 'no repository'", () => {
+  const e = classifyResticFailure(
+    1,
+    REST_DOWN,
+    "open the repository",
+    "rest:http://127.0.0.1:18799/r/",
+  );
+  assert.equal(e.code, "repo.error");
+  assert.equal(
+    e.message,
+    "Cannot open the repository: the repository's server does not answer (connection refused; repository 'rest:http://127.0.0.1:18799/r/')",
+  );
+});
+
+Deno.test("wrong REST credentials (HTTP 401) say the server refused them, password masked", () => {
+  const loc = "rest:http://u:bad@127.0.0.1:18766/r/";
+  const e = classifyResticFailure(1, REST_UNAUTHORIZED, "open the repository", loc);
+  assert.equal(e.code, "repo.error");
+  assert.match(e.message, /refused stowage's credentials \(HTTP 401/);
+  assert.ok(!e.message.includes("bad"), e.message);
+});
+
+Deno.test("an append-only server refusing a forget is repo.appendonly, even after a Go stack trace", () => {
+  const tail = new StderrTail(20);
+  // The real stack is longer than the tail: frames must not push the error out.
+  tail.push(
+    APPEND_ONLY_FORGET.join("\n") + "\n" + APPEND_ONLY_FORGET.slice(3).join("\n").repeat(3),
+  );
+  const e = classifyResticFailure(1, tail.lines(), "forget 2 snapshot(s)", "rest:http://h/r/");
+  assert.equal(e.code, "repo.appendonly");
+  assert.match(e.message, /refuses deletion \(append-only\)/);
+});
+
+Deno.test("rclone without the named remote says what rclone said", () => {
+  const e = classifyResticFailure(
+    1,
+    RCLONE_NO_REMOTE,
+    "list snapshots",
+    "rclone:nope:/tmp/ao/rcrepo",
+  );
+  assert.equal(e.code, "repo.error");
+  assert.match(
+    e.message,
+    /rclone failed to create file system for "nope:.*didn't find section in config file/,
+  );
 });

@@ -25,6 +25,8 @@ export interface RepositorySettings {
   cacheDir: string;
   envFile?: string;
   env: Record<string, string>;
+  /** rclone's config for rclone: locations; restic's rclone child reads it as RCLONE_CONFIG. */
+  rcloneConfig?: string;
 }
 
 type Env = (n: string) => string | undefined;
@@ -61,6 +63,7 @@ export function repositorySettings(
     cacheDir: `${loaded.paths.stateDir}/cache/restic`,
     envFile: repo.env_file ? expandHome(repo.env_file, env) : undefined,
     env: { ...repo.env },
+    rcloneConfig: repo.rclone_config ? expandHome(repo.rclone_config, env) : undefined,
   };
 }
 
@@ -308,6 +311,23 @@ export async function openRepository(
       (await statOrUndefined(s.envFile))?.mode ?? null,
     );
     if (envWarning) warnings.push(envWarning);
+  }
+  if (s.rcloneConfig) {
+    // A path, never its contents, and only in restic's environment (argv is public): rclone's
+    // config holds the remote's credentials.
+    const st = await statOrUndefined(s.rcloneConfig);
+    if (!st?.isFile) {
+      throw new StowageError(
+        "config.invalid",
+        `Cannot use repository.rclone_config '${s.rcloneConfig}': ${
+          st ? "it is not a file" : "no such file"
+        }`,
+        "Point repository.rclone_config at rclone's config file (mode 0600), e.g. one written by `rclone config`.",
+      );
+    }
+    const w = modeWarning("rclone config", s.rcloneConfig, st.mode);
+    if (w) warnings.push(w);
+    env = { ...env, RCLONE_CONFIG: s.rcloneConfig };
   }
   for (const w of warnings) log.warning(w);
 

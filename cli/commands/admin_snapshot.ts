@@ -20,6 +20,18 @@ import type { Unit } from "../../core/model.ts";
 import { buildDryRun } from "./dry_run.ts";
 import { parseScope } from "./backup.ts";
 
+/** This host's snapshots (or all), and the other hosts the repository holds backups of. */
+function hostSnapshots<T extends { hostname: string }>(
+  all: T[],
+  host: string,
+  allHosts: boolean,
+): { shown: T[]; otherHosts: string[] } {
+  const others = [...new Set(all.map((s) => s.hostname).filter((h) => h !== host))].sort();
+  return allHosts
+    ? { shown: all, otherHosts: [] }
+    : { shown: all.filter((s) => s.hostname === host), otherHosts: others };
+}
+
 export function registerAdminSnapshot(admin: AdminCommand, rt: Runtime) {
   const snap = admin.command("snapshot").description(
     "List restore points and estimate backup sizes.",
@@ -32,11 +44,13 @@ export function registerAdminSnapshot(admin: AdminCommand, rt: Runtime) {
     )
     .option("-u, --unit <name>", "only this unit")
     .option("--no-sizes", "leave the size column out")
+    .option("--all-hosts", "every host's restore points, not only this host's (config `host:`)")
     .option("--json", "print one JSON document")
     .action(async (opts, cmd) => {
       const loaded = await rt.loadConfig(globals(cmd));
       const repo = await rt.repository(loaded, { prepare: false });
-      const snaps = (await repo.snapshots({ tags: ["stowage"] })).map(parseSnapshot);
+      const all = (await repo.snapshots({ tags: ["stowage"] })).map(parseSnapshot);
+      const { shown: snaps, otherHosts } = hostSnapshots(all, rt.hostname, !!opts.allHosts);
       // The Engine adds kind and counts for units present on this host; a new host has none yet.
       let live: Unit[] = [];
       let engineNote: string | undefined;
@@ -101,10 +115,19 @@ export function registerAdminSnapshot(admin: AdminCommand, rt: Runtime) {
             }),
           })),
           ignored,
+          host: rt.hostname,
+          otherHosts,
           note: engineNote ?? null,
         });
       }
       if (engineNote) rt.writeErr(`note: ${engineNote}\n`);
+      if (otherHosts.length) {
+        rt.writeErr(
+          `note: this repository also holds backups of ${
+            otherHosts.join(", ")
+          }: \`--all-hosts\` lists them.\n`,
+        );
+      }
       if (units.length === 0) {
         return rt.write("No units and no snapshots yet. Run `stowage backup`.\n");
       }

@@ -20,6 +20,7 @@ import { acquireHostLock, lockHolder } from "../../adapters/lock.ts";
 import { nullSink } from "../../core/events.ts";
 import { parseSnapshot } from "../../core/tags.ts";
 import type { BackupRepository } from "../../core/ports.ts";
+import { backendName } from "../../core/backend.ts";
 import { type DependencyStatus, inspectDependencies } from "../../core/deps.ts";
 import { redactLocation } from "../../core/secrets.ts";
 
@@ -125,7 +126,10 @@ export async function runDoctor(
   const pwStat = await statOrUndefined(pwPath);
   checks.push(secretFileCheck("repository password file", pwPath, pwStat, !isDefaultPw));
 
-  const where = redactLocation(cfg.repository.location ?? loaded.paths.repository);
+  // The backend named first: "REST server rest:http://...: does not answer" reads in one line.
+  const loc = redactLocation(cfg.repository.location ?? loaded.paths.repository);
+  const backend = backendName(cfg.repository.location ?? loaded.paths.repository);
+  const where = `${backend} ${loc}`;
   checks.push(resticCheck);
   let repo: BackupRepository;
   try {
@@ -133,7 +137,7 @@ export async function runDoctor(
       checks.push({
         name: "repository",
         status: "warn",
-        detail: `${where} is not initialised yet`,
+        detail: `${backend}: ${loc} is not initialised yet`,
         hint: "`stowage admin repo init` or the first backup creates it.",
       });
     } else if (await (repo = await rt.repository(loaded, { prepare: false })).exists()) {
@@ -159,12 +163,12 @@ export async function runDoctor(
       checks.push({
         name: "repository",
         status: isDefaultPw ? "warn" : "fail",
-        detail: `no repository at ${where}`,
+        detail: `${backend}: no repository at ${loc}`,
         hint: "Create it with `stowage admin repo init`.",
       });
     }
   } catch (e) {
-    checks.push(fail("repository", e));
+    checks.push({ ...fail("repository", e), detail: `${where}: ${errorMessage(e)}` });
   }
 
   // Leftovers of a crashed run: a held lock, or containers a dead run left stopped.

@@ -61,6 +61,7 @@ import { acquireHostLock } from "../../adapters/lock.ts";
 import { FileRestartJournal } from "../../adapters/journal.ts";
 import { recoverFromJournal } from "../../core/backup/recover.ts";
 import { invalidSnapshots, refuseTamperedPoint } from "../../core/restore/trust.ts";
+import { pointsOfHost } from "../../core/restore/host.ts";
 
 interface Flags {
   unit?: string;
@@ -82,6 +83,7 @@ interface Flags {
   list?: boolean;
   json?: boolean;
   allowIncomplete?: boolean;
+  host?: string;
 }
 
 export function registerRestore(program: Program, rt: Runtime) {
@@ -91,6 +93,7 @@ export function registerRestore(program: Program, rt: Runtime) {
       "Bring a unit back from a restore point: volumes, networks, compose files or the container.",
     )
     .option("-u, --unit <name>", "the unit (compose project or standalone container name)")
+    .option("--host <name>", "only restore points this host made (another host's, on a new server)")
     .addOption(new Option("--latest", "the newest backup").conflicts(["backupId", "before"]))
     .addOption(
       new Option("--backup-id <id>", "a restore point by its backup id (e.g. 2025-01-31T23-59-59Z)")
@@ -206,7 +209,7 @@ async function restoreAction(rt: Runtime, flags: Flags, g: { config?: string; lo
   if (selector && "backupId" in selector) {
     refuseTamperedPoint(snapshots, unit, selector.backupId.trim());
   }
-  const points = pointsOf(snapshots, unit);
+  const points = pointsOfHost(pointsOf(snapshots, unit), unit, flags.host);
   const point = selector
     ? selectPoint(points, unit, selector, rt.hostname, { allowIncomplete: flags.allowIncomplete })
     : await prompts!.point(points, rt.clock.now(), !!flags.allowIncomplete);

@@ -249,9 +249,15 @@ async function backupUnit(
   // 6. Retention, only after a complete backup of the unit.
   if (report.outcome === "ok") {
     try {
-      report.forgotten = await applyUnitRetention(deps, plan, report);
+      report.forgotten = await applyUnitRetention(deps, plan, report, {
+        appendOnly: req.config.repository.append_only,
+      });
     } catch (e) {
-      report.warnings.push(`retention failed: ${errorMessage(e)}`);
+      report.warnings.push(
+        isStowageError(e, "repo.appendonly")
+          ? `retention cannot forget in this repository: it is append-only (${errorMessage(e)})`
+          : `retention failed: ${errorMessage(e)}`,
+      );
     }
   }
   await runPost(deps, plan, backupId, report);
@@ -618,6 +624,7 @@ async function applyUnitRetention(
   deps: BackupDeps,
   plan: UnitPlan,
   report: UnitReport,
+  opts: { appendOnly: boolean },
 ): Promise<number> {
   const snaps = (await deps.repo.snapshots({ tags: [`unit=${plan.unit.name}`] }))
     .map(parseSnapshot)
@@ -628,6 +635,13 @@ async function applyUnitRetention(
   );
   report.notes = [...(report.notes ?? []), ...decision.notes];
   const forget = decision.forget.flatMap((p) => p.snapshots.map((s) => s.id));
+  if (forget.length > 0 && opts.appendOnly) {
+    // The server refuses deletion: say what retention would forget, forget nothing.
+    report.warnings.push(
+      `retention cannot forget in an append-only repository (repository.append_only): ${decision.forget.length} restore point(s) would be forgotten; forget and prune them from a machine with full access`,
+    );
+    return 0;
+  }
   if (forget.length > 0) await deps.repo.forget(forget);
   return forget.length;
 }

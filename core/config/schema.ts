@@ -230,9 +230,25 @@ export const configSchema = z
         known_hosts: absolutePath("a known_hosts path", { home: true }).optional().describe(
           "known_hosts for sftp/tailscale backends, where `setup` pins trusted host keys (default: <state_dir>/known_hosts, then ~/.ssh/known_hosts).",
         ),
+        rclone_config: absolutePath("an rclone config path", { home: true }).optional()
+          .describe(
+            "rclone's config (0600) for rclone:REMOTE:path locations; reaches rclone as RCLONE_CONFIG in its environment.",
+          ),
+        append_only: z.boolean({ error: (i) => `expected true or false, got ${got(i.input)}` })
+          .default(false).describe(
+            "The server refuses deletion (rest-server/rclone --append-only): backups only; retention reports what it would forget instead of forgetting.",
+          ),
       })
-      .default({ env: {}, restic_binary: "restic" })
+      .default({ env: {}, restic_binary: "restic", append_only: false })
       .describe("Where snapshots go."),
+    host: text("a host name")
+      .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,252}$/, {
+        error: (i) => `expected a host name (letters, digits, '.', '_', '-'), got ${got(i.input)}`,
+      })
+      .optional()
+      .describe(
+        "The host name snapshots carry; retention and `restore` group by it. Several hosts may share one repository with different names. Default: the machine's host name.",
+      ),
     state_dir: absolutePath("a directory").optional().describe(
       "Journal, lock, results and the default repository. Default: /var/lib/stowage (root).",
     ),

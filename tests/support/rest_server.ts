@@ -1,6 +1,6 @@
 /**
  * A real restic REST server on 127.0.0.1 (`rclone serve restic`, Debian's rclone) that demands
- * basic auth, for tests of repository locations that carry credentials
+ * basic auth (unless `auth: false`; `appendOnly` refuses every deletion but of locks), for tests of repository locations that carry credentials
  * (`rest:http://user:password@host:port/`). The password lives in an htpasswd file, so it is in
  * no process's argv but restic's own, if stowage put it there. rclone must be installed: a missing
  * rclone fails the test (install it with `apt-get install rclone`).
@@ -18,7 +18,11 @@ export interface TestRestServer {
   [Symbol.asyncDispose](): Promise<void>;
 }
 
-export async function startRestServer(dir: string): Promise<TestRestServer> {
+export async function startRestServer(
+  dir: string,
+  opts: { auth?: boolean; appendOnly?: boolean } = {},
+): Promise<TestRestServer> {
+  const auth = opts.auth ?? true;
   const user = "stowage";
   const password = "fake-rest-pass-" + crypto.randomUUID().slice(0, 8);
   const hash = await new Deno.Command("openssl", {
@@ -44,7 +48,15 @@ export async function startRestServer(dir: string): Promise<TestRestServer> {
   let child: Deno.ChildProcess;
   try {
     child = new Deno.Command("rclone", {
-      args: ["serve", "restic", "--addr", "127.0.0.1:0", "--htpasswd", htpasswd, data],
+      args: [
+        "serve",
+        "restic",
+        "--addr",
+        "127.0.0.1:0",
+        ...(auth ? ["--htpasswd", htpasswd] : []),
+        ...(opts.appendOnly ? ["--append-only"] : []),
+        data,
+      ],
       env: { RCLONE_CONFIG: `${dir}/rclone.conf` },
       stdin: "null",
       stdout: "null",
@@ -96,7 +108,7 @@ export async function startRestServer(dir: string): Promise<TestRestServer> {
     dir: data,
     user,
     password,
-    location: (name) => `rest:http://${user}:${password}@127.0.0.1:${p}/${name}/`,
+    location: (name) => `rest:http://${auth ? `${user}:${password}@` : ""}127.0.0.1:${p}/${name}/`,
     stop,
     [Symbol.asyncDispose]: stop,
   };
