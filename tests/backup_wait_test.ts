@@ -2,31 +2,12 @@
 import assert from "node:assert/strict";
 import { spawnStowage } from "./support/cli.ts";
 import { testRepoEnv } from "./support/repo.ts";
-import {
-  cleanupDocker,
-  docker,
-  ensureTestImage,
-  sh,
-  TEST_LABEL,
-  testName,
-} from "./support/docker.ts";
+import { cleanupDocker, runTestContainer, sh } from "./support/docker.ts";
 
 Deno.test("backup --wait names the run it queues behind and how long it waits, then proceeds when the lock is free", async () => {
   const env = await testRepoEnv();
   // A real unit to back up once the lock is free (unit names are checked before the lock).
-  const unit = testName("waiter");
-  await docker(
-    "run",
-    "-d",
-    "--init",
-    "--name",
-    unit,
-    "--label",
-    TEST_LABEL,
-    await ensureTestImage(),
-    "sleep",
-    "1000000",
-  );
+  const unit = await runTestContainer("waiter");
   const lockFile = `${env.stateDir}/backup.lock`;
   await Deno.mkdir(env.stateDir, { recursive: true });
   // What a running backup of barzdb leaves in the lock file, held with the real flock.

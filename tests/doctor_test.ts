@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { stowage } from "./support/cli.ts";
 import { type TestRepoEnv, testRepoEnv } from "./support/repo.ts";
-import { cleanupDocker, docker, ensureTestImage, TEST_LABEL, testName } from "./support/docker.ts";
+import { cleanupDocker, runTestContainer } from "./support/docker.ts";
 
 interface Check {
   name: string;
@@ -105,9 +105,7 @@ Deno.test("engine down: doctor fails the engine, commands exit 5 with a hint", a
 
 Deno.test("restic missing: doctor fails it; backup and repo init exit 4 with an install hint", async () => {
   // A real unit of its own: unit names are checked before anything needs restic.
-  const unit = testName("norestic");
-  const image = await ensureTestImage();
-  await docker("run", "-d", "--init", "--name", unit, "--label", TEST_LABEL, image, "sleep", "1d");
+  const unit = await runTestContainer("norestic");
   try {
     await resticMissing(unit);
   } finally {

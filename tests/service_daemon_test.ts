@@ -7,14 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { stowage } from "./support/cli.ts";
-import {
-  cleanupDocker,
-  docker,
-  ensureTestImage,
-  sh,
-  TEST_LABEL,
-  testName,
-} from "./support/docker.ts";
+import { cleanupDocker, docker, runTestContainer, sh } from "./support/docker.ts";
 import { createFixtureStack, type FixtureStack } from "./support/fixture.ts";
 import { type TestRepoEnv, testRepoEnv } from "./support/repo.ts";
 import { DatagramListener, spawnService, waitFor } from "./support/service.ts";
@@ -333,19 +326,7 @@ Deno.test("the daemon's scheduled run is skipped, not failed, while another back
   const repo = await testRepoEnv();
   await Deno.mkdir(repo.stateDir, { recursive: true });
   // A real unit of its own: the daemon checks unit names before it queues for the lock.
-  const unit = testName("skipped");
-  await docker(
-    "run",
-    "-d",
-    "--init",
-    "--name",
-    unit,
-    "--label",
-    TEST_LABEL,
-    await ensureTestImage(),
-    "sleep",
-    "1d",
-  );
+  const unit = await runTestContainer("skipped");
   const holder = new Deno.Command("flock", {
     args: ["-x", `${repo.stateDir}/backup.lock`, "sleep", "300"],
     stdout: "null",

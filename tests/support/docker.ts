@@ -94,6 +94,17 @@ export async function ensureTestImage(): Promise<string> {
   return TEST_IMAGE;
 }
 
+/**
+ * A running standalone container of this run (a unit of its own for stowage), named
+ * `testName(what)`, with an init so stops are quick. Removed by cleanupDocker().
+ */
+export async function runTestContainer(what: string): Promise<string> {
+  const name = testName(what);
+  const image = await ensureTestImage();
+  await docker("run", "-d", "--init", "--name", name, "--label", TEST_LABEL, image, "sleep", "1d");
+  return name;
+}
+
 /** Removes every container, volume and network labelled with this run (or with `label`). */
 export async function cleanupDocker(label = TEST_LABEL) {
   const ids = (await docker("ps", "-aq", "--filter", `label=${label}`)).stdout.trim().split("\n")
