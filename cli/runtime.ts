@@ -2,17 +2,11 @@
  * What a command needs from the outside world, built once by main.ts. Commands get adapters
  * from here and never construct them, so tests and the daemon can wire their own.
  */
-import type { Config } from "../core/config/schema.ts";
+import type { LoadedConfig } from "../core/config/loaded.ts";
 import type { StowagePaths } from "../core/paths.ts";
 import type { BackupRepository, Clock, DockerEngine, ProcessRunner } from "../core/ports.ts";
 
-export interface LoadedConfig {
-  config: Config;
-  /** The file it came from; undefined when the embedded default is in use. */
-  path?: string;
-  /** Paths with config.state_dir applied. */
-  paths: StowagePaths;
-}
+export type { LoadedConfig };
 
 export interface GlobalOptions {
   config?: string;

@@ -103,8 +103,6 @@ export const ALLOWED: readonly Allowed[] = [
     "cli/commands/admin_config.ts",
     "cli/commands/admin_system.ts",
   ]),
-  // The restic adapter takes the CLI's LoadedConfig type.
-  { rule: "upward-cli", file: "adapters/restic/open.ts", target: "cli/runtime.ts", why: "type" },
 ];
 
 function commandAdapter(file: string, targets: string[]): Allowed[] {
