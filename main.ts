@@ -13,6 +13,12 @@ import { openRepository } from "./adapters/restic/open.ts";
 import { journaldFromEnv } from "./adapters/systemd/journald.ts";
 import { addLogSink } from "./cli/log.ts";
 import { EXIT_CODES } from "./cli/exit_codes.ts";
+import { acquireHostLock, lockHolder } from "./adapters/lock.ts";
+import { FileRestartJournal } from "./adapters/journal.ts";
+import { LocalHostFiles } from "./adapters/host_files.ts";
+import { readResults, recordRun } from "./adapters/results_store.ts";
+// The bundle use case still lives in its command file until it moves to app/ (issue 12).
+import { refreshAutomaticBundle } from "./cli/commands/disaster_recovery.ts";
 
 export function realRuntime(): Runtime {
   const env = (name: string) => Deno.env.get(name);
@@ -56,10 +62,15 @@ export function realRuntime(): Runtime {
     } catch { /* not on this platform */ }
   }
   const runner = new DenoProcessRunner();
+  const engine = (loaded: LoadedConfig) =>
+    EngineClient.fromConfig(loaded.config.docker.host ?? env("DOCKER_HOST"));
+  const repository = (loaded: LoadedConfig, opts?: { prepare?: boolean }) =>
+    openRepository(loaded, { runner, prepare: opts?.prepare ?? false, env });
+  const hostname = Deno.hostname();
   const rt: Runtime = {
     env,
     uid,
-    hostname: Deno.hostname(),
+    hostname,
     paths,
     stdinIsTerminal: Deno.stdin.isTerminal(),
     stdoutIsTerminal: Deno.stdout.isTerminal(),
@@ -81,11 +92,19 @@ export function realRuntime(): Runtime {
       const { config, path } = await readConfig(loc);
       return { config, path, paths: applyConfigPaths(paths, config, env, uid) };
     },
-    engine(loaded) {
-      return EngineClient.fromConfig(loaded.config.docker.host ?? env("DOCKER_HOST"));
-    },
-    repository(loaded, opts) {
-      return openRepository(loaded, { runner, prepare: opts?.prepare ?? false, env });
+    engine,
+    repository,
+    app: {
+      clock: systemClock,
+      runner,
+      hostname,
+      engine,
+      repository,
+      locks: { acquire: acquireHostLock, holder: lockHolder },
+      journal: (path) => new FileRestartJournal(path),
+      hostFiles: new LocalHostFiles(runner),
+      results: { record: recordRun, read: readResults },
+      refreshRecoveryBundle: (loaded) => refreshAutomaticBundle(rt, loaded),
     },
   };
   return rt;

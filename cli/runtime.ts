@@ -4,6 +4,7 @@
  */
 import type { LoadedConfig } from "../core/config/loaded.ts";
 import type { StowagePaths } from "../core/paths.ts";
+import type { Services } from "../app/services.ts";
 import type { BackupRepository, Clock, DockerEngine, ProcessRunner } from "../core/ports.ts";
 
 export type { LoadedConfig };
@@ -38,4 +39,6 @@ export interface Runtime {
    * when missing (the only write a config read may cause, and only for commands that use the repo).
    */
   repository(loaded: LoadedConfig, opts?: { prepare?: boolean }): Promise<BackupRepository>;
+  /** The services the use cases in app/ run on, built once by main.ts from the same adapters. */
+  app: Services;
 }

@@ -59,16 +59,9 @@ export const ALLOWED: readonly Allowed[] = [
   ...commandAdapter("cli/commands/admin_hooks.ts", ["adapters/files.ts"]),
   ...commandAdapter("cli/commands/admin_service.ts", [
     "adapters/files.ts",
-    "adapters/lock.ts",
     "adapters/results_store.ts",
     "adapters/status_server.ts",
     "adapters/systemd/notify.ts",
-  ]),
-  ...commandAdapter("cli/commands/backup.ts", [
-    "adapters/host_files.ts",
-    "adapters/journal.ts",
-    "adapters/lock.ts",
-    "adapters/results_store.ts",
   ]),
   ...commandAdapter("cli/commands/disaster_recovery.ts", [
     "adapters/files.ts",
@@ -78,7 +71,6 @@ export const ALLOWED: readonly Allowed[] = [
     "adapters/restic/open.ts",
   ]),
   ...commandAdapter("cli/commands/doctor.ts", ["adapters/journal.ts", "adapters/lock.ts"]),
-  ...commandAdapter("cli/commands/dry_run.ts", ["adapters/host_files.ts"]),
   ...commandAdapter("cli/commands/restore.ts", [
     "adapters/journal.ts",
     "adapters/lock.ts",
@@ -89,16 +81,6 @@ export const ALLOWED: readonly Allowed[] = [
     "adapters/restic/open.ts",
   ]),
   // Use cases still living in command files, reused by other commands.
-  ...commandCommand("cli/commands/admin_service.ts", ["cli/commands/backup.ts"]),
-  ...commandCommand("cli/commands/admin_snapshot.ts", [
-    "cli/commands/backup.ts",
-    "cli/commands/dry_run.ts",
-  ]),
-  ...commandCommand("cli/commands/backup.ts", [
-    "cli/commands/disaster_recovery.ts",
-    "cli/commands/dry_run.ts",
-  ]),
-  ...commandCommand("cli/commands/dry_run.ts", ["cli/commands/backup.ts"]),
   ...commandCommand("cli/commands/setup.ts", [
     "cli/commands/admin_config.ts",
     "cli/commands/admin_system.ts",

@@ -9,7 +9,7 @@ import { globals, setExitCode, usageError } from "../mod.ts";
 import { formatBytes, formatDuration, printJson, table } from "../output.ts";
 import { EXIT_CODES } from "../exit_codes.ts";
 import { log } from "../log.ts";
-import { backupCommandRun } from "./backup.ts";
+import { backup } from "../../app/backup.ts";
 import { StowageError } from "../../core/errors.ts";
 import { VERSION } from "../../core/version.ts";
 import { parseSnapshot } from "../../core/tags.ts";
@@ -32,7 +32,6 @@ import {
 } from "../../core/service/units.ts";
 import { UNIT_TEMPLATES } from "../../units/mod.ts";
 import { exists, writeFileAtomic } from "../../adapters/files.ts";
-import { acquireHostLock } from "../../adapters/lock.ts";
 import { forgetResultsUnit, readResults, recordRun } from "../../adapters/results_store.ts";
 import { createStatusApp, readTokenFile, serveStatus } from "../../adapters/status_server.ts";
 import { notifierFromEnv, watchdogPeriodMs } from "../../adapters/systemd/notify.ts";
@@ -408,7 +407,7 @@ async function runDaemon(
     readResults: () => readResults(resultsFile),
     recordRun: (report) => recordRun(resultsFile, report),
     runBackup: (signal, onEvent) =>
-      backupCommandRun(rt, loaded, { units: opts.units, signal, sink: { emit: onEvent } }),
+      backup(rt.app, loaded, { units: opts.units, signal, sink: { emit: onEvent } }),
     refreshRepository: () => repositoryInfo(rt, loaded),
   });
   const freshnessHours = loaded.config.status.freshness_hours;
@@ -479,7 +478,7 @@ async function repositoryInfo(
 ): Promise<RepositoryInfo | undefined> {
   let lock;
   try {
-    lock = await acquireHostLock(loaded.paths.lockFile, {
+    lock = await rt.app.locks.acquire(loaded.paths.lockFile, {
       waitSeconds: 0,
       clock: rt.clock,
       command: "daemon: repository statistics",

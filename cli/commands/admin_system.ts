@@ -10,7 +10,7 @@ import { globals, setExitCode } from "../mod.ts";
 import { printJson, table } from "../output.ts";
 import { EXIT_CODES } from "../exit_codes.ts";
 import { errorMessage, StowageError } from "../../core/errors.ts";
-import { recoverLeftovers } from "../leftovers.ts";
+import { recoverLeftovers } from "../../app/host_lock.ts";
 import { nullSink } from "../../core/events.ts";
 import { defaultConfig } from "../../core/config/schema.ts";
 import {
@@ -136,7 +136,7 @@ export function registerAdminSystem(admin: AdminCommand, rt: Runtime) {
     .action(async (opts, cmd) => {
       const loaded = await rt.loadConfig(globals(cmd));
       const engine = rt.engine(loaded);
-      const result = await recoverLeftovers(rt, loaded, engine, nullSink, "recover-journal");
+      const result = await recoverLeftovers(rt.app, loaded, engine, nullSink, "recover-journal");
       if (result === "busy") {
         // A live backup owns the journal: it starts its own containers.
         if (opts.json) return printJson(rt, { busy: true, started: [], failed: [] });
