@@ -16,7 +16,10 @@ import { EXIT_CODES } from "./cli/exit_codes.ts";
 import { acquireHostLock, lockHolder } from "./adapters/lock.ts";
 import { FileRestartJournal } from "./adapters/journal.ts";
 import { LocalHostFiles } from "./adapters/host_files.ts";
-import { readResults, recordRun } from "./adapters/results_store.ts";
+import { forgetResultsUnit, readResults, recordRun } from "./adapters/results_store.ts";
+import { exists } from "./adapters/files.ts";
+import { createStatusApp, readTokenFile, serveStatus } from "./adapters/status_server.ts";
+import { notifierFromEnv, watchdogPeriodMs } from "./adapters/systemd/notify.ts";
 // The bundle use case still lives in its command file until it moves to app/ (issue 12).
 import { refreshAutomaticBundle } from "./cli/commands/disaster_recovery.ts";
 
@@ -103,7 +106,16 @@ export function realRuntime(): Runtime {
       locks: { acquire: acquireHostLock, holder: lockHolder },
       journal: (path) => new FileRestartJournal(path),
       hostFiles: new LocalHostFiles(runner),
-      results: { record: recordRun, read: readResults },
+      results: { record: recordRun, read: readResults, forgetUnit: forgetResultsUnit },
+      pathExists: exists,
+      systemd: {
+        notifier: (onError) => notifierFromEnv(env, onError),
+        watchdogMs: () => watchdogPeriodMs(env("WATCHDOG_USEC"), env("WATCHDOG_PID"), Deno.pid),
+      },
+      statusServer: {
+        serve: (source, opts, addr) => serveStatus(createStatusApp(source, opts), addr),
+        readToken: readTokenFile,
+      },
       refreshRecoveryBundle: (loaded) => refreshAutomaticBundle(rt, loaded),
     },
   };

@@ -16,6 +16,9 @@ import type {
 } from "../core/ports.ts";
 import type { RunReport } from "../core/report.ts";
 import type { ResultsDoc } from "../core/service/results.ts";
+import type { Notifier } from "../core/service/daemon.ts";
+import type { HealthVerdict } from "../core/service/health.ts";
+import type { ListenAddress } from "../core/service/listen.ts";
 
 /** The host lock (an flock on `<state>/backup.lock`, adapters/lock.ts). */
 export interface HostLocks {
@@ -28,6 +31,36 @@ export interface HostLocks {
 export interface ResultsStore {
   record(path: string, report: RunReport): Promise<void>;
   read(path: string): Promise<ResultsDoc>;
+  /** Drops a unit's results; false when it had none. */
+  forgetUnit(path: string, unit: string): Promise<boolean>;
+}
+
+/** sd_notify and the watchdog, as systemd set them up for this process (adapters/systemd/). */
+export interface Systemd {
+  /** The notifier systemd asked for, or a silent one; `problem` says why when it matters. */
+  notifier(
+    onError: (message: string) => void,
+  ): { notifier: Notifier & { close(): Promise<void> }; problem?: string };
+  /** The WATCHDOG=1 period meant for this process; undefined: no watchdog. */
+  watchdogMs(): number | undefined;
+}
+
+/** The answers of the status endpoint (GET /health, /status, /metrics). */
+export interface StatusSource {
+  health(): Promise<HealthVerdict>;
+  status(): Promise<unknown>;
+  metrics(): Promise<string>;
+}
+
+/** The HTTP status endpoint (adapters/status_server.ts). */
+export interface StatusServer {
+  serve(
+    source: StatusSource,
+    opts: { token?: string },
+    addr: ListenAddress,
+  ): Promise<{ url: string; shutdown(): Promise<void> }>;
+  /** The bearer token in this file (status.token_file), checked for safe permissions. */
+  readToken(path: string): Promise<string>;
 }
 
 export interface Services {
@@ -42,6 +75,10 @@ export interface Services {
   journal(path: string): RestartJournal;
   hostFiles: HostFiles;
   results: ResultsStore;
+  /** Whether a path exists (any kind of file). */
+  pathExists(path: string): Promise<boolean>;
+  systemd: Systemd;
+  statusServer: StatusServer;
   /** Writes the automatic disaster-recovery bundle and rotates old ones. */
   refreshRecoveryBundle(loaded: LoadedConfig): Promise<{ path: string }>;
 }

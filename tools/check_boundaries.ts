@@ -57,12 +57,8 @@ export const ALLOWED: readonly Allowed[] = [
   // Config file management calls the config store directly (see docs/architecture.md).
   ...commandAdapter("cli/commands/admin_config.ts", ["adapters/config_store.ts"]),
   ...commandAdapter("cli/commands/admin_hooks.ts", ["adapters/files.ts"]),
-  ...commandAdapter("cli/commands/admin_service.ts", [
-    "adapters/files.ts",
-    "adapters/results_store.ts",
-    "adapters/status_server.ts",
-    "adapters/systemd/notify.ts",
-  ]),
+  // `write-units` writes the unit files itself.
+  ...commandAdapter("cli/commands/admin_service.ts", ["adapters/files.ts"]),
   ...commandAdapter("cli/commands/disaster_recovery.ts", [
     "adapters/files.ts",
     "adapters/recovery/bundle_io.ts",
