@@ -16,6 +16,7 @@ import { EXIT_CODES } from "./cli/exit_codes.ts";
 import { acquireHostLock, lockHolder } from "./adapters/lock.ts";
 import { FileRestartJournal } from "./adapters/journal.ts";
 import { LocalHostFiles } from "./adapters/host_files.ts";
+import { LocalRestoreFiles } from "./adapters/restore_files.ts";
 import { forgetResultsUnit, readResults, recordRun } from "./adapters/results_store.ts";
 import { exists } from "./adapters/files.ts";
 import { createStatusApp, readTokenFile, serveStatus } from "./adapters/status_server.ts";
@@ -106,6 +107,7 @@ export function realRuntime(): Runtime {
       locks: { acquire: acquireHostLock, holder: lockHolder },
       journal: (path) => new FileRestartJournal(path),
       hostFiles: new LocalHostFiles(runner),
+      restoreFiles: new LocalRestoreFiles(),
       results: { record: recordRun, read: readResults, forgetUnit: forgetResultsUnit },
       pathExists: exists,
       systemd: {

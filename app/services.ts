@@ -15,6 +15,7 @@ import type {
   RestartJournal,
 } from "../core/ports.ts";
 import type { RunReport } from "../core/report.ts";
+import type { RestoreFiles } from "../core/restore/ports.ts";
 import type { ResultsDoc } from "../core/service/results.ts";
 import type { Notifier } from "../core/service/daemon.ts";
 import type { HealthVerdict } from "../core/service/health.ts";
@@ -74,6 +75,8 @@ export interface Services {
   /** The restart journal kept in this file (adapters/journal.ts). */
   journal(path: string): RestartJournal;
   hostFiles: HostFiles;
+  /** The small file port restore probes, stages and writes through (adapters/restore_files.ts). */
+  restoreFiles: RestoreFiles;
   results: ResultsStore;
   /** Whether a path exists (any kind of file). */
   pathExists(path: string): Promise<boolean>;

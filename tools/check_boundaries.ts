@@ -67,11 +67,6 @@ export const ALLOWED: readonly Allowed[] = [
     "adapters/restic/open.ts",
   ]),
   ...commandAdapter("cli/commands/doctor.ts", ["adapters/journal.ts", "adapters/lock.ts"]),
-  ...commandAdapter("cli/commands/restore.ts", [
-    "adapters/journal.ts",
-    "adapters/lock.ts",
-    "adapters/restore_files.ts",
-  ]),
   ...commandAdapter("cli/commands/setup.ts", [
     "adapters/config_store.ts",
     "adapters/restic/open.ts",
