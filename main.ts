@@ -110,6 +110,7 @@ export function realRuntime(): Runtime {
       restoreFiles: new LocalRestoreFiles(),
       results: { record: recordRun, read: readResults, forgetUnit: forgetResultsUnit },
       pathExists: exists,
+      fileMode: (path) => Deno.stat(path).catch(() => undefined),
       systemd: {
         notifier: (onError) => notifierFromEnv(env, onError),
         watchdogMs: () => watchdogPeriodMs(env("WATCHDOG_USEC"), env("WATCHDOG_PID"), Deno.pid),

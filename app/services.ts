@@ -78,6 +78,8 @@ export interface Services {
   /** The small file port restore probes, stages and writes through (adapters/restore_files.ts). */
   restoreFiles: RestoreFiles;
   results: ResultsStore;
+  /** A file's mode, or undefined when it cannot be read (missing, no permission). */
+  fileMode(path: string): Promise<{ mode: number | null } | undefined>;
   /** Whether a path exists (any kind of file). */
   pathExists(path: string): Promise<boolean>;
   systemd: Systemd;

@@ -66,7 +66,6 @@ export const ALLOWED: readonly Allowed[] = [
     "adapters/restic/errors.ts",
     "adapters/restic/open.ts",
   ]),
-  ...commandAdapter("cli/commands/doctor.ts", ["adapters/journal.ts", "adapters/lock.ts"]),
   ...commandAdapter("cli/commands/setup.ts", [
     "adapters/config_store.ts",
     "adapters/restic/open.ts",
