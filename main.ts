@@ -18,11 +18,21 @@ import { FileRestartJournal } from "./adapters/journal.ts";
 import { LocalHostFiles } from "./adapters/host_files.ts";
 import { LocalRestoreFiles } from "./adapters/restore_files.ts";
 import { forgetResultsUnit, readResults, recordRun } from "./adapters/results_store.ts";
-import { exists } from "./adapters/files.ts";
 import { createStatusApp, readTokenFile, serveStatus } from "./adapters/status_server.ts";
 import { notifierFromEnv, watchdogPeriodMs } from "./adapters/systemd/notify.ts";
-// The bundle use case still lives in its command file until it moves to app/ (issue 12).
-import { refreshAutomaticBundle } from "./cli/commands/disaster_recovery.ts";
+import {
+  fileChunks,
+  measurePayload,
+  readBundleFile,
+  writeBundleFile,
+  writeBundleStream,
+} from "./adapters/recovery/bundle_io.ts";
+import { ExtractSink, InstallSink } from "./adapters/recovery/install.ts";
+import { listNames, readSecretFile } from "./adapters/recovery/bundle_files.ts";
+import { modeWarning, parseEnvFile, repositorySettings } from "./adapters/restic/open.ts";
+import { exists, randomPassword } from "./adapters/files.ts";
+import { refreshAutomaticBundle } from "./app/recovery_bundle.ts";
+import type { Services } from "./app/services.ts";
 
 export function realRuntime(): Runtime {
   const env = (name: string) => Deno.env.get(name);
@@ -71,6 +81,52 @@ export function realRuntime(): Runtime {
   const repository = (loaded: LoadedConfig, opts?: { prepare?: boolean }) =>
     openRepository(loaded, { runner, prepare: opts?.prepare ?? false, env });
   const hostname = Deno.hostname();
+  const loadConfig = async (configFlag?: string): Promise<LoadedConfig> => {
+    const loc = locateConfig(configFlag, env, paths);
+    const { config, path } = await readConfig(loc);
+    return { config, path, paths: applyConfigPaths(paths, config, env, uid) };
+  };
+  const app: Services = {
+    clock: systemClock,
+    runner,
+    hostname,
+    env,
+    defaultConfigFile: paths.configFile,
+    loadConfig,
+    engine,
+    repository,
+    locks: { acquire: acquireHostLock, holder: lockHolder },
+    journal: (path) => new FileRestartJournal(path),
+    hostFiles: new LocalHostFiles(runner),
+    restoreFiles: new LocalRestoreFiles(),
+    results: { record: recordRun, read: readResults, forgetUnit: forgetResultsUnit },
+    fileMode: (path) => Deno.stat(path).catch(() => undefined),
+    pathExists: exists,
+    systemd: {
+      notifier: (onError) => notifierFromEnv(env, onError),
+      watchdogMs: () => watchdogPeriodMs(env("WATCHDOG_USEC"), env("WATCHDOG_PID"), Deno.pid),
+    },
+    statusServer: {
+      serve: (source, opts, addr) => serveStatus(createStatusApp(source, opts), addr),
+      readToken: readTokenFile,
+    },
+    refreshRecoveryBundle: (loaded) => refreshAutomaticBundle(app, loaded, controller.signal),
+    repositoryConfig: { settings: repositorySettings, parseEnvFile, modeWarning },
+    bundles: {
+      fileChunks,
+      measurePayload,
+      writeFile: writeBundleFile,
+      writeStream: writeBundleStream,
+      read: readBundleFile,
+      extractSink: (parent) => new ExtractSink(parent),
+      installSink: (targets) => new InstallSink(targets),
+    },
+    bundleNames: listNames,
+    secretFile: readSecretFile,
+    readTextFile: (path) => Deno.readTextFile(path),
+    removeFile: (path) => Deno.remove(path),
+    randomPassword,
+  };
   const rt: Runtime = {
     env,
     uid,
@@ -91,36 +147,10 @@ export function realRuntime(): Runtime {
     clock: systemClock,
     runner,
     signal: controller.signal,
-    async loadConfig(globals): Promise<LoadedConfig> {
-      const loc = locateConfig(globals.config, env, paths);
-      const { config, path } = await readConfig(loc);
-      return { config, path, paths: applyConfigPaths(paths, config, env, uid) };
-    },
+    loadConfig: (globals) => loadConfig(globals.config),
     engine,
     repository,
-    app: {
-      clock: systemClock,
-      runner,
-      hostname,
-      engine,
-      repository,
-      locks: { acquire: acquireHostLock, holder: lockHolder },
-      journal: (path) => new FileRestartJournal(path),
-      hostFiles: new LocalHostFiles(runner),
-      restoreFiles: new LocalRestoreFiles(),
-      results: { record: recordRun, read: readResults, forgetUnit: forgetResultsUnit },
-      pathExists: exists,
-      fileMode: (path) => Deno.stat(path).catch(() => undefined),
-      systemd: {
-        notifier: (onError) => notifierFromEnv(env, onError),
-        watchdogMs: () => watchdogPeriodMs(env("WATCHDOG_USEC"), env("WATCHDOG_PID"), Deno.pid),
-      },
-      statusServer: {
-        serve: (source, opts, addr) => serveStatus(createStatusApp(source, opts), addr),
-        readToken: readTokenFile,
-      },
-      refreshRecoveryBundle: (loaded) => refreshAutomaticBundle(rt, loaded),
-    },
+    app,
   };
   return rt;
 }

@@ -20,6 +20,14 @@ import type { ResultsDoc } from "../core/service/results.ts";
 import type { Notifier } from "../core/service/daemon.ts";
 import type { HealthVerdict } from "../core/service/health.ts";
 import type { ListenAddress } from "../core/service/listen.ts";
+import type {
+  BundleManifest,
+  BundleSink,
+  InstallTarget,
+  Measured,
+  PayloadSpec,
+  ReadResult,
+} from "../core/recovery/mod.ts";
 
 /** The host lock (an flock on `<state>/backup.lock`, adapters/lock.ts). */
 export interface HostLocks {
@@ -64,10 +72,80 @@ export interface StatusServer {
   readToken(path: string): Promise<string>;
 }
 
+/** How restic will be run for a config (adapters/restic/open.ts), as far as bundles need it. */
+export interface RepositoryConfig {
+  settings(loaded: LoadedConfig, env: (name: string) => string | undefined): {
+    location: string;
+    passwordFile: string;
+    binary: string;
+    extraArgs: string[];
+    envFile?: string;
+    env: Record<string, string>;
+  };
+  /** KEY=VALUE lines of repository.env_file. */
+  parseEnvFile(text: string, path: string): Record<string, string>;
+  /** A warning when a secret file is readable by group or others. */
+  modeWarning(what: string, path: string, mode: number | null): string | undefined;
+}
+
+/** One file --install wrote (adapters/recovery/install.ts). */
+export interface InstallResult {
+  path: string;
+  name: string;
+  action: "installed" | "in place" | "replaced";
+  /** Where the previous file was moved when it differed. */
+  kept?: string;
+  createdDirs: string[];
+}
+
+export interface ExtractSink extends Required<BundleSink> {
+  /** The staging directory while the bundle is read. */
+  readonly stagedPath: string | undefined;
+  commit(): Promise<string>;
+  abort(): Promise<void>;
+}
+
+export interface InstallSink {
+  begin(manifest: BundleManifest): void;
+  file(file: InstallTarget["file"], body: AsyncIterable<Uint8Array>): Promise<void>;
+  commit(): Promise<InstallResult[]>;
+  abort(): Promise<void>;
+}
+
+/** The bytes of recovery bundles: measure, encrypt, write, decrypt, extract, install. */
+export interface RecoveryBundleIo {
+  fileChunks(path: string): AsyncIterable<Uint8Array>;
+  measurePayload(payload: PayloadSpec[]): Promise<{ measured: Measured[]; problems: string[] }>;
+  writeFile(
+    archive: AsyncIterable<Uint8Array>,
+    opts: { password: string; dir: string; fileName: string; signal?: AbortSignal },
+  ): Promise<{ path: string; bytes: number }>;
+  writeStream(
+    archive: AsyncIterable<Uint8Array>,
+    opts: {
+      password: string;
+      out: { write(p: Uint8Array): Promise<number> };
+      signal?: AbortSignal;
+    },
+  ): Promise<{ bytes: number }>;
+  read(
+    path: string,
+    password: string,
+    opts?: { sink?: BundleSink; signal?: AbortSignal },
+  ): Promise<ReadResult>;
+  extractSink(parent: string): ExtractSink;
+  installSink(targets: InstallTarget[]): InstallSink;
+}
+
 export interface Services {
   clock: Clock;
   runner: ProcessRunner;
   hostname: string;
+  env(name: string): string | undefined;
+  /** The config file used when none is named (--config, STOWAGE_CONFIG). */
+  defaultConfigFile: string;
+  /** Reads and validates the config at `path` (default: the usual lookup). Never writes. */
+  loadConfig(path?: string): Promise<LoadedConfig>;
   engine(loaded: LoadedConfig): DockerEngine;
   /** With `prepare`, the embedded default's password file is generated when missing. */
   repository(loaded: LoadedConfig, opts?: { prepare?: boolean }): Promise<BackupRepository>;
@@ -86,4 +164,14 @@ export interface Services {
   statusServer: StatusServer;
   /** Writes the automatic disaster-recovery bundle and rotates old ones. */
   refreshRecoveryBundle(loaded: LoadedConfig): Promise<{ path: string }>;
+  repositoryConfig: RepositoryConfig;
+  bundles: RecoveryBundleIo;
+  /** The names in a directory; none when it does not exist. */
+  bundleNames(dir: string): Promise<string[]>;
+  /** A secret file's text (`io` errors naming `what`) and, on demand, its mode. */
+  secretFile(path: string, what: string): Promise<{ text: string; mode(): Promise<number | null> }>;
+  readTextFile(path: string): Promise<string>;
+  removeFile(path: string): Promise<void>;
+  /** A random password of letters and digits. */
+  randomPassword(length: number): string;
 }

@@ -59,13 +59,6 @@ export const ALLOWED: readonly Allowed[] = [
   ...commandAdapter("cli/commands/admin_hooks.ts", ["adapters/files.ts"]),
   // `write-units` writes the unit files itself.
   ...commandAdapter("cli/commands/admin_service.ts", ["adapters/files.ts"]),
-  ...commandAdapter("cli/commands/disaster_recovery.ts", [
-    "adapters/files.ts",
-    "adapters/recovery/bundle_io.ts",
-    "adapters/recovery/install.ts",
-    "adapters/restic/errors.ts",
-    "adapters/restic/open.ts",
-  ]),
   ...commandAdapter("cli/commands/setup.ts", [
     "adapters/config_store.ts",
     "adapters/restic/open.ts",
