@@ -31,6 +31,7 @@ import { ExtractSink, InstallSink } from "./adapters/recovery/install.ts";
 import { listNames, readSecretFile } from "./adapters/recovery/bundle_files.ts";
 import { modeWarning, parseEnvFile, repositorySettings } from "./adapters/restic/open.ts";
 import { exists, randomPassword } from "./adapters/files.ts";
+import { onPath, readOsRelease } from "./adapters/host_system.ts";
 import { refreshAutomaticBundle } from "./app/recovery_bundle.ts";
 import type { Services } from "./app/services.ts";
 
@@ -91,6 +92,7 @@ export function realRuntime(): Runtime {
     runner,
     hostname,
     env,
+    paths,
     defaultConfigFile: paths.configFile,
     loadConfig,
     engine,
@@ -126,6 +128,8 @@ export function realRuntime(): Runtime {
     readTextFile: (path) => Deno.readTextFile(path),
     removeFile: (path) => Deno.remove(path),
     randomPassword,
+    osRelease: readOsRelease,
+    onPath: (program) => onPath(env, program),
   };
   const rt: Runtime = {
     env,

@@ -5,6 +5,8 @@
  * daemon can hand it other implementations. app/ never imports adapters/.
  */
 import type { LoadedConfig } from "../core/config/loaded.ts";
+import type { StowagePaths } from "../core/paths.ts";
+import type { OsRelease } from "../core/deps.ts";
 import type { HostLock, LockHolder, LockOptions } from "../core/host_lock.ts";
 import type {
   BackupRepository,
@@ -142,6 +144,8 @@ export interface Services {
   runner: ProcessRunner;
   hostname: string;
   env(name: string): string | undefined;
+  /** Paths before a config's state_dir is applied. */
+  paths: StowagePaths;
   /** The config file used when none is named (--config, STOWAGE_CONFIG). */
   defaultConfigFile: string;
   /** Reads and validates the config at `path` (default: the usual lookup). Never writes. */
@@ -172,6 +176,10 @@ export interface Services {
   secretFile(path: string, what: string): Promise<{ text: string; mode(): Promise<number | null> }>;
   readTextFile(path: string): Promise<string>;
   removeFile(path: string): Promise<void>;
+  /** /etc/os-release, parsed; undefined when there is none. */
+  osRelease(): Promise<OsRelease | undefined>;
+  /** Whether an executable of this name is on PATH (or in the sbin directories). */
+  onPath(program: string): Promise<boolean>;
   /** A random password of letters and digits. */
   randomPassword(length: number): string;
 }

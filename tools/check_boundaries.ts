@@ -64,10 +64,9 @@ export const ALLOWED: readonly Allowed[] = [
     "adapters/restic/open.ts",
   ]),
   // Use cases still living in command files, reused by other commands.
-  ...commandCommand("cli/commands/setup.ts", [
-    "cli/commands/admin_config.ts",
-    "cli/commands/admin_system.ts",
-  ]),
+  // setup's config wizard and new-config helpers live in admin config (left in place while the
+  // wizard gains backends elsewhere; move them to cli/config_wizard.ts and app/ afterwards).
+  ...commandCommand("cli/commands/setup.ts", ["cli/commands/admin_config.ts"]),
 ];
 
 function commandAdapter(file: string, targets: string[]): Allowed[] {

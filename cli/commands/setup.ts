@@ -20,7 +20,8 @@ import {
 import { repositorySettings } from "../../adapters/restic/open.ts";
 import { trustRepositoryHost } from "../host_key.ts";
 import type { LoadedConfig } from "../runtime.ts";
-import { gatherDeps, renderDeps } from "./admin_system.ts";
+import { gatherDeps } from "../../app/deps.ts";
+import { renderDeps } from "../deps_view.ts";
 import {
   absoluteLocation,
   configWizard,
@@ -89,7 +90,7 @@ export function registerSetup(program: Program, rt: Runtime) {
       const interactive = rt.stdinIsTerminal && !opts.yes && !opts.json;
 
       // 1. Dependencies: only restic is needed to finish setup; the rest is reported.
-      const deps = await gatherDeps(rt, configFlag);
+      const deps = await gatherDeps(rt.app, configFlag);
       say(renderDeps(deps));
       const restic = deps.dependencies.find((d) => d.id === "restic");
       if (restic?.state !== "ok") {
