@@ -6,7 +6,14 @@ import { runCli } from "./cli/mod.ts";
 import type { LoadedConfig, Runtime } from "./cli/runtime.ts";
 import { systemClock } from "./adapters/clock.ts";
 import { DenoProcessRunner } from "./adapters/process.ts";
-import { applyConfigPaths, locateConfig, readConfig } from "./adapters/config_store.ts";
+import {
+  applyConfigPaths,
+  configExists,
+  ensurePasswordFile,
+  locateConfig,
+  readConfig,
+  writeConfig,
+} from "./adapters/config_store.ts";
 import { resolvePaths } from "./core/paths.ts";
 import { EngineClient } from "./adapters/docker/engine.ts";
 import { openRepository } from "./adapters/restic/open.ts";
@@ -114,6 +121,12 @@ export function realRuntime(): Runtime {
     },
     refreshRecoveryBundle: (loaded) => refreshAutomaticBundle(app, loaded, controller.signal),
     repositoryConfig: { settings: repositorySettings, parseEnvFile, modeWarning },
+    configStore: {
+      locate: (flag) => locateConfig(flag, env, paths),
+      exists: configExists,
+      write: writeConfig,
+      ensurePasswordFile,
+    },
     bundles: {
       fileChunks,
       measurePayload,

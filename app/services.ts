@@ -139,6 +139,17 @@ export interface RecoveryBundleIo {
   installSink(targets: InstallTarget[]): InstallSink;
 }
 
+/** Config files (adapters/config_store.ts). */
+export interface ConfigStore {
+  /** Where the config is: --config, STOWAGE_CONFIG or the default path. */
+  locate(flag: string | undefined): { path: string; explicit: boolean };
+  exists(path: string): Promise<boolean>;
+  /** Atomic 0600 write of a config document. */
+  write(path: string, doc: unknown): Promise<void>;
+  /** Creates the password file with a random password (0600) unless it exists. */
+  ensurePasswordFile(path: string): Promise<"created" | "exists">;
+}
+
 export interface Services {
   clock: Clock;
   runner: ProcessRunner;
@@ -169,6 +180,7 @@ export interface Services {
   /** Writes the automatic disaster-recovery bundle and rotates old ones. */
   refreshRecoveryBundle(loaded: LoadedConfig): Promise<{ path: string }>;
   repositoryConfig: RepositoryConfig;
+  configStore: ConfigStore;
   bundles: RecoveryBundleIo;
   /** The names in a directory; none when it does not exist. */
   bundleNames(dir: string): Promise<string[]>;
