@@ -6,7 +6,7 @@
  */
 import type { LoadedConfig } from "../core/config/loaded.ts";
 import type { HostLock, LockHolder } from "../core/host_lock.ts";
-import type { DockerEngine, EventSink, RestartJournal } from "../core/ports.ts";
+import type { EngineLifecycle, EventSink, RestartJournal } from "../core/ports.ts";
 import { recoverFromJournal, type RecoveryResult } from "../core/backup/recover.ts";
 import { isStowageError } from "../core/errors.ts";
 import type { Services } from "./services.ts";
@@ -28,7 +28,7 @@ export interface LockedHost {
 export async function lockAndRecover(
   svc: HostLockServices,
   loaded: LoadedConfig,
-  engine: DockerEngine,
+  engine: EngineLifecycle,
   sink: EventSink,
   opts: {
     command: string;
@@ -57,7 +57,7 @@ export async function lockAndRecover(
 export async function recoverLeftovers(
   svc: HostLockServices,
   loaded: LoadedConfig,
-  engine: DockerEngine,
+  engine: EngineLifecycle,
   sink: EventSink,
   who: string,
 ): Promise<RecoveryResult | "busy"> {
