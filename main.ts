@@ -98,6 +98,7 @@ export function realRuntime(): Runtime {
     clock: systemClock,
     runner,
     hostname,
+    pid: Deno.pid,
     env,
     paths,
     defaultConfigFile: paths.configFile,

@@ -34,6 +34,7 @@ export type RestoreServices = Pick<
   Services,
   | "clock"
   | "hostname"
+  | "pid"
   | "runner"
   | "engine"
   | "repository"
@@ -151,6 +152,7 @@ export async function runRestore(
       sink: opts.sink,
       host: svc.hostname,
       journal: host?.journal,
+      pid: svc.pid,
       // Hooks run around restores into Docker; --to-dir only writes files and runs none.
       hooks: engine
         ? restoreHooks({

@@ -154,6 +154,8 @@ export interface Services {
   clock: Clock;
   runner: ProcessRunner;
   hostname: string;
+  /** This process's id (journal entries, lock holder). */
+  pid: number;
   env(name: string): string | undefined;
   /** Paths before a config's state_dir is applied. */
   paths: StowagePaths;

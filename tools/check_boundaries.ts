@@ -53,7 +53,6 @@ export const ALLOWED: readonly Allowed[] = [
   { rule: "core-deno", file: "core/hooks/trust.ts", why: "stats hook files and their folders" },
   // The pid written into the restart journal; belongs behind a port.
   { rule: "core-deno", file: "core/backup/run.ts", why: "Deno.pid in the journal entry" },
-  { rule: "core-deno", file: "core/restore/run.ts", why: "Deno.pid in the journal entry" },
   // Config file management calls the config store directly (see docs/architecture.md).
   ...commandAdapter("cli/commands/admin_config.ts", ["adapters/config_store.ts"]),
   ...commandAdapter("cli/commands/admin_hooks.ts", ["adapters/files.ts"]),
