@@ -14,7 +14,6 @@ import { recoverLeftovers } from "../../app/host_lock.ts";
 import { gatherDeps } from "../../app/deps.ts";
 import { renderDeps } from "../deps_view.ts";
 import { nullSink } from "../../core/events.ts";
-import {} from "../../core/deps.ts";
 
 function commandLine(argv: string[]): string {
   return argv.join(" ");

@@ -16,7 +16,6 @@ import { type ErrorCode, StowageError } from "../../core/errors.ts";
 import { shownName } from "../../core/text.ts";
 import { backupIdTime } from "../../core/tags.ts";
 import { parseWhen, type PointSelector, selectPoint, unitsIn } from "../../core/restore/points.ts";
-import {} from "../points_view.ts";
 import {
   type Part,
   PARTS,
