@@ -37,7 +37,7 @@ import {
 import { ExtractSink, InstallSink } from "./adapters/recovery/install.ts";
 import { listNames, readSecretFile } from "./adapters/recovery/bundle_files.ts";
 import { modeWarning, parseEnvFile, repositorySettings } from "./adapters/restic/open.ts";
-import { exists, randomPassword } from "./adapters/files.ts";
+import { exists, randomPassword, writeFileAtomic } from "./adapters/files.ts";
 import { onPath, readOsRelease } from "./adapters/host_system.ts";
 import { refreshAutomaticBundle } from "./app/recovery_bundle.ts";
 import type { Services } from "./app/services.ts";
@@ -140,6 +140,7 @@ export function realRuntime(): Runtime {
     bundleNames: listNames,
     secretFile: readSecretFile,
     readTextFile: (path) => Deno.readTextFile(path),
+    writeFile: writeFileAtomic,
     removeFile: (path) => Deno.remove(path),
     randomPassword,
     osRelease: readOsRelease,

@@ -189,6 +189,8 @@ export interface Services {
   /** A secret file's text (`io` errors naming `what`) and, on demand, its mode. */
   secretFile(path: string, what: string): Promise<{ text: string; mode(): Promise<number | null> }>;
   readTextFile(path: string): Promise<string>;
+  /** Atomic write (temp file, fsync, rename) with this mode. */
+  writeFile(path: string, content: string, mode: number): Promise<void>;
   removeFile(path: string): Promise<void>;
   /** /etc/os-release, parsed; undefined when there is none. */
   osRelease(): Promise<OsRelease | undefined>;

@@ -28,7 +28,6 @@ import {
   stateDirectoryName,
 } from "../../core/service/units.ts";
 import { UNIT_TEMPLATES } from "../../units/mod.ts";
-import { writeFileAtomic } from "../../adapters/files.ts";
 
 const ROOT = new URL("../../", import.meta.url);
 
@@ -105,7 +104,7 @@ export function registerAdminService(admin: AdminCommand, rt: Runtime) {
         : RELOAD_HINTS;
       const files = units.map((u) => ({ path: `${outputDir}/${u.name}`, content: u.content }));
       if (!opts.dryRun) {
-        for (const f of files) await writeFileAtomic(f.path, f.content, 0o644);
+        for (const f of files) await rt.app.writeFile(f.path, f.content, 0o644);
       }
       if (opts.json) {
         return printJson(rt, {
