@@ -6,13 +6,41 @@ import { runCli } from "./cli/mod.ts";
 import type { LoadedConfig, Runtime } from "./cli/runtime.ts";
 import { systemClock } from "./adapters/clock.ts";
 import { DenoProcessRunner } from "./adapters/process.ts";
-import { applyConfigPaths, locateConfig, readConfig } from "./adapters/config_store.ts";
+import {
+  applyConfigPaths,
+  configExists,
+  ensurePasswordFile,
+  locateConfig,
+  readConfig,
+  writeConfig,
+} from "./adapters/config_store.ts";
 import { resolvePaths } from "./core/paths.ts";
 import { EngineClient } from "./adapters/docker/engine.ts";
 import { openRepository } from "./adapters/restic/open.ts";
 import { journaldFromEnv } from "./adapters/systemd/journald.ts";
 import { addLogSink } from "./cli/log.ts";
 import { EXIT_CODES } from "./cli/exit_codes.ts";
+import { acquireHostLock, lockHolder } from "./adapters/lock.ts";
+import { FileRestartJournal } from "./adapters/journal.ts";
+import { LocalHostFiles } from "./adapters/host_files.ts";
+import { LocalRestoreFiles } from "./adapters/restore_files.ts";
+import { forgetResultsUnit, readResults, recordRun } from "./adapters/results_store.ts";
+import { createStatusApp, readTokenFile, serveStatus } from "./adapters/status_server.ts";
+import { notifierFromEnv, watchdogPeriodMs } from "./adapters/systemd/notify.ts";
+import {
+  fileChunks,
+  measurePayload,
+  readBundleFile,
+  writeBundleFile,
+  writeBundleStream,
+} from "./adapters/recovery/bundle_io.ts";
+import { ExtractSink, InstallSink } from "./adapters/recovery/install.ts";
+import { listNames, readSecretFile } from "./adapters/recovery/bundle_files.ts";
+import { modeWarning, parseEnvFile, repositorySettings } from "./adapters/restic/open.ts";
+import { exists, randomPassword, writeFileAtomic } from "./adapters/files.ts";
+import { onPath, readOsRelease } from "./adapters/host_system.ts";
+import { refreshAutomaticBundle } from "./app/recovery_bundle.ts";
+import type { Services } from "./app/services.ts";
 
 export function realRuntime(): Runtime {
   const env = (name: string) => Deno.env.get(name);
@@ -56,10 +84,77 @@ export function realRuntime(): Runtime {
     } catch { /* not on this platform */ }
   }
   const runner = new DenoProcessRunner();
+  const engine = (loaded: LoadedConfig) =>
+    EngineClient.fromConfig(loaded.config.docker.host ?? env("DOCKER_HOST"));
+  const repository = (loaded: LoadedConfig, opts?: { prepare?: boolean }) =>
+    openRepository(loaded, { runner, prepare: opts?.prepare ?? false, env });
+  const hostname = Deno.hostname();
+  const loadConfig = async (configFlag?: string): Promise<LoadedConfig> => {
+    const loc = locateConfig(configFlag, env, paths);
+    const { config, path } = await readConfig(loc);
+    // config `host:` names this host in snapshots (several hosts may share one repository).
+    if (config.host) {
+      app.hostname = config.host;
+      rt.hostname = config.host;
+    }
+    return { config, path, paths: applyConfigPaths(paths, config, env, uid) };
+  };
+  const app: Services = {
+    clock: systemClock,
+    runner,
+    hostname,
+    pid: Deno.pid,
+    env,
+    paths,
+    defaultConfigFile: paths.configFile,
+    loadConfig,
+    engine,
+    repository,
+    locks: { acquire: acquireHostLock, holder: lockHolder },
+    journal: (path) => new FileRestartJournal(path),
+    hostFiles: new LocalHostFiles(runner),
+    restoreFiles: new LocalRestoreFiles(),
+    results: { record: recordRun, read: readResults, forgetUnit: forgetResultsUnit },
+    fileMode: (path) => Deno.stat(path).catch(() => undefined),
+    pathExists: exists,
+    systemd: {
+      notifier: (onError) => notifierFromEnv(env, onError),
+      watchdogMs: () => watchdogPeriodMs(env("WATCHDOG_USEC"), env("WATCHDOG_PID"), Deno.pid),
+    },
+    statusServer: {
+      serve: (source, opts, addr) => serveStatus(createStatusApp(source, opts), addr),
+      readToken: readTokenFile,
+    },
+    refreshRecoveryBundle: (loaded) => refreshAutomaticBundle(app, loaded, controller.signal),
+    repositoryConfig: { settings: repositorySettings, parseEnvFile, modeWarning },
+    configStore: {
+      locate: (flag) => locateConfig(flag, env, paths),
+      exists: configExists,
+      write: writeConfig,
+      ensurePasswordFile,
+    },
+    bundles: {
+      fileChunks,
+      measurePayload,
+      writeFile: writeBundleFile,
+      writeStream: writeBundleStream,
+      read: readBundleFile,
+      extractSink: (parent) => new ExtractSink(parent),
+      installSink: (targets) => new InstallSink(targets),
+    },
+    bundleNames: listNames,
+    secretFile: readSecretFile,
+    readTextFile: (path) => Deno.readTextFile(path),
+    writeFile: writeFileAtomic,
+    removeFile: (path) => Deno.remove(path),
+    randomPassword,
+    osRelease: readOsRelease,
+    onPath: (program) => onPath(env, program),
+  };
   const rt: Runtime = {
     env,
     uid,
-    hostname: Deno.hostname(),
+    hostname,
     paths,
     stdinIsTerminal: Deno.stdin.isTerminal(),
     stdoutIsTerminal: Deno.stdout.isTerminal(),
@@ -76,19 +171,10 @@ export function realRuntime(): Runtime {
     clock: systemClock,
     runner,
     signal: controller.signal,
-    async loadConfig(globals): Promise<LoadedConfig> {
-      const loc = locateConfig(globals.config, env, paths);
-      const { config, path } = await readConfig(loc);
-      // config `host:` names this host in snapshots (several hosts may share one repository).
-      if (config.host) rt.hostname = config.host;
-      return { config, path, paths: applyConfigPaths(paths, config, env, uid) };
-    },
-    engine(loaded) {
-      return EngineClient.fromConfig(loaded.config.docker.host ?? env("DOCKER_HOST"));
-    },
-    repository(loaded, opts) {
-      return openRepository(loaded, { runner, prepare: opts?.prepare ?? false, env });
-    },
+    loadConfig: (globals) => loadConfig(globals.config),
+    engine,
+    repository,
+    app,
   };
   return rt;
 }

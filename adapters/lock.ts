@@ -4,49 +4,19 @@
  * start time written inside are only for the message a second run prints.
  */
 import { StowageError } from "../core/errors.ts";
-import type { Clock } from "../core/ports.ts";
+import {
+  describeHolder,
+  type HostLock,
+  type LockHolder,
+  type LockOptions,
+} from "../core/host_lock.ts";
 
-export interface HostLock {
-  release(): void;
-  [Symbol.dispose](): void;
-}
-
-export interface LockHolder {
-  pid: number;
-  since: string;
-  command?: string;
-  /** The units it works on; absent for "all" or commands without units. */
-  units?: string[];
-}
-
-/** "the backup of db, web (pid 12, since ...)", from a holder file that may hold anything. */
-export function describeHolder(h: LockHolder | undefined): string {
-  if (!h || typeof h !== "object") return "another stowage process";
-  const command = typeof h.command === "string" && /^[a-z -]{1,40}$/.test(h.command)
-    ? h.command
-    : "stowage run";
-  const units = Array.isArray(h.units) && h.units.every((u) => typeof u === "string")
-    ? h.units.slice(0, 5).map((u) => u.replace(/[^\w.-]/g, "?"))
-    : [];
-  const parts: string[] = [];
-  if (Number.isInteger(h.pid)) parts.push(`pid ${h.pid}`);
-  if (typeof h.since === "string") parts.push(`since ${h.since.slice(0, 40)}`);
-  return `the ${command}${units.length ? ` of ${units.join(", ")}` : ""}${
-    parts.length ? ` (${parts.join(", ")})` : ""
-  }`;
-}
+export { describeHolder };
+export type { HostLock, LockHolder, LockOptions };
 
 export async function acquireHostLock(
   path: string,
-  opts: {
-    waitSeconds?: number;
-    signal?: AbortSignal;
-    clock: Clock;
-    command?: string;
-    units?: string[];
-    /** Called once when the lock is busy and the caller waits for it. */
-    onWait?: (holder: LockHolder | undefined) => void;
-  },
+  opts: LockOptions,
 ): Promise<HostLock> {
   const dir = path.substring(0, path.lastIndexOf("/"));
   await Deno.mkdir(dir, { recursive: true, mode: 0o700 });

@@ -2,17 +2,12 @@
  * What a command needs from the outside world, built once by main.ts. Commands get adapters
  * from here and never construct them, so tests and the daemon can wire their own.
  */
-import type { Config } from "../core/config/schema.ts";
+import type { LoadedConfig } from "../core/config/loaded.ts";
 import type { StowagePaths } from "../core/paths.ts";
+import type { Services } from "../app/services.ts";
 import type { BackupRepository, Clock, DockerEngine, ProcessRunner } from "../core/ports.ts";
 
-export interface LoadedConfig {
-  config: Config;
-  /** The file it came from; undefined when the embedded default is in use. */
-  path?: string;
-  /** Paths with config.state_dir applied. */
-  paths: StowagePaths;
-}
+export type { LoadedConfig };
 
 export interface GlobalOptions {
   config?: string;
@@ -45,4 +40,6 @@ export interface Runtime {
    * when missing (the only write a config read may cause, and only for commands that use the repo).
    */
   repository(loaded: LoadedConfig, opts?: { prepare?: boolean }): Promise<BackupRepository>;
+  /** The services the use cases in app/ run on, built once by main.ts from the same adapters. */
+  app: Services;
 }

@@ -105,6 +105,33 @@ export interface DockerEngine {
   containerChanges(idOrName: string): Promise<{ Path: string; Kind: number }[]>;
 }
 
+/**
+ * Parts of the Engine, for consumers that use only one concern: take the narrowest that fits, so a
+ * signature says what a function may do to Docker (and a test fake implements only that).
+ */
+export type EngineLifecycle = Pick<
+  DockerEngine,
+  "inspectContainer" | "stopContainer" | "startContainer" | "removeContainer" | "createContainer"
+>;
+/** Runs commands inside containers (hooks). */
+export type EngineExec = Pick<DockerEngine, "inspectContainer" | "exec">;
+/** Reads and writes files inside containers (the archive API). */
+export type EngineArchive = Pick<DockerEngine, "getArchive" | "putArchive">;
+/** Reads what exists, changes nothing. */
+export type EngineInventory = Pick<
+  DockerEngine,
+  | "version"
+  | "listContainers"
+  | "inspectContainer"
+  | "listVolumes"
+  | "inspectVolume"
+  | "listNetworks"
+  | "inspectNetwork"
+  | "listImages"
+  | "gatherState"
+  | "containerChanges"
+>;
+
 // ---------------------------------------------------------------------------------------------
 // Backup repository (restic)
 

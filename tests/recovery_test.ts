@@ -14,11 +14,12 @@ import type { AssembledBundle, BundleManifest } from "../core/recovery/mod.ts";
 import { archiveStream } from "../core/recovery/write.ts";
 import { fileChunks, writeBundleFile } from "../adapters/recovery/bundle_io.ts";
 import { createDecryptor, createEncryptor } from "../adapters/recovery/openssl.ts";
-import { refreshAutomaticBundle } from "../cli/commands/disaster_recovery.ts";
+import { refreshAutomaticBundle } from "../app/recovery_bundle.ts";
 import { realRuntime } from "../main.ts";
 import { ManualClock } from "../adapters/clock.ts";
 import { applyConfigPaths, readConfig } from "../adapters/config_store.ts";
-import type { LoadedConfig, Runtime } from "../cli/runtime.ts";
+import type { LoadedConfig } from "../cli/runtime.ts";
+import type { Services } from "../app/services.ts";
 import { resolvePaths } from "../core/paths.ts";
 import { isStowageError } from "../core/errors.ts";
 import { pipeline } from "node:stream/promises";
@@ -1162,12 +1163,19 @@ Deno.test("SIGINT while a bundle is written: exit 130, the temp file is gone, no
   }
 });
 
-/** A Runtime like main.ts's, with a manual clock, for calling refreshAutomaticBundle in-process. */
-function testRuntime(clock: ManualClock, env: Record<string, string>): Runtime {
-  const base = realRuntime();
+/** Services like main.ts's, with a manual clock, for calling refreshAutomaticBundle in-process. */
+function testServices(clock: ManualClock, env: Record<string, string>): Services {
+  const base = realRuntime().app;
   const getEnv = (n: string) => env[n] ?? Deno.env.get(n);
-  return { ...base, env: getEnv, clock, paths: resolvePaths({ uid: Deno.uid(), env: getEnv }) };
+  return {
+    ...base,
+    env: getEnv,
+    clock,
+    defaultConfigFile: resolvePaths({ uid: Deno.uid(), env: getEnv }).configFile,
+  };
 }
+
+const noSignal = new AbortController().signal;
 
 async function loadFor(e: Env): Promise<LoadedConfig> {
   const { config, path } = await readConfig({ path: e.configPath, explicit: true });
@@ -1194,12 +1202,12 @@ Deno.test("automatic bundles: each refresh writes one bundle and rotation keeps 
     );
     await Deno.writeTextFile(`${e.out}/notes.txt`, "not a bundle\n");
     const clock = new ManualClock("2025-01-01T02:00:00Z");
-    const rt = testRuntime(clock, e.env);
+    const svc = testServices(clock, e.env);
     const loaded = await loadFor(e);
     const paths: string[] = [];
     const removed: string[] = [];
     for (let i = 0; i < 5; i++) {
-      const r = await refreshAutomaticBundle(rt, loaded);
+      const r = await refreshAutomaticBundle(svc, loaded, noSignal);
       paths.push(r.path);
       removed.push(...r.removed);
       clock.advance(24 * 3600 * 1000);
@@ -1226,7 +1234,7 @@ Deno.test("automatic bundles: each refresh writes one bundle and rotation keeps 
       config: { ...loaded.config, recovery_bundle_password_file: undefined },
     };
     await assert.rejects(
-      () => refreshAutomaticBundle(rt, noKey),
+      () => refreshAutomaticBundle(svc, noKey, noSignal),
       (err) =>
         isStowageError(err, "config.invalid") &&
         /recovery_bundle_password_file is not set/.test(err.message),
@@ -1236,7 +1244,7 @@ Deno.test("automatic bundles: each refresh writes one bundle and rotation keeps 
       config: { ...loaded.config, recovery_bundle_password_file: `${e.dir}/nope.pw` },
     };
     await assert.rejects(
-      () => refreshAutomaticBundle(rt, gone),
+      () => refreshAutomaticBundle(svc, gone, noSignal),
       (err) => isStowageError(err, "io") && /nope.pw': no such file/.test(err.message),
     );
     assert.deepEqual(await listTree(e.out), before);

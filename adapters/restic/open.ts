@@ -6,7 +6,7 @@
 import { getLogger } from "@logtape/logtape";
 import { StowageError } from "../../core/errors.ts";
 import type { BackupRepository, ProcessRunner } from "../../core/ports.ts";
-import type { LoadedConfig } from "../../cli/runtime.ts";
+import type { LoadedConfig } from "../../core/config/loaded.ts";
 import { ioError, randomPassword } from "../files.ts";
 import { redactLocation } from "./errors.ts";
 import { Restic } from "./restic.ts";

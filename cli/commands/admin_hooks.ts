@@ -21,7 +21,6 @@ import {
   type PlannedHook,
   plannedHooks,
 } from "../../core/hooks/mod.ts";
-import { exists, writeFileAtomic } from "../../adapters/files.ts";
 import { SDK_VERSION } from "../../hooks-sdk/version.ts";
 // Embedded as text so `init` works the same from the compiled binary.
 import sdkText from "../../hooks-sdk/mod.ts" with { type: "text" };
@@ -57,7 +56,7 @@ export function registerAdminHooks(admin: AdminCommand, rt: Runtime) {
       const target = dir.replace(/\/+$/, "") || "/";
       const existing: string[] = [];
       for (const name of Object.keys(INIT_FILES)) {
-        if (await exists(`${target}/${name}`)) existing.push(name);
+        if (await rt.app.pathExists(`${target}/${name}`)) existing.push(name);
       }
       if (existing.length && !opts.force) {
         throw new StowageError(
@@ -70,7 +69,7 @@ export function registerAdminHooks(admin: AdminCommand, rt: Runtime) {
       }
       const files = [];
       for (const [name, text] of Object.entries(INIT_FILES)) {
-        await writeFileAtomic(`${target}/${name}`, text, 0o644);
+        await rt.app.writeFile(`${target}/${name}`, text, 0o644);
         files.push(`${target}/${name}`);
       }
       if (opts.json) {

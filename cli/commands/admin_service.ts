@@ -9,33 +9,25 @@ import { globals, setExitCode, usageError } from "../mod.ts";
 import { formatBytes, formatDuration, printJson, table } from "../output.ts";
 import { EXIT_CODES } from "../exit_codes.ts";
 import { log } from "../log.ts";
-import { backupCommandRun } from "./backup.ts";
+import { runDaemon, skippedUnits } from "../../app/daemon.ts";
 import { StowageError } from "../../core/errors.ts";
 import { VERSION } from "../../core/version.ts";
-import { parseSnapshot } from "../../core/tags.ts";
 import type { StowageEvent } from "../../core/events.ts";
-import { Daemon, type LogFn } from "../../core/service/daemon.ts";
+import type { LogFn } from "../../core/service/daemon.ts";
 import { describeEvent } from "../../core/service/event_log.ts";
 import { healthVerdict } from "../../core/service/health.ts";
 import { checkListenPolicy, isLoopback, parseListen } from "../../core/service/listen.ts";
-import { renderMetrics, type RepositoryInfo } from "../../core/service/metrics.ts";
 import type { ResultsDoc } from "../../core/service/results.ts";
-import { runOutcome, statusDocument } from "../../core/service/status.ts";
+import { runOutcome } from "../../core/service/status.ts";
 import {
   checkSchedule,
   DEFAULT_SCHEDULE,
-  localRepositoryPath,
   readWritePaths,
   RELOAD_HINTS,
   renderUnits,
   stateDirectoryName,
 } from "../../core/service/units.ts";
 import { UNIT_TEMPLATES } from "../../units/mod.ts";
-import { exists, writeFileAtomic } from "../../adapters/files.ts";
-import { acquireHostLock } from "../../adapters/lock.ts";
-import { forgetResultsUnit, readResults, recordRun } from "../../adapters/results_store.ts";
-import { createStatusApp, readTokenFile, serveStatus } from "../../adapters/status_server.ts";
-import { notifierFromEnv, watchdogPeriodMs } from "../../adapters/systemd/notify.ts";
 
 const ROOT = new URL("../../", import.meta.url);
 
@@ -112,7 +104,7 @@ export function registerAdminService(admin: AdminCommand, rt: Runtime) {
         : RELOAD_HINTS;
       const files = units.map((u) => ({ path: `${outputDir}/${u.name}`, content: u.content }));
       if (!opts.dryRun) {
-        for (const f of files) await writeFileAtomic(f.path, f.content, 0o644);
+        for (const f of files) await rt.app.writeFile(f.path, f.content, 0o644);
       }
       if (opts.json) {
         return printJson(rt, {
@@ -171,14 +163,22 @@ export function registerAdminService(admin: AdminCommand, rt: Runtime) {
       const addr = listen
         ? checkListenPolicy({ listen, allowRemote: !!opts.allowRemoteStatus, tokenFile })
         : undefined;
-      const token = addr && tokenFile ? await readTokenFile(tokenFile) : undefined;
+      const token = addr && tokenFile ? await rt.app.statusServer.readToken(tokenFile) : undefined;
       if (opts.unit && !interval) {
         throw usageError(
           "--unit only applies with --interval-minutes",
           "The systemd timer's runs take their units from stowage-backup.service.",
         );
       }
-      await runDaemon(rt, loaded, { intervalMinutes: interval, units: opts.unit, addr, token });
+      await runDaemon(rt.app, loaded, {
+        intervalMinutes: interval,
+        units: opts.unit,
+        addr,
+        token,
+        signal: rt.signal,
+        log: logFn,
+        onEvent: eventLogger(),
+      });
     });
 
   service
@@ -193,7 +193,7 @@ export function registerAdminService(admin: AdminCommand, rt: Runtime) {
     )
     .action(async (opts, cmd) => {
       const loaded = await rt.loadConfig(globals(cmd));
-      const results = await readResults(loaded.paths.resultsFile);
+      const results = await rt.app.results.read(loaded.paths.resultsFile);
       const health = healthVerdict({
         results,
         now: rt.clock.now(),
@@ -221,7 +221,7 @@ export function registerAdminService(admin: AdminCommand, rt: Runtime) {
     .option("--json", "print one JSON document")
     .action(async (unit, opts, cmd) => {
       const loaded = await rt.loadConfig(globals(cmd));
-      const found = await forgetResultsUnit(loaded.paths.resultsFile, unit);
+      const found = await rt.app.results.forgetUnit(loaded.paths.resultsFile, unit);
       if (!found) {
         throw new StowageError(
           "unit.notfound",
@@ -248,10 +248,6 @@ function parseMinutes(value: string | undefined): number | undefined {
     );
   }
   return n;
-}
-
-function skippedUnits(loaded: LoadedConfig): string[] {
-  return Object.entries(loaded.config.units).filter(([, u]) => u.skip).map(([name]) => name);
 }
 
 /** `systemd-analyze calendar` checks the meaning of the expression, where it is installed. */
@@ -382,133 +378,3 @@ const logFn: LogFn = (level, message, fields = {}) => {
   else if (level === "warning") log.warn(message, props);
   else log.error(message, props);
 };
-
-async function runDaemon(
-  rt: Runtime,
-  loaded: LoadedConfig,
-  opts: {
-    intervalMinutes?: number;
-    units?: string[];
-    addr?: { hostname: string; port: number };
-    token?: string;
-  },
-) {
-  const { notifier, problem } = notifierFromEnv(rt.env, (m) => logFn("warning", m));
-  if (problem) logFn("warning", problem);
-  const watchdogMs = watchdogPeriodMs(rt.env("WATCHDOG_USEC"), rt.env("WATCHDOG_PID"), Deno.pid);
-  const resultsFile = loaded.paths.resultsFile;
-  const daemon = new Daemon({
-    clock: rt.clock,
-    notifier,
-    signal: rt.signal,
-    intervalMs: opts.intervalMinutes ? opts.intervalMinutes * 60_000 : undefined,
-    watchdogMs,
-    log: logFn,
-    onEvent: eventLogger(),
-    readResults: () => readResults(resultsFile),
-    recordRun: (report) => recordRun(resultsFile, report),
-    runBackup: (signal, onEvent) =>
-      backupCommandRun(rt, loaded, { units: opts.units, signal, sink: { emit: onEvent } }),
-    refreshRepository: () => repositoryInfo(rt, loaded),
-  });
-  const freshnessHours = loaded.config.status.freshness_hours;
-  // One read of the results per request; the verdict is derived from it.
-  const snapshot = async () => {
-    const results = await readResults(resultsFile);
-    const now = rt.clock.now();
-    const health = healthVerdict({
-      results,
-      now,
-      freshnessHours,
-      ignoredUnits: skippedUnits(loaded),
-    });
-    return { results, now, health };
-  };
-  const health = async () => (await snapshot()).health;
-  let server;
-  if (opts.addr) {
-    const app = createStatusApp({
-      health,
-      async status() {
-        const { results, now, health: h } = await snapshot();
-        return statusDocument({
-          version: VERSION,
-          host: rt.hostname,
-          now,
-          state: daemon.state,
-          results,
-          health: h,
-        });
-      },
-      async metrics() {
-        const { results, now, health: h } = await snapshot();
-        return renderMetrics({
-          results,
-          version: VERSION,
-          health: h,
-          running: daemon.running,
-          uptimeSeconds: (now.getTime() - new Date(daemon.state.startedAt).getTime()) / 1000,
-          repository: daemon.state.repository,
-        });
-      },
-    }, { token: opts.token });
-    server = await serveStatus(app, opts.addr);
-    logFn(
-      "info",
-      `status endpoint on ${server.url} (/health, /status, /metrics)${
-        opts.token ? ", bearer token required" : ""
-      }`,
-    );
-  }
-  try {
-    await daemon.run();
-  } finally {
-    await server?.shutdown();
-    await notifier.close();
-  }
-}
-
-/**
- * Snapshot counts per unit and, for a local repository, its size on disk. Taken under the host
- * lock without waiting, so it never overlaps a backup's retention (restic forget needs an
- * exclusive repository lock); when a backup holds the lock, the numbers wait for the next run.
- */
-async function repositoryInfo(
-  rt: Runtime,
-  loaded: LoadedConfig,
-): Promise<RepositoryInfo | undefined> {
-  let lock;
-  try {
-    lock = await acquireHostLock(loaded.paths.lockFile, {
-      waitSeconds: 0,
-      clock: rt.clock,
-      command: "daemon: repository statistics",
-    });
-  } catch {
-    return undefined;
-  }
-  try {
-    const repo = await rt.repository(loaded, { prepare: false });
-    if (!(await repo.exists())) return undefined;
-    const snapshotsByUnit: Record<string, number> = {};
-    for (const s of (await repo.snapshots({ tags: ["stowage"] })).map(parseSnapshot)) {
-      if (s.unit) snapshotsByUnit[s.unit] = (snapshotsByUnit[s.unit] ?? 0) + 1;
-    }
-    let sizeBytes: number | undefined;
-    const local = localRepositoryPath(loaded.config.repository.location ?? loaded.paths.repository);
-    if (local && (await exists(local))) {
-      const du = await rt.runner.run("du", ["-sb", local], { timeoutMs: 60_000 }).catch(() =>
-        undefined
-      );
-      const n = du?.code === 0 ? Number(du.stdout.split(/\s/)[0]) : NaN;
-      if (Number.isFinite(n)) sizeBytes = n;
-    }
-    return {
-      snapshotsByUnit,
-      ...(sizeBytes !== undefined ? { sizeBytes } : {}),
-      checkedAt: rt.clock.now().toISOString(),
-    };
-  } finally {
-    lock.release();
-  }
-}

@@ -17,8 +17,8 @@ import { discoverUnits } from "../../core/discovery.ts";
 import { errorMessage, StowageError } from "../../core/errors.ts";
 import { closestN } from "../../core/text.ts";
 import type { Unit } from "../../core/model.ts";
-import { buildDryRun } from "./dry_run.ts";
-import { parseScope } from "./backup.ts";
+import { buildDryRun } from "../../app/dry_run.ts";
+import { parseScope } from "../parse.ts";
 
 /** This host's snapshots (or all), and the other hosts the repository holds backups of. */
 function hostSnapshots<T extends { hostname: string }>(
@@ -183,7 +183,7 @@ export function registerAdminSnapshot(admin: AdminCommand, rt: Runtime) {
     .option("--json", "print one JSON document")
     .action(async (opts, cmd) => {
       const loaded = await rt.loadConfig(globals(cmd));
-      const doc = await buildDryRun(rt, loaded, {
+      const doc = await buildDryRun(rt.app, loaded, {
         units: opts.unit,
         scope: parseScope(opts.scope),
       });

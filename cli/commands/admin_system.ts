@@ -1,120 +1,19 @@
 /**
  * `admin system show-deps` and `install-deps`: what stowage needs on this host, and apt-get
  * for what is missing on Debian/Ubuntu. The requirements and the install plan are pure
- * (core/deps.ts); this file only gathers facts (programs through rt.runner, the Engine's
- * version, /etc/os-release, PATH) and renders.
+ * (core/deps.ts); the report is app/deps.ts; this file parses, runs apt-get when asked, and
+ * renders (cli/deps_view.ts).
  */
 import type { AdminCommand } from "./admin.ts";
-import type { LoadedConfig, Runtime } from "../runtime.ts";
+import type { Runtime } from "../runtime.ts";
 import { globals, setExitCode } from "../mod.ts";
-import { printJson, table } from "../output.ts";
+import { printJson } from "../output.ts";
 import { EXIT_CODES } from "../exit_codes.ts";
-import { errorMessage, StowageError } from "../../core/errors.ts";
-import { recoverLeftovers } from "../leftovers.ts";
+import { StowageError } from "../../core/errors.ts";
+import { recoverLeftovers } from "../../app/host_lock.ts";
+import { gatherDeps } from "../../app/deps.ts";
+import { renderDeps } from "../deps_view.ts";
 import { nullSink } from "../../core/events.ts";
-import { defaultConfig } from "../../core/config/schema.ts";
-import {
-  type DependencyStatus,
-  type DistroFamily,
-  distroFamily,
-  inspectDependencies,
-  type InstallPlan,
-  installPlan,
-  type OsRelease,
-  parseOsRelease,
-} from "../../core/deps.ts";
-
-export async function readOsRelease(): Promise<OsRelease | undefined> {
-  for (const path of ["/etc/os-release", "/usr/lib/os-release"]) {
-    try {
-      return parseOsRelease(await Deno.readTextFile(path));
-    } catch { /* try the next one */ }
-  }
-  return undefined;
-}
-
-/** Whether an executable named `program` is on PATH (or in the sbin dirs PATH often lacks). */
-export async function onPath(rt: Runtime, program: string): Promise<boolean> {
-  const dirs = [
-    ...(rt.env("PATH") ?? "").split(":").filter(Boolean),
-    "/usr/local/sbin",
-    "/usr/sbin",
-    "/sbin",
-  ];
-  for (const dir of dirs) {
-    try {
-      const st = await Deno.stat(`${dir}/${program}`);
-      if (st.isFile && ((st.mode ?? 0o111) & 0o111) !== 0) return true;
-    } catch { /* not here */ }
-  }
-  return false;
-}
-
-export interface DepsReport {
-  ok: boolean;
-  system: { name: string; family: DistroFamily };
-  /** Set when the config could not be read: the defaults were used for the checks. */
-  configProblem?: string;
-  dependencies: DependencyStatus[];
-  install: InstallPlan;
-}
-
-/** Inspects every dependency. A broken config does not stop it: defaults are used instead. */
-export async function gatherDeps(rt: Runtime, configFlag: string | undefined): Promise<DepsReport> {
-  let loaded: LoadedConfig;
-  let configProblem: string | undefined;
-  try {
-    loaded = await rt.loadConfig({ config: configFlag });
-  } catch (e) {
-    configProblem = errorMessage(e);
-    loaded = { config: defaultConfig(), paths: rt.paths };
-  }
-  const os = await readOsRelease();
-  const family = distroFamily(os);
-  const dependencies = await inspectDependencies(
-    {
-      runner: rt.runner,
-      engineVersion: () => rt.engine(loaded).version(),
-      onPath: (p) => onPath(rt, p),
-      family,
-    },
-    {
-      resticBinary: loaded.config.repository.restic_binary,
-      composeCommand: loaded.config.docker.compose_command,
-      repositoryLocation: loaded.config.repository.location,
-    },
-  );
-  return {
-    ok: dependencies.every((d) => !d.required || d.state === "ok"),
-    system: { name: os?.prettyName ?? "unknown system", family },
-    configProblem,
-    dependencies,
-    install: installPlan(dependencies, family),
-  };
-}
-
-export function renderDeps(report: DepsReport): string {
-  const rows = [["dependency", "status", "version", "needs", "found", "package"]];
-  for (const d of report.dependencies) {
-    rows.push([
-      d.name + (d.required ? "" : " (optional)"),
-      d.state,
-      d.version ?? "-",
-      d.needs,
-      d.found ?? "-",
-      d.package ?? "-",
-    ]);
-  }
-  let out = `System: ${report.system.name} (package family: ${report.system.family})\n`;
-  if (report.configProblem) {
-    out += `Config could not be read (${report.configProblem}); checked with the defaults.\n`;
-  }
-  out += table(rows);
-  for (const d of report.dependencies) {
-    if (d.state !== "ok" && d.detail) out += `  ${d.name}: ${d.detail}\n`;
-  }
-  return out;
-}
 
 function commandLine(argv: string[]): string {
   return argv.join(" ");
@@ -136,7 +35,7 @@ export function registerAdminSystem(admin: AdminCommand, rt: Runtime) {
     .action(async (opts, cmd) => {
       const loaded = await rt.loadConfig(globals(cmd));
       const engine = rt.engine(loaded);
-      const result = await recoverLeftovers(rt, loaded, engine, nullSink, "recover-journal");
+      const result = await recoverLeftovers(rt.app, loaded, engine, nullSink, "recover-journal");
       if (result === "busy") {
         // A live backup owns the journal: it starts its own containers.
         if (opts.json) return printJson(rt, { busy: true, started: [], failed: [] });
@@ -163,7 +62,7 @@ export function registerAdminSystem(admin: AdminCommand, rt: Runtime) {
     )
     .option("--json", "print a JSON document")
     .action(async (opts, cmd) => {
-      const report = await gatherDeps(rt, globals(cmd).config);
+      const report = await gatherDeps(rt.app, globals(cmd).config);
       if (opts.json) printJson(rt, report);
       else {
         rt.write(renderDeps(report));
@@ -191,7 +90,7 @@ export function registerAdminSystem(admin: AdminCommand, rt: Runtime) {
     .option("--json", "print a JSON document")
     .action(async (opts, cmd) => {
       const configFlag = globals(cmd).config;
-      const report = await gatherDeps(rt, configFlag);
+      const report = await gatherDeps(rt.app, configFlag);
       const plan = report.install;
       const say = (s: string) => {
         if (!opts.json) rt.write(s);
@@ -275,7 +174,7 @@ export function registerAdminSystem(admin: AdminCommand, rt: Runtime) {
           );
         }
       }
-      const after = await gatherDeps(rt, configFlag);
+      const after = await gatherDeps(rt.app, configFlag);
       if (opts.json) {
         printJson(rt, { ok: after.ok, installed: plan.packages, plan, dryRun: false, after });
       } else {

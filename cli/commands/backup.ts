@@ -1,135 +1,14 @@
 import type { Program } from "../mod.ts";
-import { globals, setExitCode, usageError } from "../mod.ts";
-import type { LoadedConfig, Runtime } from "../runtime.ts";
+import { globals, setExitCode } from "../mod.ts";
+import type { Runtime } from "../runtime.ts";
 import { formatBytes, formatDuration, printJson, table } from "../output.ts";
 import { eventRenderer } from "../render.ts";
 import { EXIT_CODES } from "../exit_codes.ts";
-import type { Scope } from "../../core/model.ts";
-import { SCOPES } from "../../core/model.ts";
-import type { EventSink } from "../../core/ports.ts";
+import { parseScope, parseSeconds } from "../parse.ts";
+import { renderDryRun } from "../dry_run_view.ts";
 import type { RunReport } from "../../core/report.ts";
-import { runBackup, selectUnits } from "../../core/backup/run.ts";
-import { discoverUnits } from "../../core/discovery.ts";
-import { recoverFromJournal } from "../../core/backup/recover.ts";
-import { acquireHostLock, describeHolder } from "../../adapters/lock.ts";
-import { FileRestartJournal } from "../../adapters/journal.ts";
-import { LocalHostFiles } from "../../adapters/host_files.ts";
-import { buildDryRun, renderDryRun } from "./dry_run.ts";
-import { refreshAutomaticBundle } from "./disaster_recovery.ts";
-import { recordRun } from "../../adapters/results_store.ts";
-import { errorMessage } from "../../core/errors.ts";
-import { backupHooks } from "../../core/hooks/mod.ts";
-
-export function parseScope(value: string | undefined): Scope | undefined {
-  if (value === undefined) return undefined;
-  if (!SCOPES.includes(value as Scope)) {
-    throw usageError(`Unknown scope '${value}'`, "Use minimal, standard or full.");
-  }
-  return value as Scope;
-}
-
-export function parseSeconds(value: string | undefined, flag: string): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) {
-    throw usageError(
-      `${flag} expects a whole number of seconds, got '${value}'`,
-      `e.g. ${flag} 600`,
-    );
-  }
-  return n;
-}
-
-/**
- * One backup run as the CLI and the daemon perform it: host lock, crash recovery, the run, the
- * persisted result. The daemon calls this too, so both paths behave the same.
- */
-export async function backupCommandRun(
-  rt: Runtime,
-  loaded: LoadedConfig,
-  opts: {
-    units?: string[];
-    scope?: Scope;
-    signal: AbortSignal;
-    sink: EventSink;
-    waitSeconds?: number;
-  },
-): Promise<RunReport> {
-  const engine = rt.engine(loaded);
-  // A mistyped --unit fails before the lock is taken or the repository prepared (a password
-  // file generated, a repository created).
-  if (opts.units?.length) {
-    selectUnits(
-      discoverUnits(await engine.gatherState(), { unsafePaths: loaded.config.backup.unsafe_paths }),
-      opts.units,
-    );
-  }
-  const repo = await rt.repository(loaded, { prepare: true });
-  using _lock = await acquireHostLock(loaded.paths.lockFile, {
-    waitSeconds: opts.waitSeconds,
-    signal: opts.signal,
-    clock: rt.clock,
-    command: "backup",
-    units: opts.units,
-    // Queued behind another run: say what for and how long, rather than sit silent.
-    onWait: (holder) =>
-      opts.sink.emit({
-        type: "log",
-        level: "info",
-        message: `waiting for ${describeHolder(holder)} to finish, up to ${opts.waitSeconds} s`,
-      }),
-  });
-  const journal = new FileRestartJournal(loaded.paths.journalFile);
-  await recoverFromJournal(journal, engine, opts.sink, "backup");
-  if (!(await repo.exists())) {
-    await repo.init();
-    const where = loaded.config.repository.location ?? loaded.paths.repository;
-    const pw = loaded.config.repository.password_file ?? loaded.paths.passwordFile;
-    opts.sink.emit({
-      type: "log",
-      level: "info",
-      message:
-        `Created the repository at ${where}; its password is in ${pw} (keep a copy: stowage disaster-recovery).`,
-    });
-  }
-  const report = await runBackup(
-    {
-      engine,
-      repo,
-      clock: rt.clock,
-      sink: opts.sink,
-      files: new LocalHostFiles(rt.runner),
-      journal,
-      host: rt.hostname,
-      hooks: backupHooks({ config: loaded.config, engine, sink: opts.sink, signal: opts.signal }),
-    },
-    { config: loaded.config, units: opts.units, scope: opts.scope, signal: opts.signal },
-  );
-  if (loaded.config.backup.update_recovery_bundle && !report.interrupted) {
-    // Once per run, not per unit. A missing bundle password fails the run loudly; it never
-    // falls back to writing anything in plaintext.
-    try {
-      report.recoveryBundle = { path: (await refreshAutomaticBundle(rt, loaded)).path };
-    } catch (e) {
-      report.recoveryBundle = { error: errorMessage(e) };
-      report.ok = false;
-      opts.sink.emit({
-        type: "log",
-        level: "error",
-        message: `recovery bundle not written: ${errorMessage(e)}`,
-      });
-    }
-  }
-  // The status endpoint reports timer-started runs from this file.
-  await recordRun(loaded.paths.resultsFile, report).catch((e) =>
-    opts.sink.emit({
-      type: "log",
-      level: "warning",
-      message: `could not record the run's result: ${errorMessage(e)}`,
-    })
-  );
-  return report;
-}
+import { backup } from "../../app/backup.ts";
+import { buildDryRun } from "../../app/dry_run.ts";
 
 export function registerBackup(program: Program, rt: Runtime) {
   program
@@ -154,13 +33,13 @@ export function registerBackup(program: Program, rt: Runtime) {
       const waitSeconds = parseSeconds(opts.wait, "--wait");
       const loaded = await rt.loadConfig(globals(cmd));
       if (opts.dryRun) {
-        const doc = await buildDryRun(rt, loaded, { units: opts.unit, scope });
+        const doc = await buildDryRun(rt.app, loaded, { units: opts.unit, scope });
         if (opts.json) printJson(rt, doc);
         else rt.write(renderDryRun(doc));
         return;
       }
       const sink = eventRenderer(rt, { json: !!opts.json });
-      const report = await backupCommandRun(rt, loaded, {
+      const report = await backup(rt.app, loaded, {
         units: opts.unit,
         scope,
         signal: rt.signal,

@@ -1,279 +1,38 @@
 /**
  * `disaster-recovery`: writes an encrypted bundle with what a new server needs to reach the
- * backups again; `open` and `verify` read one back. `refreshAutomaticBundle` is the same bundle
- * for `backup` runs with backup.update_recovery_bundle. docs/recovery.md is the user's side.
+ * backups again; `open` and `verify` read one back. The use cases are app/recovery_bundle.ts
+ * (also a backup run's automatic bundle); this file parses, asks for the password and the
+ * --install confirmation, and renders. docs/recovery.md is the user's side.
  */
 import process from "node:process";
 import { isAbsolute, resolve } from "node:path";
-import { getLogger } from "@logtape/logtape";
 import type { Program } from "../mod.ts";
 import { globals, setExitCode, usageError } from "../mod.ts";
-import type { LoadedConfig, Runtime } from "../runtime.ts";
+import type { Runtime } from "../runtime.ts";
 import { formatBytes, printJson } from "../output.ts";
 import { EXIT_CODES } from "../exit_codes.ts";
-import { errorMessage, isStowageError, StowageError } from "../../core/errors.ts";
-import { FORMAT_VERSION, VERSION } from "../../core/version.ts";
-import { backupIdFor } from "../../core/tags.ts";
+import { StowageError } from "../../core/errors.ts";
 import {
-  archiveStream,
-  assembleBundle,
   bundleFileName,
-  type BundleInput,
-  type BundleManifest,
   bundlePasswordPlan,
-  bundlesToRemove,
   GENERATED_PASSWORD_LENGTH,
   type InstallTarget,
   installTargets,
-  type ManifestUnit,
-  MIN_PASSWORD_LENGTH,
-  nextBundleId,
   opensslDecryptCommand,
-  passwordFromFileText,
-  payloadFiles,
   PBKDF2_ITERATIONS,
   type ReadResult,
-  shellQuoteIfNeeded,
-  unitsFromSnapshots,
-  WEAK_PASSWORD_LENGTH,
 } from "../../core/recovery/mod.ts";
 import {
-  fileChunks,
-  measurePayload,
-  readBundleFile,
-  writeBundleFile,
-  writeBundleStream,
-} from "../../adapters/recovery/bundle_io.ts";
-import { ExtractSink, type InstallResult, InstallSink } from "../../adapters/recovery/install.ts";
-import { ioError, randomPassword } from "../../adapters/files.ts";
-import { modeWarning, parseEnvFile, repositorySettings } from "../../adapters/restic/open.ts";
-import { redactLocation } from "../../adapters/restic/errors.ts";
-
-const log = getLogger(["stowage", "recovery"]);
-
-// ---------------------------------------------------------------------------------------------
-// Building a bundle
-
-export interface BuiltBundle {
-  /** Undefined for --stream. */
-  path?: string;
-  bytes: number;
-  manifest: BundleManifest;
-  /** Everything odd while building: missing files, an unreadable repository. */
-  warnings: string[];
-}
-
-/**
- * The password on the first line of `path`. For a new bundle (`forNewBundle`) it must have at
- * least MIN_PASSWORD_LENGTH characters; opening takes whatever an older bundle was made with.
- */
-async function readPasswordFile(
-  path: string,
-  what: string,
-  warnings: string[],
-  forNewBundle = false,
-): Promise<string> {
-  let text: string;
-  try {
-    text = await Deno.readTextFile(path);
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) {
-      throw new StowageError(
-        "io",
-        `Cannot read the ${what} '${path}': no such file`,
-        "Write the bundle password on the first line of that file (chmod 600), or name another file.",
-      );
-    }
-    throw ioError(`read the ${what} '${path}'`, e);
-  }
-  const password = passwordFromFileText(text, path);
-  try {
-    const w = modeWarning("Bundle password file", path, (await Deno.stat(path)).mode);
-    if (w) warnings.push(w);
-  } catch { /* read worked; the mode is advice only */ }
-  const length = [...password].length;
-  if (forNewBundle && length < MIN_PASSWORD_LENGTH) {
-    throw new StowageError(
-      "usage",
-      `Cannot make a recovery bundle with the password in '${path}': it has ${length} characters, fewer than ${MIN_PASSWORD_LENGTH}`,
-      "Write a longer password (a passphrase of several words) on its first line, or leave out --password-file on a terminal to have a strong one generated.",
-    );
-  }
-  if (forNewBundle && password.length < WEAK_PASSWORD_LENGTH) {
-    warnings.push(
-      `the bundle password in '${path}' is shorter than ${WEAK_PASSWORD_LENGTH} characters: easy to guess for whoever gets the bundle`,
-    );
-  }
-  return password;
-}
+  buildBundle,
+  checkBundle,
+  checkInstalled,
+  readPasswordFile,
+  type RepositoryCheck,
+  unpackBundle,
+} from "../../app/recovery_bundle.ts";
+import { redactLocation } from "../../core/secrets.ts";
 
 const abs = (p: string) => (isAbsolute(p) ? p : resolve(p));
-
-/** How a person calls stowage on the new server so it finds the same config and state. */
-function stowageCommand(rt: Runtime, configPath: string): string {
-  const parts: string[] = [];
-  const stateFromEnv = rt.env("STOWAGE_STATE_DIR");
-  if (stateFromEnv) parts.push(`STOWAGE_STATE_DIR=${shellQuoteIfNeeded(stateFromEnv)}`);
-  parts.push("stowage");
-  if (configPath !== rt.paths.configFile) parts.push(`--config ${shellQuoteIfNeeded(configPath)}`);
-  return parts.join(" ");
-}
-
-async function listNames(dir: string): Promise<string[]> {
-  const names: string[] = [];
-  try {
-    for await (const e of Deno.readDir(dir)) names.push(e.name);
-  } catch (e) {
-    if (!(e instanceof Deno.errors.NotFound)) throw ioError(`list '${dir}'`, e);
-  }
-  return names;
-}
-
-async function repositoryUnits(
-  rt: Runtime,
-  loaded: LoadedConfig,
-): Promise<{ units: ManifestUnit[]; error?: string }> {
-  try {
-    const repo = await rt.repository(loaded, { prepare: false });
-    return { units: unitsFromSnapshots(await repo.snapshots({ tags: ["stowage"] })) };
-  } catch (e) {
-    if (isStowageError(e, "interrupted")) throw e;
-    return { units: [], error: errorMessage(e) };
-  }
-}
-
-/**
- * Writes one bundle into `dir` (or to `stream`). The repository is only read to list units; when
- * it cannot be read the bundle is still written (it is most needed when things are broken) and
- * the problem is recorded in its manifest and returned as a warning.
- */
-export async function buildBundle(
-  rt: Runtime,
-  loaded: LoadedConfig,
-  opts: {
-    password: string;
-    dir?: string;
-    stream?: { write(p: Uint8Array): Promise<number> };
-    warnings?: string[];
-  },
-): Promise<BuiltBundle> {
-  const problems: string[] = [...(opts.warnings ?? [])];
-  const s = repositorySettings(loaded, rt.env);
-  const repo = loaded.config.repository;
-  let env = s.env;
-  if (s.envFile) {
-    try {
-      env = { ...parseEnvFile(await Deno.readTextFile(s.envFile), s.envFile), ...s.env };
-    } catch (e) {
-      if (isStowageError(e)) problems.push(e.message);
-      // A missing or unreadable file is reported once, by measurePayload.
-    }
-  }
-  const { units, error: unitsError } = await repositoryUnits(rt, loaded);
-  if (unitsError) problems.push(`could not list the repository's units: ${unitsError}`);
-  const now = rt.clock.now();
-  const configPath = abs(loaded.path ?? rt.paths.configFile);
-  const bundleId = opts.dir ? nextBundleId(now, await listNames(opts.dir)) : backupIdFor(now);
-  const input: BundleInput = {
-    bundleId,
-    host: rt.hostname,
-    created: now,
-    stowageVersion: VERSION,
-    repositoryFormat: FORMAT_VERSION,
-    config: {
-      path: configPath,
-      source: loaded.path ? { file: loaded.path } : { text: renderDefaultConfig(rt, loaded) },
-      embeddedDefault: !loaded.path,
-    },
-    stateDir: abs(loaded.paths.stateDir),
-    repository: {
-      location: s.location,
-      displayLocation: redactLocation(s.location),
-      passwordFile: abs(s.passwordFile),
-      resticBinary: s.binary,
-      resticArgs: s.extraArgs,
-      env,
-      envFile: s.envFile ? abs(s.envFile) : undefined,
-      sshKey: repo.ssh_key ? abs(expandHome(rt, repo.ssh_key)) : undefined,
-      knownHosts: repo.known_hosts ? abs(expandHome(rt, repo.known_hosts)) : undefined,
-    },
-    stowageCommand: stowageCommand(rt, configPath),
-    units,
-    unitsError,
-    problems,
-  };
-  const payload = payloadFiles(input, problems);
-  const measured = await measurePayload(payload);
-  problems.push(...measured.problems);
-  const bundle = assembleBundle({ ...input, problems }, payload, measured.measured);
-  const archive = archiveStream(bundle, fileChunks, Math.floor(now.getTime() / 1000));
-  if (opts.stream) {
-    const { bytes } = await writeBundleStream(archive, {
-      password: opts.password,
-      out: opts.stream,
-      signal: rt.signal,
-    });
-    return { bytes, manifest: bundle.manifest, warnings: problems };
-  }
-  const { path, bytes } = await writeBundleFile(archive, {
-    password: opts.password,
-    dir: opts.dir!,
-    fileName: bundleFileName(bundleId),
-    signal: rt.signal,
-  });
-  return { path, bytes, manifest: bundle.manifest, warnings: problems };
-}
-
-function expandHome(rt: Runtime, p: string): string {
-  return p === "~" || p.startsWith("~/") ? (rt.env("HOME") ?? "/root") + p.slice(1) : p;
-}
-
-/** With no config file, the bundle carries the embedded default, pinned to this state dir. */
-function renderDefaultConfig(rt: Runtime, loaded: LoadedConfig): string {
-  return `# stowage configuration: the embedded default of ${rt.hostname}, written by disaster-recovery.\n` +
-    `# Keys and meanings: \`stowage admin config schema\`, docs/config.md.\n` +
-    `state_dir: ${JSON.stringify(abs(loaded.paths.stateDir))}\n`;
-}
-
-/**
- * The automatic bundle of a backup run (backup.update_recovery_bundle): one bundle into
- * recovery_bundle_path with the password from recovery_bundle_password_file, then the
- * recovery_bundle_retention newest are kept. Never writes a bundle without that password file.
- */
-export async function refreshAutomaticBundle(
-  rt: Runtime,
-  loaded: LoadedConfig,
-): Promise<{ path: string; removed: string[]; warnings: string[] }> {
-  const cfg = loaded.config;
-  if (!cfg.recovery_bundle_password_file) {
-    throw new StowageError(
-      "config.invalid",
-      "Cannot refresh the recovery bundle: backup.update_recovery_bundle is on but recovery_bundle_password_file is not set",
-      "Write a bundle password into a file (chmod 600) and name it in recovery_bundle_password_file, or set backup.update_recovery_bundle: false.",
-    );
-  }
-  const warnings: string[] = [];
-  const password = await readPasswordFile(
-    abs(cfg.recovery_bundle_password_file),
-    "recovery_bundle_password_file",
-    warnings,
-    true,
-  );
-  const dir = abs(cfg.recovery_bundle_path ?? loaded.paths.recoveryDir);
-  const built = await buildBundle(rt, loaded, { password, dir, warnings });
-  const removed: string[] = [];
-  for (const name of bundlesToRemove(await listNames(dir), cfg.recovery_bundle_retention)) {
-    try {
-      await Deno.remove(`${dir}/${name}`);
-      removed.push(`${dir}/${name}`);
-    } catch (e) {
-      built.warnings.push(`could not remove the old bundle '${dir}/${name}': ${errorMessage(e)}`);
-    }
-  }
-  for (const w of built.warnings) log.warning("Recovery bundle: {warning}", { warning: w });
-  log.info("Wrote recovery bundle {path}", { path: built.path });
-  return { path: built.path!, removed, warnings: built.warnings };
-}
 
 // ---------------------------------------------------------------------------------------------
 // Opening a bundle
@@ -296,26 +55,6 @@ interface OpenOptions {
   output?: string;
   json?: boolean;
   yes?: boolean;
-}
-
-const MAX_CONFIG = 1024 * 1024;
-
-/** Pass one: checks the whole bundle and keeps the bundled config's text (for installTargets). */
-async function checkBundle(rt: Runtime, bundle: string, password: string) {
-  let configText: string | undefined;
-  const checked = await readBundleFile(bundle, password, {
-    signal: rt.signal,
-    sink: {
-      async file(file, body) {
-        if (file.role !== "config" || file.size > MAX_CONFIG) return;
-        const dec = new TextDecoder();
-        let text = "";
-        for await (const c of body) text += dec.decode(c, { stream: true });
-        configText = text + dec.decode();
-      },
-    },
-  });
-  return { checked, configText };
 }
 
 /**
@@ -360,50 +99,6 @@ async function confirmInstall(
   }
 }
 
-interface RepositoryCheck {
-  ok: boolean;
-  units?: string[];
-  error?: { code: string; message: string; hint?: string };
-}
-
-async function checkInstalled(
-  rt: Runtime,
-  manifest: BundleManifest,
-): Promise<{ repository: RepositoryCheck; docker: RepositoryCheck }> {
-  let loaded: LoadedConfig;
-  const fail = (e: unknown): RepositoryCheck => ({
-    ok: false,
-    error: {
-      code: isStowageError(e) ? e.code : "bug",
-      message: errorMessage(e),
-      hint: isStowageError(e) ? e.hint : undefined,
-    },
-  });
-  try {
-    loaded = await rt.loadConfig({ config: manifest.config.path });
-  } catch (e) {
-    return { repository: fail(e), docker: { ok: false } };
-  }
-  let repository: RepositoryCheck;
-  try {
-    const repo = await rt.repository(loaded, { prepare: false });
-    repository = {
-      ok: true,
-      units: unitsFromSnapshots(await repo.snapshots({ tags: ["stowage"] })).map((u) => u.name),
-    };
-  } catch (e) {
-    repository = fail(e);
-  }
-  let docker: RepositoryCheck;
-  try {
-    await rt.engine(loaded).version();
-    docker = { ok: true };
-  } catch (e) {
-    docker = fail(e);
-  }
-  return { repository, docker };
-}
-
 function summary(bundle: string, r: ReadResult) {
   const m = r.manifest;
   return {
@@ -429,10 +124,10 @@ function summary(bundle: string, r: ReadResult) {
 async function openBundle(rt: Runtime, bundle: string, opts: OpenOptions, verifyOnly: boolean) {
   const warnings: string[] = [];
   const password = opts.passwordFile
-    ? await readPasswordFile(opts.passwordFile, "bundle password file", [])
+    ? await readPasswordFile(rt.app, opts.passwordFile, "bundle password file", [])
     : await askPassword(rt, bundle);
   // Pass one only checks: nothing is written until the whole bundle is known to be good.
-  const { checked, configText } = await checkBundle(rt, bundle, password);
+  const { checked, configText } = await checkBundle(rt.app, bundle, password, rt.signal);
   const out: Record<string, unknown> = { ok: true, verified: true, ...summary(bundle, checked) };
   const text: string[] = [];
   const m = checked.manifest;
@@ -452,49 +147,20 @@ async function openBundle(rt: Runtime, bundle: string, opts: OpenOptions, verify
   if (!verifyOnly) {
     const targets = opts.install ? installTargets(m, bundle, configText) : [];
     if (opts.install) await confirmInstall(rt, bundle, targets, opts, m.bundle_id);
-    const extract = !opts.install || opts.output !== undefined
-      ? new ExtractSink(abs(opts.output ?? "."))
-      : undefined;
-    const install = opts.install ? new InstallSink(targets) : undefined;
-    let installed: InstallResult[] = [];
-    try {
-      await readBundleFile(bundle, password, {
-        signal: rt.signal,
-        sink: {
-          async begin(manifest, raw) {
-            await extract?.begin(manifest, raw);
-            install?.begin(manifest);
-          },
-          async file(file, body) {
-            if (extract && install) {
-              // Both want the bytes: extract first, then install from the extracted copy.
-              await extract.file(file, body);
-              return;
-            }
-            if (extract) await extract.file(file, body);
-            else await install!.file(file, body);
-          },
-        },
-      });
-      if (extract && install) {
-        // Installing from the staged extraction keeps one pass and one verdict.
-        for (const t of targets) {
-          await install.file(t.file, fileChunks(`${stagedDir(extract)}/${t.file.name}`));
-        }
-      }
-      if (install) installed = await install.commit();
-      if (extract) out.extracted_to = await extract.commit();
-    } catch (e) {
-      await install?.abort();
-      await extract?.abort();
-      throw e;
-    }
+    const unpacked = await unpackBundle(rt.app, bundle, password, {
+      install: !!opts.install,
+      targets,
+      output: opts.output,
+      signal: rt.signal,
+    });
+    if (unpacked.extractedTo) out.extracted_to = unpacked.extractedTo;
+    const installed = unpacked.installed ?? [];
     if (out.extracted_to) {
       text.push(
         `Extracted to ${out.extracted_to}/ (0700). Read README.txt there, or run: sh ${out.extracted_to}/recover.sh`,
       );
     }
-    if (install) {
+    if (opts.install) {
       out.installed = installed.map((i) => ({
         path: i.path,
         name: i.name,
@@ -510,7 +176,7 @@ async function openBundle(rt: Runtime, bundle: string, opts: OpenOptions, verify
           }`,
         );
       }
-      const check = await checkInstalled(rt, m);
+      const check = await checkInstalled(rt.app, m);
       out.repository_check = check.repository;
       out.docker_check = check.docker;
       if (!check.docker.ok) {
@@ -552,10 +218,6 @@ async function openBundle(rt: Runtime, bundle: string, opts: OpenOptions, verify
   }
 }
 
-function stagedDir(extract: ExtractSink): string {
-  return extract.stagedPath!;
-}
-
 // ---------------------------------------------------------------------------------------------
 // The command
 
@@ -593,16 +255,17 @@ async function createCommand(rt: Runtime, opts: CreateOptions, g: { config?: str
   });
   const warnings: string[] = [];
   const password = plan.kind === "file"
-    ? await readPasswordFile(abs(plan.path), "bundle password file", warnings, true)
-    : randomPassword(GENERATED_PASSWORD_LENGTH);
+    ? await readPasswordFile(rt.app, abs(plan.path), "bundle password file", warnings, true)
+    : rt.app.randomPassword(GENERATED_PASSWORD_LENGTH);
   const dir = opts.stream
     ? undefined
     : abs(opts.output ?? loaded.config.recovery_bundle_path ?? loaded.paths.recoveryDir);
-  const built = await buildBundle(rt, loaded, {
+  const built = await buildBundle(rt.app, loaded, {
     password,
     dir,
     stream: opts.stream ? Deno.stdout : undefined,
     warnings,
+    signal: rt.signal,
   });
   const m = built.manifest;
   const fileName = built.path

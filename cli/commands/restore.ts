@@ -1,67 +1,35 @@
 /**
- * `stowage restore`: a wizard on a terminal, fully scriptable with flags. The command gathers the
- * choices, asks what only a person can decide (on a terminal), prints or confirms the plan, and
- * hands it to the executor in core/restore/run.ts.
+ * `stowage restore`: a wizard on a terminal, fully scriptable with flags. The command parses the
+ * flags, asks what only a person can decide through the wizard (cli/restore_wizard.ts), drives
+ * the restore use case (app/restore.ts: open, prepare, plan, run) and renders points, plan and
+ * report (cli/restore_view.ts).
  */
 import { isInternalUnit } from "../../core/backup/plan.ts";
-import process from "node:process";
 import { Option } from "@commander-js/extra-typings";
 import type { Program } from "../mod.ts";
 import { globals, setExitCode, usageError } from "../mod.ts";
 import type { Runtime } from "../runtime.ts";
-import { formatBytes, formatDuration, printJson, table } from "../output.ts";
+import { printJson } from "../output.ts";
 import { eventRenderer } from "../render.ts";
 import { EXIT_CODES } from "../exit_codes.ts";
-import { type ErrorCode, errorMessage, StowageError } from "../../core/errors.ts";
+import { type ErrorCode, StowageError } from "../../core/errors.ts";
 import { shownName } from "../../core/text.ts";
 import { backupIdTime } from "../../core/tags.ts";
+import { parseWhen, type PointSelector, selectPoint, unitsIn } from "../../core/restore/points.ts";
 import {
-  isUsable,
-  missingFromRecipe,
-  parseWhen,
-  type PointSelector,
-  requireComplete,
-  type RestorePoint,
-  selectPoint,
-  unitsIn,
-} from "../../core/restore/points.ts";
-import {
-  contentsOf,
-  INCOMPLETE_NOTE,
-  pointJson,
-  pointLine,
-  sizeOf,
-  statusOf,
-  whenOf,
-} from "../points_view.ts";
-import {
-  type Conflict,
-  type HostView,
   type Part,
   PARTS,
-  planRestore,
-  type RestoreInput,
   type RestoreOptions,
   type RestorePlan,
-  selectData,
 } from "../../core/restore/plan.ts";
-import {
-  detectCompose,
-  gatherHost,
-  loadDocuments,
-  loadSnapshots,
-  pointsOf,
-  probeInto,
-} from "../../core/restore/load.ts";
-import { executeRestore, type RestoreReport } from "../../core/restore/run.ts";
+import { pointsOf } from "../../core/restore/load.ts";
 import { parseEnvFile } from "../../core/restore/env_file.ts";
-import { bareUnit, restoreHooks } from "../../core/restore/hooks.ts";
-import { LocalRestoreFiles } from "../../adapters/restore_files.ts";
-import { acquireHostLock } from "../../adapters/lock.ts";
-import { FileRestartJournal } from "../../adapters/journal.ts";
-import { recoverFromJournal } from "../../core/backup/recover.ts";
-import { invalidSnapshots, refuseTamperedPoint } from "../../core/restore/trust.ts";
+import { refuseTamperedPoint } from "../../core/restore/trust.ts";
 import { pointsOfHost } from "../../core/restore/host.ts";
+import { openRestore, prepareRestore, runRestore } from "../../app/restore.ts";
+import { RestoreWizard } from "../restore_wizard.ts";
+import { absolute, checkToDir } from "../parse.ts";
+import { listPoints, planSummary, renderPlan, renderReport } from "../restore_view.ts";
 
 interface Flags {
   unit?: string;
@@ -189,8 +157,7 @@ async function restoreAction(rt: Runtime, flags: Flags, g: { config?: string; lo
   }
 
   const loaded = await rt.loadConfig(g);
-  const repo = await rt.repository(loaded);
-  const snapshots = await loadSnapshots(repo);
+  const { repo, snapshots } = await openRestore(rt.app, loaded);
 
   if (flags.list) return listPoints(rt, snapshots, flags);
   if (flags.allowIncomplete && !flags.backupId && !interactive) {
@@ -200,7 +167,7 @@ async function restoreAction(rt: Runtime, flags: Flags, g: { config?: string; lo
     );
   }
 
-  const prompts = interactive ? await Prompts.load() : undefined;
+  const prompts = interactive ? await RestoreWizard.load() : undefined;
   const unit = flags.unit ?? await prompts!.unit(
     unitsIn(snapshots).filter((u) => !isInternalUnit(u)),
     snapshots,
@@ -233,43 +200,17 @@ async function restoreAction(rt: Runtime, flags: Flags, g: { config?: string; lo
     options.start = await prompts.confirm("Start the unit after the restore?", true);
   }
 
-  const docs = await loadDocuments(repo, point);
-  // A point written before completion markers existed is checked against its own recipe.
-  const missing = point.status === "unverified" ? missingFromRecipe(point, docs.recipe) : [];
-  requireComplete(point, missing.map((m) => `missing ${m}`), {
+  const session = await prepareRestore(rt.app, loaded, repo, point, options, {
     allowIncomplete: flags.allowIncomplete,
+    onIncomplete: (problems) =>
+      rt.writeErr(
+        `warning: restoring incomplete restore point ${point.backupId}: ${problems.join("; ")}\n`,
+      ),
   });
-  if (point.status === "incomplete" || missing.length > 0) {
-    rt.writeErr(
-      `warning: restoring incomplete restore point ${point.backupId}: ${
-        [...point.problems, ...missing.map((m) => `missing ${m}`)].join("; ")
-      }\n`,
-    );
-  }
-  const files = new LocalRestoreFiles();
-  const engine = options.toDir ? undefined : rt.engine(loaded);
-  const composeCommand = options.toDir || !options.start
-    ? undefined
-    : await detectCompose(rt.runner, loaded.config.docker.compose_command);
-  const base = { point, recipe: docs.recipe, networks: docs.networks };
-  // Unknown --volume names fail here, before the host is looked at.
-  if (options.volumes.length) selectData(point, docs.recipe, options.volumes);
-
-  const makePlan = async (): Promise<RestorePlan> => {
-    const input: RestoreInput = { ...base, options };
-    if (engine) input.host = await gatherHost(engine, files, input, composeCommand);
-    else {
-      // --to-dir: no Docker; only the folders and files below the directory are looked at.
-      const view: HostView = { containers: [], volumes: [], networks: [], paths: {}, files: {} };
-      await probeInto(view, files, input);
-      input.host = view;
-    }
-    return planRestore(input);
-  };
-  let plan = await makePlan();
+  let plan = await session.plan();
   // On a terminal, conflicts a person can settle are asked about, then the plan is made again.
   while (prompts && plan.conflicts.length > 0 && await prompts.settle(plan.conflicts, options)) {
-    plan = await makePlan();
+    plan = await session.plan();
   }
   if (plan.conflicts.length > 0 && !flags.dryRun) throw conflictError(plan);
   if (plan.container?.privileged.length && !flags.yes && !flags.dryRun) {
@@ -307,49 +248,12 @@ async function restoreAction(rt: Runtime, flags: Flags, g: { config?: string; lo
   }
 
   const sink = eventRenderer(rt, { json: !!flags.json });
-  using _lock = engine
-    ? await acquireHostLock(loaded.paths.lockFile, {
-      clock: rt.clock,
-      command: "restore",
-      signal: rt.signal,
-    })
-    : undefined;
-  const journal = engine ? new FileRestartJournal(loaded.paths.journalFile) : undefined;
-  if (engine && journal) {
-    // With the lock held: start what a crashed run left stopped, then plan again on that state.
-    const recovered = await recoverFromJournal(journal, engine, sink, "restore");
-    if (recovered.units.length > 0) {
-      plan = await makePlan();
-      if (plan.conflicts.length > 0) throw conflictError(plan);
-    }
-  }
-  const report = await executeRestore(
-    {
-      repo,
-      engine,
-      runner: rt.runner,
-      files,
-      clock: rt.clock,
-      sink,
-      host: rt.hostname,
-      journal,
-      // Hooks run around restores into Docker; --to-dir only writes files and runs none.
-      hooks: engine
-        ? restoreHooks({
-          config: loaded.config,
-          engine,
-          sink,
-          signal: rt.signal,
-          unit: docs.recipe?.unit ?? bareUnit(plan.unit, plan.kind),
-        })
-        : undefined,
-      stopTimeoutSeconds: loaded.config.backup.stop_timeout,
-      startTimeoutSeconds: loaded.config.backup.start_timeout,
-      signal: rt.signal,
-    },
-    plan,
-    options.secrets,
-  );
+  const { report, plan: ran } = await runRestore(rt.app, loaded, session, plan, {
+    sink,
+    signal: rt.signal,
+    conflict: conflictError,
+  });
+  plan = ran;
   if (flags.json) printJson(rt, { ok: report.ok, dryRun: false, plan: planSummary(plan), report });
   else rt.write(renderReport(report, plan));
   if (!report.ok && report.error) {
@@ -449,32 +353,6 @@ function checkCalendarDate(text: string): string {
   return text;
 }
 
-/**
- * --to-dir is checked before anything is read or planned: a dry run must fail where the real
- * run would (an existing file there), and an empty or control-character path is a mistake.
- */
-async function checkToDir(dir: string): Promise<void> {
-  const bad = (why: string, hint = "Name a directory (it is created when missing).") =>
-    usageError(`Cannot restore into --to-dir '${shownName(dir)}': ${why}`, hint);
-  if (dir.trim() === "") throw bad("the path is empty");
-  // deno-lint-ignore no-control-regex
-  if (/[\x00-\x1f\x7f]/.test(dir)) throw bad("it contains a control character");
-  let info: Deno.FileInfo;
-  try {
-    info = await Deno.stat(dir);
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return;
-    if (e instanceof Deno.errors.NotADirectory) throw bad("a part of the path is a file");
-    if (e instanceof Deno.errors.FilesystemLoop) throw bad("its symbolic links loop");
-    throw bad(`it cannot be checked (${errorMessage(e)})`);
-  }
-  if (!info.isDirectory) throw bad("it exists and is not a directory");
-}
-
-function absolute(p: string): string {
-  return p.startsWith("/") ? p : `${Deno.cwd()}/${p}`.replace(/\/\.\/?/g, "/");
-}
-
 function conflictError(plan: RestorePlan): StowageError {
   const hints = [...new Set(plan.conflicts.map((c) => c.resolve).filter(Boolean))];
   const hint = hints.length
@@ -491,455 +369,4 @@ function conflictError(plan: RestorePlan): StowageError {
     hint,
     { details: plan.conflicts.map((c) => c.message) },
   );
-}
-
-// ---------------------------------------------------------------------------------------------
-// --list
-
-/** Reads nothing more than the one snapshot listing the caller already made. */
-function listPoints(
-  rt: Runtime,
-  snapshots: Parameters<typeof unitsIn>[0],
-  flags: Flags,
-) {
-  const now = rt.clock.now();
-  if (!flags.unit) {
-    const units = unitsIn(snapshots).filter((u) => !isInternalUnit(u)).map((u) => {
-      const points = pointsOf(snapshots, u);
-      const latest = points.find((p) => p.kind === "backup" && isUsable(p));
-      return {
-        unit: u,
-        restorePoints: points.length,
-        incomplete: points.filter((p) => p.status === "incomplete").length,
-        latest: latest?.backupId ?? null,
-        latestAgeSeconds: latest
-          ? Math.round((now.getTime() - Date.parse(latest.time)) / 1000)
-          : null,
-        latestWhen: latest ? whenOf(latest, now) : null,
-      };
-    });
-    if (flags.json) printJson(rt, { units });
-    else if (units.length === 0) rt.write("No backups in the repository.\n");
-    else {
-      rt.write(table([
-        ["UNIT", "POINTS", "INCOMPLETE", "LATEST COMPLETE"],
-        ...units.map((u) => [
-          u.unit,
-          String(u.restorePoints),
-          String(u.incomplete),
-          u.latestWhen ?? "none",
-        ]),
-      ]));
-    }
-    return;
-  }
-  const points = pointsOf(snapshots, flags.unit);
-  const ignored = invalidSnapshots(snapshots, flags.unit).map((s) => ({
-    snapshot: s.shortId,
-    backupId: s.backupId ?? null,
-    reason: s.invalid!,
-  }));
-  const refused = (p: RestorePoint) => ignored.some((i) => i.backupId === p.backupId);
-  if (flags.json) {
-    printJson(rt, {
-      unit: flags.unit,
-      restorePoints: points.map((p) => ({ ...pointJson(p, now), refused: refused(p) })),
-      ignored,
-    });
-    return;
-  }
-  rt.write(table([
-    ["WHEN (BACKUP ID)", "STATUS", "HOST", "SCOPE", "CONTENTS", "SIZE"],
-    ...points.map((p) => [
-      whenOf(p, now),
-      refused(p) ? "REFUSED (invalid tags)" : statusOf(p),
-      p.host,
-      p.kind === "pre-restore" ? "-" : p.scope ?? "?",
-      contentsOf(p),
-      sizeOf(p),
-    ]),
-  ]));
-  if (points.some((p) => p.status === "incomplete")) rt.write(`\n${INCOMPLETE_NOTE}\n`);
-  for (const i of ignored) {
-    rt.write(
-      `ignored snapshot ${i.snapshot}${
-        i.backupId ? ` (backup id ${i.backupId})` : ""
-      }: invalid tags: ${i.reason}\n`,
-    );
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
-// The wizard
-
-class Prompts {
-  private constructor(private readonly p: typeof import("@inquirer/prompts")) {}
-
-  static async load(): Promise<Prompts> {
-    return new Prompts(await import("@inquirer/prompts"));
-  }
-
-  // Prompts draw on stderr so stdout stays clean for output.
-  private ctx = { output: process.stderr };
-
-  private async ask<T>(fn: () => Promise<T>): Promise<T> {
-    try {
-      return await fn();
-    } catch (e) {
-      if (e instanceof Error && (e.name === "ExitPromptError" || e.name === "AbortPromptError")) {
-        throw new StowageError(
-          "interrupted",
-          "Restore cancelled; nothing was changed",
-          "Run `stowage restore` again when ready.",
-        );
-      }
-      throw e;
-    }
-  }
-
-  unit(units: string[], snapshots: Parameters<typeof unitsIn>[0]): Promise<string> {
-    if (units.length === 0) {
-      throw new StowageError(
-        "unit.notfound",
-        "Cannot restore: the repository holds no stowage backups",
-        "Run `stowage backup` first, or check --config.",
-      );
-    }
-    return this.ask(() =>
-      this.p.select({
-        message: "Which unit?",
-        choices: units.map((u) => {
-          const points = pointsOf(snapshots, u);
-          const latest = points.find((p) => p.kind === "backup" && isUsable(p));
-          return {
-            name: `${u}  (${points.length} restore point(s), latest complete ${
-              latest?.backupId ?? "none"
-            })`,
-            value: u,
-          };
-        }),
-      }, this.ctx)
-    );
-  }
-
-  /** Incomplete points are shown but cannot be chosen unless --allow-incomplete was given. */
-  point(points: RestorePoint[], now: Date, allowIncomplete: boolean): Promise<RestorePoint> {
-    return this.ask(() =>
-      this.p.select({
-        message: "Which restore point? (newest first)",
-        choices: points.map((p) => ({
-          name: pointLine(p, now),
-          value: p,
-          disabled: p.status === "incomplete" && !allowIncomplete
-            ? "(incomplete: --backup-id ID --allow-incomplete)"
-            : false,
-        })),
-        default: points.find((p) => p.kind === "backup" && isUsable(p)),
-        pageSize: 12,
-      }, this.ctx)
-    );
-  }
-
-  async what(point: RestorePoint, options: RestoreOptions) {
-    const available: Part[] = point.kind === "pre-restore"
-      ? ["volumes"]
-      : PARTS.filter((p) =>
-        p === "volumes"
-          ? point.volumes.length + point.binds.length > 0
-          : p === "recipe"
-          ? !!point.recipe
-          : !!point.networks
-      );
-    const choice = await this.ask(() =>
-      this.p.select<"everything" | Part>({
-        message: "What to restore?",
-        choices: [
-          { name: "everything", value: "everything" },
-          ...available.map((p) => ({ name: p, value: p })),
-        ],
-      }, this.ctx)
-    );
-    options.parts = choice === "everything" ? [] : [choice];
-    if (choice === "volumes" && point.volumes.length + point.binds.length > 1) {
-      const all = [...point.volumes, ...point.binds].map((d) => d.name);
-      const picked = await this.ask(() =>
-        this.p.checkbox({
-          message: "Which volumes and bind folders?",
-          choices: all.map((n) => ({ name: n, value: n, checked: true })),
-          required: true,
-        }, this.ctx)
-      );
-      options.volumes = picked.length === all.length ? [] : picked;
-    }
-  }
-
-  async where(options: RestoreOptions, point: RestorePoint) {
-    const choice = await this.ask(() =>
-      this.p.select({
-        message: "Where to?",
-        choices: [
-          {
-            name: "their original places (Docker volumes, networks, compose directory)",
-            value: "original",
-          },
-          { name: "a directory (files only, Docker is not touched)", value: "dir" },
-        ],
-      }, this.ctx)
-    );
-    if (choice === "dir") {
-      const dir = await this.ask(() =>
-        this.p.input({
-          message: "Directory:",
-          default: `./restore-${point.unit}-${point.backupId}`,
-          required: true,
-        }, this.ctx)
-      );
-      await checkToDir(dir);
-      options.toDir = absolute(dir);
-    }
-  }
-
-  confirm(message: string, def: boolean): Promise<boolean> {
-    return this.ask(() => this.p.confirm({ message, default: def }, this.ctx));
-  }
-
-  /** Asks about conflicts a person can decide; false when none of them can be settled here. */
-  async settle(conflicts: Conflict[], options: RestoreOptions): Promise<boolean> {
-    let changed = false;
-    for (const c of conflicts) process.stderr.write(`conflict: ${c.message}\n`);
-    if (conflicts.some((c) => c.kind === "network") && options.networks === "refuse") {
-      const choice = await this.ask(() =>
-        this.p.select({
-          message: "A network exists with a different configuration. What to do?",
-          choices: [
-            {
-              name: "recreate it as saved (this unit's containers are reconnected)",
-              value: "recreate" as const,
-            },
-            { name: "keep it as it is", value: "keep" as const },
-            { name: "cancel", value: "cancel" as const },
-          ],
-        }, this.ctx)
-      );
-      if (choice === "cancel") {
-        throw new StowageError(
-          "interrupted",
-          "Restore cancelled; nothing was changed",
-          "Run `stowage restore` again when ready.",
-        );
-      }
-      options.networks = choice;
-      changed = true;
-    }
-    if (conflicts.some((c) => c.kind === "in-use") && !options.stop) {
-      if (
-        !(await this.confirm(
-          "Stop the unit's running containers for the restore (they are started again afterwards)?",
-          true,
-        ))
-      ) {
-        throw new StowageError(
-          "interrupted",
-          "Restore cancelled; nothing was changed",
-          "Stop the containers yourself or pass --stop.",
-        );
-      }
-      options.stop = true;
-      changed = true;
-    }
-    const missing = [
-      ...new Set(
-        conflicts.filter((c) => c.kind === "secret").flatMap((c) =>
-          c.message.replace(/.*redacted /, "").split(", ")
-        ),
-      ),
-    ];
-    for (const name of missing) {
-      if (options.secrets[name] !== undefined) continue;
-      options.secrets[name] = await this.ask(() =>
-        this.p.password(
-          { message: `Value for ${name} (redacted in the backup):`, mask: "*" },
-          this.ctx,
-        )
-      );
-      changed = true;
-    }
-    return changed;
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Rendering
-
-/** The plan without file contents or the container body (they may hold secrets). */
-export function planSummary(plan: RestorePlan) {
-  return {
-    ...plan,
-    files: plan.files.map(({ content: _c, ...f }) => f),
-    container: plan.container
-      ? {
-        name: plan.container.name,
-        image: plan.container.body.Image,
-        replace: plan.container.replace,
-        start: plan.container.start,
-        networks: [
-          ...Object.keys(
-            (plan.container.body.NetworkingConfig as
-              | { EndpointsConfig?: Record<string, unknown> }
-              | undefined)?.EndpointsConfig ?? {},
-          ),
-          ...plan.container.connect.map((c) => c.network),
-        ],
-        missing: plan.container.missing,
-      }
-      : undefined,
-  };
-}
-
-export function renderPlan(plan: RestorePlan): string {
-  const out: string[] = [];
-  out.push(
-    `Restore of '${plan.unit}' (${plan.kind}) from ${plan.backupId}  (${
-      plan.time.replace(".000Z", "Z")
-    }, host ${plan.host}, ${
-      plan.pointKind === "pre-restore" ? "pre-restore snapshots" : `scope ${plan.scope ?? "?"}`
-    })`,
-  );
-  if (plan.toDir) out.push(`  into ${plan.toDir} (files only; Docker is not touched)`);
-  if (plan.stop.length) out.push(`  stop first: ${plan.stop.join(", ")}`);
-  if (plan.data.length) {
-    out.push("  data:");
-    for (const d of plan.data) {
-      const notes = [
-        d.create ? `create volume (driver ${d.create.Driver})` : "",
-        d.state === "data"
-          ? (d.preRestore
-            ? "has data: saved as a pre-restore snapshot, then replaced"
-            : "has data: replaced")
-          : d.state === "empty"
-          ? "empty"
-          : d.create
-          ? ""
-          : "absent",
-        d.source === "archive" ? "from a tar archive" : "",
-      ].filter(Boolean).join("; ");
-      out.push(
-        `    ${d.kind} ${d.name}  <- snapshot ${d.snapshotId.slice(0, 8)}  -> ${
-          d.target ??
-            (d.anonymous
-              ? `(after up: the new anonymous volume of ${d.anonymous.service} at ${d.anonymous.destination})`
-              : "(its new mountpoint)")
-        }${notes ? `  (${notes})` : ""}`,
-      );
-    }
-  }
-  if (plan.networks.length) {
-    out.push("  networks:");
-    for (const n of plan.networks) {
-      const subnet = (n.spec.IPAM?.Config ?? []).map((c) => c.Subnet).filter(Boolean).join(", ");
-      out.push(
-        `    ${n.name}  ${n.action}${subnet ? `  (${subnet})` : ""}${
-          n.differences.length ? `: ${n.differences.join("; ")}` : ""
-        }`,
-      );
-    }
-  }
-  if (plan.files.length) {
-    out.push(
-      `  files${
-        plan.filesDir?.relocated && !plan.toDir
-          ? ` (to a new directory ${plan.filesDir.dir}: ${plan.filesDir.reason})`
-          : ""
-      }:`,
-    );
-    for (const f of plan.files) {
-      out.push(`    ${f.to}  ${f.action}${f.pinned ? " (images pinned)" : ""}`);
-    }
-  }
-  const toLoad = (plan.images ?? []).filter((i) => i.load);
-  if (toLoad.length) {
-    out.push(
-      `  images to load from the repository: ${
-        toLoad.map((i) => `${i.reference}${i.size ? ` (${formatBytes(i.size)})` : ""}`).join(", ")
-      }`,
-    );
-  }
-  if (plan.pins.length) {
-    out.push(`  pinned images: ${plan.pins.map((p) => `${p.image} -> ${p.pinned}`).join(", ")}`);
-  }
-  if (plan.container) {
-    out.push(
-      `  container ${plan.container.name}: ${
-        plan.container.replace ? "remove and create again" : "create"
-      } from the saved settings (image ${plan.container.body.Image})${
-        plan.container.start ? ", then start" : ""
-      }`,
-    );
-  }
-  if (plan.compose) out.push(`  then: ${plan.compose.argv.join(" ")}  (in ${plan.compose.cwd})`);
-  else if (plan.restart.length) out.push(`  start again: ${plan.restart.join(", ")}`);
-  if (plan.overwrites.length) {
-    out.push("  will overwrite:");
-    for (const o of plan.overwrites) out.push(`    - ${o}`);
-  } else out.push("  overwrites nothing");
-  for (const w of plan.warnings) out.push(`  warning: ${w}`);
-  for (const c of plan.conflicts) {
-    out.push(`  CONFLICT: ${c.message}${c.resolve ? ` (${c.resolve.replace("|", " or ")})` : ""}`);
-  }
-  if (
-    plan.data.length === 0 && plan.networks.length === 0 && plan.files.length === 0 &&
-    !plan.container
-  ) out.push("  nothing to restore");
-  return out.join("\n") + "\n";
-}
-
-function renderReport(r: RestoreReport, plan: RestorePlan): string {
-  const out: string[] = [];
-  out.push(
-    `${r.ok ? "Restored" : "Restore FAILED for"} '${r.unit}' from ${r.backupId} in ${
-      formatDuration(r.durationMs)
-    }`,
-  );
-  for (const d of r.data) {
-    out.push(
-      `  ${d.kind} ${d.name} -> ${d.target}${d.created ? " (created)" : ""}${
-        d.preRestoreSnapshot
-          ? `; previous content saved as pre-restore snapshot ${
-            d.preRestoreSnapshot.slice(0, 8)
-          } (undo: stowage restore --unit ${r.unit} --backup-id ${r.restoreId})`
-          : ""
-      }`,
-    );
-  }
-  for (const n of r.networks) out.push(`  network ${n.name}: ${n.action}`);
-  if (r.files.length) {
-    out.push(
-      `  files: ${r.files.filter((f) => f.action !== "identical").length} written, ${
-        r.files.filter((f) => f.action === "identical").length
-      } already identical${
-        r.filesDir
-          ? `, in the new directory ${r.filesDir}`
-          : plan.filesDir
-          ? ` in ${plan.filesDir.dir}`
-          : ""
-      }`,
-    );
-  }
-  if (r.imagesLoaded?.length) {
-    out.push(`  images loaded from the repository: ${r.imagesLoaded.join(", ")}`);
-  }
-  if (r.container) {
-    out.push(`  container ${r.container.name} created (${r.container.id.slice(0, 12)})`);
-  }
-  if (r.stopped.length) out.push(`  stopped: ${r.stopped.join(", ")}`);
-  if (r.started.length) out.push(`  started: ${r.started.join(", ")}`);
-  if (r.running.length) {
-    out.push(
-      `  now: ${
-        r.running.map((c) => `${c.name} ${c.state}${c.health ? ` (${c.health})` : ""}`).join(", ")
-      }`,
-    );
-  }
-  for (const w of r.warnings) out.push(`  warning: ${w}`);
-  return out.join("\n") + "\n";
 }

@@ -7,20 +7,15 @@ import type { Program } from "../mod.ts";
 import type { Runtime } from "../runtime.ts";
 import { globals } from "../mod.ts";
 import { printJson } from "../output.ts";
-import { isStowageError, StowageError } from "../../core/errors.ts";
+import { StowageError } from "../../core/errors.ts";
 import type { NewConfigChoices } from "../../core/config/new.ts";
 import { checkRepositoryLocation } from "../../core/config/location.ts";
 import { redactLocation } from "../../core/secrets.ts";
-import {
-  configExists,
-  ensurePasswordFile,
-  locateConfig,
-  writeConfig,
-} from "../../adapters/config_store.ts";
-import { repositorySettings } from "../../adapters/restic/open.ts";
+import { setUpRepository } from "../../app/setup.ts";
 import { trustRepositoryHost } from "../host_key.ts";
 import type { LoadedConfig } from "../runtime.ts";
-import { gatherDeps, renderDeps } from "./admin_system.ts";
+import { gatherDeps } from "../../app/deps.ts";
+import { renderDeps } from "../deps_view.ts";
 import {
   absoluteLocation,
   configWizard,
@@ -39,14 +34,6 @@ const NEXT = [
   { command: "stowage admin snapshot list", why: "list what the repository holds" },
   { command: "stowage disaster-recovery", why: "keep the repository keys safe off this host" },
 ];
-
-/** The failure, saying that the prepared config was not written. */
-function nothingWritten(e: StowageError): StowageError {
-  return new StowageError(e.code, e.message, `No config was written. ${e.hint ?? ""}`.trim(), {
-    details: e.details,
-    cause: e,
-  });
-}
 
 export function registerSetup(program: Program, rt: Runtime) {
   program
@@ -89,7 +76,7 @@ export function registerSetup(program: Program, rt: Runtime) {
       const interactive = rt.stdinIsTerminal && !opts.yes && !opts.json;
 
       // 1. Dependencies: only restic is needed to finish setup; the rest is reported.
-      const deps = await gatherDeps(rt, configFlag);
+      const deps = await gatherDeps(rt.app, configFlag);
       say(renderDeps(deps));
       const restic = deps.dependencies.find((d) => d.id === "restic");
       if (restic?.state !== "ok") {
@@ -107,7 +94,7 @@ export function registerSetup(program: Program, rt: Runtime) {
 
       // 2. Config: keep an existing one, otherwise prepare one (written only once the
       // repository answered, so a failed setup leaves no config behind).
-      const loc = locateConfig(configFlag, rt.env, rt.paths);
+      const loc = rt.app.configStore.locate(configFlag);
       const scope = parseScope(opts.scope);
       const repositoryFlag = opts.repository === undefined
         ? undefined
@@ -115,7 +102,7 @@ export function registerSetup(program: Program, rt: Runtime) {
       if (repositoryFlag !== undefined) checkRepositoryLocation(repositoryFlag);
       let prepared: PreparedConfig | undefined;
       let loaded: LoadedConfig;
-      if (await configExists(loc.path)) {
+      if (await rt.app.configStore.exists(loc.path)) {
         if (opts.repository || opts.passwordFile || opts.scope || opts.sshKey) {
           say(
             `note: ${loc.path} exists and is kept; --repository/--password-file/--scope/--ssh-key apply only to a new config (use \`stowage admin config new --force\`).\n`,
@@ -135,7 +122,7 @@ export function registerSetup(program: Program, rt: Runtime) {
       }
       // Printed and in --json: a URL location's password hidden.
       const location = redactLocation(loaded.config.repository.location ?? loaded.paths.repository);
-      const passwordFile = repositorySettings(loaded, rt.env).passwordFile;
+      const passwordFile = rt.app.repositoryConfig.settings(loaded, rt.env).passwordFile;
 
       // 3. SSH host key (sftp, tailscale): known, or shown and trusted by the operator.
       const trust = await trustRepositoryHost(rt, loaded, {
@@ -148,17 +135,12 @@ export function registerSetup(program: Program, rt: Runtime) {
       let existed: boolean;
       try {
         // 4. Repository: create it unless it already opens; only then write what was prepared.
-        passwordCreated = (await ensurePasswordFile(passwordFile)) === "created";
-        try {
-          const repo = await rt.repository(trust.loaded, { prepare: true });
-          existed = await repo.exists();
-          if (!existed) await repo.init();
-        } catch (e) {
-          if (passwordCreated) await Deno.remove(passwordFile).catch(() => {});
-          throw prepared && isStowageError(e) ? nothingWritten(e) : e;
-        }
+        ({ passwordCreated, existed } = await setUpRepository(rt.app, {
+          loaded: trust.loaded,
+          passwordFile,
+          prepared,
+        }));
         if (prepared) {
-          await writeConfig(prepared.path, prepared.doc);
           written = describeNewConfig(prepared, passwordCreated);
           say(`\n${describeWritten(written)}`);
         }

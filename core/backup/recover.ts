@@ -3,7 +3,7 @@
  * host lock held (so no live backup owns those entries) by every command that touches Docker,
  * by doctor, and by the systemd units' ExecStopPost.
  */
-import type { DockerEngine, EventSink, RestartJournal } from "../ports.ts";
+import type { EngineLifecycle, EventSink, RestartJournal } from "../ports.ts";
 import { errorMessage } from "../errors.ts";
 
 export interface RecoveryResult {
@@ -14,7 +14,7 @@ export interface RecoveryResult {
 
 export async function recoverFromJournal(
   journal: RestartJournal,
-  engine: DockerEngine,
+  engine: EngineLifecycle,
   sink: EventSink,
   startedBy: string,
 ): Promise<RecoveryResult> {

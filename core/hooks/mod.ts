@@ -9,7 +9,7 @@
  */
 import type { Config } from "../config/schema.ts";
 import type { Scope, Unit } from "../model.ts";
-import type { DockerEngine, EventSink } from "../ports.ts";
+import type { EngineExec, EventSink } from "../ports.ts";
 import { type HookOutcome, type PhaseResult, runPhaseHooks } from "./run.ts";
 
 export {
@@ -39,7 +39,7 @@ export { checkHooks, type HookCheck } from "./check.ts";
 
 interface Wiring {
   config: Config;
-  engine: DockerEngine;
+  engine: EngineExec;
   sink: EventSink;
   signal: AbortSignal;
 }

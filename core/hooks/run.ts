@@ -11,7 +11,7 @@
 import type { Config } from "../config/schema.ts";
 import { errorMessage, isStowageError } from "../errors.ts";
 import type { ContainerInfo, Scope, Unit } from "../model.ts";
-import type { DockerEngine, EventSink, ExecResult } from "../ports.ts";
+import type { EngineExec, EventSink, ExecResult } from "../ports.ts";
 import type {
   CommandResult,
   ExecOptions,
@@ -43,7 +43,7 @@ export interface HookRunContext {
   dryRun: boolean;
   /** Required in post phases. */
   outcome?: HookOutcome;
-  engine: DockerEngine;
+  engine: EngineExec;
   /** Shutdown (SIGINT/SIGTERM). */
   signal: AbortSignal;
   sink: EventSink;

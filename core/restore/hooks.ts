@@ -9,7 +9,7 @@
  */
 import type { Config } from "../config/schema.ts";
 import type { Scope, Unit } from "../model.ts";
-import type { DockerEngine, EventSink } from "../ports.ts";
+import type { EngineExec, EngineInventory, EventSink } from "../ports.ts";
 import { runPhaseHooks } from "../hooks/mod.ts";
 import type { RestoreHooks } from "./run.ts";
 import { belongsTo, type RestorePlan } from "./plan.ts";
@@ -32,7 +32,7 @@ export function bareUnit(name: string, kind: Unit["kind"]): Unit {
 
 export function restoreHooks(w: {
   config: Config;
-  engine: DockerEngine;
+  engine: EngineExec & Pick<EngineInventory, "listContainers">;
   sink: EventSink;
   signal: AbortSignal;
   unit: Unit;
@@ -64,7 +64,10 @@ export function restoreHooks(w: {
 }
 
 /** The unit with only the containers that are the unit's own on the host now. */
-async function ownContainersOnly(engine: DockerEngine, unit: Unit): Promise<Unit> {
+async function ownContainersOnly(
+  engine: Pick<EngineInventory, "listContainers">,
+  unit: Unit,
+): Promise<Unit> {
   if (unit.containers.length === 0) return unit;
   const own = new Set(
     (await engine.listContainers()).filter((c) => belongsTo(c, unit.name)).map(containerName),

@@ -3,7 +3,7 @@
  * of one point, and a view of the host (containers, volumes, networks, probed folders and files).
  */
 import { StowageError } from "../errors.ts";
-import type { BackupRepository, DockerEngine, ProcessRunner } from "../ports.ts";
+import type { BackupRepository, EngineInventory, ProcessRunner } from "../ports.ts";
 import type { SnapshotInfo } from "../model.ts";
 import { NETWORKS_FILE, type NetworksDocument, type Recipe, RECIPE_FILE } from "../recipe.ts";
 import { parseSnapshot, STOWAGE_TAG } from "../tags.ts";
@@ -104,7 +104,7 @@ export async function detectCompose(
 
 /** Everything the planner reads from the host, for the targets of this input. */
 export async function gatherHost(
-  engine: DockerEngine,
+  engine: EngineInventory,
   files: RestoreFiles,
   input: Omit<RestoreInput, "host">,
   composeCommand: string[] | undefined,

@@ -53,6 +53,8 @@ export interface RestoreDeps {
   /** This host's name, for pre-restore snapshots. */
   host: string;
   journal?: RestartJournal;
+  /** This process's id, written into journal entries (who stopped the containers). */
+  pid: number;
   hooks?: RestoreHooks;
   stopTimeoutSeconds: number;
   startTimeoutSeconds: number;
@@ -215,7 +217,7 @@ export async function executeRestore(
       await deps.journal?.record({
         unit: plan.unit,
         backupId: restoreId,
-        pid: Deno.pid,
+        pid: deps.pid,
         since: deps.clock.now().toISOString(),
         containers: plan.restart.length ? plan.restart : plan.stop.toReversed(),
       });
@@ -430,7 +432,7 @@ async function restoreAnonymous(
       await deps.journal?.record({
         unit: plan.unit,
         backupId: report.restoreId,
-        pid: Deno.pid,
+        pid: deps.pid,
         since: deps.clock.now().toISOString(),
         containers: [name],
       });

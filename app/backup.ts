@@ -1,0 +1,116 @@
+/**
+ * One backup run as the CLI (`stowage backup`) and the daemon perform it: the host lock, crash
+ * recovery, the repository created when missing, the run (core/backup/run.ts), the automatic
+ * recovery bundle, the persisted result. Emits the run's events; returns its report.
+ */
+import type { LoadedConfig } from "../core/config/loaded.ts";
+import { describeHolder } from "../core/host_lock.ts";
+import type { Scope } from "../core/model.ts";
+import type { EventSink } from "../core/ports.ts";
+import type { RunReport } from "../core/report.ts";
+import { runBackup, selectUnits } from "../core/backup/run.ts";
+import { discoverUnits } from "../core/discovery.ts";
+import { errorMessage } from "../core/errors.ts";
+import { backupHooks } from "../core/hooks/mod.ts";
+import { lockAndRecover } from "./host_lock.ts";
+import type { Services } from "./services.ts";
+
+export type BackupServices = Pick<
+  Services,
+  | "clock"
+  | "hostname"
+  | "engine"
+  | "repository"
+  | "locks"
+  | "journal"
+  | "hostFiles"
+  | "results"
+  | "refreshRecoveryBundle"
+>;
+
+export interface BackupRequest {
+  units?: string[];
+  scope?: Scope;
+  signal: AbortSignal;
+  sink: EventSink;
+  /** Queue up to this long behind another run holding the host lock. */
+  waitSeconds?: number;
+}
+
+export async function backup(
+  svc: BackupServices,
+  loaded: LoadedConfig,
+  opts: BackupRequest,
+): Promise<RunReport> {
+  const engine = svc.engine(loaded);
+  // A mistyped --unit fails before the lock is taken or the repository prepared (a password
+  // file generated, a repository created).
+  if (opts.units?.length) {
+    selectUnits(
+      discoverUnits(await engine.gatherState(), { unsafePaths: loaded.config.backup.unsafe_paths }),
+      opts.units,
+    );
+  }
+  const repo = await svc.repository(loaded, { prepare: true });
+  using host = await lockAndRecover(svc, loaded, engine, opts.sink, {
+    command: "backup",
+    waitSeconds: opts.waitSeconds,
+    signal: opts.signal,
+    units: opts.units,
+    // Queued behind another run: say what for and how long, rather than sit silent.
+    onWait: (holder) =>
+      opts.sink.emit({
+        type: "log",
+        level: "info",
+        message: `waiting for ${describeHolder(holder)} to finish, up to ${opts.waitSeconds} s`,
+      }),
+  });
+  if (!(await repo.exists())) {
+    await repo.init();
+    const where = loaded.config.repository.location ?? loaded.paths.repository;
+    const pw = loaded.config.repository.password_file ?? loaded.paths.passwordFile;
+    opts.sink.emit({
+      type: "log",
+      level: "info",
+      message:
+        `Created the repository at ${where}; its password is in ${pw} (keep a copy: stowage disaster-recovery).`,
+    });
+  }
+  const report = await runBackup(
+    {
+      engine,
+      repo,
+      clock: svc.clock,
+      sink: opts.sink,
+      files: svc.hostFiles,
+      journal: host.journal,
+      host: svc.hostname,
+      hooks: backupHooks({ config: loaded.config, engine, sink: opts.sink, signal: opts.signal }),
+    },
+    { config: loaded.config, units: opts.units, scope: opts.scope, signal: opts.signal },
+  );
+  if (loaded.config.backup.update_recovery_bundle && !report.interrupted) {
+    // Once per run, not per unit. A missing bundle password fails the run loudly; it never
+    // falls back to writing anything in plaintext.
+    try {
+      report.recoveryBundle = { path: (await svc.refreshRecoveryBundle(loaded)).path };
+    } catch (e) {
+      report.recoveryBundle = { error: errorMessage(e) };
+      report.ok = false;
+      opts.sink.emit({
+        type: "log",
+        level: "error",
+        message: `recovery bundle not written: ${errorMessage(e)}`,
+      });
+    }
+  }
+  // The status endpoint reports timer-started runs from this file.
+  await svc.results.record(loaded.paths.resultsFile, report).catch((e) =>
+    opts.sink.emit({
+      type: "log",
+      level: "warning",
+      message: `could not record the run's result: ${errorMessage(e)}`,
+    })
+  );
+  return report;
+}

@@ -1,0 +1,63 @@
+/**
+ * What a backup would do, per unit (`stowage dry-run`, `backup --dry-run`): reads the Engine and
+ * the file system only, takes no lock, opens no repository, writes nothing.
+ */
+import type { LoadedConfig } from "../core/config/loaded.ts";
+import type { Scope } from "../core/model.ts";
+import { discoverUnits } from "../core/discovery.ts";
+import { planUnit } from "../core/backup/plan.ts";
+import { describePlans, type DryRunDocument } from "../core/backup/dry_run.ts";
+import { selectUnits } from "../core/backup/run.ts";
+import { plannedHooks } from "../core/hooks/mod.ts";
+import { orderPlan } from "../core/order.ts";
+import { findLayerWrites } from "../core/layer_writes.ts";
+import type { Services } from "./services.ts";
+
+export type DryRunServices = Pick<Services, "engine" | "hostFiles" | "hostname">;
+
+/** Reads the Engine and the file system only: no repository, no lock, no files written. */
+export async function buildDryRun(
+  svc: DryRunServices,
+  loaded: LoadedConfig,
+  opts: { units?: string[]; scope?: Scope },
+): Promise<DryRunDocument> {
+  const engine = svc.engine(loaded);
+  const state = await engine.gatherState();
+  const units = selectUnits(
+    discoverUnits(state, { unsafePaths: loaded.config.backup.unsafe_paths }),
+    opts.units,
+  );
+  const plans = units.map((u) => planUnit(u, loaded.config, opts.scope));
+  const files = svc.hostFiles;
+  const sizes: Record<string, number | undefined> = {};
+  const mountPoints = new Set<string>();
+  for (const item of plans.flatMap((p) => p.items)) {
+    if (item.paths.length > 0) sizes[item.item] = await files.size(item.paths[0]);
+    else if (item.type === "image") sizes[item.item] = item.image?.size;
+    for (const p of item.paths) if (await files.isMountPoint(p)) mountPoints.add(p);
+  }
+  const doc = describePlans(
+    svc.hostname,
+    plans,
+    sizes,
+    (p) =>
+      (["pre_backup", "post_backup"] as const).flatMap((phase) =>
+        plannedHooks(p.unit, loaded.config, phase).map((h) => ({
+          phase,
+          name: `${h.name} [${h.source}]`,
+          mode: h.mode,
+        }))
+      ),
+    mountPoints,
+  );
+  // Dependency cycles are broken deterministically; say so where the order is shown.
+  const layers = await findLayerWrites(engine, units);
+  for (const u of doc.units) {
+    const plan = plans.find((p) => p.unit.name === u.unit)!;
+    u.notes = [...(plan.unit.notes ?? []), ...orderPlan(plan.unit).notes];
+    const l = layers.get(u.unit);
+    u.layerWrites = l?.writes ?? [];
+    u.layerUnknown = l?.unreadable ?? [];
+  }
+  return doc;
+}

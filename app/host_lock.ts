@@ -1,0 +1,73 @@
+/**
+ * The host lock and crash recovery, written once: take the lock, then start whatever the restart
+ * journal says a dead run left stopped. Backup, restore, doctor, `admin system recover-journal`
+ * and the daemon all go through here, so they agree on the order (lock first: a live backup owns
+ * its journal entries).
+ */
+import type { LoadedConfig } from "../core/config/loaded.ts";
+import type { HostLock, LockHolder } from "../core/host_lock.ts";
+import type { EngineLifecycle, EventSink, RestartJournal } from "../core/ports.ts";
+import { recoverFromJournal, type RecoveryResult } from "../core/backup/recover.ts";
+import { isStowageError } from "../core/errors.ts";
+import type { Services } from "./services.ts";
+
+export type HostLockServices = Pick<Services, "clock" | "locks" | "journal">;
+
+export interface LockedHost {
+  lock: HostLock;
+  journal: RestartJournal;
+  /** What the journal listed and what was started again. */
+  recovered: RecoveryResult;
+  [Symbol.dispose](): void;
+}
+
+/**
+ * Takes the host lock (waiting as asked), then recovers from the restart journal under it.
+ * Dispose the result to release the lock; it is released at once if recovery throws.
+ */
+export async function lockAndRecover(
+  svc: HostLockServices,
+  loaded: LoadedConfig,
+  engine: EngineLifecycle,
+  sink: EventSink,
+  opts: {
+    command: string;
+    waitSeconds?: number;
+    signal?: AbortSignal;
+    units?: string[];
+    onWait?: (holder: LockHolder | undefined) => void;
+  },
+): Promise<LockedHost> {
+  const lock = await svc.locks.acquire(loaded.paths.lockFile, { ...opts, clock: svc.clock });
+  try {
+    const journal = svc.journal(loaded.paths.journalFile);
+    const recovered = await recoverFromJournal(journal, engine, sink, opts.command);
+    return { lock, journal, recovered, [Symbol.dispose]: () => lock.release() };
+  } catch (e) {
+    lock.release();
+    throw e;
+  }
+}
+
+/**
+ * Crash leftovers for commands that touch Docker outside a run: if the journal lists anything and
+ * no backup holds the host lock, start it. "busy" when a live run holds the lock (it starts its
+ * containers itself). Used by `admin system recover-journal` (the units' ExecStopPost).
+ */
+export async function recoverLeftovers(
+  svc: HostLockServices,
+  loaded: LoadedConfig,
+  engine: EngineLifecycle,
+  sink: EventSink,
+  who: string,
+): Promise<RecoveryResult | "busy"> {
+  const journal = svc.journal(loaded.paths.journalFile);
+  if ((await journal.read()).length === 0) return { started: [], failed: [], units: [] };
+  try {
+    using host = await lockAndRecover(svc, loaded, engine, sink, { command: who });
+    return host.recovered;
+  } catch (e) {
+    if (isStowageError(e, "lock.held")) return "busy";
+    throw e;
+  }
+}
