@@ -218,6 +218,7 @@ async function backupUnit(
   } catch (e) {
     report.outcome = "failed";
     report.error = req.signal.aborted ? "interrupted" : errorMessage(e);
+    await resolveIds(deps, plan, report, []);
     await runPost(deps, plan, backupId, report);
     return finish(deps, report, t0);
   }
@@ -225,15 +226,17 @@ async function backupUnit(
   // 3. While everything still runs: choose each item's parent, then the warm pre-pass, so the
   // stopped pass only reads what changed since (issue 11). Nothing is touched on failure.
   let parents: Map<string, string>;
+  const warmIds: string[] = [];
   try {
     parents = await chooseUnitParents(deps, plan);
     if (req.config.backup.warm_pass && plan.stop.length > 0) {
-      await warmPass(deps, req, plan, saver, parents);
+      await warmPass(deps, req, plan, saver, parents, warmIds);
     }
   } catch (e) {
     report.outcome = "failed";
     report.error = req.signal.aborted ? "interrupted" : errorMessage(e);
-    await forgetWarm(deps, plan, report);
+    const { warm } = await resolveIds(deps, plan, report, warmIds);
+    await forgetWarm(deps, warm, report);
     await runPost(deps, plan, backupId, report);
     return finish(deps, report, t0);
   }
@@ -272,12 +275,13 @@ async function backupUnit(
   // 5b. Everything below runs with the containers started: full ids of the cold pass (one
   // listing), the completion marker (last: only a point that has one is a restore point for
   // --latest), the warm snapshots forgotten, retention.
-  if (!(await resolveIds(deps, plan, fields, report)) && allSaved) {
+  const resolved = await resolveIds(deps, plan, report, warmIds);
+  if (!resolved.ok && allSaved) {
     allSaved = false;
     report.outcome = "failed";
   }
   if (allSaved) await writeMarker(deps, req, plan, saver, report);
-  await forgetWarm(deps, plan, report);
+  await forgetWarm(deps, resolved.warm, report);
 
   // 6. Retention, only after a complete backup of the unit.
   if (report.outcome === "ok") {
@@ -389,7 +393,7 @@ async function saveDocuments(
       await deps.repo.backupStream(
         item.item,
         bytesSource(JSON.stringify(doc, null, 2) + "\n"),
-        opts(item),
+        { ...opts(item), shortId: true },
       ),
     );
   }
@@ -420,6 +424,7 @@ async function warmPass(
   plan: UnitPlan,
   { fields, report }: Saver,
   parents: Map<string, string>,
+  warmIds: string[],
 ) {
   const items = [];
   for (const item of dataItemsOf(plan)) {
@@ -447,6 +452,7 @@ async function warmPass(
         allowPartial: true,
       });
       parents.set(keyOf(item), s.snapshotId);
+      warmIds.push(s.snapshotId);
     } catch (e) {
       if (req.signal.aborted) throw e;
       report.warnings.push(
@@ -456,46 +462,49 @@ async function warmPass(
   });
 }
 
-/**
- * Forgets this unit's warm snapshots made on this host: this run's, and any a killed run left.
- * Runs with the containers started; a failure is a warning (they are never restore points).
- */
-async function forgetWarm(deps: BackupDeps, plan: UnitPlan, report: UnitReport) {
-  if (dataItemsOf(plan).length === 0) return;
+/** Forgets warm-pass snapshots. Runs with the containers started; a failure is a warning. */
+async function forgetWarm(deps: BackupDeps, ids: string[], report: UnitReport) {
+  if (ids.length === 0) return;
   try {
-    const warm = await deps.repo.snapshots({
-      tags: [WARM_TAG, warmUnitTag(plan.unit.name)],
-      host: deps.host,
-    });
-    await deps.repo.forget(warm.map((s) => s.id));
+    await deps.repo.forget(ids);
   } catch (e) {
     report.warnings.push(`could not forget the warm-pass snapshots: ${errorMessage(e)}`);
   }
 }
 
 /**
- * The cold pass reported restic 0.14's short ids; one listing of this run's snapshots resolves
- * them, after the restart. False (with the reason in the report) when one cannot be resolved.
+ * The unit's snapshots were saved with restic 0.14's short ids (no lookup per snapshot); one
+ * listing of this host's snapshots, after the restart, resolves them all and finds the unit's warm
+ * snapshots to forget: this run's and any a killed run left. `ok` false (with the reason in the
+ * report) when an id cannot be resolved; then `warm` is this run's own (short) warm ids.
  */
 async function resolveIds(
   deps: BackupDeps,
   plan: UnitPlan,
-  fields: Omit<TagFields, "type">,
   report: UnitReport,
-): Promise<boolean> {
+  warmIds: string[],
+): Promise<{ ok: boolean; warm: string[] }> {
   const short = report.snapshots.filter((s) => !/^[0-9a-f]{64}$/.test(s.snapshotId));
-  if (short.length === 0) return true;
+  if (short.length === 0 && warmIds.length === 0 && dataItemsOf(plan).length === 0) {
+    return { ok: true, warm: [] };
+  }
+  let listed;
   try {
-    const listed = await deps.repo.snapshots({
-      tags: [`unit=${plan.unit.name}`, `backup_id=${fields.backupId}`],
-      host: deps.host,
-    });
-    const full = resolveShortIds(short.map((s) => s.snapshotId), listed);
-    for (const s of short) s.snapshotId = full.get(s.snapshotId)!;
-    return true;
+    listed = await deps.repo.snapshots({ host: deps.host });
   } catch (e) {
     report.error = [report.error, errorMessage(e)].filter(Boolean).join("; ");
-    return false;
+    return { ok: short.length === 0, warm: warmIds };
+  }
+  const tag = warmUnitTag(plan.unit.name);
+  const warm = listed.filter((s) => s.tags?.includes(WARM_TAG) && s.tags.includes(tag))
+    .map((s) => s.id);
+  try {
+    const full = resolveShortIds(short.map((s) => s.snapshotId), listed);
+    for (const s of short) s.snapshotId = full.get(s.snapshotId)!;
+    return { ok: true, warm };
+  } catch (e) {
+    report.error = [report.error, errorMessage(e)].filter(Boolean).join("; ");
+    return { ok: false, warm };
   }
 }
 
