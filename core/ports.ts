@@ -181,6 +181,17 @@ export interface BackupOptions {
    * `allowPartial` it returns the summary with `unreadable` set instead.
    */
   allowPartial?: boolean;
+  /**
+   * `--parent`: the snapshot restic compares files against (unchanged size, mtime and inode are
+   * not read again). Without it restic guesses one by host, paths and time, and a clock step turns
+   * an incremental pass into a full read (issue 11). A short id prefix is accepted.
+   */
+  parent?: string;
+  /**
+   * Return the id restic reported (restic 0.14: the short id) without the extra `snapshots` call
+   * that resolves it; the caller resolves a batch later (core/backup/ids.ts), outside the downtime.
+   */
+  shortId?: boolean;
 }
 
 /** A byte stream to store as one file, and the producer's verdict on it. */

@@ -11,6 +11,13 @@ export interface SnapshotRecord {
   snapshotId: string;
   bytesProcessed: number;
   dataAdded: number;
+  /**
+   * Volumes and bind folders: the snapshot restic compared against (`--parent`; short id), or
+   * absent when there was none and restic read every file (docs/backup.md).
+   */
+  parent?: string;
+  /** Volumes and bind folders: restic's file counts, so a full re-read shows. */
+  files?: { new: number; changed: number; unmodified: number };
 }
 
 export interface UnitReport {

@@ -49,6 +49,24 @@ export function buildTags(f: TagFields): string[] {
   return tags;
 }
 
+/** The tag of a warm pre-pass snapshot (docs/format.md): never `stowage`, so never a restore point. */
+export const WARM_TAG = "stowage-warm";
+
+/**
+ * Tags of a warm pre-pass snapshot. Deliberately without `stowage`, `unit=`, `type=` and
+ * `backup_id=`: every listing of restore points, units and the recovery manifest reads those, so
+ * a warm snapshot (saved while the unit ran, never consistent) cannot be picked by any of them.
+ * The next cold pass uses it as its parent, and the run forgets it once the containers run again.
+ */
+export function buildWarmTags(unit: string, backupId: string): string[] {
+  return [WARM_TAG, warmUnitTag(unit), `warm_backup_id=${backupId}`];
+}
+
+/** The tag that finds one unit's warm snapshots (to forget them). */
+export function warmUnitTag(unit: string): string {
+  return `warm_unit=${escape(unit)}`;
+}
+
 /**
  * Reads a snapshot's tags. Tags come from the repository and anyone who can write to it can set
  * them, so every field that later names a path or a Docker object is validated (TAG_SCHEMA). A

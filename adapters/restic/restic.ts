@@ -398,7 +398,9 @@ export class Restic implements BackupRepository {
         { details: ex.stderr.slice(-5) },
       );
     }
-    const fullId = await this.#resolveId(out.summary.snapshot_id);
+    const fullId = opts.shortId
+      ? out.summary.snapshot_id
+      : await this.#resolveId(out.summary.snapshot_id);
     const summary = toSummary(out.summary, fullId);
     if (ex.code === RESTIC_EXIT.partial) {
       if (opts.allowPartial) return { ...summary, unreadable: out.unreadable };
@@ -629,6 +631,12 @@ function backupArgs(opts: BackupOptions): string[] {
   for (const t of opts.tags) args.push("--tag", tagList([t]));
   if (opts.host) args.push("--host", opts.host);
   if (opts.time) args.push("--time", resticTime(opts.time));
+  if (opts.parent !== undefined) {
+    if (!/^[0-9a-f]{8,64}$/.test(opts.parent)) {
+      throw new Error(`backup: bad parent id ${opts.parent}`);
+    }
+    args.push("--parent", opts.parent);
+  }
   for (const e of opts.excludes ?? []) args.push("--exclude", e);
   return args;
 }

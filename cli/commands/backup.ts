@@ -74,6 +74,13 @@ export function renderReport(r: RunReport): string {
     if (u.error) out += `\n${u.unit}: ${u.error}`;
     for (const w of u.warnings) out += `\n${u.unit}: warning: ${w}`;
     for (const v of u.volumes ?? []) out += `\n${u.unit}: volume ${v.name} (${v.kind}): ${v.how}`;
+    for (const d of u.snapshots.filter((d) => d.files)) {
+      out += `\n${u.unit}: ${d.type} ${d.item}: ${
+        d.parent ? `compared with ${d.parent}` : "no parent, read in full"
+      }, ${d.files!.unmodified} unchanged, ${d.files!.changed} changed, ${
+        d.files!.new
+      } new file(s)`;
+    }
     for (const n of u.notes ?? []) out += `\n${u.unit}: retention: ${n}`;
     for (const g of u.gaps) out += `\n${u.unit}: not backed up: ${g.item} (${g.reason})`;
   }

@@ -19,7 +19,17 @@ import type {
 import type { RunReport, SnapshotRecord, UnitReport } from "../report.ts";
 import { discoverUnits } from "../discovery.ts";
 import { closestN, shownName } from "../text.ts";
-import { backupIdFor, buildTags, isoSeconds, parseSnapshot, type TagFields } from "../tags.ts";
+import {
+  backupIdFor,
+  buildTags,
+  buildWarmTags,
+  isoSeconds,
+  parseSnapshot,
+  type TagFields,
+  WARM_TAG,
+  warmUnitTag,
+} from "../tags.ts";
+import { chooseParents, itemKey, resolveShortIds } from "./ids.ts";
 import {
   DOCKER_CONFIG_PATHS,
   HOST_UNIT,
@@ -208,11 +218,30 @@ async function backupUnit(
   } catch (e) {
     report.outcome = "failed";
     report.error = req.signal.aborted ? "interrupted" : errorMessage(e);
+    await resolveIds(deps, plan, report, []);
     await runPost(deps, plan, backupId, report);
     return finish(deps, report, t0);
   }
 
-  // 3.-5. Journal, stop, save the data, start — the start is unconditional.
+  // 3. While everything still runs: choose each item's parent, then the warm pre-pass, so the
+  // stopped pass only reads what changed since (issue 11). Nothing is touched on failure.
+  let parents: Map<string, string>;
+  const warmIds: string[] = [];
+  try {
+    parents = await chooseUnitParents(deps, plan);
+    if (req.config.backup.warm_pass && plan.stop.length > 0) {
+      await warmPass(deps, req, plan, saver, parents, warmIds);
+    }
+  } catch (e) {
+    report.outcome = "failed";
+    report.error = req.signal.aborted ? "interrupted" : errorMessage(e);
+    const { warm } = await resolveIds(deps, plan, report, warmIds);
+    await forgetWarm(deps, warm, report);
+    await runPost(deps, plan, backupId, report);
+    return finish(deps, report, t0);
+  }
+
+  // 4.-5. Journal, stop, save the data (the cold pass), start — the start is unconditional.
   let firstStop: Date | undefined;
   let lastStart: Date | undefined;
   let allSaved = false;
@@ -233,7 +262,7 @@ async function backupUnit(
       report.containersStopped.push(name);
       deps.sink.emit({ type: "container.stop", unit: unit.name, container: name });
     }
-    await saveData(deps, req, plan, saver);
+    await saveData(deps, req, plan, saver, parents);
     allSaved = true;
   } catch (e) {
     report.outcome = "failed";
@@ -243,8 +272,16 @@ async function backupUnit(
   }
   if (firstStop && lastStart) report.downtimeMs = lastStart.getTime() - firstStop.getTime();
 
-  // 5b. The completion marker, last: only a point that has one is a restore point for --latest.
+  // 5b. Everything below runs with the containers started: full ids of the cold pass (one
+  // listing), the completion marker (last: only a point that has one is a restore point for
+  // --latest), the warm snapshots forgotten, retention.
+  const resolved = await resolveIds(deps, plan, report, warmIds);
+  if (!resolved.ok && allSaved) {
+    allSaved = false;
+    report.outcome = "failed";
+  }
   if (allSaved) await writeMarker(deps, req, plan, saver, report);
+  await forgetWarm(deps, resolved.warm, report);
 
   // 6. Retention, only after a complete backup of the unit.
   if (report.outcome === "ok") {
@@ -274,7 +311,7 @@ function snapshotSaver(
   fields: Omit<TagFields, "type">,
   report: UnitReport,
 ) {
-  const record = (item: PlanItem, s: BackupSummary) => {
+  const record = (item: PlanItem, s: BackupSummary, data?: { parent?: string }) => {
     const rec: SnapshotRecord = {
       type: item.type,
       item: item.item,
@@ -282,6 +319,10 @@ function snapshotSaver(
       bytesProcessed: s.totalBytesProcessed,
       dataAdded: s.dataAdded,
     };
+    if (data) {
+      if (data.parent) rec.parent = data.parent.slice(0, 8);
+      rec.files = { new: s.filesNew, changed: s.filesChanged, unmodified: s.filesUnmodified };
+    }
     report.snapshots.push(rec);
     report.bytesRead += s.totalBytesProcessed;
     report.bytesAdded += s.dataAdded;
@@ -358,9 +399,118 @@ async function saveDocuments(
       await deps.repo.backupStream(
         item.item,
         bytesSource(JSON.stringify(doc, null, 2) + "\n"),
-        opts(item),
+        { ...opts(item), shortId: true },
       ),
     );
+  }
+}
+
+const dataItemsOf = (plan: UnitPlan) =>
+  plan.items.filter((i) => i.type === "volume" || i.type === "bind");
+const keyOf = (item: PlanItem) => itemKey(item.type as "volume" | "bind", item.item);
+
+/** Each data item's parent from the unit's newest usable restore point (one listing). */
+async function chooseUnitParents(deps: BackupDeps, plan: UnitPlan): Promise<Map<string, string>> {
+  if (dataItemsOf(plan).length === 0) return new Map();
+  const snaps = (await deps.repo.snapshots({ tags: [`unit=${plan.unit.name}`] })).map(
+    parseSnapshot,
+  );
+  return chooseParents(snaps, plan.unit.name, deps.host);
+}
+
+/**
+ * The warm pre-pass: each folder the cold pass will read is saved once while the containers still
+ * run, as a `stowage-warm` snapshot that is never a restore point (core/tags.ts buildWarmTags).
+ * It becomes the cold pass's parent, so the stopped pass reads only files changed since. A folder
+ * that fails here is only a warning: the cold pass then reads it against the older parent.
+ */
+async function warmPass(
+  deps: BackupDeps,
+  req: BackupRequest,
+  plan: UnitPlan,
+  { fields, report }: Saver,
+  parents: Map<string, string>,
+  warmIds: string[],
+) {
+  const items = [];
+  for (const item of dataItemsOf(plan)) {
+    const mode = await volumeReadMode(deps, item).catch(() => "archive" as const);
+    if (mode === "dir") items.push(item);
+  }
+  await pool(items, req.config.backup.parallel_volumes, async (item) => {
+    if (req.signal.aborted) throw req.signal.reason;
+    deps.sink.emit({
+      type: "log",
+      level: "debug",
+      unit: plan.unit.name,
+      message: `warm pass: ${item.item}`,
+    });
+    try {
+      const s = await deps.repo.backupPaths(item.paths, {
+        tags: buildWarmTags(plan.unit.name, fields.backupId),
+        host: deps.host,
+        time: deps.clock.now(),
+        excludes: item.excludes,
+        signal: req.signal,
+        parent: parents.get(keyOf(item)),
+        shortId: true,
+        // Files that change or vanish while the unit runs are expected here.
+        allowPartial: true,
+      });
+      parents.set(keyOf(item), s.snapshotId);
+      warmIds.push(s.snapshotId);
+    } catch (e) {
+      if (req.signal.aborted) throw e;
+      report.warnings.push(
+        `warm pass of ${item.item} failed (the stopped pass reads it in full): ${errorMessage(e)}`,
+      );
+    }
+  });
+}
+
+/** Forgets warm-pass snapshots. Runs with the containers started; a failure is a warning. */
+async function forgetWarm(deps: BackupDeps, ids: string[], report: UnitReport) {
+  if (ids.length === 0) return;
+  try {
+    await deps.repo.forget(ids);
+  } catch (e) {
+    report.warnings.push(`could not forget the warm-pass snapshots: ${errorMessage(e)}`);
+  }
+}
+
+/**
+ * The unit's snapshots were saved with restic 0.14's short ids (no lookup per snapshot); one
+ * listing of this host's snapshots, after the restart, resolves them all and finds the unit's warm
+ * snapshots to forget: this run's and any a killed run left. `ok` false (with the reason in the
+ * report) when an id cannot be resolved; then `warm` is this run's own (short) warm ids.
+ */
+async function resolveIds(
+  deps: BackupDeps,
+  plan: UnitPlan,
+  report: UnitReport,
+  warmIds: string[],
+): Promise<{ ok: boolean; warm: string[] }> {
+  const short = report.snapshots.filter((s) => !/^[0-9a-f]{64}$/.test(s.snapshotId));
+  if (short.length === 0 && warmIds.length === 0 && dataItemsOf(plan).length === 0) {
+    return { ok: true, warm: [] };
+  }
+  let listed;
+  try {
+    listed = await deps.repo.snapshots({ host: deps.host });
+  } catch (e) {
+    report.error = [report.error, errorMessage(e)].filter(Boolean).join("; ");
+    return { ok: short.length === 0, warm: warmIds };
+  }
+  const tag = warmUnitTag(plan.unit.name);
+  const warm = listed.filter((s) => s.tags?.includes(WARM_TAG) && s.tags.includes(tag))
+    .map((s) => s.id);
+  try {
+    const full = resolveShortIds(short.map((s) => s.snapshotId), listed);
+    for (const s of short) s.snapshotId = full.get(s.snapshotId)!;
+    return { ok: true, warm };
+  } catch (e) {
+    report.error = [report.error, errorMessage(e)].filter(Boolean).join("; ");
+    return { ok: false, warm };
   }
 }
 
@@ -369,9 +519,9 @@ async function saveData(
   req: BackupRequest,
   plan: UnitPlan,
   { record, opts }: Saver,
+  parents: Map<string, string>,
 ) {
-  const dataItems = plan.items.filter((i) => i.type === "volume" || i.type === "bind");
-  await pool(dataItems, req.config.backup.parallel_volumes, async (item) => {
+  await pool(dataItemsOf(plan), req.config.backup.parallel_volumes, async (item) => {
     if (req.signal.aborted) throw req.signal.reason;
     deps.sink.emit({
       type: "snapshot.start",
@@ -393,12 +543,18 @@ async function saveData(
         await deps.repo.backupStream(
           `${item.item}.tar`,
           trackedSource(stream),
-          opts(item, { ...extra, source: "archive" }),
+          { ...opts(item, { ...extra, source: "archive" }), shortId: true },
         ),
+        {},
       );
       return;
     }
-    record(item, await deps.repo.backupPaths(item.paths, opts(item, extra)));
+    const parent = parents.get(keyOf(item));
+    record(
+      item,
+      await deps.repo.backupPaths(item.paths, { ...opts(item, extra), parent, shortId: true }),
+      { parent },
+    );
   });
 }
 

@@ -289,6 +289,9 @@ export const configSchema = z
         update_recovery_bundle: z.boolean().default(false).describe(
           "Refresh a disaster-recovery bundle after each run.",
         ),
+        warm_pass: z.boolean().default(true).describe(
+          "Save the volume and bind folders once while the containers still run, so the stopped pass only reads what changed since (docs/backup.md).",
+        ),
       })
       .default({
         scope: "standard",
@@ -299,6 +302,7 @@ export const configSchema = z
         redact: [],
         unsafe_paths: [],
         update_recovery_bundle: false,
+        warm_pass: true,
       })
       .describe("How backups run: scope, timeouts, parallelism, excludes and redaction."),
     retention: retentionSchema.default({ latest: 3, daily: 7, weekly: 4, monthly: 6 }),
