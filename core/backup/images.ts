@@ -11,6 +11,7 @@ import type { RecipeImage } from "../recipe.ts";
 import type { EngineImage } from "../engine_types.ts";
 import { parseSnapshot, STOWAGE_TAG } from "../tags.ts";
 import { IMAGES_UNIT, type PlanItem } from "./plan.ts";
+import { trackedSource } from "./stream_source.ts";
 
 /** The file inside an image snapshot: `/<hex id>.tar`. */
 export function imageFile(id: string): string {
@@ -80,31 +81,4 @@ export async function saveImages(
     });
   }
   return out;
-}
-
-/** A stream whose `done` settles when it was read to the end (resolve) or broke (reject). */
-export function trackedSource(stream: ReadableStream<Uint8Array>): StreamSource {
-  let resolve!: () => void, reject!: (e: unknown) => void;
-  const done = new Promise<void>((res, rej) => ((resolve = res), (reject = rej)));
-  done.catch(() => {});
-  const reader = stream.getReader();
-  const tracked = new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      try {
-        const { value, done: end } = await reader.read();
-        if (end) {
-          controller.close();
-          resolve();
-        } else controller.enqueue(value);
-      } catch (e) {
-        reject(e);
-        controller.error(e);
-      }
-    },
-    cancel(reason) {
-      reject(reason ?? new Error("cancelled"));
-      return reader.cancel(reason);
-    },
-  });
-  return { stream: tracked, done };
 }

@@ -14,7 +14,6 @@ import type {
   EventSink,
   HostFiles,
   RestartJournal,
-  StreamSource,
 } from "../ports.ts";
 import type { RunReport, SnapshotRecord, UnitReport } from "../report.ts";
 import { discoverUnits } from "../discovery.ts";
@@ -45,6 +44,7 @@ import { FORMAT_VERSION, VERSION } from "../version.ts";
 import type { NetworksDocument, Recipe, RecipeFile, RecipeImage } from "../recipe.ts";
 import { collectReferences } from "./references.ts";
 import { saveImages } from "./images.ts";
+import { bytesSource, trackedSource } from "./stream_source.ts";
 import type { EngineState } from "../engine_types.ts";
 
 export type HookStatus = { status: "ok" } | { status: "skip"; reason: string } | {
@@ -912,38 +912,6 @@ function finish(deps: BackupDeps, report: UnitReport, t0: Date): UnitReport {
       downtimeMs: report.downtimeMs,
     });}
   return report;
-}
-
-function bytesSource(text: string): StreamSource {
-  const bytes = new TextEncoder().encode(text);
-  return { stream: ReadableStream.from([bytes]), done: Promise.resolve() };
-}
-
-/** A stream whose `done` settles when it was read to the end (resolve) or broke (reject). */
-function trackedSource(stream: ReadableStream<Uint8Array>): StreamSource {
-  let resolve!: () => void, reject!: (e: unknown) => void;
-  const done = new Promise<void>((res, rej) => ((resolve = res), (reject = rej)));
-  done.catch(() => {}); // observed by the repository; avoid an unhandled rejection if it is not
-  const reader = stream.getReader();
-  const tracked = new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      try {
-        const { value, done: end } = await reader.read();
-        if (end) {
-          controller.close();
-          resolve();
-        } else controller.enqueue(value);
-      } catch (e) {
-        reject(e);
-        controller.error(e);
-      }
-    },
-    cancel(reason) {
-      reject(reason ?? new Error("cancelled"));
-      return reader.cancel(reason);
-    },
-  });
-  return { stream: tracked, done };
 }
 
 /** Runs `fn` over items with at most `limit` at once; the first error is rethrown after all settle. */
