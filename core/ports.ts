@@ -203,6 +203,11 @@ export interface StreamSource {
    * restic so no truncated snapshot exists.
    */
   done: Promise<void>;
+  /**
+   * A fresh copy of the same bytes, for sources held in memory: the repository may then try again
+   * when another process held the repository's lock (restic 0.14 cannot wait for it itself).
+   */
+  replay?: () => StreamSource;
 }
 
 export interface RetentionPolicy {

@@ -204,8 +204,22 @@ export class Restic implements BackupRepository {
     return classifyResticFailure(code, ex.stderr, action, location);
   }
 
-  /** Runs a restic command to completion; returns stdout bytes, throws a typed error on failure. */
+  /**
+   * Runs a restic command to completion; returns stdout bytes, throws a typed error on failure.
+   * A repository locked by another process (another host's backup while this one forgets or
+   * prunes, or its prune while this one lists) is waited for with backoff up to LOCK_WAIT_MS, as
+   * restic 0.16's --retry-lock does; 0.14 has no such flag. Streams are not retried (not
+   * replayable); directory backups are (backupPaths).
+   */
   async #run(
+    action: string,
+    args: string[],
+    opts: RunOpts = {},
+  ): Promise<{ stdout: Uint8Array; stderr: string[] }> {
+    return await retryWhileLocked(() => this.#runOnce(action, args, opts), opts.signal);
+  }
+
+  async #runOnce(
     action: string,
     args: string[],
     opts: RunOpts = {},
@@ -262,6 +276,10 @@ export class Restic implements BackupRepository {
   }
 
   async backupPaths(paths: string[], opts: BackupOptions): Promise<BackupSummary> {
+    return await retryWhileLocked(() => this.#backupPathsOnce(paths, opts), opts.signal);
+  }
+
+  async #backupPathsOnce(paths: string[], opts: BackupOptions): Promise<BackupSummary> {
     if (paths.length === 0) throw new Error("backupPaths: no paths given");
     // restic stores relative arguments under their last component only; keep full paths.
     const abs = paths.map((p) => (isAbsolute(p) ? p : resolve(p)));
@@ -282,6 +300,21 @@ export class Restic implements BackupRepository {
   }
 
   async backupStream(
+    filename: string,
+    source: StreamSource,
+    opts: BackupOptions,
+  ): Promise<BackupSummary> {
+    // Only a source that can be read again waits for another process's lock (see #run).
+    if (!source.replay) return await this.#backupStreamOnce(filename, source, opts);
+    let next = source;
+    return await retryWhileLocked(() => {
+      const current = next;
+      next = current.replay!();
+      return this.#backupStreamOnce(filename, current, opts);
+    }, opts.signal);
+  }
+
+  async #backupStreamOnce(
     filename: string,
     source: StreamSource,
     opts: BackupOptions,
@@ -713,4 +746,52 @@ async function moveInto(src: string, st: Deno.FileInfo, dest: string) {
   if (st.uid !== null && st.gid !== null) await Deno.chown(dest, st.uid, st.gid);
   if (st.mode !== null) await Deno.chmod(dest, st.mode & 0o7777);
   if (st.atime && st.mtime) await Deno.utime(dest, st.atime, st.mtime);
+}
+
+/**
+ * A lock left by a restic that died on this host (restic 0.14 does not clear it): waiting cannot
+ * help, `stowage admin repo unlock` does. Read from restic's "locked by PID N on HOST" text.
+ */
+function heldByDeadProcess(message: string): boolean {
+  const m = /PID (\d+) on (\S+)/.exec(message);
+  if (!m || m[2] !== Deno.hostname()) return false;
+  try {
+    Deno.statSync(`/proc/${m[1]}`);
+    return false;
+  } catch {
+    return true;
+  }
+}
+
+/** How long a command waits for another process's lock on the repository before it fails. */
+export const LOCK_WAIT_MS = 90_000;
+
+/**
+ * Runs `attempt` again while it fails with `repo.locked`, after 1, 2, 4, 8, 15, 15, ... seconds,
+ * until LOCK_WAIT_MS has passed; then the last error stands. An abort ends the wait at once.
+ */
+export async function retryWhileLocked<T>(
+  attempt: () => Promise<T>,
+  signal?: AbortSignal,
+  waitMs = LOCK_WAIT_MS,
+): Promise<T> {
+  const deadline = Date.now() + waitMs;
+  for (let delay = 1000;; delay = Math.min(delay * 2, 15_000)) {
+    try {
+      return await attempt();
+    } catch (e) {
+      if (!(e instanceof StowageError && e.code === "repo.locked")) throw e;
+      if (Date.now() + delay > deadline || signal?.aborted || heldByDeadProcess(e.message)) throw e;
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(done, delay);
+        function done() {
+          clearTimeout(t);
+          signal?.removeEventListener("abort", done);
+          resolve();
+        }
+        signal?.addEventListener("abort", done, { once: true });
+      });
+      if (signal?.aborted) throw e;
+    }
+  }
 }

@@ -8,7 +8,12 @@ import type { StreamSource } from "../ports.ts";
 /** A small document held in memory. */
 export function bytesSource(text: string): StreamSource {
   const bytes = new TextEncoder().encode(text);
-  return { stream: ReadableStream.from([bytes]), done: Promise.resolve() };
+  const fresh = (): StreamSource => ({
+    stream: ReadableStream.from([bytes]),
+    done: Promise.resolve(),
+    replay: fresh,
+  });
+  return fresh();
 }
 
 /** A stream whose `done` settles when it was read to the end (resolve) or broke (reject). */
