@@ -5,7 +5,14 @@
  * stowage cannot save is a named gap in dry-run, the backup summary and the recipe.
  */
 import assert from "node:assert/strict";
-import { docker, ensureTestImage, sh, TEST_LABEL, testName } from "./support/docker.ts";
+import {
+  cleanupDocker,
+  docker,
+  ensureTestImage,
+  sh,
+  TEST_LABEL,
+  testName,
+} from "./support/docker.ts";
 import { stowage } from "./support/cli.ts";
 import { type TestRepoEnv, testRepoEnv } from "./support/repo.ts";
 import type { RestoreReport } from "../core/restore/run.ts";
@@ -16,29 +23,7 @@ const [labelKey, labelValue] = TEST_LABEL.split("=");
 
 /** Removes everything of a compose project, whether or not its files still exist. */
 async function removeProject(project: string, images: string[]) {
-  const ids = (await docker(
-    "ps",
-    "-aq",
-    "--filter",
-    `label=com.docker.compose.project=${project}`,
-  )).stdout.trim().split("\n").filter(Boolean);
-  if (ids.length) await sh("docker", ["rm", "-f", "-v", ...ids], { check: false });
-  const vols = (await docker(
-    "volume",
-    "ls",
-    "-q",
-    "--filter",
-    `label=com.docker.compose.project=${project}`,
-  )).stdout.trim().split("\n").filter(Boolean);
-  if (vols.length) await sh("docker", ["volume", "rm", "-f", ...vols], { check: false });
-  const nets = (await docker(
-    "network",
-    "ls",
-    "-q",
-    "--filter",
-    `label=com.docker.compose.project=${project}`,
-  )).stdout.trim().split("\n").filter(Boolean);
-  if (nets.length) await sh("docker", ["network", "rm", ...nets], { check: false });
+  await cleanupDocker(`com.docker.compose.project=${project}`);
   for (const image of images) await sh("docker", ["rmi", "-f", image], { check: false });
 }
 

@@ -1,4 +1,5 @@
 /** The backup plan reads each volume where its data lives (issue 17). Pure. */
+import { bareUnit } from "../restore/hooks.ts";
 import assert from "node:assert/strict";
 import type { ContainerInfo, Unit, VolumeInfo } from "../model.ts";
 import { configSchema } from "../config/schema.ts";
@@ -40,18 +41,7 @@ function unitWith(volumes: VolumeInfo[], mounted = true): Unit {
     networks: {},
     networkMode: "default",
   };
-  return {
-    name: "u",
-    kind: "standalone",
-    files: [],
-    containers: [app],
-    dependsOn: {},
-    images: [],
-    volumes,
-    binds: [],
-    networks: [],
-    gaps: [],
-  };
+  return { ...bareUnit("u", "standalone"), containers: [app], volumes };
 }
 
 const config = configSchema.parse({});

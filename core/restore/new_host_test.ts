@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { bareUnit } from "./hooks.ts";
 import { checkReferencedFile } from "./references.ts";
 import { planImages, splitReference } from "./images.ts";
 import { anonymousMount } from "./anonymous.ts";
@@ -16,19 +17,7 @@ function recipe(extra: Partial<Recipe> = {}, unit: Partial<Unit> = {}): Recipe {
     scope: "standard",
     createdAt: "2025-01-01T00:00:00Z",
     host: "h",
-    unit: {
-      name: "p",
-      kind: "stack",
-      files: [],
-      containers: [],
-      dependsOn: {},
-      images: [],
-      volumes: [],
-      binds: [],
-      networks: [],
-      gaps: [],
-      ...unit,
-    },
+    unit: { ...bareUnit("p", "stack"), ...unit },
     files: [],
     containers: [],
     ...extra,

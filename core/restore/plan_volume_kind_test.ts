@@ -1,4 +1,5 @@
 /** Restore planning by volume kind: data goes where it lives (issue 17). Pure. */
+import { bareUnit } from "./hooks.ts";
 import assert from "node:assert/strict";
 import type { EngineVolume } from "../engine_types.ts";
 import type { Unit, VolumeInfo } from "../model.ts";
@@ -42,18 +43,7 @@ const meta = (name: string, options: Record<string, string>): VolumeInfo => ({
 });
 
 function recipeWith(volumes: VolumeInfo[]): Recipe {
-  const unit: Unit = {
-    name: P,
-    kind: "stack",
-    files: [],
-    containers: [],
-    dependsOn: {},
-    images: [],
-    volumes,
-    binds: [],
-    networks: [],
-    gaps: [],
-  };
+  const unit: Unit = { ...bareUnit(P, "stack"), volumes };
   return {
     format: 1,
     stowageVersion: "0.1.0",
