@@ -19,6 +19,7 @@ export type BackupServices = Pick<
   Services,
   | "clock"
   | "hostname"
+  | "pid"
   | "engine"
   | "repository"
   | "locks"
@@ -85,6 +86,7 @@ export async function backup(
       files: svc.hostFiles,
       journal: host.journal,
       host: svc.hostname,
+      pid: svc.pid,
       hooks: backupHooks({ config: loaded.config, engine, sink: opts.sink, signal: opts.signal }),
     },
     { config: loaded.config, units: opts.units, scope: opts.scope, signal: opts.signal },

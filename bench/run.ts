@@ -143,6 +143,7 @@ try {
     files: new LocalHostFiles(new DenoProcessRunner()),
     journal: new FileRestartJournal(`${dir}/journal.json`),
     host: "bench",
+    pid: Deno.pid,
   };
   const sampler = setInterval(() => {
     peakRss = Math.max(peakRss, Deno.memoryUsage().rss);

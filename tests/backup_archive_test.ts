@@ -54,6 +54,7 @@ Deno.test("a volume whose folder cannot be read is saved as a tar stream from th
         files: new UnreadableVolumes(runner),
         journal: new FileRestartJournal(`${dir}/journal.json`),
         host: "archive-host",
+        pid: Deno.pid,
       },
       {
         config: configSchema.parse({ backup: { stop_timeout: 5, scope: "minimal" } }),
@@ -137,6 +138,7 @@ Deno.test("an archive stream that breaks mid-volume leaves an incomplete point; 
       files: new UnreadableVolumes(runner),
       journal: new FileRestartJournal(`${dir}/journal.json`),
       host: "archive-host",
+      pid: Deno.pid,
     });
     const req = {
       // Standard scope: recipe and networks are saved before the stop, so the broken run does

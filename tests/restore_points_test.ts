@@ -260,6 +260,7 @@ Deno.test("two hosts backing up one unit name into one repository keep their own
         files: new LocalHostFiles(new DenoProcessRunner()),
         journal: new FileRestartJournal(`${dir}/journal-${host}.json`),
         host,
+        pid: Deno.pid,
       }, { config, units: [s.project], signal: new AbortController().signal });
       assert.equal(report.ok, true, JSON.stringify(report.units[0].error));
       clock.advance(3600_000);

@@ -42,6 +42,7 @@ Deno.test("retention keeps exactly latest 2 + one per day for 2 days, as whole p
           files: new LocalHostFiles(new DenoProcessRunner()),
           journal: new FileRestartJournal(`${dir}/journal.json`),
           host: "retention-host",
+          pid: Deno.pid,
         },
         { config, units: [s.project], signal: new AbortController().signal },
       );

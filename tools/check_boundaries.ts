@@ -51,8 +51,6 @@ export const ALLOWED: readonly Allowed[] = [
   { rule: "core-deno", file: "core/hooks/module.ts", why: "stats and imports hook modules" },
   { rule: "core-deno", file: "core/hooks/process.ts", why: "spawns host hooks (ADR 0003)" },
   { rule: "core-deno", file: "core/hooks/trust.ts", why: "stats hook files and their folders" },
-  // The pid written into the restart journal; belongs behind a port.
-  { rule: "core-deno", file: "core/backup/run.ts", why: "Deno.pid in the journal entry" },
   // Config file management calls the config store directly (see docs/architecture.md).
   ...commandAdapter("cli/commands/admin_config.ts", ["adapters/config_store.ts"]),
   // setup's config wizard and new-config helpers live in admin config (left in place while the

@@ -78,6 +78,8 @@ export interface BackupDeps {
   files: HostFiles;
   journal: RestartJournal;
   host: string;
+  /** This process's id, written into the restart journal (core/ has no Deno API). */
+  pid: number;
   hooks?: BackupHooks;
 }
 
@@ -250,7 +252,7 @@ async function backupUnit(
       await deps.journal.record({
         unit: unit.name,
         backupId,
-        pid: Deno.pid,
+        pid: deps.pid,
         since: deps.clock.now().toISOString(),
         containers: plan.start,
       });
