@@ -15,6 +15,7 @@ import {
   testName,
 } from "./support/docker.ts";
 import { type TestRepoEnv, testRepoEnv } from "./support/repo.ts";
+import { bareUnit } from "../core/restore/hooks.ts";
 
 const BID = "2030-01-01T00-00-00Z";
 const TS = "2030-01-01T00:00:00Z";
@@ -108,17 +109,9 @@ function recipeJson(unit: string, wd: string, files: { path: string; mode: numbe
     createdAt: TS,
     host: "elsewhere",
     unit: {
-      name: unit,
-      kind: "stack",
+      ...bareUnit(unit, "stack"),
       workingDir: wd,
       files: files.map((f) => ({ path: f.path, kind: "compose", exists: true })),
-      containers: [],
-      dependsOn: {},
-      images: [],
-      volumes: [],
-      binds: [],
-      networks: [],
-      gaps: [],
     },
     files: files.map((f) => ({
       path: f.path,
@@ -261,18 +254,7 @@ Deno.test("a standalone container saved privileged with / bound is refused witho
       scope: "standard",
       createdAt: TS,
       host: "elsewhere",
-      unit: {
-        name: unit,
-        kind: "standalone",
-        files: [],
-        containers: [],
-        dependsOn: {},
-        images: [],
-        volumes: [],
-        binds: [],
-        networks: [],
-        gaps: [],
-      },
+      unit: bareUnit(unit, "standalone"),
       files: [],
       containers: [{
         Id: "f".repeat(64),
