@@ -24,6 +24,7 @@ import { acquireHostLock, lockHolder } from "./adapters/lock.ts";
 import { FileRestartJournal } from "./adapters/journal.ts";
 import { LocalHostFiles } from "./adapters/host_files.ts";
 import { LocalRestoreFiles } from "./adapters/restore_files.ts";
+import { hookHost } from "./adapters/hooks/host.ts";
 import { forgetResultsUnit, readResults, recordRun } from "./adapters/results_store.ts";
 import { createStatusApp, readTokenFile, serveStatus } from "./adapters/status_server.ts";
 import { notifierFromEnv, watchdogPeriodMs } from "./adapters/systemd/notify.ts";
@@ -114,6 +115,7 @@ export function realRuntime(): Runtime {
     journal: (path) => new FileRestartJournal(path),
     hostFiles: new LocalHostFiles(runner),
     restoreFiles: new LocalRestoreFiles(),
+    hookHost,
     results: { record: recordRun, read: readResults, forgetUnit: forgetResultsUnit },
     fileMode: (path) => Deno.stat(path).catch(() => undefined),
     pathExists: exists,

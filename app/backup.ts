@@ -27,6 +27,7 @@ export type BackupServices = Pick<
   | "hostFiles"
   | "results"
   | "refreshRecoveryBundle"
+  | "hookHost"
 >;
 
 export interface BackupRequest {
@@ -87,7 +88,13 @@ export async function backup(
       journal: host.journal,
       host: svc.hostname,
       pid: svc.pid,
-      hooks: backupHooks({ config: loaded.config, engine, sink: opts.sink, signal: opts.signal }),
+      hooks: backupHooks({
+        config: loaded.config,
+        engine,
+        sink: opts.sink,
+        signal: opts.signal,
+        host: svc.hookHost,
+      }),
     },
     { config: loaded.config, units: opts.units, scope: opts.scope, signal: opts.signal },
   );

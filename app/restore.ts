@@ -41,6 +41,7 @@ export type RestoreServices = Pick<
   | "locks"
   | "journal"
   | "restoreFiles"
+  | "hookHost"
 >;
 
 export type Snapshots = Awaited<ReturnType<typeof loadSnapshots>>;
@@ -160,6 +161,7 @@ export async function runRestore(
           engine,
           sink: opts.sink,
           signal: opts.signal,
+          host: svc.hookHost,
           unit: documents.recipe?.unit ?? bareUnit(plan.unit, plan.kind),
         })
         : undefined,

@@ -18,6 +18,7 @@ import type {
 } from "../core/ports.ts";
 import type { RunReport } from "../core/report.ts";
 import type { RestoreFiles } from "../core/restore/ports.ts";
+import type { HookHost } from "../core/hooks/host.ts";
 import type { ResultsDoc } from "../core/service/results.ts";
 import type { Notifier } from "../core/service/daemon.ts";
 import type { HealthVerdict } from "../core/service/health.ts";
@@ -172,6 +173,8 @@ export interface Services {
   hostFiles: HostFiles;
   /** The small file port restore probes, stages and writes through (adapters/restore_files.ts). */
   restoreFiles: RestoreFiles;
+  /** Hook programs and modules on the host (adapters/hooks/). */
+  hookHost: HookHost;
   results: ResultsStore;
   /** A file's mode, or undefined when it cannot be read (missing, no permission). */
   fileMode(path: string): Promise<{ mode: number | null } | undefined>;

@@ -6,6 +6,7 @@
  * stdin: { phase, unit, config (YAML text), backupId, scope?, outcome?, dryRun?, abortAfterMs? }
  */
 import { EngineClient } from "../adapters/docker/engine.ts";
+import { hookHost } from "../adapters/hooks/host.ts";
 import { parseConfigText } from "../core/config/validate.ts";
 import { discoverUnits } from "../core/discovery.ts";
 import { MemorySink } from "../core/events.ts";
@@ -48,6 +49,7 @@ const result = await runPhaseHooks({
   engine,
   signal: controller.signal,
   sink,
+  host: hookHost,
 });
 console.log(JSON.stringify({ result, events: sink.events }));
 Deno.exit(0);

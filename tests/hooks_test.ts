@@ -24,8 +24,9 @@ import {
 import { EngineClient } from "../adapters/docker/engine.ts";
 import { MemorySink } from "../core/events.ts";
 import { configSchema } from "../core/config/schema.ts";
-import { loadHookModule } from "../core/hooks/module.ts";
-import { runInGroup } from "../core/hooks/process.ts";
+import { loadHookModule } from "../adapters/hooks/modules.ts";
+import { runInGroup } from "../adapters/hooks/process.ts";
+import { hookHost } from "../adapters/hooks/host.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 
@@ -424,6 +425,7 @@ hooks:
             engine,
             signal: new AbortController().signal,
             sink,
+            host: hookHost,
           });
           assert.deepEqual(result, { status: "ok" });
           const ev = sink.events.find((e) => e.type === "hook");

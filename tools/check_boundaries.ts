@@ -46,11 +46,6 @@ export interface Allowed extends Violation {
  * never add one.
  */
 export const ALLOWED: readonly Allowed[] = [
-  // Hooks run host processes and read hook files themselves (issue 12: behind ports).
-  { rule: "core-deno", file: "core/hooks/check.ts", why: "spawns sh -n, stats hook files" },
-  { rule: "core-deno", file: "core/hooks/module.ts", why: "stats and imports hook modules" },
-  { rule: "core-deno", file: "core/hooks/process.ts", why: "spawns host hooks (ADR 0003)" },
-  { rule: "core-deno", file: "core/hooks/trust.ts", why: "stats hook files and their folders" },
   // Config file management calls the config store directly (see docs/architecture.md).
   ...commandAdapter("cli/commands/admin_config.ts", ["adapters/config_store.ts"]),
   // setup's config wizard and new-config helpers live in admin config (left in place while the

@@ -100,7 +100,7 @@ export function registerAdminHooks(admin: AdminCommand, rt: Runtime) {
     .action(async (opts, cmd) => {
       const loaded = await rt.loadConfig(globals(cmd));
       const { units, note } = await liveUnits(rt, loaded);
-      const checks = await checkHooks(loaded.config, { env: rt.env, units });
+      const checks = await checkHooks(loaded.config, { env: rt.env, units, host: rt.app.hookHost });
       const bad = checks.filter((c) => !c.ok);
       if (bad.length) setExitCode(EXIT_CODES["hook.failed"]);
       if (opts.json) {

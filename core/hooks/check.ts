@@ -1,15 +1,15 @@
 /**
  * `admin hooks check`: load every configured hook without running any. Modules are imported in a
- * worker that can only read (module.ts `inspectHookModule`) and their export validated; modules
- * and program files must be owned by root (or this user) and not group/world-writable (trust.ts);
+ * worker that can only read (HookHost.inspectModule) and their export validated; modules
+ * and program files must be owned by root (or this user) and not group/world-writable;
  * programs must exist and be executable; shell command lines must parse (`sh -n`); container
  * labels must be well-formed. Every problem names its config path.
  */
 import type { Config } from "../config/schema.ts";
 import { errorMessage } from "../errors.ts";
 import type { Unit } from "../model.ts";
-import { inspectHookModule, modulePath, PHASE_METHODS } from "./module.ts";
-import { untrustedReason } from "./trust.ts";
+import type { HookHost } from "./host.ts";
+import { PHASE_METHODS } from "./module.ts";
 import { configuredHooks, HOOK_PHASES, labelHooks, type PlannedHook } from "./plan.ts";
 
 export interface HookCheck {
@@ -29,6 +29,7 @@ export interface CheckOptions {
   env: (name: string) => string | undefined;
   /** Units whose container labels are checked too (when the Engine was reachable). */
   units?: Unit[];
+  host: HookHost;
 }
 
 /** Shell words that are not programs on PATH. */
@@ -78,7 +79,7 @@ export async function checkHooks(config: Config, opts: CheckOptions): Promise<Ho
   for (const h of hooks) {
     const c = base(h);
     try {
-      if (h.kind === "module") await checkModule(h, hooks, c);
+      if (h.kind === "module") await checkModule(h, hooks, opts.host, c);
       else if (h.kind === "run") await checkRun(h, opts, c);
     } catch (e) {
       c.problems.push(errorMessage(e));
@@ -119,6 +120,7 @@ function finish(c: HookCheck): HookCheck {
 async function checkModule(
   h: Extract<PlannedHook, { kind: "module" }>,
   all: PlannedHook[],
+  host: HookHost,
   c: HookCheck,
 ) {
   if (!h.module.startsWith("/")) {
@@ -126,7 +128,7 @@ async function checkModule(
       `relative module path '${h.module}' is resolved against the working directory; use an absolute path`,
     );
   }
-  const loaded = await inspectHookModule(h.module);
+  const loaded = await host.inspectModule(h.module);
   c.name = loaded.name;
   const method = PHASE_METHODS[h.phase];
   if (typeof loaded.hook[method] !== "function") {
@@ -141,7 +143,7 @@ async function checkModule(
     if (phase === h.phase || typeof loaded.hook[m] !== "function") continue;
     const listed = all.some((o) =>
       o.kind === "module" && o.phase === phase && o.source.startsWith(scope) &&
-      modulePath(o.module) === loaded.path
+      host.modulePath(o.module) === loaded.path
     );
     if (!listed) {
       c.warnings.push(
@@ -158,15 +160,9 @@ async function checkRun(
 ) {
   let program: string | undefined;
   if (typeof h.run === "string") {
-    const syntax = await new Deno.Command("sh", {
-      args: ["-n", "-c", h.run],
-      stdin: "null",
-      stdout: "null",
-      stderr: "piped",
-    }).output();
-    if (syntax.code !== 0) {
-      const msg = new TextDecoder().decode(syntax.stderr).trim().split("\n").pop() ?? "";
-      c.problems.push(`the command line does not parse in sh: ${msg.replace(/^sh: \d+: /, "")}`);
+    const syntax = await opts.host.shellSyntaxError(h.run);
+    if (syntax !== undefined) {
+      c.problems.push(`the command line does not parse in sh: ${syntax}`);
       return;
     }
     program = h.run.trim().split(/\s+/).find((w) => !/^[A-Za-z_][A-Za-z0-9_]*=/.test(w));
@@ -184,9 +180,9 @@ async function checkRun(
         `relative program path '${program}' is resolved against the working directory`,
       );
     }
-    const why = await notExecutable(program);
+    const why = await opts.host.notExecutable(program);
     if (why) c.problems.push(`program '${program}' ${why}`);
-    const untrusted = await untrustedReason(program);
+    const untrusted = await opts.host.untrustedReason(program);
     if (untrusted) {
       c.problems.push(
         `program '${program}' is refused: ${untrusted} (chown root and chmod go-w the file and its directories)`,
@@ -197,22 +193,7 @@ async function checkRun(
   for (
     const dir of (opts.env("PATH") ?? "/usr/local/bin:/usr/bin:/bin").split(":").filter(Boolean)
   ) {
-    if ((await notExecutable(`${dir}/${program}`)) === undefined) return;
+    if ((await opts.host.notExecutable(`${dir}/${program}`)) === undefined) return;
   }
   c.problems.push(`program '${program}' is not on PATH`);
-}
-
-/** Why `path` cannot be executed, or undefined when it can. */
-async function notExecutable(path: string): Promise<string | undefined> {
-  let st: Deno.FileInfo;
-  try {
-    st = await Deno.stat(path);
-  } catch (e) {
-    return e instanceof Deno.errors.NotFound
-      ? "does not exist"
-      : `cannot be read (${errorMessage(e)})`;
-  }
-  if (!st.isFile) return "is not a file";
-  if (st.mode !== null && (st.mode & 0o111) === 0) return "is not executable (chmod +x it)";
-  return undefined;
 }

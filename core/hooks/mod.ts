@@ -11,6 +11,7 @@ import type { Config } from "../config/schema.ts";
 import type { Scope, Unit } from "../model.ts";
 import type { EngineExec, EventSink } from "../ports.ts";
 import { type HookOutcome, type PhaseResult, runPhaseHooks } from "./run.ts";
+import type { HookHost } from "./host.ts";
 
 export {
   configuredHooks,
@@ -34,7 +35,8 @@ export {
   runPhaseHooks,
   SKIP_EXIT_CODE,
 } from "./run.ts";
-export { describeError, loadHookModule, validateHookExport } from "./module.ts";
+export { describeError, validateHookExport } from "./module.ts";
+export { type HookHost, type LoadedHookModule } from "./host.ts";
 export { checkHooks, type HookCheck } from "./check.ts";
 
 interface Wiring {
@@ -42,11 +44,12 @@ interface Wiring {
   engine: EngineExec;
   sink: EventSink;
   signal: AbortSignal;
+  host: HookHost;
 }
 
 /**
  * The `hooks` dependency of the backup orchestrator (core/backup/run.ts `BackupHooks`), so the
- * CLI wires hooks with one call: `hooks: backupHooks({ config, engine, sink, signal })`.
+ * CLI wires hooks with one call: `hooks: backupHooks({ config, engine, sink, signal, host })`.
  */
 export function backupHooks(w: Wiring) {
   return {

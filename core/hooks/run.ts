@@ -21,9 +21,9 @@ import type {
   RunOptions,
 } from "../../hooks-sdk/mod.ts";
 import { SDK_VERSION } from "../../hooks-sdk/version.ts";
-import { describeError, type LoadedHookModule, loadHookModule, PHASE_METHODS } from "./module.ts";
+import { describeError, PHASE_METHODS } from "./module.ts";
+import type { HookHost, LoadedHookModule } from "./host.ts";
 import { type HookPhase, isPrePhase, type PlannedHook, plannedHooks } from "./plan.ts";
-import { runInGroup } from "./process.ts";
 
 /** What post hooks learn about the backup or restore. */
 export interface HookOutcome {
@@ -47,6 +47,8 @@ export interface HookRunContext {
   /** Shutdown (SIGINT/SIGTERM). */
   signal: AbortSignal;
   sink: EventSink;
+  /** Runs host programs and imports modules (adapters/hooks). */
+  host: HookHost;
 }
 
 export type PhaseResult = { status: "ok" } | { status: "skip"; reason: string } | {
@@ -147,7 +149,7 @@ async function runShell(
 ): Promise<HookResult> {
   const argv = typeof h.run === "string" ? ["sh", "-c", h.run] : h.run;
   const lines = lineLogger(ctx, h.name);
-  const res = await runInGroup(argv, {
+  const res = await ctx.host.run(argv, {
     env: hookEnv(ctx),
     timeoutMs: h.timeoutSeconds * 1000,
     signal: shutdownSignal(ctx),
@@ -335,7 +337,7 @@ async function runModule(
 ): Promise<HookResult> {
   let loaded;
   try {
-    loaded = await loadHookModule(h.module);
+    loaded = await ctx.host.loadModule(h.module);
   } catch (e) {
     return { status: "failed", error: `failed to load: ${errorMessage(e)}` };
   }
@@ -479,7 +481,7 @@ function moduleContext(
       opts: RunOptions = {},
     ): Promise<CommandResult> => {
       signal.throwIfAborted();
-      const res = await runInGroup([program, ...args], {
+      const res = await ctx.host.run([program, ...args], {
         env: { ...hookEnv(ctx), ...(opts.env ?? {}) },
         cwd: opts.cwd,
         stdin: opts.stdin,

@@ -10,7 +10,7 @@
 import type { Config } from "../config/schema.ts";
 import type { Scope, Unit } from "../model.ts";
 import type { EngineExec, EngineInventory, EventSink } from "../ports.ts";
-import { runPhaseHooks } from "../hooks/mod.ts";
+import { type HookHost, runPhaseHooks } from "../hooks/mod.ts";
 import type { RestoreHooks } from "./run.ts";
 import { belongsTo, type RestorePlan } from "./plan.ts";
 import { containerName } from "./container.ts";
@@ -36,12 +36,14 @@ export function restoreHooks(w: {
   sink: EventSink;
   signal: AbortSignal;
   unit: Unit;
+  host: HookHost;
 }): RestoreHooks {
   const common = async (plan: RestorePlan) => ({
     config: w.config,
     engine: w.engine,
     sink: w.sink,
     signal: w.signal,
+    host: w.host,
     unit: await ownContainersOnly(w.engine, w.unit),
     backupId: plan.backupId,
     scope: (plan.scope as Scope | undefined) ?? "standard",

@@ -6,7 +6,7 @@
  * rename or delete what another user owns in it.
  */
 import { dirname, isAbsolute, resolve } from "node:path";
-import { StowageError } from "../errors.ts";
+import { StowageError } from "../../core/errors.ts";
 
 /** Why `path` may not be run or imported as a hook, or undefined when it may. */
 export async function untrustedReason(path: string): Promise<string | undefined> {

@@ -9,46 +9,13 @@
  * run-everything permission, so the group is signalled with `kill -s SIG -- -PGID` through `sh`.
  * See docs/adr/0003-hook-processes.md.
  */
-import { StowageError } from "../errors.ts";
+import { StowageError } from "../../core/errors.ts";
+import {
+  type GroupRunOptions,
+  type GroupRunResult,
+  hookProgramPath,
+} from "../../core/hooks/host.ts";
 import { assertTrustedHookFile } from "./trust.ts";
-
-/**
- * The program file a hook's argv starts, when it names one by path: argv[0] with a `/`, or for
- * `sh -c LINE` the first word of LINE (after VAR=value assignments) when it is a plain path.
- */
-export function hookProgramPath(argv: string[]): string | undefined {
-  if (argv[0] === "sh" && argv[1] === "-c" && argv.length >= 3) {
-    const word = argv[2].trim().split(/\s+/).find((w) => !/^[A-Za-z_][A-Za-z0-9_]*=/.test(w));
-    return word && word.includes("/") && !/[$`"'(){};&|<>\\*?[\]~]/.test(word) ? word : undefined;
-  }
-  return argv[0]?.includes("/") ? argv[0] : undefined;
-}
-
-export interface GroupRunOptions {
-  /** Added to stowage's environment. */
-  env?: Record<string, string>;
-  cwd?: string;
-  stdin?: string;
-  timeoutMs: number;
-  /** Shutdown: kills the group like a timeout does. */
-  signal?: AbortSignal;
-  /** Each complete output line, as it arrives (for logging). */
-  onLine?: (stream: "stdout" | "stderr", line: string) => void;
-  /** Milliseconds between SIGTERM and SIGKILL (default 3000). */
-  graceMs?: number;
-}
-
-export interface GroupRunResult {
-  exitCode: number;
-  /** Set when the program died from a signal. */
-  signal?: string;
-  stdout: string;
-  stderr: string;
-  timedOut: boolean;
-  aborted: boolean;
-  /** Processes of the group still held the output open after the program exited; they were killed. */
-  killedLeftovers: boolean;
-}
 
 /** Bytes of each stream kept for the result; the rest is dropped (and still logged line by line). */
 const CAPTURE_LIMIT = 8 * 1024 * 1024;
