@@ -4,6 +4,7 @@
  * big-endian) followed by the payload. API 1.42+ labels it application/vnd.docker.multiplexed-stream,
  * older ones application/vnd.docker.raw-stream; with Tty false the bytes are framed either way.
  */
+import { concatBytes as concat } from "../../core/bytes.ts";
 
 export interface Demuxed {
   stdout: string;
@@ -73,15 +74,4 @@ export async function demuxDockerStream(
     reader.releaseLock();
   }
   return dec.result();
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const len = parts.reduce((n, p) => n + p.length, 0);
-  const out = new Uint8Array(len);
-  let off = 0;
-  for (const p of parts) {
-    out.set(p, off);
-    off += p.length;
-  }
-  return out;
 }

@@ -7,6 +7,7 @@ import { getLogger } from "@logtape/logtape";
 import { StowageError } from "../../core/errors.ts";
 import type { BackupRepository, ProcessRunner } from "../../core/ports.ts";
 import type { LoadedConfig } from "../../core/config/loaded.ts";
+import { parseEnvFile as parseKeyValues } from "../../core/restore/env_file.ts";
 import { ioError, randomPassword } from "../files.ts";
 import { redactLocation } from "./errors.ts";
 import { Restic } from "./restic.ts";
@@ -178,26 +179,9 @@ export function sftpCommand(
   return argv.map(shellWord).join(" ");
 }
 
-/** KEY=VALUE lines; `#` comments, blank lines, `export ` and surrounding quotes allowed. */
+/** `repository.env_file`'s KEY=VALUE lines (the one parser, core/restore/env_file.ts). */
 export function parseEnvFile(text: string, path: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  text.split(/\r?\n/).forEach((raw, i) => {
-    const line = raw.trim();
-    if (!line || line.startsWith("#")) return;
-    const m = line.match(/^(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)$/);
-    if (!m) {
-      // Only the line number: the line may hold a secret.
-      throw new StowageError(
-        "config.invalid",
-        `Cannot read env file '${path}': line ${i + 1} is not KEY=VALUE`,
-        "Write one KEY=VALUE per line (e.g. AWS_ACCESS_KEY_ID=...).",
-      );
-    }
-    let v = m[2];
-    if (v.length >= 2 && (v[0] === '"' || v[0] === "'") && v.at(-1) === v[0]) v = v.slice(1, -1);
-    out[m[1]] = v;
-  });
-  return out;
+  return parseKeyValues(text, `env file '${path}'`, "config.invalid");
 }
 
 /** Problems with a secret file's mode (group/other bits), as a warning line, or undefined. */

@@ -35,6 +35,7 @@ import {
   toSummary,
 } from "./json.ts";
 import type { BackupErrorMessage, BackupSummaryMessage } from "./json.ts";
+import { concatBytes as concat } from "../../core/bytes.ts";
 
 export interface ResticOptions {
   /** The restic program (name on PATH or a path). Default "restic". */
@@ -704,17 +705,6 @@ function withErrors(
 ): Awaited<ReturnType<typeof readBackupOutput>> {
   const unreadable = [...out.unreadable, ...s.errors.map(errorItem)].slice(0, MAX_UNREADABLE);
   return { ...out, unreadable, unreadableCount: out.unreadableCount + s.errorCount };
-}
-
-function concat(chunks: Uint8Array[]): Uint8Array {
-  const n = chunks.reduce((a, c) => a + c.length, 0);
-  const out = new Uint8Array(n);
-  let off = 0;
-  for (const c of chunks) {
-    out.set(c, off);
-    off += c.length;
-  }
-  return out;
 }
 
 /**

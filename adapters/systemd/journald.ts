@@ -7,6 +7,7 @@
  */
 import type { LogRecord } from "@logtape/logtape";
 import { acquireSender, DatagramSender } from "./datagram.ts";
+import { concatBytes } from "../../core/bytes.ts";
 
 export const JOURNAL_SOCKET = "/run/systemd/journal/socket";
 /** Overrides the socket path (tests). */
@@ -41,13 +42,7 @@ export function encodeJournalEntry(fields: JournalFields): Uint8Array {
       parts.push(enc.encode(name + "="), value, enc.encode("\n"));
     }
   }
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let off = 0;
-  for (const p of parts) {
-    out.set(p, off);
-    off += p.length;
-  }
-  return out;
+  return concatBytes(parts);
 }
 
 function truncateUtf8(s: string, maxBytes: number): string {

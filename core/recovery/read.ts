@@ -16,6 +16,7 @@ import {
 } from "./manifest.ts";
 import { BUNDLE_PREFIX, bundleRoot } from "./names.ts";
 import { readTar, TarFormatError } from "./tar.ts";
+import { concatBytes } from "../bytes.ts";
 
 export interface BundleSink {
   /** Called once with the manifest (parsed, and its bytes as stored), before any other file. */
@@ -43,13 +44,7 @@ async function collect(
     if (n > limit) return undefined;
     parts.push(c);
   }
-  const out = new Uint8Array(n);
-  let off = 0;
-  for (const p of parts) {
-    out.set(p, off);
-    off += p.length;
-  }
-  return out;
+  return concatBytes(parts);
 }
 
 export async function readBundleArchive(

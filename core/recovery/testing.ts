@@ -3,6 +3,7 @@ import type { BundleInput } from "./plan.ts";
 import { assembleBundle, type AssembledBundle, payloadFiles } from "./plan.ts";
 import { measureText } from "./plan.ts";
 import { archiveStream } from "./write.ts";
+import { concatBytes } from "../bytes.ts";
 
 export function sampleInput(over: Partial<BundleInput> = {}): BundleInput {
   return {
@@ -77,13 +78,7 @@ export async function archiveBytes(
 ): Promise<Uint8Array> {
   const parts: Uint8Array[] = [];
   for await (const c of archiveStream(bundle, openFrom(files), 1738367999)) parts.push(c.slice());
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let off = 0;
-  for (const p of parts) {
-    out.set(p, off);
-    off += p.length;
-  }
-  return out;
+  return concatBytes(parts);
 }
 
 export async function* once(data: Uint8Array): AsyncGenerator<Uint8Array> {

@@ -1,6 +1,6 @@
 /**
- * KEY=VALUE files (`--env-file`, and compose's .env) and the variables compose files refer to.
- * Pure text functions; values never appear in errors.
+ * KEY=VALUE files (`--env-file`, compose's .env, `repository.env_file`) and the variables compose
+ * files refer to. Pure text functions; values never appear in errors. The one env-file parser.
  */
 import { StowageError } from "../errors.ts";
 
@@ -9,7 +9,11 @@ import { StowageError } from "../errors.ts";
  * value in matching single or double quotes loses them. A line without `=` is an error naming its
  * line number only (never its content, which may be a secret).
  */
-export function parseEnvFile(text: string, source = "env file"): Record<string, string> {
+export function parseEnvFile(
+  text: string,
+  source = "env file",
+  code: "usage" | "config.invalid" = "usage",
+): Record<string, string> {
   const out: Record<string, string> = {};
   const lines = text.split(/\r?\n/);
   lines.forEach((raw, i) => {
@@ -20,7 +24,7 @@ export function parseEnvFile(text: string, source = "env file"): Record<string, 
     const key = eq < 0 ? "" : body.slice(0, eq).trim();
     if (!/^[A-Za-z_][A-Za-z0-9_.-]*$/.test(key)) {
       throw new StowageError(
-        "usage",
+        code,
         `Cannot read ${source}: line ${i + 1} is not KEY=VALUE`,
         "Write one KEY=VALUE per line; lines starting with # are comments.",
       );
