@@ -12,7 +12,10 @@ import { runBackup, selectUnits } from "../core/backup/run.ts";
 import { discoverUnits } from "../core/discovery.ts";
 import { errorMessage } from "../core/errors.ts";
 import { backupHooks } from "../core/hooks/mod.ts";
+import { backupSummary, errorSummary, startSummary } from "../core/notify/mod.ts";
+import type { NotifyResult } from "../core/report.ts";
 import { lockAndRecover } from "./host_lock.ts";
+import { type NotifyServices, sendNotifications } from "./notify.ts";
 import type { Services } from "./services.ts";
 
 export type BackupServices = Pick<
@@ -27,6 +30,7 @@ export type BackupServices = Pick<
   | "hostFiles"
   | "results"
   | "refreshRecoveryBundle"
+  | keyof NotifyServices
 >;
 
 export interface BackupRequest {
@@ -42,6 +46,76 @@ export async function backup(
   svc: BackupServices,
   loaded: LoadedConfig,
   opts: BackupRequest,
+): Promise<RunReport> {
+  const targets = loaded.config.notify;
+  const notify = (summary: Parameters<typeof sendNotifications>[2]) =>
+    targets.length === 0
+      ? Promise.resolve([])
+      : sendNotifications(svc, targets, summary, { sink: opts.sink, signal: opts.signal });
+  const startedAt = svc.clock.now();
+  const sent: NotifyResult[] = [];
+  let report: RunReport;
+  try {
+    report = await backupRun(svc, loaded, opts, async () => {
+      // Before the first container stops: a heartbeat's /start, a "started" message.
+      sent.push(
+        ...await notify(startSummary({
+          operation: "backup",
+          host: svc.hostname,
+          at: svc.clock.now(),
+          units: opts.units,
+        })),
+      );
+    });
+  } catch (e) {
+    // The run ended before it could report per unit (repository down, lock held...): that is a
+    // failure people must hear of too. Nothing is stopped at this point.
+    const results = await notify(errorSummary({
+      operation: "backup",
+      host: svc.hostname,
+      startedAt,
+      at: svc.clock.now(),
+      error: errorMessage(e),
+    }));
+    await recordNotifications(svc, loaded, opts, [...sent, ...results]);
+    throw e;
+  }
+  // Every container is running again: the outcome goes out now, never inside downtime.
+  sent.push(...await notify(backupSummary(report)));
+  if (targets.length > 0) report.notifications = sent;
+  // The status endpoint reports timer-started runs from this file.
+  await svc.results.record(loaded.paths.resultsFile, report).catch((e) =>
+    opts.sink.emit({
+      type: "log",
+      level: "warning",
+      message: `could not record the run's result: ${errorMessage(e)}`,
+    })
+  );
+  return report;
+}
+
+async function recordNotifications(
+  svc: Pick<Services, "results">,
+  loaded: LoadedConfig,
+  opts: BackupRequest,
+  results: NotifyResult[],
+) {
+  if (results.length === 0) return;
+  await svc.results.recordNotifications(loaded.paths.resultsFile, results).catch((e) =>
+    opts.sink.emit({
+      type: "log",
+      level: "warning",
+      message: `could not record the notification results: ${errorMessage(e)}`,
+    })
+  );
+}
+
+/** The lock, the repository, the run and the bundle; `beforeRun` right before the first stop. */
+async function backupRun(
+  svc: BackupServices,
+  loaded: LoadedConfig,
+  opts: BackupRequest,
+  beforeRun: () => Promise<void>,
 ): Promise<RunReport> {
   const engine = svc.engine(loaded);
   // A mistyped --unit fails before the lock is taken or the repository prepared (a password
@@ -77,6 +151,7 @@ export async function backup(
         `Created the repository at ${where}; its password is in ${pw} (keep a copy: stowage disaster-recovery).`,
     });
   }
+  await beforeRun();
   const report = await runBackup(
     {
       engine,
@@ -106,13 +181,5 @@ export async function backup(
       });
     }
   }
-  // The status endpoint reports timer-started runs from this file.
-  await svc.results.record(loaded.paths.resultsFile, report).catch((e) =>
-    opts.sink.emit({
-      type: "log",
-      level: "warning",
-      message: `could not record the run's result: ${errorMessage(e)}`,
-    })
-  );
   return report;
 }
