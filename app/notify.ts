@@ -5,7 +5,9 @@
  * store counts (`stowage_notify_failures_total`) and doctor shows.
  */
 import type { NotifyTarget } from "../core/config/schema.ts";
-import { errorMessage } from "../core/errors.ts";
+import type { LoadedConfig } from "../core/config/loaded.ts";
+import { errorMessage, StowageError } from "../core/errors.ts";
+import { closestN, shownName } from "../core/text.ts";
 import type { EventSink } from "../core/ports.ts";
 import {
   buildDelivery,
@@ -16,6 +18,7 @@ import {
   parseCredentials,
   parseHeaders,
   type ResolvedFiles,
+  startSummary,
   targetsFor,
 } from "../core/notify/mod.ts";
 import type { NotifyResult } from "../core/report.ts";
@@ -150,4 +153,41 @@ async function resolveFiles(svc: NotifyServices, target: NotifyTarget): Promise<
     }
   }
   return out;
+}
+
+/**
+ * `admin notify test`: a test message to every target (or the one named), whatever its `on`;
+ * healthchecks get `/log`, which records without changing the check's state. Never retried
+ * silently: the result of each target, with its attempts, is the answer.
+ */
+export async function testNotifications(
+  svc: NotifyServices,
+  loaded: LoadedConfig,
+  req: { only?: string; sink: EventSink },
+): Promise<NotifyResult[]> {
+  const targets = loaded.config.notify;
+  if (targets.length === 0) {
+    throw new StowageError(
+      "usage",
+      `No notification targets in ${loaded.path ?? "the embedded default config"}`,
+      "Add a `notify:` list to the config (docs/notify.md), e.g. - { name: ops, webhook: https://... }",
+    );
+  }
+  if (req.only !== undefined && !targets.some((t) => t.name === req.only)) {
+    const near = closestN(req.only, targets.map((t) => t.name), 3);
+    throw new StowageError(
+      "usage",
+      `Unknown notification target '${shownName(req.only)}'${
+        near.length ? `; did you mean ${near.map((n) => `'${n}'`).join(", ")}?` : ""
+      }`,
+      `Targets in the config: ${targets.map((t) => t.name).join(", ")}`,
+    );
+  }
+  const summary = startSummary({
+    operation: "test",
+    host: svc.hostname,
+    at: svc.clock.now(),
+    event: "test",
+  });
+  return await sendNotifications(svc, targets, summary, { sink: req.sink, only: req.only });
 }

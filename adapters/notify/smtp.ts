@@ -71,7 +71,6 @@ class SmtpConnection {
 
 function encodedWord(s: string): string {
   const one = s.replace(/[\r\n]+/g, " ");
-  // deno-lint-ignore no-control-regex
   return /^[\x20-\x7e]*$/.test(one) ? one : `=?UTF-8?B?${encodeBase64(enc.encode(one))}?=`;
 }
 

@@ -202,6 +202,7 @@ export function parseHeaders(text: string): Record<string, string> {
   text.split(/\r?\n/).forEach((line, i) => {
     if (line.trim() === "" || line.trimStart().startsWith("#")) return;
     const m = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+):[ \t]*(.*?)[ \t]*$/.exec(line);
+    // deno-lint-ignore no-control-regex
     if (!m || /[\x00-\x08\x0a-\x1f\x7f]/.test(m[2])) {
       throw new Error(`line ${i + 1} is not a 'Name: value' header`);
     }
