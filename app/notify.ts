@@ -44,7 +44,7 @@ export async function sendNotifications(
   summary: NotifySummary,
   req: NotifyRequest,
 ): Promise<NotifyResult[]> {
-  const chosen = targetsFor(targets, summary.event, req.only);
+  const chosen = targetsFor(targets, summary, req.only);
   return await Promise.all(chosen.map((t) => notifyOne(svc, t, summary, req)));
 }
 

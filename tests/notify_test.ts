@@ -265,6 +265,38 @@ notify:
       );
 
       await t.step(
+        "a run that ends before any unit (wrong repository password) is a failure too",
+        async () => {
+          const wrong = `${dir}/wrong.password`;
+          await Deno.writeTextFile(wrong, "not-the-password", { mode: 0o600 });
+          const config = `${dir}/wrong.yaml`;
+          await Deno.writeTextFile(
+            config,
+            (await Deno.readTextFile(env.configPath)).replace(env.passwordFile, wrong),
+            { mode: 0o600 },
+          );
+          const from = http.requests.length;
+          const r = await stowage(["backup", "--unit", s.project], {
+            env: { ...env.env, STOWAGE_CONFIG: config },
+          });
+          assert.equal(r.code, 8, r.stderr);
+          noSecret(r.stdout + r.stderr);
+          assert.deepEqual(paths(from).sort(), [
+            "POST /hook/wh-s3cret",
+            "POST /ntfy-s3cret",
+            "POST /ping/uuid-s3cret/fail",
+          ], "no /start: the run ended before it could stop anything");
+          const summary = JSON.parse(
+            http.requests.slice(from).find((x) => x.path === "/hook/wh-s3cret")!.body,
+          ) as NotifySummary;
+          assert.equal(summary.event, "failure");
+          assert.deepEqual(summary.units, []);
+          assert.match(summary.errors[0], /password/i);
+          assert.equal((await smtp.messages()).length, 2);
+        },
+      );
+
+      await t.step(
         "a good backup pings healthchecks' base URL; failure-only targets stay quiet",
         async () => {
           await Deno.writeTextFile(flag, "");
@@ -283,15 +315,15 @@ notify:
           );
           assert.equal(ok.event, "success");
           assert.ok(ok.units[0].downtime_seconds > 0, JSON.stringify(ok));
-          assert.equal((await smtp.messages()).length, 1, "no mail for a success");
+          assert.equal((await smtp.messages()).length, 2, "no mail for a success");
           assert.match(r.stderr, /could not notify 'dead'/);
         },
       );
 
       await t.step("the dead target's failures are counted and doctor names it", async () => {
         const results = JSON.parse(await Deno.readTextFile(`${env.stateDir}/results.json`));
-        assert.equal(results.notify.dead.failuresTotal, 2);
-        assert.equal(results.notify.hc.sentTotal, 4);
+        assert.equal(results.notify.dead.failuresTotal, 3);
+        assert.equal(results.notify.hc.sentTotal, 5);
         assert.equal(results.notify.hc.failuresTotal, 0);
         noSecret(JSON.stringify(results));
         const d = await stowage(["doctor", "--json"], { env: env.env });
@@ -301,6 +333,22 @@ notify:
         assert.equal(check?.status, "warn", d.stdout);
         assert.match(check!.detail, /'dead': the last message \(success, .*\) failed/);
         noSecret(d.stdout);
+      });
+
+      await t.step("a restore reports its outcome, but never to the backup heartbeat", async () => {
+        const from = http.requests.length;
+        const out = `${dir}/restored`;
+        const r = await stowage(
+          ["restore", "--unit", s.project, "--latest", "--to-dir", out, "--yes"],
+          { env: env.env },
+        );
+        assert.equal(r.code, 0, r.stderr);
+        noSecret(r.stdout + r.stderr);
+        assert.deepEqual(paths(from), ["POST /hook/wh-s3cret"]);
+        const summary = JSON.parse(http.requests[from].body) as NotifySummary;
+        assert.equal(summary.operation, "restore");
+        assert.equal(summary.event, "success");
+        assert.equal(summary.units[0].outcome, "restored");
       });
 
       await t.step(
@@ -321,7 +369,7 @@ notify:
           );
           // healthchecks gets /log: recorded without changing the check's state.
           assert.ok(paths(from).includes("POST /ping/uuid-s3cret/log"), paths(from).join("\n"));
-          assert.equal((await smtp.messages()).length, 2);
+          assert.equal((await smtp.messages()).length, 3);
 
           const one = await stowage(["admin", "notify", "test", "--target", "hc"], {
             env: env.env,

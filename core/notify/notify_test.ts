@@ -7,10 +7,13 @@ import {
   describeTarget,
   errorSummary,
   eventsOf,
+  type NotifyEvent,
+  type NotifyOperation,
   outcomeEvent,
   parseCredentials,
   parseHeaders,
   pingUrl,
+  restoreSummary,
   startSummary,
   summaryText,
   summaryTitle,
@@ -39,14 +42,17 @@ Deno.test("routing: `on` decides; the default is failure and warning, healthchec
     { name: "hc", healthchecks: "https://hc.example/u" },
   ]);
   assert.deepEqual(eventsOf(t[0]), ["failure", "warning"]);
-  const names = (e: Parameters<typeof targetsFor>[1], only?: string) =>
-    targetsFor(t, e, only).map((x) => x.name);
+  const names = (event: NotifyEvent, only?: string, operation: NotifyOperation = "backup") =>
+    targetsFor(t, { event, operation }, only).map((x) => x.name);
   assert.deepEqual(names("start"), ["all", "hc"]);
   assert.deepEqual(names("success"), ["all", "hc"]);
   assert.deepEqual(names("warning"), ["ops", "hc"]);
   assert.deepEqual(names("failure"), ["ops", "all", "hc"]);
   assert.deepEqual(names("test"), ["ops", "all", "hc"]);
   assert.deepEqual(names("test", "hc"), ["hc"]);
+  // A restore is no backup heartbeat.
+  assert.deepEqual(names("start", undefined, "restore"), ["all"]);
+  assert.deepEqual(names("failure", undefined, "restore"), ["ops", "all"]);
   assert.equal(describeTarget(t[0]), `'ops' (webhook https://h.example/**REDACTED**)`);
 });
 
@@ -158,4 +164,28 @@ Deno.test("doctor: a target whose last message failed is a warning naming it and
   assert.equal(c.status, "warn");
   assert.match(c.detail, /'ops': the last message \(failure, .*\) failed: refused \(2 failure/);
   assert.match(c.hint!, /admin notify test --target ops/);
+});
+
+Deno.test("restore summary: its one unit restored or failed, a warning when it warned", () => {
+  const base = {
+    unit: "wp",
+    backupId: "2025-01-01T02-00-00Z",
+    ok: true,
+    startedAt: "2025-01-01T03:00:00.000Z",
+    finishedAt: "2025-01-01T03:00:04.000Z",
+    durationMs: 4000,
+    warnings: [],
+  };
+  const ok = restoreSummary(base, "h");
+  assert.equal(ok.event, "success");
+  assert.equal(ok.operation, "restore");
+  assert.deepEqual(ok.units.map((u) => u.outcome), ["restored"]);
+  assert.equal(restoreSummary({ ...base, warnings: ["slow"] }, "h").event, "warning");
+  const failed = restoreSummary(
+    { ...base, ok: false, error: { message: "mount failed: password=hunter2" } },
+    "h",
+  );
+  assert.equal(failed.event, "failure");
+  assert.deepEqual(failed.errors, ["wp: mount failed: password=**REDACTED**"]);
+  assert.equal(summaryTitle(failed), "stowage restore FAILED on h: 1 of 1 units failed");
 });

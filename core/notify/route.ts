@@ -27,14 +27,21 @@ export function eventsOf(target: NotifyTarget): NotifyEventName[] {
     : ["failure", "warning"];
 }
 
-/** The targets told about `event`; a test goes to every target (or the one named). */
+/**
+ * The targets told about an event; a test goes to every target (or the one named). A healthchecks
+ * target is the heartbeat of backups: a restore's start or success must not count as one, so it
+ * hears only of backups.
+ */
 export function targetsFor(
   targets: readonly NotifyTarget[],
-  event: NotifyEvent,
+  summary: Pick<NotifySummary, "event" | "operation">,
   only?: string,
 ): NotifyTarget[] {
+  const { event, operation } = summary;
   if (event === "test") return targets.filter((t) => only === undefined || t.name === only);
-  return targets.filter((t) => eventsOf(t).includes(event));
+  return targets.filter((t) =>
+    eventsOf(t).includes(event) && (operation === "backup" || kindOf(t) !== "healthchecks")
+  );
 }
 
 /** How a target may be named in logs and errors: its name, kind and a redacted address. */

@@ -208,3 +208,43 @@ export function summaryText(s: NotifySummary): string {
   if (s.recovery_bundle?.path) lines.push(`recovery bundle: ${s.recovery_bundle.path}`);
   return lines.join("\n") + "\n";
 }
+
+/** What a restore summary needs of core/restore/run.ts's report. */
+export interface RestoreOutcome {
+  unit: string;
+  backupId: string;
+  ok: boolean;
+  error?: { message: string };
+  startedAt: string;
+  finishedAt: string;
+  durationMs: number;
+  warnings: string[];
+}
+
+/** A finished restore's summary: failure, warning (it warned) or success. */
+export function restoreSummary(r: RestoreOutcome, host: string): NotifySummary {
+  const event: NotifyEventName = !r.ok ? "failure" : r.warnings.length > 0 ? "warning" : "success";
+  const error = r.error ? clean(r.error.message) : undefined;
+  return {
+    stowage_summary: 1,
+    stowage_version: VERSION,
+    event,
+    operation: "restore",
+    host,
+    backup_id: r.backupId,
+    ok: r.ok,
+    at: r.finishedAt,
+    started_at: r.startedAt,
+    finished_at: r.finishedAt,
+    duration_seconds: secs(r.durationMs),
+    units: [{
+      unit: r.unit,
+      outcome: r.ok ? "restored" : "failed",
+      ...(error ? { error } : {}),
+      duration_seconds: secs(r.durationMs),
+      warnings: r.warnings.map(clean),
+    }],
+    errors: error ? [`${r.unit}: ${error}`] : [],
+    warnings: r.warnings.map((w) => `${r.unit}: ${clean(w)}`),
+  };
+}
