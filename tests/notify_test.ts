@@ -1,10 +1,11 @@
 /**
  * Issue 16's "done when" for notifications, against real receivers on loopback: an HTTP server in
  * this test records what webhook, ntfy and healthchecks targets send; Debian's aiosmtpd
- * (`python3-aiosmtpd`, STARTTLS with a certificate from a throwaway CA) receives the mail; a
- * command target writes its stdin to a file. A failed backup of the fixture stack (its pre hook
- * fails, so nothing stops) reaches every failure target; a good one pings healthchecks' base URL;
- * a dead target fails neither run and is counted; `admin notify test` reports each target.
+ * (`python3-aiosmtpd`; STARTTLS with a certificate from a throwaway CA, AUTH required) receives
+ * the mail; a command target writes its stdin to a file. A failed backup of the fixture stack (its
+ * pre hook fails, so nothing stops) reaches every failure target, and so does a run that cannot
+ * open its repository; a good one pings healthchecks' base URL; a restore reports to all but the
+ * heartbeat; a dead target fails no run and is counted; `admin notify test` reports each target.
  * One stack, one repository, one set of receivers, shared through steps.
  */
 import assert from "node:assert/strict";
@@ -14,6 +15,31 @@ import { stowage } from "./support/cli.ts";
 import { testRepoEnv } from "./support/repo.ts";
 import type { RunReport } from "../core/report.ts";
 import type { NotifySummary } from "../core/notify/summary.ts";
+
+/** The login the SMTP server accepts (the password has a colon: only the first one splits). */
+const SMTP_LOGIN = ["bob", "pa:ss-s3cret"];
+
+const SMTPD = `import ssl, sys
+from aiosmtpd.controller import Controller
+from aiosmtpd.handlers import Mailbox
+from aiosmtpd.smtp import AuthResult, LoginPassword
+
+port, cert, key, maildir, user, password = sys.argv[1:7]
+
+def authenticate(server, session, envelope, mechanism, data):
+    ok = isinstance(data, LoginPassword) and data.login.decode() == user \\
+        and data.password.decode() == password
+    return AuthResult(success=ok, handled=False)
+
+ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+ctx.load_cert_chain(cert, key)
+server = Controller(Mailbox(maildir), hostname="127.0.0.1", port=int(port), tls_context=ctx,
+                    require_starttls=True, authenticator=authenticate, auth_required=True)
+server.start()
+print("ready", flush=True)
+sys.stdin.read()
+server.stop()
+`;
 
 interface Recorded {
   method: string;
@@ -99,38 +125,29 @@ async function smtpServer(dir: string) {
   );
   const port = deadPort();
   const maildir = `${dir}/mail`;
-  // Debian's python3-aiosmtpd lives in /usr/bin/python3's path (scripts/install-deps.sh --tests).
+  // aiosmtpd's own server (Debian's python3-aiosmtpd, for /usr/bin/python3: scripts/install-deps.sh
+  // --tests) with STARTTLS and AUTH required, so a mail only arrives after both.
+  await Deno.writeTextFile(`${dir}/smtpd.py`, SMTPD);
   const child = new Deno.Command("/usr/bin/python3", {
     args: [
-      "-m",
-      "aiosmtpd",
-      "-n",
-      "-l",
-      `127.0.0.1:${port}`,
-      "-c",
-      "aiosmtpd.handlers.Mailbox",
-      "--tlscert",
+      `${dir}/smtpd.py`,
+      String(port),
       `${dir}/cert.pem`,
-      "--tlskey",
       `${dir}/key.pem`,
       maildir,
+      ...SMTP_LOGIN,
     ],
-    stdout: "null",
+    stdin: "piped",
+    stdout: "piped",
     stderr: "piped",
   }).spawn();
-  const deadline = Date.now() + 15_000;
-  while (true) {
-    try {
-      (await Deno.connect({ hostname: "127.0.0.1", port })).close();
-      break;
-    } catch {
-      if (Date.now() > deadline) {
-        child.kill();
-        const err = new TextDecoder().decode((await child.output()).stderr);
-        throw new Error(`aiosmtpd did not listen on ${port}: ${err}`);
-      }
-      await new Promise((r) => setTimeout(r, 50));
-    }
+  const stderr = new Response(child.stderr).text();
+  const lines = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let said = "";
+  while (!said.includes("ready\n")) {
+    const { value, done } = await lines.read();
+    if (done) throw new Error(`the SMTP server did not start: ${await stderr}`);
+    said += value;
   }
   return {
     port,
@@ -155,9 +172,10 @@ async function smtpServer(dir: string) {
       return out;
     },
     async stop() {
-      child.kill();
+      await child.stdin.close(); // the server stops at the end of its input
       await child.status;
-      await child.stderr.cancel().catch(() => {});
+      lines.releaseLock();
+      await stderr;
     },
   };
 }
@@ -176,6 +194,8 @@ Deno.test({
     const headersFile = `${dir}/headers`;
     await Deno.writeTextFile(headersFile, "X-Auth: hdr-s3cret\n", { mode: 0o600 });
     const commandOut = `${dir}/command.json`;
+    const credentials = `${dir}/smtp.cred`;
+    await Deno.writeTextFile(credentials, `${SMTP_LOGIN.join(":")}\n`, { mode: 0o600 });
     const dead = deadPort();
     const env = await testRepoEnv(`units:
   ${s.project}:
@@ -190,6 +210,7 @@ notify:
       server: "127.0.0.1:${smtp.port}"
       security: starttls
       ca_file: ${smtp.ca}
+      credentials_file: ${credentials}
       from: stowage@test.example
       to: [ops@test.example]
   - { name: script, command: "cat > ${commandOut}", on: [failure] }
@@ -197,7 +218,16 @@ notify:
 `);
     const paths = (from = 0) => http.requests.slice(from).map((r) => `${r.method} ${r.path}`);
     const noSecret = (text: string) => {
-      for (const secret of ["wh-s3cret", "ntfy-s3cret", "uuid-s3cret", "x-s3cret", "hdr-s3cret"]) {
+      for (
+        const secret of [
+          "wh-s3cret",
+          "ntfy-s3cret",
+          "uuid-s3cret",
+          "x-s3cret",
+          "hdr-s3cret",
+          "pa:ss",
+        ]
+      ) {
         assert.ok(!text.includes(secret), `'${secret}' leaked:\n${text}`);
       }
     };
