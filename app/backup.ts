@@ -10,7 +10,7 @@ import type { EventSink } from "../core/ports.ts";
 import type { RunReport } from "../core/report.ts";
 import { runBackup, selectUnits } from "../core/backup/run.ts";
 import { discoverUnits } from "../core/discovery.ts";
-import { errorMessage } from "../core/errors.ts";
+import { errorMessage, isStowageError } from "../core/errors.ts";
 import { backupHooks } from "../core/hooks/mod.ts";
 import { backupSummary, errorSummary, startSummary } from "../core/notify/mod.ts";
 import type { NotifyResult } from "../core/report.ts";
@@ -68,8 +68,11 @@ export async function backup(
       );
     });
   } catch (e) {
-    // The run ended before it could report per unit (repository down, lock held...): that is a
-    // failure people must hear of too. Nothing is stopped at this point.
+    // Another run holds the host lock: that run reports its own outcome, and the daemon's
+    // interval run skipping behind a timer run is no failure to page anyone about.
+    if (isStowageError(e, "lock.held")) throw e;
+    // The run ended before it could report per unit (repository down, wrong password...): that
+    // is a failure people must hear of too. Nothing is stopped at this point.
     const results = await notify(errorSummary({
       operation: "backup",
       host: svc.hostname,
