@@ -58,6 +58,11 @@ function recorder() {
       headers: Object.fromEntries(req.headers),
       body: await req.text(),
     });
+    // The first request to /flaky fails, as a receiver in a restart would.
+    const path = new URL(req.url).pathname;
+    if (path === "/flaky" && requests.filter((r) => r.path === path).length === 1) {
+      return new Response("restarting", { status: 503 });
+    }
     return new Response("OK");
   });
   return { requests, url: `http://127.0.0.1:${server.addr.port}`, server };
@@ -215,8 +220,13 @@ notify:
       to: [ops@test.example]
   - { name: script, command: "cat > ${commandOut}", on: [failure] }
   - { name: dead, webhook: "http://127.0.0.1:${dead}/x-s3cret", on: [failure, success], timeout: 2, retries: 1 }
+  - { name: flaky, webhook: "${http.url}/flaky", on: [failure] }
 `);
-    const paths = (from = 0) => http.requests.slice(from).map((r) => `${r.method} ${r.path}`);
+    // What the targets under test received (the flaky one is checked through the run report).
+    const paths = (from = 0) =>
+      http.requests.slice(from).filter((r) => r.path !== "/flaky").map((r) =>
+        `${r.method} ${r.path}`
+      );
     const noSecret = (text: string) => {
       for (
         const secret of [
@@ -290,7 +300,10 @@ notify:
             sent.filter((n) => !n.ok).map((n) => `${n.target}:${n.event}:${n.attempts}`),
             ["dead:failure:2"],
           );
-          assert.equal(sent.filter((n) => n.ok).length, 6, JSON.stringify(sent));
+          assert.equal(sent.filter((n) => n.ok).length, 7, JSON.stringify(sent));
+          // A receiver that fails once gets the message on the retry.
+          const flaky = sent.find((n) => n.target === "flaky");
+          assert.deepEqual([flaky?.ok, flaky?.attempts], [true, 2]);
         },
       );
 
@@ -375,7 +388,9 @@ notify:
         assert.equal(r.code, 0, r.stderr);
         noSecret(r.stdout + r.stderr);
         assert.deepEqual(paths(from), ["POST /hook/wh-s3cret"]);
-        const summary = JSON.parse(http.requests[from].body) as NotifySummary;
+        const summary = JSON.parse(
+          http.requests.slice(from).find((x) => x.path === "/hook/wh-s3cret")!.body,
+        ) as NotifySummary;
         assert.equal(summary.operation, "restore");
         assert.equal(summary.event, "success");
         assert.equal(summary.units[0].outcome, "restored");
@@ -395,7 +410,15 @@ notify:
           assert.equal(doc.ok, false);
           assert.deepEqual(
             doc.targets.map((x) => `${x.target}:${x.ok}`),
-            ["hook:true", "phone:true", "hc:true", "mail:true", "script:true", "dead:false"],
+            [
+              "hook:true",
+              "phone:true",
+              "hc:true",
+              "mail:true",
+              "script:true",
+              "dead:false",
+              "flaky:true",
+            ],
           );
           // healthchecks gets /log: recorded without changing the check's state.
           assert.ok(paths(from).includes("POST /ping/uuid-s3cret/log"), paths(from).join("\n"));
@@ -411,6 +434,25 @@ notify:
           });
           assert.equal(typo.code, 2);
           assert.match(typo.stderr, /Unknown notification target 'hcc'; did you mean 'hc'/);
+
+          // A headers file others may read is refused before anything is sent.
+          const loose = `${dir}/loose-headers`;
+          await Deno.writeTextFile(loose, "Authorization: Bearer t\n", { mode: 0o644 });
+          await Deno.chmod(loose, 0o644);
+          const config = `${dir}/loose.yaml`;
+          await Deno.writeTextFile(
+            config,
+            (await Deno.readTextFile(env.configPath)) +
+              `  - { name: loose, webhook: "${http.url}/loose", headers_file: ${loose} }\n`,
+            { mode: 0o600 },
+          );
+          const before = http.requests.length;
+          const l = await stowage(["admin", "notify", "test", "--target", "loose"], {
+            env: { ...env.env, STOWAGE_CONFIG: config },
+          });
+          assert.equal(l.code, 22, l.stderr);
+          assert.match(l.stdout, /FAIL {2}loose \(webhook\): .*has mode 0644: others may read it/);
+          assert.equal(http.requests.length, before);
         },
       );
 
