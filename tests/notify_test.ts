@@ -46,6 +46,8 @@ interface Recorded {
   path: string;
   headers: Record<string, string>;
   body: string;
+  /** When it arrived (ms since the epoch). */
+  at: number;
 }
 
 /** An HTTP receiver on 127.0.0.1 that answers 200 and keeps every request. */
@@ -57,6 +59,7 @@ function recorder() {
       path: new URL(req.url).pathname,
       headers: Object.fromEntries(req.headers),
       body: await req.text(),
+      at: Date.now(),
     });
     // The first request to /flaky fails, as a receiver in a restart would.
     const path = new URL(req.url).pathname;
@@ -358,6 +361,22 @@ notify:
           );
           assert.equal(ok.event, "success");
           assert.ok(ok.units[0].downtime_seconds > 0, JSON.stringify(ok));
+          // Never inside downtime: /start came before the first container stopped, the outcome
+          // after the last one started again (the Engine's own times, on this host's clock).
+          const times = (
+            await docker(
+              "inspect",
+              "-f",
+              "{{.State.FinishedAt}} {{.State.StartedAt}}",
+              ...["db", "app", "web"].map((c) => s.container(c)),
+            )
+          ).stdout.trim().split("\n").map((l) => l.split(" ").map((t) => Date.parse(t)));
+          const firstStop = Math.min(...times.map(([stopped]) => stopped));
+          const lastStart = Math.max(...times.map(([, started]) => started));
+          const at = (p: string) => http.requests.slice(from).find((x) => x.path === p)!.at;
+          assert.ok(at("/ping/uuid-s3cret/start") < firstStop, "start ping before the first stop");
+          assert.ok(at("/hook/wh-s3cret") > lastStart, "outcome after the last start");
+          assert.ok(at("/ping/uuid-s3cret") > lastStart, "success ping after the last start");
           assert.equal((await smtp.messages()).length, 2, "no mail for a success");
           assert.match(r.stderr, /could not notify 'dead'/);
         },
