@@ -10,36 +10,12 @@
  */
 import assert from "node:assert/strict";
 import { createFixtureStack } from "./support/fixture.ts";
-import { cleanupDocker, docker, sh } from "./support/docker.ts";
+import { cleanupDocker, docker } from "./support/docker.ts";
 import { stowage } from "./support/cli.ts";
 import { testRepoEnv } from "./support/repo.ts";
+import { freePort, SMTP_LOGIN, startSmtpServer } from "./support/smtp.ts";
 import type { RunReport } from "../core/report.ts";
 import type { NotifySummary } from "../core/notify/summary.ts";
-
-/** The login the SMTP server accepts (the password has a colon: only the first one splits). */
-const SMTP_LOGIN = ["bob", "pa:ss-s3cret"];
-
-const SMTPD = `import ssl, sys
-from aiosmtpd.controller import Controller
-from aiosmtpd.handlers import Mailbox
-from aiosmtpd.smtp import AuthResult, LoginPassword
-
-port, cert, key, maildir, user, password = sys.argv[1:7]
-
-def authenticate(server, session, envelope, mechanism, data):
-    ok = isinstance(data, LoginPassword) and data.login.decode() == user \\
-        and data.password.decode() == password
-    return AuthResult(success=ok, handled=False)
-
-ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-ctx.load_cert_chain(cert, key)
-server = Controller(Mailbox(maildir), hostname="127.0.0.1", port=int(port), tls_context=ctx,
-                    require_starttls=True, authenticator=authenticate, auth_required=True)
-server.start()
-print("ready", flush=True)
-sys.stdin.read()
-server.stop()
-`;
 
 interface Recorded {
   method: string;
@@ -71,123 +47,6 @@ function recorder() {
   return { requests, url: `http://127.0.0.1:${server.addr.port}`, server };
 }
 
-/** A port nothing listens on (bound, then closed): connections are refused at once. */
-function deadPort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
-}
-
-/** aiosmtpd with STARTTLS required, delivering into a Maildir; waits until it accepts connections. */
-async function smtpServer(dir: string) {
-  const ca = `${dir}/ca.pem`;
-  const ossl = (...args: string[]) => sh("openssl", args);
-  await ossl(
-    "req",
-    "-x509",
-    "-newkey",
-    "rsa:2048",
-    "-nodes",
-    "-keyout",
-    `${dir}/ca.key`,
-    "-out",
-    ca,
-    "-days",
-    "2",
-    "-subj",
-    "/CN=stowage test CA",
-  );
-  await ossl(
-    "req",
-    "-newkey",
-    "rsa:2048",
-    "-nodes",
-    "-keyout",
-    `${dir}/key.pem`,
-    "-out",
-    `${dir}/leaf.csr`,
-    "-subj",
-    "/CN=127.0.0.1",
-  );
-  await Deno.writeTextFile(
-    `${dir}/ext`,
-    "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n",
-  );
-  await ossl(
-    "x509",
-    "-req",
-    "-in",
-    `${dir}/leaf.csr`,
-    "-CA",
-    ca,
-    "-CAkey",
-    `${dir}/ca.key`,
-    "-CAcreateserial",
-    "-out",
-    `${dir}/cert.pem`,
-    "-days",
-    "2",
-    "-extfile",
-    `${dir}/ext`,
-  );
-  const port = deadPort();
-  const maildir = `${dir}/mail`;
-  // aiosmtpd's own server (Debian's python3-aiosmtpd, for /usr/bin/python3: scripts/install-deps.sh
-  // --tests) with STARTTLS and AUTH required, so a mail only arrives after both.
-  await Deno.writeTextFile(`${dir}/smtpd.py`, SMTPD);
-  const child = new Deno.Command("/usr/bin/python3", {
-    args: [
-      `${dir}/smtpd.py`,
-      String(port),
-      `${dir}/cert.pem`,
-      `${dir}/key.pem`,
-      maildir,
-      ...SMTP_LOGIN,
-    ],
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const stderr = new Response(child.stderr).text();
-  const lines = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let said = "";
-  while (!said.includes("ready\n")) {
-    const { value, done } = await lines.read();
-    if (done) throw new Error(`the SMTP server did not start: ${await stderr}`);
-    said += value;
-  }
-  return {
-    port,
-    ca,
-    /** Each received message: its headers and its decoded text body. */
-    async messages(): Promise<{ headers: string; text: string }[]> {
-      const out = [];
-      const names: string[] = [];
-      try {
-        for await (const e of Deno.readDir(`${maildir}/new`)) names.push(e.name);
-      } catch (e) {
-        if (!(e instanceof Deno.errors.NotFound)) throw e;
-      }
-      for (const name of names) {
-        const raw = await Deno.readTextFile(`${maildir}/new/${name}`);
-        const [headers, ...body] = raw.split(/\r?\n\r?\n/);
-        const text = new TextDecoder().decode(
-          Uint8Array.from(atob(body.join("").replace(/\s+/g, "")), (c) => c.charCodeAt(0)),
-        );
-        out.push({ headers, text });
-      }
-      return out;
-    },
-    async stop() {
-      await child.stdin.close(); // the server stops at the end of its input
-      await child.status;
-      lines.releaseLock();
-      await stderr;
-    },
-  };
-}
-
 Deno.test({
   name:
     "notifications: a failed backup reaches webhook, ntfy, healthchecks /fail, mail and command; a good one pings; a dead target fails nothing",
@@ -196,7 +55,7 @@ Deno.test({
   async fn(t) {
     const http = recorder();
     const dir = await Deno.makeTempDir({ prefix: "stowage-notify-" });
-    const smtp = await smtpServer(dir);
+    const smtp = await startSmtpServer(dir, { mode: "starttls", login: SMTP_LOGIN });
     const s = await createFixtureStack({ name: "notify" });
     const flag = `${dir}/ready`;
     const headersFile = `${dir}/headers`;
@@ -204,7 +63,7 @@ Deno.test({
     const commandOut = `${dir}/command.json`;
     const credentials = `${dir}/smtp.cred`;
     await Deno.writeTextFile(credentials, `${SMTP_LOGIN.join(":")}\n`, { mode: 0o600 });
-    const dead = deadPort();
+    const dead = freePort();
     const env = await testRepoEnv(`units:
   ${s.project}:
     hooks:
