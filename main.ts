@@ -24,8 +24,13 @@ import { acquireHostLock, lockHolder } from "./adapters/lock.ts";
 import { FileRestartJournal } from "./adapters/journal.ts";
 import { LocalHostFiles } from "./adapters/host_files.ts";
 import { LocalRestoreFiles } from "./adapters/restore_files.ts";
+import {
+  forgetResultsUnit,
+  readResults,
+  recordNotifications,
+  recordRun,
+} from "./adapters/results_store.ts";
 import { hookHost } from "./adapters/hooks/host.ts";
-import { forgetResultsUnit, readResults, recordRun } from "./adapters/results_store.ts";
 import { createStatusApp, readTokenFile, serveStatus } from "./adapters/status_server.ts";
 import { notifierFromEnv, watchdogPeriodMs } from "./adapters/systemd/notify.ts";
 import {
@@ -41,6 +46,7 @@ import { modeWarning, parseEnvFile, repositorySettings } from "./adapters/restic
 import { exists, randomPassword, writeFileAtomic } from "./adapters/files.ts";
 import { onPath, readOsRelease } from "./adapters/host_system.ts";
 import { refreshAutomaticBundle } from "./app/recovery_bundle.ts";
+import { notifySender } from "./adapters/notify/sender.ts";
 import type { Services } from "./app/services.ts";
 
 export function realRuntime(): Runtime {
@@ -116,7 +122,12 @@ export function realRuntime(): Runtime {
     hostFiles: new LocalHostFiles(runner),
     restoreFiles: new LocalRestoreFiles(),
     hookHost,
-    results: { record: recordRun, read: readResults, forgetUnit: forgetResultsUnit },
+    results: {
+      record: recordRun,
+      recordNotifications,
+      read: readResults,
+      forgetUnit: forgetResultsUnit,
+    },
     fileMode: (path) => Deno.stat(path).catch(() => undefined),
     pathExists: exists,
     systemd: {
@@ -152,6 +163,7 @@ export function realRuntime(): Runtime {
     randomPassword,
     osRelease: readOsRelease,
     onPath: (program) => onPath(env, program),
+    notifySender,
   };
   const rt: Runtime = {
     env,

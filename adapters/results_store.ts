@@ -5,8 +5,9 @@
  * the same run twice is harmless (see core/service/results.ts).
  */
 import { StowageError } from "../core/errors.ts";
-import type { RunReport } from "../core/report.ts";
+import type { NotifyResult, RunReport } from "../core/report.ts";
 import {
+  applyNotifications,
   applyRun,
   emptyResults,
   forgetUnit,
@@ -37,6 +38,11 @@ export async function readResults(path: string): Promise<ResultsDoc> {
 /** Folds a run report into the store. */
 export async function recordRun(path: string, report: RunReport): Promise<void> {
   await updateResults(path, (doc) => applyRun(doc, report));
+}
+
+/** Folds notification results of a run that ended without a report. */
+export async function recordNotifications(path: string, results: NotifyResult[]): Promise<void> {
+  await updateResults(path, (doc) => applyNotifications(doc, results));
 }
 
 /** Removes a unit that no longer exists from the store. Returns false when it was not there. */

@@ -10,9 +10,12 @@ import type { EventSink } from "../core/ports.ts";
 import type { RunReport } from "../core/report.ts";
 import { runBackup, selectUnits } from "../core/backup/run.ts";
 import { discoverUnits } from "../core/discovery.ts";
-import { errorMessage } from "../core/errors.ts";
+import { errorMessage, isStowageError } from "../core/errors.ts";
 import { backupHooks } from "../core/hooks/mod.ts";
+import { backupSummary, errorSummary, startSummary } from "../core/notify/mod.ts";
+import type { NotifyResult } from "../core/report.ts";
 import { lockAndRecover } from "./host_lock.ts";
+import { type NotifyServices, sendNotifications } from "./notify.ts";
 import type { Services } from "./services.ts";
 
 export type BackupServices = Pick<
@@ -28,6 +31,7 @@ export type BackupServices = Pick<
   | "results"
   | "refreshRecoveryBundle"
   | "hookHost"
+  | keyof NotifyServices
 >;
 
 export interface BackupRequest {
@@ -43,6 +47,79 @@ export async function backup(
   svc: BackupServices,
   loaded: LoadedConfig,
   opts: BackupRequest,
+): Promise<RunReport> {
+  const targets = loaded.config.notify;
+  const notify = (summary: Parameters<typeof sendNotifications>[2]) =>
+    targets.length === 0
+      ? Promise.resolve([])
+      : sendNotifications(svc, targets, summary, { sink: opts.sink, signal: opts.signal });
+  const startedAt = svc.clock.now();
+  const sent: NotifyResult[] = [];
+  let report: RunReport;
+  try {
+    report = await backupRun(svc, loaded, opts, async () => {
+      // Before the first container stops: a heartbeat's /start, a "started" message.
+      sent.push(
+        ...await notify(startSummary({
+          operation: "backup",
+          host: svc.hostname,
+          at: svc.clock.now(),
+          units: opts.units,
+        })),
+      );
+    });
+  } catch (e) {
+    // Another run holds the host lock: that run reports its own outcome, and the daemon's
+    // interval run skipping behind a timer run is no failure to page anyone about.
+    if (isStowageError(e, "lock.held")) throw e;
+    // The run ended before it could report per unit (repository down, wrong password...): that
+    // is a failure people must hear of too. Nothing is stopped at this point.
+    const results = await notify(errorSummary({
+      operation: "backup",
+      host: svc.hostname,
+      startedAt,
+      at: svc.clock.now(),
+      error: errorMessage(e),
+    }));
+    await recordNotifications(svc, loaded, opts, [...sent, ...results]);
+    throw e;
+  }
+  // Every container is running again: the outcome goes out now, never inside downtime.
+  sent.push(...await notify(backupSummary(report)));
+  if (targets.length > 0) report.notifications = sent;
+  // The status endpoint reports timer-started runs from this file.
+  await svc.results.record(loaded.paths.resultsFile, report).catch((e) =>
+    opts.sink.emit({
+      type: "log",
+      level: "warning",
+      message: `could not record the run's result: ${errorMessage(e)}`,
+    })
+  );
+  return report;
+}
+
+async function recordNotifications(
+  svc: Pick<Services, "results">,
+  loaded: LoadedConfig,
+  opts: BackupRequest,
+  results: NotifyResult[],
+) {
+  if (results.length === 0) return;
+  await svc.results.recordNotifications(loaded.paths.resultsFile, results).catch((e) =>
+    opts.sink.emit({
+      type: "log",
+      level: "warning",
+      message: `could not record the notification results: ${errorMessage(e)}`,
+    })
+  );
+}
+
+/** The lock, the repository, the run and the bundle; `beforeRun` right before the first stop. */
+async function backupRun(
+  svc: BackupServices,
+  loaded: LoadedConfig,
+  opts: BackupRequest,
+  beforeRun: () => Promise<void>,
 ): Promise<RunReport> {
   const engine = svc.engine(loaded);
   // A mistyped --unit fails before the lock is taken or the repository prepared (a password
@@ -78,6 +155,7 @@ export async function backup(
         `Created the repository at ${where}; its password is in ${pw} (keep a copy: stowage disaster-recovery).`,
     });
   }
+  await beforeRun();
   const report = await runBackup(
     {
       engine,
@@ -113,13 +191,5 @@ export async function backup(
       });
     }
   }
-  // The status endpoint reports timer-started runs from this file.
-  await svc.results.record(loaded.paths.resultsFile, report).catch((e) =>
-    opts.sink.emit({
-      type: "log",
-      level: "warning",
-      message: `could not record the run's result: ${errorMessage(e)}`,
-    })
-  );
   return report;
 }

@@ -21,12 +21,13 @@ import type { BackupRepository } from "../core/ports.ts";
 import { type DependencyStatus, inspectDependencies } from "../core/deps.ts";
 import { redactLocation } from "../core/secrets.ts";
 import { backendName } from "../core/backend.ts";
+import { notifyCheck } from "../core/notify/doctor.ts";
 import { lockAndRecover } from "./host_lock.ts";
 import type { Services } from "./services.ts";
 
 export type DoctorServices = Pick<
   Services,
-  "clock" | "runner" | "engine" | "repository" | "locks" | "journal" | "fileMode"
+  "clock" | "runner" | "engine" | "repository" | "locks" | "journal" | "fileMode" | "results"
 >;
 
 const fail = (name: string, e: unknown): Check => ({
@@ -171,6 +172,16 @@ export async function runDoctor(
     }
   } catch (e) {
     checks.push({ ...fail("repository", e), detail: `${where}: ${errorMessage(e)}` });
+  }
+
+  if (cfg.notify.length > 0) {
+    try {
+      const results = await svc.results.read(loaded.paths.resultsFile);
+      const check = notifyCheck(cfg.notify, results.notify);
+      if (check) checks.push(check);
+    } catch (e) {
+      checks.push({ ...fail("notifications", e), status: "warn" });
+    }
   }
 
   // Leftovers of a crashed run: a held lock, or containers a dead run left stopped.

@@ -28,6 +28,14 @@ import { executeRestore, type RestoreReport } from "../core/restore/run.ts";
 import { bareUnit, restoreHooks } from "../core/restore/hooks.ts";
 import type { EventSink } from "../core/ports.ts";
 import { lockAndRecover } from "./host_lock.ts";
+import { type NotifyServices, sendNotifications } from "./notify.ts";
+import {
+  errorSummary,
+  type NotifySummary,
+  restoreSummary,
+  startSummary,
+} from "../core/notify/mod.ts";
+import { errorMessage } from "../core/errors.ts";
 import type { Services } from "./services.ts";
 
 export type RestoreServices = Pick<
@@ -42,6 +50,8 @@ export type RestoreServices = Pick<
   | "journal"
   | "restoreFiles"
   | "hookHost"
+  | "results"
+  | keyof NotifyServices
 >;
 
 export type Snapshots = Awaited<ReturnType<typeof loadSnapshots>>;
@@ -143,34 +153,67 @@ export async function runRestore(
     plan = await session.plan();
     if (plan.conflicts.length > 0) throw opts.conflict(plan);
   }
-  const report = await executeRestore(
-    {
-      repo,
-      engine,
-      runner: svc.runner,
-      files: svc.restoreFiles,
-      clock: svc.clock,
+  const notify = async (summary: NotifySummary) => {
+    if (loaded.config.notify.length === 0) return;
+    const results = await sendNotifications(svc, loaded.config.notify, summary, {
       sink: opts.sink,
-      host: svc.hostname,
-      journal: host?.journal,
-      pid: svc.pid,
-      // Hooks run around restores into Docker; --to-dir only writes files and runs none.
-      hooks: engine
-        ? restoreHooks({
-          config: loaded.config,
-          engine,
-          sink: opts.sink,
-          signal: opts.signal,
-          host: svc.hookHost,
-          unit: documents.recipe?.unit ?? bareUnit(plan.unit, plan.kind),
-        })
-        : undefined,
-      stopTimeoutSeconds: loaded.config.backup.stop_timeout,
-      startTimeoutSeconds: loaded.config.backup.start_timeout,
       signal: opts.signal,
-    },
-    plan,
-    session.options.secrets,
+    });
+    if (results.length === 0) return;
+    await svc.results.recordNotifications(loaded.paths.resultsFile, results).catch((e) =>
+      opts.sink.emit({
+        type: "log",
+        level: "warning",
+        message: `could not record the notification results: ${errorMessage(e)}`,
+      })
+    );
+  };
+  const startedAt = svc.clock.now();
+  // Before the restore stops anything; its outcome once everything it started runs again.
+  await notify(
+    startSummary({ operation: "restore", host: svc.hostname, at: startedAt, units: [plan.unit] }),
   );
+  let report: RestoreReport;
+  try {
+    report = await executeRestore(
+      {
+        repo,
+        engine,
+        runner: svc.runner,
+        files: svc.restoreFiles,
+        clock: svc.clock,
+        sink: opts.sink,
+        host: svc.hostname,
+        journal: host?.journal,
+        pid: svc.pid,
+        // Hooks run around restores into Docker; --to-dir only writes files and runs none.
+        hooks: engine
+          ? restoreHooks({
+            config: loaded.config,
+            engine,
+            sink: opts.sink,
+            signal: opts.signal,
+            host: svc.hookHost,
+            unit: documents.recipe?.unit ?? bareUnit(plan.unit, plan.kind),
+          })
+          : undefined,
+        stopTimeoutSeconds: loaded.config.backup.stop_timeout,
+        startTimeoutSeconds: loaded.config.backup.start_timeout,
+        signal: opts.signal,
+      },
+      plan,
+      session.options.secrets,
+    );
+  } catch (e) {
+    await notify(errorSummary({
+      operation: "restore",
+      host: svc.hostname,
+      startedAt,
+      at: svc.clock.now(),
+      error: errorMessage(e),
+    }));
+    throw e;
+  }
+  await notify(restoreSummary(report, svc.hostname));
   return { report, plan };
 }

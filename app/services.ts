@@ -16,9 +16,10 @@ import type {
   ProcessRunner,
   RestartJournal,
 } from "../core/ports.ts";
-import type { RunReport } from "../core/report.ts";
+import type { NotifyResult, RunReport } from "../core/report.ts";
 import type { RestoreFiles } from "../core/restore/ports.ts";
 import type { HookHost } from "../core/hooks/host.ts";
+import type { NotifySender } from "../core/notify/ports.ts";
 import type { ResultsDoc } from "../core/service/results.ts";
 import type { Notifier } from "../core/service/daemon.ts";
 import type { HealthVerdict } from "../core/service/health.ts";
@@ -42,6 +43,8 @@ export interface HostLocks {
 /** The persisted results of runs (adapters/results_store.ts), read by the status endpoint. */
 export interface ResultsStore {
   record(path: string, report: RunReport): Promise<void>;
+  /** Notification results of a run that ended before it had a report. */
+  recordNotifications(path: string, results: NotifyResult[]): Promise<void>;
   read(path: string): Promise<ResultsDoc>;
   /** Drops a unit's results; false when it had none. */
   forgetUnit(path: string, unit: string): Promise<boolean>;
@@ -201,4 +204,6 @@ export interface Services {
   onPath(program: string): Promise<boolean>;
   /** A random password of letters and digits. */
   randomPassword(length: number): string;
+  /** Delivers notifications: HTTP, SMTP, programs (adapters/notify/). */
+  notifySender: NotifySender;
 }

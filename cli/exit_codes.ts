@@ -36,5 +36,6 @@ export const EXIT_CODES: Record<ErrorCode | "ok" | "bug", number> = {
   unhealthy: 19,
   io: 20,
   "restore.untrusted": 21,
+  "notify.failed": 22,
   interrupted: 130,
 };

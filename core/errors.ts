@@ -33,6 +33,7 @@ export type ErrorCode =
   | "bundle.password" // wrong bundle password
   | "not.terminal" // an interactive step was needed but stdin is not a terminal
   | "unhealthy" // doctor found problems
+  | "notify.failed" // `admin notify test`: a target did not accept the test message
   | "interrupted" // SIGINT / SIGTERM
   | "io"; // file system error on a path we were told to use
 

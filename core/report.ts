@@ -47,6 +47,18 @@ export interface UnitReport {
   warnings: string[];
 }
 
+/** One notification target's delivery of one event (app/notify.ts). */
+export interface NotifyResult {
+  target: string;
+  kind: string;
+  event: string;
+  ok: boolean;
+  attempts: number;
+  at: string;
+  /** Redacted: the target's URL path and query never appear. */
+  error?: string;
+}
+
 export interface RunReport {
   operation: "backup";
   backupId: string;
@@ -60,4 +72,6 @@ export interface RunReport {
   units: UnitReport[];
   /** The automatic disaster-recovery bundle (backup.update_recovery_bundle), when configured. */
   recoveryBundle?: { path?: string; error?: string };
+  /** The notifications sent for this run (start and outcome), when targets are configured. */
+  notifications?: NotifyResult[];
 }

@@ -145,3 +145,37 @@ export function redactEnv(env: readonly string[], extra: readonly string[] = [])
     return isSecretName(entry.slice(0, eq), extra) ? `${entry.slice(0, eq + 1)}${REDACTED}` : entry;
   });
 }
+
+/**
+ * A notification URL as it may be printed: only `scheme://host[:port]`. In a webhook URL, an ntfy
+ * topic or a healthchecks ping URL the path and the query are the credential (whoever knows them
+ * can post or ping), so both are hidden, and so is any `user:password@`. Not a URL: hidden whole.
+ */
+export function redactUrl(url: string, token: string = REDACTED): string {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    return token;
+  }
+  if (!/^[a-z][a-z0-9+.-]*:$/i.test(u.protocol) || u.host === "") return token;
+  const hidden = (u.pathname !== "" && u.pathname !== "/") || u.search !== "" || u.hash !== "" ||
+    u.username !== "" || u.password !== "";
+  return `${u.protocol}//${u.host}${hidden ? `/${token}` : ""}`;
+}
+
+/**
+ * `text` with every occurrence of `url` (as written and as the URL parser normalises it, the way
+ * fetch errors quote it) replaced by redactUrl's form, then redactText's rules.
+ */
+export function scrubUrl(text: string, url: string, token: string = REDACTED): string {
+  const forms = new Set([url]);
+  try {
+    forms.add(new URL(url).href);
+  } catch { /* not a URL: only the text as written */ }
+  let out = text;
+  for (const f of [...forms].sort((a, b) => b.length - a.length)) {
+    if (f !== "") out = out.split(f).join(redactUrl(url, token));
+  }
+  return redactText(out, token);
+}

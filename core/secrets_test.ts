@@ -8,6 +8,8 @@ import {
   redactLocation,
   redactOptions,
   redactText,
+  redactUrl,
+  scrubUrl,
 } from "./secrets.ts";
 
 Deno.test("secret names: the word list, case-insensitive, plus configured extras", () => {
@@ -129,4 +131,19 @@ Deno.test("a switch is not a secret: ssh's StrictHostKeyChecking=yes stays reada
   const cmd = "ssh -o BatchMode=yes -o StrictHostKeyChecking=yes -o UserKnownHostsFile=/x nas";
   assert.equal(redactText(cmd), cmd);
   assert.equal(redactText("PASSWORD=hunter2hunter2"), `PASSWORD=${REDACTED}`);
+});
+
+Deno.test("redactUrl keeps scheme://host; scrubUrl hides a URL inside an error in both spellings", () => {
+  assert.equal(redactUrl("https://hc-ping.example/uuid"), "https://hc-ping.example/**REDACTED**");
+  assert.equal(redactUrl("http://u:p@h.example:8080/"), "http://h.example:8080/**REDACTED**");
+  assert.equal(redactUrl("https://h.example"), "https://h.example");
+  assert.equal(redactUrl("not a url"), "**REDACTED**");
+  const url = "http://127.0.0.1:9/hook/s3cret?token=q";
+  const message = `error sending request for url (${new URL(url).href}): connection refused`;
+  assert.equal(
+    scrubUrl(message, url),
+    "error sending request for url (http://127.0.0.1:9/**REDACTED**): connection refused",
+  );
+  const odd = "HTTPS://H.example/Path s3cret"; // the parser lowercases and escapes
+  assert.ok(!scrubUrl(`failed: ${new URL(odd).href}`, odd).includes("s3cret"));
 });

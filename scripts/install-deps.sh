@@ -78,6 +78,8 @@ if [ "$WITH_TESTS" = 1 ]; then
   have socat || pkgs+=(socat)
   have getfattr || pkgs+=(attr)
   have python3 || pkgs+=(python3)
+  # Debian's aiosmtpd: the real SMTP server tests/notify_test.ts mails to (via /usr/bin/python3).
+  /usr/bin/python3 -c 'import aiosmtpd' 2>/dev/null || pkgs+=(python3-aiosmtpd)
   have systemd-analyze || pkgs+=(systemd)
   have pgrep || pkgs+=(procps)
   have script || pkgs+=(bsdutils)

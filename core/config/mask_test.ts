@@ -68,3 +68,21 @@ Deno.test("maskConfig: a hook command line with mysqldump -pSecret or PGPASSWORD
   assert.ok(!text.includes("Pg-S3cret"), text);
   assert.ok(text.includes(`mysqldump -uroot -p${MASK} app`), text);
 });
+
+Deno.test("maskConfig: notification URLs show only scheme://host; commands keep their redaction", () => {
+  const config = configSchema.parse({
+    notify: [
+      { name: "ops", webhook: "https://hooks.example/services/T0/B0/s3cretpath?token=q1" },
+      { name: "n", ntfy: "https://user:pw@ntfy.example/topic-s3cret" },
+      { name: "hc", healthchecks: "https://hc-ping.example/uuid-s3cret" },
+      { name: "cmd", command: "API_TOKEN=tok-s3cret /usr/local/bin/alert" },
+    ],
+  });
+  const masked = maskConfig(config);
+  assert.equal(masked.notify[0].webhook, `https://hooks.example/${MASK}`);
+  assert.equal(masked.notify[1].ntfy, `https://ntfy.example/${MASK}`);
+  assert.equal(masked.notify[2].healthchecks, `https://hc-ping.example/${MASK}`);
+  assert.equal(masked.notify[3].command, `API_TOKEN=${MASK} /usr/local/bin/alert`);
+  const all = JSON.stringify(masked);
+  for (const s of ["s3cret", "q1", "pw@"]) assert.ok(!all.includes(s), s);
+});

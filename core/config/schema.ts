@@ -5,6 +5,7 @@
 import { z } from "zod";
 import { shown } from "../text.ts";
 import { isLoopback, parseListen } from "../service/listen.ts";
+import { redactUrl } from "../secrets.ts";
 
 const got = (input: unknown) => shown(input);
 
@@ -198,6 +199,160 @@ export const unitConfigSchema = z.strictObject({
   hooks: hooksSchema.optional(),
 });
 
+/** What a notification target may be told about (docs/notify.md). */
+export const NOTIFY_EVENTS = ["failure", "success", "start", "warning"] as const;
+export type NotifyEventName = (typeof NOTIFY_EVENTS)[number];
+/** The kinds of notification targets; a target has exactly one of these keys. */
+export const NOTIFY_KINDS = ["webhook", "ntfy", "healthchecks", "email", "command"] as const;
+export type NotifyKind = (typeof NOTIFY_KINDS)[number];
+
+/**
+ * An http(s) URL. Its path and query are a credential (webhook, topic, ping UUID), so an error
+ * never echoes the value: only `scheme://host` (core/secrets.ts redactUrl).
+ */
+const notifyUrl = (what: string) =>
+  z.string({ error: (i) => `expected ${what} (text), got ${got(i.input)}` })
+    .refine((u) => {
+      try {
+        const url = new URL(u);
+        return (url.protocol === "http:" || url.protocol === "https:") && url.hostname !== "" &&
+          !hasControl(u);
+      } catch {
+        return false;
+      }
+    }, {
+      error: (i) =>
+        `expected ${what} (http:// or https://), got ${
+          typeof i.input === "string" ? redactUrl(i.input) : got(i.input)
+        }`,
+    });
+
+/** A bare address (user@host): it becomes a mail header and an SMTP command, so one line only. */
+const mailAddress = (what: string) =>
+  text(what).regex(/^[^\s<>@,;:"()\[\]\\]+@[A-Za-z0-9.-]+$/, {
+    error: (i) => `expected ${what} like name@example.com, got ${got(i.input)}`,
+  });
+
+const emailSchema = z.strictObject({
+  server: text("an SMTP server as host:port")
+    .refine((s) => /^(?:\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/.test(s), {
+      error: (i) =>
+        `expected an SMTP server as host:port (e.g. smtp.example.com:587), got ${got(i.input)}`,
+    })
+    .describe("SMTP server as host:port, e.g. smtp.example.com:587."),
+  security: z
+    .enum(["starttls", "tls", "none"], {
+      error: (i) => `expected one of starttls, tls, none, got ${got(i.input)}`,
+    })
+    .default("starttls")
+    .describe(
+      "starttls: plain connection upgraded with STARTTLS (refused when the server does not offer it); tls: TLS from the first byte (port 465); none: no encryption (a local relay only).",
+    ),
+  from: mailAddress("a sender address").describe("The From: address."),
+  to: z.array(mailAddress("a recipient address"), {
+    error: (i) => `expected a list of recipient addresses, got ${got(i.input)}`,
+  }).min(1, { error: "expected at least one recipient address" }).describe("Recipients."),
+  credentials_file: absolutePath("a credentials file path").optional().describe(
+    "File (mode 0600) whose first line is USER:PASSWORD for SMTP AUTH; sent only over TLS.",
+  ),
+  ca_file: absolutePath("a CA certificate file path").optional().describe(
+    "PEM CA certificate(s) to trust for this server's TLS certificate, beyond the system's.",
+  ),
+});
+
+export const notifyTargetSchema = z
+  .strictObject({
+    name: text("a target name")
+      .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, {
+        error: (i) =>
+          `expected a target name (letters, digits, '.', '_', '-', at most 64), got ${
+            got(i.input)
+          }`,
+      })
+      .describe("The target's name: in logs, /metrics, doctor and `admin notify test --target`."),
+    webhook: notifyUrl("a webhook URL").optional().describe(
+      "POST the run summary as JSON to this URL. Secret (shown as scheme://host only).",
+    ),
+    ntfy: notifyUrl("an ntfy topic URL").optional().describe(
+      "POST a text message to this ntfy topic URL (e.g. https://ntfy.sh/TOPIC), priority and tags by outcome. Secret.",
+    ),
+    healthchecks: notifyUrl("a ping URL").optional().describe(
+      "Ping URL base (healthchecks.io and compatible): /start when a run starts, the URL itself on success, /fail on failure, the summary as body. Secret.",
+    ),
+    email: emailSchema.optional().describe("Send the summary by mail over SMTP."),
+    command: z
+      .union([text("a command"), z.array(z.string()).min(1)], {
+        error: (i) => `expected a command line or an argv list, got ${got(i.input)}`,
+      })
+      .optional()
+      .describe(
+        "Run this program with the summary as JSON on stdin: a shell command line (string) or an argv list (no shell).",
+      ),
+    on: z
+      .array(
+        z.enum(NOTIFY_EVENTS, {
+          error: (i) => `expected one of ${NOTIFY_EVENTS.join(", ")}, got ${got(i.input)}`,
+        }),
+        { error: (i) => `expected a list of events, got ${got(i.input)}` },
+      )
+      .min(1, { error: "expected at least one event (failure, success, start, warning)" })
+      .optional()
+      .describe(
+        "Events this target is told about. Default: failure and warning; for healthchecks every event (it is a heartbeat).",
+      ),
+    headers_file: absolutePath("a headers file path").optional().describe(
+      "webhook and ntfy: a file (mode 0600) of `Name: value` lines added as HTTP headers (e.g. Authorization).",
+    ),
+    timeout: seconds("a timeout in seconds", 1, 120, 10).describe(
+      "Seconds one attempt may take.",
+    ),
+    retries: seconds("a number of retries", 0, 5, 2).describe(
+      "Attempts after the first when one fails.",
+    ),
+  })
+  .superRefine((t, ctx) => {
+    const kinds = NOTIFY_KINDS.filter((k) => t[k] !== undefined);
+    if (kinds.length !== 1) {
+      ctx.addIssue({
+        code: "custom",
+        path: [],
+        message: kinds.length === 0
+          ? `target ${got(t.name)} has no kind: give exactly one of ${NOTIFY_KINDS.join(", ")}`
+          : `target ${got(t.name)} has ${kinds.join(" and ")}: give exactly one kind per target`,
+      });
+    }
+    if (t.headers_file !== undefined && t.webhook === undefined && t.ntfy === undefined) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["headers_file"],
+        message: "headers_file works only with webhook or ntfy",
+      });
+    }
+  });
+
+const notifySchema = z
+  .array(notifyTargetSchema, { error: (i) => `expected a list of targets, got ${got(i.input)}` })
+  .default([])
+  // `when`: names are compared even while another target has a problem, so every problem shows.
+  .superRefine((targets, ctx) => {
+    const seen = new Set<string>();
+    (Array.isArray(targets) ? targets : []).forEach((t: unknown, i) => {
+      const name = (t as { name?: unknown } | null)?.name;
+      if (typeof name !== "string") return;
+      if (seen.has(name)) {
+        ctx.addIssue({
+          code: "custom",
+          path: [i, "name"],
+          message: `target name ${got(name)} is used twice; names must be unique`,
+        });
+      }
+      seen.add(name);
+    });
+  }, { when: () => true })
+  .describe(
+    "Notification targets: each a name, one kind (webhook, ntfy, healthchecks, email, command) and the events it gets (docs/notify.md). A failing target never fails the backup.",
+  );
+
 export const configSchema = z
   .strictObject({
     repository: z
@@ -339,6 +494,7 @@ export const configSchema = z
       .superRefine(checkStatusListen)
       .default({ freshness_hours: 26 })
       .describe("The localhost status endpoint of the daemon (/health, /status, /metrics)."),
+    notify: notifySchema,
     log_level: z.enum(["debug", "info", "warning", "error"]).optional().describe(
       "Log level; STOWAGE_LOG_LEVEL and --log-level override.",
     ),
@@ -351,6 +507,7 @@ export type HookSpec = z.output<typeof hookSpecSchema>;
 export type Hooks = z.output<typeof hooksSchema>;
 export type UnitConfig = z.output<typeof unitConfigSchema>;
 export type Retention = z.output<typeof retentionSchema>;
+export type NotifyTarget = z.output<typeof notifyTargetSchema>;
 
 /** Keys whose values are secrets: masked by `config show`, never logged. */
 export const SECRET_CONFIG_PATHS = ["repository.env"];

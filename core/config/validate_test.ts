@@ -148,3 +148,47 @@ Deno.test("validate: status.listen follows the daemon's rule (network address ne
     checkConfigText("status:\n  listen: 0.0.0.0:9876\n  token_file: /etc/stowage/token\n").ok,
   );
 });
+
+Deno.test("validate notify: targets get defaults; each problem is one line that never echoes a URL's secret", () => {
+  const ok = parseConfigText(
+    `notify:
+  - { name: ops, webhook: "https://hooks.example/backup/s3cret", on: [failure, success] }
+  - { name: hc, healthchecks: "https://hc-ping.example/uuid-s3cret" }
+  - name: mail
+    email: { server: "smtp.example:587", from: "b@example.com", to: ["o@example.com"] }
+  - { name: script, command: ["/usr/local/bin/alert"] }
+`,
+    "test.yml",
+  );
+  assert.equal(ok.notify.length, 4);
+  assert.equal(ok.notify[0].timeout, 10);
+  assert.equal(ok.notify[0].retries, 2);
+  assert.equal(ok.notify[2].email?.security, "starttls");
+  assert.equal(ok.notify[1].on, undefined);
+
+  const p = problems(`notify:
+  - { name: a, webhook: "ftp://user:pw@hooks.example/path-s3cret" }
+  - { name: a, ntfy: "https://ntfy.example/t", healthchecks: "https://hc.example/x" }
+  - { name: c }
+  - { name: d, command: "x", headers_file: /etc/h }
+  - { name: e, webhok: "https://x.example/" }
+  - { name: f, ntfy: "https://ntfy.example/t", on: [failed] }
+  - { name: g, email: { server: smtp.example, from: "a@b", to: ["x\\n@y"] } }
+`);
+  const text = p.join("\n");
+  assert.ok(!text.includes("s3cret") && !text.includes("pw@"), text);
+  for (const line of p) assert.ok(!line.includes("\n"), line);
+  for (
+    const want of [
+      `At 'notify.0.webhook': expected a webhook URL (http:// or https://), got ftp://hooks.example/**REDACTED**`,
+      `At 'notify.1.name': target name "a" is used twice; names must be unique`,
+      `At 'notify.1': target "a" has ntfy and healthchecks: give exactly one kind per target`,
+      `At 'notify.2': target "c" has no kind: give exactly one of webhook, ntfy, healthchecks, email, command`,
+      `At 'notify.3.headers_file': headers_file works only with webhook or ntfy`,
+      `At 'notify.4.webhok': unknown key (did you mean 'webhook'?)`,
+      `At 'notify.5.on.0': expected one of failure, success, start, warning, got "failed"`,
+      `At 'notify.6.email.server': expected an SMTP server as host:port (e.g. smtp.example.com:587), got "smtp.example"`,
+    ]
+  ) assert.ok(p.includes(want), `missing: ${want}\n---\n${text}`);
+  assert.ok(p.some((l) => l.startsWith("At 'notify.6.email.to.0': expected a recipient address")));
+});

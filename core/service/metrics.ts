@@ -70,6 +70,9 @@ export function renderMetrics(input: MetricsInput): string {
       const v = fn(u);
       return v === undefined ? [] : [{ labels: { unit: u.unit }, value: v }];
     });
+  const notifyTargets = Object.values(input.results.notify ?? {}).sort((a, b) =>
+    a.target.localeCompare(b.target)
+  );
   const families: Family[] = [
     {
       name: "stowage_info",
@@ -159,6 +162,18 @@ export function renderMetrics(input: MetricsInput): string {
       type: "counter",
       help: "Backup attempts of the unit that failed.",
       samples: per((u) => u.failuresTotal),
+    },
+    {
+      name: "stowage_notify_failures_total",
+      type: "counter",
+      help: "Notifications to the target that failed after every retry (the backup went on).",
+      samples: notifyTargets.map((n) => ({ labels: { target: n.target }, value: n.failuresTotal })),
+    },
+    {
+      name: "stowage_notify_sent_total",
+      type: "counter",
+      help: "Notifications the target accepted.",
+      samples: notifyTargets.map((n) => ({ labels: { target: n.target }, value: n.sentTotal })),
     },
     {
       name: "stowage_repository_size_bytes",

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { parsePrometheusText, promValue } from "../../tests/support/prometheus.ts";
 import { healthVerdict } from "./health.ts";
 import { escapeLabelValue, renderMetrics } from "./metrics.ts";
-import { applyRun, emptyResults } from "./results.ts";
+import { applyNotifications, applyRun, emptyResults } from "./results.ts";
 import { runReport } from "./test_helpers.ts";
 
 Deno.test("metrics render per-unit series that parse as Prometheus text", () => {
@@ -86,4 +86,30 @@ Deno.test("the test parser rejects what Prometheus rejects", () => {
   assert.throws(() => parsePrometheusText("x 1\n# TYPE x gauge\n"), /after its samples/);
   assert.throws(() => parsePrometheusText('x 1\ny 1\nx{a="1"} 2\n'), /two places/);
   assert.throws(() => parsePrometheusText("x 1\nx 2\n"), /duplicate series/);
+});
+
+Deno.test("metrics count each notification target's failures and deliveries, recorded once per run", () => {
+  const at = "2025-01-01T02:00:10.000Z";
+  const report = {
+    ...runReport("2025-01-01T02:00:00Z", [["wp", "ok"]]),
+    notifications: [
+      { target: "ops", kind: "webhook", event: "success", ok: true, attempts: 1, at },
+      { target: "pager", kind: "ntfy", event: "success", ok: false, attempts: 3, at, error: "x" },
+    ],
+  };
+  let results = applyRun(emptyResults(), report);
+  results = applyRun(results, report); // the daemon and the command may both record a run
+  results = applyNotifications(results, [
+    { target: "pager", kind: "ntfy", event: "failure", ok: false, attempts: 3, at, error: "y" },
+  ]);
+  const f = parsePrometheusText(renderMetrics({
+    results,
+    version: "1",
+    health: healthVerdict({ results, now: new Date(at), freshnessHours: 26 }),
+    running: false,
+  }));
+  assert.equal(promValue(f, "stowage_notify_failures_total", { target: "pager" }), 2);
+  assert.equal(promValue(f, "stowage_notify_failures_total", { target: "ops" }), 0);
+  assert.equal(promValue(f, "stowage_notify_sent_total", { target: "ops" }), 1);
+  assert.equal(results.notify?.pager.lastFailure?.error, "y");
 });

@@ -5,7 +5,7 @@
  * `applyRun`; per-unit counters survive the bounded run history.
  */
 import type { UnitKind } from "../model.ts";
-import type { RunReport, UnitReport } from "../report.ts";
+import type { NotifyResult, RunReport, UnitReport } from "../report.ts";
 
 export const RESULTS_VERSION = 1;
 /** Runs kept in the history; per-unit last results and counters are kept regardless. */
@@ -43,11 +43,23 @@ export type RunSummary = Omit<RunReport, "operation" | "units" | "recoveryBundle
   units: { unit: string; outcome: UnitReport["outcome"] }[];
 };
 
+/** One notification target's record: its counters and its last delivery. */
+export interface NotifyRecord {
+  target: string;
+  sentTotal: number;
+  failuresTotal: number;
+  last: NotifyResult;
+  /** The last delivery that failed. */
+  lastFailure?: NotifyResult;
+}
+
 export interface ResultsDoc {
   version: typeof RESULTS_VERSION;
   /** Oldest first, at most MAX_RUNS. */
   runs: RunSummary[];
   units: Record<string, UnitRecord>;
+  /** Per notification target (absent in files written before notifications existed). */
+  notify?: Record<string, NotifyRecord>;
 }
 
 export function emptyResults(): ResultsDoc {
@@ -77,6 +89,7 @@ function unitResult(backupId: string, u: UnitReport): UnitResult {
  */
 export function applyRun(doc: ResultsDoc, report: RunReport, maxRuns = MAX_RUNS): ResultsDoc {
   if (doc.runs.some((r) => r.backupId === report.backupId)) return doc;
+  if (report.notifications?.length) doc = applyNotifications(doc, report.notifications);
   const units = { ...doc.units };
   for (const u of report.units) {
     const prev = units[u.unit];
@@ -111,7 +124,27 @@ export function applyRun(doc: ResultsDoc, report: RunReport, maxRuns = MAX_RUNS)
   const runs = [...doc.runs, summary].sort((a, b) => a.startedAt.localeCompare(b.startedAt)).slice(
     -maxRuns,
   );
-  return { version: RESULTS_VERSION, runs, units };
+  return { ...doc, version: RESULTS_VERSION, runs, units };
+}
+
+/**
+ * Folds notification deliveries into the per-target counters (the caller records each delivery
+ * once: with its run through applyRun, or alone when the run ended without a report).
+ */
+export function applyNotifications(doc: ResultsDoc, results: readonly NotifyResult[]): ResultsDoc {
+  if (results.length === 0) return doc;
+  const notify = { ...(doc.notify ?? {}) };
+  for (const r of results) {
+    const prev = notify[r.target];
+    notify[r.target] = {
+      target: r.target,
+      sentTotal: (prev?.sentTotal ?? 0) + (r.ok ? 1 : 0),
+      failuresTotal: (prev?.failuresTotal ?? 0) + (r.ok ? 0 : 1),
+      last: !prev || prev.last.at <= r.at ? r : prev.last,
+      ...(!r.ok ? { lastFailure: r } : prev?.lastFailure ? { lastFailure: prev.lastFailure } : {}),
+    };
+  }
+  return { ...doc, notify };
 }
 
 /** Drops a unit (e.g. a stack removed from the host) so it no longer counts for /health. */
@@ -140,7 +173,10 @@ export function parseResults(text: string): ResultsDoc | undefined {
   ) {
     return undefined;
   }
-  return { version: RESULTS_VERSION, runs: r.runs, units: r.units };
+  const notify = typeof r.notify === "object" && r.notify !== null && !Array.isArray(r.notify)
+    ? { notify: r.notify }
+    : {};
+  return { version: RESULTS_VERSION, runs: r.runs, units: r.units, ...notify };
 }
 
 /** The newest run, if any. */

@@ -146,6 +146,17 @@ export function statusDocument({ version, host, now, state, results, health }: S
         failuresTotal: u.failuresTotal,
         snapshotsInRepository: state.repository?.snapshotsByUnit?.[u.unit] ?? null,
       })),
+    // Errors were redacted when recorded (app/notify.ts): no URL path or query appears.
+    notify: Object.values(results.notify ?? {})
+      .sort((a, b) => a.target.localeCompare(b.target))
+      .map((n) => ({
+        target: n.target,
+        kind: n.last.kind,
+        last: { event: n.last.event, time: n.last.at, ok: n.last.ok, error: n.last.error ?? null },
+        lastFailureAt: n.lastFailure?.at ?? null,
+        sentTotal: n.sentTotal,
+        failuresTotal: n.failuresTotal,
+      })),
   };
 }
 

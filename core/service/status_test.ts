@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { healthVerdict } from "./health.ts";
-import { applyRun, emptyResults } from "./results.ts";
+import { applyNotifications, applyRun, emptyResults } from "./results.ts";
 import {
   applyEvent,
   type DaemonState,
@@ -87,4 +87,37 @@ Deno.test("status document carries per-unit last results and the health", () => 
   assert.deepEqual(doc.units[0].last.snapshotIds, ["wp-snap-1", "wp-snap-2"]);
   assert.equal(doc.units[0].last.downtimeMs, 3000);
   assert.equal(doc.units[0].last.bytesAdded, 42);
+});
+
+Deno.test("status document shows each notification target's last delivery and counters", () => {
+  const at = "2025-01-01T02:00:10.000Z";
+  let results = applyRun(emptyResults(), runReport("2025-01-01T02:00:00Z", [["wp", "ok"]]));
+  results = applyNotifications(results, [
+    {
+      target: "ops",
+      kind: "webhook",
+      event: "failure",
+      ok: false,
+      attempts: 3,
+      at,
+      error: "HTTP 500",
+    },
+  ]);
+  const now = new Date("2025-01-01T03:00:00Z");
+  const doc = statusDocument({
+    version: "1",
+    host: "h",
+    now,
+    state: { startedAt: "2025-01-01T02:30:00Z", mode: "timer" },
+    results,
+    health: healthVerdict({ results, now, freshnessHours: 26 }),
+  });
+  assert.deepEqual(doc.notify, [{
+    target: "ops",
+    kind: "webhook",
+    last: { event: "failure", time: at, ok: false, error: "HTTP 500" },
+    lastFailureAt: at,
+    sentTotal: 0,
+    failuresTotal: 1,
+  }]);
 });

@@ -52,8 +52,10 @@ export async function stowage(
 export function netFlagWith(extra: string[]): string[] {
   if (extra.length === 0) return [];
   const cfg = JSON.parse(Deno.readTextFileSync(`${ROOT}deno.json`)) as {
-    permissions: { stowage: { net: string[] } };
+    permissions: { stowage: { net: string[] | true } };
   };
+  // An unrestricted set (notification targets are any host) needs no addition.
+  if (cfg.permissions.stowage.net === true) return [];
   return [`--allow-net=${[...cfg.permissions.stowage.net, ...extra].join(",")}`];
 }
 
