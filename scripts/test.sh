@@ -6,6 +6,9 @@
 #      (testSubnet skips the ones in use) never meet another file's. The suite mostly waits on
 #      dockerd, restic and docker-compose, so more files than cores keeps the CPU busy.
 #   2. the serial files, one after another, with nothing else of the suite running.
+# Files start in the order given to deno (checked: `deno test --parallel` keeps it), so the longest
+# ones (LONGEST, slowest first, as measured in a full run) start first and the short ones fill the
+# gaps: the run ends when its longest file does, not when a long file that started last does.
 # A new test file is independent unless listed in SERIAL. List one here only when it changes
 # something every worker shares (the test process's environment, its working directory) or
 # measures something other files' load disturbs (peak memory, tight timing), and say why.
@@ -14,7 +17,7 @@
 # Each run ends with deno's own `ok | N passed | N failed ...` line (.ci/run adds them up); the
 # exit status is non-zero when either run failed.
 set -uo pipefail
-cd "$(dirname "${BASH_SOURCE[0]}")/.."
+cd "$(dirname "${BASH_SOURCE[0]}")/.." || exit 1
 
 SERIAL=(
   # Sets RESTIC_PASSWORD, RESTIC_PASSWORD_COMMAND and RESTIC_REPOSITORY in the test process's
@@ -24,18 +27,45 @@ SERIAL=(
   tests/recovery_memory_test.ts
 )
 
+# The longest files, slowest first (per-file time in a full run; keep it roughly true when a test
+# file grows). Every other test file follows in name order.
+LONGEST=(
+  tests/recovery_install_test.ts
+  tests/backends_test.ts
+  tests/backup_kill_test.ts
+  tests/recovery_test.ts
+  tests/config_cli_test.ts
+  tests/restore_network_test.ts
+  tests/restore_fidelity_test.ts
+  tests/bad_input_test.ts
+  tests/backup_test.ts
+  tests/recovery_auto_test.ts
+  tests/repository_contract_sftp_test.ts
+  tests/repository_contract_rest_auth_test.ts
+)
+
 if [ $# -gt 0 ]; then
   exec deno test -P=test --no-prompt "$@"
 fi
 
 export DENO_JOBS="${DENO_JOBS:-4}"
-ignore="$(
-  IFS=,
-  echo "${SERIAL[*]}"
-)"
 
-echo "== test files in parallel (DENO_JOBS=${DENO_JOBS}); serial afterwards: ${SERIAL[*]}"
-deno test -P=test --no-prompt --parallel --ignore="$ignore"
+files=()
+for f in "${LONGEST[@]}"; do
+  if [ ! -f "$f" ]; then
+    echo "test: scripts/test.sh lists $f in LONGEST, but there is no such file" >&2
+    exit 1
+  fi
+  files+=("$f")
+done
+while IFS= read -r f; do
+  f="${f#./}"
+  case " ${LONGEST[*]} ${SERIAL[*]} " in *" $f "*) continue ;; esac
+  files+=("$f")
+done < <(find . -name '*_test.ts' -not -path './dist/*' -not -path './node_modules/*' | LC_ALL=C sort)
+
+echo "== ${#files[@]} test files in parallel (DENO_JOBS=${DENO_JOBS}), longest first; serial afterwards: ${SERIAL[*]}"
+deno test -P=test --no-prompt --parallel "${files[@]}"
 parallel=$?
 
 echo

@@ -5,65 +5,8 @@
  * (V8 frees large buffers late when starved), while recovery_test.ts runs in parallel.
  */
 import assert from "node:assert/strict";
-import { isolatedEnv } from "./support/cli.ts";
 import { sh } from "./support/docker.ts";
-
-const ROOT = new URL("../", import.meta.url).pathname;
-
-interface Env {
-  dir: string;
-  env: Record<string, string>;
-  bundlePasswordFile: string;
-  out: string;
-  cleanup(): Promise<void>;
-}
-
-/** A stowage host in a temp dir with a local repository holding one tagged snapshot. */
-async function makeEnv(knownHostsBytes?: number): Promise<Env> {
-  const base = await isolatedEnv();
-  const dir = base.dir;
-  const configPath = `${dir}/etc/stowage/config.yaml`;
-  const repo = `${dir}/repo`;
-  const repoPasswordFile = `${dir}/secrets/repo.pw`;
-  const bundlePasswordFile = `${dir}/bundle.pw`;
-  const knownHosts = `${dir}/ssh/known_hosts`;
-  for (const d of ["etc/stowage", "secrets", "ssh", "out", "data"]) {
-    await Deno.mkdir(`${dir}/${d}`, { recursive: true, mode: 0o700 });
-  }
-  await Deno.writeTextFile(repoPasswordFile, `repo-pw-${crypto.randomUUID()}\n`, { mode: 0o600 });
-  await Deno.writeTextFile(bundlePasswordFile, "correct horse battery staple 42\n", {
-    mode: 0o600,
-  });
-  if (knownHostsBytes) {
-    await sh("sh", ["-c", `head -c ${knownHostsBytes} /dev/urandom > '${knownHosts}'`]);
-  } else {
-    await Deno.writeTextFile(knownHosts, "nas ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIB\n", {
-      mode: 0o600,
-    });
-  }
-  await Deno.writeTextFile(
-    configPath,
-    `repository:\n  location: ${repo}\n  password_file: ${repoPasswordFile}\n  known_hosts: ${knownHosts}\n`,
-    { mode: 0o600 },
-  );
-  const restic = (...args: string[]) =>
-    sh("restic", ["-r", repo, "--password-file", repoPasswordFile, "-q", ...args]);
-  await restic("init");
-  await Deno.writeTextFile(`${dir}/data/file`, "volume data\n");
-  await restic(
-    "backup",
-    "--tag",
-    "stowage,format=1,unit=demo,type=volume,backup_id=2025-01-31T02-00-00Z",
-    `${dir}/data`,
-  );
-  return {
-    dir,
-    env: { STOWAGE_STATE_DIR: base.stateDir, STOWAGE_CONFIG: configPath },
-    bundlePasswordFile,
-    out: `${dir}/out`,
-    cleanup: () => Deno.remove(dir, { recursive: true }),
-  };
-}
+import { type Env, makeEnv, ROOT } from "./support/recovery.ts";
 
 /** Peak RSS (KiB) of the CLI process, from GNU time. */
 async function peakRss(
@@ -92,7 +35,7 @@ async function peakRss(
 
 Deno.test("memory stays flat: a 200 MiB file in the bundle costs far less than 200 MiB of RSS, writing and verifying", async () => {
   const small = await makeEnv();
-  const big = await makeEnv(200 * 1024 * 1024);
+  const big = await makeEnv({ knownHostsBytes: 200 * 1024 * 1024 });
   try {
     const args = (e: Env) => [
       "disaster-recovery",

@@ -1,19 +1,19 @@
 /**
- * The BackupRepository contract, run against every way stowage reaches a repository: a local
- * directory and SFTP on a real sshd started on loopback. Each target gets its own temp dirs and
+ * The BackupRepository contract, run against every way stowage reaches a repository:
+ * tests/repository_contract_*_test.ts each run it against one kind of target (a local directory,
+ * SFTP on a real sshd on loopback, REST on a real `rclone serve restic`, an rclone remote), one
+ * file per target so the suite runs them side by side. Each target gets its own temp dirs and
  * repositories and removes them. Everything here is real restic; nothing is faked.
  */
 import assert from "node:assert/strict";
-import { Restic } from "../adapters/restic/restic.ts";
-import { sftpCommand } from "../adapters/restic/open.ts";
-import { redactLocation } from "../adapters/restic/errors.ts";
-import { isStowageError, StowageError } from "../core/errors.ts";
-import type { BackupProgress, StreamSource } from "../core/ports.ts";
-import { sh } from "./support/docker.ts";
-import { startSshd } from "./support/sshd.ts";
-import { startRestServer } from "./support/rest_server.ts";
+import { Restic } from "../../adapters/restic/restic.ts";
+import { redactLocation } from "../../adapters/restic/errors.ts";
+import { isStowageError, StowageError } from "../../core/errors.ts";
+import type { BackupProgress, StreamSource } from "../../core/ports.ts";
+import { sh } from "./docker.ts";
+import { startRestServer } from "./rest_server.ts";
 
-interface ContractTarget {
+export interface ContractTarget {
   /** A location where no repository exists yet. */
   newLocation(): Promise<string>;
   /** restic's global args for a location (what the adapter adds besides -r). */
@@ -552,39 +552,8 @@ async function runContract(t: Deno.TestContext, h: Harness) {
   });
 }
 
-// ---------------------------------------------------------------------------------------------
-// Targets
-
-repositoryContract("local directory", async () => {
-  const root = await Deno.makeTempDir({ prefix: "stowage-repo-local-" });
-  let n = 0;
-  return {
-    newLocation: () => Promise.resolve(`${root}/repo-${++n}`),
-    extraArgs: [],
-    cleanup: () => Deno.remove(root, { recursive: true }),
-  };
-});
-
-repositoryContract("sftp on a real sshd (loopback)", async () => {
-  const sshd = await startSshd();
-  const root = await Deno.makeTempDir({ prefix: "stowage-repo-sftp-" });
-  let n = 0;
-  const first = sshd.sftpLocation(`${root}/repo-0`);
-  return {
-    newLocation: () => Promise.resolve(sshd.sftpLocation(`${root}/repo-${++n}`)),
-    extraArgs: [
-      "-o",
-      `sftp.command=${sftpCommand(first, { key: sshd.clientKey, knownHosts: sshd.knownHosts })}`,
-    ],
-    async cleanup() {
-      await sshd.stop();
-      await Deno.remove(root, { recursive: true });
-    },
-  };
-});
-
 /** A REST target on a real `rclone serve restic` (no auth, basic auth, or append-only). */
-function restTarget(opts: { auth: boolean; appendOnly?: boolean }) {
+export function restTarget(opts: { auth: boolean; appendOnly?: boolean }) {
   return async (): Promise<ContractTarget> => {
     const root = await Deno.makeTempDir({ prefix: "stowage-repo-rest-" });
     const server = await startRestServer(root, opts);
@@ -600,26 +569,3 @@ function restTarget(opts: { auth: boolean; appendOnly?: boolean }) {
     };
   };
 }
-
-repositoryContract("REST on a real rclone serve restic", restTarget({ auth: false }));
-repositoryContract(
-  "REST with basic auth (--htpasswd) on a real rclone serve restic",
-  restTarget({ auth: true }),
-);
-repositoryContract(
-  "REST --append-only on a real rclone serve restic",
-  restTarget({ auth: true, appendOnly: true }),
-);
-
-repositoryContract("rclone: a local remote (type = local)", async () => {
-  const root = await Deno.makeTempDir({ prefix: "stowage-repo-rclone-" });
-  const config = `${root}/rclone.conf`;
-  await Deno.writeTextFile(config, "[stowagetest]\ntype = local\n", { mode: 0o600 });
-  let n = 0;
-  return {
-    newLocation: () => Promise.resolve(`rclone:stowagetest:${root}/repo-${++n}`),
-    extraArgs: [],
-    env: { RCLONE_CONFIG: config },
-    cleanup: () => Deno.remove(root, { recursive: true }),
-  };
-});

@@ -1,0 +1,232 @@
+/**
+ * Backups interrupted: SIGKILL and SIGTERM at several points (warm pass, cold pass, mid-save) leave
+ * no container down and no restore point `--latest` would pick; the journal brings them back.
+ */
+import assert from "node:assert/strict";
+
+import { docker } from "./support/docker.ts";
+import { spawnStowage, stowage } from "./support/cli.ts";
+
+import type { RunReport } from "../core/report.ts";
+
+import { isUsable, restorePoints } from "../core/restore/points.ts";
+import { killBackupWhen, running, snapshotsOf, waitFor, withStack } from "./support/backup.ts";
+
+/**
+ * These tests kill a backup while a container is stopped: without the warm pass the cold pass
+ * reads the whole volume while db is down, a window wide enough to observe and kill in even on a
+ * loaded machine (with it, db is down only while the changed bytes are read). The warm pass's
+ * own kills are the warm/cold test below.
+ */
+const COLD_ONLY = "backup:\n  warm_pass: false\n";
+
+Deno.test("SIGKILL at several points: doctor or the next run starts what was left stopped", async () => {
+  await withStack("kill", async (s, env) => {
+    // Enough data that the volume save takes a moment.
+    await docker(
+      "exec",
+      s.container("db"),
+      "sh",
+      "-c",
+      "dd if=/dev/urandom of=/data/blob bs=1M count=200 2>/dev/null",
+    );
+    // 1. Right after the first stop (app), before db stops: doctor finds the journal.
+    await killBackupWhen(s, env, "app to be stopped", async () => !(await running(s)).app);
+    assert.equal(
+      (await running(s)).app,
+      false,
+      "the kill left app stopped (the situation under test)",
+    );
+    const doc = await stowage(["doctor", "--json"], { env: env.env });
+    const journalCheck = JSON.parse(doc.stdout).checks.find((c: { name: string }) =>
+      c.name === "restart journal"
+    );
+    assert.match(journalCheck.detail, /started .*_app_1/);
+    assert.deepEqual(await running(s), { db: true, app: true, web: true });
+
+    // 2. While the volumes are being saved (db stopped): the next backup recovers, then backs up.
+    await killBackupWhen(s, env, "db to be stopped", async () => !(await running(s)).db);
+    assert.equal(
+      (await running(s)).db,
+      false,
+      "the kill left db stopped (the situation under test)",
+    );
+    const journal = JSON.parse(await Deno.readTextFile(`${env.stateDir}/restart-journal.json`));
+    assert.deepEqual(journal.entries[0].containers, [
+      s.container("db"),
+      s.container("app"),
+      s.container("web"),
+    ]);
+    const r = await stowage(["backup", "--unit", s.project, "--json"], { env: env.env });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /recovered: started .*_db_1/);
+    assert.deepEqual(await running(s), { db: true, app: true, web: true });
+    await assert.rejects(Deno.stat(`${env.stateDir}/restart-journal.json`));
+    // Nothing lost: the new run's snapshot of db_data is complete.
+    const report = JSON.parse(r.stdout) as RunReport;
+    const snap = (await snapshotsOf(env, s.project)).find((x) =>
+      x.volume === s.volume("db_data") && x.backupId === report.backupId
+    )!;
+    const ls = await env.restic("ls", "--long", snap.id);
+    assert.match(ls, /209715200 .*\/blob/);
+  }, COLD_ONLY);
+});
+
+Deno.test("admin system recover-journal (the units' ExecStopPost) starts what a killed backup left stopped", async () => {
+  await withStack("recover", async (s, env) => {
+    await docker(
+      "exec",
+      s.container("db"),
+      "sh",
+      "-c",
+      "dd if=/dev/urandom of=/data/blob bs=1M count=150 2>/dev/null",
+    );
+    await killBackupWhen(s, env, "db to be stopped", async () => !(await running(s)).db);
+    assert.equal(
+      (await running(s)).db,
+      false,
+      "the kill left db stopped (the situation under test)",
+    );
+    const r = await stowage(["admin", "system", "recover-journal", "--json"], { env: env.env });
+    assert.equal(r.code, 0, r.stderr);
+    const doc = JSON.parse(r.stdout);
+    assert.equal(doc.busy, false);
+    assert.deepEqual(doc.units, [s.project]);
+    assert.ok(doc.started.includes(s.container("db")));
+    assert.deepEqual(await running(s), { db: true, app: true, web: true });
+    const again = await stowage(["admin", "system", "recover-journal"], { env: env.env });
+    assert.match(again.stdout, /Nothing to recover/);
+  }, COLD_ONLY);
+});
+
+Deno.test("SIGTERM mid-save: no snapshot of the half-read volume, containers started, exit 130", async () => {
+  await withStack("term", async (s, env) => {
+    await docker(
+      "exec",
+      s.container("db"),
+      "sh",
+      "-c",
+      "dd if=/dev/urandom of=/data/blob bs=1M count=400 2>/dev/null",
+    );
+    const child = spawnStowage(["backup", "--unit", s.project, "--scope", "minimal"], {
+      env: env.env,
+    });
+    const decoder = new TextDecoder();
+    let err = "";
+    const reader = child.stderr.getReader();
+    const reading = (async () => {
+      while (true) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        err += decoder.decode(value);
+      }
+    })();
+    await waitFor(
+      "the db volume save to start",
+      () => Promise.resolve(err.includes(`saving volume ${s.volume("db_data")}`)),
+    );
+    child.kill("SIGTERM");
+    const status = await child.status;
+    await reading;
+    await child.stdout.cancel();
+    assert.equal(status.code, 130, err);
+    assert.deepEqual(await running(s), { db: true, app: true, web: true });
+    const vols = (await snapshotsOf(env, s.project).catch(() => [])).filter((x) =>
+      x.volume === s.volume("db_data")
+    );
+    assert.deepEqual(vols, [], "an interrupted volume save must not leave a snapshot");
+  });
+});
+
+/** True while a `restic backup` whose arguments contain `marker` runs on this machine. */
+async function resticRunning(marker: string): Promise<boolean> {
+  // /proc itself needs --allow-all under Deno; ps reads it for us.
+  const out = await new Deno.Command("ps", { args: ["-eo", "args"], stdout: "piped" }).output();
+  return new TextDecoder().decode(out.stdout).split("\n").some((l) =>
+    /(^|[ /])restic /.test(l) && l.includes(" backup ") && l.includes(marker)
+  );
+}
+
+Deno.test("SIGKILL during the warm pass and during the cold pass: nothing left down, no point --latest would pick; the next run compares with the warm pass", async () => {
+  await withStack("warmkill", async (s, env) => {
+    await docker(
+      "exec",
+      s.container("db"),
+      "sh",
+      "-c",
+      "dd if=/dev/urandom of=/data/blob bs=1M count=200 2>/dev/null; mkdir -p /data/many; for i in $(seq 1 300); do echo $i > /data/many/f$i; done",
+    );
+    const usable = async () =>
+      restorePoints(await snapshotsOf(env, s.project), s.project).filter(isUsable);
+
+    // 1. During the warm pass: nothing stopped yet, and the warm snapshot is no restore point.
+    await killBackupWhen(
+      s,
+      env,
+      "the warm pass",
+      () => resticRunning(`warm_unit=${s.project}`),
+    );
+    assert.deepEqual(await running(s), { db: true, app: true, web: true });
+    assert.deepEqual(await usable(), []);
+
+    // 2. During the cold pass: db stops last, so once it is down its volume is being read.
+    await killBackupWhen(s, env, "the cold pass (db stopped)", async () => !(await running(s)).db);
+    assert.equal(
+      (await running(s)).db,
+      false,
+      "the kill left db stopped (the situation under test)",
+    );
+    const rec = await stowage(["admin", "system", "recover-journal"], { env: env.env });
+    assert.equal(rec.code, 0, rec.stderr);
+    assert.deepEqual(await running(s), { db: true, app: true, web: true });
+    assert.deepEqual(await usable(), [], "a killed cold pass leaves no usable point");
+
+    // 3. A whole run: the cold pass is compared with this run's warm pass, and no warm snapshot
+    // outlives the run (also not the ones the killed runs left).
+    const r = await stowage(["backup", "--unit", s.project, "--json"], { env: env.env });
+    assert.equal(r.code, 0, r.stderr);
+    const report = JSON.parse(r.stdout) as RunReport;
+    const db = report.units[0].snapshots.find((x) => x.item === s.volume("db_data"))!;
+    assert.match(db.snapshotId, /^[0-9a-f]{64}$/);
+    assert.match(db.parent ?? "", /^[0-9a-f]{8}$/);
+    assert.ok(db.files!.unmodified >= 300, JSON.stringify(db.files));
+    const points = await usable();
+    assert.equal(points.length, 1);
+    assert.equal(points[0].backupId, report.backupId);
+    assert.equal(
+      points[0].volumes.find((v) => v.name === s.volume("db_data"))?.snapshot.id,
+      db.snapshotId,
+    );
+    // Orphaned restic processes of the killed runs may still be finishing; wait, then sweep again.
+    await waitFor("the killed runs' restic to exit", async () => !(await resticRunning(s.project)));
+    const again = await stowage(["backup", "--unit", s.project, "--json"], { env: env.env });
+    assert.equal(again.code, 0, again.stderr);
+    assert.deepEqual(
+      JSON.parse(await env.restic("snapshots", "--json", "--tag", "stowage-warm")),
+      [],
+    );
+  });
+});
+
+Deno.test("without the warm pass the parent is the last complete point's snapshot, named in the summary", async () => {
+  await withStack("parent", async (s, env) => {
+    const first = await stowage(["backup", "--unit", s.project, "--json"], { env: env.env });
+    assert.equal(first.code, 0, first.stderr);
+    const a = (JSON.parse(first.stdout) as RunReport).units[0].snapshots.find((x) =>
+      x.item === s.volume("db_data")
+    )!;
+    assert.equal(a.parent, undefined, "the first backup has nothing to compare with");
+    const second = await stowage(["backup", "--unit", s.project], { env: env.env });
+    assert.equal(second.code, 0, second.stderr);
+    assert.match(
+      second.stdout,
+      new RegExp(
+        `volume ${s.volume("db_data")}: compared with ${a.snapshotId.slice(0, 8)}, \\d+ unchanged`,
+      ),
+    );
+    assert.deepEqual(
+      JSON.parse(await env.restic("snapshots", "--json", "--tag", "stowage-warm")),
+      [],
+    );
+  }, "  warm_pass: false\n");
+});
