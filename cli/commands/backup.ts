@@ -1,4 +1,5 @@
 import type { Program } from "../mod.ts";
+import { PLAIN, type Style, style } from "../style.ts";
 import { globals, setExitCode } from "../mod.ts";
 import type { Runtime } from "../runtime.ts";
 import { formatBytes, formatDuration, printJson, table } from "../output.ts";
@@ -47,14 +48,14 @@ export function registerBackup(program: Program, rt: Runtime) {
         waitSeconds,
       });
       if (opts.json) printJson(rt, report);
-      else rt.write(renderReport(report));
+      else rt.write(renderReport(report, style(rt, "stdout")));
       setExitCode(
         report.interrupted ? EXIT_CODES.interrupted : report.ok ? 0 : EXIT_CODES["backup.failed"],
       );
     });
 }
 
-export function renderReport(r: RunReport): string {
+export function renderReport(r: RunReport, s: Style = PLAIN): string {
   const rows = [["UNIT", "RESULT", "DOWNTIME", "READ", "ADDED", "SNAPSHOTS", "DURATION"]];
   for (const u of r.units) {
     rows.push([
@@ -68,7 +69,7 @@ export function renderReport(r: RunReport): string {
     ]);
   }
   let out = `\nBackup ${r.backupId} (${r.scope}) on ${r.host}: ${
-    r.interrupted ? "INTERRUPTED" : r.ok ? "ok" : "FAILED"
+    r.interrupted ? s.warn("INTERRUPTED") : r.ok ? s.ok("ok") : s.fail("FAILED")
   } in ${formatDuration(r.durationMs)}\n\n${table(rows)}`;
   for (const u of r.units) {
     if (u.error) out += `\n${u.unit}: ${u.error}`;

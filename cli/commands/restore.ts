@@ -4,6 +4,7 @@
  * the restore use case (app/restore.ts: open, prepare, plan, run) and renders points, plan and
  * report (cli/restore_view.ts).
  */
+import { style } from "../style.ts";
 import { isInternalUnit } from "../../core/backup/plan.ts";
 import { Option } from "@commander-js/extra-typings";
 import type { Program } from "../mod.ts";
@@ -225,12 +226,12 @@ async function restoreAction(rt: Runtime, flags: Flags, g: { config?: string; lo
   if (flags.dryRun) {
     if (flags.json) {
       printJson(rt, { ok: plan.conflicts.length === 0, dryRun: true, plan: planSummary(plan) });
-    } else rt.write(renderPlan(plan));
+    } else rt.write(renderPlan(plan, style(rt, "stdout")));
     if (plan.conflicts.length > 0) setExitCode(EXIT_CODES["restore.conflict"]);
     return;
   }
   if (prompts) {
-    rt.writeErr(renderPlan(plan));
+    rt.writeErr(renderPlan(plan, style(rt, "stderr")));
     if (
       !(await prompts.confirm(
         plan.overwrites.length
@@ -255,7 +256,7 @@ async function restoreAction(rt: Runtime, flags: Flags, g: { config?: string; lo
   });
   plan = ran;
   if (flags.json) printJson(rt, { ok: report.ok, dryRun: false, plan: planSummary(plan), report });
-  else rt.write(renderReport(report, plan));
+  else rt.write(renderReport(report, plan, style(rt, "stdout")));
   if (!report.ok && report.error) {
     if (!flags.json) {
       rt.writeErr(`stowage: ${report.error.message}\n`);

@@ -24,8 +24,11 @@ export async function onTerminal(
   args: string[],
   opts: {
     env?: Record<string, string>;
-    /** [text the terminal shows, keys to type] in order; each waits for its text. */
-    answers?: [string | RegExp, string][];
+    /**
+     * [text the terminal shows, keys to type] in order; each waits for its text. Instead of keys,
+     * an action to run at that moment (e.g. release something the CLI is waiting on).
+     */
+    answers?: [string | RegExp, string | (() => void | Promise<void>)][];
     columns?: number;
     timeoutMs?: number;
   } = {},
@@ -66,7 +69,10 @@ export async function onTerminal(
     output += decoder.decode(value, { stream: true });
     while (next < answers.length && matches(answers[next][0], output.slice(since))) {
       since = output.length;
-      await writer.write(new TextEncoder().encode(answers[next][1])).catch(() => {});
+      const answer = answers[next][1];
+      if (typeof answer === "string") {
+        await writer.write(new TextEncoder().encode(answer)).catch(() => {});
+      } else await answer();
       next++;
     }
   }
