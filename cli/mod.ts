@@ -8,6 +8,7 @@ import { redactText } from "../core/secrets.ts";
 import { EXIT_CODES } from "./exit_codes.ts";
 import type { Runtime } from "./runtime.ts";
 import { configureLogging } from "./log.ts";
+import { addExamples } from "./help.ts";
 import { colourEnabled, setNoColorFlag } from "./style.ts";
 import { VERSION } from "../core/version.ts";
 import { registerVersion } from "./commands/version.ts";
@@ -63,6 +64,7 @@ export function buildProgram(rt: Runtime): Program {
   registerDryRun(program, rt);
   registerDoctor(program, rt);
   registerAdmin(program, rt);
+  addExamples(program);
   return program;
 }
 

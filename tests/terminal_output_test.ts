@@ -139,3 +139,12 @@ Deno.test("colour on a terminal, and off with NO_COLOR, --no-color, TERM=dumb or
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("stowage --help and backup --help: exit 0 with Usage and Examples, as a person runs them", async () => {
+  for (const args of [["--help"], ["backup", "--help"]]) {
+    const r = await stowage(args);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^Usage: stowage /);
+    assert.match(r.stdout, /\nExamples:\n {2}# .+\n {2}stowage /);
+  }
+});

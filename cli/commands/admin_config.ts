@@ -264,7 +264,7 @@ export function registerAdminConfig(admin: AdminCommand, rt: Runtime) {
       "--password-file <path>",
       "repository password file; created with 48 random characters (0600) when absent",
     )
-    .option("--scope <scope>", "backup scope: minimal, standard or full")
+    .option("--scope <scope>", "backup scope: minimal, standard or full (default: standard)")
     .option("--force", "replace an existing config file")
     .option("--json", "print a JSON document")
     .addHelpText(

@@ -62,7 +62,7 @@ export function registerAdminService(admin: AdminCommand, rt: Runtime) {
     .option("--json", "print one JSON document")
     .addHelpText(
       "after",
-      "\nExamples:\n  stowage admin service write-units\n  stowage admin service write-units --schedule '*-*-* 03:30:00' --dry-run\n  stowage admin service write-units --binary /usr/local/bin/stowage --output-dir /tmp/units\n\nSee docs/service.md.",
+      "\nSee docs/service.md.",
     )
     .action(async (opts, cmd) => {
       const loaded = await rt.loadConfig(globals(cmd));

@@ -179,7 +179,10 @@ export function registerAdminSnapshot(admin: AdminCommand, rt: Runtime) {
       "Estimate how much a backup would read per unit (from the folders on this host), and the downtime.",
     )
     .option("-u, --unit <name...>", "only these units")
-    .option("-s, --scope <scope>", "minimal, standard or full")
+    .option(
+      "-s, --scope <scope>",
+      "minimal, standard or full (default: the config's backup.scope, standard unless set)",
+    )
     .option("--json", "print one JSON document")
     .action(async (opts, cmd) => {
       const loaded = await rt.loadConfig(globals(cmd));

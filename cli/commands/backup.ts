@@ -20,10 +20,13 @@ export function registerBackup(program: Program, rt: Runtime) {
     .option("-u, --unit <name...>", "only these units (repeatable); default: every unit")
     .option(
       "-s, --scope <scope>",
-      "minimal (volumes), standard (+ binds, recipe, networks) or full (+ Docker daemon config)",
+      "minimal (volumes), standard (+ binds, recipe, networks) or full (+ Docker daemon config); default: the config's backup.scope, standard unless set",
     )
     .option("-n, --dry-run", "show the plan and change nothing (same as `stowage dry-run`)")
-    .option("-w, --wait <seconds>", "wait up to this long for another running backup to finish")
+    .option(
+      "-w, --wait <seconds>",
+      "wait up to this long for another running backup to finish (default: 0, fail at once with exit 11)",
+    )
     .option("--json", "print one JSON summary document on stdout")
     .addHelpText(
       "after",

@@ -373,14 +373,7 @@ The bundle is stowage-recovery-<UTC time>.tar.gz.enc (mode 0600): a tar.gz encry
   ${opensslDecryptCommand("stowage-recovery-....tar.gz.enc")}
 
 Without --password-file a random ${GENERATED_PASSWORD_LENGTH}-character password is generated and shown once on
-the terminal (stderr); without a terminal the command refuses rather than print it anywhere else.
-
-Examples:
-  stowage disaster-recovery
-  stowage disaster-recovery --password-file /root/bundle.pw --output /mnt/usb
-  stowage disaster-recovery --password-file /root/bundle.pw --stream | ssh backup@other 'cat > dr.tar.gz.enc'
-  stowage disaster-recovery verify /mnt/usb/stowage-recovery-2025-01-31T23-59-59Z.tar.gz.enc
-  stowage disaster-recovery open BUNDLE --install`,
+the terminal (stderr); without a terminal the command refuses rather than print it anywhere else.`,
     )
     .action(async (opts, cmd) => {
       await createCommand(rt, opts, globals(cmd));

@@ -7,7 +7,6 @@ import { runDoctor } from "../../app/doctor.ts";
 import type { Check } from "../../core/doctor.ts";
 import { startSpinner } from "../spinner.ts";
 import { statusWord, type Style, style } from "../style.ts";
-import { examples } from "../help.ts";
 
 /** One check as doctor prints it: status, name, detail, and the hint when it is not ok. */
 export function checkLines(c: Check, s: Style): string[] {
@@ -18,7 +17,7 @@ export function checkLines(c: Check, s: Style): string[] {
 }
 
 export function registerDoctor(program: Program, rt: Runtime) {
-  const cmd = program
+  program
     .command("doctor")
     .description(
       "Check dependencies, config, password file, repository and leftovers of crashed runs. Exit 0 when healthy.",
@@ -53,8 +52,4 @@ export function registerDoctor(program: Program, rt: Runtime) {
       rt.write(report.healthy ? `\n${s.ok("healthy")}\n` : `\n${s.fail("NOT healthy")}\n`);
       setExitCode(report.healthy ? 0 : EXIT_CODES.unhealthy);
     });
-  examples(cmd, [
-    ["stowage doctor", "check everything; exit 0 when healthy, 19 when not"],
-    ["stowage doctor --json", "the same checks as one JSON document, for monitoring"],
-  ]);
 }

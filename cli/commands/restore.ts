@@ -108,13 +108,6 @@ export function registerRestore(program: Program, rt: Runtime) {
     .addHelpText(
       "after",
       `
-Examples:
-  stowage restore                                   # the wizard (on a terminal)
-  stowage restore --unit shop --latest --start --yes
-  stowage restore --unit shop --backup-id 2025-01-31T23-59-59Z --only volumes --stop --yes
-  stowage restore --unit shop --latest --to-dir /tmp/shop --yes
-  stowage restore --unit shop --list
-
 Without a terminal, --yes is required (and --unit with --latest, --backup-id or --before).
 Before a volume with data is replaced it is saved as a pre-restore snapshot; restore it with
 --backup-id <the id printed>. See docs/restore.md. Exit codes: docs/exit-codes.md.`,

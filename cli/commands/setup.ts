@@ -49,7 +49,10 @@ export function registerSetup(program: Program, rt: Runtime) {
       "--password-file <path>",
       "password file for a new config; created with 48 random characters (0600) when absent",
     )
-    .option("--scope <scope>", "backup scope for a new config: minimal, standard or full")
+    .option(
+      "--scope <scope>",
+      "backup scope for a new config: minimal, standard or full (default: standard)",
+    )
     .option(
       "--yes",
       "ask nothing: use the flags and defaults (implied when stdin is not a terminal)",
