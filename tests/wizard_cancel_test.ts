@@ -27,7 +27,7 @@ Deno.test("Ctrl-C at setup's first question: nothing was changed, exit 130", asy
   try {
     const r = await onTerminal(["setup", "--config", e.configPath], {
       env: e.env,
-      answers: [["Repository location", KEY.ctrlC]],
+      answers: [["Where should backups go?", KEY.ctrlC]],
     });
     assertCancelled(r);
     assert.equal(await exists(e.configPath), false, "no config");
@@ -44,12 +44,13 @@ Deno.test("Ctrl-C in the config new wizard (at the scope question): no config wr
     const r = await onTerminal(["admin", "config", "new", "--config", e.configPath], {
       env: e.env,
       answers: [
-        ["Repository location", `${e.dir}/repo${KEY.enter}`],
+        ["Where should backups go?", KEY.enter],
+        ["Repository folder", `${e.dir}/repo${KEY.enter}`],
         ["Password file", KEY.enter],
         ["Backup scope", KEY.ctrlC],
       ],
     });
-    assert.equal(r.answered, 3, show(r));
+    assert.equal(r.answered, 4, show(r));
     assert.equal(r.code, EXIT_CODES.interrupted, show(r));
     assert.match(r.output, /Cancelled: nothing was changed/, show(r));
     assert.doesNotMatch(r.output, /internal error|ExitPromptError/, show(r));

@@ -8,7 +8,6 @@ import type { Runtime } from "../runtime.ts";
 import { globals } from "../mod.ts";
 import { printJson } from "../output.ts";
 import { StowageError } from "../../core/errors.ts";
-import type { NewConfigChoices } from "../../core/config/new.ts";
 import { checkRepositoryLocation } from "../../core/config/location.ts";
 import { redactLocation } from "../../core/secrets.ts";
 import { setUpRepository } from "../../app/setup.ts";
@@ -20,10 +19,11 @@ import {
   absoluteLocation,
   configWizard,
   describeNewConfig,
-  describeWritten,
+  describeRetention,
   parseScope,
   type PreparedConfig,
   prepareNewConfig,
+  type WizardChoices,
   type WrittenConfig,
 } from "./admin_config.ts";
 import { resolve } from "node:path";
@@ -33,6 +33,7 @@ const NEXT = [
   { command: "stowage backup", why: "back up every stack and standalone container" },
   { command: "stowage admin snapshot list", why: "list what the repository holds" },
   { command: "stowage disaster-recovery", why: "keep the repository keys safe off this host" },
+  { command: "stowage admin service write-units", why: "nightly backups under systemd" },
 ];
 
 export function registerSetup(program: Program, rt: Runtime) {
@@ -113,13 +114,15 @@ export function registerSetup(program: Program, rt: Runtime) {
         }
         loaded = await rt.loadConfig({ config: configFlag });
       } else {
-        let choices: NewConfigChoices = {
+        let choices: WizardChoices = {
           repository: repositoryFlag,
           passwordFile: opts.passwordFile === undefined ? undefined : resolve(opts.passwordFile),
           scope,
           sshKey: opts.sshKey === undefined ? undefined : resolve(opts.sshKey),
         };
-        if (interactive && repositoryFlag === undefined) choices = await configWizard(rt, choices);
+        if (interactive && repositoryFlag === undefined) {
+          choices = await configWizard(rt, choices, loc.path);
+        }
         prepared = prepareNewConfig(rt, loc.path, choices);
         loaded = prepared.loaded;
       }
@@ -143,10 +146,7 @@ export function registerSetup(program: Program, rt: Runtime) {
           passwordFile,
           prepared,
         }));
-        if (prepared) {
-          written = describeNewConfig(prepared, passwordCreated);
-          say(`\n${describeWritten(written)}`);
-        }
+        if (prepared) written = describeNewConfig(prepared, passwordCreated);
         await trust.commit();
       } finally {
         await trust.dispose();
@@ -173,6 +173,11 @@ export function registerSetup(program: Program, rt: Runtime) {
           passwordCreated ? "created, " : ""
         }mode 0600; keep a copy off this host: without it the backups cannot be read)\n`,
       );
+      if (written?.envFile) rt.write(`  Credentials:   ${written.envFile} (created, mode 0600)\n`);
+      if (written) {
+        rt.write(`  Scope:         ${written.scope}\n`);
+        rt.write(`  Retention:     ${describeRetention(written.retention)}\n`);
+      }
       rt.write("Next:\n");
       const width = Math.max(...NEXT.map((n) => n.command.length));
       for (const n of NEXT) rt.write(`  ${n.command.padEnd(width)}  ${n.why}\n`);
