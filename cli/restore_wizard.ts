@@ -25,11 +25,9 @@ export class RestoreWizard {
       return await fn();
     } catch (e) {
       if (e instanceof Error && (e.name === "ExitPromptError" || e.name === "AbortPromptError")) {
-        throw new StowageError(
-          "interrupted",
-          "Restore cancelled; nothing was changed",
-          "Run `stowage restore` again when ready.",
-        );
+        // Ctrl-C: one line says it all (no hint), on a line of its own below the prompt.
+        process.stderr.write("\n");
+        throw new StowageError("interrupted", "Restore cancelled; nothing was changed");
       }
       throw e;
     }

@@ -13,6 +13,8 @@ export interface TerminalRun {
   timedOut: boolean;
   /** How many of the answers were typed (their prompt appeared). */
   answered: number;
+  /** For each answer typed, how much of `output` had been shown then: what came after it. */
+  typedAt: number[];
 }
 
 /** Keys as typed on a terminal. */
@@ -62,6 +64,7 @@ export async function onTerminal(
     typeof p === "string" ? from.includes(p) : p.test(from);
   // Each answer looks only at output after the previous answer was typed.
   let since = 0;
+  const typedAt: number[] = [];
   const reader = child.stdout.getReader();
   while (true) {
     const { value, done } = await reader.read();
@@ -69,6 +72,7 @@ export async function onTerminal(
     output += decoder.decode(value, { stream: true });
     while (next < answers.length && matches(answers[next][0], output.slice(since))) {
       since = output.length;
+      typedAt.push(output.length);
       const answer = answers[next][1];
       if (typeof answer === "string") {
         await writer.write(new TextEncoder().encode(answer)).catch(() => {});
@@ -80,7 +84,7 @@ export async function onTerminal(
   const status = await child.status;
   clearTimeout(guard);
   await child.stderr.cancel();
-  return { code: status.code, output, timedOut, answered: next };
+  return { code: status.code, output, timedOut, answered: next, typedAt };
 }
 
 /**
