@@ -4,7 +4,8 @@
  * read without echo and never shown; they leave here only as the env file's content.
  */
 import { dirname } from "node:path";
-import process from "node:process";
+import { promptContext } from "./prompt_output.ts";
+import type { Runtime } from "./runtime.ts";
 import {
   type Answers,
   asked,
@@ -23,11 +24,12 @@ export interface RepositoryAnswer extends BackendChoice {
 
 /** Asks for the backend and what it needs. Only ever called when stdin is a terminal. */
 export async function askRepository(
+  rt: Pick<Runtime, "env" | "stdoutIsTerminal" | "stderrIsTerminal">,
   opts: { configPath: string; defaultLocal: string },
 ): Promise<RepositoryAnswer> {
   const { input, password, select } = await import("@inquirer/prompts");
   // Prompts draw on stderr, like the restore wizard: stdout stays for output.
-  const ctx = { output: process.stderr };
+  const ctx = promptContext(rt);
   const id = await select<BackendId>({
     message: "Where should backups go?",
     default: "local",

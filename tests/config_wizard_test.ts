@@ -89,6 +89,8 @@ Deno.test("setup, local folder: a relative path is refused, then the repository 
     assert.equal(r.timedOut, false, show(r));
     assert.equal(r.answered, 5, show(r));
     assert.equal(r.code, 0, show(r));
+    // A sign of life while dependencies are checked, before the first question.
+    assert.match(r.output.slice(0, r.typedAt[0]), /[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏] checking dependencies/);
     await Deno.stat(`${repo}/config`); // a restic repository
     assert.match(await Deno.readTextFile(e.configPath), new RegExp(`location: ${repo}`));
     const summary = r.output.slice(r.output.indexOf("stowage is set up"));

@@ -2,7 +2,8 @@
  * What an operator sees of doctor: each check printed as soon as it ends (not all at once after
  * the slowest), a spinner naming the running check on a terminal and nothing left of it on the
  * screen afterwards, plain lines in a pipe; and colour only where a person looks at a terminal
- * that wants it (NO_COLOR, --no-color and TERM=dumb turn it off; pipes never get it).
+ * that wants it (NO_COLOR, --no-color and TERM=dumb turn it off, the wizards' questions included;
+ * pipes never get it).
  */
 import assert from "node:assert/strict";
 import { spawnStowage, stowage } from "./support/cli.ts";
@@ -129,6 +130,17 @@ Deno.test("colour on a terminal, and off with NO_COLOR, --no-color, TERM=dumb or
         if (env.TERM === "dumb") assert.doesNotMatch(r.output, ANY_ESCAPE, show(r));
       });
     }
+    await t.step("the wizard's questions follow the same rule", async () => {
+      for (const [noColor, coloured] of [["", true], ["1", false]] as const) {
+        const r = await onTerminal(["admin", "config", "new", "--config", `${dir}/new.yaml`], {
+          env: { NO_COLOR: noColor, STOWAGE_STATE_DIR: `${dir}/state` },
+          answers: [["Where should backups go?", "\x03"]],
+        });
+        assert.equal(r.code, 130, show(r));
+        if (coloured) assert.match(r.output, SGR, show(r));
+        else assert.doesNotMatch(r.output, SGR, show(r));
+      }
+    });
     await t.step("a pipe", async () => {
       const r = await stowage(args, { env: { NO_COLOR: "" } });
       assert.equal(r.code, 19, r.stderr);
@@ -146,5 +158,40 @@ Deno.test("stowage --help and backup --help: exit 0 with Usage and Examples, as 
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /^Usage: stowage /);
     assert.match(r.stdout, /\nExamples:\n {2}# .+\n {2}stowage /);
+  }
+});
+
+Deno.test("tables fit an 80-column terminal, broken between words; in a pipe each row stays on one line", async (t) => {
+  const env = await testRepoEnv();
+  try {
+    await env.restic("init");
+    const cases: [string, string[], RegExp][] = [
+      [
+        "admin system show-deps",
+        ["admin", "system", "show-deps"],
+        /\bdocker\.io\b|\bdocker-compose\b/,
+      ],
+      ["admin snapshot list", ["admin", "snapshot", "list"], /^UNIT +KIND/m],
+    ];
+    for (const [name, args, expected] of cases) {
+      await t.step(name, async () => {
+        const r = await onTerminal(args, { env: env.env, columns: 80 });
+        assert.equal(r.code, 0, show(r));
+        // Each line as the program wrote it (escape codes and carriage returns left out).
+        // deno-lint-ignore no-control-regex -- escape sequences
+        const lines = r.output.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, "").split(/\r?\n/)
+          .map((l) => l.replace(/.*\r/, ""));
+        for (const l of lines) assert.ok(l.length <= 80, `${l.length} wide:\n${lines.join("\n")}`);
+        assert.match(lines.join("\n"), expected);
+        // A cell is never cut inside a word (as "docke/r.io" was).
+        assert.doesNotMatch(lines.join("\n"), /\bdocke$|^\s*r\.io/m, lines.join("\n"));
+        const piped = await stowage(args, { env: env.env });
+        assert.equal(piped.code, 0, piped.stderr);
+        // The same rows unwrapped: as many table lines as rows, one line each.
+        assert.ok(piped.stdout.split("\n").length <= lines.length, piped.stdout);
+      });
+    }
+  } finally {
+    await env.cleanup();
   }
 });

@@ -3,8 +3,8 @@
  * document, locations) are pure in core/config/; these commands are file management, so they
  * call the config store adapter directly for the reads and atomic writes.
  */
+import { promptContext } from "../prompt_output.ts";
 import { resolve } from "node:path";
-import process from "node:process";
 import { stringify } from "yaml";
 import type { AdminCommand } from "./admin.ts";
 import type { LoadedConfig, Runtime } from "../runtime.ts";
@@ -178,9 +178,9 @@ export async function configWizard(
   configPath: string,
 ): Promise<WizardChoices> {
   const { input, select } = await import("@inquirer/prompts");
-  const ctx = { output: process.stderr };
+  const ctx = promptContext(rt);
   const repo = given.repository === undefined
-    ? await askRepository({ configPath, defaultLocal: rt.paths.repository })
+    ? await askRepository(rt, { configPath, defaultLocal: rt.paths.repository })
     : undefined;
   const repository = given.repository ?? repo!.location;
   const passwordFile = given.passwordFile ?? (await input({
@@ -238,7 +238,7 @@ export function describeWritten(w: WrittenConfig): string {
 async function confirmOnTerminal(rt: Runtime, message: string, def: boolean): Promise<boolean> {
   if (!rt.stdinIsTerminal) return false;
   const { confirm } = await import("@inquirer/prompts");
-  return await confirm({ message, default: def });
+  return await confirm({ message, default: def }, promptContext(rt));
 }
 
 export function registerAdminConfig(admin: AdminCommand, rt: Runtime) {

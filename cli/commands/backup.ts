@@ -2,7 +2,7 @@ import type { Program } from "../mod.ts";
 import { PLAIN, type Style, style } from "../style.ts";
 import { globals, setExitCode } from "../mod.ts";
 import type { Runtime } from "../runtime.ts";
-import { formatBytes, formatDuration, printJson, table } from "../output.ts";
+import { formatBytes, formatDuration, printJson, table, tableWidth } from "../output.ts";
 import { eventRenderer } from "../render.ts";
 import { EXIT_CODES } from "../exit_codes.ts";
 import { parseScope, parseSeconds } from "../parse.ts";
@@ -51,14 +51,14 @@ export function registerBackup(program: Program, rt: Runtime) {
         waitSeconds,
       });
       if (opts.json) printJson(rt, report);
-      else rt.write(renderReport(report, style(rt, "stdout")));
+      else rt.write(renderReport(report, style(rt, "stdout"), tableWidth(rt)));
       setExitCode(
         report.interrupted ? EXIT_CODES.interrupted : report.ok ? 0 : EXIT_CODES["backup.failed"],
       );
     });
 }
 
-export function renderReport(r: RunReport, s: Style = PLAIN): string {
+export function renderReport(r: RunReport, s: Style = PLAIN, width?: number): string {
   const rows = [["UNIT", "RESULT", "DOWNTIME", "READ", "ADDED", "SNAPSHOTS", "DURATION"]];
   for (const u of r.units) {
     rows.push([
@@ -73,7 +73,7 @@ export function renderReport(r: RunReport, s: Style = PLAIN): string {
   }
   let out = `\nBackup ${r.backupId} (${r.scope}) on ${r.host}: ${
     r.interrupted ? s.warn("INTERRUPTED") : r.ok ? s.ok("ok") : s.fail("FAILED")
-  } in ${formatDuration(r.durationMs)}\n\n${table(rows)}`;
+  } in ${formatDuration(r.durationMs)}\n\n${table(rows, width)}`;
   for (const u of r.units) {
     if (u.error) out += `\n${u.unit}: ${u.error}`;
     for (const w of u.warnings) out += `\n${u.unit}: warning: ${w}`;

@@ -161,7 +161,7 @@ async function restoreAction(rt: Runtime, flags: Flags, g: { config?: string; lo
     );
   }
 
-  const prompts = interactive ? await RestoreWizard.load() : undefined;
+  const prompts = interactive ? await RestoreWizard.load(rt) : undefined;
   const unit = flags.unit ?? await prompts!.unit(
     unitsIn(snapshots).filter((u) => !isInternalUnit(u)),
     snapshots,

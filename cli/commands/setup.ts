@@ -6,7 +6,7 @@
 import type { Program } from "../mod.ts";
 import type { Runtime } from "../runtime.ts";
 import { globals } from "../mod.ts";
-import { printJson } from "../output.ts";
+import { printJson, tableWidth } from "../output.ts";
 import { StowageError } from "../../core/errors.ts";
 import { checkRepositoryLocation } from "../../core/config/location.ts";
 import { redactLocation } from "../../core/secrets.ts";
@@ -15,6 +15,7 @@ import { trustRepositoryHost } from "../host_key.ts";
 import type { LoadedConfig } from "../runtime.ts";
 import { gatherDeps } from "../../app/deps.ts";
 import { renderDeps } from "../deps_view.ts";
+import { startSpinner } from "../spinner.ts";
 import {
   absoluteLocation,
   configWizard,
@@ -79,9 +80,24 @@ export function registerSetup(program: Program, rt: Runtime) {
       };
       const interactive = rt.stdinIsTerminal && !opts.yes && !opts.json;
 
+      // A sign of life on a terminal while programs are probed and the repository answers.
+      const busy = async <T>(what: string, fn: () => Promise<T>): Promise<T> => {
+        if (opts.json) return await fn();
+        const spinner = startSpinner(rt);
+        spinner.set(what);
+        try {
+          return await fn();
+        } finally {
+          spinner.stop();
+        }
+      };
+
       // 1. Dependencies: only restic is needed to finish setup; the rest is reported.
-      const deps = await gatherDeps(rt.app, configFlag);
-      say(renderDeps(deps));
+      const deps = await busy(
+        "checking dependencies (Docker, restic, compose, tar, openssl, ssh)...",
+        () => gatherDeps(rt.app, configFlag),
+      );
+      say(renderDeps(deps, tableWidth(rt)));
       const restic = deps.dependencies.find((d) => d.id === "restic");
       if (restic?.state !== "ok") {
         throw new StowageError(
@@ -141,11 +157,10 @@ export function registerSetup(program: Program, rt: Runtime) {
       let existed: boolean;
       try {
         // 4. Repository: create it unless it already opens; only then write what was prepared.
-        ({ passwordCreated, existed } = await setUpRepository(rt.app, {
-          loaded: trust.loaded,
-          passwordFile,
-          prepared,
-        }));
+        ({ passwordCreated, existed } = await busy(
+          `opening the repository at ${location}...`,
+          () => setUpRepository(rt.app, { loaded: trust.loaded, passwordFile, prepared }),
+        ));
         if (prepared) written = describeNewConfig(prepared, passwordCreated);
         await trust.commit();
       } finally {
