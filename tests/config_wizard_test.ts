@@ -55,8 +55,8 @@ Deno.test("config new, S3: only S3's questions, the secret key never on screen, 
     const envFile = `${e.dir}/repository.env`;
     assert.equal(await mode(envFile), 0o600);
     const envText = await Deno.readTextFile(envFile);
-    assert.match(envText, new RegExp(`^AWS_SECRET_ACCESS_KEY=${secret}$`, "m"));
-    assert.match(envText, /^AWS_ACCESS_KEY_ID=AKIDWIZARD$/m);
+    assert.match(envText, new RegExp(`^AWS_SECRET_ACCESS_KEY='${secret}'$`, "m"));
+    assert.match(envText, /^AWS_ACCESS_KEY_ID='AKIDWIZARD'$/m);
     assert.equal(await mode(e.configPath), 0o600);
     const config = await Deno.readTextFile(e.configPath);
     assert.match(config, /location: s3:s3\.amazonaws\.com\/stowage-bucket\/host1/);

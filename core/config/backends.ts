@@ -318,8 +318,11 @@ export function buildBackend(id: BackendId, answers: Answers): BackendChoice {
   return choice;
 }
 
-/** The env file's text: one KEY=VALUE line each. Values were checked to be one line. */
+/**
+ * The env file's text: one KEY='VALUE' line each. Values were checked to be one line; the reader
+ * takes off exactly one pair of surrounding quotes, so any value (quotes in it too) reads back.
+ */
 export function envFileText(vars: Record<string, string>): string {
   return "# restic's environment for the repository (written by stowage; mode 0600)\n" +
-    Object.entries(vars).map(([k, v]) => `${k}=${v}`).join("\n") + "\n";
+    Object.entries(vars).map(([k, v]) => `${k}='${v}'`).join("\n") + "\n";
 }

@@ -96,6 +96,10 @@ Deno.test("relative paths are refused; required answers must be given; secrets a
 });
 
 Deno.test("the env file reads back as written", () => {
-  const vars = { AWS_ACCESS_KEY_ID: "AK", AWS_SECRET_ACCESS_KEY: "se=cr#et" };
+  const vars = {
+    AWS_ACCESS_KEY_ID: "AK",
+    AWS_SECRET_ACCESS_KEY: "'se=cr#et\"",
+    B2_ACCOUNT_KEY: " x ",
+  };
   assert.deepEqual(parseEnvFile(envFileText(vars), "x"), vars);
 });
