@@ -72,6 +72,11 @@ async function toolChecks(svc: DoctorServices, cfg: LoadedConfig["config"]): Pro
   ];
 }
 
+export interface DoctorProgress {
+  running(name: string): void;
+  done(check: Check): void;
+}
+
 export async function runDoctor(
   svc: DoctorServices,
   opts: {
@@ -79,13 +84,27 @@ export async function runDoctor(
     loadConfig(): Promise<LoadedConfig>;
     /** Where the config would be when none is given, for the message. */
     defaultConfigFile: string;
+    /**
+     * Told as the checks run, so a terminal can show each one as soon as it ends: `running`
+     * names the check about to run, `done` gives each finished check in report order.
+     */
+    progress?: DoctorProgress;
   },
 ): Promise<DoctorReport> {
+  const progress = opts.progress;
   const checks: Check[] = [];
+  const add = (...cs: Check[]) => {
+    for (const c of cs) {
+      checks.push(c);
+      progress?.done(c);
+    }
+  };
+  const running = (name: string) => progress?.running(name);
+  running("config");
   let loaded: LoadedConfig;
   try {
     loaded = await opts.loadConfig();
-    checks.push({
+    add({
       name: "config",
       status: "ok",
       detail: loaded.path
@@ -93,51 +112,55 @@ export async function runDoctor(
         : `no config file (${opts.defaultConfigFile}); using the embedded default`,
     });
   } catch (e) {
-    checks.push(fail("config", e));
+    add(fail("config", e));
     return verdict(checks);
   }
   const cfg = loaded.config;
 
+  running("docker engine");
   const engine = svc.engine(loaded);
   let engineOk = false;
   try {
     const v = await engine.version();
     engineOk = true;
-    checks.push({
+    add({
       name: "docker engine",
       status: "ok",
       detail: `Docker ${v.Version}, API ${v.ApiVersion}`,
     });
   } catch (e) {
-    checks.push(fail("docker engine", e));
+    add(fail("docker engine", e));
   }
   if (engineOk) {
+    running("volume kinds and layer writes");
     try {
       const state = await engine.gatherState();
       const units = discoverUnits(state, { unsafePaths: cfg.backup.unsafe_paths });
-      checks.push(volumeKindsCheck(units));
-      checks.push(...layerWritesChecks(await findLayerWrites(engine, units)));
+      add(volumeKindsCheck(units));
+      add(...layerWritesChecks(await findLayerWrites(engine, units)));
     } catch (e) {
-      checks.push(fail("volume kinds", e));
+      add(fail("volume kinds", e));
     }
   }
+  running("compose tool and restic");
   const [composeCheck, resticCheck] = await toolChecks(svc, cfg);
-  checks.push(composeCheck);
+  add(composeCheck);
 
   const isDefaultPw = !cfg.repository.password_file;
   const pwPath = cfg.repository.password_file ?? loaded.paths.passwordFile;
   const pwStat = await svc.fileMode(pwPath);
-  checks.push(secretFileCheck("repository password file", pwPath, pwStat, !isDefaultPw));
+  add(secretFileCheck("repository password file", pwPath, pwStat, !isDefaultPw));
 
   // The backend named first: "REST server rest:http://...: does not answer" reads in one line.
   const loc = redactLocation(cfg.repository.location ?? loaded.paths.repository);
   const backend = backendName(cfg.repository.location ?? loaded.paths.repository);
   const where = `${backend} ${loc}`;
-  checks.push(resticCheck);
+  add(resticCheck);
   let repo: BackupRepository;
+  running("repository");
   try {
     if (!pwStat && isDefaultPw) {
-      checks.push({
+      add({
         name: "repository",
         status: "warn",
         detail: `${backend}: ${loc} is not initialised yet`,
@@ -146,15 +169,15 @@ export async function runDoctor(
     } else if (await (repo = await svc.repository(loaded, { prepare: false })).exists()) {
       const snaps = (await repo.snapshots({ tags: ["stowage"] })).map(parseSnapshot);
       const units = new Set(snaps.map((s) => s.unit));
-      checks.push({
+      add({
         name: "repository",
         status: "ok",
         detail: `${where}: ${snaps.length} snapshots of ${units.size} unit(s)`,
       });
-      checks.push(restorePointsCheck(snaps));
+      add(restorePointsCheck(snaps));
       const locks = await repo.locks();
       if (locks.length) {
-        checks.push({
+        add({
           name: "repository locks",
           status: "warn",
           detail: `${locks.length} lock(s) present`,
@@ -163,7 +186,7 @@ export async function runDoctor(
         });
       }
     } else {
-      checks.push({
+      add({
         name: "repository",
         status: isDefaultPw ? "warn" : "fail",
         detail: `${backend}: no repository at ${loc}`,
@@ -171,7 +194,7 @@ export async function runDoctor(
       });
     }
   } catch (e) {
-    checks.push({ ...fail("repository", e), detail: `${where}: ${errorMessage(e)}` });
+    add({ ...fail("repository", e), detail: `${where}: ${errorMessage(e)}` });
   }
 
   if (cfg.notify.length > 0) {
@@ -185,9 +208,10 @@ export async function runDoctor(
   }
 
   // Leftovers of a crashed run: a held lock, or containers a dead run left stopped.
+  running("restart journal");
   const holder = await svc.locks.holder(loaded.paths.lockFile);
   if (holder) {
-    checks.push({
+    add({
       name: "backup lock",
       status: "ok",
       detail: `a backup is running (pid ${holder.pid} since ${holder.since})`,
@@ -196,13 +220,13 @@ export async function runDoctor(
     const journal = svc.journal(loaded.paths.journalFile);
     const entries = await journal.read().catch(() => []);
     if (entries.length === 0) {
-      checks.push({
+      add({
         name: "restart journal",
         status: "ok",
         detail: "no containers left stopped by a crashed run",
       });
     } else if (!engineOk) {
-      checks.push({
+      add({
         name: "restart journal",
         status: "fail",
         detail: `a crashed run left ${entries.flatMap((e) => e.containers).join(", ")} stopped`,
@@ -212,7 +236,7 @@ export async function runDoctor(
       try {
         using host = await lockAndRecover(svc, loaded, engine, nullSink, { command: "doctor" });
         const r = host.recovered;
-        checks.push({
+        add({
           name: "restart journal",
           status: r.failed.length ? "fail" : "warn",
           detail: `a crashed run had left ${
@@ -226,7 +250,7 @@ export async function runDoctor(
           hint: r.failed.length ? "Start them by hand with docker start." : undefined,
         });
       } catch (e) {
-        checks.push(fail("restart journal", e));
+        add(fail("restart journal", e));
       }
     }
   }

@@ -8,7 +8,10 @@ import type { LoadedConfig } from "../core/config/loaded.ts";
 import { isStowageError, StowageError } from "../core/errors.ts";
 import type { Services } from "./services.ts";
 
-export type SetupServices = Pick<Services, "repository" | "configStore" | "removeFile">;
+export type SetupServices = Pick<
+  Services,
+  "repository" | "configStore" | "removeFile" | "writeFile"
+>;
 
 /** The failure, saying that the prepared config was not written. */
 function nothingWritten(e: StowageError): StowageError {
@@ -29,7 +32,7 @@ export async function setUpRepository(
     loaded: LoadedConfig;
     passwordFile: string;
     /** A new config to write once the repository answered; undefined: an existing config. */
-    prepared?: { path: string; doc: unknown };
+    prepared?: { path: string; doc: unknown; envFile?: { path: string; text: string } };
   },
 ): Promise<{ passwordCreated: boolean; existed: boolean }> {
   const { prepared, passwordFile } = opts;
@@ -42,6 +45,10 @@ export async function setUpRepository(
   } catch (e) {
     if (passwordCreated) await svc.removeFile(passwordFile).catch(() => {});
     throw prepared && isStowageError(e) ? nothingWritten(e) : e;
+  }
+  if (prepared?.envFile) {
+    // The credentials before the config that names them, 0600 from the first byte.
+    await svc.writeFile(prepared.envFile.path, prepared.envFile.text, 0o600);
   }
   if (prepared) await svc.configStore.write(prepared.path, prepared.doc);
   return { passwordCreated, existed };

@@ -2,7 +2,7 @@
 import { table } from "./output.ts";
 import type { DepsReport } from "../app/deps.ts";
 
-export function renderDeps(report: DepsReport): string {
+export function renderDeps(report: DepsReport, width?: number): string {
   const rows = [["dependency", "status", "version", "needs", "found", "package"]];
   for (const d of report.dependencies) {
     rows.push([
@@ -18,7 +18,7 @@ export function renderDeps(report: DepsReport): string {
   if (report.configProblem) {
     out += `Config could not be read (${report.configProblem}); checked with the defaults.\n`;
   }
-  out += table(rows);
+  out += table(rows, width);
   for (const d of report.dependencies) {
     if (d.state !== "ok" && d.detail) out += `  ${d.name}: ${d.detail}\n`;
   }

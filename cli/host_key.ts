@@ -5,6 +5,7 @@
  * names its fingerprint with --accept-host-key. Until `commit()`, the key lives in a temporary
  * known_hosts the repository test uses, so a failed setup pins nothing.
  */
+import { promptContext } from "./prompt_output.ts";
 import { StowageError } from "../core/errors.ts";
 import type { LoadedConfig, Runtime } from "./runtime.ts";
 import {
@@ -79,7 +80,10 @@ export async function trustRepositoryHost(
       }Compare them with the server's own before trusting them (on the server: ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub).\n`,
     );
     const { confirm } = await import("@inquirer/prompts");
-    const yes = await confirm({ message: "Trust this host key?", default: false });
+    const yes = await confirm(
+      { message: "Trust this host key?", default: false },
+      promptContext(rt),
+    );
     if (!yes) {
       throw new StowageError(
         "repo.error",

@@ -2,12 +2,14 @@
  * The command line: builds the commander program, runs it, and turns every failure into one line
  * plus a hint and a documented exit code. Commands live one per file in cli/commands/.
  */
-import { Command, CommanderError } from "@commander-js/extra-typings";
+import { Command, CommanderError, Option } from "@commander-js/extra-typings";
 import { isStowageError, StowageError } from "../core/errors.ts";
 import { redactText } from "../core/secrets.ts";
 import { EXIT_CODES } from "./exit_codes.ts";
 import type { Runtime } from "./runtime.ts";
 import { configureLogging } from "./log.ts";
+import { addExamples } from "./help.ts";
+import { colourEnabled, setNoColorFlag } from "./style.ts";
 import { VERSION } from "../core/version.ts";
 import { registerVersion } from "./commands/version.ts";
 import { registerDoctor } from "./commands/doctor.ts";
@@ -33,6 +35,8 @@ export function buildProgram(rt: Runtime): Program {
     .configureOutput({
       writeOut: (s) => rt.write(s),
       writeErr: (s) => rt.writeErr(s),
+      getOutHasColors: () => colourEnabled(rt, "stdout"),
+      getErrHasColors: () => colourEnabled(rt, "stderr"),
       // Flag errors read like every other error: `stowage: ...` on one line, then the hint.
       outputError: (s, write) =>
         write(
@@ -41,6 +45,13 @@ export function buildProgram(rt: Runtime): Program {
         ),
     })
     .exitOverride();
+  // Read by runCli before parsing (cli/style.ts); declared so commander accepts and lists it.
+  program.addOption(
+    new Option(
+      "--no-color",
+      "no colour (also NO_COLOR=1 or TERM=dumb; colour only ever reaches a terminal)",
+    ),
+  );
   program.hook("preAction", (cmd) => {
     const level = cmd.opts().logLevel ?? rt.env("STOWAGE_LOG_LEVEL");
     configureLogging(rt, level);
@@ -53,12 +64,15 @@ export function buildProgram(rt: Runtime): Program {
   registerDryRun(program, rt);
   registerDoctor(program, rt);
   registerAdmin(program, rt);
+  addExamples(program);
   return program;
 }
 
 /** Runs the CLI and returns the exit code. Never throws for expected failures. */
 export async function runCli(rt: Runtime, argv: string[]): Promise<number> {
   exitState.code = 0;
+  // Read before parsing so that even a usage error or --help obeys it.
+  setNoColorFlag(argv.includes("--no-color"));
   const program = buildProgram(rt);
   for (const cmd of allCommands(program)) {
     cmd.exitOverride().configureOutput(program.configureOutput());

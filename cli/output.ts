@@ -26,13 +26,106 @@ export function formatDuration(ms: number | undefined): string {
   return `${m} min ${Math.round(s - m * 60)} s`;
 }
 
-/** Left-aligned columns; the last column is not padded. */
-export function table(rows: string[][]): string {
-  if (rows.length === 0) return "";
-  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => (r[c] ?? "").length)));
-  return rows
-    .map((r) =>
-      r.map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c]))).join("  ").trimEnd()
+/**
+ * The width tables are fitted to: the terminal's, when stdout is one; otherwise none (piped or
+ * redirected, each row stays on one line for grep and scripts; --json has every detail anyway).
+ */
+export function tableWidth(rt: Pick<Runtime, "stdoutIsTerminal" | "terminalColumns">) {
+  return rt.stdoutIsTerminal ? rt.terminalColumns?.() : undefined;
+}
+
+/** Where a cell may be broken: after a space, a comma or a slash. */
+function words(text: string): string[] {
+  return text.split(/(?<=[ ,/])/).filter((w) => w !== "");
+}
+
+/** `text` in lines of at most `width` characters, broken at word boundaries where possible. */
+export function wrapWords(text: string, width: number): string[] {
+  if (text.length <= width) return [text];
+  // An indented cell keeps its indent on every line.
+  const indent = text.match(/^ */)![0];
+  if (indent && indent.length < width - 1) {
+    return wrapWords(text.slice(indent.length), width - indent.length).map((l) => indent + l);
+  }
+  const lines: string[] = [];
+  let line = "";
+  for (let w of words(text)) {
+    if (line !== "" && (line + w).trimEnd().length > width) {
+      lines.push(line.trimEnd());
+      line = "";
+    }
+    // A word longer than the column is cut where it must be.
+    while (w.length > width) {
+      lines.push(w.slice(0, width));
+      w = w.slice(width);
+    }
+    line += w;
+  }
+  if (line.trim() !== "" || lines.length === 0) lines.push(line.trimEnd());
+  return lines;
+}
+
+const GAP = 2;
+
+/**
+ * Column widths that fit `width`: the widest column gives first, down to its longest word
+ * (so words stay whole), then below that only if nothing else fits.
+ */
+function fitWidths(rows: string[][], width: number): number[] {
+  const cols = rows[0].length;
+  const natural = [...Array(cols).keys()].map((c) =>
+    Math.max(...rows.map((r) => (r[c] ?? "").length))
+  );
+  // The longest word of each column, plus the indent its cell keeps on every line.
+  const longestWord = [...Array(cols).keys()].map((c) =>
+    Math.max(
+      1,
+      ...rows.map((r) => {
+        const cell = r[c] ?? "";
+        const indent = cell.match(/^ */)![0].length;
+        return indent + Math.max(0, ...words(cell.slice(indent)).map((w) => w.trimEnd().length));
+      }),
     )
-    .join("\n") + "\n";
+  );
+  const widths = [...natural];
+  const total = () => widths.reduce((a, b) => a + b, 0) + GAP * (cols - 1);
+  // Then the other columns to 4, and only last the first one (the unit or item it names).
+  const floors = [
+    longestWord,
+    widths.map((_, c) => (c === 0 ? longestWord[0] : 4)),
+    widths.map(() => 4),
+  ];
+  for (const floor of floors) {
+    while (total() > width) {
+      let widest = -1;
+      for (let c = 0; c < cols; c++) {
+        if (widths[c] > floor[c] && (widest < 0 || widths[c] > widths[widest])) widest = c;
+      }
+      if (widest < 0) break;
+      widths[widest]--;
+    }
+  }
+  return widths;
+}
+
+/**
+ * Left-aligned columns; the last column is not padded. With `width`, cells wrap at word
+ * boundaries (a row may take several lines) so that no line is wider than `width`.
+ */
+export function table(rows: string[][], width?: number): string {
+  if (rows.length === 0) return "";
+  const natural = rows[0].map((_, c) => Math.max(...rows.map((r) => (r[c] ?? "").length)));
+  const widths = width === undefined ? natural : fitWidths(rows, width);
+  const out: string[] = [];
+  for (const r of rows) {
+    const cells = r.map((cell, c) => wrapWords(cell ?? "", widths[c]));
+    const height = Math.max(...cells.map((l) => l.length));
+    for (let i = 0; i < height; i++) {
+      out.push(
+        cells.map((l, c) => (c === r.length - 1 ? l[i] ?? "" : (l[i] ?? "").padEnd(widths[c])))
+          .join(" ".repeat(GAP)).trimEnd(),
+      );
+    }
+  }
+  return out.join("\n") + "\n";
 }

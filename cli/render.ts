@@ -2,6 +2,7 @@
  * Renders engine events for people: one line per step, and on a terminal a live progress line per
  * snapshot. With --json only warnings and errors reach stderr; the document goes to stdout.
  */
+import { liveTerminal, style } from "./style.ts";
 import type { StowageEvent } from "../core/events.ts";
 import type { EventSink } from "../core/ports.ts";
 import type { Runtime } from "./runtime.ts";
@@ -32,7 +33,8 @@ function journalRenderer(): EventSink {
 
 export function eventRenderer(rt: Runtime, opts: { json: boolean; verbose?: boolean }): EventSink {
   if (journalIsStderr()) return journalRenderer();
-  const live = rt.stderrIsTerminal && !opts.json;
+  const live = liveTerminal(rt) && !opts.json;
+  const paint = style(rt, "stderr");
   let progressShown = false;
   const startedAt = new Map<string, number>();
   const line = (s: string) => {
@@ -109,7 +111,7 @@ export function eventRenderer(rt: Runtime, opts: { json: boolean; verbose?: bool
           break;
         case "unit.done":
           line(
-            `[${e.unit}] ${e.ok ? "done" : "FAILED: " + e.error}${
+            `[${e.unit}] ${e.ok ? paint.ok("done") : paint.fail("FAILED") + ": " + e.error}${
               e.downtimeMs !== undefined ? `, downtime ${formatDuration(e.downtimeMs)}` : ""
             }`,
           );

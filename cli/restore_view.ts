@@ -1,8 +1,9 @@
 /**
  * `stowage restore` as text and JSON: the restore points (`--list`), the plan, the report.
  */
+import { PLAIN, type Style } from "./style.ts";
 import type { Runtime } from "./runtime.ts";
-import { formatBytes, formatDuration, printJson, table } from "./output.ts";
+import { formatBytes, formatDuration, printJson, table, tableWidth } from "./output.ts";
 import { isInternalUnit } from "../core/backup/plan.ts";
 import { isUsable, type RestorePoint, unitsIn } from "../core/restore/points.ts";
 import { contentsOf, INCOMPLETE_NOTE, pointJson, sizeOf, statusOf, whenOf } from "./points_view.ts";
@@ -44,7 +45,7 @@ export function listPoints(
           String(u.incomplete),
           u.latestWhen ?? "none",
         ]),
-      ]));
+      ], tableWidth(rt)));
     }
     return;
   }
@@ -73,7 +74,7 @@ export function listPoints(
       contentsOf(p),
       sizeOf(p),
     ]),
-  ]));
+  ], tableWidth(rt)));
   if (points.some((p) => p.status === "incomplete")) rt.write(`\n${INCOMPLETE_NOTE}\n`);
   for (const i of ignored) {
     rt.write(
@@ -112,7 +113,7 @@ export function planSummary(plan: RestorePlan) {
   };
 }
 
-export function renderPlan(plan: RestorePlan): string {
+export function renderPlan(plan: RestorePlan, s: Style = PLAIN): string {
   const out: string[] = [];
   out.push(
     `Restore of '${plan.unit}' (${plan.kind}) from ${plan.backupId}  (${
@@ -200,7 +201,11 @@ export function renderPlan(plan: RestorePlan): string {
   } else out.push("  overwrites nothing");
   for (const w of plan.warnings) out.push(`  warning: ${w}`);
   for (const c of plan.conflicts) {
-    out.push(`  CONFLICT: ${c.message}${c.resolve ? ` (${c.resolve.replace("|", " or ")})` : ""}`);
+    out.push(
+      `  ${s.fail("CONFLICT")}: ${c.message}${
+        c.resolve ? ` (${c.resolve.replace("|", " or ")})` : ""
+      }`,
+    );
   }
   if (
     plan.data.length === 0 && plan.networks.length === 0 && plan.files.length === 0 &&
@@ -209,10 +214,10 @@ export function renderPlan(plan: RestorePlan): string {
   return out.join("\n") + "\n";
 }
 
-export function renderReport(r: RestoreReport, plan: RestorePlan): string {
+export function renderReport(r: RestoreReport, plan: RestorePlan, s: Style = PLAIN): string {
   const out: string[] = [];
   out.push(
-    `${r.ok ? "Restored" : "Restore FAILED for"} '${r.unit}' from ${r.backupId} in ${
+    `${r.ok ? s.ok("Restored") : s.fail("Restore FAILED for")} '${r.unit}' from ${r.backupId} in ${
       formatDuration(r.durationMs)
     }`,
   );

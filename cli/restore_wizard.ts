@@ -2,6 +2,7 @@
  * `stowage restore`'s wizard: on a terminal, asks what only a person can decide (unit, restore
  * point, parts, target, conflicts, confirmation). Prompts draw on stderr; a cancel changes nothing.
  */
+import { promptContext } from "./prompt_output.ts";
 import process from "node:process";
 import { StowageError } from "../core/errors.ts";
 import { isUsable, type RestorePoint, unitsIn } from "../core/restore/points.ts";
@@ -11,25 +12,24 @@ import { absolute, checkToDir } from "./parse.ts";
 import { pointsOf } from "../core/restore/load.ts";
 
 export class RestoreWizard {
-  private constructor(private readonly p: typeof import("@inquirer/prompts")) {}
+  private constructor(
+    private readonly p: typeof import("@inquirer/prompts"),
+    // Prompts draw on stderr so stdout stays clean for output.
+    private readonly ctx: ReturnType<typeof promptContext>,
+  ) {}
 
-  static async load(): Promise<RestoreWizard> {
-    return new RestoreWizard(await import("@inquirer/prompts"));
+  static async load(rt: Parameters<typeof promptContext>[0]): Promise<RestoreWizard> {
+    return new RestoreWizard(await import("@inquirer/prompts"), promptContext(rt));
   }
-
-  // Prompts draw on stderr so stdout stays clean for output.
-  private ctx = { output: process.stderr };
 
   private async ask<T>(fn: () => Promise<T>): Promise<T> {
     try {
       return await fn();
     } catch (e) {
       if (e instanceof Error && (e.name === "ExitPromptError" || e.name === "AbortPromptError")) {
-        throw new StowageError(
-          "interrupted",
-          "Restore cancelled; nothing was changed",
-          "Run `stowage restore` again when ready.",
-        );
+        // Ctrl-C: one line says it all (no hint), on a line of its own below the prompt.
+        process.stderr.write("\n");
+        throw new StowageError("interrupted", "Restore cancelled; nothing was changed");
       }
       throw e;
     }

@@ -538,7 +538,8 @@ async function onTerminal(
 Deno.test("config new on a terminal: the wizard asks for what the flags did not give", async () => {
   await withEnv(undefined, async (e) => {
     const r = await onTerminal(["admin", "config", "new", "--config", e.configPath], e.env, [
-      ["Repository location", `${e.dir}/wizard-repo\r`],
+      ["Where should backups go?", "\r"], // the first entry: a local folder
+      ["Repository folder", `${e.dir}/wizard-repo\r`],
       ["Password file", "\r"],
       ["Backup scope", "\x1b[B\r"], // the cursor starts on "standard"; one down is "full"
     ]);

@@ -3,6 +3,7 @@
  * document, locations) are pure in core/config/; these commands are file management, so they
  * call the config store adapter directly for the reads and atomic writes.
  */
+import { promptContext } from "../prompt_output.ts";
 import { resolve } from "node:path";
 import { stringify } from "yaml";
 import type { AdminCommand } from "./admin.ts";
@@ -20,6 +21,8 @@ import { type NewConfigChoices, newConfigDocument } from "../../core/config/new.
 import { configJsonSchema } from "../../core/config/docs.ts";
 import { checkRepositoryLocation } from "../../core/config/location.ts";
 import { editorCommand } from "../../core/config/edit.ts";
+import { envFileText } from "../../core/config/backends.ts";
+import { askRepository } from "../config_wizard.ts";
 import {
   applyConfigPaths,
   backupConfig,
@@ -66,6 +69,18 @@ export interface WrittenConfig {
   repository: { location: string; isDefault: boolean };
   passwordFile: { path: string; created: boolean; isDefault: boolean };
   scope: Scope;
+  retention: Record<string, number | undefined>;
+  /** The backend's credentials file, when the wizard wrote one (0600). */
+  envFile?: string;
+}
+
+/** "the latest 3, 7 daily, 4 weekly and 6 monthly restore points per unit". */
+export function describeRetention(r: Record<string, number | undefined>): string {
+  const parts = Object.entries(r).filter(([, n]) => n !== undefined && n > 0)
+    .map(([k, n]) => (k === "latest" ? `the latest ${n}` : `${n} ${k}`));
+  if (parts.length === 0) return "every restore point";
+  const list = parts.length > 1 ? `${parts.slice(0, -1).join(", ")} and ${parts.at(-1)}` : parts[0];
+  return `keeps ${list} restore points per unit`;
 }
 
 /**
@@ -80,6 +95,7 @@ export async function writeNewConfig(
 ): Promise<WrittenConfig> {
   const prepared = prepareNewConfig(rt, path, choices);
   const created = (await ensurePasswordFile(prepared.passwordFile)) === "created";
+  if (prepared.envFile) await rt.app.writeFile(prepared.envFile.path, prepared.envFile.text, 0o600);
   await writeConfig(path, prepared.doc);
   return describeNewConfig(prepared, created);
 }
@@ -89,25 +105,48 @@ export interface PreparedConfig {
   path: string;
   choices: NewConfigChoices;
   doc: ReturnType<typeof newConfigDocument>;
+  /**
+   * Tests the repository before anything is written: the backend's credentials in memory
+   * (`repository.env`), as the env file will hold them.
+   */
   loaded: LoadedConfig;
   passwordFile: string;
+  /** The backend's credentials file, to write (0600) before the config that names it. */
+  envFile?: { path: string; text: string };
+}
+
+/** What the wizard chose: the config's choices plus the backend's credentials. */
+export interface WizardChoices extends NewConfigChoices {
+  backendEnv?: Record<string, string>;
 }
 
 export function prepareNewConfig(
   rt: Runtime,
   path: string,
-  choices: NewConfigChoices,
+  wizard: WizardChoices,
 ): PreparedConfig {
+  const { backendEnv, ...choices } = wizard;
   const doc = newConfigDocument(choices);
   const check = checkConfigText(configToYaml(doc));
   if (!check.ok) throw configError(check, path); // a bug in newConfigDocument, reported plainly
   const paths: StowagePaths = applyConfigPaths(rt.paths, check.config, rt.env, rt.uid);
+  const envFile = choices.envFile && backendEnv
+    ? { path: choices.envFile, text: envFileText(backendEnv) }
+    : undefined;
+  // Until the env file is written, its content rides in memory.
+  const config = envFile
+    ? {
+      ...check.config,
+      repository: { ...check.config.repository, env: { ...backendEnv }, env_file: undefined },
+    }
+    : check.config;
   return {
     path,
     choices,
     doc,
-    loaded: { config: check.config, path, paths },
+    loaded: { config, path, paths },
     passwordFile: choices.passwordFile ?? paths.passwordFile,
+    envFile,
   };
 }
 
@@ -124,44 +163,32 @@ export function describeNewConfig(p: PreparedConfig, passwordCreated: boolean): 
       isDefault: p.choices.passwordFile === undefined,
     },
     scope: p.loaded.config.backup.scope,
+    retention: { ...p.loaded.config.retention },
+    envFile: p.envFile?.path,
   };
 }
 
-/** Asks for what the flags did not give. Only ever called when stdin is a terminal. */
+/**
+ * Asks for what the flags did not give: the backend from a menu and only what it needs, the
+ * password file, the scope. Only ever called when stdin is a terminal.
+ */
 export async function configWizard(
   rt: Runtime,
   given: NewConfigChoices,
-): Promise<NewConfigChoices> {
+  configPath: string,
+): Promise<WizardChoices> {
   const { input, select } = await import("@inquirer/prompts");
-  const repository = given.repository ?? absoluteLocation(
-    await input({
-      message:
-        "Repository location (restic syntax: /path, sftp:user@host:/path, rest:https://..., s3:...)",
-      default: rt.paths.repository,
-      // The answer stays on the terminal after the prompt: not with its password.
-      transformer: (v, { isFinal }) => (isFinal ? redactLocation(v) : v),
-      validate: (v) => {
-        try {
-          checkRepositoryLocation(absoluteLocation(v));
-          return true;
-        } catch (e) {
-          return e instanceof Error ? e.message : String(e);
-        }
-      },
-    }),
-  );
-  const sshKey = given.sshKey ?? (/^(sftp|tailscale):/.test(repository)
-    ? (await input({
-      message: "SSH private key for the repository's server (empty: ssh's own keys)",
-      default: "",
-    })).trim() || undefined
-    : undefined);
-  const passwordFile = given.passwordFile ?? resolve(
-    await input({
-      message: "Password file (created with a random password if it does not exist)",
-      default: rt.paths.passwordFile,
-    }),
-  );
+  const ctx = promptContext(rt);
+  const repo = given.repository === undefined
+    ? await askRepository(rt, { configPath, defaultLocal: rt.paths.repository })
+    : undefined;
+  const repository = given.repository ?? repo!.location;
+  const passwordFile = given.passwordFile ?? (await input({
+    message: "Password file (created with a random password if it does not exist)",
+    default: rt.paths.passwordFile,
+    validate: (v) =>
+      v.trim().startsWith("/") || "an absolute path, starting with / (relative paths are refused)",
+  }, ctx)).trim();
   const scope = given.scope ?? await select<Scope>({
     message: "Backup scope",
     default: "standard",
@@ -170,12 +197,16 @@ export async function configWizard(
       { value: "standard", name: "standard: volumes, bind mounts, compose files, networks" },
       { value: "full", name: "full: standard plus the Docker daemon's configuration" },
     ],
-  });
+  }, ctx);
+  const sshKey = given.sshKey ?? repo?.sshKey;
   return {
     repository: repository === rt.paths.repository ? undefined : repository,
     passwordFile: passwordFile === rt.paths.passwordFile ? undefined : passwordFile,
     scope,
     sshKey: sshKey === undefined ? undefined : resolve(sshKey),
+    envFile: repo?.envFile,
+    rcloneConfig: repo?.rcloneConfig,
+    backendEnv: repo?.envFile ? repo.env : undefined,
   };
 }
 
@@ -193,7 +224,9 @@ export function describeWritten(w: WrittenConfig): string {
       w.passwordFile.created ? "created: 48 random characters, mode 0600" : "exists, kept as it is"
     })`,
   );
+  if (w.envFile) lines.push(`Credentials:   ${w.envFile} (mode 0600)`);
   lines.push(`Scope:         ${w.scope}`);
+  lines.push(`Retention:     ${describeRetention(w.retention)} (retention: in the config)`);
   if (w.passwordFile.created) {
     lines.push(
       "Keep a copy of the password file off this host: without it the backups cannot be read.",
@@ -205,7 +238,7 @@ export function describeWritten(w: WrittenConfig): string {
 async function confirmOnTerminal(rt: Runtime, message: string, def: boolean): Promise<boolean> {
   if (!rt.stdinIsTerminal) return false;
   const { confirm } = await import("@inquirer/prompts");
-  return await confirm({ message, default: def });
+  return await confirm({ message, default: def }, promptContext(rt));
 }
 
 export function registerAdminConfig(admin: AdminCommand, rt: Runtime) {
@@ -264,7 +297,7 @@ export function registerAdminConfig(admin: AdminCommand, rt: Runtime) {
       "--password-file <path>",
       "repository password file; created with 48 random characters (0600) when absent",
     )
-    .option("--scope <scope>", "backup scope: minimal, standard or full")
+    .option("--scope <scope>", "backup scope: minimal, standard or full (default: standard)")
     .option("--force", "replace an existing config file")
     .option("--json", "print a JSON document")
     .addHelpText(
@@ -293,7 +326,7 @@ export function registerAdminConfig(admin: AdminCommand, rt: Runtime) {
       }
       let choices: NewConfigChoices = { repository, passwordFile, scope };
       const interactive = rt.stdinIsTerminal && !opts.json && repository === undefined;
-      if (interactive) choices = await configWizard(rt, choices);
+      if (interactive) choices = await configWizard(rt, choices, loc.path);
       const written = await writeNewConfig(rt, loc.path, choices);
       if (opts.json) return printJson(rt, { ok: true, ...written });
       rt.write(describeWritten(written));

@@ -6,7 +6,7 @@
 import type { AdminCommand } from "./admin.ts";
 import type { Runtime } from "../runtime.ts";
 import { globals, setExitCode } from "../mod.ts";
-import { printJson, table } from "../output.ts";
+import { printJson, table, tableWidth } from "../output.ts";
 import { EXIT_CODES } from "../exit_codes.ts";
 import { errorMessage, StowageError } from "../../core/errors.ts";
 import { closestN } from "../../core/text.ts";
@@ -115,7 +115,12 @@ export function registerAdminHooks(admin: AdminCommand, rt: Runtime) {
       if (checks.length === 0) {
         rt.write("No hooks configured (and no container carries a stowage hook label).\n");
       } else {
-        rt.write(table(checks.map((c) => [c.ok ? "ok" : "PROBLEM", c.source, c.kind, c.name])));
+        rt.write(
+          table(
+            checks.map((c) => [c.ok ? "ok" : "PROBLEM", c.source, c.kind, c.name]),
+            tableWidth(rt),
+          ),
+        );
         for (const c of checks) {
           for (const p of c.problems) rt.writeErr(`problem: ${c.source}: ${p}\n`);
           for (const w of c.warnings) rt.writeErr(`warning: ${c.source}: ${w}\n`);
@@ -197,15 +202,18 @@ export function registerAdminHooks(admin: AdminCommand, rt: Runtime) {
         );
         if (!r.hooks.length) rt.write("  (no hooks)\n");
         else {
-          rt.write(table(r.hooks.map((h) => [
-            "",
-            h.phase,
-            h.name,
-            h.kind,
-            h.mode,
-            `${h.timeoutSeconds} s`,
-            h.source + (h.problem ? `  PROBLEM: ${h.problem}` : ""),
-          ])));
+          rt.write(table(
+            r.hooks.map((h) => [
+              "",
+              h.phase,
+              h.name,
+              h.kind,
+              h.mode,
+              `${h.timeoutSeconds} s`,
+              h.source + (h.problem ? `  PROBLEM: ${h.problem}` : ""),
+            ]),
+            tableWidth(rt),
+          ));
         }
       }
     });

@@ -6,7 +6,8 @@
 import type { AdminCommand } from "./admin.ts";
 import type { LoadedConfig, Runtime } from "../runtime.ts";
 import { globals, setExitCode, usageError } from "../mod.ts";
-import { formatBytes, formatDuration, printJson, table } from "../output.ts";
+import { formatBytes, formatDuration, printJson, table, tableWidth } from "../output.ts";
+import { formatAge } from "../points_view.ts";
 import { EXIT_CODES } from "../exit_codes.ts";
 import { log } from "../log.ts";
 import { runDaemon, skippedUnits } from "../../app/daemon.ts";
@@ -62,7 +63,7 @@ export function registerAdminService(admin: AdminCommand, rt: Runtime) {
     .option("--json", "print one JSON document")
     .addHelpText(
       "after",
-      "\nExamples:\n  stowage admin service write-units\n  stowage admin service write-units --schedule '*-*-* 03:30:00' --dry-run\n  stowage admin service write-units --binary /usr/local/bin/stowage --output-dir /tmp/units\n\nSee docs/service.md.",
+      "\nSee docs/service.md.",
     )
     .action(async (opts, cmd) => {
       const loaded = await rt.loadConfig(globals(cmd));
@@ -209,7 +210,9 @@ export function registerAdminService(admin: AdminCommand, rt: Runtime) {
           runs: results.runs,
         });
       }
-      rt.write(renderStatus(results, health.healthy, health.reason));
+      rt.write(
+        renderStatus(results, health.healthy, health.reason, rt.clock.now(), tableWidth(rt)),
+      );
     });
 
   service
@@ -334,7 +337,13 @@ async function denoRunCommand(): Promise<string[]> {
   return out;
 }
 
-function renderStatus(results: ResultsDoc, healthy: boolean, reason: string): string {
+function renderStatus(
+  results: ResultsDoc,
+  healthy: boolean,
+  reason: string,
+  now: Date,
+  width?: number,
+): string {
   const units = Object.values(results.units).sort((a, b) => a.unit.localeCompare(b.unit));
   if (units.length === 0) return "No backup has been recorded yet.\n";
   const rows = [["UNIT", "LAST", "FINISHED", "LAST GOOD", "DOWNTIME", "ADDED", "FAILURES"]];
@@ -342,8 +351,9 @@ function renderStatus(results: ResultsDoc, healthy: boolean, reason: string): st
     rows.push([
       u.unit,
       u.last.outcome === "failed" ? "FAILED" : u.last.outcome,
-      u.last.finishedAt,
-      u.lastSuccess?.finishedAt ?? "never",
+      // Relative ages keep the table narrow; --json has the timestamps.
+      formatAge(now.getTime() - Date.parse(u.last.finishedAt)),
+      u.lastSuccess ? formatAge(now.getTime() - Date.parse(u.lastSuccess.finishedAt)) : "never",
       u.last.downtimeMs === undefined ? "-" : formatDuration(u.last.downtimeMs),
       formatBytes(u.last.bytesAdded),
       String(u.failuresTotal),
@@ -351,7 +361,7 @@ function renderStatus(results: ResultsDoc, healthy: boolean, reason: string): st
   }
   const run = results.runs.at(-1);
   const last = run ? `Last run ${run.backupId}: ${runOutcome(run)}\n` : "";
-  let out = table(rows) + "\n" + last + `Health: ${healthy ? "ok" : "FAILING"}: ${reason}\n`;
+  let out = table(rows, width) + "\n" + last + `Health: ${healthy ? "ok" : "FAILING"}: ${reason}\n`;
   for (const u of units) if (u.last.error) out += `${u.unit}: ${u.last.error}\n`;
   return out;
 }

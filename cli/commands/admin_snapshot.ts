@@ -2,11 +2,12 @@ import { isInternalUnit } from "../../core/backup/plan.ts";
 import type { AdminCommand } from "./admin.ts";
 import type { Runtime } from "../runtime.ts";
 import { globals } from "../mod.ts";
-import { formatBytes, formatDuration, printJson, table } from "../output.ts";
+import { formatBytes, formatDuration, printJson, table, tableWidth } from "../output.ts";
 import { parseSnapshot } from "../../core/tags.ts";
 import { isUsable, restorePoints, unitsIn } from "../../core/restore/points.ts";
 import {
   contentsOf,
+  formatAge,
   INCOMPLETE_NOTE,
   pointJson,
   sizeOf,
@@ -92,7 +93,8 @@ export function registerAdminSnapshot(admin: AdminCommand, rt: Runtime) {
           containers: u?.containers.length ?? null,
           volumes: u?.volumes.length ?? null,
           latestBackup: latest?.backupId ?? null,
-          latestWhen: latest ? whenOf(latest, now) : null,
+          // The age alone: the restore points below name each backup id.
+          latestWhen: latest ? formatAge(now.getTime() - Date.parse(latest.time)) : null,
           incomplete: points.filter((p) => p.status === "incomplete").length,
           points,
         };
@@ -132,7 +134,7 @@ export function registerAdminSnapshot(admin: AdminCommand, rt: Runtime) {
         return rt.write("No units and no snapshots yet. Run `stowage backup`.\n");
       }
       rt.write(table([
-        ["UNIT", "KIND", "CONTAINERS", "VOLUMES", "LATEST COMPLETE BACKUP", "POINTS"],
+        ["UNIT", "KIND", "CONTAINERS", "VOLUMES", "LAST COMPLETE", "POINTS"],
         ...units.map((u) => [
           u.unit,
           u.onThisHost ? String(u.kind) : "(not on this host)",
@@ -141,7 +143,7 @@ export function registerAdminSnapshot(admin: AdminCommand, rt: Runtime) {
           u.latestWhen ?? "never",
           `${u.points.length}${u.incomplete ? ` (${u.incomplete} incomplete)` : ""}`,
         ]),
-      ]));
+      ], tableWidth(rt)));
       for (const u of units.filter((x) => x.points.length)) {
         rt.write(`\n${u.unit}:\n`);
         rt.write(table([
@@ -161,7 +163,7 @@ export function registerAdminSnapshot(admin: AdminCommand, rt: Runtime) {
             contentsOf(p),
             ...(opts.sizes ? [sizeOf(p)] : []),
           ]),
-        ]));
+        ], tableWidth(rt)));
       }
       if (units.some((u) => u.incomplete > 0)) rt.write(`\n${INCOMPLETE_NOTE}\n`);
       for (const i of ignored) {
@@ -179,7 +181,10 @@ export function registerAdminSnapshot(admin: AdminCommand, rt: Runtime) {
       "Estimate how much a backup would read per unit (from the folders on this host), and the downtime.",
     )
     .option("-u, --unit <name...>", "only these units")
-    .option("-s, --scope <scope>", "minimal, standard or full")
+    .option(
+      "-s, --scope <scope>",
+      "minimal, standard or full (default: the config's backup.scope, standard unless set)",
+    )
     .option("--json", "print one JSON document")
     .action(async (opts, cmd) => {
       const loaded = await rt.loadConfig(globals(cmd));
@@ -202,7 +207,7 @@ export function registerAdminSnapshot(admin: AdminCommand, rt: Runtime) {
           ...units.map((
             u,
           ) => [u.unit, u.scope, formatBytes(u.bytes), formatDuration(u.estimatedDowntimeMs)]),
-        ]),
+        ], tableWidth(rt)),
       );
       rt.write(
         `\ntotal: ${

@@ -4,10 +4,11 @@
  * (core/deps.ts); the report is app/deps.ts; this file parses, runs apt-get when asked, and
  * renders (cli/deps_view.ts).
  */
+import { promptContext } from "../prompt_output.ts";
 import type { AdminCommand } from "./admin.ts";
 import type { Runtime } from "../runtime.ts";
 import { globals, setExitCode } from "../mod.ts";
-import { printJson } from "../output.ts";
+import { printJson, tableWidth } from "../output.ts";
 import { EXIT_CODES } from "../exit_codes.ts";
 import { StowageError } from "../../core/errors.ts";
 import { recoverLeftovers } from "../../app/host_lock.ts";
@@ -65,7 +66,7 @@ export function registerAdminSystem(admin: AdminCommand, rt: Runtime) {
       const report = await gatherDeps(rt.app, globals(cmd).config);
       if (opts.json) printJson(rt, report);
       else {
-        rt.write(renderDeps(report));
+        rt.write(renderDeps(report, tableWidth(rt)));
         if (!report.ok) {
           rt.write(
             report.install.command
@@ -151,7 +152,7 @@ export function registerAdminSystem(admin: AdminCommand, rt: Runtime) {
           !await confirm({
             message: `Install ${plan.packages.join(", ")} with apt-get?`,
             default: true,
-          })
+          }, promptContext(rt))
         ) {
           say("Nothing installed.\n");
           return;
@@ -179,7 +180,7 @@ export function registerAdminSystem(admin: AdminCommand, rt: Runtime) {
         printJson(rt, { ok: after.ok, installed: plan.packages, plan, dryRun: false, after });
       } else {
         say(`Installed ${plan.packages.join(", ")}.\n`);
-        say(renderDeps(after));
+        say(renderDeps(after, tableWidth(rt)));
       }
       if (!after.ok) setExitCode(EXIT_CODES["dependency.missing"]);
     });

@@ -1,7 +1,8 @@
 import type { Program } from "../mod.ts";
+import { PLAIN, type Style, style } from "../style.ts";
 import { globals, setExitCode } from "../mod.ts";
 import type { Runtime } from "../runtime.ts";
-import { formatBytes, formatDuration, printJson, table } from "../output.ts";
+import { formatBytes, formatDuration, printJson, table, tableWidth } from "../output.ts";
 import { eventRenderer } from "../render.ts";
 import { EXIT_CODES } from "../exit_codes.ts";
 import { parseScope, parseSeconds } from "../parse.ts";
@@ -19,10 +20,13 @@ export function registerBackup(program: Program, rt: Runtime) {
     .option("-u, --unit <name...>", "only these units (repeatable); default: every unit")
     .option(
       "-s, --scope <scope>",
-      "minimal (volumes), standard (+ binds, recipe, networks) or full (+ Docker daemon config)",
+      "minimal (volumes), standard (+ binds, recipe, networks) or full (+ Docker daemon config); default: the config's backup.scope, standard unless set",
     )
     .option("-n, --dry-run", "show the plan and change nothing (same as `stowage dry-run`)")
-    .option("-w, --wait <seconds>", "wait up to this long for another running backup to finish")
+    .option(
+      "-w, --wait <seconds>",
+      "wait up to this long for another running backup to finish (default: 0, fail at once with exit 11)",
+    )
     .option("--json", "print one JSON summary document on stdout")
     .addHelpText(
       "after",
@@ -47,14 +51,14 @@ export function registerBackup(program: Program, rt: Runtime) {
         waitSeconds,
       });
       if (opts.json) printJson(rt, report);
-      else rt.write(renderReport(report));
+      else rt.write(renderReport(report, style(rt, "stdout"), tableWidth(rt)));
       setExitCode(
         report.interrupted ? EXIT_CODES.interrupted : report.ok ? 0 : EXIT_CODES["backup.failed"],
       );
     });
 }
 
-export function renderReport(r: RunReport): string {
+export function renderReport(r: RunReport, s: Style = PLAIN, width?: number): string {
   const rows = [["UNIT", "RESULT", "DOWNTIME", "READ", "ADDED", "SNAPSHOTS", "DURATION"]];
   for (const u of r.units) {
     rows.push([
@@ -68,8 +72,8 @@ export function renderReport(r: RunReport): string {
     ]);
   }
   let out = `\nBackup ${r.backupId} (${r.scope}) on ${r.host}: ${
-    r.interrupted ? "INTERRUPTED" : r.ok ? "ok" : "FAILED"
-  } in ${formatDuration(r.durationMs)}\n\n${table(rows)}`;
+    r.interrupted ? s.warn("INTERRUPTED") : r.ok ? s.ok("ok") : s.fail("FAILED")
+  } in ${formatDuration(r.durationMs)}\n\n${table(rows, width)}`;
   for (const u of r.units) {
     if (u.error) out += `\n${u.unit}: ${u.error}`;
     for (const w of u.warnings) out += `\n${u.unit}: warning: ${w}`;

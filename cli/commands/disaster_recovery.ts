@@ -4,7 +4,7 @@
  * (also a backup run's automatic bundle); this file parses, asks for the password and the
  * --install confirmation, and renders. docs/recovery.md is the user's side.
  */
-import process from "node:process";
+import { promptContext } from "../prompt_output.ts";
 import { isAbsolute, resolve } from "node:path";
 import type { Program } from "../mod.ts";
 import { globals, setExitCode, usageError } from "../mod.ts";
@@ -46,7 +46,7 @@ async function askPassword(rt: Runtime, bundle: string): Promise<string> {
     );
   }
   const { password } = await import("@inquirer/prompts");
-  return await password({ message: "Bundle password:", mask: "*" }, { output: process.stderr });
+  return await password({ message: "Bundle password:", mask: "*" }, promptContext(rt));
 }
 
 interface OpenOptions {
@@ -87,9 +87,7 @@ async function confirmInstall(
   }
   rt.writeErr(lines.join("\n") + "\n");
   const { confirm } = await import("@inquirer/prompts");
-  const ok = await confirm({ message: "Install them?", default: false }, {
-    output: process.stderr,
-  });
+  const ok = await confirm({ message: "Install them?", default: false }, promptContext(rt));
   if (!ok) {
     throw new StowageError(
       "usage",
@@ -373,14 +371,7 @@ The bundle is stowage-recovery-<UTC time>.tar.gz.enc (mode 0600): a tar.gz encry
   ${opensslDecryptCommand("stowage-recovery-....tar.gz.enc")}
 
 Without --password-file a random ${GENERATED_PASSWORD_LENGTH}-character password is generated and shown once on
-the terminal (stderr); without a terminal the command refuses rather than print it anywhere else.
-
-Examples:
-  stowage disaster-recovery
-  stowage disaster-recovery --password-file /root/bundle.pw --output /mnt/usb
-  stowage disaster-recovery --password-file /root/bundle.pw --stream | ssh backup@other 'cat > dr.tar.gz.enc'
-  stowage disaster-recovery verify /mnt/usb/stowage-recovery-2025-01-31T23-59-59Z.tar.gz.enc
-  stowage disaster-recovery open BUNDLE --install`,
+the terminal (stderr); without a terminal the command refuses rather than print it anywhere else.`,
     )
     .action(async (opts, cmd) => {
       await createCommand(rt, opts, globals(cmd));

@@ -13,7 +13,10 @@ export function registerDryRun(program: Program, rt: Runtime) {
       "Show what a backup would do per unit: stop/start order, what is saved with sizes, gaps, hooks, downtime estimate. No side effects.",
     )
     .option("-u, --unit <name...>", "only these units")
-    .option("-s, --scope <scope>", "minimal, standard or full")
+    .option(
+      "-s, --scope <scope>",
+      "minimal, standard or full (default: the config's backup.scope, standard unless set)",
+    )
     .option("--json", "print the plan as one JSON document")
     .action(async (opts, cmd) => {
       const scope = parseScope(opts.scope);

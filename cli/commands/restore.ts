@@ -4,6 +4,7 @@
  * the restore use case (app/restore.ts: open, prepare, plan, run) and renders points, plan and
  * report (cli/restore_view.ts).
  */
+import { style } from "../style.ts";
 import { isInternalUnit } from "../../core/backup/plan.ts";
 import { Option } from "@commander-js/extra-typings";
 import type { Program } from "../mod.ts";
@@ -107,13 +108,6 @@ export function registerRestore(program: Program, rt: Runtime) {
     .addHelpText(
       "after",
       `
-Examples:
-  stowage restore                                   # the wizard (on a terminal)
-  stowage restore --unit shop --latest --start --yes
-  stowage restore --unit shop --backup-id 2025-01-31T23-59-59Z --only volumes --stop --yes
-  stowage restore --unit shop --latest --to-dir /tmp/shop --yes
-  stowage restore --unit shop --list
-
 Without a terminal, --yes is required (and --unit with --latest, --backup-id or --before).
 Before a volume with data is replaced it is saved as a pre-restore snapshot; restore it with
 --backup-id <the id printed>. See docs/restore.md. Exit codes: docs/exit-codes.md.`,
@@ -167,7 +161,7 @@ async function restoreAction(rt: Runtime, flags: Flags, g: { config?: string; lo
     );
   }
 
-  const prompts = interactive ? await RestoreWizard.load() : undefined;
+  const prompts = interactive ? await RestoreWizard.load(rt) : undefined;
   const unit = flags.unit ?? await prompts!.unit(
     unitsIn(snapshots).filter((u) => !isInternalUnit(u)),
     snapshots,
@@ -225,12 +219,12 @@ async function restoreAction(rt: Runtime, flags: Flags, g: { config?: string; lo
   if (flags.dryRun) {
     if (flags.json) {
       printJson(rt, { ok: plan.conflicts.length === 0, dryRun: true, plan: planSummary(plan) });
-    } else rt.write(renderPlan(plan));
+    } else rt.write(renderPlan(plan, style(rt, "stdout")));
     if (plan.conflicts.length > 0) setExitCode(EXIT_CODES["restore.conflict"]);
     return;
   }
   if (prompts) {
-    rt.writeErr(renderPlan(plan));
+    rt.writeErr(renderPlan(plan, style(rt, "stderr")));
     if (
       !(await prompts.confirm(
         plan.overwrites.length
@@ -255,7 +249,7 @@ async function restoreAction(rt: Runtime, flags: Flags, g: { config?: string; lo
   });
   plan = ran;
   if (flags.json) printJson(rt, { ok: report.ok, dryRun: false, plan: planSummary(plan), report });
-  else rt.write(renderReport(report, plan));
+  else rt.write(renderReport(report, plan, style(rt, "stdout")));
   if (!report.ok && report.error) {
     if (!flags.json) {
       rt.writeErr(`stowage: ${report.error.message}\n`);

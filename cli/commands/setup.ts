@@ -6,9 +6,8 @@
 import type { Program } from "../mod.ts";
 import type { Runtime } from "../runtime.ts";
 import { globals } from "../mod.ts";
-import { printJson } from "../output.ts";
+import { printJson, tableWidth } from "../output.ts";
 import { StowageError } from "../../core/errors.ts";
-import type { NewConfigChoices } from "../../core/config/new.ts";
 import { checkRepositoryLocation } from "../../core/config/location.ts";
 import { redactLocation } from "../../core/secrets.ts";
 import { setUpRepository } from "../../app/setup.ts";
@@ -16,14 +15,16 @@ import { trustRepositoryHost } from "../host_key.ts";
 import type { LoadedConfig } from "../runtime.ts";
 import { gatherDeps } from "../../app/deps.ts";
 import { renderDeps } from "../deps_view.ts";
+import { startSpinner } from "../spinner.ts";
 import {
   absoluteLocation,
   configWizard,
   describeNewConfig,
-  describeWritten,
+  describeRetention,
   parseScope,
   type PreparedConfig,
   prepareNewConfig,
+  type WizardChoices,
   type WrittenConfig,
 } from "./admin_config.ts";
 import { resolve } from "node:path";
@@ -33,6 +34,7 @@ const NEXT = [
   { command: "stowage backup", why: "back up every stack and standalone container" },
   { command: "stowage admin snapshot list", why: "list what the repository holds" },
   { command: "stowage disaster-recovery", why: "keep the repository keys safe off this host" },
+  { command: "stowage admin service write-units", why: "nightly backups under systemd" },
 ];
 
 export function registerSetup(program: Program, rt: Runtime) {
@@ -49,7 +51,10 @@ export function registerSetup(program: Program, rt: Runtime) {
       "--password-file <path>",
       "password file for a new config; created with 48 random characters (0600) when absent",
     )
-    .option("--scope <scope>", "backup scope for a new config: minimal, standard or full")
+    .option(
+      "--scope <scope>",
+      "backup scope for a new config: minimal, standard or full (default: standard)",
+    )
     .option(
       "--yes",
       "ask nothing: use the flags and defaults (implied when stdin is not a terminal)",
@@ -75,9 +80,24 @@ export function registerSetup(program: Program, rt: Runtime) {
       };
       const interactive = rt.stdinIsTerminal && !opts.yes && !opts.json;
 
+      // A sign of life on a terminal while programs are probed and the repository answers.
+      const busy = async <T>(what: string, fn: () => Promise<T>): Promise<T> => {
+        if (opts.json) return await fn();
+        const spinner = startSpinner(rt);
+        spinner.set(what);
+        try {
+          return await fn();
+        } finally {
+          spinner.stop();
+        }
+      };
+
       // 1. Dependencies: only restic is needed to finish setup; the rest is reported.
-      const deps = await gatherDeps(rt.app, configFlag);
-      say(renderDeps(deps));
+      const deps = await busy(
+        "checking dependencies (Docker, restic, compose, tar, openssl, ssh)...",
+        () => gatherDeps(rt.app, configFlag),
+      );
+      say(renderDeps(deps, tableWidth(rt)));
       const restic = deps.dependencies.find((d) => d.id === "restic");
       if (restic?.state !== "ok") {
         throw new StowageError(
@@ -110,13 +130,15 @@ export function registerSetup(program: Program, rt: Runtime) {
         }
         loaded = await rt.loadConfig({ config: configFlag });
       } else {
-        let choices: NewConfigChoices = {
+        let choices: WizardChoices = {
           repository: repositoryFlag,
           passwordFile: opts.passwordFile === undefined ? undefined : resolve(opts.passwordFile),
           scope,
           sshKey: opts.sshKey === undefined ? undefined : resolve(opts.sshKey),
         };
-        if (interactive && repositoryFlag === undefined) choices = await configWizard(rt, choices);
+        if (interactive && repositoryFlag === undefined) {
+          choices = await configWizard(rt, choices, loc.path);
+        }
         prepared = prepareNewConfig(rt, loc.path, choices);
         loaded = prepared.loaded;
       }
@@ -135,15 +157,11 @@ export function registerSetup(program: Program, rt: Runtime) {
       let existed: boolean;
       try {
         // 4. Repository: create it unless it already opens; only then write what was prepared.
-        ({ passwordCreated, existed } = await setUpRepository(rt.app, {
-          loaded: trust.loaded,
-          passwordFile,
-          prepared,
-        }));
-        if (prepared) {
-          written = describeNewConfig(prepared, passwordCreated);
-          say(`\n${describeWritten(written)}`);
-        }
+        ({ passwordCreated, existed } = await busy(
+          `opening the repository at ${location}...`,
+          () => setUpRepository(rt.app, { loaded: trust.loaded, passwordFile, prepared }),
+        ));
+        if (prepared) written = describeNewConfig(prepared, passwordCreated);
         await trust.commit();
       } finally {
         await trust.dispose();
@@ -170,6 +188,11 @@ export function registerSetup(program: Program, rt: Runtime) {
           passwordCreated ? "created, " : ""
         }mode 0600; keep a copy off this host: without it the backups cannot be read)\n`,
       );
+      if (written?.envFile) rt.write(`  Credentials:   ${written.envFile} (created, mode 0600)\n`);
+      if (written) {
+        rt.write(`  Scope:         ${written.scope}\n`);
+        rt.write(`  Retention:     ${describeRetention(written.retention)}\n`);
+      }
       rt.write("Next:\n");
       const width = Math.max(...NEXT.map((n) => n.command.length));
       for (const n of NEXT) rt.write(`  ${n.command.padEnd(width)}  ${n.why}\n`);

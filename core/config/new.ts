@@ -13,6 +13,10 @@ export interface NewConfigChoices {
   scope?: Scope;
   /** SSH private key for sftp/tailscale repositories; undefined: ssh's own defaults. */
   sshKey?: string;
+  /** The 0600 KEY=VALUE file with the backend's credentials (written by the caller). */
+  envFile?: string;
+  /** rclone's config for rclone: locations; undefined: rclone's own. */
+  rcloneConfig?: string;
 }
 
 export function newConfigDocument(choices: NewConfigChoices = {}): ConfigInput {
@@ -20,6 +24,8 @@ export function newConfigDocument(choices: NewConfigChoices = {}): ConfigInput {
   if (choices.repository) repository.location = choices.repository;
   if (choices.passwordFile) repository.password_file = choices.passwordFile;
   if (choices.sshKey) repository.ssh_key = choices.sshKey;
+  if (choices.envFile) repository.env_file = choices.envFile;
+  if (choices.rcloneConfig) repository.rclone_config = choices.rcloneConfig;
   const defaults = configSchema.parse({});
   const doc: ConfigInput = {
     ...(Object.keys(repository).length > 0 ? { repository } : {}),

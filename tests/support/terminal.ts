@@ -13,6 +13,8 @@ export interface TerminalRun {
   timedOut: boolean;
   /** How many of the answers were typed (their prompt appeared). */
   answered: number;
+  /** For each answer typed, how much of `output` had been shown then: what came after it. */
+  typedAt: number[];
 }
 
 /** Keys as typed on a terminal. */
@@ -24,8 +26,11 @@ export async function onTerminal(
   args: string[],
   opts: {
     env?: Record<string, string>;
-    /** [text the terminal shows, keys to type] in order; each waits for its text. */
-    answers?: [string | RegExp, string][];
+    /**
+     * [text the terminal shows, keys to type] in order; each waits for its text. Instead of keys,
+     * an action to run at that moment (e.g. release something the CLI is waiting on).
+     */
+    answers?: [string | RegExp, string | (() => void | Promise<void>)][];
     columns?: number;
     timeoutMs?: number;
   } = {},
@@ -59,6 +64,7 @@ export async function onTerminal(
     typeof p === "string" ? from.includes(p) : p.test(from);
   // Each answer looks only at output after the previous answer was typed.
   let since = 0;
+  const typedAt: number[] = [];
   const reader = child.stdout.getReader();
   while (true) {
     const { value, done } = await reader.read();
@@ -66,7 +72,11 @@ export async function onTerminal(
     output += decoder.decode(value, { stream: true });
     while (next < answers.length && matches(answers[next][0], output.slice(since))) {
       since = output.length;
-      await writer.write(new TextEncoder().encode(answers[next][1])).catch(() => {});
+      typedAt.push(output.length);
+      const answer = answers[next][1];
+      if (typeof answer === "string") {
+        await writer.write(new TextEncoder().encode(answer)).catch(() => {});
+      } else await answer();
       next++;
     }
   }
@@ -74,7 +84,7 @@ export async function onTerminal(
   const status = await child.status;
   clearTimeout(guard);
   await child.stderr.cancel();
-  return { code: status.code, output, timedOut, answered: next };
+  return { code: status.code, output, timedOut, answered: next, typedAt };
 }
 
 /**
