@@ -8,11 +8,16 @@ import { systemClock } from "./adapters/clock.ts";
 import { DenoProcessRunner } from "./adapters/process.ts";
 import {
   applyConfigPaths,
+  backupConfig,
   configExists,
   ensurePasswordFile,
   locateConfig,
+  privateCopy,
   readConfig,
+  readConfigText,
+  runEditor,
   writeConfig,
+  writeConfigText,
 } from "./adapters/config_store.ts";
 import { resolvePaths } from "./core/paths.ts";
 import { EngineClient } from "./adapters/docker/engine.ts";
@@ -145,6 +150,11 @@ export function realRuntime(): Runtime {
       exists: configExists,
       write: writeConfig,
       ensurePasswordFile,
+      readText: readConfigText,
+      writeText: writeConfigText,
+      backup: backupConfig,
+      privateCopy,
+      runEditor,
     },
     bundles: {
       fileChunks,

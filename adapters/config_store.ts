@@ -6,38 +6,16 @@
 import { StowageError } from "../core/errors.ts";
 import { type Config, defaultConfig } from "../core/config/schema.ts";
 import { parseConfigText } from "../core/config/validate.ts";
-import type { StowagePaths } from "../core/paths.ts";
-import { resolvePaths } from "../core/paths.ts";
-import { stringify } from "yaml";
+import { type ConfigLocation, configToYaml } from "../core/config/files.ts";
 import { exists, ioError, randomPassword, writeFileAtomic } from "./files.ts";
 import { spawnError } from "./process.ts";
 
-export interface ConfigLocation {
-  path: string;
-  /** true when named by --config or STOWAGE_CONFIG: then it must exist. */
-  explicit: boolean;
-}
-
-export function locateConfig(
-  flag: string | undefined,
-  env: (n: string) => string | undefined,
-  paths: StowagePaths,
-): ConfigLocation {
-  if (flag !== undefined) {
-    // `--config "$UNSET_VAR"` must not quietly fall back to the default file.
-    if (flag.trim() === "") {
-      throw new StowageError(
-        "usage",
-        "Cannot use --config '': the path is empty",
-        "Give the config file's path, or leave --config out to use the default.",
-      );
-    }
-    return { path: flag, explicit: true };
-  }
-  const fromEnv = env("STOWAGE_CONFIG");
-  if (fromEnv) return { path: fromEnv, explicit: true };
-  return { path: paths.configFile, explicit: false };
-}
+export {
+  applyConfigPaths,
+  type ConfigLocation,
+  configToYaml,
+  locateConfig,
+} from "../core/config/files.ts";
 
 /** A config file is small; anything bigger is the wrong file (or an attack on memory). */
 export const MAX_CONFIG_BYTES = 8 * 1024 * 1024;
@@ -104,29 +82,6 @@ export async function readConfig(loc: ConfigLocation): Promise<{ config: Config;
   const text = await readConfigText(loc);
   if (text === undefined) return { config: defaultConfig() };
   return { config: parseConfigText(text, loc.path), path: loc.path };
-}
-
-/** Paths with config overrides applied (state_dir moves everything under it). */
-export function applyConfigPaths(
-  base: StowagePaths,
-  config: Config,
-  env: (n: string) => string | undefined,
-  uid: number | null,
-): StowagePaths {
-  if (!config.state_dir || env("STOWAGE_STATE_DIR")) return base;
-  return resolvePaths({
-    uid,
-    env: (n) => (n === "STOWAGE_STATE_DIR" ? config.state_dir : env(n)),
-  });
-}
-
-const HEADER =
-  "# stowage configuration. Keys and meanings: `stowage admin config schema`, docs/config.md.\n" +
-  "# Check it with `stowage admin config validate`; edit it with `stowage admin config edit`.\n";
-
-/** Serialises only what differs from nothing: the file stays short and readable. */
-export function configToYaml(raw: unknown): string {
-  return HEADER + stringify(raw, { lineWidth: 0 });
 }
 
 export async function writeConfig(path: string, raw: unknown) {

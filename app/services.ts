@@ -5,6 +5,7 @@
  * daemon can hand it other implementations. app/ never imports adapters/.
  */
 import type { LoadedConfig } from "../core/config/loaded.ts";
+import type { ConfigLocation } from "../core/config/files.ts";
 import type { StowagePaths } from "../core/paths.ts";
 import type { OsRelease } from "../core/deps.ts";
 import type { HostLock, LockHolder, LockOptions } from "../core/host_lock.ts";
@@ -152,6 +153,18 @@ export interface ConfigStore {
   write(path: string, doc: unknown): Promise<void>;
   /** Creates the password file with a random password (0600) unless it exists. */
   ensurePasswordFile(path: string): Promise<"created" | "exists">;
+  /** The file's text; undefined when a default (not explicit) location has no file. */
+  readText(loc: ConfigLocation): Promise<string | undefined>;
+  /** Atomic 0600 write of the text as given (comments kept). */
+  writeText(path: string, text: string): Promise<void>;
+  /** Copies the current file to `<path>.bak` (0600); undefined when there is none. */
+  backup(path: string): Promise<string | undefined>;
+  /** A 0600 copy in a private 0700 temp dir, for an editor; removed on dispose. */
+  privateCopy(text: string): Promise<
+    { path: string; read(): Promise<string>; [Symbol.asyncDispose](): Promise<void> }
+  >;
+  /** Runs the editor on this terminal; its exit code. */
+  runEditor(program: string, args: string[]): Promise<number>;
 }
 
 export interface Services {

@@ -7,13 +7,12 @@ import { promptContext } from "../prompt_output.ts";
 import { resolve } from "node:path";
 import { stringify } from "yaml";
 import type { AdminCommand } from "./admin.ts";
-import type { LoadedConfig, Runtime } from "../runtime.ts";
+import type { Runtime } from "../runtime.ts";
 import { globals, setExitCode } from "../mod.ts";
 import { printJson } from "../output.ts";
 import { EXIT_CODES } from "../exit_codes.ts";
 import { StowageError } from "../../core/errors.ts";
-import { type Scope, SCOPES } from "../../core/model.ts";
-import type { StowagePaths } from "../../core/paths.ts";
+
 import { checkConfigText, configError } from "../../core/config/validate.ts";
 import { maskConfig } from "../../core/config/mask.ts";
 import { redactLocation } from "../../core/secrets.ts";
@@ -21,218 +20,20 @@ import { type NewConfigChoices, newConfigDocument } from "../../core/config/new.
 import { configJsonSchema } from "../../core/config/docs.ts";
 import { checkRepositoryLocation } from "../../core/config/location.ts";
 import { editorCommand } from "../../core/config/edit.ts";
-import { envFileText } from "../../core/config/backends.ts";
-import { askRepository } from "../config_wizard.ts";
+
 import {
-  applyConfigPaths,
-  backupConfig,
-  configExists,
-  type ConfigLocation,
-  configToYaml,
-  ensurePasswordFile,
-  locateConfig,
-  privateCopy,
-  readConfigText,
-  runEditor,
-  writeConfig,
-  writeConfigText,
-} from "../../adapters/config_store.ts";
+  absoluteLocation,
+  configWizard,
+  describeWritten,
+  parseScope,
+  writeNewConfig,
+} from "../config_wizard.ts";
+import { type ConfigLocation, configToYaml } from "../../core/config/files.ts";
 
 type CmdLike = { optsWithGlobals(): Record<string, unknown> };
 
 function locate(rt: Runtime, cmd: CmdLike): ConfigLocation {
-  return locateConfig(globals(cmd).config, rt.env, rt.paths);
-}
-
-/** A relative local path is made absolute: the daemon and timers run from another directory. */
-export function absoluteLocation(location: string): string {
-  const trimmed = location.trim();
-  if (trimmed.startsWith("/") || /^[a-z0-9]+:/.test(trimmed)) return trimmed;
-  return resolve(trimmed);
-}
-
-export function parseScope(value: string | undefined): Scope | undefined {
-  if (value === undefined) return undefined;
-  if (!(SCOPES as readonly string[]).includes(value)) {
-    throw new StowageError(
-      "usage",
-      `Unknown scope '${value}'`,
-      `Use one of: ${SCOPES.join(", ")} (see docs/config.md, backup.scope).`,
-    );
-  }
-  return value as Scope;
-}
-
-export interface WrittenConfig {
-  configPath: string;
-  /** `location` as it may be printed: a URL location's password hidden (core/secrets.ts). */
-  repository: { location: string; isDefault: boolean };
-  passwordFile: { path: string; created: boolean; isDefault: boolean };
-  scope: Scope;
-  retention: Record<string, number | undefined>;
-  /** The backend's credentials file, when the wizard wrote one (0600). */
-  envFile?: string;
-}
-
-/** "the latest 3, 7 daily, 4 weekly and 6 monthly restore points per unit". */
-export function describeRetention(r: Record<string, number | undefined>): string {
-  const parts = Object.entries(r).filter(([, n]) => n !== undefined && n > 0)
-    .map(([k, n]) => (k === "latest" ? `the latest ${n}` : `${n} ${k}`));
-  if (parts.length === 0) return "every restore point";
-  const list = parts.length > 1 ? `${parts.slice(0, -1).join(", ")} and ${parts.at(-1)}` : parts[0];
-  return `keeps ${list} restore points per unit`;
-}
-
-/**
- * Writes a new config and its password file (created when absent, never printed). The
- * password file comes first so a config never names a file that does not exist. Shared by
- * `admin config new` and `setup`.
- */
-export async function writeNewConfig(
-  rt: Runtime,
-  path: string,
-  choices: NewConfigChoices,
-): Promise<WrittenConfig> {
-  const prepared = prepareNewConfig(rt, path, choices);
-  const created = (await ensurePasswordFile(prepared.passwordFile)) === "created";
-  if (prepared.envFile) await rt.app.writeFile(prepared.envFile.path, prepared.envFile.text, 0o600);
-  await writeConfig(path, prepared.doc);
-  return describeNewConfig(prepared, created);
-}
-
-/** A new config as it will be written, in memory (nothing touched), so setup can test it first. */
-export interface PreparedConfig {
-  path: string;
-  choices: NewConfigChoices;
-  doc: ReturnType<typeof newConfigDocument>;
-  /**
-   * Tests the repository before anything is written: the backend's credentials in memory
-   * (`repository.env`), as the env file will hold them.
-   */
-  loaded: LoadedConfig;
-  passwordFile: string;
-  /** The backend's credentials file, to write (0600) before the config that names it. */
-  envFile?: { path: string; text: string };
-}
-
-/** What the wizard chose: the config's choices plus the backend's credentials. */
-export interface WizardChoices extends NewConfigChoices {
-  backendEnv?: Record<string, string>;
-}
-
-export function prepareNewConfig(
-  rt: Runtime,
-  path: string,
-  wizard: WizardChoices,
-): PreparedConfig {
-  const { backendEnv, ...choices } = wizard;
-  const doc = newConfigDocument(choices);
-  const check = checkConfigText(configToYaml(doc));
-  if (!check.ok) throw configError(check, path); // a bug in newConfigDocument, reported plainly
-  const paths: StowagePaths = applyConfigPaths(rt.paths, check.config, rt.env, rt.uid);
-  const envFile = choices.envFile && backendEnv
-    ? { path: choices.envFile, text: envFileText(backendEnv) }
-    : undefined;
-  // Until the env file is written, its content rides in memory.
-  const config = envFile
-    ? {
-      ...check.config,
-      repository: { ...check.config.repository, env: { ...backendEnv }, env_file: undefined },
-    }
-    : check.config;
-  return {
-    path,
-    choices,
-    doc,
-    loaded: { config, path, paths },
-    passwordFile: choices.passwordFile ?? paths.passwordFile,
-    envFile,
-  };
-}
-
-export function describeNewConfig(p: PreparedConfig, passwordCreated: boolean): WrittenConfig {
-  return {
-    configPath: p.path,
-    repository: {
-      location: redactLocation(p.choices.repository ?? p.loaded.paths.repository),
-      isDefault: p.choices.repository === undefined,
-    },
-    passwordFile: {
-      path: p.passwordFile,
-      created: passwordCreated,
-      isDefault: p.choices.passwordFile === undefined,
-    },
-    scope: p.loaded.config.backup.scope,
-    retention: { ...p.loaded.config.retention },
-    envFile: p.envFile?.path,
-  };
-}
-
-/**
- * Asks for what the flags did not give: the backend from a menu and only what it needs, the
- * password file, the scope. Only ever called when stdin is a terminal.
- */
-export async function configWizard(
-  rt: Runtime,
-  given: NewConfigChoices,
-  configPath: string,
-): Promise<WizardChoices> {
-  const { input, select } = await import("@inquirer/prompts");
-  const ctx = promptContext(rt);
-  const repo = given.repository === undefined
-    ? await askRepository(rt, { configPath, defaultLocal: rt.paths.repository })
-    : undefined;
-  const repository = given.repository ?? repo!.location;
-  const passwordFile = given.passwordFile ?? (await input({
-    message: "Password file (created with a random password if it does not exist)",
-    default: rt.paths.passwordFile,
-    validate: (v) =>
-      v.trim().startsWith("/") || "an absolute path, starting with / (relative paths are refused)",
-  }, ctx)).trim();
-  const scope = given.scope ?? await select<Scope>({
-    message: "Backup scope",
-    default: "standard",
-    choices: [
-      { value: "minimal", name: "minimal: volumes only" },
-      { value: "standard", name: "standard: volumes, bind mounts, compose files, networks" },
-      { value: "full", name: "full: standard plus the Docker daemon's configuration" },
-    ],
-  }, ctx);
-  const sshKey = given.sshKey ?? repo?.sshKey;
-  return {
-    repository: repository === rt.paths.repository ? undefined : repository,
-    passwordFile: passwordFile === rt.paths.passwordFile ? undefined : passwordFile,
-    scope,
-    sshKey: sshKey === undefined ? undefined : resolve(sshKey),
-    envFile: repo?.envFile,
-    rcloneConfig: repo?.rcloneConfig,
-    backendEnv: repo?.envFile ? repo.env : undefined,
-  };
-}
-
-export function describeWritten(w: WrittenConfig): string {
-  const lines = [`Wrote ${w.configPath} (mode 0600).`];
-  lines.push(
-    `Repository:    ${w.repository.location}${
-      w.repository.isDefault
-        ? " (the embedded default; pass --repository LOCATION to choose another)"
-        : ""
-    }`,
-  );
-  lines.push(
-    `Password file: ${w.passwordFile.path} (${
-      w.passwordFile.created ? "created: 48 random characters, mode 0600" : "exists, kept as it is"
-    })`,
-  );
-  if (w.envFile) lines.push(`Credentials:   ${w.envFile} (mode 0600)`);
-  lines.push(`Scope:         ${w.scope}`);
-  lines.push(`Retention:     ${describeRetention(w.retention)} (retention: in the config)`);
-  if (w.passwordFile.created) {
-    lines.push(
-      "Keep a copy of the password file off this host: without it the backups cannot be read.",
-    );
-  }
-  return lines.join("\n") + "\n";
+  return rt.app.configStore.locate(globals(cmd).config);
 }
 
 async function confirmOnTerminal(rt: Runtime, message: string, def: boolean): Promise<boolean> {
@@ -313,7 +114,7 @@ export function registerAdminConfig(admin: AdminCommand, rt: Runtime) {
         : absoluteLocation(opts.repository);
       if (repository !== undefined) checkRepositoryLocation(repository);
       const passwordFile = opts.passwordFile === undefined ? undefined : resolve(opts.passwordFile);
-      if (await configExists(loc.path) && !opts.force) {
+      if (await rt.app.configStore.exists(loc.path) && !opts.force) {
         const replace = !opts.json &&
           await confirmOnTerminal(rt, `${loc.path} exists. Replace it?`, false);
         if (!replace) {
@@ -346,15 +147,15 @@ export function registerAdminConfig(admin: AdminCommand, rt: Runtime) {
     )
     .action(async (_opts, cmd) => {
       const loc = locate(rt, cmd);
-      const current = await readConfigText(loc);
+      const current = await rt.app.configStore.readText(loc);
       const start = current ?? configToYaml(newConfigDocument());
       if (current === undefined) {
         rt.writeErr(`No config file at ${loc.path} yet: starting from the defaults.\n`);
       }
-      await using copy = await privateCopy(start);
+      await using copy = await rt.app.configStore.privateCopy(start);
       while (true) {
         const { editor, program, args } = editorCommand(rt.env, copy.path);
-        const code = await runEditor(program, args);
+        const code = await rt.app.configStore.runEditor(program, args);
         if (code !== 0) {
           throw new StowageError(
             "io",
@@ -369,7 +170,7 @@ export function registerAdminConfig(admin: AdminCommand, rt: Runtime) {
         }
         const check = checkConfigText(edited);
         if (check.ok) {
-          await writeConfigText(loc.path, edited);
+          await rt.app.configStore.writeText(loc.path, edited);
           rt.write(`Saved ${loc.path} (valid, mode 0600).\n`);
           return;
         }
@@ -410,8 +211,8 @@ export function registerAdminConfig(admin: AdminCommand, rt: Runtime) {
           return;
         }
       }
-      const bak = await backupConfig(loc.path);
-      await writeConfig(loc.path, newConfigDocument());
+      const bak = await rt.app.configStore.backup(loc.path);
+      await rt.app.configStore.write(loc.path, newConfigDocument());
       if (opts.json) return printJson(rt, { ok: true, configPath: loc.path, backup: bak ?? null });
       rt.write(`Replaced ${loc.path} with the defaults (mode 0600).\n`);
       if (bak) rt.write(`The previous file is ${bak} (mode 0600).\n`);
@@ -434,7 +235,7 @@ export function registerAdminConfig(admin: AdminCommand, rt: Runtime) {
     .option("--json", "print a JSON document")
     .action(async (file, opts, cmd) => {
       const loc: ConfigLocation = file ? { path: file, explicit: true } : locate(rt, cmd);
-      const text = await readConfigText(loc);
+      const text = await rt.app.configStore.readText(loc);
       if (text === undefined) {
         const doc = {
           ok: true,

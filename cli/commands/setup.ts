@@ -26,7 +26,7 @@ import {
   prepareNewConfig,
   type WizardChoices,
   type WrittenConfig,
-} from "./admin_config.ts";
+} from "../config_wizard.ts";
 import { resolve } from "node:path";
 
 const NEXT = [
