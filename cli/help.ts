@@ -224,6 +224,13 @@ export const EXAMPLES: Record<string, Example[]> = {
     ["stowage admin hooks list", "every hook and where it runs"],
     ["stowage admin hooks list --unit nextcloud --phase pre_backup", "one unit, one phase"],
   ],
+  "admin notify": [
+    ["stowage admin notify test", "send a test message to every notify: target"],
+  ],
+  "admin notify test": [
+    ["stowage admin notify test", "a test message to every target, each result listed"],
+    ["stowage admin notify test --target ops --json", "one target, the result as JSON"],
+  ],
 };
 
 /** `[command line, what it does]` pairs as an `Examples:` block: each comment above its command. */
