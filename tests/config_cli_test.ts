@@ -386,64 +386,6 @@ Deno.test("version --json: version, format and hooks SDK", async () => {
   assert.ok(doc.hooks_sdk !== undefined);
 });
 
-/** Subcommand names listed under "Commands:" in a help text (the section ends at a blank line). */
-function subcommands(help: string): string[] {
-  const section = help.split(/^Commands:$/m)[1]?.split(/\n\s*\n/)[0];
-  if (!section) return [];
-  return section.split("\n")
-    .map((l) => l.match(/^ {2}([a-z][a-z0-9-]*)/)?.[1])
-    .filter((n): n is string => !!n && n !== "help");
-}
-
-/** Runs `fn` over items, at most `limit` at a time (the machine is shared). */
-async function pooled<T, R>(items: T[], limit: number, fn: (t: T) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      results[i] = await fn(items[i]);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
-}
-
-Deno.test("--help works on every command and subcommand (walking the tree)", async () => {
-  const seen: string[] = [];
-  let level: string[][] = [[]];
-  for (let depth = 0; level.length > 0; depth++) {
-    assert.ok(
-      depth <= 4 && seen.length < 200,
-      `the command tree looks endless: ${seen.join(", ")}`,
-    );
-    const results = await pooled(level, 3, (path) => stowage([...path, "--help"]));
-    const next: string[][] = [];
-    results.forEach((r, i) => {
-      const path = level[i];
-      const name = ["stowage", ...path].join(" ");
-      seen.push(name);
-      assert.equal(r.code, 0, `${name} --help\n${out(r)}`);
-      // The help must be this command's own, not a parent's printed for an unknown word.
-      assert.ok(
-        r.stdout.startsWith(`Usage: ${name}`),
-        `${name} --help prints its usage\n${out(r)}`,
-      );
-      for (const sub of subcommands(r.stdout)) next.push([...path, sub]);
-    });
-    level = next;
-  }
-  for (
-    const expected of [
-      "stowage setup",
-      "stowage admin config edit",
-      "stowage admin system install-deps",
-    ]
-  ) {
-    assert.ok(seen.includes(expected), `${expected} not reached; saw ${seen.join(", ")}`);
-  }
-});
-
 Deno.test("an unknown command or flag exits 2 with a one-line error", async () => {
   for (
     const args of [["frobnicate"], ["admin", "config", "show", "--no-such-flag"], [
