@@ -24,6 +24,7 @@ export type BackupServices = Pick<
   | "repository"
   | "locks"
   | "journal"
+  | "fsSnapshots"
   | "hostFiles"
   | "results"
   | "refreshRecoveryBundle"
@@ -87,6 +88,7 @@ export async function backup(
       journal: host.journal,
       host: svc.hostname,
       pid: svc.pid,
+      fsSnapshots: host.fsSnapshots,
       hooks: backupHooks({ config: loaded.config, engine, sink: opts.sink, signal: opts.signal }),
     },
     { config: loaded.config, units: opts.units, scope: opts.scope, signal: opts.signal },

@@ -292,6 +292,9 @@ export const configSchema = z
         warm_pass: z.boolean().default(true).describe(
           "Save the volume and bind folders once while the containers still run, so the stopped pass only reads what changed since (docs/backup.md).",
         ),
+        fs_snapshots: z.enum(["auto", "off", "require"]).default("auto").describe(
+          "Filesystem snapshots: with the unit stopped, take a read-only btrfs snapshot of each folder that can have one, start the unit, then back up from the snapshot (docs/backup.md). auto: every folder that can be snapshotted is, the rest is read stopped; off: never; require: a unit with a folder that cannot be snapshotted fails before any stop.",
+        ),
       })
       .default({
         scope: "standard",
@@ -303,6 +306,7 @@ export const configSchema = z
         unsafe_paths: [],
         update_recovery_bundle: false,
         warm_pass: true,
+        fs_snapshots: "auto",
       })
       .describe("How backups run: scope, timeouts, parallelism, excludes and redaction."),
     retention: retentionSchema.default({ latest: 3, daily: 7, weekly: 4, monthly: 6 }),
