@@ -23,10 +23,13 @@ import { redactLocation } from "../core/secrets.ts";
 import { backendName } from "../core/backend.ts";
 import { lockAndRecover } from "./host_lock.ts";
 import type { Services } from "./services.ts";
+import { decideUnits, describeDecision } from "../core/fs_snapshot/run.ts";
+import { planUnit } from "../core/backup/plan.ts";
+import type { Unit } from "../core/model.ts";
 
 export type DoctorServices = Pick<
   Services,
-  "clock" | "runner" | "engine" | "repository" | "locks" | "journal" | "fileMode"
+  "clock" | "runner" | "engine" | "repository" | "locks" | "journal" | "fileMode" | "fsSnapshots"
 >;
 
 const fail = (name: string, e: unknown): Check => ({
@@ -116,6 +119,7 @@ export async function runDoctor(
       const units = discoverUnits(state, { unsafePaths: cfg.backup.unsafe_paths });
       checks.push(volumeKindsCheck(units));
       checks.push(...layerWritesChecks(await findLayerWrites(engine, units)));
+      checks.push(await fsSnapshotsCheck(svc, loaded, units));
     } catch (e) {
       checks.push(fail("volume kinds", e));
     }
@@ -220,4 +224,47 @@ export async function runDoctor(
     }
   }
   return verdict(checks);
+}
+
+/** Per folder of every unit: the filesystem snapshot a backup would take, or why none (issue 18). */
+async function fsSnapshotsCheck(
+  svc: DoctorServices,
+  loaded: LoadedConfig,
+  units: Unit[],
+): Promise<Check> {
+  const name = "filesystem snapshots";
+  const mode = loaded.config.backup.fs_snapshots;
+  try {
+    const plans = units.map((u) => planUnit(u, loaded.config)).filter((p) => !p.skip);
+    const decisions = await decideUnits(
+      svc.fsSnapshots?.(loaded.paths.journalFile),
+      plans.map((p) => ({
+        unit: p.unit.name,
+        stops: p.stop.length > 0,
+        items: p.items.filter((i) => i.type === "volume" || i.type === "bind"),
+      })),
+      mode,
+    );
+    const lines = [...decisions].flatMap(([unit, ds]) =>
+      ds.map((d) => `${unit}/${d.item}: ${describeDecision(d)}`)
+    );
+    const none = [...decisions.values()].flat().filter((d) => d.method === "none").length;
+    const snap = [...decisions.values()].flat().length - none;
+    const summary =
+      `backup.fs_snapshots: ${mode}; ${snap} folder(s) can be snapshotted, ${none} cannot`;
+    const bad = mode === "require" && none > 0;
+    return {
+      name,
+      status: bad ? "warn" : "ok",
+      detail: [summary, ...lines].join("; "),
+      ...(bad
+        ? {
+          hint:
+            "With require, these units fail before any stop: put their data on btrfs (docs/backup.md).",
+        }
+        : {}),
+    };
+  } catch (e) {
+    return { name, status: "warn", detail: `could not examine the folders: ${errorMessage(e)}` };
+  }
 }

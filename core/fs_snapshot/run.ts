@@ -12,6 +12,7 @@ import {
   type FsSnapshotMode,
   type FsSnapshotPlan,
   isOwnSnapshot,
+  type ItemDecision,
   planFsSnapshots,
   requireViolation,
   type SnapshotSpec,
@@ -210,4 +211,46 @@ export async function cleanLeftovers(port: FsSnapshots): Promise<LeftoverResult>
     if (ok) await port.clear(entry.unit);
   }
   return result;
+}
+
+/** One line per item decision, for dry-run and doctor. */
+export function describeDecision(d: ItemDecision): string {
+  return d.method === "none"
+    ? `no filesystem snapshot: ${d.reason}; read while the unit is stopped`
+    : `${d.method} snapshot while stopped, read after the start (from ${
+      d.mounts.map((m) => m.source).join(", ")
+    })`;
+}
+
+/**
+ * Decisions for units as a backup would make them now (dry-run, doctor): per unit, whose data
+ * items are listed only when it has running containers to stop.
+ */
+export async function decideUnits(
+  port: FsSnapshots | undefined,
+  units: { unit: string; stops: boolean; items: DataItemRef[] }[],
+  mode: FsSnapshotMode,
+): Promise<Map<string, ItemDecision[]>> {
+  const paths = [...new Set(units.flatMap((u) => u.stops ? u.items.flatMap((i) => i.paths) : []))];
+  const probes = port && mode !== "off" && paths.length ? await port.probe(paths) : new Map();
+  const out = new Map<string, ItemDecision[]>();
+  for (const u of units) {
+    if (!u.stops) {
+      out.set(
+        u.unit,
+        u.items.map((i) => ({
+          type: i.type,
+          item: i.item,
+          method: "none" as const,
+          reason: "nothing of the unit runs, so nothing is stopped",
+        })),
+      );
+      continue;
+    }
+    out.set(
+      u.unit,
+      planFsSnapshots(u.items, probes, { mode, unit: u.unit, backupId: "dry-run" }).items,
+    );
+  }
+  return out;
 }
