@@ -87,7 +87,7 @@ export class HostFsSnapshots implements FsSnapshots {
       try {
         await Deno.lstat(spec.dest);
       } catch (e) {
-        if (e instanceof Deno.errors.NotFound) return;
+        if (e instanceof Deno.errors.NotFound || e instanceof Deno.errors.NotADirectory) return;
         throw e;
       }
       await this.#run("btrfs", ["subvolume", "delete", spec.dest]);

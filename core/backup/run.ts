@@ -238,7 +238,7 @@ async function backupUnit(
     snaps = await unitSnapshots(deps, req, plan, backupId, report);
     parents = await chooseUnitParents(deps, plan);
     if (req.config.backup.warm_pass && plan.stop.length > 0) {
-      await warmPass(deps, req, plan, saver, parents, warmIds);
+      await warmPass(deps, req, plan, saver, parents, warmIds, (i) => !snaps.planned(i));
     }
   } catch (e) {
     report.outcome = "failed";
@@ -453,9 +453,10 @@ async function warmPass(
   { fields, report }: Saver,
   parents: Map<string, string>,
   warmIds: string[],
+  only: (item: PlanItem) => boolean = () => true,
 ) {
   const items = [];
-  for (const item of dataItemsOf(plan)) {
+  for (const item of dataItemsOf(plan).filter(only)) {
     const mode = await volumeReadMode(deps, item).catch(() => "archive" as const);
     if (mode === "dir") items.push(item);
   }

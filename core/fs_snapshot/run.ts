@@ -32,6 +32,12 @@ export interface UnitSnapshots {
   readonly plan: FsSnapshotPlan;
   /** True once every snapshot exists; the snapshot items are then read after the start. */
   readonly taken: boolean;
+  /**
+   * The item will be read from a snapshot if the snapshots can be taken. The warm pre-pass skips
+   * these: their downtime does not depend on what they hold, and reading the live folder between
+   * snapshot reads only makes restic store their folder metadata again (restic#3041).
+   */
+  planned(item: { type: string; item: string }): boolean;
   /** Items to read while stopped (no snapshot, or snapshots failed in `auto`). */
   readCold(item: { type: string; item: string }): boolean;
   /** Bind mounts for the restic run of a snapshotted item. */
@@ -93,6 +99,7 @@ export async function prepareUnitSnapshots(
     get taken() {
       return taken;
     },
+    planned: (i) => snapItem(i) !== undefined,
     readCold: (i) => !taken || !snapItem(i),
     mountsOf: (i) => {
       const d = snapItem(i);
