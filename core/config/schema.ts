@@ -293,7 +293,7 @@ export const configSchema = z
           "Save the volume and bind folders once while the containers still run, so the stopped pass only reads what changed since (docs/backup.md).",
         ),
         fs_snapshots: z.enum(["auto", "off", "require"]).default("auto").describe(
-          "Filesystem snapshots: with the unit stopped, take a read-only btrfs snapshot of each folder that can have one, start the unit, then back up from the snapshot (docs/backup.md). auto: every folder that can be snapshotted is, the rest is read stopped; off: never; require: a unit with a folder that cannot be snapshotted fails before any stop.",
+          "btrfs snapshots while stopped, read after the start: auto, off, or require (fail before any stop if one can't be made); docs/backup.md.",
         ),
       })
       .default({
