@@ -62,12 +62,41 @@ export class HostFsSnapshots implements FsSnapshots {
             subvolumeLists.set(m.source, list);
           }
           probe.btrfs = { subvolumeId: id, subvolumes: list };
+        } else if (/^\/dev\/(mapper\/|dm-)/.test(m.source)) {
+          probe.lvm = await this.#lvm(m.source);
         }
       } catch (e) {
         probe.error = reason(e, probe.mount?.fstype === "btrfs" ? "btrfs" : "findmnt");
       }
     }
     return out;
+  }
+
+  /** The LVM logical volume behind a device-mapper device; undefined when it is not one. */
+  async #lvm(device: string): Promise<PathProbe["lvm"]> {
+    const r = await this.runner.run("lvs", [
+      "--reportformat",
+      "json",
+      "--units",
+      "b",
+      "--nosuffix",
+      "-o",
+      "vg_name,lv_name,lv_attr,vg_free",
+      device,
+    ], { timeoutMs: TIMEOUT_MS, env: { LVM_SUPPRESS_FD_WARNINGS: "1" } }).catch(() => undefined);
+    if (!r || r.code !== 0) return undefined;
+    try {
+      const lv = JSON.parse(r.stdout).report?.[0]?.lv?.[0];
+      if (!lv) return undefined;
+      return {
+        vg: String(lv.vg_name),
+        lv: String(lv.lv_name),
+        attr: String(lv.lv_attr),
+        vgFreeBytes: Number(lv.vg_free),
+      };
+    } catch {
+      return undefined;
+    }
   }
 
   async create(spec: SnapshotSpec): Promise<void> {

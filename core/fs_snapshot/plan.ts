@@ -123,6 +123,7 @@ export function snapshotName(unit: string, backupId: string, n: number): string 
 export function decideBtrfs(
   probe: PathProbe,
   name: string,
+  avoid: string[] = [],
 ): { spec: SnapshotSpec & { method: "btrfs" }; inside: string } | { reason: string } {
   const m = probe.mount!;
   const b = probe.btrfs!;
@@ -156,7 +157,8 @@ export function decideBtrfs(
   const views = probe.mounts
     .filter((x) => x.fstype === "btrfs" && x.source === m.source && isWithin(subPath, x.fsroot))
     .map((x) => ({ x, root: join(x.target, relativeTo(subPath, x.fsroot)) }))
-    .filter(({ x }) => !isWithin(join(x.target, SNAPSHOT_DIR), path))
+    // Never inside a folder the unit reads: a cold read there would save the snapshot too.
+    .filter(({ x }) => ![path, ...avoid].some((p) => isWithin(join(x.target, SNAPSHOT_DIR), p)))
     .sort((a, b) => a.x.fsroot.length - b.x.fsroot.length || a.x.target.localeCompare(b.x.target));
   const view = views[0];
   if (!view) {
@@ -185,6 +187,7 @@ export function planFsSnapshots(
   opts: { mode: FsSnapshotMode; unit: string; backupId: string },
 ): FsSnapshotPlan {
   const plan: FsSnapshotPlan = { mode: opts.mode, items: [], snapshots: [] };
+  const allPaths = items.flatMap((i) => i.paths);
   const none = (i: DataItemRef, reason: string) =>
     plan.items.push({ type: i.type, item: i.item, method: "none", reason });
   for (const item of items) {
@@ -206,7 +209,7 @@ export function planFsSnapshots(
     let method: "btrfs" | "lvm" | undefined;
     for (const p of item.paths) {
       const probe = probes.get(p);
-      const r = decidePath(probe, p, plan, opts);
+      const r = decidePath(probe, p, plan, { ...opts, avoid: allPaths });
       if ("reason" in r) {
         reason = r.reason;
         break;
@@ -241,13 +244,14 @@ function decidePath(
   probe: PathProbe | undefined,
   path: string,
   plan: FsSnapshotPlan,
-  opts: { unit: string; backupId: string },
+  opts: { unit: string; backupId: string; avoid: string[] },
 ): { method: "btrfs" | "lvm"; source: string; index: number } | { reason: string } {
   if (!probe) return { reason: `${path} was not examined` };
   if (probe.error) return { reason: probe.error };
   if (!probe.mount) return { reason: `the mount holding ${path} was not found` };
   if (probe.btrfs) {
-    const r = decideBtrfs(probe, snapshotName(opts.unit, opts.backupId, plan.snapshots.length));
+    const name = snapshotName(opts.unit, opts.backupId, plan.snapshots.length);
+    const r = decideBtrfs(probe, name, opts.avoid);
     if ("reason" in r) return r;
     let index = plan.snapshots.findIndex((s) =>
       s.method === "btrfs" && normPath(s.source) === normPath(r.spec.source)
@@ -255,6 +259,12 @@ function decidePath(
     if (index < 0) index = plan.snapshots.push(r.spec) - 1;
     const spec = plan.snapshots[index] as SnapshotSpec & { method: "btrfs" };
     return { method: "btrfs", source: join(spec.dest, r.inside), index };
+  }
+  if (probe.lvm) {
+    return {
+      reason:
+        `${path} is on the LVM logical volume ${probe.lvm.vg}/${probe.lvm.lv}: LVM snapshots are not supported yet`,
+    };
   }
   return {
     reason:

@@ -167,3 +167,36 @@ Deno.test("the journal can only name snapshots stowage makes", () => {
   assert.ok(!isOwnSnapshot({ ...ok, dest: "/pool/.stowage-snapshots/other" }));
   assert.ok(!isOwnSnapshot({ ...ok, dest: "pool/.stowage-snapshots/stowage-x" }));
 });
+
+Deno.test("a snapshot never goes inside another folder the unit reads; an LVM volume is named but not snapshotted yet", () => {
+  // The unit also reads the whole pool: a snapshot in /pool/.stowage-snapshots would be saved
+  // with it, and no other view of vols exists, so vols/a is read while stopped.
+  const a = probe("/pool/vols/a", top, 256);
+  const all = probe("/pool", top, 5);
+  const plan = planFsSnapshots(
+    [
+      { type: "bind", item: "/pool/vols/a", paths: ["/pool/vols/a"] },
+      { type: "bind", item: "/pool", paths: ["/pool"] },
+    ],
+    new Map([[a.path, a], [all.path, all]]),
+    opts,
+  );
+  assert.deepEqual(plan.snapshots, []);
+  assert.ok(plan.items.every((i) => i.method === "none"), JSON.stringify(plan.items));
+
+  const lv: PathProbe = {
+    path: "/srv/data",
+    mount: { target: "/srv/data", source: "/dev/mapper/vg0-data", fsroot: "/", fstype: "ext4" },
+    mounts: [root],
+    lvm: { vg: "vg0", lv: "data", attr: "-wi-ao----", vgFreeBytes: 1 << 30 },
+  };
+  const r = planFsSnapshots(
+    [{ type: "bind", item: "/srv/data", paths: ["/srv/data"] }],
+    new Map([[lv.path, lv]]),
+    opts,
+  );
+  assert.match(
+    (r.items[0] as { reason: string }).reason,
+    /LVM logical volume vg0\/data: LVM snapshots are not supported yet/,
+  );
+});
