@@ -124,6 +124,7 @@ export function decideBtrfs(
   probe: PathProbe,
   name: string,
   avoid: string[] = [],
+  avoidInFs: string[] = [],
 ): { spec: SnapshotSpec & { method: "btrfs" }; inside: string } | { reason: string } {
   const m = probe.mount!;
   const b = probe.btrfs!;
@@ -159,6 +160,11 @@ export function decideBtrfs(
     .map((x) => ({ x, root: join(x.target, relativeTo(subPath, x.fsroot)) }))
     // Never inside a folder the unit reads: a cold read there would save the snapshot too.
     .filter(({ x }) => ![path, ...avoid].some((p) => isWithin(join(x.target, SNAPSHOT_DIR), p)))
+    // ... also where it lies in the filesystem: another mount of the same subvolume (the Engine
+    // mounts a bind-type volume's device on its `_data`) is the same place under another name.
+    .filter(({ x }) =>
+      ![topRel, ...avoidInFs].some((t) => isWithin(join(x.fsroot, SNAPSHOT_DIR), t))
+    )
     .sort((a, b) => a.x.fsroot.length - b.x.fsroot.length || a.x.target.localeCompare(b.x.target));
   const view = views[0];
   if (!view) {
@@ -188,6 +194,15 @@ export function planFsSnapshots(
 ): FsSnapshotPlan {
   const plan: FsSnapshotPlan = { mode: opts.mode, items: [], snapshots: [] };
   const allPaths = items.flatMap((i) => i.paths);
+  // Every folder the unit reads, as a path inside its filesystem (per device).
+  const avoidInFs = new Map<string, string[]>();
+  for (const p of allPaths) {
+    const m = probes.get(p)?.mount;
+    if (!m || !isWithin(p, m.target)) continue;
+    const list = avoidInFs.get(m.source) ?? [];
+    list.push(join(m.fsroot, relativeTo(p, m.target)));
+    avoidInFs.set(m.source, list);
+  }
   const none = (i: DataItemRef, reason: string) =>
     plan.items.push({ type: i.type, item: i.item, method: "none", reason });
   for (const item of items) {
@@ -209,7 +224,7 @@ export function planFsSnapshots(
     let method: "btrfs" | "lvm" | undefined;
     for (const p of item.paths) {
       const probe = probes.get(p);
-      const r = decidePath(probe, p, plan, { ...opts, avoid: allPaths });
+      const r = decidePath(probe, p, plan, { ...opts, avoid: allPaths, avoidInFs });
       if ("reason" in r) {
         reason = r.reason;
         break;
@@ -244,14 +259,14 @@ function decidePath(
   probe: PathProbe | undefined,
   path: string,
   plan: FsSnapshotPlan,
-  opts: { unit: string; backupId: string; avoid: string[] },
+  opts: { unit: string; backupId: string; avoid: string[]; avoidInFs: Map<string, string[]> },
 ): { method: "btrfs" | "lvm"; source: string; index: number } | { reason: string } {
   if (!probe) return { reason: `${path} was not examined` };
   if (probe.error) return { reason: probe.error };
   if (!probe.mount) return { reason: `the mount holding ${path} was not found` };
   if (probe.btrfs) {
     const name = snapshotName(opts.unit, opts.backupId, plan.snapshots.length);
-    const r = decideBtrfs(probe, name, opts.avoid);
+    const r = decideBtrfs(probe, name, opts.avoid, opts.avoidInFs.get(probe.mount.source));
     if ("reason" in r) return r;
     let index = plan.snapshots.findIndex((s) =>
       s.method === "btrfs" && normPath(s.source) === normPath(r.spec.source)

@@ -200,3 +200,40 @@ Deno.test("a snapshot never goes inside another folder the unit reads; an LVM vo
     /LVM logical volume vg0\/data: LVM snapshots are not supported yet/,
   );
 });
+
+Deno.test("another mount of the same subvolume (the Engine's _data mount) is no place for its snapshot", () => {
+  // Only vols/db's own mount and the Engine's mount of it on _data exist: both views are inside
+  // the folder read, whatever their names.
+  const dataMount: MountInfo = {
+    target: "/var/lib/docker/volumes/db/_data",
+    source: "/dev/loop7",
+    fsroot: "/vols/db",
+    fstype: "btrfs",
+  };
+  const p: PathProbe = {
+    path: "/srv/db",
+    mount: dbOnly,
+    mounts: [root, dbOnly, dataMount],
+    btrfs: { subvolumeId: 257, subvolumes: subvolumes.slice(0, 2) },
+  };
+  const plan = planFsSnapshots(
+    [{ type: "volume", item: "db", paths: ["/srv/db"] }],
+    new Map([["/srv/db", p]]),
+    opts,
+  );
+  assert.deepEqual(plan.snapshots, []);
+  assert.match(
+    (plan.items[0] as { reason: string }).reason,
+    /no mount of its filesystem leaves room/,
+  );
+  // With the top level mounted as well, that view is used.
+  const withTop = planFsSnapshots(
+    [{ type: "volume", item: "db", paths: ["/srv/db"] }],
+    new Map([["/srv/db", { ...p, mounts: [root, dataMount, dbOnly, top] }]]),
+    opts,
+  );
+  assert.equal(
+    withTop.snapshots[0]?.method === "btrfs" && withTop.snapshots[0].source,
+    "/pool/vols/db",
+  );
+});
