@@ -222,6 +222,30 @@ export async function runDoctor(
         checks.push(fail("restart journal", e));
       }
     }
+    const snapshotsLeft = await svc.fsSnapshots?.(loaded.paths.journalFile).entries()
+      .catch(() => []);
+    if (snapshotsLeft?.length) {
+      try {
+        using host = await lockAndRecover(svc, loaded, engine, nullSink, { command: "doctor" });
+        const r = host.snapshotsLeft;
+        checks.push({
+          name: "filesystem snapshots left",
+          status: r?.failed.length ? "fail" : "warn",
+          detail:
+            `a crashed run had left filesystem snapshots; deleted ${
+              r?.removed.join(", ") || "nothing"
+            }` +
+            (r?.failed.length
+              ? `; could not delete ${r.failed.map((f) => `${f.snapshot} (${f.error})`).join(", ")}`
+              : ""),
+          hint: r?.failed.length
+            ? "Delete them by hand (btrfs subvolume delete) once nothing reads them."
+            : undefined,
+        });
+      } catch (e) {
+        checks.push(fail("filesystem snapshots left", e));
+      }
+    }
   }
   return verdict(checks);
 }

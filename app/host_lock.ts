@@ -10,7 +10,7 @@ import type { EngineLifecycle, EventSink, RestartJournal } from "../core/ports.t
 import { recoverFromJournal, type RecoveryResult } from "../core/backup/recover.ts";
 import { isStowageError } from "../core/errors.ts";
 import type { FsSnapshots } from "../core/fs_snapshot/ports.ts";
-import { cleanLeftovers } from "../core/fs_snapshot/run.ts";
+import { cleanLeftovers, type LeftoverResult } from "../core/fs_snapshot/run.ts";
 import type { Services } from "./services.ts";
 
 export type HostLockServices = Pick<Services, "clock" | "locks" | "journal" | "fsSnapshots">;
@@ -22,6 +22,8 @@ export interface LockedHost {
   recovered: RecoveryResult;
   /** Filesystem snapshots, after a killed run's leftovers were deleted (issue 18). */
   fsSnapshots?: FsSnapshots;
+  /** What the snapshot journal listed and what became of it. */
+  snapshotsLeft?: LeftoverResult;
   [Symbol.dispose](): void;
 }
 
@@ -47,8 +49,17 @@ export async function lockAndRecover(
     const journal = svc.journal(loaded.paths.journalFile);
     const recovered = await recoverFromJournal(journal, engine, sink, opts.command);
     const fsSnapshots = svc.fsSnapshots?.(loaded.paths.journalFile);
-    if (fsSnapshots) await removeLeftoverSnapshots(fsSnapshots, sink, opts.command);
-    return { lock, journal, recovered, fsSnapshots, [Symbol.dispose]: () => lock.release() };
+    const snapshotsLeft = fsSnapshots
+      ? await removeLeftoverSnapshots(fsSnapshots, sink, opts.command)
+      : undefined;
+    return {
+      lock,
+      journal,
+      recovered,
+      fsSnapshots,
+      snapshotsLeft,
+      [Symbol.dispose]: () => lock.release(),
+    };
   } catch (e) {
     lock.release();
     throw e;
@@ -82,7 +93,11 @@ export async function recoverLeftovers(
 }
 
 /** Filesystem snapshots a killed run left are deleted; what cannot be is said, never fatal. */
-async function removeLeftoverSnapshots(port: FsSnapshots, sink: EventSink, who: string) {
+async function removeLeftoverSnapshots(
+  port: FsSnapshots,
+  sink: EventSink,
+  who: string,
+): Promise<LeftoverResult> {
   const r = await cleanLeftovers(port);
   if (r.removed.length > 0) {
     sink.emit({
@@ -100,4 +115,5 @@ async function removeLeftoverSnapshots(port: FsSnapshots, sink: EventSink, who: 
       message: `could not delete the filesystem snapshot ${f.snapshot}: ${f.error}`,
     });
   }
+  return r;
 }
