@@ -5,7 +5,7 @@
 import type { LoadedConfig } from "../core/config/loaded.ts";
 import type { Scope } from "../core/model.ts";
 import { discoverUnits } from "../core/discovery.ts";
-import { planUnit } from "../core/backup/plan.ts";
+import { estimateDowntimeMs, planUnit } from "../core/backup/plan.ts";
 import { describePlans, type DryRunDocument } from "../core/backup/dry_run.ts";
 import { selectUnits } from "../core/backup/run.ts";
 import { plannedHooks } from "../core/hooks/mod.ts";
@@ -62,9 +62,19 @@ export async function buildDryRun(
     loaded.config.backup.fs_snapshots,
   );
   for (const u of doc.units) {
+    const snapshotted = new Set<string>();
     for (const d of decisions.get(u.unit) ?? []) {
       const item = u.items.find((i) => i.type === d.type && i.item === d.item);
       if (item) item.fsSnapshot = { method: d.method, detail: describeDecision(d) };
+      if (d.method !== "none") snapshotted.add(d.item);
+    }
+    // A snapshotted folder is read after the start: its size is no part of the downtime.
+    const plan = plans.find((p) => p.unit.name === u.unit);
+    if (plan && !plan.skip && snapshotted.size > 0) {
+      u.estimatedDowntimeMs = estimateDowntimeMs(
+        plan,
+        Object.fromEntries(Object.entries(sizes).filter(([k]) => !snapshotted.has(k))),
+      );
     }
   }
   // Dependency cycles are broken deterministically; say so where the order is shown.

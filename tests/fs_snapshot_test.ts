@@ -123,6 +123,14 @@ volumes:
         assert.equal(method(plain)?.method, "btrfs");
         assert.equal(method(cold)?.method, "none");
         assert.match(method(cold)!.detail, /is on ext4 .* neither btrfs nor an LVM logical volume/);
+        // The snapshotted folders' size is no part of the estimated downtime.
+        const cfg = await Deno.readTextFile(env.configPath);
+        await Deno.writeTextFile(env.configPath, cfg + "  fs_snapshots: off\n");
+        const off = await stowage(["dry-run", "--unit", project, "--json"], { env: env.env });
+        await Deno.writeTextFile(env.configPath, cfg);
+        const estimate = (out: string) =>
+          (JSON.parse(out) as DryRunDocument).units[0].estimatedDowntimeMs;
+        assert.ok(estimate(dry.stdout) < estimate(off.stdout), `${estimate(dry.stdout)}`);
         const text = await stowage(["dry-run", "--unit", project], { env: env.env });
         assert.match(text.stdout, /btrfs snapshot while stopped, read after the start/);
         const doc = await stowage(["doctor", "--json"], { env: env.env });
