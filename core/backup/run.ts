@@ -558,6 +558,13 @@ async function saveData(
       ? { volume: item.item }
       : { path: item.item };
     if (item.type === "volume" && (await volumeReadMode(deps, item)) === "archive") {
+      // A snapshot is read from the host folder only; the Engine would read the running volume.
+      if (mountsOf(item).length > 0) {
+        throw new StowageError(
+          "engine.error",
+          `Cannot read volume '${item.item}' from its snapshot: its folder is not readable`,
+        );
+      }
       const stream = await deps.engine.getArchive(
         item.archive!.container,
         item.archive!.destination,
