@@ -40,11 +40,7 @@ Deno.test("btrfs: stop, snapshot, start, then back up from the snapshot; nothing
   const vol = `${pool}/vol`; // a subvolume: the bind-type volume's device
   const plain = `${pool}/plain/data`; // a folder of the top-level subvolume: a bind mount
   const cold = `${base}/cold`; // on the root filesystem: no snapshot, read while stopped
-  await Deno.mkdir(pool);
-  await Deno.mkdir(cold);
-  await sh("truncate", ["-s", "400M", `${base}/img`]);
-  await sh("mkfs.btrfs", ["-q", `${base}/img`]);
-  const loop = (await sh("losetup", ["-f", "--show", `${base}/img`])).stdout.trim();
+  let loop = "";
   let mounted = false;
   const project = testName("fssnap");
   const env = await testRepoEnv("  start_timeout: 2\n");
@@ -67,6 +63,11 @@ Deno.test("btrfs: stop, snapshot, start, then back up from the snapshot; nothing
     return { r, report, unit };
   };
   try {
+    await Deno.mkdir(pool);
+    await Deno.mkdir(cold);
+    await sh("truncate", ["-s", "400M", `${base}/img`]);
+    await sh("mkfs.btrfs", ["-q", `${base}/img`]);
+    loop = (await sh("losetup", ["-f", "--show", `${base}/img`])).stdout.trim();
     await sh("mount", [loop, pool]);
     mounted = true;
     await sh("btrfs", ["subvolume", "create", vol]);
@@ -324,7 +325,7 @@ volumes:
     await cleanupDocker();
     await env.cleanup();
     if (mounted) await sh("umount", [pool], { check: false });
-    await sh("losetup", ["-d", loop], { check: false });
+    if (loop) await sh("losetup", ["-d", loop], { check: false });
     await Deno.remove(base, { recursive: true }).catch(() => {});
   }
 });
