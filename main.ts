@@ -27,6 +27,7 @@ import { addLogSink } from "./cli/log.ts";
 import { EXIT_CODES } from "./cli/exit_codes.ts";
 import { acquireHostLock, lockHolder } from "./adapters/lock.ts";
 import { FileRestartJournal } from "./adapters/journal.ts";
+import { fsSnapshotJournal, HostFsSnapshots } from "./adapters/fs_snapshot.ts";
 import { LocalHostFiles } from "./adapters/host_files.ts";
 import { LocalRestoreFiles } from "./adapters/restore_files.ts";
 import {
@@ -124,6 +125,7 @@ export function realRuntime(): Runtime {
     repository,
     locks: { acquire: acquireHostLock, holder: lockHolder },
     journal: (path) => new FileRestartJournal(path),
+    fsSnapshots: (journalFile) => new HostFsSnapshots(runner, fsSnapshotJournal(journalFile)),
     hostFiles: new LocalHostFiles(runner),
     restoreFiles: new LocalRestoreFiles(),
     hookHost,

@@ -27,6 +27,7 @@ export type BackupServices = Pick<
   | "repository"
   | "locks"
   | "journal"
+  | "fsSnapshots"
   | "hostFiles"
   | "results"
   | "refreshRecoveryBundle"
@@ -173,6 +174,7 @@ async function backupRun(
         signal: opts.signal,
         host: svc.hookHost,
       }),
+      fsSnapshots: host.fsSnapshots,
     },
     { config: loaded.config, units: opts.units, scope: opts.scope, signal: opts.signal },
   );

@@ -24,10 +24,21 @@ import { backendName } from "../core/backend.ts";
 import { notifyCheck } from "../core/notify/doctor.ts";
 import { lockAndRecover } from "./host_lock.ts";
 import type { Services } from "./services.ts";
+import { decideUnits, describeDecision } from "../core/fs_snapshot/run.ts";
+import { planUnit } from "../core/backup/plan.ts";
+import type { Unit } from "../core/model.ts";
 
 export type DoctorServices = Pick<
   Services,
-  "clock" | "runner" | "engine" | "repository" | "locks" | "journal" | "fileMode" | "results"
+  | "clock"
+  | "runner"
+  | "engine"
+  | "repository"
+  | "locks"
+  | "journal"
+  | "fileMode"
+  | "results"
+  | "fsSnapshots"
 >;
 
 const fail = (name: string, e: unknown): Check => ({
@@ -132,12 +143,13 @@ export async function runDoctor(
     add(fail("docker engine", e));
   }
   if (engineOk) {
-    running("volume kinds and layer writes");
+    running("volume kinds, layer writes and filesystem snapshots");
     try {
       const state = await engine.gatherState();
       const units = discoverUnits(state, { unsafePaths: cfg.backup.unsafe_paths });
       add(volumeKindsCheck(units));
       add(...layerWritesChecks(await findLayerWrites(engine, units)));
+      add(await fsSnapshotsCheck(svc, loaded, units));
     } catch (e) {
       add(fail("volume kinds", e));
     }
@@ -198,12 +210,13 @@ export async function runDoctor(
   }
 
   if (cfg.notify.length > 0) {
+    running("notifications");
     try {
       const results = await svc.results.read(loaded.paths.resultsFile);
       const check = notifyCheck(cfg.notify, results.notify);
-      if (check) checks.push(check);
+      if (check) add(check);
     } catch (e) {
-      checks.push({ ...fail("notifications", e), status: "warn" });
+      add({ ...fail("notifications", e), status: "warn" });
     }
   }
 
@@ -253,6 +266,73 @@ export async function runDoctor(
         add(fail("restart journal", e));
       }
     }
+    const snapshotsLeft = await svc.fsSnapshots?.(loaded.paths.journalFile).entries()
+      .catch(() => []);
+    if (snapshotsLeft?.length) {
+      try {
+        using host = await lockAndRecover(svc, loaded, engine, nullSink, { command: "doctor" });
+        const r = host.snapshotsLeft;
+        add({
+          name: "filesystem snapshots left",
+          status: r?.failed.length ? "fail" : "warn",
+          detail:
+            `a crashed run had left filesystem snapshots; deleted ${
+              r?.removed.join(", ") || "nothing"
+            }` +
+            (r?.failed.length
+              ? `; could not delete ${r.failed.map((f) => `${f.snapshot} (${f.error})`).join(", ")}`
+              : ""),
+          hint: r?.failed.length
+            ? "Delete them by hand (btrfs subvolume delete) once nothing reads them."
+            : undefined,
+        });
+      } catch (e) {
+        add(fail("filesystem snapshots left", e));
+      }
+    }
   }
   return verdict(checks);
+}
+
+/** Per folder of every unit: the filesystem snapshot a backup would take, or why none (issue 18). */
+async function fsSnapshotsCheck(
+  svc: DoctorServices,
+  loaded: LoadedConfig,
+  units: Unit[],
+): Promise<Check> {
+  const name = "filesystem snapshots";
+  const mode = loaded.config.backup.fs_snapshots;
+  try {
+    const plans = units.map((u) => planUnit(u, loaded.config)).filter((p) => !p.skip);
+    const decisions = await decideUnits(
+      svc.fsSnapshots?.(loaded.paths.journalFile),
+      plans.map((p) => ({
+        unit: p.unit.name,
+        stops: p.stop.length > 0,
+        items: p.items.filter((i) => i.type === "volume" || i.type === "bind"),
+      })),
+      mode,
+    );
+    const lines = [...decisions].flatMap(([unit, ds]) =>
+      ds.map((d) => `${unit}/${d.item}: ${describeDecision(d)}`)
+    );
+    const none = [...decisions.values()].flat().filter((d) => d.method === "none").length;
+    const snap = [...decisions.values()].flat().length - none;
+    const summary =
+      `backup.fs_snapshots: ${mode}; ${snap} folder(s) can be snapshotted, ${none} cannot`;
+    const bad = mode === "require" && none > 0;
+    return {
+      name,
+      status: bad ? "warn" : "ok",
+      detail: [summary, ...lines].join("; "),
+      ...(bad
+        ? {
+          hint:
+            "With require, these units fail before any stop: put their data on btrfs (docs/backup.md).",
+        }
+        : {}),
+    };
+  } catch (e) {
+    return { name, status: "warn", detail: `could not examine the folders: ${errorMessage(e)}` };
+  }
 }

@@ -5,15 +5,16 @@
 import type { LoadedConfig } from "../core/config/loaded.ts";
 import type { Scope } from "../core/model.ts";
 import { discoverUnits } from "../core/discovery.ts";
-import { planUnit } from "../core/backup/plan.ts";
+import { estimateDowntimeMs, planUnit } from "../core/backup/plan.ts";
 import { describePlans, type DryRunDocument } from "../core/backup/dry_run.ts";
 import { selectUnits } from "../core/backup/run.ts";
 import { plannedHooks } from "../core/hooks/mod.ts";
 import { orderPlan } from "../core/order.ts";
 import { findLayerWrites } from "../core/layer_writes.ts";
 import type { Services } from "./services.ts";
+import { decideUnits, describeDecision } from "../core/fs_snapshot/run.ts";
 
-export type DryRunServices = Pick<Services, "engine" | "hostFiles" | "hostname">;
+export type DryRunServices = Pick<Services, "engine" | "hostFiles" | "hostname" | "fsSnapshots">;
 
 /** Reads the Engine and the file system only: no repository, no lock, no files written. */
 export async function buildDryRun(
@@ -50,6 +51,32 @@ export async function buildDryRun(
       ),
     mountPoints,
   );
+  // Per folder: the filesystem snapshot a backup would take, or why none (issue 18).
+  const decisions = await decideUnits(
+    svc.fsSnapshots?.(loaded.paths.journalFile),
+    plans.filter((p) => !p.skip).map((p) => ({
+      unit: p.unit.name,
+      stops: p.stop.length > 0,
+      items: p.items.filter((i) => i.type === "volume" || i.type === "bind"),
+    })),
+    loaded.config.backup.fs_snapshots,
+  );
+  for (const u of doc.units) {
+    const snapshotted = new Set<string>();
+    for (const d of decisions.get(u.unit) ?? []) {
+      const item = u.items.find((i) => i.type === d.type && i.item === d.item);
+      if (item) item.fsSnapshot = { method: d.method, detail: describeDecision(d) };
+      if (d.method !== "none") snapshotted.add(d.item);
+    }
+    // A snapshotted folder is read after the start: its size is no part of the downtime.
+    const plan = plans.find((p) => p.unit.name === u.unit);
+    if (plan && !plan.skip && snapshotted.size > 0) {
+      u.estimatedDowntimeMs = estimateDowntimeMs(
+        plan,
+        Object.fromEntries(Object.entries(sizes).filter(([k]) => !snapshotted.has(k))),
+      );
+    }
+  }
   // Dependency cycles are broken deterministically; say so where the order is shown.
   const layers = await findLayerWrites(engine, units);
   for (const u of doc.units) {

@@ -9,15 +9,21 @@ import type { HostLock, LockHolder } from "../core/host_lock.ts";
 import type { EngineLifecycle, EventSink, RestartJournal } from "../core/ports.ts";
 import { recoverFromJournal, type RecoveryResult } from "../core/backup/recover.ts";
 import { isStowageError } from "../core/errors.ts";
+import type { FsSnapshots } from "../core/fs_snapshot/ports.ts";
+import { cleanLeftovers, type LeftoverResult } from "../core/fs_snapshot/run.ts";
 import type { Services } from "./services.ts";
 
-export type HostLockServices = Pick<Services, "clock" | "locks" | "journal">;
+export type HostLockServices = Pick<Services, "clock" | "locks" | "journal" | "fsSnapshots">;
 
 export interface LockedHost {
   lock: HostLock;
   journal: RestartJournal;
   /** What the journal listed and what was started again. */
   recovered: RecoveryResult;
+  /** Filesystem snapshots, after a killed run's leftovers were deleted (issue 18). */
+  fsSnapshots?: FsSnapshots;
+  /** What the snapshot journal listed and what became of it. */
+  snapshotsLeft?: LeftoverResult;
   [Symbol.dispose](): void;
 }
 
@@ -42,7 +48,18 @@ export async function lockAndRecover(
   try {
     const journal = svc.journal(loaded.paths.journalFile);
     const recovered = await recoverFromJournal(journal, engine, sink, opts.command);
-    return { lock, journal, recovered, [Symbol.dispose]: () => lock.release() };
+    const fsSnapshots = svc.fsSnapshots?.(loaded.paths.journalFile);
+    const snapshotsLeft = fsSnapshots
+      ? await removeLeftoverSnapshots(fsSnapshots, sink, opts.command)
+      : undefined;
+    return {
+      lock,
+      journal,
+      recovered,
+      fsSnapshots,
+      snapshotsLeft,
+      [Symbol.dispose]: () => lock.release(),
+    };
   } catch (e) {
     lock.release();
     throw e;
@@ -62,7 +79,10 @@ export async function recoverLeftovers(
   who: string,
 ): Promise<RecoveryResult | "busy"> {
   const journal = svc.journal(loaded.paths.journalFile);
-  if ((await journal.read()).length === 0) return { started: [], failed: [], units: [] };
+  const snapshotsLeft = await svc.fsSnapshots?.(loaded.paths.journalFile).entries().catch(() => []);
+  if ((await journal.read()).length === 0 && !snapshotsLeft?.length) {
+    return { started: [], failed: [], units: [] };
+  }
   try {
     using host = await lockAndRecover(svc, loaded, engine, sink, { command: who });
     return host.recovered;
@@ -70,4 +90,30 @@ export async function recoverLeftovers(
     if (isStowageError(e, "lock.held")) return "busy";
     throw e;
   }
+}
+
+/** Filesystem snapshots a killed run left are deleted; what cannot be is said, never fatal. */
+async function removeLeftoverSnapshots(
+  port: FsSnapshots,
+  sink: EventSink,
+  who: string,
+): Promise<LeftoverResult> {
+  const r = await cleanLeftovers(port);
+  if (r.removed.length > 0) {
+    sink.emit({
+      type: "log",
+      level: "info",
+      message: `deleted filesystem snapshot(s) left by an interrupted run (found by ${who}): ${
+        r.removed.join(", ")
+      }`,
+    });
+  }
+  for (const f of r.failed) {
+    sink.emit({
+      type: "log",
+      level: "warning",
+      message: `could not delete the filesystem snapshot ${f.snapshot}: ${f.error}`,
+    });
+  }
+  return r;
 }

@@ -21,6 +21,7 @@ import type { NotifyResult, RunReport } from "../core/report.ts";
 import type { RestoreFiles } from "../core/restore/ports.ts";
 import type { HookHost } from "../core/hooks/host.ts";
 import type { NotifySender } from "../core/notify/ports.ts";
+import type { FsSnapshots } from "../core/fs_snapshot/ports.ts";
 import type { ResultsDoc } from "../core/service/results.ts";
 import type { Notifier } from "../core/service/daemon.ts";
 import type { HealthVerdict } from "../core/service/health.ts";
@@ -186,6 +187,8 @@ export interface Services {
   locks: HostLocks;
   /** The restart journal kept in this file (adapters/journal.ts). */
   journal(path: string): RestartJournal;
+  /** Filesystem snapshots, their journal beside the restart journal (adapters/fs_snapshot.ts). */
+  fsSnapshots?(journalFile: string): FsSnapshots;
   hostFiles: HostFiles;
   /** The small file port restore probes, stages and writes through (adapters/restore_files.ts). */
   restoreFiles: RestoreFiles;

@@ -25,6 +25,7 @@ export function renderDryRun(doc: DryRunDocument): string {
       if (i.read === "archive") {
         out.push("      size unknown until read: the data is only there while mounted");
       }
+      if (i.fsSnapshot) out.push(`      ${i.fsSnapshot.detail}`);
       if (i.mountPoint) {
         out.push(
           `      ${

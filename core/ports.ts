@@ -192,6 +192,12 @@ export interface BackupOptions {
    * that resolves it; the caller resolves a batch later (core/backup/ids.ts), outside the downtime.
    */
   shortId?: boolean;
+  /**
+   * Directory backups only: read-only bind mounts over the given paths, made in a private mount
+   * namespace only this restic run sees (a filesystem snapshot read under the live path's name,
+   * so the stored paths and the comparison with the parent are a cold read's; issue 18).
+   */
+  mounts?: { source: string; target: string }[];
 }
 
 /** A byte stream to store as one file, and the producer's verdict on it. */

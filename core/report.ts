@@ -41,6 +41,8 @@ export interface UnitReport {
   forgotten?: number;
   /** Each volume saved, its kind and where it was read (core/volume_kind.ts). */
   volumes?: { name: string; kind: string; how: string }[];
+  /** Per data folder: read from a filesystem snapshot or while stopped, and why (issue 18). */
+  reads?: { type: string; item: string; read: "btrfs" | "lvm" | "cold"; reason?: string }[];
   /** What retention did beyond its rules (e.g. forgot an incomplete restore point). */
   notes?: string[];
   /** Things that went wrong without failing the unit (e.g. a container slow to become healthy). */

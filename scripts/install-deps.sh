@@ -87,6 +87,8 @@ if [ "$WITH_TESTS" = 1 ]; then
   have git || pkgs+=(git)
   have rclone || pkgs+=(rclone) # `rclone serve restic`: the real REST server the tests use
   have shellcheck || pkgs+=(shellcheck)
+  have mkfs.btrfs || pkgs+=(btrfs-progs) # the filesystem-snapshot tests: btrfs on a loop device
+  have lvcreate || pkgs+=(lvm2)          # ... and LVM on a loop device
 fi
 
 install_engine=0

@@ -141,10 +141,19 @@ export class Restic implements BackupRepository {
     };
   }
 
-  #spawn(args: string[], opts: { stdin?: boolean; env?: Record<string, string> } = {}): Spawned {
+  #spawn(
+    args: string[],
+    opts: {
+      stdin?: boolean;
+      env?: Record<string, string>;
+      mounts?: { source: string; target: string }[];
+    } = {},
+  ): Spawned {
     let child: Deno.ChildProcess;
     try {
-      const cmd = withoutTerminal(this.binary, args);
+      const cmd = opts.mounts?.length
+        ? withoutTerminal("unshare", inMountNamespace(opts.mounts, this.binary, args))
+        : withoutTerminal(this.binary, args);
       child = new Deno.Command(cmd.program, {
         args: cmd.args,
         env: opts.env ?? this.#childEnv(),
@@ -288,6 +297,7 @@ export class Restic implements BackupRepository {
     if (opts.signal?.aborted) throw interruptedError(action);
     const s = this.#spawn([...this.#globalArgs(), ...backupArgs(opts), "--", ...abs], {
       env: this.#childEnv({ TZ: "UTC" }),
+      mounts: opts.mounts,
     });
     const onAbort = () => this.#interrupt(s.child);
     opts.signal?.addEventListener("abort", onAbort, { once: true });
@@ -784,4 +794,44 @@ export async function retryWhileLocked<T>(
       if (signal?.aborted) throw e;
     }
   }
+}
+
+/**
+ * `unshare` arguments that bind each source read-only over its target in a private mount
+ * namespace, then exec restic there: the host and its containers never see these mounts, and
+ * they vanish with the process, whatever kills it.
+ */
+export function inMountNamespace(
+  mounts: { source: string; target: string }[],
+  program: string,
+  args: string[],
+): string[] {
+  for (const m of mounts) {
+    if (!m.source.startsWith("/") || !m.target.startsWith("/")) {
+      throw new Error(`mount paths must be absolute: ${m.source} -> ${m.target}`);
+    }
+  }
+  const script = [
+    "set -e",
+    'while [ "$1" != "--" ]; do',
+    '  mount --bind "$1" "$2"',
+    '  mount -o remount,bind,ro "$2"',
+    "  shift 2",
+    "done",
+    "shift",
+    'exec "$@"',
+  ].join("\n");
+  return [
+    "--mount",
+    "--propagation",
+    "private",
+    "sh",
+    "-c",
+    script,
+    "sh",
+    ...mounts.flatMap((m) => [m.source, m.target]),
+    "--",
+    program,
+    ...args,
+  ];
 }

@@ -78,6 +78,13 @@ export function renderReport(r: RunReport, s: Style = PLAIN, width?: number): st
     if (u.error) out += `\n${u.unit}: ${u.error}`;
     for (const w of u.warnings) out += `\n${u.unit}: warning: ${w}`;
     for (const v of u.volumes ?? []) out += `\n${u.unit}: volume ${v.name} (${v.kind}): ${v.how}`;
+    for (const d of u.reads ?? []) {
+      out += `\n${u.unit}: ${d.type} ${d.item}: ${
+        d.read === "cold"
+          ? `read while stopped${d.reason ? ` (no snapshot: ${d.reason})` : ""}`
+          : `read from a ${d.read} snapshot after the start`
+      }`;
+    }
     for (const d of u.snapshots.filter((d) => d.files)) {
       out += `\n${u.unit}: ${d.type} ${d.item}: ${
         d.parent ? `compared with ${d.parent}` : "no parent, read in full"

@@ -15,6 +15,8 @@ export interface DryRunItem {
   read?: "dir" | "archive";
   /** The folder read is itself a mount point: restic reads through it, its content is saved. */
   mountPoint?: boolean;
+  /** How a filesystem snapshot applies (core/fs_snapshot/): the method, or why none does. */
+  fsSnapshot?: { method: "btrfs" | "lvm" | "none"; detail: string };
 }
 
 export interface DryRunUnit {

@@ -46,6 +46,8 @@ import { collectReferences } from "./references.ts";
 import { saveImages } from "./images.ts";
 import { bytesSource, trackedSource } from "./stream_source.ts";
 import type { EngineState } from "../engine_types.ts";
+import type { FsSnapshots } from "../fs_snapshot/ports.ts";
+import { prepareUnitSnapshots, type UnitSnapshots } from "../fs_snapshot/run.ts";
 
 export type HookStatus = { status: "ok" } | { status: "skip"; reason: string } | {
   status: "failed";
@@ -81,6 +83,8 @@ export interface BackupDeps {
   /** This process's id, written into the restart journal (core/ has no Deno API). */
   pid: number;
   hooks?: BackupHooks;
+  /** Filesystem snapshots (issue 18); without it every folder is read while stopped. */
+  fsSnapshots?: FsSnapshots;
 }
 
 export interface BackupRequest {
@@ -228,11 +232,13 @@ async function backupUnit(
   // 3. While everything still runs: choose each item's parent, then the warm pre-pass, so the
   // stopped pass only reads what changed since (issue 11). Nothing is touched on failure.
   let parents: Map<string, string>;
+  let snaps: UnitSnapshots;
   const warmIds: string[] = [];
   try {
+    snaps = await unitSnapshots(deps, req, plan, backupId, report);
     parents = await chooseUnitParents(deps, plan);
     if (req.config.backup.warm_pass && plan.stop.length > 0) {
-      await warmPass(deps, req, plan, saver, parents, warmIds);
+      await warmPass(deps, req, plan, saver, parents, warmIds, (i) => !snaps.planned(i));
     }
   } catch (e) {
     report.outcome = "failed";
@@ -264,7 +270,8 @@ async function backupUnit(
       report.containersStopped.push(name);
       deps.sink.emit({ type: "container.stop", unit: unit.name, container: name });
     }
-    await saveData(deps, req, plan, saver, parents);
+    await snaps.take();
+    await saveData(deps, req, plan, saver, parents, snaps.readCold);
     allSaved = true;
   } catch (e) {
     report.outcome = "failed";
@@ -273,6 +280,19 @@ async function backupUnit(
     lastStart = await startAgain(deps, req.config, plan, report);
   }
   if (firstStop && lastStart) report.downtimeMs = lastStart.getTime() - firstStop.getTime();
+  // 5a. The folders snapshotted while stopped are read now, with everything running again.
+  try {
+    if (allSaved && snaps.taken) {
+      await saveData(deps, req, plan, saver, parents, (i) => !snaps.readCold(i), snaps.mountsOf);
+    }
+  } catch (e) {
+    allSaved = false;
+    report.outcome = "failed";
+    report.error = req.signal.aborted ? "interrupted" : errorMessage(e);
+  } finally {
+    await snaps.release();
+    if (snaps.plan.snapshots.length > 0) report.reads = snaps.report();
+  }
 
   // 5b. Everything below runs with the containers started: full ids of the cold pass (one
   // listing), the completion marker (last: only a point that has one is a restore point for
@@ -433,9 +453,10 @@ async function warmPass(
   { fields, report }: Saver,
   parents: Map<string, string>,
   warmIds: string[],
+  only: (item: PlanItem) => boolean = () => true,
 ) {
   const items = [];
-  for (const item of dataItemsOf(plan)) {
+  for (const item of dataItemsOf(plan).filter(only)) {
     const mode = await volumeReadMode(deps, item).catch(() => "archive" as const);
     if (mode === "dir") items.push(item);
   }
@@ -522,8 +543,10 @@ async function saveData(
   plan: UnitPlan,
   { record, opts }: Saver,
   parents: Map<string, string>,
+  only: (item: PlanItem) => boolean = () => true,
+  mountsOf: (item: PlanItem) => { source: string; target: string }[] = () => [],
 ) {
-  await pool(dataItemsOf(plan), req.config.backup.parallel_volumes, async (item) => {
+  await pool(dataItemsOf(plan).filter(only), req.config.backup.parallel_volumes, async (item) => {
     if (req.signal.aborted) throw req.signal.reason;
     deps.sink.emit({
       type: "snapshot.start",
@@ -535,6 +558,13 @@ async function saveData(
       ? { volume: item.item }
       : { path: item.item };
     if (item.type === "volume" && (await volumeReadMode(deps, item)) === "archive") {
+      // A snapshot is read from the host folder only; the Engine would read the running volume.
+      if (mountsOf(item).length > 0) {
+        throw new StowageError(
+          "engine.error",
+          `Cannot read volume '${item.item}' from its snapshot: its folder is not readable`,
+        );
+      }
       const stream = await deps.engine.getArchive(
         item.archive!.container,
         item.archive!.destination,
@@ -554,9 +584,35 @@ async function saveData(
     const parent = parents.get(keyOf(item));
     record(
       item,
-      await deps.repo.backupPaths(item.paths, { ...opts(item, extra), parent, shortId: true }),
+      await deps.repo.backupPaths(item.paths, {
+        ...opts(item, extra),
+        parent,
+        shortId: true,
+        mounts: mountsOf(item),
+      }),
       { parent },
     );
+  });
+}
+
+/** The unit's filesystem snapshots decided (core/fs_snapshot/); `require` throws here. */
+function unitSnapshots(
+  deps: BackupDeps,
+  req: BackupRequest,
+  plan: UnitPlan,
+  backupId: string,
+  report: UnitReport,
+): Promise<UnitSnapshots> {
+  // Nothing stops, so nothing needs a snapshot to shorten the stop.
+  const items = plan.stop.length > 0 ? dataItemsOf(plan) : [];
+  return prepareUnitSnapshots(deps.fsSnapshots, items, {
+    mode: req.config.backup.fs_snapshots,
+    unit: plan.unit.name,
+    backupId,
+    pid: deps.pid,
+    now: () => deps.clock.now(),
+    warn: (m) => report.warnings.push(m),
+    sink: deps.sink,
   });
 }
 

@@ -447,6 +447,9 @@ export const configSchema = z
         warm_pass: z.boolean().default(true).describe(
           "Save the volume and bind folders once while the containers still run, so the stopped pass only reads what changed since (docs/backup.md).",
         ),
+        fs_snapshots: z.enum(["auto", "off", "require"]).default("auto").describe(
+          "btrfs snapshots while stopped, read after the start: auto, off, or require (fail before any stop if one can't be made); docs/backup.md.",
+        ),
       })
       .default({
         scope: "standard",
@@ -458,6 +461,7 @@ export const configSchema = z
         unsafe_paths: [],
         update_recovery_bundle: false,
         warm_pass: true,
+        fs_snapshots: "auto",
       })
       .describe("How backups run: scope, timeouts, parallelism, excludes and redaction."),
     retention: retentionSchema.default({ latest: 3, daily: 7, weekly: 4, monthly: 6 }),
