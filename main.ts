@@ -22,6 +22,7 @@ import { addLogSink } from "./cli/log.ts";
 import { EXIT_CODES } from "./cli/exit_codes.ts";
 import { acquireHostLock, lockHolder } from "./adapters/lock.ts";
 import { FileRestartJournal } from "./adapters/journal.ts";
+import { FileSandboxJournal } from "./adapters/sandbox_journal.ts";
 import { LocalHostFiles } from "./adapters/host_files.ts";
 import { LocalRestoreFiles } from "./adapters/restore_files.ts";
 import { forgetResultsUnit, readResults, recordRun } from "./adapters/results_store.ts";
@@ -112,6 +113,7 @@ export function realRuntime(): Runtime {
     repository,
     locks: { acquire: acquireHostLock, holder: lockHolder },
     journal: (path) => new FileRestartJournal(path),
+    sandboxJournal: (path) => new FileSandboxJournal(path),
     hostFiles: new LocalHostFiles(runner),
     restoreFiles: new LocalRestoreFiles(),
     results: { record: recordRun, read: readResults, forgetUnit: forgetResultsUnit },

@@ -10,14 +10,72 @@ import type { EngineLifecycle, EventSink, RestartJournal } from "../core/ports.t
 import { recoverFromJournal, type RecoveryResult } from "../core/backup/recover.ts";
 import { isStowageError } from "../core/errors.ts";
 import type { Services } from "./services.ts";
+import {
+  removeRecordedSandboxes,
+  type SandboxEngine,
+  type SandboxRemoval,
+  verifyRoot,
+} from "../core/verify/cleanup.ts";
 
-export type HostLockServices = Pick<Services, "clock" | "locks" | "journal">;
+/** Where the sandbox journal of restore drills lives. */
+export function sandboxJournalFile(loaded: LoadedConfig): string {
+  return `${loaded.paths.stateDir}/verify-sandboxes.json`;
+}
+
+/**
+ * The sandboxes a killed drill left (the sandbox journal lists them and, under the host lock, no
+ * live drill owns them): removed, each with a log line. Kept ones (`verify --keep`) stay.
+ */
+async function removeLeftoverSandboxes(
+  svc: HostLockServices,
+  loaded: LoadedConfig,
+  engine: EngineLifecycle & Partial<SandboxEngine>,
+  sink: EventSink,
+  who: string,
+): Promise<SandboxRemoval[]> {
+  if (!svc.sandboxJournal || !svc.restoreFiles) return [];
+  const journal = svc.sandboxJournal(sandboxJournalFile(loaded));
+  if (!(await journal.read()).some((r) => !r.keep)) return [];
+  if (!isSandboxEngine(engine)) return [];
+  const removed = await removeRecordedSandboxes(
+    journal,
+    engine,
+    svc.restoreFiles,
+    verifyRoot(loaded.paths.stateDir),
+  );
+  for (const r of removed) {
+    sink.emit({
+      type: "log",
+      level: r.problems.length ? "warning" : "info",
+      message: r.problems.length
+        ? `${who}: could not remove all of the restore drill sandbox ${r.runId} of ${r.unit} a stopped run left: ${
+          r.problems.join("; ")
+        }`
+        : `${who}: removed the restore drill sandbox ${r.runId} of ${r.unit} a stopped run left (${r.removed.length} objects)`,
+      unit: r.unit,
+    });
+  }
+  return removed;
+}
+
+function isSandboxEngine(e: object): e is SandboxEngine {
+  const x = e as Partial<SandboxEngine>;
+  return typeof x.listContainers === "function" && typeof x.listVolumes === "function" &&
+    typeof x.listNetworks === "function" && typeof x.removeVolume === "function" &&
+    typeof x.removeNetwork === "function";
+}
+
+export type HostLockServices =
+  & Pick<Services, "clock" | "locks" | "journal">
+  & Partial<Pick<Services, "sandboxJournal" | "restoreFiles">>;
 
 export interface LockedHost {
   lock: HostLock;
   journal: RestartJournal;
   /** What the journal listed and what was started again. */
   recovered: RecoveryResult;
+  /** Sandboxes of restore drills a dead run left, removed now (app/verify.ts). */
+  sandboxes: SandboxRemoval[];
   [Symbol.dispose](): void;
 }
 
@@ -42,7 +100,8 @@ export async function lockAndRecover(
   try {
     const journal = svc.journal(loaded.paths.journalFile);
     const recovered = await recoverFromJournal(journal, engine, sink, opts.command);
-    return { lock, journal, recovered, [Symbol.dispose]: () => lock.release() };
+    const sandboxes = await removeLeftoverSandboxes(svc, loaded, engine, sink, opts.command);
+    return { lock, journal, recovered, sandboxes, [Symbol.dispose]: () => lock.release() };
   } catch (e) {
     lock.release();
     throw e;
@@ -62,7 +121,11 @@ export async function recoverLeftovers(
   who: string,
 ): Promise<RecoveryResult | "busy"> {
   const journal = svc.journal(loaded.paths.journalFile);
-  if ((await journal.read()).length === 0) return { started: [], failed: [], units: [] };
+  const sandboxes = svc.sandboxJournal?.(sandboxJournalFile(loaded));
+  const leftSandboxes = (await sandboxes?.read() ?? []).some((r) => !r.keep);
+  if ((await journal.read()).length === 0 && !leftSandboxes) {
+    return { started: [], failed: [], units: [] };
+  }
   try {
     using host = await lockAndRecover(svc, loaded, engine, sink, { command: who });
     return host.recovered;

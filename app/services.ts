@@ -18,6 +18,7 @@ import type {
 } from "../core/ports.ts";
 import type { RunReport } from "../core/report.ts";
 import type { RestoreFiles } from "../core/restore/ports.ts";
+import type { SandboxJournal } from "../core/verify/ports.ts";
 import type { ResultsDoc } from "../core/service/results.ts";
 import type { Notifier } from "../core/service/daemon.ts";
 import type { HealthVerdict } from "../core/service/health.ts";
@@ -169,6 +170,8 @@ export interface Services {
   locks: HostLocks;
   /** The restart journal kept in this file (adapters/journal.ts). */
   journal(path: string): RestartJournal;
+  /** The restore drills' sandbox journal kept in this file (adapters/sandbox_journal.ts). */
+  sandboxJournal(path: string): SandboxJournal;
   hostFiles: HostFiles;
   /** The small file port restore probes, stages and writes through (adapters/restore_files.ts). */
   restoreFiles: RestoreFiles;

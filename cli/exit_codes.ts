@@ -36,5 +36,8 @@ export const EXIT_CODES: Record<ErrorCode | "ok" | "bug", number> = {
   unhealthy: 19,
   io: 20,
   "restore.untrusted": 21,
+  "verify.failed": 22,
+  "verify.unverifiable": 23,
+  "verify.refused": 24,
   interrupted: 130,
 };

@@ -339,6 +339,23 @@ export const configSchema = z
       .superRefine(checkStatusListen)
       .default({ freshness_hours: 26 })
       .describe("The localhost status endpoint of the daemon (/health, /status, /metrics)."),
+    verify: z
+      .strictObject({
+        health_timeout: seconds("a number of seconds", 1, 86400, 300).describe(
+          "Seconds a sandbox container with a healthcheck gets to become healthy.",
+        ),
+        settle_seconds: seconds("a number of seconds", 0, 3600, 10).describe(
+          "Seconds every sandbox container must stay up without a restart once all are ready.",
+        ),
+        cpus: z.number({ error: (i) => `expected a number of CPUs, got ${got(i.input)}` })
+          .positive({ error: "expected a number of CPUs above 0" }).max(1024).default(1)
+          .describe("CPU cap of each sandbox container (e.g. 0.5)."),
+        memory_mb: seconds("a number of MiB", 6, 1048576, 1024).describe(
+          "Memory cap of each sandbox container, in MiB.",
+        ),
+      })
+      .default({ health_timeout: 300, settle_seconds: 10, cpus: 1, memory_mb: 1024 })
+      .describe("Restore drills (`stowage verify`): how long to wait and what a sandbox may use."),
     log_level: z.enum(["debug", "info", "warning", "error"]).optional().describe(
       "Log level; STOWAGE_LOG_LEVEL and --log-level override.",
     ),
