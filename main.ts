@@ -25,7 +25,12 @@ import { FileRestartJournal } from "./adapters/journal.ts";
 import { FileSandboxJournal } from "./adapters/sandbox_journal.ts";
 import { LocalHostFiles } from "./adapters/host_files.ts";
 import { LocalRestoreFiles } from "./adapters/restore_files.ts";
-import { forgetResultsUnit, readResults, recordRun } from "./adapters/results_store.ts";
+import {
+  forgetResultsUnit,
+  readResults,
+  recordRun,
+  recordVerify,
+} from "./adapters/results_store.ts";
 import { createStatusApp, readTokenFile, serveStatus } from "./adapters/status_server.ts";
 import { notifierFromEnv, watchdogPeriodMs } from "./adapters/systemd/notify.ts";
 import {
@@ -116,7 +121,12 @@ export function realRuntime(): Runtime {
     sandboxJournal: (path) => new FileSandboxJournal(path),
     hostFiles: new LocalHostFiles(runner),
     restoreFiles: new LocalRestoreFiles(),
-    results: { record: recordRun, read: readResults, forgetUnit: forgetResultsUnit },
+    results: {
+      record: recordRun,
+      recordVerify,
+      read: readResults,
+      forgetUnit: forgetResultsUnit,
+    },
     fileMode: (path) => Deno.stat(path).catch(() => undefined),
     pathExists: exists,
     systemd: {

@@ -13,6 +13,7 @@ import {
   parseResults,
   type ResultsDoc,
 } from "../core/service/results.ts";
+import { applyVerify, type VerifyResult } from "../core/service/verify_results.ts";
 import { ioError, readTextIfExists, writeFileAtomic } from "./files.ts";
 
 export async function readResults(path: string): Promise<ResultsDoc> {
@@ -37,6 +38,11 @@ export async function readResults(path: string): Promise<ResultsDoc> {
 /** Folds a run report into the store. */
 export async function recordRun(path: string, report: RunReport): Promise<void> {
   await updateResults(path, (doc) => applyRun(doc, report));
+}
+
+/** Folds a restore drill's result into the store. */
+export async function recordVerify(path: string, result: VerifyResult): Promise<void> {
+  await updateResults(path, (doc) => applyVerify(doc, result));
 }
 
 /** Removes a unit that no longer exists from the store. Returns false when it was not there. */

@@ -20,6 +20,7 @@ import type { RunReport } from "../core/report.ts";
 import type { RestoreFiles } from "../core/restore/ports.ts";
 import type { SandboxJournal } from "../core/verify/ports.ts";
 import type { ResultsDoc } from "../core/service/results.ts";
+import type { VerifyResult } from "../core/service/verify_results.ts";
 import type { Notifier } from "../core/service/daemon.ts";
 import type { HealthVerdict } from "../core/service/health.ts";
 import type { ListenAddress } from "../core/service/listen.ts";
@@ -43,6 +44,8 @@ export interface HostLocks {
 export interface ResultsStore {
   record(path: string, report: RunReport): Promise<void>;
   read(path: string): Promise<ResultsDoc>;
+  /** Folds a restore drill's result in (`stowage verify`). */
+  recordVerify(path: string, result: VerifyResult): Promise<void>;
   /** Drops a unit's results; false when it had none. */
   forgetUnit(path: string, unit: string): Promise<boolean>;
 }

@@ -31,6 +31,7 @@ import { SANDBOX_LABEL } from "../core/verify/names.ts";
 import { lockAndRecover, sandboxJournalFile } from "./host_lock.ts";
 import { openRestore } from "./restore.ts";
 import type { Services } from "./services.ts";
+import type { VerifyResult } from "../core/service/verify_results.ts";
 
 export type VerifyServices = Pick<
   Services,
@@ -45,6 +46,7 @@ export type VerifyServices = Pick<
   | "restoreFiles"
   | "hostFiles"
   | "sandboxJournal"
+  | "results"
 >;
 
 export interface VerifyRequest {
@@ -133,7 +135,17 @@ export async function runVerify(
   const reports: VerifyReport[] = [];
   for (const point of points) {
     if (opts.signal.aborted) break;
-    reports.push(await verifyPoint(svc, loaded, engine, repo, point, req, { ...opts }));
+    const report = await verifyPoint(svc, loaded, engine, repo, point, req, { ...opts });
+    reports.push(report);
+    await svc.results.recordVerify(loaded.paths.resultsFile, verifyResult(report)).catch((e) =>
+      opts.sink.emit({
+        type: "log",
+        level: "warning",
+        message: `could not record the drill's result: ${errorMessage(e)}`,
+        unit: report.unit,
+        operation: "verify",
+      })
+    );
   }
   return reports;
 }
@@ -472,6 +484,23 @@ async function verifyPoint(
     report.finishedAt = clock.now().toISOString();
   }
   return report;
+}
+
+/** What the results store keeps of a drill (/status, /metrics). */
+export function verifyResult(r: VerifyReport): VerifyResult {
+  const failing = r.services.filter((s) => s.status !== "healthy" && s.status !== "running")
+    .map((s) => `${s.service} ${s.status}`);
+  return {
+    unit: r.unit,
+    runId: r.runId,
+    ...(r.backupId ? { backupId: r.backupId } : {}),
+    startedAt: r.startedAt,
+    finishedAt: r.finishedAt,
+    status: r.status,
+    ...(r.recoverySeconds !== undefined ? { recoverySeconds: r.recoverySeconds } : {}),
+    ...(r.error ? { error: r.error.message } : {}),
+    ...(failing.length ? { failing } : {}),
+  };
 }
 
 function unverifiable(report: VerifyReport, message: string, hint: string): VerifyReport {

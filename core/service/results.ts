@@ -6,6 +6,7 @@
  */
 import type { UnitKind } from "../model.ts";
 import type { RunReport, UnitReport } from "../report.ts";
+import type { VerifyRecord } from "./verify_results.ts";
 
 export const RESULTS_VERSION = 1;
 /** Runs kept in the history; per-unit last results and counters are kept regardless. */
@@ -48,6 +49,8 @@ export interface ResultsDoc {
   /** Oldest first, at most MAX_RUNS. */
   runs: RunSummary[];
   units: Record<string, UnitRecord>;
+  /** Restore drills per unit (core/service/verify_results.ts); absent until the first one. */
+  verify?: Record<string, VerifyRecord>;
 }
 
 export function emptyResults(): ResultsDoc {
@@ -111,7 +114,7 @@ export function applyRun(doc: ResultsDoc, report: RunReport, maxRuns = MAX_RUNS)
   const runs = [...doc.runs, summary].sort((a, b) => a.startedAt.localeCompare(b.startedAt)).slice(
     -maxRuns,
   );
-  return { version: RESULTS_VERSION, runs, units };
+  return { ...doc, version: RESULTS_VERSION, runs, units };
 }
 
 /** Drops a unit (e.g. a stack removed from the host) so it no longer counts for /health. */
@@ -140,7 +143,8 @@ export function parseResults(text: string): ResultsDoc | undefined {
   ) {
     return undefined;
   }
-  return { version: RESULTS_VERSION, runs: r.runs, units: r.units };
+  const verify = typeof r.verify === "object" && r.verify !== null ? { verify: r.verify } : {};
+  return { version: RESULTS_VERSION, runs: r.runs, units: r.units, ...verify };
 }
 
 /** The newest run, if any. */

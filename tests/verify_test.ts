@@ -1,0 +1,204 @@
+/**
+ * `stowage verify` end to end (real dockerd, restic, docker-compose): the fixture stack with a
+ * healthcheck and a standalone container are backed up once, then drilled in sandboxes while the
+ * live objects keep running untouched; a backup of an emptied volume fails naming the service;
+ * a drill killed with SIGKILL leaves objects that the next command removes.
+ */
+import assert from "node:assert/strict";
+import { createFixtureStack } from "./support/fixture.ts";
+import {
+  cleanupDocker,
+  containerEvents,
+  docker,
+  ensureTestImage,
+  sh,
+  TEST_LABEL,
+  testName,
+} from "./support/docker.ts";
+import { spawnStowage, stowage } from "./support/cli.ts";
+import { testRepoEnv } from "./support/repo.ts";
+import type { VerifyReport } from "../app/verify.ts";
+
+/** Every sandbox object of these runs that still exists (containers, volumes, networks). */
+async function sandboxObjects(runIds: string[]): Promise<string[]> {
+  const out: string[] = [];
+  for (const id of runIds) {
+    const f = `label=stowage.sandbox=${id}`;
+    for (const kind of ["container", "volume", "network"]) {
+      const args = kind === "container" ? ["ps", "-a"] : [kind, "ls"];
+      const names = (await docker(...args, "-q", "--filter", f)).stdout.trim().split("\n")
+        .filter(Boolean);
+      out.push(...names.map((n) => `${kind} ${n}`));
+    }
+  }
+  return out;
+}
+
+/** `docker inspect` of each object, minus what changes by itself (health log, clock fields). */
+async function inspectAll(objects: { kind: string; name: string }[]): Promise<string> {
+  const docs: unknown[] = [];
+  for (const o of objects) {
+    const doc = JSON.parse((await docker(o.kind, "inspect", o.name)).stdout)[0];
+    if (o.kind === "container") delete doc.State.Health;
+    docs.push(doc);
+  }
+  return JSON.stringify(docs, null, 1);
+}
+
+Deno.test("verify: a sandbox beside the live units, judged healthy with a recovery time, always removed", async (t) => {
+  const image = await ensureTestImage();
+  const stack = await createFixtureStack({ name: "vf", healthcheck: true });
+  // (continues the `backup:` section: the emptied backup's live app stays unhealthy after its start)
+  const env = await testRepoEnv(
+    "  start_timeout: 3\nverify:\n  settle_seconds: 1\n  health_timeout: 60\n",
+  );
+  const solo = testName("vfsolo");
+  const soloVol = testName("vfsolo-data");
+  try {
+    await stack.up();
+    await docker("exec", stack.container("app"), "sh", "-c", "echo hello > /data/greeting");
+    await docker("volume", "create", "--label", TEST_LABEL, soloVol);
+    await docker(
+      "run",
+      "-d",
+      "--init",
+      "--name",
+      solo,
+      "--label",
+      TEST_LABEL,
+      "-v",
+      `${soloVol}:/data`,
+      "-p",
+      "127.0.0.1::8080",
+      image,
+      "sh",
+      "-c",
+      "echo solo > /data/state && exec sleep 1000000",
+    );
+    const backup = await stowage(["backup", "--unit", stack.project, "--unit", solo, "--json"], {
+      env: env.env,
+    });
+    assert.equal(backup.code, 0, backup.stderr);
+    const firstBackup = JSON.parse(backup.stdout).backupId as string;
+
+    const live = [
+      ...["db", "app", "web"].map((s) => ({ kind: "container", name: stack.container(s) })),
+      { kind: "container", name: solo },
+      { kind: "volume", name: stack.volume("db_data") },
+      { kind: "volume", name: stack.volume("app_data") },
+      { kind: "volume", name: soloVol },
+      { kind: "network", name: `${stack.project}_backend` },
+    ];
+
+    await t.step(
+      "verify --latest: both units healthy in sandboxes with a recovery time; live objects untouched; every sandbox object removed",
+      async () => {
+        const before = await inspectAll(live);
+        const since = new Date();
+        const r = await stowage(
+          ["verify", "--unit", stack.project, "--unit", solo, "--latest", "--json"],
+          { env: env.env },
+        );
+        const until = new Date();
+        assert.equal(r.code, 0, r.stderr + r.stdout);
+        const { ok, reports } = JSON.parse(r.stdout) as { ok: boolean; reports: VerifyReport[] };
+        assert.equal(ok, true);
+        assert.deepEqual(reports.map((x) => [x.unit, x.status]), [
+          [stack.project, "healthy"],
+          [solo, "healthy"],
+        ]);
+        for (const x of reports) {
+          assert.ok(x.recoverySeconds! > 0 && x.recoverySeconds! < 120, `RTO ${x.recoverySeconds}`);
+          assert.ok(x.volumes.length > 0 && x.volumes.every((v) => v.ok && v.found), x.unit);
+          assert.deepEqual(x.cleanupProblems, []);
+        }
+        assert.deepEqual(
+          reports[0].services.map((s) => [s.service, s.status]),
+          [["app", "healthy"], ["db", "running"], ["web", "running"]],
+        );
+        assert.deepEqual(await sandboxObjects(reports.map((x) => x.runId)), []);
+        assert.deepEqual(await inspectAll(live), before);
+        // Not one stop, start or restart of a live container during the drill.
+        const lifecycle = await containerEvents(since, until, [
+          `label=${TEST_LABEL}`,
+          ...["create", "destroy", "die", "kill", "start", "stop", "restart"].map((a) =>
+            `event=${a}`
+          ),
+        ]);
+        assert.deepEqual(lifecycle.filter((e) => !e.name.startsWith("verify-")), []);
+        const leftovers = await Deno.readDir(`${env.stateDir}/verify`)[Symbol.asyncIterator]()
+          .next();
+        assert.equal(leftovers.done, true, "the scratch folders are removed");
+      },
+    );
+
+    await t.step(
+      "a backup of an emptied volume fails the drill, naming the unhealthy service",
+      async () => {
+        await docker("exec", stack.container("app"), "sh", "-c", "rm -f /data/greeting");
+        const b = await stowage(["backup", "--unit", stack.project], { env: env.env });
+        assert.equal(b.code, 0, b.stderr);
+        const r = await stowage(["verify", "--unit", stack.project, "--latest"], { env: env.env });
+        assert.equal(r.code, 22, r.stderr + r.stdout);
+        assert.match(r.stdout, /FAILED/);
+        assert.match(r.stderr, /^stowage: Verify of '[^']+' failed: service app unhealthy/m);
+        assert.match(r.stderr, /^hint: /m);
+        const runId = /\(run ([0-9a-f]{8})\)/.exec(r.stdout)?.[1];
+        assert.ok(runId, r.stdout);
+        assert.deepEqual(await sandboxObjects([runId]), []);
+      },
+    );
+
+    await t.step(
+      "SIGKILL mid-drill leaves sandbox objects; the next command removes them",
+      async () => {
+        // The first sandbox container the Engine creates is the moment to kill the drill.
+        const watch = new Deno.Command("docker", {
+          args: [
+            "events",
+            "--filter",
+            "type=container",
+            "--filter",
+            "event=create",
+            "--filter",
+            "label=stowage.sandbox",
+            "--format",
+            "{{.Actor.Attributes.name}}",
+          ],
+          stdout: "piped",
+          stderr: "null",
+        }).spawn();
+        const child = spawnStowage(["verify", "--unit", solo, "--backup-id", firstBackup], {
+          env: env.env,
+        });
+        const reader = watch.stdout.pipeThrough(new TextDecoderStream()).getReader();
+        const created = await reader.read();
+        child.kill("SIGKILL");
+        await child.output();
+        watch.kill();
+        await reader.cancel().catch(() => {});
+        await watch.status;
+        assert.match(created.value ?? "", /^verify-[0-9a-f]{8}-/);
+        const runId = /^verify-([0-9a-f]{8})-/.exec(created.value!)![1];
+        const left = await sandboxObjects([runId]);
+        assert.ok(left.some((o) => o.startsWith("container")), left.join(", "));
+        assert.ok(left.some((o) => o.startsWith("volume")), left.join(", "));
+
+        const next = await stowage(["admin", "system", "recover-journal"], { env: env.env });
+        assert.equal(next.code, 0, next.stderr);
+        assert.deepEqual(await sandboxObjects([runId]), []);
+        const journal = await sh("test", ["-e", `${env.stateDir}/verify-sandboxes.json`], {
+          check: false,
+        });
+        assert.notEqual(journal.code, 0, "the sandbox journal is cleared");
+      },
+    );
+  } finally {
+    await stack.down();
+    await cleanupDocker();
+    // A failed step may leave a sandbox of these units behind.
+    for (const unit of [stack.project, solo]) await cleanupDocker(`stowage.sandbox.unit=${unit}`);
+    await env.cleanup();
+    await Deno.remove(stack.dir, { recursive: true }).catch(() => {});
+  }
+});
