@@ -27,7 +27,7 @@ import { checkSandboxPlan, planSandbox, type Sandbox } from "../core/verify/sand
 import { removeSandbox, verifyRoot } from "../core/verify/cleanup.ts";
 import { judgeSandbox, type ServiceVerdict } from "../core/verify/judge.ts";
 import { diskShortfall, parseDfAvailable } from "../core/verify/disk.ts";
-import { SANDBOX_LABEL } from "../core/verify/names.ts";
+import { RUN_ID, SANDBOX_LABEL, SANDBOX_UNIT_LABEL, sandboxName } from "../core/verify/names.ts";
 import { lockAndRecover, sandboxJournalFile } from "./host_lock.ts";
 import { openRestore } from "./restore.ts";
 import type { Services } from "./services.ts";
@@ -163,7 +163,22 @@ export async function cleanupSandboxes(
   });
   const journal = svc.sandboxJournal(sandboxJournalFile(loaded));
   const out = [];
-  for (const r of await journal.read()) {
+  const records = await journal.read();
+  // Objects of drills the journal no longer lists (a compose that outlived a killed drill).
+  for (const orphan of await unrecordedSandboxes(engine, records.map((r) => r.runId))) {
+    records.push({
+      ...orphan,
+      name: sandboxName(orphan.unit, orphan.runId),
+      kind: "stack",
+      containers: [],
+      volumes: [],
+      networks: [],
+      scratchDir: `${verifyRoot(loaded.paths.stateDir)}/${orphan.runId}`,
+      pid: 0,
+      since: "",
+    });
+  }
+  for (const r of records) {
     const removal = await removeSandbox(
       engine,
       svc.restoreFiles,
@@ -174,6 +189,23 @@ export async function cleanupSandboxes(
     out.push(removal);
   }
   return out;
+}
+
+/** Run ids (and units) on sandbox labels of containers, volumes and networks, minus `known`. */
+async function unrecordedSandboxes(
+  engine: DockerEngine,
+  known: string[],
+): Promise<{ runId: string; unit: string }[]> {
+  const found = new Map<string, string>();
+  const note = (labels: Record<string, string> | null | undefined) => {
+    const id = labels?.[SANDBOX_LABEL];
+    const unit = labels?.[SANDBOX_UNIT_LABEL];
+    if (id && unit && RUN_ID.test(id) && !known.includes(id)) found.set(id, unit);
+  };
+  for (const c of await engine.listContainers({ label: [SANDBOX_LABEL] })) note(c.Config.Labels);
+  for (const v of await engine.listVolumes()) note(v.Labels);
+  for (const n of await engine.listNetworks()) note(n.Labels);
+  return [...found].map(([runId, unit]) => ({ runId, unit }));
 }
 
 async function verifyPoint(

@@ -45,6 +45,51 @@ async function inspectAll(objects: { kind: string; name: string }[]): Promise<st
   return JSON.stringify(docs, null, 1);
 }
 
+async function exists(path: string): Promise<boolean> {
+  return (await sh("test", ["-e", path], { check: false })).code === 0;
+}
+
+/**
+ * Starts stowage and sends it `signal` the moment the Engine reports the first container created
+ * with a sandbox label (watched through `docker events`, no sleeps). Returns that run's id.
+ */
+async function killAtFirstSandboxContainer(
+  args: string[],
+  env: Record<string, string>,
+  signal: Deno.Signal,
+): Promise<{ runId: string; result: { code: number; stderr: string } }> {
+  // --since replays what happened before the watcher was listening: no race with a fast drill.
+  const since = (Date.now() / 1000).toFixed(3);
+  const watch = new Deno.Command("docker", {
+    args: [
+      "events",
+      "--since",
+      since,
+      "--filter",
+      "type=container",
+      "--filter",
+      "event=create",
+      "--filter",
+      "label=stowage.sandbox",
+      "--format",
+      "{{.Actor.Attributes.name}}",
+    ],
+    stdout: "piped",
+    stderr: "null",
+  }).spawn();
+  const reader = watch.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  const child = spawnStowage(args, { env });
+  const created = await reader.read();
+  child.kill(signal);
+  const out = await child.output();
+  watch.kill();
+  await reader.cancel().catch(() => {});
+  await watch.status;
+  const runId = /^verify-([0-9a-f]{8})-/.exec(created.value ?? "")?.[1];
+  assert.ok(runId, `no sandbox container was created: ${created.value}`);
+  return { runId, result: { code: out.code, stderr: new TextDecoder().decode(out.stderr) } };
+}
+
 Deno.test("verify: a sandbox beside the live units, judged healthy with a recovery time, always removed", async (t) => {
   const image = await ensureTestImage();
   const stack = await createFixtureStack({ name: "vf", healthcheck: true });
@@ -150,47 +195,38 @@ Deno.test("verify: a sandbox beside the live units, judged healthy with a recove
     );
 
     await t.step(
+      "SIGTERM mid-drill: the drill removes its sandbox itself and exits 130",
+      async () => {
+        const { runId, result } = await killAtFirstSandboxContainer(
+          ["verify", "--unit", solo, "--backup-id", firstBackup],
+          env.env,
+          "SIGTERM",
+        );
+        assert.equal(result.code, 130, result.stderr);
+        assert.match(result.stderr, /interrupted/);
+        assert.deepEqual(await sandboxObjects([runId]), []);
+        assert.equal(await exists(`${env.stateDir}/verify-sandboxes.json`), false);
+      },
+    );
+
+    await t.step(
       "SIGKILL mid-drill leaves sandbox objects; the next command removes them",
       async () => {
-        // The first sandbox container the Engine creates is the moment to kill the drill.
-        const watch = new Deno.Command("docker", {
-          args: [
-            "events",
-            "--filter",
-            "type=container",
-            "--filter",
-            "event=create",
-            "--filter",
-            "label=stowage.sandbox",
-            "--format",
-            "{{.Actor.Attributes.name}}",
-          ],
-          stdout: "piped",
-          stderr: "null",
-        }).spawn();
-        const child = spawnStowage(["verify", "--unit", solo, "--backup-id", firstBackup], {
-          env: env.env,
-        });
-        const reader = watch.stdout.pipeThrough(new TextDecoderStream()).getReader();
-        const created = await reader.read();
-        child.kill("SIGKILL");
-        await child.output();
-        watch.kill();
-        await reader.cancel().catch(() => {});
-        await watch.status;
-        assert.match(created.value ?? "", /^verify-[0-9a-f]{8}-/);
-        const runId = /^verify-([0-9a-f]{8})-/.exec(created.value!)![1];
+        const { runId } = await killAtFirstSandboxContainer(
+          ["verify", "--unit", solo, "--backup-id", firstBackup],
+          env.env,
+          "SIGKILL",
+        );
         const left = await sandboxObjects([runId]);
         assert.ok(left.some((o) => o.startsWith("container")), left.join(", "));
         assert.ok(left.some((o) => o.startsWith("volume")), left.join(", "));
+        assert.equal(await exists(`${env.stateDir}/verify/${runId}`), true);
 
         const next = await stowage(["admin", "system", "recover-journal"], { env: env.env });
         assert.equal(next.code, 0, next.stderr);
         assert.deepEqual(await sandboxObjects([runId]), []);
-        const journal = await sh("test", ["-e", `${env.stateDir}/verify-sandboxes.json`], {
-          check: false,
-        });
-        assert.notEqual(journal.code, 0, "the sandbox journal is cleared");
+        assert.equal(await exists(`${env.stateDir}/verify/${runId}`), false);
+        assert.equal(await exists(`${env.stateDir}/verify-sandboxes.json`), false);
       },
     );
   } finally {
