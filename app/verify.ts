@@ -110,10 +110,25 @@ export async function prepareVerify(
     );
   }
   const points = units.map((unit) => {
-    if ("backupId" in req.selector) refuseTamperedPoint(snapshots, unit, req.selector.backupId);
-    const point = selectPoint(pointsOf(snapshots, unit), unit, req.selector, svc.hostname);
-    refuseTamperedPoint(snapshots, unit, point.backupId);
-    return point;
+    try {
+      if ("backupId" in req.selector) refuseTamperedPoint(snapshots, unit, req.selector.backupId);
+      const point = selectPoint(pointsOf(snapshots, unit), unit, req.selector, svc.hostname);
+      refuseTamperedPoint(snapshots, unit, point.backupId);
+      return point;
+    } catch (e) {
+      // The restore lookups speak of restoring; this is a drill.
+      if (isStowageError(e) && e.message.startsWith("Cannot restore")) {
+        throw new StowageError(
+          e.code,
+          e.message.replace(/^Cannot restore/, "Cannot verify"),
+          e.hint,
+          {
+            details: e.details,
+          },
+        );
+      }
+      throw e;
+    }
   });
   return { repo, points };
 }

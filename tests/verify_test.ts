@@ -34,15 +34,21 @@ async function sandboxObjects(runIds: string[]): Promise<string[]> {
   return out;
 }
 
-/** `docker inspect` of each object, minus what changes by itself (health log, clock fields). */
-async function inspectAll(objects: { kind: string; name: string }[]): Promise<string> {
+/**
+ * `docker inspect` of each object, minus what changes by itself: the health log and the exec ids
+ * of a healthcheck that happens to be running.
+ */
+async function inspectAll(objects: { kind: string; name: string }[]): Promise<unknown[]> {
   const docs: unknown[] = [];
   for (const o of objects) {
     const doc = JSON.parse((await docker(o.kind, "inspect", o.name)).stdout)[0];
-    if (o.kind === "container") delete doc.State.Health;
+    if (o.kind === "container") {
+      delete doc.State.Health;
+      delete doc.ExecIDs;
+    }
     docs.push(doc);
   }
-  return JSON.stringify(docs, null, 1);
+  return docs;
 }
 
 async function exists(path: string): Promise<boolean> {
@@ -162,7 +168,10 @@ Deno.test("verify: a sandbox beside the live units, judged healthy with a recove
           [["app", "healthy"], ["db", "running"], ["web", "running"]],
         );
         assert.deepEqual(await sandboxObjects(reports.map((x) => x.runId)), []);
-        assert.deepEqual(await inspectAll(live), before);
+        const after = await inspectAll(live);
+        live.forEach((o, i) =>
+          assert.deepEqual(after[i], before[i], `${o.kind} ${o.name} changed`)
+        );
         // Not one stop, start or restart of a live container during the drill.
         const lifecycle = await containerEvents(since, until, [
           `label=${TEST_LABEL}`,
@@ -174,6 +183,32 @@ Deno.test("verify: a sandbox beside the live units, judged healthy with a recove
         const leftovers = await Deno.readDir(`${env.stateDir}/verify`)[Symbol.asyncIterator]()
           .next();
         assert.equal(leftovers.done, true, "the scratch folders are removed");
+      },
+    );
+
+    await t.step(
+      "--keep leaves the sandbox running for a look, untouched by other commands; --cleanup removes it",
+      async () => {
+        const r = await stowage(["verify", "--unit", solo, "--keep", "--json"], { env: env.env });
+        assert.equal(r.code, 0, r.stderr);
+        const [report] = (JSON.parse(r.stdout) as { reports: VerifyReport[] }).reports;
+        assert.equal(report.status, "healthy");
+        assert.equal(report.kept?.remove, "stowage verify --cleanup");
+        const running = (await docker(
+          "ps",
+          "--filter",
+          `label=stowage.sandbox=${report.runId}`,
+          "--format",
+          "{{.Names}} {{.Ports}}",
+        )).stdout.trim();
+        assert.equal(running, `verify-${report.runId}-${solo}`, "running, no published port");
+        const next = await stowage(["admin", "system", "recover-journal"], { env: env.env });
+        assert.equal(next.code, 0, next.stderr);
+        assert.ok((await sandboxObjects([report.runId])).length > 0, "a kept sandbox stays");
+        const cleanup = await stowage(["verify", "--cleanup"], { env: env.env });
+        assert.equal(cleanup.code, 0, cleanup.stderr);
+        assert.match(cleanup.stdout, new RegExp(`sandbox ${report.runId} of ${solo}: removed`));
+        assert.deepEqual(await sandboxObjects([report.runId]), []);
       },
     );
 

@@ -199,6 +199,7 @@ export function registerAdminService(admin: AdminCommand, rt: Runtime) {
         now: rt.clock.now(),
         freshnessHours: loaded.config.status.freshness_hours,
         ignoredUnits: skippedUnits(loaded),
+        verifyMaxAgeHours: loaded.config.status.verify_max_age_hours,
       });
       if (opts.check && !health.healthy) setExitCode(EXIT_CODES.unhealthy);
       if (opts.json) {

@@ -335,6 +335,11 @@ export const configSchema = z
         freshness_hours: seconds("a number of hours", 1, 8760, 26).describe(
           "/health fails when a unit's last good backup is older.",
         ),
+        verify_max_age_hours: z.number({
+          error: (i) => `expected a number of hours from 1 to 87600, got ${got(i.input)}`,
+        }).int().min(1).max(87600).optional().describe(
+          "/health also fails when a unit's last passed restore drill (`stowage verify`) is older, or there is none. Off when unset.",
+        ),
       })
       .superRefine(checkStatusListen)
       .default({ freshness_hours: 26 })

@@ -82,3 +82,21 @@ Deno.test("/status: each unit's last drill with its time, outcome and recovery t
     failuresTotal: 0,
   }]);
 });
+
+Deno.test("/health with status.verify_max_age_hours: a fresh backup also needs a recent passed drill", () => {
+  const now = new Date("2025-01-03T03:00:00Z");
+  let results = applyRun(emptyResults(), runReport("2025-01-03T02:00:00Z", [["shop", "ok"]]));
+  assert.equal(healthVerdict({ results, now, freshnessHours: 26 }).healthy, true);
+  const none = healthVerdict({ results, now, freshnessHours: 26, verifyMaxAgeHours: 24 });
+  assert.equal(none.healthy, false);
+  assert.match(none.reason, /'shop' has never passed a restore drill/);
+  results = applyVerify(results, drill("aaaaaaaa", "2025-01-01T03:00:00Z", true, 9));
+  const old = healthVerdict({ results, now, freshnessHours: 26, verifyMaxAgeHours: 24 });
+  assert.equal(old.healthy, false);
+  assert.match(old.reason, /last passed restore drill of 'shop' is 48\.0 h old/);
+  results = applyVerify(results, drill("bbbbbbbb", "2025-01-03T01:00:00Z", true, 9));
+  assert.equal(
+    healthVerdict({ results, now, freshnessHours: 26, verifyMaxAgeHours: 24 }).healthy,
+    true,
+  );
+});
