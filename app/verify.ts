@@ -141,12 +141,27 @@ export async function runVerify(
   points: RestorePoint[],
   req: VerifyRequest,
   opts: { sink: EventSink; signal: AbortSignal; runId: () => string },
-): Promise<VerifyReport[]> {
+): Promise<{ repositoryCheck: RepositoryCheck; reports: VerifyReport[] }> {
   const engine = svc.engine(loaded);
   using _host = await lockAndRecover(svc, loaded, engine, opts.sink, {
     command: "verify",
     signal: opts.signal,
   });
+  // The repository's integrity first: a drill of a damaged repository proves little.
+  const pct = loaded.config.verify.check_read_data_percent;
+  const checkStart = svc.clock.now();
+  opts.sink.emit({
+    type: "log",
+    level: "info",
+    message: `checking the repository${pct > 0 ? ` and ${pct}% of its data` : ""}`,
+    operation: "verify",
+  });
+  await repo.check({ readDataPercent: pct });
+  const repositoryCheck: RepositoryCheck = {
+    ok: true,
+    readDataPercent: pct,
+    seconds: (svc.clock.now().getTime() - checkStart.getTime()) / 1000,
+  };
   const reports: VerifyReport[] = [];
   for (const point of points) {
     if (opts.signal.aborted) break;
@@ -162,7 +177,14 @@ export async function runVerify(
       })
     );
   }
-  return reports;
+  return { repositoryCheck, reports };
+}
+
+/** `restic check` (with `--read-data-subset`) before the drills; a failure throws `repo.error`. */
+export interface RepositoryCheck {
+  ok: boolean;
+  readDataPercent: number;
+  seconds: number;
 }
 
 /** Removes every sandbox the journal lists, kept ones too (`stowage verify --cleanup`). */

@@ -255,7 +255,8 @@ export interface BackupRepository {
   /** Removes snapshots by id (no prune). */
   forget(ids: string[]): Promise<void>;
   prune(): Promise<void>;
-  check(opts?: { readData?: boolean }): Promise<void>;
+  /** `readDataPercent`: `--read-data-subset=N%` (restic reads that share of the data packs). */
+  check(opts?: { readData?: boolean; readDataPercent?: number }): Promise<void>;
   /** Streams one file of a snapshot. */
   dump(snapshotId: string, path: string): Promise<Uint8Array>;
   /**

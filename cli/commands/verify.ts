@@ -96,14 +96,23 @@ async function verifyAction(rt: Runtime, flags: Flags, g: { config?: string; log
 
   const request = { units: flags.unit ?? [], selector, keep: !!flags.keep, secrets };
   const { repo, points } = await prepareVerify(rt.app, loaded, request);
-  const reports = await runVerify(rt.app, loaded, repo, points, request, {
+  const { repositoryCheck, reports } = await runVerify(rt.app, loaded, repo, points, request, {
     sink,
     signal: rt.signal,
     runId: () => crypto.randomUUID().replaceAll("-", "").slice(0, 8),
   });
   const ok = reports.length > 0 && reports.every((r) => r.ok);
-  if (flags.json) printJson(rt, { ok, reports });
-  else rt.write(reports.map(renderReport).join("\n"));
+  if (flags.json) printJson(rt, { ok, repositoryCheck, reports });
+  else {
+    rt.write(
+      `repository checked${
+        repositoryCheck.readDataPercent > 0
+          ? ` with ${repositoryCheck.readDataPercent}% of its data read`
+          : ""
+      }: no errors (${repositoryCheck.seconds.toFixed(1)} s)\n`,
+    );
+    rt.write(reports.map(renderReport).join("\n"));
+  }
   if (!ok) {
     if (!flags.json) {
       for (const r of reports.filter((r) => r.error)) {

@@ -358,8 +358,17 @@ export const configSchema = z
         memory_mb: seconds("a number of MiB", 6, 1048576, 1024).describe(
           "Memory cap of each sandbox container, in MiB.",
         ),
+        check_read_data_percent: seconds("a percentage", 0, 100, 1).describe(
+          "Each drill first checks the repository with `restic check --read-data-subset=N%`; 0 checks the structure only.",
+        ),
       })
-      .default({ health_timeout: 300, settle_seconds: 10, cpus: 1, memory_mb: 1024 })
+      .default({
+        health_timeout: 300,
+        settle_seconds: 10,
+        cpus: 1,
+        memory_mb: 1024,
+        check_read_data_percent: 1,
+      })
       .describe("Restore drills (`stowage verify`): how long to wait and what a sandbox may use."),
     log_level: z.enum(["debug", "info", "warning", "error"]).optional().describe(
       "Log level; STOWAGE_LOG_LEVEL and --log-level override.",
