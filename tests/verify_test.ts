@@ -152,8 +152,13 @@ Deno.test("verify: a sandbox beside the live units, judged healthy with a recove
         );
         const until = new Date();
         assert.equal(r.code, 0, r.stderr + r.stdout);
-        const { ok, reports } = JSON.parse(r.stdout) as { ok: boolean; reports: VerifyReport[] };
+        const { ok, reports, repositoryCheck } = JSON.parse(r.stdout) as {
+          ok: boolean;
+          reports: VerifyReport[];
+          repositoryCheck: { ok: boolean; readDataPercent: number };
+        };
         assert.equal(ok, true);
+        assert.deepEqual([repositoryCheck.ok, repositoryCheck.readDataPercent], [true, 1]);
         assert.deepEqual(reports.map((x) => [x.unit, x.status]), [
           [stack.project, "healthy"],
           [solo, "healthy"],
