@@ -56,6 +56,8 @@ export interface VerifyRequest {
   keep: boolean;
   /** Values for redacted variables (--env-file). */
   secrets: Record<string, string>;
+  /** Run services and containers with settings that reach into the host (privileged, devices...). */
+  allowPrivileged?: boolean;
 }
 
 export interface VolumeCheck {
@@ -302,6 +304,7 @@ async function verifyPoint(
       scratchDir,
       usedSubnets,
       caps: { cpus: cfg.cpus, memoryBytes: cfg.memory_mb * 1048576 },
+      allowPrivileged: req.allowPrivileged,
     });
     report.sandbox = sandbox.objects.name;
     report.notes.push(...sandbox.notes);
@@ -322,7 +325,7 @@ async function verifyPoint(
       pinImages: false,
       networks: "refuse",
       secrets: req.secrets,
-      allowPrivileged: false,
+      allowPrivileged: !!req.allowPrivileged,
       unsafePaths: loaded.config.backup.unsafe_paths,
     };
     const composeCommand = sandbox.objects.kind === "stack"
@@ -345,6 +348,8 @@ async function verifyPoint(
         }`,
         secret
           ? "Pass the redacted values with --env-file FILE (KEY=VALUE lines), as for restore."
+          : plan.conflicts.some((c) => c.kind === "privileged")
+          ? "Read what it asks for; --allow-privileged runs the sandbox with it."
           : "See docs/verify.md.",
       );
     }

@@ -23,6 +23,7 @@ interface Flags {
   keep?: boolean;
   envFile?: string;
   cleanup?: boolean;
+  allowPrivileged?: boolean;
   json?: boolean;
 }
 
@@ -45,6 +46,10 @@ export function registerVerify(program: Program, rt: Runtime) {
       "leave the sandbox running to look at it; `stowage verify --cleanup` removes it",
     )
     .option("--env-file <file>", "KEY=VALUE file with values for redacted variables")
+    .option(
+      "--allow-privileged",
+      "run services that ask for privileged mode, capabilities, devices or host namespaces",
+    )
     .option("--cleanup", "remove every sandbox a drill left (--keep, or a killed run) and exit")
     .option("--json", "print one JSON document on stdout")
     .addHelpText(
@@ -94,7 +99,13 @@ async function verifyAction(rt: Runtime, flags: Flags, g: { config?: string; log
     return;
   }
 
-  const request = { units: flags.unit ?? [], selector, keep: !!flags.keep, secrets };
+  const request = {
+    units: flags.unit ?? [],
+    selector,
+    keep: !!flags.keep,
+    secrets,
+    allowPrivileged: !!flags.allowPrivileged,
+  };
   const { repo, points } = await prepareVerify(rt.app, loaded, request);
   const { repositoryCheck, reports } = await runVerify(rt.app, loaded, repo, points, request, {
     sink,

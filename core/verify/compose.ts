@@ -28,6 +28,10 @@ export interface ComposeSandboxContext {
   subnets: Map<string, string | undefined>;
   labels: Record<string, string>;
   caps: { cpus?: number; memoryBytes?: number };
+  /** Where a recipe file of this absolute path was written in the sandbox. */
+  moveFile(path: string): string;
+  /** `--allow-privileged`: settings that reach into the host are run as saved (and noted). */
+  allowPrivileged?: boolean;
 }
 
 export interface ComposeSandboxResult {
@@ -105,10 +109,38 @@ export function sandboxCompose(text: string, ctx: ComposeSandboxContext): Compos
   }
   if (Object.keys(topNetworks).length > 0) doc.networks = topNetworks;
 
+  // Files named by absolute path come from the sandbox's copy, never from the live host.
+  const file = (p: unknown) =>
+    typeof p === "string" && posix.isAbsolute(p) ? ctx.moveFile(posix.normalize(p)) : p;
+  for (const top of ["secrets", "configs"]) {
+    const defs = doc[top];
+    if (!isObj(defs)) continue;
+    for (const d of Object.values(defs)) {
+      if (isObj(d) && d.file !== undefined) d.file = file(d.file);
+    }
+  }
+
   for (const [svcName, raw] of Object.entries(services)) {
     if (!isObj(raw)) continue;
     const s = raw;
     const where = `service ${svcName}`;
+    if (typeof s.env_file === "string") s.env_file = file(s.env_file);
+    else if (Array.isArray(s.env_file)) {
+      s.env_file = s.env_file.map((e) => isObj(e) ? { ...e, path: file(e.path) } : file(e));
+    }
+    if (isObj(s.extends) && s.extends.file !== undefined) s.extends.file = file(s.extends.file);
+    if (typeof s.build === "string") s.build = file(s.build);
+    else if (isObj(s.build) && s.build.context !== undefined) {
+      s.build.context = file(s.build.context);
+    }
+    const powers = privilegedSettings(s);
+    if (powers.length > 0 && !ctx.allowPrivileged) {
+      problems.push(
+        `${where} asks for ${
+          powers.join(", ")
+        }, which reach into the host (--allow-privileged runs it anyway)`,
+      );
+    } else if (powers.length > 0) notes.push(`${where} runs with ${powers.join(", ")}`);
     if (s.container_name !== undefined) {
       s.container_name = `${ctx.project}-${String(s.container_name)}`;
     }
@@ -244,4 +276,24 @@ function sandboxMount(
     }
   }
   return m;
+}
+
+/** What in a service reaches past its container (restore's rule for standalone containers). */
+function privilegedSettings(s: Obj): string[] {
+  const out: string[] = [];
+  const list = (k: string) => (Array.isArray(s[k]) ? (s[k] as unknown[]) : []);
+  if (s.privileged === true) out.push("privileged");
+  for (const c of list("cap_add")) out.push(`capability ${String(c)}`);
+  for (const d of list("devices")) {
+    out.push(`device ${String(isObj(d) ? d.source : d).split(":")[0]}`);
+  }
+  for (const k of ["pid", "ipc", "userns_mode", "uts"]) if (s[k] === "host") out.push(`${k} host`);
+  for (const o of list("security_opt")) {
+    if (!String(o).startsWith("no-new-privileges")) out.push(`security option ${String(o)}`);
+  }
+  if (typeof s.cgroup_parent === "string") out.push("cgroup_parent");
+  if (typeof s.runtime === "string" && s.runtime !== "runc") out.push(`runtime ${s.runtime}`);
+  // The repository's text, printed in the report: no control characters, bounded.
+  // deno-lint-ignore no-control-regex
+  return out.map((x) => x.replaceAll(/[\u0000-\u001f\u007f]/g, "?").slice(0, 80));
 }

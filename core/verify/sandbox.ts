@@ -39,6 +39,8 @@ export interface SandboxRequest {
   /** Every IPv4 subnet of the host's networks now. */
   usedSubnets: string[];
   caps: { cpus?: number; memoryBytes?: number };
+  /** `--allow-privileged`: run services and containers with settings that reach into the host. */
+  allowPrivileged?: boolean;
 }
 
 /** Everything a drill may create, recorded before the first of them exists. */
@@ -151,6 +153,8 @@ export function planSandbox(req: SandboxRequest): Sandbox {
         subnets,
         labels,
         caps: req.caps,
+        moveFile,
+        allowPrivileged: req.allowPrivileged,
       });
       f.content = out.text;
       problems.push(...out.problems.map((p) => `${posix.basename(original)}: ${p}`));

@@ -350,3 +350,50 @@ Deno.test("a standalone container: sandbox name, no ports, no restart, caps, its
   assert.equal(plan.container?.name, `verify-${RUN}-solo`);
   assert.equal(plan.container?.replace, false);
 });
+
+Deno.test("sandbox: settings that reach into the host make a service unverifiable unless allowed", () => {
+  const powerful = compose.replace(
+    "  app:\n",
+    "  app:\n    privileged: true\n    cap_add: [NET_ADMIN]\n    devices: [/dev/sda:/dev/sda]\n",
+  );
+  const req = {
+    point,
+    recipe: { ...recipe, files: [{ ...recipe.files[0], content: powerful }] },
+    networks,
+    runId: RUN,
+    scratchDir: SCRATCH,
+    usedSubnets: [],
+    caps: {},
+  };
+  const refused = planSandbox(req);
+  assert.equal(refused.problems.length, 1);
+  assert.match(
+    refused.problems[0],
+    /service app asks for privileged, capability NET_ADMIN, device \/dev\/sda/,
+  );
+  const allowed = planSandbox({ ...req, allowPrivileged: true });
+  assert.deepEqual(allowed.problems, []);
+  assert.ok(allowed.notes.some((n) => n.startsWith("service app runs with privileged")));
+});
+
+Deno.test("sandbox compose: files named by absolute path come from the sandbox's copy", () => {
+  const withFiles = compose.replace(
+    "  app:\n",
+    "  app:\n    env_file: [/srv/shop/app.env, /etc/shop.env]\n",
+  ) + "secrets:\n  pw:\n    file: /etc/shop/pw\n";
+  const s = planSandbox({
+    point,
+    recipe: { ...recipe, files: [{ ...recipe.files[0], content: withFiles }] },
+    networks,
+    runId: RUN,
+    scratchDir: SCRATCH,
+    usedSubnets: [],
+    caps: {},
+  });
+  const doc = parse(s.recipe!.files[0].content, { version: "1.1" });
+  assert.deepEqual(doc.services.app.env_file, [
+    `${SCRATCH}/files/app.env`,
+    `${SCRATCH}/files/_outside/etc/shop.env`,
+  ]);
+  assert.equal(doc.secrets.pw.file, `${SCRATCH}/files/_outside/etc/shop/pw`);
+});
