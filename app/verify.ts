@@ -31,6 +31,10 @@ import { RUN_ID, SANDBOX_LABEL, SANDBOX_UNIT_LABEL, sandboxName } from "../core/
 import { lockAndRecover, sandboxJournalFile } from "./host_lock.ts";
 import { openRestore } from "./restore.ts";
 import type { Services } from "./services.ts";
+import type { Unit } from "../core/model.ts";
+import { COMPOSE_LABELS } from "../core/compose_labels.ts";
+import { runPhaseHooks } from "../core/hooks/mod.ts";
+import { bareUnit } from "../core/restore/hooks.ts";
 import type { VerifyResult } from "../core/service/verify_results.ts";
 
 export type VerifyServices = Pick<
@@ -228,6 +232,38 @@ export async function cleanupSandboxes(
     out.push(removal);
   }
   return out;
+}
+
+/**
+ * The unit verify hooks see: the live unit's name (its config hooks apply) with the sandbox's
+ * containers, so `ctx.exec("app", ...)` and `stowage.verify` labels reach into the sandbox only.
+ */
+async function sandboxHookUnit(
+  engine: DockerEngine,
+  unit: string,
+  kind: Unit["kind"],
+  runId: string,
+): Promise<Unit> {
+  const containers = await engine.listContainers({ label: [`${SANDBOX_LABEL}=${runId}`] });
+  return {
+    ...bareUnit(unit, kind),
+    containers: containers.map((c) => ({
+      id: c.Id,
+      name: c.Name.replace(/^\//, ""),
+      ...(c.Config.Labels?.[COMPOSE_LABELS.service]
+        ? { service: c.Config.Labels[COMPOSE_LABELS.service] }
+        : {}),
+      image: c.Config.Image,
+      imageId: c.Image,
+      state: c.State.Status,
+      running: c.State.Running,
+      hasHealthcheck: false,
+      labels: c.Config.Labels ?? {},
+      mounts: [],
+      networks: {},
+      networkMode: c.HostConfig.NetworkMode ?? "",
+    })),
+  };
 }
 
 /** Run ids (and units) on sandbox labels of containers, volumes and networks, minus `known`. */
@@ -480,6 +516,26 @@ async function verifyPoint(
           "the sandbox did not become ready"
         }`,
         `The backup ${point.backupId} does not come up healthy; run with --keep to look at the sandbox.`,
+      );
+    }
+    // verify hooks: the user's own checks from inside the healthy sandbox (SQL, HTTP, files).
+    const hooks = await runPhaseHooks({
+      phase: "verify",
+      unit: await sandboxHookUnit(engine, point.unit, sandbox.objects.kind, runId),
+      config: loaded.config,
+      backupId: point.backupId,
+      scope: point.scope ?? "standard",
+      dryRun: false,
+      outcome: { status: "ok", backupId: point.backupId, snapshots: [] },
+      engine,
+      signal: opts.signal,
+      sink: opts.sink,
+    });
+    if (hooks.status === "failed") {
+      throw new StowageError(
+        "verify.failed",
+        `Verify of '${point.unit}' failed: ${hooks.error}`,
+        "The sandbox came up healthy, but a verify hook found a problem; run with --keep to look at it.",
       );
     }
     const startMs = Math.max(0, judgement.readyAt.getTime() - since.getTime());

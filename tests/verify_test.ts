@@ -103,6 +103,26 @@ Deno.test("verify: a sandbox beside the live units, judged healthy with a recove
   const env = await testRepoEnv(
     "  start_timeout: 3\nverify:\n  settle_seconds: 1\n  health_timeout: 60\n",
   );
+  // A verify hook module: it reads the restored greeting from inside the sandbox's app service.
+  const hookFile = `${env.dir}/greeting_hook.ts`;
+  await Deno.writeTextFile(
+    hookFile,
+    `export default {
+  sdk: 1,
+  name: "greeting",
+  async verify(ctx) {
+    if (ctx.unit.kind !== "stack") return;
+    const r = await ctx.exec("app", ["cat", "/data/greeting"], { check: true });
+    if (r.stdout.trim() !== "hello") throw new Error("greeting is " + r.stdout.trim());
+    ctx.log.warn("the sandbox's app says " + r.stdout.trim());
+  },
+};
+`,
+    { mode: 0o600 },
+  );
+  await Deno.writeTextFile(env.configPath, `hooks:\n  verify:\n    - module: ${hookFile}\n`, {
+    append: true,
+  });
   const solo = testName("vfsolo");
   const soloVol = testName("vfsolo-data");
   try {
@@ -159,6 +179,11 @@ Deno.test("verify: a sandbox beside the live units, judged healthy with a recove
         };
         assert.equal(ok, true);
         assert.deepEqual([repositoryCheck.ok, repositoryCheck.readDataPercent], [true, 1]);
+        assert.match(
+          r.stderr,
+          /the sandbox's app says hello/,
+          "the verify hook ran in the sandbox",
+        );
         assert.deepEqual(reports.map((x) => [x.unit, x.status]), [
           [stack.project, "healthy"],
           [solo, "healthy"],

@@ -174,6 +174,9 @@ export const hooksSchema = z
     ),
     pre_restore: z.array(hookSpecSchema).default([]).describe("Before a restore touches anything."),
     post_restore: z.array(hookSpecSchema).default([]).describe("After a restore, always."),
+    verify: z.array(hookSpecSchema).default([]).describe(
+      "In a restore drill (`stowage verify`), once the sandbox is healthy; exec reaches sandbox containers and a failure fails the drill.",
+    ),
   })
   .describe("Commands and modules run around every backup and restore.");
 
@@ -314,6 +317,7 @@ export const configSchema = z
       post_backup: [],
       pre_restore: [],
       post_restore: [],
+      verify: [],
     }),
     recovery_bundle_path: absolutePath("a directory").optional().describe(
       "Where disaster-recovery bundles go. Default: <state_dir>/recovery.",
