@@ -35,8 +35,8 @@ async function sandboxObjects(runIds: string[]): Promise<string[]> {
 }
 
 /**
- * `docker inspect` of each object, minus what changes by itself: the health log and the exec ids
- * of a healthcheck that happens to be running.
+ * `docker inspect` of each object, minus what changes by itself: the health log, the exec ids
+ * of a healthcheck that happens to be running, the order of the mounts list.
  */
 async function inspectAll(objects: { kind: string; name: string }[]): Promise<unknown[]> {
   const docs: unknown[] = [];
@@ -45,6 +45,10 @@ async function inspectAll(objects: { kind: string; name: string }[]): Promise<un
     if (o.kind === "container") {
       delete doc.State.Health;
       delete doc.ExecIDs;
+      // The Engine lists mounts in map order, which differs from one inspect to the next.
+      doc.Mounts.sort((a: { Destination: string }, b: { Destination: string }) =>
+        a.Destination.localeCompare(b.Destination)
+      );
     }
     docs.push(doc);
   }
