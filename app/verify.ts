@@ -325,7 +325,9 @@ async function verifyPoint(
     if (!documents.recipe) {
       return unverifiable(
         report,
-        `restore point ${point.backupId} holds no recipe (scope ${point.scope ?? "?"})`,
+        `restore point ${point.backupId} holds no recipe (scope ${
+          point.scope ?? "?"
+        }), so nothing says how to start it`,
         "Back the unit up with scope standard or full so it can be brought up elsewhere.",
       );
     }
@@ -347,8 +349,10 @@ async function verifyPoint(
     if (sandbox.problems.length > 0) {
       return unverifiable(
         report,
-        `'${point.unit}' cannot run in a sandbox: ${sandbox.problems.join("; ")}`,
-        "These settings reach outside the unit; verify it by restoring on a spare host instead.",
+        `it cannot run in a sandbox: ${sandbox.problems.join("; ")}`,
+        sandbox.problems.some((p) => p.includes("--allow-privileged"))
+          ? "Read what it asks for; --allow-privileged runs the sandbox with it."
+          : "These settings reach outside the unit; verify it by restoring on a spare host instead.",
       );
     }
     await checkDisk(svc, engine, repo, point, root);
@@ -379,7 +383,7 @@ async function verifyPoint(
       const secret = plan.conflicts.some((c) => c.kind === "secret");
       return unverifiable(
         report,
-        `'${point.unit}' cannot be brought up from ${point.backupId}: ${
+        `it cannot be brought up from ${point.backupId}: ${
           plan.conflicts.map((c) => c.message).join("; ")
         }`,
         secret
@@ -636,7 +640,11 @@ export function verifyResult(r: VerifyReport): VerifyResult {
 function unverifiable(report: VerifyReport, message: string, hint: string): VerifyReport {
   report.status = "unverifiable";
   report.ok = false;
-  report.error = { code: "verify.unverifiable", message: `Cannot verify ${message}`, hint };
+  report.error = {
+    code: "verify.unverifiable",
+    message: `Cannot verify '${report.unit}': ${message}`,
+    hint,
+  };
   return report;
 }
 
