@@ -28,6 +28,7 @@ import { EXIT_CODES } from "./cli/exit_codes.ts";
 import { acquireHostLock, lockHolder } from "./adapters/lock.ts";
 import { FileRestartJournal } from "./adapters/journal.ts";
 import { fsSnapshotJournal, HostFsSnapshots } from "./adapters/fs_snapshot.ts";
+import { FileSandboxJournal } from "./adapters/sandbox_journal.ts";
 import { LocalHostFiles } from "./adapters/host_files.ts";
 import { LocalRestoreFiles } from "./adapters/restore_files.ts";
 import {
@@ -35,6 +36,7 @@ import {
   readResults,
   recordNotifications,
   recordRun,
+  recordVerify,
 } from "./adapters/results_store.ts";
 import { hookHost } from "./adapters/hooks/host.ts";
 import { createStatusApp, readTokenFile, serveStatus } from "./adapters/status_server.ts";
@@ -126,12 +128,14 @@ export function realRuntime(): Runtime {
     locks: { acquire: acquireHostLock, holder: lockHolder },
     journal: (path) => new FileRestartJournal(path),
     fsSnapshots: (journalFile) => new HostFsSnapshots(runner, fsSnapshotJournal(journalFile)),
+    sandboxJournal: (path) => new FileSandboxJournal(path),
     hostFiles: new LocalHostFiles(runner),
     restoreFiles: new LocalRestoreFiles(),
     hookHost,
     results: {
       record: recordRun,
       recordNotifications,
+      recordVerify,
       read: readResults,
       forgetUnit: forgetResultsUnit,
     },

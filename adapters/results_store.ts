@@ -14,6 +14,7 @@ import {
   parseResults,
   type ResultsDoc,
 } from "../core/service/results.ts";
+import { applyVerify, type VerifyResult } from "../core/service/verify_results.ts";
 import { ioError, readTextIfExists, writeFileAtomic } from "./files.ts";
 
 export async function readResults(path: string): Promise<ResultsDoc> {
@@ -43,6 +44,11 @@ export async function recordRun(path: string, report: RunReport): Promise<void> 
 /** Folds notification results of a run that ended without a report. */
 export async function recordNotifications(path: string, results: NotifyResult[]): Promise<void> {
   await updateResults(path, (doc) => applyNotifications(doc, results));
+}
+
+/** Folds a restore drill's result into the store. */
+export async function recordVerify(path: string, result: VerifyResult): Promise<void> {
+  await updateResults(path, (doc) => applyVerify(doc, result));
 }
 
 /** Removes a unit that no longer exists from the store. Returns false when it was not there. */

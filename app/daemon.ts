@@ -74,6 +74,7 @@ export async function runDaemon(
       now,
       freshnessHours,
       ignoredUnits: skippedUnits(loaded),
+      verifyMaxAgeHours: loaded.config.status.verify_max_age_hours,
     });
     return { results, now, health };
   };

@@ -12,8 +12,64 @@ import { isStowageError } from "../core/errors.ts";
 import type { FsSnapshots } from "../core/fs_snapshot/ports.ts";
 import { cleanLeftovers, type LeftoverResult } from "../core/fs_snapshot/run.ts";
 import type { Services } from "./services.ts";
+import {
+  removeRecordedSandboxes,
+  type SandboxEngine,
+  type SandboxRemoval,
+  verifyRoot,
+} from "../core/verify/cleanup.ts";
 
-export type HostLockServices = Pick<Services, "clock" | "locks" | "journal" | "fsSnapshots">;
+/** Where the sandbox journal of restore drills lives. */
+export function sandboxJournalFile(loaded: LoadedConfig): string {
+  return `${loaded.paths.stateDir}/verify-sandboxes.json`;
+}
+
+/**
+ * The sandboxes a killed drill left (the sandbox journal lists them and, under the host lock, no
+ * live drill owns them): removed, each with a log line. Kept ones (`verify --keep`) stay.
+ */
+async function removeLeftoverSandboxes(
+  svc: HostLockServices,
+  loaded: LoadedConfig,
+  engine: EngineLifecycle & Partial<SandboxEngine>,
+  sink: EventSink,
+  who: string,
+): Promise<SandboxRemoval[]> {
+  if (!svc.sandboxJournal || !svc.restoreFiles) return [];
+  const journal = svc.sandboxJournal(sandboxJournalFile(loaded));
+  if (!(await journal.read()).some((r) => !r.keep)) return [];
+  if (!isSandboxEngine(engine)) return [];
+  const removed = await removeRecordedSandboxes(
+    journal,
+    engine,
+    svc.restoreFiles,
+    verifyRoot(loaded.paths.stateDir),
+  );
+  for (const r of removed) {
+    sink.emit({
+      type: "log",
+      level: r.problems.length ? "warning" : "info",
+      message: r.problems.length
+        ? `${who}: could not remove all of the restore drill sandbox ${r.runId} of ${r.unit} a stopped run left: ${
+          r.problems.join("; ")
+        }`
+        : `${who}: removed the restore drill sandbox ${r.runId} of ${r.unit} a stopped run left (${r.removed.length} objects)`,
+      unit: r.unit,
+    });
+  }
+  return removed;
+}
+
+function isSandboxEngine(e: object): e is SandboxEngine {
+  const x = e as Partial<SandboxEngine>;
+  return typeof x.listContainers === "function" && typeof x.listVolumes === "function" &&
+    typeof x.listNetworks === "function" && typeof x.removeVolume === "function" &&
+    typeof x.removeNetwork === "function";
+}
+
+export type HostLockServices =
+  & Pick<Services, "clock" | "locks" | "journal" | "fsSnapshots">
+  & Partial<Pick<Services, "sandboxJournal" | "restoreFiles">>;
 
 export interface LockedHost {
   lock: HostLock;
@@ -24,6 +80,8 @@ export interface LockedHost {
   fsSnapshots?: FsSnapshots;
   /** What the snapshot journal listed and what became of it. */
   snapshotsLeft?: LeftoverResult;
+  /** Sandboxes of restore drills a dead run left, removed now (app/verify.ts). */
+  sandboxes: SandboxRemoval[];
   [Symbol.dispose](): void;
 }
 
@@ -52,12 +110,14 @@ export async function lockAndRecover(
     const snapshotsLeft = fsSnapshots
       ? await removeLeftoverSnapshots(fsSnapshots, sink, opts.command)
       : undefined;
+    const sandboxes = await removeLeftoverSandboxes(svc, loaded, engine, sink, opts.command);
     return {
       lock,
       journal,
       recovered,
       fsSnapshots,
       snapshotsLeft,
+      sandboxes,
       [Symbol.dispose]: () => lock.release(),
     };
   } catch (e) {
@@ -80,7 +140,9 @@ export async function recoverLeftovers(
 ): Promise<RecoveryResult | "busy"> {
   const journal = svc.journal(loaded.paths.journalFile);
   const snapshotsLeft = await svc.fsSnapshots?.(loaded.paths.journalFile).entries().catch(() => []);
-  if ((await journal.read()).length === 0 && !snapshotsLeft?.length) {
+  const sandboxes = svc.sandboxJournal?.(sandboxJournalFile(loaded));
+  const leftSandboxes = (await sandboxes?.read() ?? []).some((r) => !r.keep);
+  if ((await journal.read()).length === 0 && !snapshotsLeft?.length && !leftSandboxes) {
     return { started: [], failed: [], units: [] };
   }
   try {

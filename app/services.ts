@@ -22,7 +22,9 @@ import type { RestoreFiles } from "../core/restore/ports.ts";
 import type { HookHost } from "../core/hooks/host.ts";
 import type { NotifySender } from "../core/notify/ports.ts";
 import type { FsSnapshots } from "../core/fs_snapshot/ports.ts";
+import type { SandboxJournal } from "../core/verify/ports.ts";
 import type { ResultsDoc } from "../core/service/results.ts";
+import type { VerifyResult } from "../core/service/verify_results.ts";
 import type { Notifier } from "../core/service/daemon.ts";
 import type { HealthVerdict } from "../core/service/health.ts";
 import type { ListenAddress } from "../core/service/listen.ts";
@@ -48,6 +50,8 @@ export interface ResultsStore {
   /** Notification results of a run that ended before it had a report. */
   recordNotifications(path: string, results: NotifyResult[]): Promise<void>;
   read(path: string): Promise<ResultsDoc>;
+  /** Folds a restore drill's result in (`stowage verify`). */
+  recordVerify(path: string, result: VerifyResult): Promise<void>;
   /** Drops a unit's results; false when it had none. */
   forgetUnit(path: string, unit: string): Promise<boolean>;
 }
@@ -189,6 +193,8 @@ export interface Services {
   journal(path: string): RestartJournal;
   /** Filesystem snapshots, their journal beside the restart journal (adapters/fs_snapshot.ts). */
   fsSnapshots?(journalFile: string): FsSnapshots;
+  /** The restore drills' sandbox journal kept in this file (adapters/sandbox_journal.ts). */
+  sandboxJournal(path: string): SandboxJournal;
   hostFiles: HostFiles;
   /** The small file port restore probes, stages and writes through (adapters/restore_files.ts). */
   restoreFiles: RestoreFiles;

@@ -36,6 +36,9 @@ export const EXIT_CODES: Record<ErrorCode | "ok" | "bug", number> = {
   unhealthy: 19,
   io: 20,
   "restore.untrusted": 21,
-  "notify.failed": 22,
+  "notify.failed": 25,
+  "verify.failed": 22,
+  "verify.unverifiable": 23,
+  "verify.refused": 24,
   interrupted: 130,
 };

@@ -16,6 +16,7 @@ import { registerDoctor } from "./commands/doctor.ts";
 import { registerDryRun } from "./commands/dry_run.ts";
 import { registerBackup } from "./commands/backup.ts";
 import { registerRestore } from "./commands/restore.ts";
+import { registerVerify } from "./commands/verify.ts";
 import { registerDisasterRecovery } from "./commands/disaster_recovery.ts";
 import { registerSetup } from "./commands/setup.ts";
 import { registerAdmin } from "./commands/admin.ts";
@@ -60,6 +61,7 @@ export function buildProgram(rt: Runtime): Program {
   registerSetup(program, rt);
   registerBackup(program, rt);
   registerRestore(program, rt);
+  registerVerify(program, rt);
   registerDisasterRecovery(program, rt);
   registerDryRun(program, rt);
   registerDoctor(program, rt);

@@ -4,6 +4,8 @@ import type { Scope } from "../core/model.ts";
 import { SCOPES } from "../core/model.ts";
 import { errorMessage } from "../core/errors.ts";
 import { shownName } from "../core/text.ts";
+import { StowageError } from "../core/errors.ts";
+import { parseEnvFile } from "../core/restore/env_file.ts";
 
 export function parseScope(value: string | undefined): Scope | undefined {
   if (value === undefined) return undefined;
@@ -49,4 +51,24 @@ export async function checkToDir(dir: string): Promise<void> {
 
 export function absolute(p: string): string {
   return p.startsWith("/") ? p : `${Deno.cwd()}/${p}`.replace(/\/\.\/?/g, "/");
+}
+
+/** --env-file: KEY=VALUE values for redacted variables (restore, verify). */
+export async function readEnvFile(path: string): Promise<Record<string, string>> {
+  let text: string;
+  const bad = (why: string) =>
+    new StowageError(
+      "usage",
+      `Cannot read --env-file '${shownName(path)}': ${why}`,
+      "Give a readable KEY=VALUE file (keep it 0600).",
+    );
+  try {
+    // A FIFO or device would block the read for good.
+    if (!(await Deno.stat(path)).isFile) throw bad("it is not a regular file");
+    text = await Deno.readTextFile(path);
+  } catch (e) {
+    if (e instanceof StowageError) throw e;
+    throw bad(e instanceof Deno.errors.NotFound ? "no such file" : "not readable");
+  }
+  return parseEnvFile(text, `--env-file '${path}'`);
 }

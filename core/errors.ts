@@ -34,6 +34,9 @@ export type ErrorCode =
   | "not.terminal" // an interactive step was needed but stdin is not a terminal
   | "unhealthy" // doctor found problems
   | "notify.failed" // `admin notify test`: a target did not accept the test message
+  | "verify.failed" // a restore drill's sandbox did not come up healthy or its data differs
+  | "verify.unverifiable" // a unit cannot be brought up in a sandbox (reason given)
+  | "verify.refused" // a restore drill would not fit on this host (free disk)
   | "interrupted" // SIGINT / SIGTERM
   | "io"; // file system error on a path we were told to use
 

@@ -103,6 +103,25 @@ export interface DockerEngine {
    * layer, Kind 0 modified, 1 added, 2 deleted; [] when nothing.
    */
   containerChanges(idOrName: string): Promise<{ Path: string; Kind: number }[]>;
+  /**
+   * GET /events: the Engine's events from `since` on (past ones replayed first, then live ones as
+   * they happen) matching `filters` (e.g. `{ type: ["container"], label: ["k=v"] }`), until
+   * `signal` aborts. Optional: engines that cannot stream events leave it out.
+   */
+  events?(
+    opts: { since: Date; filters?: Record<string, string[]> },
+    signal: AbortSignal,
+  ): AsyncIterable<EngineEvent>;
+}
+
+/** One Engine event (`docker events --format json`). */
+export interface EngineEvent {
+  Type: string;
+  /** e.g. `start`, `die`, `health_status: healthy`. */
+  Action: string;
+  Actor: { ID: string; Attributes?: Record<string, string> };
+  /** Nanoseconds since the epoch. */
+  timeNano: number;
 }
 
 /**
@@ -242,7 +261,8 @@ export interface BackupRepository {
   /** Removes snapshots by id (no prune). */
   forget(ids: string[]): Promise<void>;
   prune(): Promise<void>;
-  check(opts?: { readData?: boolean }): Promise<void>;
+  /** `readDataPercent`: `--read-data-subset=N%` (restic reads that share of the data packs). */
+  check(opts?: { readData?: boolean; readDataPercent?: number }): Promise<void>;
   /** Streams one file of a snapshot. */
   dump(snapshotId: string, path: string): Promise<Uint8Array>;
   /**

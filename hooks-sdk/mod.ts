@@ -1,5 +1,5 @@
 /**
- * The stowage hooks SDK, version 1.0.0: types only.
+ * The stowage hooks SDK, version 1.1.0: types only.
  *
  * A hook module imports nothing at run time. It imports these types with `import type` and
  * default-exports one object checked with `satisfies Hook`:
@@ -33,7 +33,7 @@
 export type SdkMajor = 1;
 
 /** When a hook runs. */
-export type Phase = "pre_backup" | "post_backup" | "pre_restore" | "post_restore";
+export type Phase = "pre_backup" | "post_backup" | "pre_restore" | "post_restore" | "verify";
 
 /** How much of a unit a backup saves. */
 export type Scope = "minimal" | "standard" | "full";
@@ -139,4 +139,10 @@ export interface Hook {
   postBackup?(ctx: PostHookContext): void | Promise<void>;
   preRestore?(ctx: HookContext): PreResult | Promise<PreResult>;
   postRestore?(ctx: PostHookContext): void | Promise<void>;
+  /**
+   * SDK 1.1: in a restore drill (`stowage verify`), once the sandbox is healthy. `ctx.exec` runs
+   * inside the sandbox's containers (by service name), e.g. a SQL query or an HTTP request from
+   * inside the sandbox network; `ctx.unit.name` is the live unit's. Throwing fails the drill.
+   */
+  verify?(ctx: PostHookContext): void | Promise<void>;
 }

@@ -8,6 +8,7 @@
  * heartbeat; a dead target fails no run and is counted; `admin notify test` reports each target.
  * One stack, one repository, one set of receivers, shared through steps.
  */
+import { EXIT_CODES } from "../cli/exit_codes.ts";
 import assert from "node:assert/strict";
 import { createFixtureStack } from "./support/fixture.ts";
 import { cleanupDocker, docker } from "./support/docker.ts";
@@ -275,11 +276,11 @@ notify:
       });
 
       await t.step(
-        "admin notify test reports each target; one failing target exits 22",
+        "admin notify test reports each target; one failing target exits 25",
         async () => {
           const from = http.requests.length;
           const r = await stowage(["admin", "notify", "test", "--json"], { env: env.env });
-          assert.equal(r.code, 22, r.stderr);
+          assert.equal(r.code, EXIT_CODES["notify.failed"], r.stderr);
           noSecret(r.stdout + r.stderr);
           const doc = JSON.parse(r.stdout) as {
             ok: boolean;
@@ -328,7 +329,7 @@ notify:
           const l = await stowage(["admin", "notify", "test", "--target", "loose"], {
             env: { ...env.env, STOWAGE_CONFIG: config },
           });
-          assert.equal(l.code, 22, l.stderr);
+          assert.equal(l.code, EXIT_CODES["notify.failed"], l.stderr);
           assert.match(l.stdout, /FAIL {2}loose \(webhook\): .*has mode 0644: others may read it/);
           assert.equal(http.requests.length, before);
         },

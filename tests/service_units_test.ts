@@ -7,7 +7,13 @@ import assert from "node:assert/strict";
 import { isolatedEnv, stowage } from "./support/cli.ts";
 import { sh } from "./support/docker.ts";
 
-const UNITS = ["stowage.service", "stowage.timer", "stowage-backup.service"];
+const UNITS = [
+  "stowage.service",
+  "stowage.timer",
+  "stowage-backup.service",
+  "stowage-verify.timer",
+  "stowage-verify.service",
+];
 
 async function withEnv(fn: (e: Awaited<ReturnType<typeof isolatedEnv>>) => Promise<void>) {
   const e = await isolatedEnv(
@@ -29,7 +35,7 @@ async function verify(dir: string) {
   assert.equal((r.stderr + r.stdout).trim(), "", r.stderr + r.stdout);
 }
 
-Deno.test("write-units with --binary: three files that pass systemd-analyze verify", async () => {
+Deno.test("write-units with --binary: five files (backup and restore drill units) that pass systemd-analyze verify", async () => {
   await withEnv(async (e) => {
     const bin = `${e.dir}/bin/stowage`;
     await Deno.mkdir(`${e.dir}/bin`);

@@ -13,7 +13,13 @@ import type {
   EngineVersion,
   EngineVolume,
 } from "../../core/engine_types.ts";
-import type { DockerEngine, ExecResult, NetworkSpec, VolumeSpec } from "../../core/ports.ts";
+import type {
+  DockerEngine,
+  EngineEvent,
+  ExecResult,
+  NetworkSpec,
+  VolumeSpec,
+} from "../../core/ports.ts";
 import { COMPOSE_LABELS, projectFilePaths } from "../../core/compose_labels.ts";
 import { demuxDockerStream } from "./stream.ts";
 import { readTextIfExists } from "../files.ts";
@@ -550,6 +556,34 @@ export class EngineClient implements DockerEngine {
         );
       }
       await new Promise((r) => setTimeout(r, 10));
+    }
+  }
+
+  async *events(
+    opts: { since: Date; filters?: Record<string, string[]> },
+    signal: AbortSignal,
+  ): AsyncIterable<EngineEvent> {
+    const ms = opts.since.getTime();
+    const since = `${Math.floor(ms / 1000)}.${String((ms % 1000) * 1e6).padStart(9, "0")}`;
+    const query: Record<string, string> = { since };
+    if (opts.filters) query.filters = JSON.stringify(opts.filters);
+    const res = await this.#fetch("GET", "/events", "read the engine's events", { query, signal });
+    if (!res.body) return;
+    const lines = res.body.pipeThrough(new TextDecoderStream());
+    let buf = "";
+    try {
+      for await (const chunk of lines) {
+        buf += chunk;
+        let nl;
+        while ((nl = buf.indexOf("\n")) >= 0) {
+          const line = buf.slice(0, nl).trim();
+          buf = buf.slice(nl + 1);
+          if (line) yield JSON.parse(line) as EngineEvent;
+        }
+      }
+    } catch (e) {
+      if (signal.aborted) return;
+      throw e;
     }
   }
 

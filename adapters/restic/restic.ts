@@ -503,10 +503,19 @@ export class Restic implements BackupRepository {
     await this.#run("prune the repository", ["prune"]);
   }
 
-  async check(opts: { readData?: boolean } = {}): Promise<void> {
+  async check(opts: { readData?: boolean; readDataPercent?: number } = {}): Promise<void> {
+    const pct = opts.readDataPercent;
+    const subset = !opts.readData && pct !== undefined && pct > 0 && pct <= 100;
     await this.#run(
-      opts.readData ? "check the repository and all its data" : "check the repository",
-      ["check", ...(opts.readData ? ["--read-data"] : [])],
+      opts.readData
+        ? "check the repository and all its data"
+        : subset
+        ? `check the repository and ${pct}% of its data`
+        : "check the repository",
+      [
+        "check",
+        ...(opts.readData ? ["--read-data"] : subset ? [`--read-data-subset=${pct}%`] : []),
+      ],
     );
   }
 

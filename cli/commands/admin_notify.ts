@@ -1,6 +1,6 @@
 /**
  * `admin notify test [--target NAME]`: sends a test message to each notification target and
- * reports each result (exit 22 when one failed).
+ * reports each result (exit 25, notify.failed, when one failed).
  */
 import type { AdminCommand } from "./admin.ts";
 import type { Runtime } from "../runtime.ts";

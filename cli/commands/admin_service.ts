@@ -23,6 +23,7 @@ import { runOutcome } from "../../core/service/status.ts";
 import {
   checkSchedule,
   DEFAULT_SCHEDULE,
+  DEFAULT_VERIFY_SCHEDULE,
   readWritePaths,
   RELOAD_HINTS,
   renderUnits,
@@ -42,13 +43,18 @@ export function registerAdminService(admin: AdminCommand, rt: Runtime) {
   service
     .command("write-units")
     .description(
-      "Write stowage.service, stowage.timer and stowage-backup.service from the templates in units/.",
+      "Write stowage.service, stowage.timer, stowage-backup.service and the restore drill's stowage-verify.timer and .service from the templates in units/.",
     )
     .option("-o, --output-dir <dir>", "where to write the units", "/etc/systemd/system")
     .option(
       "--schedule <calendar>",
       "OnCalendar= of stowage.timer (systemd calendar syntax)",
       DEFAULT_SCHEDULE,
+    )
+    .option(
+      "--verify-schedule <calendar>",
+      "OnCalendar= of stowage-verify.timer, the restore drill (docs/verify.md)",
+      DEFAULT_VERIFY_SCHEDULE,
     )
     .option("--binary <path>", "the stowage executable for ExecStart= (default: this one)")
     .option(
@@ -69,6 +75,8 @@ export function registerAdminService(admin: AdminCommand, rt: Runtime) {
       const loaded = await rt.loadConfig(globals(cmd));
       const schedule = checkSchedule(opts.schedule);
       await checkScheduleWithSystemd(rt, schedule);
+      const verifySchedule = checkSchedule(opts.verifySchedule);
+      await checkScheduleWithSystemd(rt, verifySchedule);
       const interval = parseMinutes(opts.intervalMinutes);
       const outputDir = opts.outputDir.replace(/\/+$/, "") || "/";
       const stowageArgv = await stowageCommand(rt, loaded, opts.binary);
@@ -86,6 +94,7 @@ export function registerAdminService(admin: AdminCommand, rt: Runtime) {
       const units = renderUnits(UNIT_TEMPLATES, {
         stowage: stowageArgv,
         schedule,
+        verifySchedule,
         readWritePaths: readWritePaths(loaded.config, loaded.paths, {
           dockerHost: rt.env("DOCKER_HOST"),
           extra: opts.readWritePath,
@@ -200,6 +209,7 @@ export function registerAdminService(admin: AdminCommand, rt: Runtime) {
         now: rt.clock.now(),
         freshnessHours: loaded.config.status.freshness_hours,
         ignoredUnits: skippedUnits(loaded),
+        verifyMaxAgeHours: loaded.config.status.verify_max_age_hours,
       });
       if (opts.check && !health.healthy) setExitCode(EXIT_CODES.unhealthy);
       if (opts.json) {

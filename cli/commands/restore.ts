@@ -24,12 +24,11 @@ import {
   type RestorePlan,
 } from "../../core/restore/plan.ts";
 import { pointsOf } from "../../core/restore/load.ts";
-import { parseEnvFile } from "../../core/restore/env_file.ts";
 import { refuseTamperedPoint } from "../../core/restore/trust.ts";
 import { pointsOfHost } from "../../core/restore/host.ts";
 import { openRestore, prepareRestore, runRestore } from "../../app/restore.ts";
 import { RestoreWizard } from "../restore_wizard.ts";
-import { absolute, checkToDir } from "../parse.ts";
+import { absolute, checkToDir, readEnvFile } from "../parse.ts";
 import { listPoints, planSummary, renderPlan, renderReport } from "../restore_view.ts";
 
 interface Flags {
@@ -306,25 +305,6 @@ function parseSelector(flags: Flags): PointSelector | undefined {
   }
   if (flags.before) return { before: parseWhen(checkCalendarDate(flags.before)) };
   return undefined;
-}
-
-async function readEnvFile(path: string): Promise<Record<string, string>> {
-  let text: string;
-  const bad = (why: string) =>
-    new StowageError(
-      "usage",
-      `Cannot read --env-file '${shownName(path)}': ${why}`,
-      "Give a readable KEY=VALUE file (keep it 0600).",
-    );
-  try {
-    // A FIFO or device would block the read for good.
-    if (!(await Deno.stat(path)).isFile) throw bad("it is not a regular file");
-    text = await Deno.readTextFile(path);
-  } catch (e) {
-    if (e instanceof StowageError) throw e;
-    throw bad(e instanceof Deno.errors.NotFound ? "no such file" : "not readable");
-  }
-  return parseEnvFile(text, `--env-file '${path}'`);
 }
 
 /**

@@ -175,6 +175,9 @@ export const hooksSchema = z
     ),
     pre_restore: z.array(hookSpecSchema).default([]).describe("Before a restore touches anything."),
     post_restore: z.array(hookSpecSchema).default([]).describe("After a restore, always."),
+    verify: z.array(hookSpecSchema).default([]).describe(
+      "In a restore drill (`stowage verify`), once the sandbox is healthy; exec reaches sandbox containers and a failure fails the drill.",
+    ),
   })
   .describe("Commands and modules run around every backup and restore.");
 
@@ -473,6 +476,7 @@ export const configSchema = z
       post_backup: [],
       pre_restore: [],
       post_restore: [],
+      verify: [],
     }),
     recovery_bundle_path: absolutePath("a directory").optional().describe(
       "Where disaster-recovery bundles go. Default: <state_dir>/recovery.",
@@ -494,11 +498,42 @@ export const configSchema = z
         freshness_hours: seconds("a number of hours", 1, 8760, 26).describe(
           "/health fails when a unit's last good backup is older.",
         ),
+        verify_max_age_hours: z.number({
+          error: (i) => `expected a number of hours from 1 to 87600, got ${got(i.input)}`,
+        }).int().min(1).max(87600).optional().describe(
+          "/health also fails when a unit's last passed restore drill (`stowage verify`) is older, or there is none. Off when unset.",
+        ),
       })
       .superRefine(checkStatusListen)
       .default({ freshness_hours: 26 })
       .describe("The localhost status endpoint of the daemon (/health, /status, /metrics)."),
     notify: notifySchema,
+    verify: z
+      .strictObject({
+        health_timeout: seconds("a number of seconds", 1, 86400, 300).describe(
+          "Seconds a sandbox container with a healthcheck gets to become healthy.",
+        ),
+        settle_seconds: seconds("a number of seconds", 0, 3600, 10).describe(
+          "Seconds every sandbox container must stay up without a restart once all are ready.",
+        ),
+        cpus: z.number({ error: (i) => `expected a number of CPUs, got ${got(i.input)}` })
+          .positive({ error: "expected a number of CPUs above 0" }).max(1024).default(1)
+          .describe("CPU cap of each sandbox container (e.g. 0.5)."),
+        memory_mb: seconds("a number of MiB", 6, 1048576, 1024).describe(
+          "Memory cap of each sandbox container, in MiB.",
+        ),
+        check_read_data_percent: seconds("a percentage", 0, 100, 1).describe(
+          "Each drill first checks the repository with `restic check --read-data-subset=N%`; 0 checks the structure only.",
+        ),
+      })
+      .default({
+        health_timeout: 300,
+        settle_seconds: 10,
+        cpus: 1,
+        memory_mb: 1024,
+        check_read_data_percent: 1,
+      })
+      .describe("Restore drills (`stowage verify`): how long to wait and what a sandbox may use."),
     log_level: z.enum(["debug", "info", "warning", "error"]).optional().describe(
       "Log level; STOWAGE_LOG_LEVEL and --log-level override.",
     ),

@@ -14,12 +14,13 @@ import type { LoadedHookModule } from "./host.ts";
 /** The module method each phase calls. */
 export const PHASE_METHODS: Record<
   HookPhase,
-  "preBackup" | "postBackup" | "preRestore" | "postRestore"
+  "preBackup" | "postBackup" | "preRestore" | "postRestore" | "verify"
 > = {
   pre_backup: "preBackup",
   post_backup: "postBackup",
   pre_restore: "preRestore",
   post_restore: "postRestore",
+  verify: "verify",
 };
 const METHODS = Object.values(PHASE_METHODS) as string[];
 const KNOWN_KEYS = ["sdk", "name", ...METHODS];

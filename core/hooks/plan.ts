@@ -11,12 +11,13 @@ import type { Config, HookSpec } from "../config/schema.ts";
 import type { ContainerInfo, Unit } from "../model.ts";
 import { orderPlan } from "../order.ts";
 
-export type HookPhase = "pre_backup" | "post_backup" | "pre_restore" | "post_restore";
+export type HookPhase = "pre_backup" | "post_backup" | "pre_restore" | "post_restore" | "verify";
 export const HOOK_PHASES: readonly HookPhase[] = [
   "pre_backup",
   "post_backup",
   "pre_restore",
   "post_restore",
+  "verify",
 ];
 
 export type HookMode = "essential" | "optional";
@@ -28,6 +29,7 @@ export const PHASE_LABELS: Record<HookPhase, string> = {
   post_backup: "stowage.post-backup",
   pre_restore: "stowage.pre-restore",
   post_restore: "stowage.post-restore",
+  verify: "stowage.verify",
 };
 /** Optional labels that apply to every hook label of the container. */
 export const HOOK_USER_LABEL = "stowage.hook-user";

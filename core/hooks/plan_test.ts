@@ -169,3 +169,24 @@ Deno.test("names and descriptions never carry a command's arguments", () => {
   const d = JSON.stringify(configuredHooks(config).map(describeHook));
   assert.ok(!d.includes("abc") && !d.includes("https://x"), d);
 });
+
+Deno.test("verify hooks: the config's verify phase and stowage.verify labels, in start order", () => {
+  const config = configSchema.parse({
+    hooks: { verify: [{ run: "echo global" }] },
+    units: { shop: { hooks: { verify: [{ module: "/etc/stowage/hooks/sql.ts" }] } } },
+  });
+  const unit = {
+    name: "shop",
+    containers: [
+      { name: "sbx_db_1", service: "db", labels: { "stowage.verify": "pg_isready" } },
+      { name: "sbx_app_1", service: "app", labels: {} },
+    ],
+    dependsOn: { app: ["db"] },
+  } as unknown as Unit;
+  const hooks = plannedHooks(unit, config, "verify");
+  assert.deepEqual(hooks.map((h) => h.source), [
+    "hooks.verify[0]",
+    "units.shop.hooks.verify[0]",
+    "label stowage.verify on sbx_db_1",
+  ]);
+});

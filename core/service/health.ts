@@ -30,10 +30,15 @@ export interface HealthInput {
   freshnessHours: number;
   /** Units left out on purpose (config `units.NAME.skip`). */
   ignoredUnits?: Iterable<string>;
+  /**
+   * Config `status.verify_max_age_hours`: each unit must also have passed a restore drill
+   * (`stowage verify`) within this many hours. Undefined: drills do not count.
+   */
+  verifyMaxAgeHours?: number;
 }
 
 export function healthVerdict(
-  { results, now, freshnessHours, ignoredUnits = [] }: HealthInput,
+  { results, now, freshnessHours, ignoredUnits = [], verifyMaxAgeHours }: HealthInput,
 ): HealthVerdict {
   const ignored = new Set(ignoredUnits);
   const windowMs = freshnessHours * 3600_000;
@@ -79,6 +84,13 @@ export function healthVerdict(
       }
     }
   }
+  if (verifyMaxAgeHours !== undefined) {
+    for (const u of units) {
+      if (!u.healthy) continue;
+      const why = drillProblem(results, u.unit, now, verifyMaxAgeHours);
+      if (why) Object.assign(u, { healthy: false, reason: why });
+    }
+  }
   const common = { checkedAt: now.toISOString(), freshnessHours, units };
   if (units.length === 0) {
     return { ...common, healthy: false, reason: "no backup has been recorded yet" };
@@ -102,4 +114,24 @@ export function healthVerdict(
 function formatHours(ms: number): string {
   const h = ms / 3600_000;
   return h < 1 ? `${Math.round(ms / 60_000)} min` : `${h.toFixed(1)} h`;
+}
+
+/** Why a unit's restore drills do not satisfy `verify_max_age_hours`; undefined when they do. */
+function drillProblem(
+  results: ResultsDoc,
+  unit: string,
+  now: Date,
+  maxAgeHours: number,
+): string | undefined {
+  const rec = results.verify?.[unit];
+  if (!rec?.lastSuccess) {
+    return `'${unit}' has never passed a restore drill (stowage verify); status.verify_max_age_hours asks for one within ${maxAgeHours} h`;
+  }
+  const age = now.getTime() - new Date(rec.lastSuccess.finishedAt).getTime();
+  if (age > maxAgeHours * 3600_000) {
+    return `last passed restore drill of '${unit}' is ${
+      formatHours(age)
+    } old (${rec.lastSuccess.finishedAt}), older than ${maxAgeHours} h`;
+  }
+  return undefined;
 }

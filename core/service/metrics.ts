@@ -163,6 +163,7 @@ export function renderMetrics(input: MetricsInput): string {
       help: "Backup attempts of the unit that failed.",
       samples: per((u) => u.failuresTotal),
     },
+    ...verifyFamilies(input.results),
     {
       name: "stowage_notify_failures_total",
       type: "counter",
@@ -185,4 +186,35 @@ export function renderMetrics(input: MetricsInput): string {
     },
   ];
   return renderFamilies(families);
+}
+
+/** Restore drills (`stowage verify`) per unit. */
+function verifyFamilies(results: ResultsDoc): Family[] {
+  const drills = Object.values(results.verify ?? {}).sort((a, b) => a.unit.localeCompare(b.unit));
+  const per = (fn: (v: (typeof drills)[number]) => number | undefined) =>
+    drills.flatMap((v) => {
+      const x = fn(v);
+      return x === undefined ? [] : [{ labels: { unit: v.unit }, value: x }];
+    });
+  return [
+    {
+      name: "stowage_verify_last_success_timestamp_seconds",
+      type: "gauge",
+      help: "Unix time the unit's last successful restore drill finished.",
+      samples: per((v) => (v.lastSuccess ? seconds(v.lastSuccess.finishedAt) : undefined)),
+    },
+    {
+      name: "stowage_verify_recovery_seconds",
+      type: "gauge",
+      help:
+        "Recovery time the unit's last successful restore drill measured (restore and start until healthy).",
+      samples: per((v) => v.lastSuccess?.recoverySeconds),
+    },
+    {
+      name: "stowage_verify_failures_total",
+      type: "counter",
+      help: "Restore drills of the unit that failed or could not run.",
+      samples: per((v) => v.failuresTotal),
+    },
+  ];
 }

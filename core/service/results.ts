@@ -6,6 +6,7 @@
  */
 import type { UnitKind } from "../model.ts";
 import type { NotifyResult, RunReport, UnitReport } from "../report.ts";
+import type { VerifyRecord } from "./verify_results.ts";
 
 export const RESULTS_VERSION = 1;
 /** Runs kept in the history; per-unit last results and counters are kept regardless. */
@@ -60,6 +61,8 @@ export interface ResultsDoc {
   units: Record<string, UnitRecord>;
   /** Per notification target (absent in files written before notifications existed). */
   notify?: Record<string, NotifyRecord>;
+  /** Restore drills per unit (core/service/verify_results.ts); absent until the first one. */
+  verify?: Record<string, VerifyRecord>;
 }
 
 export function emptyResults(): ResultsDoc {
@@ -176,7 +179,8 @@ export function parseResults(text: string): ResultsDoc | undefined {
   const notify = typeof r.notify === "object" && r.notify !== null && !Array.isArray(r.notify)
     ? { notify: r.notify }
     : {};
-  return { version: RESULTS_VERSION, runs: r.runs, units: r.units, ...notify };
+  const verify = typeof r.verify === "object" && r.verify !== null ? { verify: r.verify } : {};
+  return { version: RESULTS_VERSION, runs: r.runs, units: r.units, ...notify, ...verify };
 }
 
 /** The newest run, if any. */

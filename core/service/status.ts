@@ -2,6 +2,7 @@
  * What the daemon knows right now, and the /status document and sd_notify STATUS= line built from
  * it. Pure: the daemon updates a `DaemonState` from events, these functions only read it.
  */
+import { verifyStatus } from "./verify_results.ts";
 import type { StowageEvent } from "../events.ts";
 import type { HealthVerdict } from "./health.ts";
 import type { RepositoryInfo } from "./metrics.ts";
@@ -157,6 +158,7 @@ export function statusDocument({ version, host, now, state, results, health }: S
         sentTotal: n.sentTotal,
         failuresTotal: n.failuresTotal,
       })),
+    verify: verifyStatus(results),
   };
 }
 

@@ -14,9 +14,14 @@ export interface UnitTemplates {
   timer: string;
   /** Shared by both services, filled in where they say {{hardening}}. */
   hardening: string;
+  /** Restore drills (`stowage verify`, docs/verify.md), weekly by default. */
+  verifyService: string;
+  verifyTimer: string;
 }
 
 export const DEFAULT_SCHEDULE = "*-*-* 02:00:00";
+/** Restore drills: Sunday 04:00, after the night's backup. */
+export const DEFAULT_VERIFY_SCHEDULE = "Sun *-*-* 04:00:00";
 export const DEFAULT_DOCKER_SOCKET = "/var/run/docker.sock";
 export const DOCKER_VOLUMES_DIR = "/var/lib/docker/volumes";
 
@@ -24,6 +29,8 @@ export interface UnitSettings {
   /** argv that runs stowage with global options, e.g. ["/usr/local/bin/stowage", "--config", "/etc/stowage/config.yaml"]. */
   stowage: string[];
   schedule: string;
+  /** OnCalendar= of stowage-verify.timer; DEFAULT_VERIFY_SCHEDULE when unset. */
+  verifySchedule?: string;
   readWritePaths: string[];
   /** `StateDirectory=` name when the state dir is /var/lib/<name> (systemd then creates it). */
   stateDirectory?: string;
@@ -39,7 +46,13 @@ export interface RenderedUnit {
   content: string;
 }
 
-export const UNIT_NAMES = ["stowage.service", "stowage.timer", "stowage-backup.service"] as const;
+export const UNIT_NAMES = [
+  "stowage.service",
+  "stowage.timer",
+  "stowage-backup.service",
+  "stowage-verify.timer",
+  "stowage-verify.service",
+] as const;
 
 /**
  * Paths the services must be able to write under ProtectSystem=strict: the state directory (lock,
@@ -225,6 +238,7 @@ function envLine(name: string, value: string): string {
 
 export function renderUnits(t: UnitTemplates, s: UnitSettings): RenderedUnit[] {
   const schedule = checkSchedule(s.schedule);
+  const verifySchedule = checkSchedule(s.verifySchedule ?? DEFAULT_VERIFY_SCHEDULE);
   s.stowage.forEach((a, i) => checkUnitValue(i === 0 ? "the program path" : "the argument", a));
   s.daemonArgs.forEach((a) => checkUnitValue("the daemon argument", a));
   for (const p of s.readWritePaths) {
@@ -280,6 +294,17 @@ export function renderUnits(t: UnitTemplates, s: UnitSettings): RenderedUnit[] {
         backup_command: execLine([...s.stowage, "backup"]),
       }),
     },
+    {
+      name: "stowage-verify.timer",
+      content: fillTemplate(t.verifyTimer, { version: s.version, schedule: verifySchedule }),
+    },
+    {
+      name: "stowage-verify.service",
+      content: fillTemplate(t.verifyService, {
+        ...common,
+        verify_command: execLine([...s.stowage, "verify", "--latest"]),
+      }),
+    },
   ];
 }
 
@@ -287,4 +312,5 @@ export const RELOAD_HINTS = [
   "systemctl daemon-reload",
   "systemctl enable --now stowage.timer",
   "systemctl enable --now stowage.service",
+  "systemctl enable --now stowage-verify.timer",
 ];

@@ -88,7 +88,14 @@ Deno.test("renderUnits fills every template", () => {
     "stowage.service",
     "stowage.timer",
     "stowage-backup.service",
+    "stowage-verify.timer",
+    "stowage-verify.service",
   ]);
+  const [, , , verifyTimer, verifyService] = units.map((u) => u.content);
+  assert.match(verifyTimer, /^OnCalendar=Sun \*-\*-\* 04:00:00$/m);
+  assert.match(verifyTimer, /^Unit=stowage-verify\.service$/m);
+  assert.match(verifyService, /^ExecStart=\S+ .*verify --latest$/m);
+  assert.match(verifyService, /^ExecStopPost=.*admin system recover-journal$/m);
   const [svc, timer, oneshot] = units.map((u) => u.content);
   for (const text of [svc, timer, oneshot]) {
     assert.doesNotMatch(text, /\{\{/);

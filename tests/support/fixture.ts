@@ -20,7 +20,13 @@ export interface FixtureStack {
   volume(name: "db_data" | "app_data"): string;
 }
 
-export async function createFixtureStack(opts: { name?: string } = {}): Promise<FixtureStack> {
+/**
+ * `healthcheck`: the app service is healthy once its volume holds a non-empty /data/greeting
+ * (restore drills: a backup of an emptied volume comes up unhealthy).
+ */
+export async function createFixtureStack(
+  opts: { name?: string; healthcheck?: boolean } = {},
+): Promise<FixtureStack> {
   const image = await ensureTestImage();
   const project = testName(opts.name ?? "stack");
   const dir = await Deno.makeTempDir({ prefix: `stowage-${project}-` });
@@ -58,7 +64,16 @@ services:
     command: ["sleep", "1000000"]
     depends_on:
       - db
-    environment:
+${
+    opts.healthcheck
+      ? `    healthcheck:
+      test: ["CMD", "test", "-s", "/data/greeting"]
+      interval: 1s
+      timeout: 2s
+      retries: 2
+`
+      : ""
+  }    environment:
       API_TOKEN: \${API_TOKEN}
       APP_SECRET_KEY: \${APP_SECRET_KEY}
       APP_MODE: \${APP_MODE}
