@@ -41,6 +41,12 @@ export const EXAMPLES: Record<string, Example[]> = {
     ["stowage backup --dry-run", "the plan with sizes; changes nothing"],
     ["stowage backup --json > report.json", "the summary as one JSON document"],
   ],
+  "verify": [
+    ["stowage verify --latest", "every unit's newest backup, each in a sandbox"],
+    ["stowage verify --unit shop --backup-id 2025-01-31T23-59-59Z", "one restore point"],
+    ["stowage verify --unit shop --keep", "leave the sandbox up to look at it"],
+    ["stowage verify --cleanup", "remove the sandboxes --keep or a killed run left"],
+  ],
   "restore": [
     ["stowage restore", "the wizard (on a terminal)"],
     ["stowage restore --list", "the units the repository holds"],

@@ -55,11 +55,6 @@ export function registerVerify(program: Program, rt: Runtime) {
     .addHelpText(
       "after",
       `
-Examples:
-  stowage verify --latest                       # every unit, newest backups
-  stowage verify --unit shop --backup-id 2025-01-31T23-59-59Z
-  stowage verify --unit shop --keep             # then: stowage verify --cleanup
-
 The sandbox gets its own names (verify-<run>-<unit>), internal networks with free subnets, no
 published ports, bind folders under <state_dir>/verify/<run>, CPU and memory caps (config
 verify.*). Live containers, volumes and networks are never touched. It holds the host lock while
