@@ -144,6 +144,8 @@ export interface ResticSnapshot {
   tags?: string[];
   parent?: string;
   tree?: string;
+  /** Set by `restic copy` on the copy: the source snapshot's id. */
+  original?: string;
 }
 
 export interface BackupSummary {
