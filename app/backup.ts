@@ -13,6 +13,7 @@ import { discoverUnits } from "../core/discovery.ts";
 import { errorMessage } from "../core/errors.ts";
 import { backupHooks } from "../core/hooks/mod.ts";
 import { lockAndRecover } from "./host_lock.ts";
+import { copyToAll } from "./copies.ts";
 import type { Services } from "./services.ts";
 
 export type BackupServices = Pick<
@@ -27,6 +28,7 @@ export type BackupServices = Pick<
   | "hostFiles"
   | "results"
   | "refreshRecoveryBundle"
+  | "copyRepository"
 >;
 
 export interface BackupRequest {
@@ -91,6 +93,10 @@ export async function backup(
     },
     { config: loaded.config, units: opts.units, scope: opts.scope, signal: opts.signal },
   );
+  // Every unit runs again by now: the copies never add to any downtime (docs/copies.md).
+  if (loaded.config.copies.length && !report.interrupted) {
+    report.copies = await copyToAll(svc, loaded, repo, { sink: opts.sink, signal: opts.signal });
+  }
   if (loaded.config.backup.update_recovery_bundle && !report.interrupted) {
     // Once per run, not per unit. A missing bundle password fails the run loudly; it never
     // falls back to writing anything in plaintext.

@@ -263,7 +263,11 @@ export interface BackupRepository {
    * Copies snapshots of this repository into `destination` (restic's `copy`; all of them when no
    * ids are given; ones already there are skipped). Each copy records its source id as `original`.
    */
-  copy(destination: CopyDestination, snapshotIds?: string[]): Promise<void>;
+  copy(
+    destination: CopyDestination,
+    snapshotIds?: string[],
+    opts?: { signal?: AbortSignal },
+  ): Promise<void>;
   /**
    * Creates `destination` with this repository's chunker parameters (`init --copy-chunker-params`),
    * so data copied there deduplicates as it does here.

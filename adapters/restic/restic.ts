@@ -630,7 +630,11 @@ export class Restic implements BackupRepository {
    * so the two sides' backend env and extra args are merged, and a clash is refused rather than
    * one side silently using the other's credentials or ssh command.
    */
-  async copy(destination: CopyDestination, snapshotIds: string[] = []): Promise<void> {
+  async copy(
+    destination: CopyDestination,
+    snapshotIds: string[] = [],
+    opts: { signal?: AbortSignal } = {},
+  ): Promise<void> {
     for (const id of snapshotIds) {
       if (!/^[0-9a-f]{8,64}$/.test(id)) throw new Error(`copy: bad snapshot id ${id}`);
     }
@@ -639,7 +643,7 @@ export class Restic implements BackupRepository {
     await this.#run(
       `copy snapshots to '${redactLocation(destination.location)}'`,
       ["copy", ...(snapshotIds.length ? ["--", ...snapshotIds] : [])],
-      { env: both.env, location: where, globalArgs: both.globalArgs },
+      { env: both.env, location: where, globalArgs: both.globalArgs, signal: opts.signal },
     );
   }
 
