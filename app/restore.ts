@@ -38,6 +38,7 @@ export type RestoreServices = Pick<
   | "runner"
   | "engine"
   | "repository"
+  | "copyRepository"
   | "locks"
   | "journal"
   | "restoreFiles"
@@ -47,10 +48,14 @@ export type Snapshots = Awaited<ReturnType<typeof loadSnapshots>>;
 
 /** The repository and its snapshots, listed once. */
 export async function openRestore(
-  svc: Pick<RestoreServices, "repository">,
+  svc: Pick<RestoreServices, "repository" | "copyRepository">,
   loaded: LoadedConfig,
+  opts: { from?: string } = {},
 ): Promise<{ repo: BackupRepository; snapshots: Snapshots }> {
-  const repo = await svc.repository(loaded);
+  // --from NAME: a copy (config `copies:`) stands in for the primary, which may be what died.
+  const repo = opts.from !== undefined
+    ? (await svc.copyRepository(loaded, opts.from)).repo
+    : await svc.repository(loaded);
   return { repo, snapshots: await loadSnapshots(repo) };
 }
 

@@ -52,6 +52,7 @@ interface Flags {
   json?: boolean;
   allowIncomplete?: boolean;
   host?: string;
+  from?: string;
 }
 
 export function registerRestore(program: Program, rt: Runtime) {
@@ -62,6 +63,10 @@ export function registerRestore(program: Program, rt: Runtime) {
     )
     .option("-u, --unit <name>", "the unit (compose project or standalone container name)")
     .option("--host <name>", "only restore points this host made (another host's, on a new server)")
+    .option(
+      "--from <copy>",
+      "restore from the copy of this name (config copies:) instead of the primary repository",
+    )
     .addOption(new Option("--latest", "the newest backup").conflicts(["backupId", "before"]))
     .addOption(
       new Option("--backup-id <id>", "a restore point by its backup id (e.g. 2025-01-31T23-59-59Z)")
@@ -113,6 +118,7 @@ Examples:
   stowage restore --unit shop --backup-id 2025-01-31T23-59-59Z --only volumes --stop --yes
   stowage restore --unit shop --latest --to-dir /tmp/shop --yes
   stowage restore --unit shop --list
+  stowage restore --unit shop --latest --from offsite --yes   # from a copy (docs/copies.md)
 
 Without a terminal, --yes is required (and --unit with --latest, --backup-id or --before).
 Before a volume with data is replaced it is saved as a pre-restore snapshot; restore it with
@@ -157,7 +163,7 @@ async function restoreAction(rt: Runtime, flags: Flags, g: { config?: string; lo
   }
 
   const loaded = await rt.loadConfig(g);
-  const { repo, snapshots } = await openRestore(rt.app, loaded);
+  const { repo, snapshots } = await openRestore(rt.app, loaded, { from: flags.from });
 
   if (flags.list) return listPoints(rt, snapshots, flags);
   if (flags.allowIncomplete && !flags.backupId && !interactive) {
