@@ -103,6 +103,7 @@ export async function runDaemon(
             running: daemon.running,
             uptimeSeconds: (now.getTime() - new Date(daemon.state.startedAt).getTime()) / 1000,
             repository: daemon.state.repository,
+            now,
           });
         },
       },
