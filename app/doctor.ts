@@ -22,11 +22,22 @@ import { type DependencyStatus, inspectDependencies } from "../core/deps.ts";
 import { redactLocation } from "../core/secrets.ts";
 import { backendName } from "../core/backend.ts";
 import { lockAndRecover } from "./host_lock.ts";
+import { copyCheck } from "../core/copies/doctor.ts";
+import { newestCopied, planCopy } from "../core/copies/plan.ts";
+import type { SnapshotInfo } from "../core/model.ts";
 import type { Services } from "./services.ts";
 
 export type DoctorServices = Pick<
   Services,
-  "clock" | "runner" | "engine" | "repository" | "locks" | "journal" | "fileMode"
+  | "clock"
+  | "runner"
+  | "engine"
+  | "repository"
+  | "locks"
+  | "journal"
+  | "fileMode"
+  | "copyRepository"
+  | "hostname"
 >;
 
 const fail = (name: string, e: unknown): Check => ({
@@ -69,6 +80,30 @@ async function toolChecks(svc: DoctorServices, cfg: LoadedConfig["config"]): Pro
       "Install restic 0.14 or newer: stowage admin system install-deps.",
     ),
   ];
+}
+
+/** One copy (config `copies:`) against the primary's snapshots: caught up, behind, unreadable. */
+async function copyState(
+  svc: DoctorServices,
+  loaded: LoadedConfig,
+  name: string,
+  primary: SnapshotInfo[],
+): Promise<Check> {
+  try {
+    const { repo } = await svc.copyRepository(loaded, name);
+    if (!(await repo.exists())) return copyCheck(name, { missing: true });
+    const host = svc.hostname;
+    const copy = (await repo.snapshots({ host })).map(parseSnapshot);
+    const policy = loaded.config.copies.find((c) => c.name === name)?.retention ??
+      loaded.config.retention;
+    const plan = planCopy({ primary, copy, host, policies: [policy] });
+    return copyCheck(name, { plan, newest: newestCopied(copy, host), now: svc.clock.now() });
+  } catch (e) {
+    return copyCheck(name, {
+      error: errorMessage(e),
+      hint: isStowageError(e) ? e.hint : undefined,
+    });
+  }
 }
 
 export async function runDoctor(
@@ -151,6 +186,7 @@ export async function runDoctor(
         detail: `${where}: ${snaps.length} snapshots of ${units.size} unit(s)`,
       });
       checks.push(restorePointsCheck(snaps));
+      for (const copy of cfg.copies) checks.push(await copyState(svc, loaded, copy.name, snaps));
       const locks = await repo.locks();
       if (locks.length) {
         checks.push({

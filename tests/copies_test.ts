@@ -130,6 +130,7 @@ copies:
     return JSON.parse(r.stdout) as RunReport;
   };
 
+  let lastCopied = "";
   try {
     await compose("up", "-d");
     // 4 MiB of random data: big enough that a second copy of it would show.
@@ -196,6 +197,7 @@ copies:
       const added = (await du(restDir)) - before;
       assert.ok(added < 512 * 1024, `the second copy added ${added} bytes (4 MiB of data)`);
       assert.equal((await copyPoints()).length, 2);
+      lastCopied = report.backupId;
     });
 
     await t.step(
@@ -211,7 +213,19 @@ copies:
         assert.ok(c?.error, "no error for the failed copy");
         assert.ok(!c.error.includes(password), "the REST password in the copy's error");
 
+        // The results store (/status, /metrics) and doctor say the copy is behind.
+        const results = JSON.parse(await Deno.readTextFile(`${env.stateDir}/results.json`));
+        assert.equal(results.copies.offsite.ok, false);
+        assert.equal(results.copies.offsite.newestBackupId, lastCopied);
+        assert.ok(results.copies.offsite.behindSince, "no lag recorded");
         server = await startRestServer(restDir, { port, password });
+        const doctor = await stowage(["doctor"], { env: env.env });
+        assert.match(
+          doctor.stdout + doctor.stderr,
+          new RegExp(
+            `copy offsite.*lacks 1 restore point\\(s\\), the oldest ${project} ${down.backupId}`,
+          ),
+        );
         await sh("docker", ["exec", container, "sh", "-c", "echo v4 > /data/version"]);
         const up = await backup();
         const c2 = up.copies?.[0];

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { behindSince, lagSeconds, newestCopied, planCopy } from "./plan.ts";
+import { copyCheck } from "./doctor.ts";
 import type { SnapshotInfo, SnapshotType } from "../model.ts";
 import { buildTags, parseSnapshot } from "../tags.ts";
 
@@ -176,4 +177,31 @@ Deno.test("a copy's `original` is believed only as a full snapshot id", () => {
     }).original;
   assert.equal(s(hex("ab")), hex("ab"));
   assert.equal(s("../../etc"), undefined);
+});
+
+Deno.test("doctor: a copy behind says by how much and what it lacks; caught up is ok", () => {
+  const p = [...point("app", 1), ...point("app", 2)];
+  const now = new Date("2025-03-01T05:00:00Z");
+  const plan = planCopy({ primary: p, copy: p.slice(0, 3).map(copied), host: HOST, policies: [] });
+  const c = copyCheck("offsite", {
+    plan,
+    newest: newestCopied(p.slice(0, 3).map(copied), HOST),
+    now,
+  });
+  assert.equal(c.status, "warn");
+  assert.equal(
+    c.detail,
+    "behind by 3 h: lacks 1 restore point(s), the oldest app 2025-03-01T02-00-00Z; newest there 2025-03-01T01-00-00Z",
+  );
+  const ok = copyCheck("offsite", {
+    plan: planCopy({ primary: p, copy: p.map(copied), host: HOST, policies: [] }),
+    newest: { backupId: "2025-03-01T02-00-00Z" },
+    now,
+  });
+  assert.deepEqual([ok.status, ok.detail], [
+    "ok",
+    "has every restore point (newest 2025-03-01T02-00-00Z)",
+  ]);
+  assert.equal(copyCheck("offsite", { error: "connection refused" }).status, "warn");
+  assert.equal(copyCheck("offsite", { missing: true }).status, "warn");
 });
