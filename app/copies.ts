@@ -54,25 +54,26 @@ export async function copyTo(
   let plan: CopyPlan | undefined;
   try {
     const { repo, destination } = await svc.copyRepository(loaded, copy.name);
-    if (!(await repo.exists())) {
-      await primary.initCopy(destination);
-      report.created = true;
-      log(
-        req,
-        "info",
-        `copy '${copy.name}': created the copy repository (same chunker parameters)`,
-      );
-    }
     const host = svc.hostname;
     const mine = async (r: BackupRepository) =>
       (await r.snapshots({ host })).map(parseSnapshot).filter((s) => s.hostname === host);
+    // Listing the copy is also the check that it exists (one restic process fewer per run).
+    let onCopy: SnapshotInfo[];
+    try {
+      onCopy = await mine(repo);
+    } catch (e) {
+      if (!isStowageError(e, "repo.missing")) throw e;
+      await primary.initCopy(destination);
+      report.created = true;
+      onCopy = [];
+      log(
+        req,
+        "info",
+        `copy '${copy.name}': created the copy repository (with the primary's chunker parameters)`,
+      );
+    }
     const policy = copy.retention ?? loaded.config.retention;
-    plan = planCopy({
-      primary: await mine(primary),
-      copy: await mine(repo),
-      host,
-      policies: [policy],
-    });
+    plan = planCopy({ primary: await mine(primary), copy: onCopy, host, policies: [policy] });
     for (const line of plan.skipped) {
       log(req, "info", `copy '${copy.name}': not copying ${line}`);
     }
@@ -155,4 +156,49 @@ async function applyCopyRetention(
     return 0;
   }
   return forget.length;
+}
+
+/**
+ * A copy as restore reads it. Its snapshots have new ids; the recipe still names saved images by
+ * the primary's snapshot ids, so reads by such an id go to the copy's snapshot whose `original`
+ * it is (core/tags.ts only believes a well-formed one). Everything else passes through.
+ */
+export function readThroughOriginals(
+  repo: BackupRepository,
+  snapshots: SnapshotInfo[],
+): BackupRepository {
+  const byOriginal = new Map<string, string>();
+  for (const s of snapshots) if (s.original) byOriginal.set(s.original, s.id);
+  const own = new Set(snapshots.map((s) => s.id));
+  const local = (id: string): string => {
+    if (own.has(id) || [...own].some((o) => o.startsWith(id))) return id;
+    const exact = byOriginal.get(id);
+    if (exact) return exact;
+    const prefixed = [...byOriginal].filter(([o]) => o.startsWith(id));
+    return prefixed.length === 1 ? prefixed[0][1] : id;
+  };
+  return {
+    version: () => repo.version(),
+    exists: () => repo.exists(),
+    init: () => repo.init(),
+    snapshots: (f) => repo.snapshots(f),
+    backupPaths: (p, o) => repo.backupPaths(p, o),
+    backupStream: (n, s, o) => repo.backupStream(n, s, o),
+    forget: (ids) => repo.forget(ids),
+    prune: () => repo.prune(),
+    check: (o) => repo.check(o),
+    dump: (id, path) => repo.dump(local(id), path),
+    ...(repo.dumpStream
+      ? {
+        dumpStream: (id: string, path: string, signal?: AbortSignal) =>
+          repo.dumpStream!(local(id), path, signal),
+      }
+      : {}),
+    restore: (id, target, o) => repo.restore(local(id), target, o),
+    stats: (o) => repo.stats(o ? { ...o, snapshotIds: o.snapshotIds?.map(local) } : o),
+    unlock: () => repo.unlock(),
+    locks: () => repo.locks(),
+    copy: (d, ids, o) => repo.copy(d, ids?.map(local), o),
+    initCopy: (d) => repo.initCopy(d),
+  };
 }

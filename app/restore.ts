@@ -28,6 +28,7 @@ import { executeRestore, type RestoreReport } from "../core/restore/run.ts";
 import { bareUnit, restoreHooks } from "../core/restore/hooks.ts";
 import type { EventSink } from "../core/ports.ts";
 import { lockAndRecover } from "./host_lock.ts";
+import { readThroughOriginals } from "./copies.ts";
 import type { Services } from "./services.ts";
 
 export type RestoreServices = Pick<
@@ -53,9 +54,12 @@ export async function openRestore(
   opts: { from?: string } = {},
 ): Promise<{ repo: BackupRepository; snapshots: Snapshots }> {
   // --from NAME: a copy (config `copies:`) stands in for the primary, which may be what died.
-  const repo = opts.from !== undefined
-    ? (await svc.copyRepository(loaded, opts.from)).repo
-    : await svc.repository(loaded);
+  if (opts.from !== undefined) {
+    const copy = (await svc.copyRepository(loaded, opts.from)).repo;
+    const snapshots = await loadSnapshots(copy);
+    return { repo: readThroughOriginals(copy, snapshots), snapshots };
+  }
+  const repo = await svc.repository(loaded);
   return { repo, snapshots: await loadSnapshots(repo) };
 }
 

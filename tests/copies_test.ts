@@ -15,6 +15,7 @@ import { Restic } from "../adapters/restic/restic.ts";
 import { parseSnapshot } from "../core/tags.ts";
 import { restorePoints } from "../core/restore/points.ts";
 import type { RunReport } from "../core/report.ts";
+import { readThroughOriginals } from "../app/copies.ts";
 
 async function du(dir: string): Promise<number> {
   return Number((await sh("du", ["-sb", dir])).stdout.split("\t")[0]);
@@ -255,6 +256,17 @@ copies:
       assert.equal(got.stdout.trim(), "v4");
       const size = await sh("docker", ["exec", container, "wc", "-c", "/data/blob"]);
       assert.match(size.stdout, /^\s*4194304 /);
+      // The recipe names its saved image by the primary's snapshot id: read through `original`.
+      const snaps = (await copyRepo().snapshots()).map(parseSnapshot);
+      const recipe = restorePoints(snaps, project)[0].recipe!;
+      const doc = JSON.parse(
+        new TextDecoder().decode(await copyRepo().dump(recipe.id, "/recipe.json")),
+      );
+      const img = doc.images?.[0];
+      assert.ok(img, "the test image was not saved with the point");
+      await assert.rejects(copyRepo().dump(img.snapshotId, img.file));
+      const tar = await readThroughOriginals(copyRepo(), snaps).dump(img.snapshotId, img.file);
+      assert.ok(tar.length > 100_000, `image tar of ${tar.length} bytes`);
       const unknown = await stowage(
         ["restore", "--unit", project, "--latest", "--from", "nowhere", "--yes"],
         { env: env.env },
