@@ -18,7 +18,7 @@ import { errorMessage, isStowageError } from "../core/errors.ts";
 import type { SnapshotInfo } from "../core/model.ts";
 import type { Services } from "./services.ts";
 
-export type CopyServices = Pick<Services, "copyRepository" | "hostname">;
+export type CopyServices = Pick<Services, "copyRepository" | "hostname" | "clock">;
 
 export interface CopyRequest {
   sink: EventSink;
@@ -51,6 +51,7 @@ export async function copyTo(
   req: CopyRequest,
 ): Promise<CopyReport> {
   const report: CopyReport = { name: copy.name, ok: false, copied: [], warnings: [] };
+  const t0 = svc.clock.now().getTime();
   let plan: CopyPlan | undefined;
   try {
     const { repo, destination } = await svc.copyRepository(loaded, copy.name);
@@ -106,6 +107,7 @@ export async function copyTo(
       `copy '${copy.name}' failed (the backup itself is not affected): ${report.error}`,
     );
   }
+  report.durationMs = svc.clock.now().getTime() - t0;
   return report;
 }
 

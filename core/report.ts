@@ -71,6 +71,8 @@ export interface CopyReport {
   error?: string;
   /** The copy repository was created in this run (`init --copy-chunker-params`). */
   created?: boolean;
+  /** Time the copy took (listing, copying, its retention). */
+  durationMs?: number;
   /** Restore points copied (`unit backup_id`), oldest first. */
   copied: string[];
   /** Snapshots its retention forgot there. */
