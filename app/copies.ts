@@ -89,7 +89,7 @@ export async function copyTo(
         }`,
       );
     }
-    const after = await mine(repo);
+    const after = plan.points.length ? await mine(repo) : onCopy;
     report.forgotten = await applyCopyRetention(repo, after, policy, copy, report);
     report.newest = newestCopied(
       report.forgotten ? await mine(repo) : after,
