@@ -9,6 +9,7 @@
 import assert from "node:assert/strict";
 import { ensureTestImage, sh, TEST_LABEL, testName } from "./support/docker.ts";
 import { stowage } from "./support/cli.ts";
+import { KEY, onTerminal } from "./support/terminal.ts";
 import { testRepoEnv } from "./support/repo.ts";
 import { startRestServer, type TestRestServer } from "./support/rest_server.ts";
 import { Restic } from "../adapters/restic/restic.ts";
@@ -247,6 +248,16 @@ copies:
     await t.step("restore --from the copy with the primary repository deleted", async () => {
       await Deno.remove(env.repo, { recursive: true });
       await compose("down", "-v");
+      // The wizard asks where to read from; the copy's units and points are offered.
+      const wizard = await onTerminal(["restore"], {
+        env: env.env,
+        answers: [
+          ["Restore from which repository?", KEY.down + KEY.enter],
+          [/Which unit\?[\s\S]*latest complete/, KEY.ctrlC],
+        ],
+      });
+      assert.equal(wizard.answered, 2, wizard.output);
+      assert.match(wizard.output, new RegExp(`${project}.*2 restore point\\(s\\)`));
       const r = await stowage(
         ["restore", "--unit", project, "--latest", "--from", "offsite", "--start", "--yes"],
         { env: env.env },

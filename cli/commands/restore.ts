@@ -163,7 +163,12 @@ async function restoreAction(rt: Runtime, flags: Flags, g: { config?: string; lo
   }
 
   const loaded = await rt.loadConfig(g);
-  const { repo, snapshots } = await openRestore(rt.app, loaded, { from: flags.from });
+  const prompts = interactive ? await RestoreWizard.load() : undefined;
+  // With copies, the wizard asks where to read from (the primary may be what died).
+  const copies = loaded.config.copies.map((c) => c.name);
+  const from = flags.from ??
+    (prompts && copies.length && !flags.list ? await prompts.source(copies) : undefined);
+  const { repo, snapshots } = await openRestore(rt.app, loaded, { from });
 
   if (flags.list) return listPoints(rt, snapshots, flags);
   if (flags.allowIncomplete && !flags.backupId && !interactive) {
@@ -173,7 +178,6 @@ async function restoreAction(rt: Runtime, flags: Flags, g: { config?: string; lo
     );
   }
 
-  const prompts = interactive ? await RestoreWizard.load() : undefined;
   const unit = flags.unit ?? await prompts!.unit(
     unitsIn(snapshots).filter((u) => !isInternalUnit(u)),
     snapshots,
