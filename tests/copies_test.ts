@@ -2,9 +2,10 @@
  * Copies to another repository (config `copies:`, docs/copies.md) end to end: a one-service
  * compose stack backed up with `stowage backup` into a local primary, copied to a REST copy on a
  * real `rclone serve restic`. The steps build on each other: the first copy (and neither
- * repository location nor the REST password in restic's argv), deduplication, the copy down for a
- * run and caught up on the next with its own retention, a restore from the copy with the primary
- * deleted.
+ * repository location nor the REST password in restic's argv), deduplication, the DR bundle
+ * carrying the copy's password, the copy down for a run (doctor and the results say so) and caught
+ * up on the next with its own retention, a restore from the copy (wizard and flags) with the
+ * primary deleted.
  */
 import assert from "node:assert/strict";
 import { ensureTestImage, sh, TEST_LABEL, testName } from "./support/docker.ts";
