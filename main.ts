@@ -50,7 +50,7 @@ import {
 } from "./adapters/recovery/bundle_io.ts";
 import { ExtractSink, InstallSink } from "./adapters/recovery/install.ts";
 import { listNames, readSecretFile } from "./adapters/recovery/bundle_files.ts";
-import { modeWarning, parseEnvFile, repositorySettings } from "./adapters/restic/open.ts";
+import { modeWarning, openCopy, parseEnvFile, repositorySettings } from "./adapters/restic/open.ts";
 import { exists, randomPassword, writeFileAtomic } from "./adapters/files.ts";
 import { onPath, readOsRelease } from "./adapters/host_system.ts";
 import { refreshAutomaticBundle } from "./app/recovery_bundle.ts";
@@ -125,6 +125,7 @@ export function realRuntime(): Runtime {
     loadConfig,
     engine,
     repository,
+    copyRepository: (loaded, name) => openCopy(loaded, name, { env }),
     locks: { acquire: acquireHostLock, holder: lockHolder },
     journal: (path) => new FileRestartJournal(path),
     fsSnapshots: (journalFile) => new HostFsSnapshots(runner, fsSnapshotJournal(journalFile)),

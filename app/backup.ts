@@ -16,6 +16,7 @@ import { backupSummary, errorSummary, startSummary } from "../core/notify/mod.ts
 import type { NotifyResult } from "../core/report.ts";
 import { lockAndRecover } from "./host_lock.ts";
 import { type NotifyServices, sendNotifications } from "./notify.ts";
+import { copyToAll } from "./copies.ts";
 import type { Services } from "./services.ts";
 
 export type BackupServices = Pick<
@@ -33,6 +34,7 @@ export type BackupServices = Pick<
   | "refreshRecoveryBundle"
   | "hookHost"
   | keyof NotifyServices
+  | "copyRepository"
 >;
 
 export interface BackupRequest {
@@ -178,6 +180,10 @@ async function backupRun(
     },
     { config: loaded.config, units: opts.units, scope: opts.scope, signal: opts.signal },
   );
+  // Every unit runs again by now: the copies never add to any downtime (docs/copies.md).
+  if (loaded.config.copies.length && !report.interrupted) {
+    report.copies = await copyToAll(svc, loaded, repo, { sink: opts.sink, signal: opts.signal });
+  }
   if (loaded.config.backup.update_recovery_bundle && !report.interrupted) {
     // Once per run, not per unit. A missing bundle password fails the run loudly; it never
     // falls back to writing anything in plaintext.

@@ -104,6 +104,7 @@ export async function runDaemon(
             running: daemon.running,
             uptimeSeconds: (now.getTime() - new Date(daemon.state.startedAt).getTime()) / 1000,
             repository: daemon.state.repository,
+            now,
           });
         },
       },

@@ -23,6 +23,9 @@ import { redactLocation } from "../core/secrets.ts";
 import { backendName } from "../core/backend.ts";
 import { notifyCheck } from "../core/notify/doctor.ts";
 import { lockAndRecover } from "./host_lock.ts";
+import { copyCheck } from "../core/copies/doctor.ts";
+import { newestCopied, planCopy } from "../core/copies/plan.ts";
+import type { SnapshotInfo } from "../core/model.ts";
 import type { Services } from "./services.ts";
 import { decideUnits, describeDecision } from "../core/fs_snapshot/run.ts";
 import { planUnit } from "../core/backup/plan.ts";
@@ -39,6 +42,8 @@ export type DoctorServices = Pick<
   | "fileMode"
   | "results"
   | "fsSnapshots"
+  | "copyRepository"
+  | "hostname"
 >;
 
 const fail = (name: string, e: unknown): Check => ({
@@ -81,6 +86,30 @@ async function toolChecks(svc: DoctorServices, cfg: LoadedConfig["config"]): Pro
       "Install restic 0.14 or newer: stowage admin system install-deps.",
     ),
   ];
+}
+
+/** One copy (config `copies:`) against the primary's snapshots: caught up, behind, unreadable. */
+async function copyState(
+  svc: DoctorServices,
+  loaded: LoadedConfig,
+  name: string,
+  primary: SnapshotInfo[],
+): Promise<Check> {
+  try {
+    const { repo } = await svc.copyRepository(loaded, name);
+    if (!(await repo.exists())) return copyCheck(name, { missing: true });
+    const host = svc.hostname;
+    const copy = (await repo.snapshots({ host })).map(parseSnapshot);
+    const policy = loaded.config.copies.find((c) => c.name === name)?.retention ??
+      loaded.config.retention;
+    const plan = planCopy({ primary, copy, host, policies: [policy] });
+    return copyCheck(name, { plan, newest: newestCopied(copy, host), now: svc.clock.now() });
+  } catch (e) {
+    return copyCheck(name, {
+      error: errorMessage(e),
+      hint: isStowageError(e) ? e.hint : undefined,
+    });
+  }
 }
 
 export interface DoctorProgress {
@@ -187,6 +216,7 @@ export async function runDoctor(
         detail: `${where}: ${snaps.length} snapshots of ${units.size} unit(s)`,
       });
       add(restorePointsCheck(snaps));
+      for (const copy of cfg.copies) add(await copyState(svc, loaded, copy.name, snaps));
       const locks = await repo.locks();
       if (locks.length) {
         add({

@@ -176,6 +176,18 @@ export async function buildBundle(
       sshKey: repo.ssh_key ? abs(expandHome(svc, repo.ssh_key)) : undefined,
       knownHosts: repo.known_hosts ? abs(expandHome(svc, repo.known_hosts)) : undefined,
     },
+    // Every copy's connection data: its location is in the bundled config, its files here.
+    copies: loaded.config.copies.map((c) => {
+      const path = (p: string | undefined) => (p ? abs(expandHome(svc, p)) : undefined);
+      return {
+        name: c.name,
+        displayLocation: redactLocation(c.repository.location),
+        passwordFile: path(c.repository.password_file)!,
+        envFile: path(c.repository.env_file),
+        sshKey: path(c.repository.ssh_key),
+        knownHosts: path(c.repository.known_hosts),
+      };
+    }),
     stowageCommand: stowageCommand(svc, configPath),
     units,
     unitsError,

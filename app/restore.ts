@@ -36,6 +36,7 @@ import {
   startSummary,
 } from "../core/notify/mod.ts";
 import { errorMessage } from "../core/errors.ts";
+import { readThroughOriginals } from "./copies.ts";
 import type { Services } from "./services.ts";
 
 export type RestoreServices = Pick<
@@ -46,6 +47,7 @@ export type RestoreServices = Pick<
   | "runner"
   | "engine"
   | "repository"
+  | "copyRepository"
   | "locks"
   | "journal"
   | "restoreFiles"
@@ -58,9 +60,16 @@ export type Snapshots = Awaited<ReturnType<typeof loadSnapshots>>;
 
 /** The repository and its snapshots, listed once. */
 export async function openRestore(
-  svc: Pick<RestoreServices, "repository">,
+  svc: Pick<RestoreServices, "repository" | "copyRepository">,
   loaded: LoadedConfig,
+  opts: { from?: string } = {},
 ): Promise<{ repo: BackupRepository; snapshots: Snapshots }> {
+  // --from NAME: a copy (config `copies:`) stands in for the primary, which may be what died.
+  if (opts.from !== undefined) {
+    const copy = (await svc.copyRepository(loaded, opts.from)).repo;
+    const snapshots = await loadSnapshots(copy);
+    return { repo: readThroughOriginals(copy, snapshots), snapshots };
+  }
   const repo = await svc.repository(loaded);
   return { repo, snapshots: await loadSnapshots(repo) };
 }

@@ -12,6 +12,7 @@ import type { HostLock, LockHolder, LockOptions } from "../core/host_lock.ts";
 import type {
   BackupRepository,
   Clock,
+  CopyDestination,
   DockerEngine,
   HostFiles,
   ProcessRunner,
@@ -188,6 +189,11 @@ export interface Services {
   engine(loaded: LoadedConfig): DockerEngine;
   /** With `prepare`, the embedded default's password file is generated when missing. */
   repository(loaded: LoadedConfig, opts?: { prepare?: boolean }): Promise<BackupRepository>;
+  /** The copy named `name` (config `copies:`) and how the primary's `copy` reaches it. */
+  copyRepository(
+    loaded: LoadedConfig,
+    name: string,
+  ): Promise<{ repo: BackupRepository; destination: CopyDestination }>;
   locks: HostLocks;
   /** The restart journal kept in this file (adapters/journal.ts). */
   journal(path: string): RestartJournal;

@@ -52,6 +52,7 @@ export type VerifyServices = Pick<
   | "sandboxJournal"
   | "results"
   | "hookHost"
+  | "copyRepository"
 >;
 
 export interface VerifyRequest {
@@ -103,7 +104,7 @@ export interface VerifyReport {
 
 /** The units and the restore point of each, chosen before the host lock is taken. */
 export async function prepareVerify(
-  svc: Pick<VerifyServices, "repository" | "hostname">,
+  svc: Pick<VerifyServices, "repository" | "hostname" | "copyRepository">,
   loaded: LoadedConfig,
   req: VerifyRequest,
 ): Promise<{ repo: BackupRepository; points: RestorePoint[] }> {

@@ -58,6 +58,7 @@ export const EXAMPLES: Record<string, Example[]> = {
       "only the volumes of one restore point",
     ],
     ["stowage restore --unit shop --latest --to-dir /tmp/shop --yes", "files only, to look at"],
+    ["stowage restore --unit shop --latest --from offsite --yes", "from a copy (docs/copies.md)"],
   ],
   "disaster-recovery": [
     ["stowage disaster-recovery", "a bundle in the default directory, its password shown once"],

@@ -35,6 +35,20 @@ export class RestoreWizard {
     }
   }
 
+  /** With copies configured (docs/copies.md): the primary repository (undefined) or a copy's name. */
+  source(copies: string[]): Promise<string | undefined> {
+    return this.ask(() =>
+      this.p.select<string | undefined>({
+        message: "Restore from which repository?",
+        choices: [
+          { name: "the primary repository", value: undefined },
+          ...copies.map((c) => ({ name: `copy ${c}`, value: c })),
+        ],
+        default: undefined,
+      }, this.ctx)
+    );
+  }
+
   unit(units: string[], snapshots: Parameters<typeof unitsIn>[0]): Promise<string> {
     if (units.length === 0) {
       throw new StowageError(

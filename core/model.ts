@@ -194,4 +194,6 @@ export interface SnapshotInfo {
   size?: number;
   /** Why its tags were refused (core/tags.ts); such a snapshot joins no restore point. */
   invalid?: string;
+  /** A copy (`restic copy`): the id of the snapshot it was copied from (docs/copies.md). */
+  original?: string;
 }

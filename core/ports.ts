@@ -163,6 +163,8 @@ export interface ResticSnapshot {
   tags?: string[];
   parent?: string;
   tree?: string;
+  /** Set by `restic copy` on the copy: the source snapshot's id. */
+  original?: string;
 }
 
 export interface BackupSummary {
@@ -283,10 +285,30 @@ export interface BackupRepository {
   unlock(): Promise<void>;
   /** Lists lock ids currently present. */
   locks(): Promise<string[]>;
+  /**
+   * Copies snapshots of this repository into `destination` (restic's `copy`; all of them when no
+   * ids are given; ones already there are skipped). Each copy records its source id as `original`.
+   */
   copy(
-    destination: { location: string; passwordFile: string },
+    destination: CopyDestination,
     snapshotIds?: string[],
+    opts?: { signal?: AbortSignal },
   ): Promise<void>;
+  /**
+   * Creates `destination` with this repository's chunker parameters (`init --copy-chunker-params`),
+   * so data copied there deduplicates as it does here.
+   */
+  initCopy(destination: CopyDestination): Promise<void>;
+}
+
+/** A second repository as `copy` reaches it. Secrets only in memory and restic's environment. */
+export interface CopyDestination {
+  location: string;
+  passwordFile: string;
+  /** Its backend environment (credentials), merged with the source's; a clash is refused. */
+  env?: Record<string, string>;
+  /** Global restic arguments it needs (`-o sftp.command=...`); a clash is refused. */
+  extraArgs?: string[];
 }
 
 // ---------------------------------------------------------------------------------------------

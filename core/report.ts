@@ -76,4 +76,29 @@ export interface RunReport {
   recoveryBundle?: { path?: string; error?: string };
   /** The notifications sent for this run (start and outcome), when targets are configured. */
   notifications?: NotifyResult[];
+  /** Each configured copy (config `copies:`, docs/copies.md); a failed copy leaves `ok` alone. */
+  copies?: CopyReport[];
+}
+
+/** One copy target after a run: what went over, what it holds, how far behind it is. */
+export interface CopyReport {
+  name: string;
+  ok: boolean;
+  error?: string;
+  /** The copy repository was created in this run (`init --copy-chunker-params`). */
+  created?: boolean;
+  /** Time the copy took (listing, copying, its retention). */
+  durationMs?: number;
+  /** Restore points copied (`unit backup_id`), oldest first. */
+  copied: string[];
+  /** Snapshots its retention forgot there. */
+  forgotten?: number;
+  /** The newest complete point on the copy, when it could be read. */
+  newest?: { backupId: string; time: string };
+  /**
+   * Run start of the oldest point the copy lacks (ISO 8601), when it is behind: the lag is the
+   * time since. Unknown (undefined) when the copy could not even be read.
+   */
+  behindSince?: string;
+  warnings: string[];
 }

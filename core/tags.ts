@@ -92,6 +92,8 @@ export function parseSnapshot(s: ResticSnapshot): SnapshotInfo {
     paths: s.paths ?? [],
     tags: s.tags ?? [],
   };
+  // Read from the repository like the tags: only a well-formed snapshot id is believed.
+  if (s.original !== undefined && /^[0-9a-f]{64}$/.test(s.original)) info.original = s.original;
   const stowage = (s.tags ?? []).includes(STOWAGE_TAG);
   const parsed = (stowage ? STOWAGE_TAG_SCHEMA : TAG_SCHEMA).safeParse(fields);
   if (!parsed.success) {

@@ -104,6 +104,7 @@ const snapshotSchema = z.object({
   tags: z.array(z.string()).nullish().transform((t) => t ?? undefined),
   parent: z.string().optional(),
   tree: z.string().optional(),
+  original: z.string().optional(),
 });
 
 function unexpected(what: string, text: string): StowageError {
@@ -138,6 +139,7 @@ export function parseSnapshots(text: string): ResticSnapshot[] {
     if (s.tags !== undefined) out.tags = s.tags;
     if (s.parent !== undefined) out.parent = s.parent;
     if (s.tree !== undefined) out.tree = s.tree;
+    if (s.original !== undefined) out.original = s.original;
     return out;
   });
 }

@@ -5,9 +5,10 @@
  */
 import { getLogger } from "@logtape/logtape";
 import { StowageError } from "../../core/errors.ts";
-import type { BackupRepository, ProcessRunner } from "../../core/ports.ts";
+import type { BackupRepository, CopyDestination, ProcessRunner } from "../../core/ports.ts";
 import type { LoadedConfig } from "../../core/config/loaded.ts";
 import { parseEnvFile as parseKeyValues } from "../../core/restore/env_file.ts";
+import type { Config } from "../../core/config/schema.ts";
 import { ioError, randomPassword } from "../files.ts";
 import { redactLocation } from "./errors.ts";
 import { Restic } from "./restic.ts";
@@ -28,6 +29,8 @@ export interface RepositorySettings {
   env: Record<string, string>;
   /** rclone's config for rclone: locations; restic's rclone child reads it as RCLONE_CONFIG. */
   rcloneConfig?: string;
+  /** Where these settings are in the config, for messages (`repository` when unset). */
+  configKey?: string;
 }
 
 type Env = (n: string) => string | undefined;
@@ -42,7 +45,40 @@ export function repositorySettings(
   loaded: LoadedConfig,
   env: Env = () => undefined,
 ): RepositorySettings {
-  const repo = loaded.config.repository;
+  return settingsOf(loaded.config.repository, loaded, env);
+}
+
+/** Pure: how restic reaches the copy named `name` (config `copies:`), like repositorySettings. */
+export function copySettings(
+  loaded: LoadedConfig,
+  name: string,
+  env: Env = () => undefined,
+): RepositorySettings {
+  const copy = loaded.config.copies.find((c) => c.name === name);
+  if (!copy) {
+    const names = loaded.config.copies.map((c) => c.name);
+    throw new StowageError(
+      "config.invalid",
+      `Cannot use copy '${name}': the config has no such copy`,
+      names.length
+        ? `Configured copies: ${names.join(", ")}.`
+        : "Add it under `copies:` in the config (docs/copies.md).",
+    );
+  }
+  return {
+    ...settingsOf(copy.repository, loaded, env),
+    isDefault: false,
+    configKey: `copies '${name}' repository`,
+  };
+}
+
+type RepositorySection = Config["copies"][number]["repository"] | Config["repository"];
+
+function settingsOf(
+  repo: RepositorySection,
+  loaded: LoadedConfig,
+  env: Env,
+): RepositorySettings {
   const configured = repo.location ?? loaded.paths.repository;
   const location = resticLocation(configured);
   const passwordFile = expandHome(repo.password_file ?? loaded.paths.passwordFile, env);
@@ -51,7 +87,7 @@ export function repositorySettings(
     // Always our own ssh command: BatchMode and pinned host keys, so ssh never asks anything.
     const cmd = sftpCommand(location, {
       key: repo.ssh_key ? expandHome(repo.ssh_key, env) : undefined,
-      knownHosts: knownHostsFiles(loaded, env),
+      knownHosts: knownHostsOf(repo, loaded, env),
     });
     extraArgs.push("-o", csvField(`sftp.command=${cmd}`));
   }
@@ -83,8 +119,13 @@ export function trustFile(loaded: LoadedConfig, env: Env = () => undefined): str
  * trusted before stowage pinned its own; stowage never writes that file).
  */
 export function knownHostsFiles(loaded: LoadedConfig, env: Env = () => undefined): string[] {
-  const own = trustFile(loaded, env);
-  if (loaded.config.repository.known_hosts) return [own];
+  return knownHostsOf(loaded.config.repository, loaded, env);
+}
+
+/** knownHostsFiles for any repository section (the primary's or a copy's). */
+function knownHostsOf(repo: RepositorySection, loaded: LoadedConfig, env: Env): string[] {
+  if (repo.known_hosts) return [expandHome(repo.known_hosts, env)];
+  const own = `${loaded.paths.stateDir}/known_hosts`;
   const home = env("HOME");
   return home ? [own, `${home}/.ssh/known_hosts`] : [own];
 }
@@ -237,8 +278,28 @@ export async function openRepository(
   loaded: LoadedConfig,
   opts: { runner: ProcessRunner; prepare: boolean; env: Env },
 ): Promise<BackupRepository> {
-  const s = repositorySettings(loaded, opts.env);
+  return await openWith(repositorySettings(loaded, opts.env), opts);
+}
+
+/**
+ * The copy named `name` (config `copies:`): its repository, and how its primary's `copy` reaches
+ * it. Its password file must exist (no default is generated for a copy).
+ */
+export async function openCopy(
+  loaded: LoadedConfig,
+  name: string,
+  opts: { env: Env },
+): Promise<{ repo: BackupRepository; destination: CopyDestination }> {
+  const repo = await openWith(copySettings(loaded, name, opts.env), { prepare: false });
+  return { repo, destination: repo.asCopyDestination };
+}
+
+async function openWith(
+  s: RepositorySettings,
+  opts: { prepare: boolean },
+): Promise<Restic> {
   const warnings: string[] = [];
+  const key = s.configKey ?? "repository";
 
   let pw = await statOrUndefined(s.passwordFile);
   if (!pw && s.isDefault) {
@@ -259,14 +320,14 @@ export async function openRepository(
       `Cannot open the repository '${
         redactLocation(s.location)
       }': password file '${s.passwordFile}' does not exist`,
-      "Create it (mode 0600) holding the repository's password, or fix repository.password_file.",
+      `Create it (mode 0600) holding the repository's password, or fix ${key}.password_file.`,
     );
   }
   if (!pw.isFile) {
     throw new StowageError(
       "repo.password",
       `Cannot use '${s.passwordFile}' as the repository password file: it is not a file`,
-      "Point repository.password_file at a file holding the password.",
+      `Point ${key}.password_file at a file holding the password.`,
     );
   }
   const pwWarning = modeWarning("Password file", s.passwordFile, pw.mode);
@@ -281,11 +342,11 @@ export async function openRepository(
       if (e instanceof Deno.errors.NotFound) {
         throw new StowageError(
           "config.invalid",
-          `Cannot read repository.env_file '${s.envFile}': no such file`,
-          "Create it (KEY=VALUE lines, mode 0600) or remove repository.env_file from the config.",
+          `Cannot read ${key}.env_file '${s.envFile}': no such file`,
+          `Create it (KEY=VALUE lines, mode 0600) or remove ${key}.env_file from the config.`,
         );
       }
-      throw ioError(`read repository.env_file '${s.envFile}'`, e);
+      throw ioError(`read ${key}.env_file '${s.envFile}'`, e);
     }
     // Explicit config entries win over the file.
     env = { ...parseEnvFile(text, s.envFile), ...s.env };
@@ -303,10 +364,10 @@ export async function openRepository(
     if (!st?.isFile) {
       throw new StowageError(
         "config.invalid",
-        `Cannot use repository.rclone_config '${s.rcloneConfig}': ${
+        `Cannot use ${key}.rclone_config '${s.rcloneConfig}': ${
           st ? "it is not a file" : "no such file"
         }`,
-        "Point repository.rclone_config at rclone's config file (mode 0600), e.g. one written by `rclone config`.",
+        `Point ${key}.rclone_config at rclone's config file (mode 0600), e.g. one written by \`rclone config\`.`,
       );
     }
     const w = modeWarning("rclone config", s.rcloneConfig, st.mode);

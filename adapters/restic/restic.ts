@@ -16,6 +16,7 @@ import type {
   BackupOptions,
   BackupRepository,
   BackupSummary,
+  CopyDestination,
   ResticSnapshot,
   StreamSource,
 } from "../../core/ports.ts";
@@ -631,29 +632,92 @@ export class Restic implements BackupRepository {
     return parseLockIds(r.stdout);
   }
 
+  /** This repository as another one's copy destination (for app/copies.ts's use of `copy`). */
+  get asCopyDestination(): CopyDestination {
+    return {
+      location: this.location,
+      passwordFile: this.passwordFile,
+      env: { ...this.#env },
+      extraArgs: [...this.#extraArgs],
+    };
+  }
+
   /**
    * restic 0.14: `restic copy` with RESTIC_REPOSITORY=DEST and RESTIC_FROM_REPOSITORY=SRC in the
    * environment (never argv). Each password travels as a file named in the environment
-   * (RESTIC_PASSWORD_FILE for the destination, RESTIC_FROM_PASSWORD_FILE for this repository). Backend env and extra args (e.g. sftp.command) apply to both sides.
+   * (RESTIC_PASSWORD_FILE for the destination, RESTIC_FROM_PASSWORD_FILE for this repository).
+   * restic runs both backends in one process with one environment and one set of `-o` options,
+   * so the two sides' backend env and extra args are merged, and a clash is refused rather than
+   * one side silently using the other's credentials or ssh command.
    */
   async copy(
-    destination: { location: string; passwordFile: string },
+    destination: CopyDestination,
     snapshotIds: string[] = [],
+    opts: { signal?: AbortSignal } = {},
   ): Promise<void> {
+    for (const id of snapshotIds) {
+      if (!/^[0-9a-f]{8,64}$/.test(id)) throw new Error(`copy: bad snapshot id ${id}`);
+    }
     const where = `${this.displayLocation} -> ${redactLocation(destination.location)}`;
+    const both = this.#bothSides(destination);
     await this.#run(
       `copy snapshots to '${redactLocation(destination.location)}'`,
       ["copy", ...(snapshotIds.length ? ["--", ...snapshotIds] : [])],
+      { env: both.env, location: where, globalArgs: both.globalArgs, signal: opts.signal },
+    );
+  }
+
+  async initCopy(destination: CopyDestination): Promise<void> {
+    const both = this.#bothSides(destination);
+    await this.#run(
+      `initialise a copy of '${this.displayLocation}' at '${redactLocation(destination.location)}'`,
+      ["init", "--copy-chunker-params"],
       {
-        env: this.#childEnv({
-          RESTIC_REPOSITORY: destination.location,
-          RESTIC_FROM_REPOSITORY: this.location,
-          RESTIC_PASSWORD_FILE: destination.passwordFile,
-          RESTIC_FROM_PASSWORD_FILE: this.passwordFile,
-        }),
-        location: where,
+        env: both.env,
+        location: redactLocation(destination.location),
+        globalArgs: both.globalArgs,
       },
     );
+  }
+
+  #bothSides(destination: CopyDestination): { env: Record<string, string>; globalArgs: string[] } {
+    const dest = redactLocation(destination.location);
+    const env: Record<string, string> = { ...this.#env };
+    for (const [k, v] of Object.entries(destination.env ?? {})) {
+      if (k in env && env[k] !== v) {
+        // The name only: the values are credentials.
+        throw new StowageError(
+          "config.invalid",
+          `Cannot copy to '${dest}': it and '${this.displayLocation}' both set ${k} to different values, and restic copy runs both with one environment`,
+          "Use one set of backend credentials valid for both repositories, or a different backend for the copy.",
+        );
+      }
+      env[k] = v;
+    }
+    const mine = this.#extraArgs;
+    const theirs = destination.extraArgs ?? [];
+    if (mine.length && theirs.length && mine.join("\u0000") !== theirs.join("\u0000")) {
+      throw new StowageError(
+        "config.invalid",
+        `Cannot copy to '${dest}': it and '${this.displayLocation}' need different ssh commands (sftp), and restic copy uses one for both`,
+        "Reach one of them another way (rest:, rclone:), or use the same host, user, key and known_hosts for both.",
+      );
+    }
+    const childEnv = {
+      ...this.#childEnv(),
+      ...env,
+      RESTIC_REPOSITORY: destination.location,
+      RESTIC_PASSWORD_FILE: destination.passwordFile,
+      RESTIC_FROM_REPOSITORY: this.location,
+      RESTIC_FROM_PASSWORD_FILE: this.passwordFile,
+    };
+    return {
+      env: childEnv,
+      globalArgs: [
+        ...(this.#cacheDir ? ["--cache-dir", this.#cacheDir] : []),
+        ...(mine.length ? mine : theirs),
+      ],
+    };
   }
 }
 

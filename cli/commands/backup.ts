@@ -97,5 +97,13 @@ export function renderReport(r: RunReport, s: Style = PLAIN, width?: number): st
   }
   if (r.recoveryBundle?.path) out += `\nrecovery bundle: ${r.recoveryBundle.path}`;
   if (r.recoveryBundle?.error) out += `\nrecovery bundle NOT written: ${r.recoveryBundle.error}`;
+  for (const c of r.copies ?? []) {
+    out += c.ok
+      ? `\ncopy ${c.name}: ${c.copied.length} restore point(s) copied${
+        c.newest ? `, newest there ${c.newest.backupId}` : ""
+      }${c.forgotten ? `, ${c.forgotten} snapshot(s) forgotten there` : ""}`
+      : `\ncopy ${c.name} FAILED (the backup is not affected; the next run catches up): ${c.error}`;
+    for (const w of c.warnings) out += `\ncopy ${c.name}: warning: ${w}`;
+  }
   return out + "\n";
 }

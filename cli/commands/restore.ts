@@ -52,6 +52,7 @@ interface Flags {
   json?: boolean;
   allowIncomplete?: boolean;
   host?: string;
+  from?: string;
 }
 
 export function registerRestore(program: Program, rt: Runtime) {
@@ -62,6 +63,10 @@ export function registerRestore(program: Program, rt: Runtime) {
     )
     .option("-u, --unit <name>", "the unit (compose project or standalone container name)")
     .option("--host <name>", "only restore points this host made (another host's, on a new server)")
+    .option(
+      "--from <copy>",
+      "restore from the copy of this name (config copies:) instead of the primary repository",
+    )
     .addOption(new Option("--latest", "the newest backup").conflicts(["backupId", "before"]))
     .addOption(
       new Option("--backup-id <id>", "a restore point by its backup id (e.g. 2025-01-31T23-59-59Z)")
@@ -150,7 +155,12 @@ async function restoreAction(rt: Runtime, flags: Flags, g: { config?: string; lo
   }
 
   const loaded = await rt.loadConfig(g);
-  const { repo, snapshots } = await openRestore(rt.app, loaded);
+  const prompts = interactive ? await RestoreWizard.load(rt) : undefined;
+  // With copies, the wizard asks where to read from (the primary may be what died).
+  const copies = loaded.config.copies.map((c) => c.name);
+  const from = flags.from ??
+    (prompts && copies.length && !flags.list ? await prompts.source(copies) : undefined);
+  const { repo, snapshots } = await openRestore(rt.app, loaded, { from });
 
   if (flags.list) return listPoints(rt, snapshots, flags);
   if (flags.allowIncomplete && !flags.backupId && !interactive) {
@@ -160,7 +170,6 @@ async function restoreAction(rt: Runtime, flags: Flags, g: { config?: string; lo
     );
   }
 
-  const prompts = interactive ? await RestoreWizard.load(rt) : undefined;
   const unit = flags.unit ?? await prompts!.unit(
     unitsIn(snapshots).filter((u) => !isInternalUnit(u)),
     snapshots,

@@ -1,5 +1,6 @@
 /**
- * Masks secrets for display (`admin config show`): every value under `repository.env`, and
+ * Masks secrets for display (`admin config show`): every value under `repository.env` (and each
+ * copy's), and
  * anything inside other strings that looks like a credential (URL passwords, `--password=...`,
  * `-pSecret`, `Authorization: Bearer ...`, `API_TOKEN=...`, the value after `-u`/`--password` in
  * an argv), and the path and query of notification URLs (webhook, ntfy, healthchecks). The rules are core/secrets.ts's; this file only walks the config. Pure; the config
@@ -17,9 +18,12 @@ export const maskText = (s: string): string => redactText(s);
 /** An argv list: like maskText, plus the word after a flag that takes a secret. */
 export const maskArgv = (argv: string[]): string[] => redactArgv(argv);
 
+/** `path` is at or below one of `secretPaths`; a `*` segment matches any key or list index. */
 function atPath(path: string[], secretPaths: string[]): boolean {
-  const joined = path.join(".");
-  return secretPaths.some((p) => joined === p || joined.startsWith(p + "."));
+  return secretPaths.some((p) => {
+    const want = p.split(".");
+    return want.length <= path.length && want.every((w, i) => w === "*" || w === path[i]);
+  });
 }
 
 /** Notification URLs, whose path and query are the credential: only scheme://host is shown. */

@@ -355,6 +355,100 @@ const notifySchema = z
   .describe(
     "Notification targets: each a name, one kind (webhook, ntfy, healthchecks, email, command) and the events it gets (docs/notify.md). A failing target never fails the backup.",
   );
+/** The backend options a repository has besides its location and password (primary and copies). */
+const backendOptions = {
+  env: z
+    .record(z.string(), z.string())
+    .default({})
+    .describe(
+      "Backend credentials passed to restic as environment (e.g. AWS_ACCESS_KEY_ID). Secret.",
+    ),
+  env_file: absolutePath("an env file path", { home: true }).optional().describe(
+    "A KEY=VALUE file (0600) with backend credentials.",
+  ),
+  restic_binary: text("a program name or path").default("restic").describe(
+    "The restic program.",
+  ),
+  ssh_key: absolutePath("an SSH private key path", { home: true }).optional().describe(
+    "Key for sftp/tailscale backends.",
+  ),
+  known_hosts: absolutePath("a known_hosts path", { home: true }).optional().describe(
+    "known_hosts for sftp/tailscale backends, where `setup` pins trusted host keys (default: <state_dir>/known_hosts, then ~/.ssh/known_hosts).",
+  ),
+  rclone_config: absolutePath("an rclone config path", { home: true }).optional()
+    .describe(
+      "rclone's config (0600) for rclone:REMOTE:path locations; reaches rclone as RCLONE_CONFIG in its environment.",
+    ),
+  append_only: z.boolean({ error: (i) => `expected true or false, got ${got(i.input)}` })
+    .default(false).describe(
+      "The server refuses deletion (rest-server/rclone --append-only): backups only; retention reports what it would forget instead of forgetting.",
+    ),
+};
+
+/** A copy's name: it appears in metrics labels, /status, `restore --from` and file names. */
+const COPY_NAME = /^[a-z0-9][a-z0-9_-]{0,62}$/;
+
+export const copySchema = z
+  .strictObject({
+    name: text("a copy name")
+      .regex(COPY_NAME, {
+        error: (i) =>
+          `expected a copy name (lower-case letters, digits, '-', '_'; at most 63), got ${
+            got(i.input)
+          }`,
+      })
+      .describe("Names the copy in /status, /metrics, doctor and `restore --from NAME`."),
+    repository: z
+      .strictObject({
+        location: repositoryLocation.describe(
+          "restic location of the copy (any backend the primary repository accepts).",
+        ),
+        password_file: absolutePath("a password file path", { home: true }).describe(
+          "File (mode 0600) holding the copy's password; the copy is created with it when missing.",
+        ),
+        ...backendOptions,
+      }, {
+        error: (i) =>
+          i.input === undefined
+            ? "expected a repository: { location: ..., password_file: ... }"
+            : undefined,
+      })
+      .describe("Where the copy lives and how to reach it, as for `repository`."),
+    retention: retentionSchema.optional().describe(
+      "Which restore points the copy keeps (whole points, per unit and host). Default: the top-level retention.",
+    ),
+  })
+  .describe("A second repository every restore point is copied to (docs/copies.md).");
+
+/** Copy names are unique, and a copy is never the primary repository itself. */
+function checkCopies(
+  c: {
+    repository: { location?: string };
+    copies: { name: string; repository: { location: string } }[];
+  },
+  ctx: z.RefinementCtx,
+) {
+  const seen = new Set<string>();
+  c.copies.forEach((copy, i) => {
+    if (seen.has(copy.name)) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["copies", i, "name"],
+        message: `copy name ${got(copy.name)} is used twice: give each copy its own name`,
+      });
+    }
+    seen.add(copy.name);
+    if (c.repository.location !== undefined && copy.repository.location === c.repository.location) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["copies", i, "repository", "location"],
+        message: `copy ${
+          got(copy.name)
+        } is the primary repository itself: point it at another repository`,
+      });
+    }
+  });
+}
 
 export const configSchema = z
   .strictObject({
@@ -370,35 +464,16 @@ export const configSchema = z
           .describe(
             "File (mode 0600) holding the repository password. Default: <state_dir>/repository.password, generated.",
           ),
-        env: z
-          .record(z.string(), z.string())
-          .default({})
-          .describe(
-            "Backend credentials passed to restic as environment (e.g. AWS_ACCESS_KEY_ID). Secret.",
-          ),
-        env_file: absolutePath("an env file path", { home: true }).optional().describe(
-          "A KEY=VALUE file (0600) with backend credentials.",
-        ),
-        restic_binary: text("a program name or path").default("restic").describe(
-          "The restic program.",
-        ),
-        ssh_key: absolutePath("an SSH private key path", { home: true }).optional().describe(
-          "Key for sftp/tailscale backends.",
-        ),
-        known_hosts: absolutePath("a known_hosts path", { home: true }).optional().describe(
-          "known_hosts for sftp/tailscale backends, where `setup` pins trusted host keys (default: <state_dir>/known_hosts, then ~/.ssh/known_hosts).",
-        ),
-        rclone_config: absolutePath("an rclone config path", { home: true }).optional()
-          .describe(
-            "rclone's config (0600) for rclone:REMOTE:path locations; reaches rclone as RCLONE_CONFIG in its environment.",
-          ),
-        append_only: z.boolean({ error: (i) => `expected true or false, got ${got(i.input)}` })
-          .default(false).describe(
-            "The server refuses deletion (rest-server/rclone --append-only): backups only; retention reports what it would forget instead of forgetting.",
-          ),
+        ...backendOptions,
       })
       .default({ env: {}, restic_binary: "restic", append_only: false })
       .describe("Where snapshots go."),
+    copies: z.array(copySchema, {
+      error: (i) =>
+        `expected a list of copies ({ name, repository, retention }), got ${got(i.input)}`,
+    }).default([]).describe(
+      "Second repositories each restore point is copied to after the backup (docs/copies.md).",
+    ),
     host: text("a host name")
       .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,252}$/, {
         error: (i) => `expected a host name (letters, digits, '.', '_', '-'), got ${got(i.input)}`,
@@ -538,6 +613,7 @@ export const configSchema = z
       "Log level; STOWAGE_LOG_LEVEL and --log-level override.",
     ),
   })
+  .superRefine(checkCopies)
   .describe("stowage configuration");
 
 export type Config = z.output<typeof configSchema>;
@@ -547,9 +623,10 @@ export type Hooks = z.output<typeof hooksSchema>;
 export type UnitConfig = z.output<typeof unitConfigSchema>;
 export type Retention = z.output<typeof retentionSchema>;
 export type NotifyTarget = z.output<typeof notifyTargetSchema>;
+export type CopyConfig = z.output<typeof copySchema>;
 
 /** Keys whose values are secrets: masked by `config show`, never logged. */
-export const SECRET_CONFIG_PATHS = ["repository.env"];
+export const SECRET_CONFIG_PATHS = ["repository.env", "copies.*.repository.env"];
 
 export function defaultConfig(): Config {
   return configSchema.parse({});

@@ -8,7 +8,8 @@
 import { checkConfigText } from "../config/validate.ts";
 import { StowageError } from "../errors.ts";
 import type { BundleManifest, FileRole, ManifestFile } from "./manifest.ts";
-import { badBundlePath } from "./manifest.ts";
+import { badBundlePath, copyFileOf } from "./manifest.ts";
+import type { Config } from "../config/schema.ts";
 
 export interface InstallTarget {
   file: ManifestFile;
@@ -59,13 +60,49 @@ function refuse(bundle: string, why: string): StowageError {
  * The bundled config's `repository` settings, once the text passed stowage's own config check
  * (strict keys): a cron line, an authorized_keys line or a shell script is no stowage config.
  */
-function bundledConfig(bundle: string, text: string | undefined): Record<string, unknown> {
+function bundledConfig(bundle: string, text: string | undefined): Config {
   if (text === undefined) throw refuse(bundle, "its config could not be read");
   const check = checkConfigText(text);
   if (!check.ok) {
     throw refuse(bundle, `its config is not a valid stowage config (${check.problems[0]})`);
   }
-  return (check.config.repository ?? {}) as Record<string, unknown>;
+  return check.config;
+}
+
+/**
+ * A copy's file (`files/copy-NAME.KEY`) goes where the manifest's copy NAME says for KEY, and
+ * the bundled config's `copies` entry NAME names that very path (absolute; ~/ by file name).
+ */
+function copyTarget(
+  f: ManifestFile & { install_path: string },
+  manifest: BundleManifest,
+  config: Config,
+  bundle: string,
+): InstallTarget {
+  const of = copyFileOf(f.name);
+  if (!of) throw refuse(bundle, `'${f.name}' is not a copy's file name (files/copy-NAME.KEY)`);
+  const inManifest = manifest.copies?.find((c) => c.name === of.copy)?.[of.key];
+  const what = `copy ${of.copy}: ${of.key.replace("_", " ")}`;
+  if (f.install_path !== inManifest) {
+    throw refuse(
+      bundle,
+      `'${f.name}' (${what}) would go to '${f.install_path}', but the manifest's own setting for it is ${
+        inManifest ? `'${inManifest}'` : "unset"
+      }`,
+    );
+  }
+  const configured = config.copies.find((c) => c.name === of.copy)?.repository[of.key];
+  const named = typeof configured === "string" &&
+    (configured.startsWith("/")
+      ? configured === f.install_path
+      : baseName(configured) === baseName(f.install_path));
+  if (!named) {
+    throw refuse(
+      bundle,
+      `'${f.name}' (${what}) would go to '${f.install_path}', but the bundled config's copy '${of.copy}' does not name it`,
+    );
+  }
+  return { file: f, path: f.install_path, what };
 }
 
 const baseName = (p: string) => p.slice(p.lastIndexOf("/") + 1);
@@ -103,13 +140,25 @@ export function installTargets(
   if (!manifest.files.some((f) => f.role === "config" && f.install_path)) {
     throw refuse(bundle, "it holds no config to install");
   }
-  const repo = bundledConfig(bundle, configText);
+  const config = bundledConfig(bundle, configText);
+  const repo = config.repository as Record<string, unknown>;
   const targets: InstallTarget[] = [];
   const roles = new Set<FileRole>();
   const paths = new Set<string>();
   for (const f of manifest.files) {
     const rule = INSTALLABLE[f.role];
     if (!f.install_path) continue;
+    if (f.role === "copy-file") {
+      const why = badBundlePath(f.install_path);
+      if (why) throw refuse(bundle, `'${f.name}' would go to '${f.install_path}', which ${why}`);
+      const target = copyTarget({ ...f, install_path: f.install_path }, manifest, config, bundle);
+      if (paths.has(target.path)) {
+        throw refuse(bundle, `two of its files would go to '${target.path}'`);
+      }
+      paths.add(target.path);
+      targets.push({ ...target, file: f });
+      continue;
+    }
     if (!rule) {
       throw refuse(
         bundle,

@@ -15,7 +15,9 @@ export type FileRole =
   | "env-file"
   | "restic-env"
   | "ssh-key"
-  | "known-hosts";
+  | "known-hosts"
+  /** A file a copy repository needs (config `copies:`): `files/copy-NAME.KEY`. */
+  | "copy-file";
 
 export interface ManifestFile {
   /** Path inside the bundle directory, e.g. `files/config.yaml`. */
@@ -34,6 +36,16 @@ export interface ManifestUnit {
   latest_backup_id?: string;
   latest_time: string;
   snapshots: number;
+}
+
+export interface ManifestCopy {
+  name: string;
+  /** Credentials in the location masked: the bundled config holds the location itself. */
+  location: string;
+  password_file: string;
+  env_file?: string;
+  ssh_key?: string;
+  known_hosts?: string;
 }
 
 export interface BundleManifest {
@@ -60,6 +72,8 @@ export interface BundleManifest {
     ssh_key?: string;
     known_hosts?: string;
   };
+  /** Each copy repository (config `copies:`): where it is and its files' paths (docs/copies.md). */
+  copies?: ManifestCopy[];
   units: ManifestUnit[];
   /** Set when the repository could not be listed while the bundle was made. */
   units_error?: string;
@@ -84,7 +98,19 @@ export const FILE_ROLES = [
   "restic-env",
   "ssh-key",
   "known-hosts",
+  "copy-file",
 ] as const satisfies readonly FileRole[];
+
+/** The keys of a copy's repository a bundle carries as files, and each one's file suffix. */
+export const COPY_FILE_KEYS = ["password_file", "env_file", "ssh_key", "known_hosts"] as const;
+export type CopyFileKey = (typeof COPY_FILE_KEYS)[number];
+
+/** `files/copy-NAME.KEY` -> name and key; undefined for any other name. */
+export function copyFileOf(name: string): { copy: string; key: CopyFileKey } | undefined {
+  const m = /^files\/copy-([a-z0-9][a-z0-9_-]{0,62})\.([a-z_]+)$/.exec(name);
+  if (!m || !(COPY_FILE_KEYS as readonly string[]).includes(m[2])) return undefined;
+  return { copy: m[1], key: m[2] as CopyFileKey };
+}
 
 // deno-lint-ignore no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f]/;
@@ -148,6 +174,14 @@ const manifestSchema = z.looseObject({
     ssh_key: safePath.optional(),
     known_hosts: safePath.optional(),
   }),
+  copies: z.array(z.looseObject({
+    name: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/),
+    location: line,
+    password_file: safePath,
+    env_file: safePath.optional(),
+    ssh_key: safePath.optional(),
+    known_hosts: safePath.optional(),
+  })).optional(),
   units: z.array(unitSchema),
   units_error: z.string().optional(),
   problems: z.array(z.string()),

@@ -4,7 +4,13 @@
  * manifest, README.txt and recover.sh around them. Pure: no file is read here.
  */
 import { createHash } from "node:crypto";
-import type { BundleManifest, FileRole, ManifestFile, ManifestUnit } from "./manifest.ts";
+import type {
+  BundleManifest,
+  CopyFileKey,
+  FileRole,
+  ManifestFile,
+  ManifestUnit,
+} from "./manifest.ts";
 import { MANIFEST_NAME } from "./manifest.ts";
 import { BUNDLE_FORMAT } from "./format.ts";
 import { bundleRoot } from "./names.ts";
@@ -37,6 +43,15 @@ export interface BundleInput {
     sshKey?: string;
     knownHosts?: string;
   };
+  /** Each copy repository (config `copies:`) with the files it needs. */
+  copies?: {
+    name: string;
+    displayLocation: string;
+    passwordFile: string;
+    envFile?: string;
+    sshKey?: string;
+    knownHosts?: string;
+  }[];
   /** How to call stowage on the new server, e.g. `stowage --config /srv/stowage.yaml`. */
   stowageCommand: string;
   units: ManifestUnit[];
@@ -149,6 +164,27 @@ export function payloadFiles(input: BundleInput, problems: string[]): PayloadSpe
       source: { file: r.knownHosts },
     });
   }
+  // Each copy's own files; one the primary (or an earlier copy) already carries is that file.
+  const carried = new Set(out.map((f) => f.installPath).filter((p) => p !== undefined));
+  for (const c of input.copies ?? []) {
+    const files: [CopyFileKey, string | undefined][] = [
+      ["password_file", c.passwordFile],
+      ["env_file", c.envFile],
+      ["ssh_key", c.sshKey],
+      ["known_hosts", c.knownHosts],
+    ];
+    for (const [key, path] of files) {
+      if (path === undefined || carried.has(path)) continue;
+      carried.add(path);
+      out.push({
+        name: `files/copy-${c.name}.${key}`,
+        role: "copy-file",
+        mode: 0o600,
+        installPath: path,
+        source: { file: path },
+      });
+    }
+  }
   // Two roles installed at one path would fight; keep the first.
   const seen = new Set<string>();
   return out.filter((f) => {
@@ -222,6 +258,18 @@ export function assembleBundle(
       ...(r.sshKey ? { ssh_key: r.sshKey } : {}),
       ...(r.knownHosts ? { known_hosts: r.knownHosts } : {}),
     },
+    ...(input.copies?.length
+      ? {
+        copies: input.copies.map((c) => ({
+          name: c.name,
+          location: c.displayLocation,
+          password_file: c.passwordFile,
+          ...(c.envFile ? { env_file: c.envFile } : {}),
+          ...(c.sshKey ? { ssh_key: c.sshKey } : {}),
+          ...(c.knownHosts ? { known_hosts: c.knownHosts } : {}),
+        })),
+      }
+      : {}),
     units: input.units,
     ...(input.unitsError ? { units_error: input.unitsError } : {}),
     problems: input.problems,

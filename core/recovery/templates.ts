@@ -209,7 +209,13 @@ WHAT THIS IS
   What a new server needs to reach this host's backups again: the stowage config, the restic
   repository's location and password, backend credentials and SSH files. The backed-up data
   itself stays in the repository:
-    ${m.repository.location}
+    ${m.repository.location}${
+    m.copies?.length
+      ? `\n  Copies of it (config copies:; if the repository above is lost, restore from one with\n  \`${m.stowage_command} restore --unit NAME --latest --from COPY\`):\n${
+        m.copies.map((c) => `    ${c.name}: ${c.location}`).join("\n")
+      }`
+      : ""
+  }
   Units in the repository when this bundle was made:
 ${unitLines.join("\n")}
 
@@ -256,6 +262,8 @@ function describe(f: ManifestFile): string {
       return "SSH private key for the repository server";
     case "known-hosts":
       return "SSH known_hosts for the repository server";
+    case "copy-file":
+      return "a file a copy repository needs (config copies:; docs/copies.md)";
     default:
       return f.role;
   }

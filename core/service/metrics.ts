@@ -4,7 +4,7 @@
  * last-success timestamp is what alerts should watch.
  */
 import type { HealthVerdict } from "./health.ts";
-import type { ResultsDoc } from "./results.ts";
+import { copyLag, type ResultsDoc } from "./results.ts";
 
 export const METRICS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
 
@@ -23,6 +23,8 @@ export interface MetricsInput {
   running: boolean;
   uptimeSeconds?: number;
   repository?: RepositoryInfo;
+  /** For the copies' lag; without it the lag is as of their last attempt. */
+  now?: Date;
 }
 
 type Labels = Record<string, string>;
@@ -184,6 +186,7 @@ export function renderMetrics(input: MetricsInput): string {
         ? []
         : [{ labels: {}, value: input.repository.sizeBytes }],
     },
+    ...copyFamilies(input),
   ];
   return renderFamilies(families);
 }
@@ -215,6 +218,37 @@ function verifyFamilies(results: ResultsDoc): Family[] {
       type: "counter",
       help: "Restore drills of the unit that failed or could not run.",
       samples: per((v) => v.failuresTotal),
+    },
+  ];
+}
+
+/** Per copy target (config `copies:`, docs/copies.md). */
+function copyFamilies(input: MetricsInput): Family[] {
+  const copies = Object.values(input.results.copies ?? {}).sort((a, b) =>
+    a.name.localeCompare(b.name)
+  );
+  return [
+    {
+      name: "stowage_copy_lag_seconds",
+      type: "gauge",
+      help:
+        "Seconds since the oldest restore point the copy lacks was made; 0 when the copy has every point.",
+      samples: copies.map((c) => ({
+        labels: { target: c.name },
+        value: copyLag(c, input.now ?? new Date(c.lastAttemptAt)),
+      })),
+    },
+    {
+      name: "stowage_copy_last_success",
+      type: "gauge",
+      help: "1 when the last copy to the target succeeded.",
+      samples: copies.map((c) => ({ labels: { target: c.name }, value: c.ok ? 1 : 0 })),
+    },
+    {
+      name: "stowage_copy_failures_total",
+      type: "counter",
+      help: "Copies to the target that failed.",
+      samples: copies.map((c) => ({ labels: { target: c.name }, value: c.failuresTotal })),
     },
   ];
 }

@@ -7,6 +7,7 @@
 import type { UnitKind } from "../model.ts";
 import type { NotifyResult, RunReport, UnitReport } from "../report.ts";
 import type { VerifyRecord } from "./verify_results.ts";
+import { lagSeconds } from "../copies/plan.ts";
 
 export const RESULTS_VERSION = 1;
 /** Runs kept in the history; per-unit last results and counters are kept regardless. */
@@ -63,6 +64,23 @@ export interface ResultsDoc {
   notify?: Record<string, NotifyRecord>;
   /** Restore drills per unit (core/service/verify_results.ts); absent until the first one. */
   verify?: Record<string, VerifyRecord>;
+  /** Per copy target (config `copies:`), by name; absent in documents written before copies. */
+  copies?: Record<string, CopyRecord>;
+}
+
+/** A copy target as /status, /metrics and doctor show it (docs/copies.md). */
+export interface CopyRecord {
+  name: string;
+  /** When the last run tried to copy (its finish time). */
+  lastAttemptAt: string;
+  ok: boolean;
+  error?: string;
+  /** The newest complete restore point on the copy, as last seen. */
+  newestBackupId?: string;
+  newestTime?: string;
+  /** The copy lacks restore points made since this time; absent when it is caught up. */
+  behindSince?: string;
+  failuresTotal: number;
 }
 
 export function emptyResults(): ResultsDoc {
@@ -127,7 +145,8 @@ export function applyRun(doc: ResultsDoc, report: RunReport, maxRuns = MAX_RUNS)
   const runs = [...doc.runs, summary].sort((a, b) => a.startedAt.localeCompare(b.startedAt)).slice(
     -maxRuns,
   );
-  return { ...doc, version: RESULTS_VERSION, runs, units };
+  const copies = applyCopies(doc.copies, report);
+  return { ...doc, version: RESULTS_VERSION, runs, units, ...(copies ? { copies } : {}) };
 }
 
 /**
@@ -148,6 +167,49 @@ export function applyNotifications(doc: ResultsDoc, results: readonly NotifyResu
     };
   }
   return { ...doc, notify };
+}
+
+/**
+ * A failed copy keeps what was known of the copy (its newest point) and how long it has been
+ * behind: since the oldest point it is known to lack, else since this run (whose own point it
+ * did not get), never later than an earlier failure said.
+ */
+function applyCopies(
+  prev: Record<string, CopyRecord> | undefined,
+  report: RunReport,
+): Record<string, CopyRecord> | undefined {
+  if (!report.copies?.length) return prev;
+  const out = { ...prev };
+  for (const c of report.copies) {
+    const before = out[c.name];
+    const newest = c.newest
+      ? { newestBackupId: c.newest.backupId, newestTime: c.newest.time }
+      : before?.newestBackupId !== undefined
+      ? { newestBackupId: before.newestBackupId, newestTime: before.newestTime }
+      : {};
+    let behindSince = c.behindSince;
+    if (!c.ok) {
+      const candidates = [c.behindSince, before?.behindSince, report.startedAt]
+        .filter((t): t is string => t !== undefined)
+        .sort((a, b) => Date.parse(a) - Date.parse(b));
+      behindSince = candidates[0];
+    }
+    out[c.name] = {
+      name: c.name,
+      lastAttemptAt: report.finishedAt,
+      ok: c.ok,
+      ...(c.error !== undefined ? { error: c.error } : {}),
+      ...newest,
+      ...(behindSince !== undefined ? { behindSince } : {}),
+      failuresTotal: (before?.failuresTotal ?? 0) + (c.ok ? 0 : 1),
+    };
+  }
+  return out;
+}
+
+/** Each copy target's lag in seconds at `now`: 0 when caught up. */
+export function copyLag(c: CopyRecord, now: Date): number {
+  return lagSeconds(c.behindSince, now);
 }
 
 /** Drops a unit (e.g. a stack removed from the host) so it no longer counts for /health. */
@@ -180,7 +242,17 @@ export function parseResults(text: string): ResultsDoc | undefined {
     ? { notify: r.notify }
     : {};
   const verify = typeof r.verify === "object" && r.verify !== null ? { verify: r.verify } : {};
-  return { version: RESULTS_VERSION, runs: r.runs, units: r.units, ...notify, ...verify };
+  const copies = typeof r.copies === "object" && r.copies !== null && !Array.isArray(r.copies)
+    ? { copies: r.copies }
+    : {};
+  return {
+    version: RESULTS_VERSION,
+    runs: r.runs,
+    units: r.units,
+    ...notify,
+    ...verify,
+    ...copies,
+  };
 }
 
 /** The newest run, if any. */

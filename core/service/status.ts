@@ -6,7 +6,7 @@ import { verifyStatus } from "./verify_results.ts";
 import type { StowageEvent } from "../events.ts";
 import type { HealthVerdict } from "./health.ts";
 import type { RepositoryInfo } from "./metrics.ts";
-import { lastRun, type ResultsDoc, type RunSummary } from "./results.ts";
+import { copyLag, lastRun, type ResultsDoc, type RunSummary } from "./results.ts";
 
 export interface Progress {
   operation: "backup";
@@ -159,6 +159,20 @@ export function statusDocument({ version, host, now, state, results, health }: S
         failuresTotal: n.failuresTotal,
       })),
     verify: verifyStatus(results),
+    // Each copy target (docs/copies.md): its newest copied point and how far behind it is.
+    copies: Object.values(results.copies ?? {})
+      .sort((a, b) => a.name.localeCompare(b.name))
+      .map((c) => ({
+        name: c.name,
+        ok: c.ok,
+        error: c.error ?? null,
+        lastAttemptAt: c.lastAttemptAt,
+        newestBackupId: c.newestBackupId ?? null,
+        newestTime: c.newestTime ?? null,
+        behindSince: c.behindSince ?? null,
+        lagSeconds: copyLag(c, now),
+        failuresTotal: c.failuresTotal,
+      })),
   };
 }
 

@@ -20,11 +20,12 @@ export interface TestRestServer {
 
 export async function startRestServer(
   dir: string,
-  opts: { auth?: boolean; appendOnly?: boolean } = {},
+  /** `port`: bind this one (a server stopped and started again at the same address). */
+  opts: { auth?: boolean; appendOnly?: boolean; port?: number; password?: string } = {},
 ): Promise<TestRestServer> {
   const auth = opts.auth ?? true;
   const user = "stowage";
-  const password = "fake-rest-pass-" + crypto.randomUUID().slice(0, 8);
+  const password = opts.password ?? "fake-rest-pass-" + crypto.randomUUID().slice(0, 8);
   const hash = await new Deno.Command("openssl", {
     args: ["passwd", "-apr1", "-stdin"],
     stdin: "piped",
@@ -52,7 +53,7 @@ export async function startRestServer(
         "serve",
         "restic",
         "--addr",
-        "127.0.0.1:0",
+        `127.0.0.1:${opts.port ?? 0}`,
         ...(auth ? ["--htpasswd", htpasswd] : []),
         ...(opts.appendOnly ? ["--append-only"] : []),
         data,
