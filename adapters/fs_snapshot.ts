@@ -13,7 +13,7 @@ import {
   type PathProbe,
   type SnapshotSpec,
 } from "../core/fs_snapshot/plan.ts";
-import { readTextIfExists, writeFileAtomic } from "./files.ts";
+import { RecordFile } from "./record_file.ts";
 
 const TIMEOUT_MS = 60_000;
 
@@ -23,7 +23,11 @@ export function fsSnapshotJournal(journalFile: string): string {
 }
 
 export class HostFsSnapshots implements FsSnapshots {
-  constructor(readonly runner: ProcessRunner, readonly journalPath: string) {}
+  // Unreadable: fail loudly rather than forget snapshots a crashed run left.
+  readonly #journal: RecordFile<FsSnapshotJournalEntry>;
+  constructor(readonly runner: ProcessRunner, readonly journalPath: string) {
+    this.#journal = new RecordFile(journalPath, "entries", (e) => e.unit, "throw");
+  }
 
   async #run(program: string, args: string[]): Promise<string> {
     const r = await this.runner.run(program, args, { timeoutMs: TIMEOUT_MS });
@@ -127,39 +131,16 @@ export class HostFsSnapshots implements FsSnapshots {
     throw new StowageError("io", "LVM snapshots are not implemented yet");
   }
 
-  async entries(): Promise<FsSnapshotJournalEntry[]> {
-    const text = await readTextIfExists(this.journalPath);
-    if (!text) return [];
-    const doc = JSON.parse(text) as { entries?: FsSnapshotJournalEntry[] };
-    return Array.isArray(doc.entries) ? doc.entries : [];
+  entries(): Promise<FsSnapshotJournalEntry[]> {
+    return this.#journal.read();
   }
 
-  async record(entry: FsSnapshotJournalEntry): Promise<void> {
-    const rest = (await this.entries()).filter((e) => e.unit !== entry.unit);
-    await this.#write([...rest, entry]);
+  record(entry: FsSnapshotJournalEntry): Promise<void> {
+    return this.#journal.put(entry);
   }
 
-  async clear(unit: string): Promise<void> {
-    const all = await this.entries();
-    const rest = all.filter((e) => e.unit !== unit);
-    if (rest.length !== all.length) await this.#write(rest);
-  }
-
-  async #write(entries: FsSnapshotJournalEntry[]) {
-    if (entries.length === 0) {
-      await Deno.remove(this.journalPath).catch(() => {});
-    } else {
-      await writeFileAtomic(this.journalPath, JSON.stringify({ entries }, null, 2) + "\n", 0o600);
-    }
-    const dir = this.journalPath.substring(0, this.journalPath.lastIndexOf("/")) || ".";
-    try {
-      const d = await Deno.open(dir, { read: true });
-      try {
-        await d.sync();
-      } finally {
-        d.close();
-      }
-    } catch { /* some file systems refuse fsync on a directory; the file itself is synced */ }
+  clear(unit: string): Promise<void> {
+    return this.#journal.remove(unit);
   }
 }
 
