@@ -13,9 +13,15 @@ import type {
   EngineVersion,
   EngineVolume,
 } from "../../core/engine_types.ts";
-import type { DockerEngine, ExecResult, NetworkSpec, VolumeSpec } from "../../core/ports.ts";
+import type {
+  DockerEngine,
+  ExecResult,
+  ExecStream,
+  NetworkSpec,
+  VolumeSpec,
+} from "../../core/ports.ts";
 import { COMPOSE_LABELS, projectFilePaths } from "../../core/compose_labels.ts";
-import { demuxDockerStream } from "./stream.ts";
+import { demuxDockerStream, splitDockerStream } from "./stream.ts";
 import { readTextIfExists } from "../files.ts";
 
 export const DEFAULT_SOCKET = "/var/run/docker.sock";
@@ -530,6 +536,43 @@ export class EngineClient implements DockerEngine {
     const { stdout, stderr } = await demuxDockerStream(res.body, { signal: opts.signal });
     const exitCode = await this.#execExitCode(created.Id, action, opts.signal);
     return { exitCode, stdout, stderr };
+  }
+
+  async execStream(
+    idOrName: string,
+    argv: string[],
+    opts: { user?: string; env?: string[]; signal?: AbortSignal } = {},
+  ): Promise<ExecStream> {
+    const action = `run ${JSON.stringify(argv[0] ?? "")} in container '${idOrName}'`;
+    const created = await this.#json<{ Id: string }>(
+      "POST",
+      `/containers/${q(idOrName)}/exec`,
+      action,
+      {
+        // No TTY: a TTY would turn \n into \r\n and mix stderr into stdout.
+        body: {
+          Cmd: argv,
+          AttachStdin: false,
+          AttachStdout: true,
+          AttachStderr: true,
+          Tty: false,
+          User: opts.user,
+          Env: opts.env,
+        },
+        signal: opts.signal,
+      },
+    );
+    const res = await this.#fetch("POST", `/exec/${q(created.Id)}/start`, action, {
+      body: { Detach: false, Tty: false },
+      signal: opts.signal,
+    });
+    const split = splitDockerStream(res.body);
+    const finished = split.ended.then(async (stderr) => ({
+      exitCode: await this.#execExitCode(created.Id, action, opts.signal),
+      stderr,
+    }));
+    finished.catch(() => {}); // observed by the caller; no unhandled rejection when it is not
+    return { stdout: split.stdout, finished };
   }
 
   /** The stream ends a moment before the engine records the exit code: poll briefly. */
