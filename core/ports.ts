@@ -113,6 +113,13 @@ export interface DockerEngine {
     argv: string[],
     opts?: { user?: string; env?: string[]; signal?: AbortSignal },
   ): Promise<ExecStream>;
+  /** Runs argv inside a running container with `stdin` as its standard input, then waits. */
+  execWithStdin(
+    idOrName: string,
+    argv: string[],
+    stdin: ReadableStream<Uint8Array>,
+    opts?: { user?: string; env?: string[]; signal?: AbortSignal },
+  ): Promise<ExecResult>;
   /** Containers, volumes, networks, images and the compose/.env files their labels name. */
   gatherState(): Promise<EngineState>;
   /**

@@ -125,7 +125,10 @@ export function parseSnapshot(s: ResticSnapshot): SnapshotInfo {
   info.volume = fields.volume;
   info.path = fields.path;
   if (fields.image !== undefined) info.image = fields.image;
-  if (info.type === "dump") {
+  // A dump, or the safety dump a restore takes first (`type=pre-restore` with the dump's fields).
+  if (
+    fields.engine !== undefined && fields.service !== undefined && fields.database !== undefined
+  ) {
     info.dump = {
       engine: fields.engine as "postgres" | "mariadb",
       service: fields.service,
@@ -241,9 +244,12 @@ const STOWAGE_TAG_SCHEMA = TAG_SCHEMA.required({ unit: true, type: true })
       );
     }
     if (f.type === "pre-restore") {
+      const dump = f.engine !== undefined && f.service !== undefined && f.database !== undefined;
       need(
-        (f.volume === undefined) !== (f.path === undefined),
-        "a pre-restore snapshot needs exactly one of volume= and path=",
+        dump
+          ? f.volume === undefined && f.path === undefined
+          : (f.volume === undefined) !== (f.path === undefined),
+        "a pre-restore snapshot needs exactly one of volume=, path= and a dump's database=",
       );
     }
   });

@@ -85,6 +85,7 @@ if [ "$WITH_TESTS" = 1 ]; then
   have git || pkgs+=(git)
   have rclone || pkgs+=(rclone) # `rclone serve restic`: the real REST server the tests use
   have shellcheck || pkgs+=(shellcheck)
+  have mmdebstrap || pkgs+=(mmdebstrap) # builds the real PostgreSQL/MariaDB test images (tests/support/db_images.ts)
 fi
 
 install_engine=0

@@ -27,6 +27,7 @@ import { parseEnvFile } from "../../core/restore/env_file.ts";
 import { refuseTamperedPoint } from "../../core/restore/trust.ts";
 import { pointsOfHost } from "../../core/restore/host.ts";
 import { openRestore, prepareRestore, runRestore } from "../../app/restore.ts";
+import { type DumpRestoreReport, restoreDumps } from "../../app/restore_dumps.ts";
 import { RestoreWizard } from "../restore_wizard.ts";
 import { absolute, checkToDir } from "../parse.ts";
 import { listPoints, planSummary, renderPlan, renderReport } from "../restore_view.ts";
@@ -52,6 +53,7 @@ interface Flags {
   json?: boolean;
   allowIncomplete?: boolean;
   host?: string;
+  database?: string;
 }
 
 export function registerRestore(program: Program, rt: Runtime) {
@@ -73,8 +75,9 @@ export function registerRestore(program: Program, rt: Runtime) {
     )
     .option(
       "--only <part...>",
-      "restore only these parts: recipe, volumes (incl. bind folders), networks (repeatable)",
+      "restore only these parts: recipe, volumes (incl. bind folders), networks (repeatable); or dumps alone (database dumps, docs/dumps.md)",
     )
+    .option("--database <name>", "with --only dumps: only this database's dump")
     .option("--volume <name...>", "restore only these volumes or bind folders (repeatable)")
     .option(
       "--to-dir <dir>",
@@ -113,6 +116,7 @@ Examples:
   stowage restore --unit shop --backup-id 2025-01-31T23-59-59Z --only volumes --stop --yes
   stowage restore --unit shop --latest --to-dir /tmp/shop --yes
   stowage restore --unit shop --list
+  stowage restore --unit shop --latest --only dumps --database shop --yes
 
 Without a terminal, --yes is required (and --unit with --latest, --backup-id or --before).
 Before a volume with data is replaced it is saved as a pre-restore snapshot; restore it with
@@ -124,7 +128,8 @@ Before a volume with data is replaced it is saved as a pre-restore snapshot; res
 }
 
 async function restoreAction(rt: Runtime, flags: Flags, g: { config?: string; logLevel?: string }) {
-  const parts = parseParts(flags.only);
+  const dumpsOnly = isDumpsOnly(flags);
+  const parts = dumpsOnly ? [] : parseParts(flags.only);
   const interactive = rt.stdinIsTerminal && !flags.yes && !flags.json;
   if (flags.toDir && (flags.start || flags.stop)) {
     throw usageError(
@@ -181,6 +186,17 @@ async function restoreAction(rt: Runtime, flags: Flags, g: { config?: string; lo
     ? selectPoint(points, unit, selector, rt.hostname, { allowIncomplete: flags.allowIncomplete })
     : await prompts!.point(points, rt.clock.now(), !!flags.allowIncomplete);
   refuseTamperedPoint(snapshots, unit, point.backupId);
+  if (dumpsOnly) {
+    const report = await restoreDumps(rt.app, loaded, repo, point, {
+      database: flags.database,
+      toDir: flags.toDir ? absolute(flags.toDir) : undefined,
+      sink: eventRenderer(rt, { json: !!flags.json }),
+      signal: rt.signal,
+    });
+    if (flags.json) printJson(rt, { ok: true, dumps: report });
+    else rt.write(renderDumpRestore(report, !!flags.toDir));
+    return;
+  }
 
   const options: RestoreOptions = {
     parts,
@@ -268,6 +284,44 @@ async function restoreAction(rt: Runtime, flags: Flags, g: { config?: string; lo
 
 // ---------------------------------------------------------------------------------------------
 // Flags
+
+/** `--only dumps` restores database dumps and nothing else (app/restore_dumps.ts). */
+function isDumpsOnly(flags: Flags): boolean {
+  const parts = (flags.only ?? []).flatMap((s) => s.split(",")).map((s) => s.trim());
+  if (!parts.includes("dumps")) {
+    if (flags.database !== undefined) {
+      throw usageError("--database needs --only dumps", "Pass --only dumps --database NAME.");
+    }
+    return false;
+  }
+  if (parts.some((p) => p !== "dumps") || flags.volume || flags.start || flags.stop) {
+    throw usageError(
+      "--only dumps restores database dumps alone",
+      "Restore the unit's other parts in a run of their own, without dumps in --only.",
+    );
+  }
+  if (flags.dryRun) {
+    throw usageError(
+      "--dry-run does not show --only dumps yet",
+      "List the point's dumps with restore --list --json.",
+    );
+  }
+  return true;
+}
+
+function renderDumpRestore(r: DumpRestoreReport, toDir: boolean): string {
+  const lines = r.databases.map((d, i) =>
+    toDir ? `  wrote ${r.files[i]}` : `  loaded ${d} from ${r.backupId}`
+  );
+  if (r.safetyBackupId) {
+    lines.push(
+      `  the databases as they were before are saved under backup id ${r.safetyBackupId}`,
+    );
+  }
+  return `Restored ${r.databases.length} database dump(s) of restore point ${r.backupId}:\n${
+    lines.join("\n")
+  }\n`;
+}
 
 function parseParts(only: string[] | undefined): Part[] {
   const out: Part[] = [];

@@ -6,7 +6,13 @@
  * adapter then interrupts restic so no snapshot of a broken dump exists.
  */
 import { StowageError } from "../errors.ts";
-import type { DockerEngine, StreamSource } from "../ports.ts";
+import type {
+  BackupOptions,
+  BackupRepository,
+  BackupSummary,
+  DockerEngine,
+  StreamSource,
+} from "../ports.ts";
 import { DATABASE_NAME } from "../tags.ts";
 import type { PlanItem, UnitPlan } from "./plan.ts";
 import type { BackupDeps, BackupRequest, Saver } from "./run.ts";
@@ -126,33 +132,46 @@ async function dumpOne(
   };
   deps.sink.emit({ type: "snapshot.start", unit: plan.unit.name, kind: "dump", item: item.item });
   const t0 = deps.clock.now();
-  const cmd = dumpCommand(target.engine, database, creds.user, creds.password);
-  const exec = await deps.engine.execStream(target.container, cmd.argv, {
-    env: cmd.env,
-    signal: req.signal,
+  const { summary, bytes } = await streamDump(deps, target, creds, database, {
+    ...opts(item, { dump: { engine: target.engine, service: target.service, database } }),
+    shortId: true,
   });
-  const source = checkedSource(exec.stdout, exec.finished, new DumpCheck(target.engine), {
-    what: `${target.engine} database '${database}' in container '${target.container}'`,
-  });
-  const s = await deps.repo.backupStream(
-    dumpFileName(target.service, database),
-    source.source,
-    {
-      ...opts(item, {
-        dump: { engine: target.engine, service: target.service, database },
-      }),
-      shortId: true,
-    },
-  );
-  record(item, s);
+  record(item, summary);
   deps.sink.emit({
     type: "log",
     level: "info",
     unit: plan.unit.name,
-    message: `dump of ${item.item} checked: ${source.check.bytes} bytes in ${
+    message: `dump of ${item.item} checked: ${bytes} bytes in ${
       deps.clock.now().getTime() - t0.getTime()
     } ms`,
   });
+}
+
+/**
+ * Dumps one database inside its container straight into a restic `--stdin` snapshot with the
+ * given options (tags), checked before restic may commit it (backup, and restore's safety dump).
+ */
+export async function streamDump(
+  deps: { engine: DumpEngineApi; repo: BackupRepository },
+  target: Pick<DumpTarget, "container" | "engine" | "service">,
+  creds: DumpCredentials,
+  database: string,
+  opts: BackupOptions,
+): Promise<{ summary: BackupSummary; bytes: number }> {
+  const cmd = dumpCommand(target.engine, database, creds.user, creds.password);
+  const exec = await deps.engine.execStream(target.container, cmd.argv, {
+    env: cmd.env,
+    signal: opts.signal,
+  });
+  const source = checkedSource(exec.stdout, exec.finished, new DumpCheck(target.engine), {
+    what: `${target.engine} database '${database}' in container '${target.container}'`,
+  });
+  const summary = await deps.repo.backupStream(
+    dumpFileName(target.service, database),
+    source.source,
+    opts,
+  );
+  return { summary, bytes: source.check.bytes };
 }
 
 /**

@@ -194,6 +194,7 @@ export function envRecord(env: string[] | null | undefined): Record<string, stri
   return out;
 }
 
+// deno-lint-ignore no-control-regex
 const SAFE_FILE = /^\/[^\u0000-\u001f\u007f]*$/;
 
 /** The credentials the official images set up, read from the database container's environment. */
