@@ -11,7 +11,8 @@ import { backupIds, procCmdlines, waitFor } from "./support/dumps.ts";
 
 Deno.test("PostgreSQL dumps: hot and checked, a failed one is no restore point, restore --only dumps brings the rows back", async (t) => {
   const image = await ensureDbImage("postgres");
-  const env = await testRepoEnv();
+  // Scope minimal: the imported test image (no registry digest) would otherwise be saved, 400 MB.
+  const env = await testRepoEnv("  scope: minimal\n");
   const project = testName("pgdump");
   const dir = await Deno.makeTempDir({ prefix: `stowage-${project}-` });
   const secret = `pg-${crypto.randomUUID()}`;
@@ -88,6 +89,7 @@ volumes:
         let done = false;
         exited.finally(() => (done = true));
         while (!done) {
+          await new Promise((r) => setTimeout(r, 20));
           for (const line of await procCmdlines()) {
             if (line.includes(secret)) leaked = line;
             if (/pg_dump|stdin-filename dumps\/db\/shop\.sql/.test(line)) seen.add(line);
