@@ -51,7 +51,7 @@ export async function saveDumps(
     const creds = await resolveCredentials(deps.engine, target, req.signal);
     for (const database of await listDatabases(deps.engine, target, creds, req.signal)) {
       if (req.signal.aborted) throw req.signal.reason;
-      await dumpOne(deps, req, plan, saver, target, creds, database);
+      await dumpOne(deps, plan, saver, target, creds, database);
     }
   }
 }
@@ -116,7 +116,6 @@ export async function listDatabases(
 
 async function dumpOne(
   deps: BackupDeps,
-  req: BackupRequest,
   plan: UnitPlan,
   { record, opts }: Saver,
   target: DumpTarget,
