@@ -69,6 +69,16 @@ volumes:
     await t.step(
       "a running PostgreSQL is dumped while rows are written: nothing stops, downtime 0, one checked dump per database, no password in any argv",
       async () => {
+        // dry-run shows the plan: the dump, no stop, the data volume not copied.
+        const dry = await stowage(["dry-run", "--unit", project], { env: env.env });
+        assert.equal(dry.code, 0, dry.stderr);
+        assert.match(
+          dry.stdout,
+          new RegExp(`dump +postgres in ${db} \\(service db, mode dump, detected\\)`),
+        );
+        assert.match(dry.stdout, /stop order: +\(nothing running\)/);
+        assert.doesNotMatch(dry.stdout, /left as they are/);
+        assert.match(dry.stdout, new RegExp(`NOT backed up: ${project}_pg_data: .*logical dump`));
         // Writes go on during the whole backup.
         const writer = new Deno.Command("docker", {
           args: [
@@ -137,25 +147,27 @@ volumes:
       "credentials the server refuses fail the unit and leave no restore point that --latest picks",
       async () => {
         pgUser = "nobody"; // the container's environment names a role that does not exist
-        await compose("up", "-d");
-        await waitFor(
-          "the recreated container to run",
-          async () =>
-            (await sh("docker", ["inspect", "-f", "{{.State.Running}}", db])).stdout.trim() ===
-              "true",
-        );
-        await ready();
-        const r = await stowage(["backup", "--unit", project, "--json"], { env: env.env });
-        assert.notEqual(r.code, 0);
-        const unit = JSON.parse(r.stdout).units[0];
-        assert.equal(unit.outcome, "failed");
-        assert.match(unit.error, /role "nobody" does not exist/);
-        assert.ok(!r.stdout.includes(secret) && !r.stderr.includes(secret));
-        const ids = await backupIds(env, project);
-        assert.deepEqual(ids.complete, [firstBackup]);
-        assert.equal(ids.dumps.length, 3, "the failed run stored no dump");
-        pgUser = "app";
-        await compose("up", "-d");
+        try {
+          await compose("up", "-d");
+          await waitFor(
+            "the recreated container to run",
+            async () =>
+              (await sh("docker", ["inspect", "-f", "{{.State.Running}}", db])).stdout.trim() ===
+                "true",
+          );
+          await ready();
+          const r = await stowage(["backup", "--unit", project, "--json"], { env: env.env });
+          assert.notEqual(r.code, 0);
+          const unit = JSON.parse(r.stdout).units[0];
+          assert.equal(unit.outcome, "failed");
+          assert.match(unit.error, /role "nobody" does not exist/);
+          assert.ok(!r.stdout.includes(secret) && !r.stderr.includes(secret));
+          const ids = await backupIds(env, project);
+          assert.deepEqual(ids.complete, [firstBackup]);
+          assert.equal(ids.dumps.length, 3, "the failed run stored no dump");
+        } finally {
+          pgUser = "app"; // the next step starts a fresh stack with it
+        }
       },
     );
 
@@ -169,6 +181,7 @@ volumes:
           await psql("SELECT count(*) FROM pg_database WHERE datname = 'empty_db'"),
           "0",
         );
+        await psql("CREATE TABLE made_after (x int)");
         const r = await stowage(
           ["restore", "--unit", project, "--latest", "--only", "dumps", "--yes"],
           { env: env.env },
@@ -181,6 +194,56 @@ volumes:
           "1",
         );
         assert.ok(!r.stdout.includes(secret) && !r.stderr.includes(secret));
+        // What was there before the load was dumped first, under the backup id it prints.
+        const safety = /saved under backup id (\S+)/.exec(r.stdout)?.[1];
+        assert.ok(safety, r.stdout);
+        const pre = JSON.parse(
+          await env.restic("snapshots", "--json", "--tag", `type=pre-restore,backup_id=${safety}`),
+        ) as { tags: string[] }[];
+        assert.deepEqual(
+          pre.map((s) => s.tags.find((t) => t.startsWith("database="))).sort(),
+          ["database=postgres", "database=shop"],
+        );
+        const id = JSON.parse(
+          await env.restic("snapshots", "--json", "--tag", `backup_id=${safety},database=shop`),
+        )[0].id;
+        assert.match(
+          await env.restic("dump", id, "/dumps/db/shop.sql"),
+          /TABLE public\.made_after/,
+        );
+      },
+    );
+
+    await t.step(
+      "restore --only dumps --to-dir writes the .sql file and nothing else",
+      async () => {
+        const out = await Deno.makeTempDir({ prefix: "stowage-dumps-out-" });
+        try {
+          const r = await stowage(
+            [
+              "restore",
+              "--unit",
+              project,
+              "--latest",
+              "--only",
+              "dumps",
+              "--database",
+              "shop",
+              "--to-dir",
+              out,
+              "--yes",
+            ],
+            { env: env.env },
+          );
+          assert.equal(r.code, 0, r.stderr + r.stdout);
+          const sql = await Deno.readTextFile(`${out}/dumps/db/shop.sql`);
+          assert.match(sql, /-- PostgreSQL database dump complete/);
+          const files = [];
+          for await (const e of Deno.readDir(`${out}/dumps/db`)) files.push(e.name);
+          assert.deepEqual(files, ["shop.sql"]);
+        } finally {
+          await Deno.remove(out, { recursive: true });
+        }
       },
     );
   } finally {

@@ -80,7 +80,10 @@ export function describePlans(
         skip: p.skip,
         stopOrder: p.stop,
         startOrder: p.start,
-        untouched: p.unit.containers.filter((c) => !p.stop.includes(c.name)).map((c) => c.name),
+        // Databases dumped hot (mode dump) run on but are listed with their dump, not here.
+        untouched: p.unit.containers.filter((c) =>
+          !p.stop.includes(c.name) && !p.dumps?.targets.some((t) => t.container === c.name)
+        ).map((c) => c.name),
         items,
         networks: p.unit.networks.map((n) => ({
           name: n.name,
