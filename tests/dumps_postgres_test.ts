@@ -122,6 +122,10 @@ volumes:
         const dumps = unit.snapshots.filter((s: { type: string }) => s.type === "dump")
           .map((s: { item: string }) => s.item).sort();
         assert.deepEqual(dumps, ["db/empty_db", "db/postgres", "db/shop"]);
+        // The report carries each dump's bytes and duration.
+        for (const d of unit.snapshots.filter((s: { type: string }) => s.type === "dump")) {
+          assert.ok(d.bytesProcessed > 0 && d.durationMs > 0, JSON.stringify(d));
+        }
         // Mode dump: the data volume is not copied.
         assert.ok(!unit.snapshots.some((s: { type: string }) => s.type === "volume"));
         firstBackup = report.backupId;

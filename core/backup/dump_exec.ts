@@ -117,7 +117,7 @@ export async function listDatabases(
 async function dumpOne(
   deps: BackupDeps,
   plan: UnitPlan,
-  { record, opts }: Saver,
+  { record, opts, report }: Saver,
   target: DumpTarget,
   creds: DumpCredentials,
   database: string,
@@ -136,13 +136,14 @@ async function dumpOne(
     shortId: true,
   });
   record(item, summary);
+  const durationMs = deps.clock.now().getTime() - t0.getTime();
+  const rec = report.snapshots.at(-1);
+  if (rec) rec.durationMs = durationMs;
   deps.sink.emit({
     type: "log",
     level: "info",
     unit: plan.unit.name,
-    message: `dump of ${item.item} checked: ${bytes} bytes in ${
-      deps.clock.now().getTime() - t0.getTime()
-    } ms`,
+    message: `dump of ${item.item} checked: ${bytes} bytes in ${durationMs} ms`,
   });
 }
 
