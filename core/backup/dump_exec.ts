@@ -27,9 +27,11 @@ import {
   listDatabasesCommand,
   parseDatabaseList,
   passwordFromFile,
+  PgRowCounter,
   readSecretFileCommand,
   stderrTail,
 } from "./dumps.ts";
+import { type SavedDump, verifyPgDumps } from "./dump_verify.ts";
 
 type DumpEngineApi = Pick<DockerEngine, "inspectContainer" | "exec" | "execStream">;
 
@@ -46,12 +48,28 @@ export async function saveDumps(
   plan: UnitPlan,
   saver: Saver,
 ) {
+  const verify = req.config.backup.verify_dumps;
   for (const target of plan.dumps?.targets ?? []) {
     if (req.signal.aborted) throw req.signal.reason;
     const creds = await resolveCredentials(deps.engine, target, req.signal);
+    const saved: SavedDump[] = [];
     for (const database of await listDatabases(deps.engine, target, creds, req.signal)) {
       if (req.signal.aborted) throw req.signal.reason;
-      await dumpOne(deps, plan, saver, target, creds, database);
+      saved.push(await dumpOne(deps, plan, saver, target, creds, database, verify));
+    }
+    if (verify && target.engine === "postgres") {
+      const checked = await verifyPgDumps(deps, target, creds, saved, req.signal);
+      deps.sink.emit({
+        type: "log",
+        level: "info",
+        unit: plan.unit.name,
+        message:
+          `dumps of ${target.service} verified: ${checked.databases} database(s) loaded into a throwaway container, ${checked.tables} table(s) with the row counts of the dump`,
+      });
+    } else if (verify) {
+      saver.report.warnings.push(
+        `backup.verify_dumps: dumps of ${target.engine} (service ${target.service}) are checked but not loaded yet; only PostgreSQL dumps are (docs/dumps.md)`,
+      );
     }
   }
 }
@@ -121,7 +139,8 @@ async function dumpOne(
   target: DumpTarget,
   creds: DumpCredentials,
   database: string,
-) {
+  countRows: boolean,
+): Promise<SavedDump> {
   const item: PlanItem = {
     type: "dump",
     item: `${target.service}/${database}`,
@@ -131,10 +150,11 @@ async function dumpOne(
   };
   deps.sink.emit({ type: "snapshot.start", unit: plan.unit.name, kind: "dump", item: item.item });
   const t0 = deps.clock.now();
+  const counter = countRows && target.engine === "postgres" ? new PgRowCounter() : undefined;
   const { summary, bytes } = await streamDump(deps, target, creds, database, {
     ...opts(item, { dump: { engine: target.engine, service: target.service, database } }),
     shortId: true,
-  });
+  }, counter ? (chunk) => counter.push(chunk) : undefined);
   record(item, summary);
   const durationMs = deps.clock.now().getTime() - t0.getTime();
   const rec = report.snapshots.at(-1);
@@ -145,6 +165,7 @@ async function dumpOne(
     unit: plan.unit.name,
     message: `dump of ${item.item} checked: ${bytes} bytes in ${durationMs} ms`,
   });
+  return { database, snapshotId: summary.snapshotId, rows: counter?.rows };
 }
 
 /**
@@ -157,6 +178,7 @@ export async function streamDump(
   creds: DumpCredentials,
   database: string,
   opts: BackupOptions,
+  observe?: (chunk: Uint8Array) => void,
 ): Promise<{ summary: BackupSummary; bytes: number }> {
   const cmd = dumpCommand(target.engine, database, creds.user, creds.password);
   const exec = await deps.engine.execStream(target.container, cmd.argv, {
@@ -165,6 +187,7 @@ export async function streamDump(
   });
   const source = checkedSource(exec.stdout, exec.finished, new DumpCheck(target.engine), {
     what: `${target.engine} database '${database}' in container '${target.container}'`,
+    observe,
   });
   const summary = await deps.repo.backupStream(
     dumpFileName(target.service, database),
@@ -182,7 +205,7 @@ export function checkedSource(
   stdout: ReadableStream<Uint8Array>,
   finished: Promise<{ exitCode: number; stderr: string }>,
   check: DumpCheck,
-  ctx: { what: string },
+  ctx: { what: string; observe?: (chunk: Uint8Array) => void },
 ): { source: StreamSource; check: DumpCheck } {
   let resolve!: () => void, reject!: (e: unknown) => void;
   const done = new Promise<void>((res, rej) => ((resolve = res), (reject = rej)));
@@ -194,6 +217,7 @@ export function checkedSource(
         const r = await reader.read();
         if (!r.done) {
           check.push(r.value);
+          ctx.observe?.(r.value);
           controller.enqueue(r.value);
           return;
         }

@@ -430,3 +430,50 @@ export function stderrTail(stderr: string): string {
 export function dumpFileName(service: string, database: string): string {
   return `dumps/${service}/${database}.sql`;
 }
+
+/**
+ * Counts the rows of each table in a plain pg_dump as it streams past: the lines between
+ * `COPY <table> (...) FROM stdin;` and `\.` (one row a line; newlines in values are escaped).
+ * `backup.verify_dumps` compares them with the tables after loading the dump elsewhere.
+ */
+export class PgRowCounter {
+  readonly rows = new Map<string, number>();
+  #partial = "";
+  #table: string | undefined;
+  #decoder = new TextDecoder();
+
+  push(chunk: Uint8Array) {
+    const text = this.#partial + this.#decoder.decode(chunk, { stream: true });
+    const lines = text.split("\n");
+    this.#partial = lines.pop() ?? "";
+    for (const line of lines) this.#line(line);
+  }
+
+  #line(line: string) {
+    if (this.#table !== undefined) {
+      if (line === "\\.") this.#table = undefined;
+      else this.rows.set(this.#table, (this.rows.get(this.#table) ?? 0) + 1);
+      return;
+    }
+    const m = /^COPY (.+?) (?:\(.*\) )?FROM stdin;$/.exec(line);
+    if (m) {
+      this.#table = m[1];
+      this.rows.set(m[1], this.rows.get(m[1]) ?? 0);
+    }
+  }
+}
+
+/** Differences between the row counts in a dump and after loading it; empty when they agree. */
+export function compareRowCounts(
+  expected: ReadonlyMap<string, number>,
+  actual: ReadonlyMap<string, number>,
+): string[] {
+  const out: string[] = [];
+  for (const [table, n] of expected) {
+    const got = actual.get(table);
+    if (got !== n) {
+      out.push(`${table}: ${n} rows in the dump, ${got ?? "no table"} after loading it`);
+    }
+  }
+  return out;
+}

@@ -3,6 +3,7 @@ import { configSchema } from "../config/schema.ts";
 import type { ContainerInfo, Unit } from "../model.ts";
 import { bareUnit } from "../restore/hooks.ts";
 import {
+  compareRowCounts,
   decideDumps,
   detectEngine,
   DumpCheck,
@@ -12,6 +13,7 @@ import {
   loadCommand,
   mysqlDefaults,
   parseDatabaseList,
+  PgRowCounter,
   planWithDumps,
 } from "./dumps.ts";
 
@@ -233,5 +235,38 @@ Deno.test("a dump that is cut off, empty or exited non-zero does not count", () 
   assert.match(
     checked("mariadb", "-- MariaDB dump\nINSERT ...;\n").verdict(0, "")!,
     /Dump completed/,
+  );
+});
+
+Deno.test("the row counter counts each COPY block's rows across chunk boundaries", () => {
+  const dump = [
+    "--",
+    "COPY public.items (id, body) FROM stdin;",
+    "1\tone",
+    "2\ttwo\\nlines",
+    "3\tthree",
+    "\\.",
+    "",
+    'COPY public."Odd Name" (x) FROM stdin;',
+    "\\.",
+    "COPY public.t FROM stdin;",
+    "9",
+    "\\.",
+    PG_END,
+  ].join("\n");
+  for (const size of [1, 5, 4096]) {
+    const c = new PgRowCounter();
+    for (let i = 0; i < dump.length; i += size) c.push(enc(dump.slice(i, i + size)));
+    assert.deepEqual(
+      [...c.rows],
+      [["public.items", 3], ['public."Odd Name"', 0], ["public.t", 1]],
+    );
+  }
+  assert.deepEqual(
+    compareRowCounts(new Map([["a", 3], ["b", 0]]), new Map([["a", 2]])),
+    [
+      "a: 3 rows in the dump, 2 after loading it",
+      "b: 0 rows in the dump, no table after loading it",
+    ],
   );
 });

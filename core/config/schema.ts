@@ -311,6 +311,9 @@ export const configSchema = z
         detect_databases: z.boolean().default(true).describe(
           "Dump services whose image is postgres, mariadb or mysql without a stowage.dump label (docs/dumps.md).",
         ),
+        verify_dumps: z.boolean().default(false).describe(
+          "Load each PostgreSQL dump into a throwaway container of the same image (no network, data in a tmpfs) and compare every table's row count with the dump's; a mismatch fails the unit (docs/dumps.md).",
+        ),
       })
       .default({
         scope: "standard",
@@ -323,6 +326,7 @@ export const configSchema = z
         update_recovery_bundle: false,
         warm_pass: true,
         detect_databases: true,
+        verify_dumps: false,
       })
       .describe("How backups run: scope, timeouts, parallelism, excludes and redaction."),
     retention: retentionSchema.default({ latest: 3, daily: 7, weekly: 4, monthly: 6 }),
