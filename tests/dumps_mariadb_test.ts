@@ -181,6 +181,29 @@ volumes:
         assert.equal(await sql("SHOW DATABASES LIKE 'empty_db'"), "empty_db");
       },
     );
+
+    await t.step(
+      "backup.verify_dumps loads every dump into a throwaway container and finds the dump's row counts",
+      async () => {
+        const config = `${env.dir}/verify.yaml`;
+        await Deno.writeTextFile(
+          config,
+          (await Deno.readTextFile(env.configPath)) + "  verify_dumps: true\n",
+          { mode: 0o600 },
+        );
+        const r = await stowage(["backup", "--unit", project], {
+          env: { ...env.env, STOWAGE_CONFIG: config },
+        });
+        assert.equal(r.code, 0, r.stderr + r.stdout);
+        assert.match(
+          r.stdout + r.stderr,
+          /dumps of db verified: 2 database\(s\) loaded into a throwaway container, 1 table\(s\) with the row counts of the dump/,
+        );
+        assert.ok(!r.stdout.includes(secret) && !r.stderr.includes(secret));
+        const left = await sh("docker", ["ps", "-aq", "--filter", `label=stowage.verify=${db}`]);
+        assert.equal(left.stdout.trim(), "");
+      },
+    );
   } finally {
     await compose("down", "-v", "-t", "1").catch(() => {});
     await env.cleanup();

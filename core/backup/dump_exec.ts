@@ -25,13 +25,14 @@ import {
   type DumpTarget,
   envRecord,
   listDatabasesCommand,
+  MysqlRowCounter,
   parseDatabaseList,
   passwordFromFile,
   PgRowCounter,
   readSecretFileCommand,
   stderrTail,
 } from "./dumps.ts";
-import { type SavedDump, verifyPgDumps } from "./dump_verify.ts";
+import { type SavedDump, verifyDumps } from "./dump_verify.ts";
 
 type DumpEngineApi = Pick<DockerEngine, "inspectContainer" | "exec" | "execStream">;
 
@@ -57,8 +58,8 @@ export async function saveDumps(
       if (req.signal.aborted) throw req.signal.reason;
       saved.push(await dumpOne(deps, plan, saver, target, creds, database, verify));
     }
-    if (verify && target.engine === "postgres") {
-      const checked = await verifyPgDumps(deps, target, creds, saved, req.signal);
+    if (verify) {
+      const checked = await verifyDumps(deps, target, creds, saved, req.signal);
       deps.sink.emit({
         type: "log",
         level: "info",
@@ -66,10 +67,6 @@ export async function saveDumps(
         message:
           `dumps of ${target.service} verified: ${checked.databases} database(s) loaded into a throwaway container, ${checked.tables} table(s) with the row counts of the dump`,
       });
-    } else if (verify) {
-      saver.report.warnings.push(
-        `backup.verify_dumps: dumps of ${target.engine} (service ${target.service}) are checked but not loaded yet; only PostgreSQL dumps are (docs/dumps.md)`,
-      );
     }
   }
 }
@@ -150,7 +147,11 @@ async function dumpOne(
   };
   deps.sink.emit({ type: "snapshot.start", unit: plan.unit.name, kind: "dump", item: item.item });
   const t0 = deps.clock.now();
-  const counter = countRows && target.engine === "postgres" ? new PgRowCounter() : undefined;
+  const counter = !countRows
+    ? undefined
+    : target.engine === "postgres"
+    ? new PgRowCounter()
+    : new MysqlRowCounter();
   const { summary, bytes } = await streamDump(deps, target, creds, database, {
     ...opts(item, { dump: { engine: target.engine, service: target.service, database } }),
     shortId: true,

@@ -1,17 +1,20 @@
 /**
- * `backup.verify_dumps` for PostgreSQL (docs/dumps.md): the dumps just stored are read back from
- * the repository and loaded into a throwaway container of the database's own image (no network,
- * its data in a tmpfs, removed afterwards); every table must then hold as many rows as the dump's
- * COPY block for it. A failure throws: the unit fails and writes no completion marker.
+ * `backup.verify_dumps` (docs/dumps.md): the dumps just stored are read back from the repository
+ * and loaded into a throwaway container of the database's own image (no network, its data in a
+ * tmpfs, removed afterwards); every table must then hold as many rows as the dump has for it
+ * (PostgreSQL: its COPY block; MariaDB: its INSERT tuples). A failure throws: the unit fails and
+ * writes no completion marker.
  */
 import { errorMessage, StowageError } from "../errors.ts";
 import type { BackupRepository, Clock, DockerEngine } from "../ports.ts";
 import {
   compareRowCounts,
+  countRowsCommand,
   type DumpCredentials,
   dumpFileName,
   type DumpTarget,
   envRecord,
+  listDatabasesCommand,
   loadCommand,
   stderrTail,
 } from "./dumps.ts";
@@ -39,7 +42,7 @@ type VerifyDeps = {
 
 const READY_TIMEOUT_MS = 120_000;
 
-export async function verifyPgDumps(
+export async function verifyDumps(
   deps: VerifyDeps,
   target: Pick<DumpTarget, "container" | "service" | "engine">,
   creds: DumpCredentials,
@@ -48,9 +51,11 @@ export async function verifyPgDumps(
 ): Promise<{ databases: number; tables: number }> {
   const source = await deps.engine.inspectContainer(target.container);
   const env = envRecord(source.Config.Env);
-  const pgdata = env.PGDATA || "/var/lib/postgresql/data";
+  const pg = target.engine === "postgres";
+  const dataDir = pg ? env.PGDATA || "/var/lib/postgresql/data" : "/var/lib/mysql";
   // A password of its own: the throwaway server never sees the real one.
   const password = crypto.randomUUID();
+  const user = pg ? creds.user : "root";
   const name = `stowage-verify-${target.container}-${crypto.randomUUID().slice(0, 8)}`.slice(
     0,
     120,
@@ -63,17 +68,20 @@ export async function verifyPgDumps(
     );
   await deps.engine.createContainer(name, {
     Image: source.Image,
-    Env: [
-      `POSTGRES_USER=${creds.user}`,
-      `POSTGRES_PASSWORD=${password}`,
-      ...(env.PGDATA ? [`PGDATA=${env.PGDATA}`] : []),
-    ],
+    Env: pg
+      ? [
+        `POSTGRES_USER=${creds.user}`,
+        `POSTGRES_PASSWORD=${password}`,
+        ...(env.PGDATA ? [`PGDATA=${env.PGDATA}`] : []),
+      ]
+      : [`MARIADB_ROOT_PASSWORD=${password}`, `MYSQL_ROOT_PASSWORD=${password}`],
     Labels: { "stowage.verify": target.container },
-    HostConfig: { NetworkMode: "none", Tmpfs: { [pgdata]: "" }, AutoRemove: false },
+    HostConfig: { NetworkMode: "none", Tmpfs: { [dataDir]: "" }, AutoRemove: false },
   });
   try {
     await deps.engine.startContainer(name);
-    await waitReady(deps, name, creds.user, signal, fail);
+    const ready = listDatabasesCommand(target.engine, password, user);
+    await waitReady(deps, name, ready, signal, fail);
     let tables = 0;
     for (const d of saved) {
       signal.throwIfAborted();
@@ -82,7 +90,7 @@ export async function verifyPgDumps(
         `/${dumpFileName(target.service, d.database)}`,
         signal,
       );
-      const cmd = loadCommand("postgres", d.database, creds.user, password);
+      const cmd = loadCommand(target.engine, d.database, user, password);
       const r = await deps.engine.execWithStdin(name, cmd.argv, src.stream, {
         env: cmd.env,
         signal,
@@ -96,11 +104,8 @@ export async function verifyPgDumps(
       const expected = d.rows ?? new Map<string, number>();
       const actual = new Map<string, number>();
       for (const table of expected.keys()) {
-        const q = await deps.engine.exec(
-          name,
-          ["psql", "-X", "-A", "-t", "-d", d.database, "-c", `SELECT count(*) FROM ${table}`],
-          { env: [`PGUSER=${creds.user}`], signal },
-        );
+        const c = countRowsCommand(target.engine, d.database, table, user, password);
+        const q = await deps.engine.exec(name, c.argv, { env: c.env, signal });
         if (q.exitCode === 0) actual.set(table, Number(q.stdout.trim()));
       }
       const diff = compareRowCounts(expected, actual);
@@ -116,7 +121,7 @@ export async function verifyPgDumps(
 async function waitReady(
   deps: VerifyDeps,
   name: string,
-  user: string,
+  probe: { argv: string[]; env: string[] },
   signal: AbortSignal,
   fail: (why: string) => StowageError,
 ) {
@@ -125,10 +130,7 @@ async function waitReady(
   while (true) {
     signal.throwIfAborted();
     try {
-      const r = await deps.engine.exec(name, ["psql", "-X", "-d", "postgres", "-c", "SELECT 1"], {
-        env: [`PGUSER=${user}`],
-        signal,
-      });
+      const r = await deps.engine.exec(name, probe.argv, { env: probe.env, signal });
       if (r.exitCode === 0) return;
       last = stderrTail(r.stderr);
     } catch (e) {

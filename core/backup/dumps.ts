@@ -336,6 +336,34 @@ EOF`,
   };
 }
 
+/** `SELECT count(*)` of one table, the table quoted as the dump quoted it (verify_dumps). */
+export function countRowsCommand(
+  engine: DumpEngine,
+  database: string,
+  table: string,
+  user: string,
+  password: string | undefined,
+): ExecCommand {
+  if (engine === "postgres") {
+    return {
+      argv: ["psql", "-X", "-A", "-t", "-d", database, "-c", `SELECT count(*) FROM ${table}`],
+      env: pgEnv(user, password),
+    };
+  }
+  return {
+    argv: [
+      "sh",
+      "-c",
+      `${MYSQL_CLIENT}exec "$client" --defaults-extra-file=/dev/fd/3 -N -B -e "$1" 3<<EOF
+$STOWAGE_DB_DEFAULTS
+EOF`,
+      "sh",
+      `SELECT COUNT(*) FROM \`${database}\`.${table}`,
+    ],
+    env: [`STOWAGE_DB_DEFAULTS=${mysqlDefaults(user, password)}`],
+  };
+}
+
 function pgEnv(user: string, password: string | undefined): string[] {
   // Over the local socket, as the images' own tools connect; the password when it asks for one.
   return [`PGUSER=${user}`, ...(password !== undefined ? [`PGPASSWORD=${password}`] : [])];
@@ -476,4 +504,66 @@ export function compareRowCounts(
     }
   }
   return out;
+}
+
+/**
+ * Counts the rows of each table in a mariadb-dump/mysqldump as it streams past: the top-level
+ * tuples of every `INSERT INTO \`table\` VALUES (...),(...);`, on one line or one tuple a line,
+ * with quoted strings (and their backslash escapes) skipped. Tables keep the dump's quoting.
+ */
+export class MysqlRowCounter {
+  readonly rows = new Map<string, number>();
+  #line = "";
+  #skipLine = false;
+  #table: string | undefined;
+  #depth = 0;
+  #quote: string | undefined;
+  #escaped = false;
+  #decoder = new TextDecoder();
+
+  push(chunk: Uint8Array) {
+    this.#feed(this.#decoder.decode(chunk, { stream: true }));
+  }
+
+  #feed(text: string) {
+    for (let i = 0; i < text.length; i++) {
+      const ch = text[i];
+      if (this.#table === undefined) {
+        if (ch === "\n") {
+          this.#line = "";
+          this.#skipLine = false;
+          continue;
+        }
+        if (this.#skipLine) continue;
+        this.#line += ch;
+        const head = /^INSERT INTO (`(?:[^`]|``)+`) VALUES/.exec(this.#line);
+        if (head) {
+          this.#table = head[1];
+          this.rows.set(head[1], this.rows.get(head[1]) ?? 0);
+          this.#line = "";
+        } else if (
+          !"INSERT INTO `".startsWith(this.#line.slice(0, 13)) || this.#line.length > 400
+        ) {
+          this.#skipLine = true;
+          this.#line = "";
+        }
+        continue;
+      }
+      if (this.#quote !== undefined) {
+        if (this.#escaped) this.#escaped = false;
+        else if (ch === "\\") this.#escaped = true;
+        else if (ch === this.#quote) this.#quote = undefined;
+        continue;
+      }
+      if (ch === "'" || ch === '"') this.#quote = ch;
+      else if (ch === "(") {
+        if (this.#depth === 0) this.rows.set(this.#table, this.rows.get(this.#table)! + 1);
+        this.#depth++;
+      } else if (ch === ")") this.#depth--;
+      else if (ch === ";" && this.#depth === 0) {
+        this.#table = undefined;
+        this.#skipLine = true; // the rest of this line
+      }
+    }
+  }
 }

@@ -12,6 +12,7 @@ import {
   listDatabasesCommand,
   loadCommand,
   mysqlDefaults,
+  MysqlRowCounter,
   parseDatabaseList,
   PgRowCounter,
   planWithDumps,
@@ -269,4 +270,23 @@ Deno.test("the row counter counts each COPY block's rows across chunk boundaries
       "b: 0 rows in the dump, no table after loading it",
     ],
   );
+});
+
+Deno.test("the MariaDB row counter counts tuples on one line or one a line, strings skipped", () => {
+  const dump = [
+    "-- MariaDB dump",
+    "INSERT INTO `items` VALUES",
+    "(1,'a),(b'),",
+    "(2,'it\\'s (x)'),",
+    "(3,NULL);",
+    "INSERT INTO `o``dd` VALUES (1,0x00),(2,'\\\\'),(3,\"q\");",
+    "INSERT INTO `items` VALUES (4,'d');",
+    "CREATE TABLE `empty` (x int);",
+    "-- Dump completed on 2026-11-29",
+  ].join("\n");
+  for (const size of [1, 3, 4096]) {
+    const c = new MysqlRowCounter();
+    for (let i = 0; i < dump.length; i += size) c.push(enc(dump.slice(i, i + size)));
+    assert.deepEqual([...c.rows], [["`items`", 4], ["`o``dd`", 3]]);
+  }
 });
