@@ -312,7 +312,7 @@ export const configSchema = z
           "Dump services whose image is postgres, mariadb or mysql without a stowage.dump label (docs/dumps.md).",
         ),
         verify_dumps: z.boolean().default(false).describe(
-          "Load each PostgreSQL dump into a throwaway container of the same image (no network, data in a tmpfs) and compare every table's row count with the dump's; a mismatch fails the unit (docs/dumps.md).",
+          "Load each database dump into a throwaway container of the same image (no network, data in a tmpfs) and compare every table's row count with the dump's; a failure fails the unit (docs/dumps.md).",
         ),
       })
       .default({
