@@ -209,8 +209,10 @@ async function build(kind: DbKind, tag: string) {
 }
 
 if (import.meta.main) {
-  for (const kind of Deno.args as DbKind[]) {
+  const kinds = Deno.args as DbKind[];
+  for (const kind of kinds) {
     if (!(kind in RECIPES)) throw new Error(`unknown database image '${kind}'`);
-    console.log(await ensureDbImage(kind));
   }
+  // Side by side: each build mostly waits on Debian's mirror.
+  for (const tag of await Promise.all(kinds.map(ensureDbImage))) console.log(tag);
 }
