@@ -15,6 +15,7 @@ import {
 } from "../core/doctor.ts";
 import { discoverUnits } from "../core/discovery.ts";
 import { findLayerWrites, layerWritesChecks } from "../core/layer_writes.ts";
+import { dumpsCheck } from "../core/backup/dumps.ts";
 import { nullSink } from "../core/events.ts";
 import { parseSnapshot } from "../core/tags.ts";
 import type { BackupRepository } from "../core/ports.ts";
@@ -116,6 +117,7 @@ export async function runDoctor(
       const units = discoverUnits(state, { unsafePaths: cfg.backup.unsafe_paths });
       checks.push(volumeKindsCheck(units));
       checks.push(...layerWritesChecks(await findLayerWrites(engine, units)));
+      checks.push(dumpsCheck(units, cfg));
     } catch (e) {
       checks.push(fail("volume kinds", e));
     }

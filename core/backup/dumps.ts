@@ -9,6 +9,7 @@
 import type { Config } from "../config/schema.ts";
 import type { ContainerInfo, Scope, Unit } from "../model.ts";
 import { planUnit, type UnitPlan } from "./plan.ts";
+import type { Check } from "../doctor.ts";
 
 export type DumpEngine = "postgres" | "mariadb";
 export type DumpMode = "dump" | "cold" | "both";
@@ -135,6 +136,45 @@ export function planWithDumps(unit: Unit, config: Config, scopeFlag?: Scope): Un
   const empty = decision.targets.length + decision.problems.length + decision.proposals.length +
       decision.notes.length === 0;
   return empty ? plan : { ...applyDumpModes(plan, decision), dumps: decision };
+}
+
+/** `doctor`: the database services each unit dumps, what detection proposes, what cannot work. */
+export function dumpsCheck(units: Unit[], config: Config): Check {
+  const name = "database dumps";
+  const found: string[] = [];
+  const problems: string[] = [];
+  const proposals: string[] = [];
+  for (const u of units) {
+    if (config.units[u.name]?.skip) continue;
+    const d = decideDumps(u, config);
+    found.push(
+      ...d.targets.map((t) => `${u.name}/${t.service} (${t.engine}, mode ${t.mode}, ${t.source})`),
+    );
+    problems.push(...d.problems.map((p) => `[${u.name}] ${p}`));
+    proposals.push(...d.proposals.map((p) => `[${u.name}] ${p}`));
+  }
+  if (problems.length > 0) {
+    return {
+      name,
+      status: "fail",
+      detail: problems.join("; "),
+      hint:
+        "Fix the label or set units.UNIT.services.SERVICE.dump / .mode (docs/dumps.md); those units' backups fail until then.",
+    };
+  }
+  if (proposals.length > 0) {
+    return {
+      name,
+      status: "warn",
+      detail: proposals.join("; "),
+      hint: "Copying a running database's files is not consistent; dump it (docs/dumps.md).",
+    };
+  }
+  return {
+    name,
+    status: "ok",
+    detail: found.length ? `dumped hot: ${found.join(", ")}` : "no database service found",
+  };
 }
 
 function dataVolumes(c: ContainerInfo): string[] {

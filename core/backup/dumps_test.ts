@@ -9,6 +9,7 @@ import {
   DumpCheck,
   dumpCommand,
   dumpCredentials,
+  dumpsCheck,
   listDatabasesCommand,
   loadCommand,
   mysqlDefaults,
@@ -289,4 +290,18 @@ Deno.test("the MariaDB row counter counts tuples on one line or one a line, stri
     for (let i = 0; i < dump.length; i += size) c.push(enc(dump.slice(i, i + size)));
     assert.deepEqual([...c.rows], [["`items`", 4], ["`o``dd`", 3]]);
   }
+});
+
+Deno.test("doctor names the dumped databases, proposes undetected ones and fails on a bad label", () => {
+  const u = stack([ctr("app-db-1", "postgres:16", { labels: { "stowage.dump-mode": "dump" } })]);
+  const ok = dumpsCheck([u], cfg());
+  assert.equal(ok.status, "ok");
+  assert.match(ok.detail, /app\/db \(postgres, mode dump, detected\)/);
+  assert.equal(dumpsCheck([u], cfg({ backup: { detect_databases: false } })).status, "warn");
+  const bad = stack([ctr("app-db-1", "x", { labels: { "stowage.dump": "oracle" } })]);
+  assert.equal(dumpsCheck([bad], cfg()).status, "fail");
+  assert.equal(
+    dumpsCheck([stack([ctr("app-web-1", "nginx")])], cfg()).detail,
+    "no database service found",
+  );
 });
