@@ -46,7 +46,8 @@ export function dumpsOf(point: RestorePoint, database?: string): SnapshotInfo[] 
       "Databases are dumped when they are detected or labelled stowage.dump (docs/dumps.md).",
     );
   }
-  return picked;
+  const key = (s: SnapshotInfo) => `${s.dump!.service}/${s.dump!.database}`;
+  return picked.sort((a, b) => key(a).localeCompare(key(b)));
 }
 
 export async function restoreDumps(

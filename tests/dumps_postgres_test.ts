@@ -240,6 +240,23 @@ volumes:
             { env: env.env },
           );
           assert.equal(r.code, 0, r.stderr + r.stdout);
+          // --dry-run says what would be loaded and changes nothing.
+          const dry = await stowage([
+            "restore",
+            "--unit",
+            project,
+            "--latest",
+            "--only",
+            "dumps",
+            "--dry-run",
+          ], {
+            env: env.env,
+          });
+          assert.equal(dry.code, 0, dry.stderr);
+          assert.match(
+            dry.stdout,
+            /Would load 3 database dump\(s\)[^\n]*\n  db\/empty_db\n  db\/postgres\n  db\/shop\n/,
+          );
           const sql = await Deno.readTextFile(`${out}/dumps/db/shop.sql`);
           assert.match(sql, /-- PostgreSQL database dump complete/);
           const files = [];

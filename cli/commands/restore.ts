@@ -27,7 +27,7 @@ import { parseEnvFile } from "../../core/restore/env_file.ts";
 import { refuseTamperedPoint } from "../../core/restore/trust.ts";
 import { pointsOfHost } from "../../core/restore/host.ts";
 import { openRestore, prepareRestore, runRestore } from "../../app/restore.ts";
-import { type DumpRestoreReport, restoreDumps } from "../../app/restore_dumps.ts";
+import { type DumpRestoreReport, dumpsOf, restoreDumps } from "../../app/restore_dumps.ts";
 import { RestoreWizard } from "../restore_wizard.ts";
 import { absolute, checkToDir } from "../parse.ts";
 import { listPoints, planSummary, renderPlan, renderReport } from "../restore_view.ts";
@@ -187,6 +187,36 @@ async function restoreAction(rt: Runtime, flags: Flags, g: { config?: string; lo
     : await prompts!.point(points, rt.clock.now(), !!flags.allowIncomplete);
   refuseTamperedPoint(snapshots, unit, point.backupId);
   if (dumpsOnly) {
+    const planned = dumpsOf(point, flags.database);
+    const names = planned.map((d) => `${d.dump!.service}/${d.dump!.database}`);
+    if (flags.dryRun) {
+      if (flags.json) printJson(rt, { ok: true, dryRun: true, dumps: names });
+      else {
+        rt.write(
+          `Would ${
+            flags.toDir ? "write" : "load"
+          } ${names.length} database dump(s) of restore point ${point.backupId}${
+            flags.toDir ? ` under ${absolute(flags.toDir)}` : ", each after a safety dump of it"
+          }:\n${names.map((n) => `  ${n}`).join("\n")}\n`,
+        );
+      }
+      return;
+    }
+    if (
+      prompts && !flags.toDir &&
+      !(await prompts.confirm(
+        `Load ${
+          names.join(", ")
+        } from ${point.backupId} into the running database(s)? Each is dumped as it is now first.`,
+        false,
+      ))
+    ) {
+      throw new StowageError(
+        "interrupted",
+        "Restore cancelled; nothing was changed",
+        "Run `stowage restore` again when ready.",
+      );
+    }
     const report = await restoreDumps(rt.app, loaded, repo, point, {
       database: flags.database,
       toDir: flags.toDir ? absolute(flags.toDir) : undefined,
@@ -298,12 +328,6 @@ function isDumpsOnly(flags: Flags): boolean {
     throw usageError(
       "--only dumps restores database dumps alone",
       "Restore the unit's other parts in a run of their own, without dumps in --only.",
-    );
-  }
-  if (flags.dryRun) {
-    throw usageError(
-      "--dry-run does not show --only dumps yet",
-      "List the point's dumps with restore --list --json.",
     );
   }
   return true;
