@@ -111,7 +111,7 @@ export async function listDatabases(
       `Cannot dump ${target.engine} in container '${target.container}': listing its databases failed (${
         stderrTail(r.stderr) || `exit ${r.exitCode}`
       })`,
-      "Check the credentials in the container's environment (POSTGRES_USER/POSTGRES_PASSWORD, MARIADB_ROOT_PASSWORD) and that the server accepts them.",
+      "Check the credentials in the container's environment (POSTGRES_USER/POSTGRES_PASSWORD, MARIADB_ROOT_PASSWORD) and that the server accepts them, or save this service cold only (label stowage.dump-mode=cold, or units.UNIT.services.SERVICE.mode: cold; docs/dumps.md).",
     );
   }
   const names = parseDatabaseList(target.engine, r.stdout);
