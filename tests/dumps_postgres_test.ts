@@ -255,7 +255,7 @@ volumes:
           assert.equal(dry.code, 0, dry.stderr);
           assert.match(
             dry.stdout,
-            /Would load 3 database dump\(s\)[^\n]*\n  db\/empty_db\n  db\/postgres\n  db\/shop\n/,
+            /Would load 3 database dump\(s\)[^\n]*\n {2}db\/empty_db\n {2}db\/postgres\n {2}db\/shop\n/,
           );
           const sql = await Deno.readTextFile(`${out}/dumps/db/shop.sql`);
           assert.match(sql, /-- PostgreSQL database dump complete/);
