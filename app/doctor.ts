@@ -15,6 +15,7 @@ import {
 } from "../core/doctor.ts";
 import { discoverUnits } from "../core/discovery.ts";
 import { findLayerWrites, layerWritesChecks } from "../core/layer_writes.ts";
+import { dumpsCheck } from "../core/backup/dumps.ts";
 import { nullSink } from "../core/events.ts";
 import { parseSnapshot } from "../core/tags.ts";
 import type { BackupRepository } from "../core/ports.ts";
@@ -179,6 +180,7 @@ export async function runDoctor(
       add(volumeKindsCheck(units));
       add(...layerWritesChecks(await findLayerWrites(engine, units)));
       add(await fsSnapshotsCheck(svc, loaded, units));
+      add(dumpsCheck(units, cfg));
     } catch (e) {
       add(fail("volume kinds", e));
     }

@@ -5,7 +5,8 @@
 import type { LoadedConfig } from "../core/config/loaded.ts";
 import type { Scope } from "../core/model.ts";
 import { discoverUnits } from "../core/discovery.ts";
-import { estimateDowntimeMs, planUnit } from "../core/backup/plan.ts";
+import { estimateDowntimeMs } from "../core/backup/plan.ts";
+import { planWithDumps } from "../core/backup/dumps.ts";
 import { describePlans, type DryRunDocument } from "../core/backup/dry_run.ts";
 import { selectUnits } from "../core/backup/run.ts";
 import { plannedHooks } from "../core/hooks/mod.ts";
@@ -28,7 +29,7 @@ export async function buildDryRun(
     discoverUnits(state, { unsafePaths: loaded.config.backup.unsafe_paths }),
     opts.units,
   );
-  const plans = units.map((u) => planUnit(u, loaded.config, opts.scope));
+  const plans = units.map((u) => planWithDumps(u, loaded.config, opts.scope));
   const files = svc.hostFiles;
   const sizes: Record<string, number | undefined> = {};
   const mountPoints = new Set<string>();

@@ -34,6 +34,15 @@ export function renderDryRun(doc: DryRunDocument): string {
         );
       }
     }
+    for (const d of u.dumps ?? []) {
+      out.push(
+        `  dump    ${d.engine} in ${d.container} (service ${d.service}, mode ${d.mode}, ${d.source}): every database, while it runs${
+          d.mode === "dump" ? "; not stopped, its data volumes not copied" : ", then copied cold"
+        }`,
+      );
+    }
+    for (const p of u.dumpProblems ?? []) out.push(`  error: ${p}`);
+    for (const p of u.dumpProposals ?? []) out.push(`  note: ${p}`);
     for (const n of u.networks) {
       out.push(
         `  network ${n.name} (${n.driver}${n.subnets.length ? ", " + n.subnets.join(", ") : ""})`,

@@ -59,6 +59,10 @@ export const EXAMPLES: Record<string, Example[]> = {
     ],
     ["stowage restore --unit shop --latest --to-dir /tmp/shop --yes", "files only, to look at"],
     ["stowage restore --unit shop --latest --from offsite --yes", "from a copy (docs/copies.md)"],
+    [
+      "stowage restore --unit shop --latest --only dumps --database shop --yes",
+      "load one database dump back into its running container",
+    ],
   ],
   "disaster-recovery": [
     ["stowage disaster-recovery", "a bundle in the default directory, its password shown once"],

@@ -172,7 +172,9 @@ export type SnapshotType =
   /** Written last by a backup run once every planned item of the unit was saved (format 2). */
   | "complete"
   /** A locally built image (Engine export), shared by units; unit `_images`, no backup_id. */
-  | "image";
+  | "image"
+  /** A database's logical dump, taken while it ran (docs/dumps.md). */
+  | "dump";
 
 /** A restic snapshot as stowage sees it: its tags parsed into fields. */
 export interface SnapshotInfo {
@@ -190,6 +192,8 @@ export interface SnapshotInfo {
   path?: string;
   /** For `type=image`: the image id (`sha256:...`) the snapshot holds. */
   image?: string;
+  /** For `type=dump`: the database engine, service and database (docs/dumps.md). */
+  dump?: { engine: "postgres" | "mariadb"; service: string; database: string };
   /** Bytes of the snapshot's files, when known (restic 0.17+ summary or `stats`). */
   size?: number;
   /** Why its tags were refused (core/tags.ts); such a snapshot joins no restore point. */

@@ -22,6 +22,14 @@ export interface ExecResult {
   stderr: string;
 }
 
+/** A command running in a container whose stdout is read as a stream (docs/dumps.md). */
+export interface ExecStream {
+  /** Its stdout, unframed; errors when the connection breaks. */
+  stdout: ReadableStream<Uint8Array>;
+  /** Once stdout was read to its end: the exit code and stderr's last 16 KiB. */
+  finished: Promise<{ exitCode: number; stderr: string }>;
+}
+
 export interface VolumeSpec {
   Name: string;
   Driver?: string;
@@ -94,6 +102,22 @@ export interface DockerEngine {
   exec(
     idOrName: string,
     argv: string[],
+    opts?: { user?: string; env?: string[]; signal?: AbortSignal },
+  ): Promise<ExecResult>;
+  /**
+   * Runs argv inside a running container without a TTY (so stdout is the program's bytes, never
+   * mixed with stderr) and hands stdout on as a stream; `finished` settles after it was read.
+   */
+  execStream(
+    idOrName: string,
+    argv: string[],
+    opts?: { user?: string; env?: string[]; signal?: AbortSignal },
+  ): Promise<ExecStream>;
+  /** Runs argv inside a running container with `stdin` as its standard input, then waits. */
+  execWithStdin(
+    idOrName: string,
+    argv: string[],
+    stdin: ReadableStream<Uint8Array>,
     opts?: { user?: string; env?: string[]; signal?: AbortSignal },
   ): Promise<ExecResult>;
   /** Containers, volumes, networks, images and the compose/.env files their labels name. */

@@ -18,6 +18,8 @@ export interface SnapshotRecord {
   parent?: string;
   /** Volumes and bind folders: restic's file counts, so a full re-read shows. */
   files?: { new: number; changed: number; unmodified: number };
+  /** Dumps: how long the dump took, from the first exec call to the committed snapshot. */
+  durationMs?: number;
 }
 
 export interface UnitReport {

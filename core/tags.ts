@@ -24,6 +24,8 @@ export interface TagFields {
   size?: number;
   /** For `type=image`: the image id. */
   image?: string;
+  /** For `type=dump`: which database of which service (docs/dumps.md). */
+  dump?: { engine: "postgres" | "mariadb"; service: string; database: string };
 }
 
 /** restic splits --tag values on commas, so a comma inside a value is written %2C. */
@@ -46,6 +48,13 @@ export function buildTags(f: TagFields): string[] {
   if (f.items !== undefined) tags.push(`items=${f.items}`);
   if (f.size !== undefined) tags.push(`size=${f.size}`);
   if (f.image !== undefined) tags.push(`image=${escape(f.image)}`);
+  if (f.dump !== undefined) {
+    tags.push(
+      `engine=${f.dump.engine}`,
+      `service=${escape(f.dump.service)}`,
+      `database=${escape(f.dump.database)}`,
+    );
+  }
   return tags;
 }
 
@@ -118,6 +127,16 @@ export function parseSnapshot(s: ResticSnapshot): SnapshotInfo {
   info.volume = fields.volume;
   info.path = fields.path;
   if (fields.image !== undefined) info.image = fields.image;
+  // A dump, or the safety dump a restore takes first (`type=pre-restore` with the dump's fields).
+  if (
+    fields.engine !== undefined && fields.service !== undefined && fields.database !== undefined
+  ) {
+    info.dump = {
+      engine: fields.engine as "postgres" | "mariadb",
+      service: fields.service,
+      database: fields.database,
+    };
+  }
   return info;
 }
 
@@ -131,6 +150,7 @@ const SNAPSHOT_TYPES: Record<SnapshotType, true> = {
   "pre-restore": true,
   complete: true,
   image: true,
+  dump: true,
 };
 
 /**
@@ -149,6 +169,19 @@ const BACKUP_ID = z.string().regex(
 export const VOLUME_NAME = z.string().regex(
   /^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/,
   "not a Docker volume name ([a-zA-Z0-9][a-zA-Z0-9_.-]+)",
+);
+/** A compose service or container name: it picks the container a dump is loaded into. */
+export const SERVICE_NAME = z.string().regex(
+  /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,254}$/,
+  "not a compose service or container name",
+);
+/**
+ * A database name stowage dumps: it becomes a file name (`--to-dir`) and a client's argument, so
+ * only plain names (docs/dumps.md); a database with another name fails the dump, never skipped.
+ */
+export const DATABASE_NAME = z.string().regex(
+  /^[a-zA-Z0-9_][a-zA-Z0-9_$-]{0,63}$/,
+  "not a plain database name ([a-zA-Z0-9_][a-zA-Z0-9_$-]{0,63})",
 );
 /** A bind folder: normalised, absolute, no `..`, under the safe roots backup uses. */
 export const BIND_PATH = z.string().check((ctx) => {
@@ -188,6 +221,9 @@ const TAG_SCHEMA = z.object({
   items: z.string().regex(/^\d{1,9}$/, "not a count").optional(),
   size: z.string().regex(/^\d{1,18}$/, "not a byte count").optional(),
   image: z.string().regex(/^sha256:[0-9a-f]{64}$/, "not an image id (sha256:...)").optional(),
+  engine: z.enum(["postgres", "mariadb"]).optional(),
+  service: SERVICE_NAME.optional(),
+  database: DATABASE_NAME.optional(),
 }).loose();
 
 /** A stowage snapshot needs its unit, type and backup id (images: none), and the name its type refers to. */
@@ -203,10 +239,19 @@ const STOWAGE_TAG_SCHEMA = TAG_SCHEMA.required({ unit: true, type: true })
     if (f.type === "bind") need(f.path !== undefined, "a bind snapshot without path=");
     if (f.type === "complete") need(f.items !== undefined, "a completion marker without items=");
     if (f.type === "image") need(f.image !== undefined, "an image snapshot without image=");
-    if (f.type === "pre-restore") {
+    if (f.type === "dump") {
       need(
-        (f.volume === undefined) !== (f.path === undefined),
-        "a pre-restore snapshot needs exactly one of volume= and path=",
+        f.engine !== undefined && f.service !== undefined && f.database !== undefined,
+        "a dump snapshot without engine=, service= and database=",
+      );
+    }
+    if (f.type === "pre-restore") {
+      const dump = f.engine !== undefined && f.service !== undefined && f.database !== undefined;
+      need(
+        dump
+          ? f.volume === undefined && f.path === undefined
+          : (f.volume === undefined) !== (f.path === undefined),
+        "a pre-restore snapshot needs exactly one of volume=, path= and a dump's database=",
       );
     }
   });

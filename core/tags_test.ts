@@ -93,3 +93,39 @@ Deno.test("hostile tags mark the snapshot invalid and keep no path, volume or ty
   assert.equal(hostile.backupId, "2025-01-31T23-59-59Z");
   assert.equal(snap(["stowage", "unit=../x", "type=recipe"]).unit, undefined);
 });
+
+Deno.test("a dump's engine, service and database round-trip; a hostile database name is refused", () => {
+  const base = {
+    unit: "shop",
+    backupId: "2025-01-31T23-59-59Z",
+    timestamp: "2025-01-31T23:59:59Z",
+    scope: "standard" as const,
+  };
+  const snap = (tags: string[]) =>
+    parseSnapshot({
+      id: "abcdef1234",
+      short_id: "abcdef12",
+      time: "t",
+      hostname: "h",
+      paths: [],
+      tags,
+    });
+  const dump = { engine: "postgres" as const, service: "db", database: "shop_1" };
+  const info = snap(buildTags({ ...base, type: "dump", dump }));
+  assert.equal(info.invalid, undefined);
+  assert.equal(info.type, "dump");
+  assert.deepEqual(info.dump, dump);
+  // The safety dump a restore takes is a pre-restore snapshot with the dump's fields.
+  const safety = snap(buildTags({ ...base, type: "pre-restore", dump }));
+  assert.equal(safety.invalid, undefined);
+  assert.deepEqual(safety.dump, dump);
+  for (const database of ["../etc/passwd", "a b", "x;rm", "-d"]) {
+    const bad = snap(buildTags({ ...base, type: "dump", dump: { ...dump, database } }));
+    assert.match(bad.invalid ?? "", /database/, database);
+    assert.equal(bad.dump, undefined);
+  }
+  assert.match(
+    snap(buildTags({ ...base, type: "dump" })).invalid ?? "",
+    /dump snapshot without engine/,
+  );
+});

@@ -89,6 +89,7 @@ if [ "$WITH_TESTS" = 1 ]; then
   have shellcheck || pkgs+=(shellcheck)
   have mkfs.btrfs || pkgs+=(btrfs-progs) # the filesystem-snapshot tests: btrfs on a loop device
   have lvcreate || pkgs+=(lvm2)          # ... and LVM on a loop device
+  have mmdebstrap || pkgs+=(mmdebstrap) # builds the real PostgreSQL/MariaDB test images (tests/support/db_images.ts)
 fi
 
 install_engine=0

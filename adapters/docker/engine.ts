@@ -17,11 +17,12 @@ import type {
   DockerEngine,
   EngineEvent,
   ExecResult,
+  ExecStream,
   NetworkSpec,
   VolumeSpec,
 } from "../../core/ports.ts";
 import { COMPOSE_LABELS, projectFilePaths } from "../../core/compose_labels.ts";
-import { demuxDockerStream } from "./stream.ts";
+import { demuxDockerStream, FrameDecoder, splitDockerStream } from "./stream.ts";
 import { readTextIfExists } from "../files.ts";
 
 export const DEFAULT_SOCKET = "/var/run/docker.sock";
@@ -538,6 +539,154 @@ export class EngineClient implements DockerEngine {
     return { exitCode, stdout, stderr };
   }
 
+  async execStream(
+    idOrName: string,
+    argv: string[],
+    opts: { user?: string; env?: string[]; signal?: AbortSignal } = {},
+  ): Promise<ExecStream> {
+    const action = `run ${JSON.stringify(argv[0] ?? "")} in container '${idOrName}'`;
+    const created = await this.#json<{ Id: string }>(
+      "POST",
+      `/containers/${q(idOrName)}/exec`,
+      action,
+      {
+        // No TTY: a TTY would turn \n into \r\n and mix stderr into stdout.
+        body: {
+          Cmd: argv,
+          AttachStdin: false,
+          AttachStdout: true,
+          AttachStderr: true,
+          Tty: false,
+          User: opts.user,
+          Env: opts.env,
+        },
+        signal: opts.signal,
+      },
+    );
+    const res = await this.#fetch("POST", `/exec/${q(created.Id)}/start`, action, {
+      body: { Detach: false, Tty: false },
+      signal: opts.signal,
+    });
+    const split = splitDockerStream(res.body);
+    const finished = split.ended.then(async (stderr) => ({
+      exitCode: await this.#execExitCode(created.Id, action, opts.signal),
+      stderr,
+    }));
+    finished.catch(() => {}); // observed by the caller; no unhandled rejection when it is not
+    return { stdout: split.stdout, finished };
+  }
+
+  async execWithStdin(
+    idOrName: string,
+    argv: string[],
+    stdin: ReadableStream<Uint8Array>,
+    opts: { user?: string; env?: string[]; signal?: AbortSignal } = {},
+  ): Promise<ExecResult> {
+    const action = `run ${JSON.stringify(argv[0] ?? "")} in container '${idOrName}'`;
+    const created = await this.#json<{ Id: string }>(
+      "POST",
+      `/containers/${q(idOrName)}/exec`,
+      action,
+      {
+        body: {
+          Cmd: argv,
+          AttachStdin: true,
+          AttachStdout: true,
+          AttachStderr: true,
+          Tty: false,
+          User: opts.user,
+          Env: opts.env,
+        },
+        signal: opts.signal,
+      },
+    );
+    // fetch cannot send and receive on one hijacked connection: speak HTTP/1.1 on the socket
+    // ourselves, upgrade it to the raw stream, send stdin, half-close, read the framed output.
+    const api = (await this.#negotiate()).api;
+    let conn: Deno.UnixConn;
+    try {
+      conn = await Deno.connect({ transport: "unix", path: this.socketPath });
+    } catch (e) {
+      throw connectionError(this.socketPath, e) ?? e;
+    }
+    const onAbort = () => conn.close();
+    opts.signal?.addEventListener("abort", onAbort, { once: true });
+    try {
+      const body = JSON.stringify({ Detach: false, Tty: false });
+      await writeAll(
+        conn,
+        new TextEncoder().encode(
+          `POST /v${api}/exec/${q(created.Id)}/start HTTP/1.1\r\nHost: localhost\r\n` +
+            `Content-Type: application/json\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n` +
+            `Content-Length: ${body.length}\r\n\r\n${body}`,
+        ),
+      );
+      const dec = new FrameDecoder();
+      const reading = (async () => {
+        let head = new Uint8Array(0);
+        let headerDone = false;
+        const buf = new Uint8Array(64 * 1024);
+        while (true) {
+          const n = await conn.read(buf);
+          if (n === null) break;
+          const chunk = buf.slice(0, n);
+          if (headerDone) {
+            dec.push(chunk);
+            continue;
+          }
+          const joined = new Uint8Array(head.length + chunk.length);
+          joined.set(head);
+          joined.set(chunk, head.length);
+          head = joined;
+          const text = new TextDecoder().decode(head);
+          const end = text.indexOf("\r\n\r\n");
+          if (end < 0) continue;
+          const status = /^HTTP\/1\.[01] (\d{3})/.exec(text)?.[1];
+          if (status !== "101" && status !== "200") {
+            throw new StowageError(
+              "engine.error",
+              `Cannot ${action}: the engine answered ${text.split("\r\n")[0]}`,
+              "check the container with `docker inspect`",
+            );
+          }
+          headerDone = true;
+          const headerBytes = new TextEncoder().encode(text.slice(0, end + 4)).length;
+          if (head.length > headerBytes) dec.push(head.slice(headerBytes));
+        }
+      })();
+      const writing = (async () => {
+        const reader = stdin.getReader();
+        try {
+          while (true) {
+            const { done, value } = await reader.read();
+            if (done) break;
+            await writeAll(conn, value);
+          }
+        } finally {
+          reader.releaseLock();
+        }
+        await conn.closeWrite();
+      })();
+      // A failed write (the program exited early) still leaves its output and exit code to read.
+      const [w] = await Promise.allSettled([writing, reading]).then((r) => {
+        if (r[1].status === "rejected") throw r[1].reason;
+        return r;
+      });
+      opts.signal?.throwIfAborted();
+      const exitCode = await this.#execExitCode(created.Id, action, opts.signal);
+      if (w.status === "rejected" && exitCode === 0) throw w.reason;
+      const { stdout, stderr } = dec.result();
+      return { exitCode, stdout, stderr };
+    } finally {
+      opts.signal?.removeEventListener("abort", onAbort);
+      try {
+        conn.close();
+      } catch {
+        // closed by the abort already
+      }
+    }
+  }
+
   /** The stream ends a moment before the engine records the exit code: poll briefly. */
   async #execExitCode(id: string, action: Action, signal?: AbortSignal): Promise<number> {
     for (let i = 0;; i++) {
@@ -663,4 +812,9 @@ async function mapLimit<T, R>(items: T[], limit: number, fn: (t: T) => Promise<R
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
   return out;
+}
+
+async function writeAll(conn: Deno.Conn, data: Uint8Array) {
+  let off = 0;
+  while (off < data.length) off += await conn.write(data.subarray(off));
 }

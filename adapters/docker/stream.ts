@@ -75,3 +75,69 @@ export async function demuxDockerStream(
   }
   return dec.result();
 }
+
+/** stderr kept from a streamed exec: its tail, enough for an error message. */
+const STDERR_TAIL = 16 * 1024;
+
+/**
+ * Splits a framed stream as it arrives: stdout as a stream of its own (never held whole, for
+ * dumps of any size), stderr's last 16 KiB when the stream ended. `ended` rejects when the
+ * connection broke or ended inside a frame (a truncated stream is never a clean end), and the
+ * stdout stream errors the same way.
+ */
+export function splitDockerStream(body: ReadableStream<Uint8Array> | null): {
+  stdout: ReadableStream<Uint8Array>;
+  ended: Promise<string>;
+} {
+  let resolve!: (stderr: string) => void, reject!: (e: unknown) => void;
+  const ended = new Promise<string>((res, rej) => ((resolve = res), (reject = rej)));
+  ended.catch(() => {});
+  let stderr: Uint8Array = new Uint8Array(0);
+  let pending: Uint8Array = new Uint8Array(0);
+  const reader = body?.getReader();
+  const stdout = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        // Read until a stdout payload can be handed on (stderr frames are only collected).
+        while (true) {
+          const r = reader ? await reader.read() : undefined;
+          if (!r || r.done) {
+            if (pending.length > 0) {
+              throw new Error(
+                `the exec stream ended inside a frame (${pending.length} bytes left): truncated`,
+              );
+            }
+            controller.close();
+            resolve(new TextDecoder().decode(stderr));
+            return;
+          }
+          let buf: Uint8Array = pending.length ? concat([pending, r.value]) : r.value;
+          const out: Uint8Array[] = [];
+          while (buf.length >= 8) {
+            const size = new DataView(buf.buffer, buf.byteOffset, buf.byteLength).getUint32(4);
+            if (buf.length < 8 + size) break;
+            const payload = buf.slice(8, 8 + size);
+            if (buf[0] === 2) {
+              stderr = concat([stderr, payload]);
+              if (stderr.length > STDERR_TAIL) stderr = stderr.slice(stderr.length - STDERR_TAIL);
+            } else out.push(payload);
+            buf = buf.subarray(8 + size);
+          }
+          pending = buf.slice();
+          if (out.length > 0) {
+            controller.enqueue(out.length === 1 ? out[0] : concat(out));
+            return;
+          }
+        }
+      } catch (e) {
+        reject(e);
+        controller.error(e);
+      }
+    },
+    cancel(reason) {
+      reject(reason ?? new Error("cancelled"));
+      return reader?.cancel(reason);
+    },
+  });
+  return { stdout, ended };
+}

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { demuxDockerStream, FrameDecoder } from "./stream.ts";
+import { demuxDockerStream, FrameDecoder, splitDockerStream } from "./stream.ts";
 
 function frame(stream: number, text: string): Uint8Array {
   const payload = new TextEncoder().encode(text);
@@ -66,4 +66,27 @@ Deno.test("demuxDockerStream reads a whole stream, and an abort cancels it", asy
   });
   await assert.rejects(demuxDockerStream(endless, { signal: ctl.signal }), /timed out/);
   assert.ok(cancelled);
+});
+
+function chunked(bytes: Uint8Array, size: number): ReadableStream<Uint8Array> {
+  const parts: Uint8Array[] = [];
+  for (let i = 0; i < bytes.length; i += size) parts.push(bytes.slice(i, i + size));
+  return ReadableStream.from(parts);
+}
+
+Deno.test("a streamed exec hands stdout on as it comes and keeps stderr for the end", async () => {
+  const bytes = join(frame(1, "hello "), frame(2, "oops\n"), frame(1, "wörld\n"), frame(1, ""));
+  for (const size of [1, 5, 9, 1000]) {
+    const { stdout, ended } = splitDockerStream(chunked(bytes, size));
+    const text = await new Response(stdout).text();
+    assert.equal(text, "hello wörld\n");
+    assert.equal(await ended, "oops\n");
+  }
+});
+
+Deno.test("a streamed exec cut inside a frame is an error, never a clean end", async () => {
+  const bytes = join(frame(1, "complete frame\n"), frame(1, "cut here"));
+  const { stdout, ended } = splitDockerStream(chunked(bytes.subarray(0, bytes.length - 3), 4));
+  await assert.rejects(new Response(stdout).text(), /ended inside a frame/);
+  await assert.rejects(ended, /truncated/);
 });

@@ -27,6 +27,7 @@ import { pointsOf } from "../../core/restore/load.ts";
 import { refuseTamperedPoint } from "../../core/restore/trust.ts";
 import { pointsOfHost } from "../../core/restore/host.ts";
 import { openRestore, prepareRestore, runRestore } from "../../app/restore.ts";
+import { type DumpRestoreReport, dumpsOf, restoreDumps } from "../../app/restore_dumps.ts";
 import { RestoreWizard } from "../restore_wizard.ts";
 import { absolute, checkToDir, readEnvFile } from "../parse.ts";
 import { listPoints, planSummary, renderPlan, renderReport } from "../restore_view.ts";
@@ -53,6 +54,7 @@ interface Flags {
   allowIncomplete?: boolean;
   host?: string;
   from?: string;
+  database?: string;
 }
 
 export function registerRestore(program: Program, rt: Runtime) {
@@ -78,8 +80,9 @@ export function registerRestore(program: Program, rt: Runtime) {
     )
     .option(
       "--only <part...>",
-      "restore only these parts: recipe, volumes (incl. bind folders), networks (repeatable)",
+      "restore only these parts: recipe, volumes (incl. bind folders), networks (repeatable); or dumps alone (database dumps, docs/dumps.md)",
     )
+    .option("--database <name>", "with --only dumps: only this database's dump")
     .option("--volume <name...>", "restore only these volumes or bind folders (repeatable)")
     .option(
       "--to-dir <dir>",
@@ -122,7 +125,8 @@ Before a volume with data is replaced it is saved as a pre-restore snapshot; res
 }
 
 async function restoreAction(rt: Runtime, flags: Flags, g: { config?: string; logLevel?: string }) {
-  const parts = parseParts(flags.only);
+  const dumpsOnly = isDumpsOnly(flags);
+  const parts = dumpsOnly ? [] : parseParts(flags.only);
   const interactive = rt.stdinIsTerminal && !flags.yes && !flags.json;
   if (flags.toDir && (flags.start || flags.stop)) {
     throw usageError(
@@ -183,6 +187,47 @@ async function restoreAction(rt: Runtime, flags: Flags, g: { config?: string; lo
     ? selectPoint(points, unit, selector, rt.hostname, { allowIncomplete: flags.allowIncomplete })
     : await prompts!.point(points, rt.clock.now(), !!flags.allowIncomplete);
   refuseTamperedPoint(snapshots, unit, point.backupId);
+  if (dumpsOnly) {
+    const planned = dumpsOf(point, flags.database);
+    const names = planned.map((d) => `${d.dump!.service}/${d.dump!.database}`);
+    if (flags.dryRun) {
+      if (flags.json) printJson(rt, { ok: true, dryRun: true, dumps: names });
+      else {
+        rt.write(
+          `Would ${
+            flags.toDir ? "write" : "load"
+          } ${names.length} database dump(s) of restore point ${point.backupId}${
+            flags.toDir ? ` under ${absolute(flags.toDir)}` : ", each after a safety dump of it"
+          }:\n${names.map((n) => `  ${n}`).join("\n")}\n`,
+        );
+      }
+      return;
+    }
+    if (
+      prompts && !flags.toDir &&
+      !(await prompts.confirm(
+        `Load ${
+          names.join(", ")
+        } from ${point.backupId} into the running database(s)? Each is dumped as it is now first.`,
+        false,
+      ))
+    ) {
+      throw new StowageError(
+        "interrupted",
+        "Restore cancelled; nothing was changed",
+        "Run `stowage restore` again when ready.",
+      );
+    }
+    const report = await restoreDumps(rt.app, loaded, repo, point, {
+      database: flags.database,
+      toDir: flags.toDir ? absolute(flags.toDir) : undefined,
+      sink: eventRenderer(rt, { json: !!flags.json }),
+      signal: rt.signal,
+    });
+    if (flags.json) printJson(rt, { ok: true, dumps: report });
+    else rt.write(renderDumpRestore(report, !!flags.toDir));
+    return;
+  }
 
   const options: RestoreOptions = {
     parts,
@@ -270,6 +315,38 @@ async function restoreAction(rt: Runtime, flags: Flags, g: { config?: string; lo
 
 // ---------------------------------------------------------------------------------------------
 // Flags
+
+/** `--only dumps` restores database dumps and nothing else (app/restore_dumps.ts). */
+function isDumpsOnly(flags: Flags): boolean {
+  const parts = (flags.only ?? []).flatMap((s) => s.split(",")).map((s) => s.trim());
+  if (!parts.includes("dumps")) {
+    if (flags.database !== undefined) {
+      throw usageError("--database needs --only dumps", "Pass --only dumps --database NAME.");
+    }
+    return false;
+  }
+  if (parts.some((p) => p !== "dumps") || flags.volume || flags.start || flags.stop) {
+    throw usageError(
+      "--only dumps restores database dumps alone",
+      "Restore the unit's other parts in a run of their own, without dumps in --only.",
+    );
+  }
+  return true;
+}
+
+function renderDumpRestore(r: DumpRestoreReport, toDir: boolean): string {
+  const lines = r.databases.map((d, i) =>
+    toDir ? `  wrote ${r.files[i]}` : `  loaded ${d} from ${r.backupId}`
+  );
+  if (r.safetyBackupId) {
+    lines.push(
+      `  the databases as they were before are saved under backup id ${r.safetyBackupId}`,
+    );
+  }
+  return `Restored ${r.databases.length} database dump(s) of restore point ${r.backupId}:\n${
+    lines.join("\n")
+  }\n`;
+}
 
 function parseParts(only: string[] | undefined): Part[] {
   const out: Part[] = [];

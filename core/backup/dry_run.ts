@@ -37,6 +37,10 @@ export interface DryRunUnit {
   totalBytes: number;
   /** Discovery and ordering remarks (unreadable compose file, a broken dependency cycle). */
   notes?: string[];
+  /** Databases dumped hot (docs/dumps.md), and what detection proposes or cannot do. */
+  dumps?: { service: string; container: string; engine: string; mode: string; source: string }[];
+  dumpProblems?: string[];
+  dumpProposals?: string[];
   /** Files containers wrote into their own layer, which no backup sees (core/layer_writes.ts). */
   layerWrites?: { container: string; paths: string[] }[];
   /** Containers whose layer changes could not be read. */
@@ -78,7 +82,10 @@ export function describePlans(
         skip: p.skip,
         stopOrder: p.stop,
         startOrder: p.start,
-        untouched: p.unit.containers.filter((c) => !p.stop.includes(c.name)).map((c) => c.name),
+        // Databases dumped hot (mode dump) run on but are listed with their dump, not here.
+        untouched: p.unit.containers.filter((c) =>
+          !p.stop.includes(c.name) && !p.dumps?.targets.some((t) => t.container === c.name)
+        ).map((c) => c.name),
         items,
         networks: p.unit.networks.map((n) => ({
           name: n.name,
@@ -90,6 +97,19 @@ export function describePlans(
         hooks: hooks(p),
         estimatedDowntimeMs: p.skip ? 0 : estimateDowntimeMs(p, sizes),
         totalBytes: items.reduce((s, i) => s + (i.sizeBytes ?? 0), 0),
+        ...(p.dumps
+          ? {
+            dumps: p.dumps.targets.map((t) => ({
+              service: t.service,
+              container: t.container,
+              engine: t.engine,
+              mode: t.mode,
+              source: t.source,
+            })),
+            dumpProblems: p.dumps.problems,
+            dumpProposals: [...p.dumps.proposals, ...p.dumps.notes],
+          }
+          : {}),
       };
     }),
   };

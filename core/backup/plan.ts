@@ -8,6 +8,7 @@ import type { CoverageGap, Scope, SnapshotType, Unit } from "../model.ts";
 import type { RetentionPolicy } from "../ports.ts";
 import { startOrder, stopOrder } from "../order.ts";
 import { classifyVolume, type VolumeKind } from "../volume_kind.ts";
+import type { DumpDecision } from "./dumps.ts";
 
 export interface PlanItem {
   type: SnapshotType;
@@ -44,6 +45,8 @@ export interface UnitPlan {
   start: string[];
   items: PlanItem[];
   gaps: CoverageGap[];
+  /** Database dumps (core/backup/dumps.ts planWithDumps); absent when none were decided. */
+  dumps?: DumpDecision;
 }
 
 /** Paths of the Docker daemon's own configuration, saved once per run with scope `full`. */

@@ -34,9 +34,10 @@ import {
   HOST_UNIT,
   IMAGES_UNIT,
   type PlanItem,
-  planUnit,
   type UnitPlan,
 } from "./plan.ts";
+import { planWithDumps } from "./dumps.ts";
+import { dumpProblems, saveDumps } from "./dump_exec.ts";
 import { redactContainer, redactUnit } from "./redact.ts";
 import { planRetention } from "./retention.ts";
 import { MARKER_FILE, restorePoints } from "../restore/points.ts";
@@ -114,7 +115,7 @@ export async function runBackup(deps: BackupDeps, req: BackupRequest): Promise<R
   const reports: UnitReport[] = [];
   const scope = req.scope ?? req.config.backup.scope;
   for (const [i, unit] of units.entries()) {
-    const plan = planUnit(unit, req.config, req.scope);
+    const plan = planWithDumps(unit, req.config, req.scope);
     if (req.signal.aborted) {
       reports.push(skipped(plan, "interrupted before this unit started", deps.clock.now()));
       continue;
@@ -201,6 +202,10 @@ async function backupUnit(
   const report = emptyReport(unit.name, unit.kind, plan.gaps, t0);
   report.volumes = volumeSummary(plan);
 
+  // 0. A dump that cannot be taken as labelled or configured fails the unit before anything runs.
+  const problems = dumpProblems(plan);
+  if (problems) return finish(deps, { ...report, outcome: "failed", error: problems }, t0);
+
   // 1. Preconditions: hooks run while everything still runs. Nothing is touched on failure.
   const pre = deps.hooks
     ? await deps.hooks.pre(unit, { backupId, scope: plan.scope })
@@ -221,6 +226,8 @@ async function backupUnit(
   const saver = snapshotSaver(deps, req, plan, fields, report);
   try {
     await saveDocuments(deps, req, plan, state, saver);
+    // Database dumps, taken hot before anything stops: a failed one leaves no restore point.
+    await saveDumps(deps, req, plan, saver);
   } catch (e) {
     report.outcome = "failed";
     report.error = req.signal.aborted ? "interrupted" : errorMessage(e);
@@ -280,6 +287,7 @@ async function backupUnit(
     lastStart = await startAgain(deps, req.config, plan, report);
   }
   if (firstStop && lastStart) report.downtimeMs = lastStart.getTime() - firstStop.getTime();
+  else if (plan.dumps?.targets.length) report.downtimeMs = 0;
   // 5a. The folders snapshotted while stopped are read now, with everything running again.
   try {
     if (allSaved && snaps.taken) {
@@ -323,7 +331,7 @@ async function backupUnit(
   return finish(deps, report, t0);
 }
 
-type Saver = ReturnType<typeof snapshotSaver>;
+export type Saver = ReturnType<typeof snapshotSaver>;
 
 /** Records finished snapshots in the report and builds each snapshot's restic options. */
 function snapshotSaver(

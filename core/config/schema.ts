@@ -189,6 +189,19 @@ const volumeConfig = z.strictObject({
   skip: z.boolean().default(false).describe("Do not back up this volume."),
 });
 
+/** What `stowage.dump` and `units.U.services.S.dump` name (docs/dumps.md); `none` turns detection off. */
+export const DUMP_ENGINES = ["postgres", "mariadb", "mysql", "none"] as const;
+export const DUMP_MODES = ["dump", "cold", "both"] as const;
+
+const serviceConfig = z.strictObject({
+  dump: z.enum(DUMP_ENGINES).optional().describe(
+    "Dump this service as a database: postgres, mariadb, mysql, or none (no dump, even when detected). Overrides the stowage.dump label and detection (docs/dumps.md).",
+  ),
+  mode: z.enum(DUMP_MODES).optional().describe(
+    "dump: dumped while running, not stopped, its data volumes not copied (zero downtime); cold: stopped and copied only; both: dumped, then stopped and copied (the default). Overrides the stowage.dump-mode label.",
+  ),
+});
+
 export const unitConfigSchema = z.strictObject({
   skip: z.boolean().default(false).describe("Leave this unit out of backups."),
   scope: scopeSchema.optional().describe("Overrides backup.scope for this unit."),
@@ -200,6 +213,9 @@ export const unitConfigSchema = z.strictObject({
   ),
   retention: retentionSchema.optional(),
   hooks: hooksSchema.optional(),
+  services: z.record(z.string(), serviceConfig).default({}).describe(
+    "Per service settings (a standalone container: its name), by service name: database dumps.",
+  ),
 });
 
 /** What a notification target may be told about (docs/notify.md). */
@@ -528,6 +544,12 @@ export const configSchema = z
         fs_snapshots: z.enum(["auto", "off", "require"]).default("auto").describe(
           "btrfs snapshots while stopped, read after the start: auto, off, or require (fail before any stop if one can't be made); docs/backup.md.",
         ),
+        detect_databases: z.boolean().default(true).describe(
+          "Dump services whose image is postgres, mariadb or mysql without a stowage.dump label (docs/dumps.md).",
+        ),
+        verify_dumps: z.boolean().default(false).describe(
+          "Load each database dump into a throwaway container of the same image (no network, data in a tmpfs) and compare every table's row count with the dump's; a failure fails the unit (docs/dumps.md).",
+        ),
       })
       .default({
         scope: "standard",
@@ -540,6 +562,8 @@ export const configSchema = z
         update_recovery_bundle: false,
         warm_pass: true,
         fs_snapshots: "auto",
+        detect_databases: true,
+        verify_dumps: false,
       })
       .describe("How backups run: scope, timeouts, parallelism, excludes and redaction."),
     retention: retentionSchema.default({ latest: 3, daily: 7, weekly: 4, monthly: 6 }),

@@ -160,7 +160,8 @@ export function restorePoints(snapshots: SnapshotInfo[], unit: string): RestoreP
 
 /** Items of a point the way the marker counts them: recipe, networks, each volume and bind. */
 function itemCount(p: RestorePoint): number {
-  return (p.recipe ? 1 : 0) + (p.networks ? 1 : 0) + p.volumes.length + p.binds.length;
+  return (p.recipe ? 1 : 0) + (p.networks ? 1 : 0) + p.volumes.length + p.binds.length +
+    p.snapshots.filter((s) => s.type === "dump").length;
 }
 
 /**
