@@ -8,6 +8,7 @@
 # - Deno, pinned at DENO_VERSION, through npm (`npm install -g deno@...`) when `deno` is absent
 #   or another version.
 # - restic, docker-compose, tar, openssl, busybox-static (the demo image), acl through apt.
+# - With --tests: npm's s3rver (pinned) into /opt/stowage-test/s3rver, the S3 server the tests use.
 # - docker.io ONLY when no Docker Engine is installed: an engine from docker.com (docker-ce) is
 #   never replaced. Packages go in with --no-install-recommends because Debian's docker-compose
 #   recommends docker.io.
@@ -84,6 +85,8 @@ if [ "$WITH_TESTS" = 1 ]; then
   have setpriv || pkgs+=(util-linux)
   have git || pkgs+=(git)
   have rclone || pkgs+=(rclone) # `rclone serve restic`: the real REST server the tests use
+  have node || pkgs+=(nodejs)   # runs s3rver, the real S3 server the tests use
+  have npm || pkgs+=(npm)
   have shellcheck || pkgs+=(shellcheck)
 fi
 
@@ -128,6 +131,22 @@ if [ "$(deno_version)" != "$DENO_VERSION" ]; then
       "Put npm's global bin directory ($(npm prefix -g)/bin) first on PATH."
 else
   say "deno ${DENO_VERSION}: already installed"
+fi
+
+# ---------------------------------------------------------------------------------------------
+# The S3 server the tests use (npm's s3rver under Node; tests/support/s3_server.ts), pinned
+
+S3RVER_VERSION="3.7.1"
+S3RVER_HOME="${STOWAGE_TEST_S3RVER:-/opt/stowage-test/s3rver}"
+if [ "$WITH_TESTS" = 1 ]; then
+  s3rver_version() { node -p "require('${S3RVER_HOME}/node_modules/s3rver/package.json').version" 2>/dev/null; }
+  if [ "$(s3rver_version)" != "$S3RVER_VERSION" ]; then
+    say "npm install s3rver@${S3RVER_VERSION} into ${S3RVER_HOME}"
+    mkdir -p "$S3RVER_HOME"
+    npm install --no-fund --no-audit --prefix "$S3RVER_HOME" "s3rver@${S3RVER_VERSION}" >/dev/null
+  else
+    say "s3rver ${S3RVER_VERSION}: already installed"
+  fi
 fi
 
 # ---------------------------------------------------------------------------------------------
