@@ -123,6 +123,31 @@ export function classifyResticFailure(
       { details },
     );
   }
+  // S3's answers to keys it does not accept (AWS and S3-compatible servers word them alike).
+  const s3Refused = text.match(
+    /(The AWS Access Key Id you provided does not exist in our records|The request signature we calculated does not match|InvalidAccessKeyId|SignatureDoesNotMatch|Access Denied)/,
+  );
+  if (s3Refused) {
+    return new StowageError(
+      "repo.error",
+      `Cannot ${action}: the repository's server refused stowage's credentials (${
+        s3Refused[1].replace(/\.$/, "")
+      }; repository '${where}')`,
+      "Fix AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY in repository.env_file or repository.env.",
+      { details },
+    );
+  }
+  const tls = text.match(/x509: ([^\n"]*)/);
+  if (tls) {
+    return new StowageError(
+      "repo.error",
+      `Cannot ${action}: the repository server's TLS certificate is not trusted (x509: ${
+        tls[1].trim()
+      }; repository '${where}')`,
+      "For a server with its own certificate authority, set SSL_CERT_FILE to that CA's PEM file in repository.env (restic reads it).",
+      { details },
+    );
+  }
   if (
     /(blob|file) not removed, server response: 403 Forbidden|unable to remove .* 403/.test(text)
   ) {
