@@ -57,7 +57,7 @@ Deno.test("setup onto a Tailscale peer: the peer table, a generated key the peer
         const pub = (await Deno.readTextFile(`${key}.pub`)).split(" ").slice(0, 2).join(" ");
         assert.equal(publicLine.split(" ").slice(0, 2).join(" "), pub);
         await assert.rejects(Deno.stat(a.configPath), Deno.errors.NotFound);
-        await assert.rejects(Deno.stat(`${a.stateDir}/known_hosts`), Deno.errors.NotFound);
+        await assert.rejects(Deno.stat(`${dirname(key)}/known_hosts`), Deno.errors.NotFound);
         await assert.rejects(Deno.stat(peerRepo), Deno.errors.NotFound);
       },
     );
@@ -80,7 +80,11 @@ Deno.test("setup onto a Tailscale peer: the peer table, a generated key the peer
         assert.ok(doc.tailscale.freeKiB > 0, JSON.stringify(doc.tailscale));
         const config = await Deno.readTextFile(a.configPath);
         assert.match(config, new RegExp(`ssh_key: ${key}`));
-        const pinned = await Deno.readTextFile(`${a.stateDir}/known_hosts`);
+        // Key and pinned host key side by side, both named in the config (the disaster-recovery
+        // bundle carries what the config names).
+        assert.match(config, new RegExp(`known_hosts: ${dirname(key)}/known_hosts`));
+        const pinned = await Deno.readTextFile(`${dirname(key)}/known_hosts`);
+        assert.equal((await Deno.stat(`${dirname(key)}/known_hosts`)).mode! & 0o777, 0o600);
         const hostKey = (await Deno.readTextFile(`${sshd.dir}/host_ed25519.pub`)).split(" ")[1];
         assert.match(
           pinned,
@@ -101,9 +105,21 @@ Deno.test("setup onto a Tailscale peer: the peer table, a generated key the peer
     await t.step(
       "on a terminal: pick where backups go, then the peer from the table; confirm the host key",
       async () => {
-        // Same config folder (so the accepted key is reused), a new config and state dir.
-        const configPath = `${dirname(a.configPath)}/wizard.yaml`;
+        // A config folder of its own whose key the peer already accepts (step 1 showed how a key
+        // gets there); its host key is not pinned yet, so the wizard asks.
+        const configDir = `${root}/wizard-etc`;
+        const configPath = `${configDir}/config.yaml`;
         const stateDir = `${root}/wizard-state`;
+        await Deno.mkdir(`${configDir}/ssh`, { recursive: true });
+        const keygen = await new Deno.Command("ssh-keygen", {
+          args: ["-q", "-t", "ed25519", "-N", "", "-f", `${configDir}/ssh/id_ed25519`],
+        }).output();
+        assert.ok(keygen.success);
+        await Deno.writeTextFile(
+          `${sshd.dir}/authorized_keys`,
+          await Deno.readTextFile(`${configDir}/ssh/id_ed25519.pub`),
+          { append: true },
+        );
         const wizardRepo = `${root}/peer/wizard`;
         const r = await onTerminal(["setup"], {
           env: { STOWAGE_CONFIG: configPath, STOWAGE_STATE_DIR: stateDir, PATH },
@@ -130,6 +146,7 @@ Deno.test("setup onto a Tailscale peer: the peer table, a generated key the peer
           new RegExp(`location: sftp://root@127\\.0\\.0\\.1:${sshd.port}/${wizardRepo}`),
         );
         await Deno.stat(`${wizardRepo}/config`);
+        assert.match(await Deno.readTextFile(`${configDir}/ssh/known_hosts`), /^\[127\.0\.0\.1\]:/);
       },
     );
   } finally {

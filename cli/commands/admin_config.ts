@@ -176,6 +176,7 @@ export async function configWizard(
     passwordFile: passwordFile === rt.paths.passwordFile ? undefined : passwordFile,
     scope,
     sshKey: sshKey === undefined ? undefined : resolve(sshKey),
+    knownHosts: given.knownHosts,
   };
 }
 

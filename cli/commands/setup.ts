@@ -26,7 +26,7 @@ import {
   prepareNewConfig,
   type WrittenConfig,
 } from "./admin_config.ts";
-import { resolve } from "node:path";
+import { dirname, resolve } from "node:path";
 import {
   chooseTailscalePeer,
   confirmPeerLogin,
@@ -163,7 +163,14 @@ export function registerSetup(program: Program, rt: Runtime) {
             port: opts.sshPort,
             sshKey: choices.sshKey,
           }, { interactive, configPath: loc.path, status, say });
-          choices = { ...choices, repository: tailscale.location, sshKey: tailscale.key.path };
+          // The host key goes next to the key, both named in the config, so the
+          // disaster-recovery bundle carries them.
+          choices = {
+            ...choices,
+            repository: tailscale.location,
+            sshKey: tailscale.key.path,
+            knownHosts: `${dirname(tailscale.key.path)}/known_hosts`,
+          };
         }
         // The wizard asks what is still open (a Tailscale peer settled the location and key).
         if (interactive && (choices.repository === undefined || tailscale)) {

@@ -13,6 +13,8 @@ export interface NewConfigChoices {
   scope?: Scope;
   /** SSH private key for sftp/tailscale repositories; undefined: ssh's own defaults. */
   sshKey?: string;
+  /** known_hosts for the repository's server; undefined: <state_dir>/known_hosts. */
+  knownHosts?: string;
 }
 
 export function newConfigDocument(choices: NewConfigChoices = {}): ConfigInput {
@@ -20,6 +22,7 @@ export function newConfigDocument(choices: NewConfigChoices = {}): ConfigInput {
   if (choices.repository) repository.location = choices.repository;
   if (choices.passwordFile) repository.password_file = choices.passwordFile;
   if (choices.sshKey) repository.ssh_key = choices.sshKey;
+  if (choices.knownHosts) repository.known_hosts = choices.knownHosts;
   const defaults = configSchema.parse({});
   const doc: ConfigInput = {
     ...(Object.keys(repository).length > 0 ? { repository } : {}),
