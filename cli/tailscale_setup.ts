@@ -22,6 +22,13 @@ import { ensureSshKey, parseDfAvailable, sshRun } from "../adapters/ssh_client.t
 import { knownHostsFiles } from "../adapters/restic/open.ts";
 import { formatBytes } from "./output.ts";
 import type { LoadedConfig, Runtime } from "./runtime.ts";
+import { trustRepositoryHost } from "./host_key.ts";
+import { setUpRepository } from "../app/setup.ts";
+import {
+  describeNewConfig,
+  type PreparedConfig,
+  type WrittenConfig,
+} from "./commands/admin_config.ts";
 
 export interface TailscaleFlags {
   peer?: string;
@@ -53,6 +60,24 @@ export async function tailnetIfAny(rt: Runtime): Promise<TailnetStatus | undefin
   } catch {
     return undefined;
   }
+}
+
+/**
+ * On a terminal: when a tailnet answers, asks whether the backups go to one of its peers; the
+ * tailnet when they do, undefined otherwise (no tailnet: nothing is asked).
+ */
+export async function askForTailnet(rt: Runtime): Promise<TailnetStatus | undefined> {
+  const status = await tailnetIfAny(rt);
+  if (!status) return undefined;
+  const { select } = await import("@inquirer/prompts");
+  const onTailnet = await select<boolean>({
+    message: "Where should the backups go?",
+    choices: [
+      { value: true, name: "A peer on my Tailscale network (SFTP over the tailnet)" },
+      { value: false, name: "Another location (a local folder, sftp:, rest:, s3:, ...)" },
+    ],
+  });
+  return onTailnet ? status : undefined;
 }
 
 /** The peer table: status, name, Tailscale IP, latency, OS. */
@@ -239,5 +264,35 @@ export async function confirmPeerLogin(
       `Add the line above to ${home}/.ssh/authorized_keys on ${choice.name}, then run the same command again.`,
       { details: [choice.key.publicLine] },
     );
+  }
+}
+
+/**
+ * A new config on a chosen peer, as `admin config new --tailscale-peer` makes it: host key
+ * trusted (asked on a terminal, pinned on first use otherwise), the key's login checked, the
+ * repository initialised, and only then the config written and the host key pinned.
+ */
+export async function setUpOnPeer(
+  rt: Runtime,
+  peer: TailscaleChoice,
+  prepared: PreparedConfig,
+  opts: { interactive: boolean; say: (s: string) => void },
+): Promise<WrittenConfig> {
+  const trust = await trustRepositoryHost(rt, prepared.loaded, {
+    interactive: opts.interactive,
+    trustOnFirstUse: true,
+    say: opts.say,
+  });
+  try {
+    await confirmPeerLogin(rt, peer, trust.loaded, opts);
+    const { passwordCreated } = await setUpRepository(rt.app, {
+      loaded: trust.loaded,
+      passwordFile: prepared.passwordFile,
+      prepared,
+    });
+    await trust.commit();
+    return describeNewConfig(prepared, passwordCreated);
+  } finally {
+    await trust.dispose();
   }
 }

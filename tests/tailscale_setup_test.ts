@@ -36,6 +36,21 @@ Deno.test("setup onto a Tailscale peer: the peer table, a generated key the peer
       String(sshd.port),
     ];
     let publicLine = "";
+    /** A config folder of its own whose SSH key the peer already accepts (step 1 shows how). */
+    const acceptedConfigDir = async (name: string) => {
+      const configDir = `${root}/${name}`;
+      await Deno.mkdir(`${configDir}/ssh`, { recursive: true });
+      const keygen = await new Deno.Command("ssh-keygen", {
+        args: ["-q", "-t", "ed25519", "-N", "", "-f", `${configDir}/ssh/id_ed25519`],
+      }).output();
+      assert.ok(keygen.success);
+      await Deno.writeTextFile(
+        `${sshd.dir}/authorized_keys`,
+        await Deno.readTextFile(`${configDir}/ssh/id_ed25519.pub`),
+        { append: true },
+      );
+      return configDir;
+    };
 
     await t.step(
       "without a terminal, a key the peer does not accept yet: the line to add, exit 10, nothing written",
@@ -103,23 +118,49 @@ Deno.test("setup onto a Tailscale peer: the peer table, a generated key the peer
     );
 
     await t.step(
+      "admin config new --tailscale-peer does the same: config, pinned host key, initialised repository",
+      async () => {
+        const configDir = await acceptedConfigDir("config-new-etc");
+        const repo = `${root}/peer/config-new`;
+        const r = await stowage([
+          "admin",
+          "config",
+          "new",
+          "--tailscale-peer",
+          "nas",
+          "--tailscale-path",
+          repo,
+          "--ssh-port",
+          String(sshd.port),
+        ], {
+          env: {
+            STOWAGE_CONFIG: `${configDir}/config.yaml`,
+            STOWAGE_STATE_DIR: `${root}/config-new-state`,
+            PATH,
+          },
+        });
+        assert.equal(r.code, 0, r.stdout + r.stderr);
+        assert.match(r.stdout, /The repository on nas is initialised/);
+        const config = await Deno.readTextFile(`${configDir}/config.yaml`);
+        assert.match(
+          config,
+          new RegExp(`location: sftp://root@127\\.0\\.0\\.1:${sshd.port}/${repo}`),
+        );
+        assert.match(
+          await Deno.readTextFile(`${configDir}/ssh/known_hosts`),
+          /^\[127\.0\.0\.1\]:/,
+        );
+        await Deno.stat(`${repo}/config`);
+      },
+    );
+
+    await t.step(
       "on a terminal: pick where backups go, then the peer from the table; confirm the host key",
       async () => {
-        // A config folder of its own whose key the peer already accepts (step 1 showed how a key
-        // gets there); its host key is not pinned yet, so the wizard asks.
-        const configDir = `${root}/wizard-etc`;
+        // Its host key is not pinned in this config folder yet, so the wizard asks.
+        const configDir = await acceptedConfigDir("wizard-etc");
         const configPath = `${configDir}/config.yaml`;
         const stateDir = `${root}/wizard-state`;
-        await Deno.mkdir(`${configDir}/ssh`, { recursive: true });
-        const keygen = await new Deno.Command("ssh-keygen", {
-          args: ["-q", "-t", "ed25519", "-N", "", "-f", `${configDir}/ssh/id_ed25519`],
-        }).output();
-        assert.ok(keygen.success);
-        await Deno.writeTextFile(
-          `${sshd.dir}/authorized_keys`,
-          await Deno.readTextFile(`${configDir}/ssh/id_ed25519.pub`),
-          { append: true },
-        );
         const wizardRepo = `${root}/peer/wizard`;
         const r = await onTerminal(["setup"], {
           env: { STOWAGE_CONFIG: configPath, STOWAGE_STATE_DIR: stateDir, PATH },

@@ -28,9 +28,9 @@ import {
 } from "./admin_config.ts";
 import { dirname, resolve } from "node:path";
 import {
+  askForTailnet,
   chooseTailscalePeer,
   confirmPeerLogin,
-  tailnetIfAny,
   type TailscaleChoice,
 } from "../tailscale_setup.ts";
 
@@ -142,19 +142,9 @@ export function registerSetup(program: Program, rt: Runtime) {
         // On a terminal, with a tailnet in reach, the first question is where backups go.
         const status = interactive && repositoryFlag === undefined &&
             opts.tailscalePeer === undefined
-          ? await tailnetIfAny(rt)
+          ? await askForTailnet(rt)
           : undefined;
-        let onTailnet = opts.tailscalePeer !== undefined;
-        if (status) {
-          const { select } = await import("@inquirer/prompts");
-          onTailnet = await select<boolean>({
-            message: "Where should the backups go?",
-            choices: [
-              { value: true, name: "A peer on my Tailscale network (SFTP over the tailnet)" },
-              { value: false, name: "Another location (a local folder, sftp:, rest:, s3:, ...)" },
-            ],
-          });
-        }
+        const onTailnet = opts.tailscalePeer !== undefined || status !== undefined;
         if (onTailnet) {
           tailscale = await chooseTailscalePeer(rt, {
             peer: opts.tailscalePeer,
