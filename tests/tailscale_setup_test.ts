@@ -118,6 +118,29 @@ Deno.test("setup onto a Tailscale peer: the peer table, a generated key the peer
     );
 
     await t.step(
+      "the disaster-recovery bundle carries the key and the pinned host key",
+      async () => {
+        const pw = `${root}/bundle.pw`;
+        await Deno.writeTextFile(pw, "bundle-" + crypto.randomUUID() + "\n", { mode: 0o600 });
+        const r = await stowage([
+          "disaster-recovery",
+          "--password-file",
+          pw,
+          "--output",
+          `${root}/bundle`,
+          "--json",
+        ], { env });
+        assert.equal(r.code, 0, r.stderr);
+        const files = (JSON.parse(r.stdout).files as { role: string; install_path?: string }[])
+          .map((f) => [f.role, f.install_path]);
+        assert.deepEqual(files.filter(([role]) => role === "ssh-key" || role === "known-hosts"), [
+          ["ssh-key", key],
+          ["known-hosts", `${dirname(key)}/known_hosts`],
+        ]);
+      },
+    );
+
+    await t.step(
       "admin config new --tailscale-peer does the same: config, pinned host key, initialised repository",
       async () => {
         const configDir = await acceptedConfigDir("config-new-etc");
