@@ -123,6 +123,19 @@ export function classifyResticFailure(
       { details },
     );
   }
+  // restic 0.14 over sftp: ssh exited before the session began (server down, login refused,
+  // host key not trusted; ssh's own reason went to restic's terminal-less stderr, or nowhere).
+  if (
+    /unable to start the sftp session/.test(text) &&
+    !/Host key verification failed|REMOTE HOST IDENTIFICATION/.test(text)
+  ) {
+    return new StowageError(
+      "repo.error",
+      `Cannot ${action}: the SFTP server did not start a session (ssh could not connect, log in or check the host key; repository '${where}')`,
+      "Check that the server answers, accepts the key (repository.ssh_key) and that its host key is pinned (`stowage setup` shows and pins it); `ssh -p PORT USER@HOST` tells which.",
+      { details },
+    );
+  }
   // S3's answers to keys it does not accept (AWS and S3-compatible servers word them alike).
   const s3Refused = text.match(
     /(The AWS Access Key Id you provided does not exist in our records|The request signature we calculated does not match|InvalidAccessKeyId|SignatureDoesNotMatch|Access Denied)/,

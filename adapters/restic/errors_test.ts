@@ -286,3 +286,20 @@ Deno.test("an S3 server refusing the access key, or a TLS certificate restic doe
   );
   assert.match(cert.hint!, /SSL_CERT_FILE/);
 });
+
+Deno.test("an SFTP server that does not start a session is one line saying so, not restic's pipe error", () => {
+  const loc = "sftp://root@127.0.0.1:1//tmp/nothing";
+  const e = classifyResticFailure(
+    1,
+    [
+      `Fatal: unable to open repository at ${loc}: unable to start the sftp session, error: read |0: file already closed`,
+    ],
+    "open the repository",
+    loc,
+  );
+  assert.equal(e.code, "repo.error");
+  assert.equal(
+    e.message,
+    "Cannot open the repository: the SFTP server did not start a session (ssh could not connect, log in or check the host key; repository 'sftp://root@127.0.0.1:1//tmp/nothing')",
+  );
+});
