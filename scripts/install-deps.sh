@@ -8,7 +8,8 @@
 # - Deno, pinned at DENO_VERSION, through npm (`npm install -g deno@...`) when `deno` is absent
 #   or another version.
 # - restic, docker-compose, tar, openssl, busybox-static (the demo image), acl through apt.
-# - With --tests: npm's s3rver (pinned) into /opt/stowage-test/s3rver, the S3 server the tests use.
+# - With --tests: npm's s3rver and azurite (pinned) into /opt/stowage-test/, the S3 and Azure
+#   servers the tests use.
 # - docker.io ONLY when no Docker Engine is installed: an engine from docker.com (docker-ce) is
 #   never replaced. Packages go in with --no-install-recommends because Debian's docker-compose
 #   recommends docker.io.
@@ -146,6 +147,20 @@ if [ "$WITH_TESTS" = 1 ]; then
     npm install --no-fund --no-audit --prefix "$S3RVER_HOME" "s3rver@${S3RVER_VERSION}" >/dev/null
   else
     say "s3rver ${S3RVER_VERSION}: already installed"
+  fi
+fi
+
+# Azure's emulator, Azurite, for the azure: tests (tests/support/azure_server.ts), pinned
+AZURITE_VERSION="3.34.0"
+AZURITE_HOME="${STOWAGE_TEST_AZURITE:-/opt/stowage-test/azurite}"
+if [ "$WITH_TESTS" = 1 ]; then
+  azurite_version() { node -p "require('${AZURITE_HOME}/node_modules/azurite/package.json').version" 2>/dev/null; }
+  if [ "$(azurite_version)" != "$AZURITE_VERSION" ]; then
+    say "npm install azurite@${AZURITE_VERSION} into ${AZURITE_HOME}"
+    mkdir -p "$AZURITE_HOME"
+    npm install --no-fund --no-audit --prefix "$AZURITE_HOME" "azurite@${AZURITE_VERSION}" >/dev/null
+  else
+    say "azurite ${AZURITE_VERSION}: already installed"
   fi
 fi
 

@@ -1,7 +1,8 @@
 /**
  * The BackupRepository contract, run against every way stowage reaches a repository: a local
  * directory, SFTP on a real sshd started on loopback, REST on a real `rclone serve restic`, an
- * rclone remote, and S3 on a real S3 server (npm's s3rver over TLS). Each target gets its own temp dirs and
+ * rclone remote, S3 on a real S3 server (npm's s3rver over TLS) and Azure Blob Storage on Microsoft's
+ * emulator (Azurite). Each target gets its own temp dirs and
  * repositories and removes them. Everything here is real restic; nothing is faked.
  */
 import assert from "node:assert/strict";
@@ -14,6 +15,7 @@ import { sh } from "./support/docker.ts";
 import { startSshd } from "./support/sshd.ts";
 import { startRestServer } from "./support/rest_server.ts";
 import { startS3Server } from "./support/s3_server.ts";
+import { startAzureServer } from "./support/azure_server.ts";
 
 interface ContractTarget {
   /** A location where no repository exists yet. */
@@ -629,6 +631,21 @@ repositoryContract("rclone: a local remote (type = local)", async () => {
 repositoryContract("S3 on a real S3 server (s3rver 3.7.1 over TLS)", async () => {
   const root = await Deno.makeTempDir({ prefix: "stowage-repo-s3-" });
   const server = await startS3Server(root);
+  let n = 0;
+  return {
+    newLocation: () => Promise.resolve(server.location(`repo-${++n}`)),
+    extraArgs: [],
+    env: server.env,
+    async cleanup() {
+      await server.stop();
+      await Deno.remove(root, { recursive: true });
+    },
+  };
+});
+
+repositoryContract("Azure Blob Storage on Azurite 3.34 (the emulator account)", async () => {
+  const root = await Deno.makeTempDir({ prefix: "stowage-repo-azure-" });
+  const server = await startAzureServer(root);
   let n = 0;
   return {
     newLocation: () => Promise.resolve(server.location(`repo-${++n}`)),
