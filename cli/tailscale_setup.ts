@@ -49,6 +49,20 @@ export interface TailscaleChoice {
   key: { path: string; publicLine: string; created: boolean };
 }
 
+/** stowage's SSH key for peers, next to the config: `<config dir>/ssh/id_ed25519`. */
+export function peerKey(configPath: string): string {
+  return `${dirname(configPath)}/ssh/id_ed25519`;
+}
+
+/**
+ * Where peer setup pins host keys: `<config dir>/ssh/known_hosts`, beside the default key and
+ * never a file of the operator's (an `--ssh-key ~/.ssh/id_ed25519` must not lead stowage to write
+ * `~/.ssh/known_hosts`).
+ */
+export function peerKnownHosts(configPath: string): string {
+  return `${dirname(configPath)}/ssh/known_hosts`;
+}
+
 export function tailnet(rt: Runtime): Tailnet {
   return new TailscaleCli(rt.runner);
 }
@@ -189,7 +203,7 @@ export async function chooseTailscalePeer(
     );
   }
 
-  const keyPath = flags.sshKey ?? `${dirname(opts.configPath)}/ssh/id_ed25519`;
+  const keyPath = flags.sshKey ?? peerKey(opts.configPath);
   const key = await ensureSshKey(rt.runner, keyPath, `stowage@${rt.hostname}`);
   opts.say(
     `SSH key for the repository: ${key.path} (${

@@ -3,8 +3,13 @@
  * document, locations) are pure in core/config/; these commands are file management, so they
  * call the config store adapter directly for the reads and atomic writes.
  */
-import { dirname, resolve } from "node:path";
-import { askForTailnet, chooseTailscalePeer, setUpOnPeer } from "../tailscale_setup.ts";
+import { resolve } from "node:path";
+import {
+  askForTailnet,
+  chooseTailscalePeer,
+  peerKnownHosts,
+  setUpOnPeer,
+} from "../tailscale_setup.ts";
 import { stringify } from "yaml";
 import type { AdminCommand } from "./admin.ts";
 import type { LoadedConfig, Runtime } from "../runtime.ts";
@@ -326,7 +331,7 @@ export function registerAdminConfig(admin: AdminCommand, rt: Runtime) {
           ...choices,
           repository: peer.location,
           sshKey: peer.key.path,
-          knownHosts: `${dirname(peer.key.path)}/known_hosts`,
+          knownHosts: peerKnownHosts(loc.path),
         };
         if (interactive) choices = await configWizard(rt, choices);
         const written = await setUpOnPeer(rt, peer, prepareNewConfig(rt, loc.path, choices), {

@@ -26,11 +26,12 @@ import {
   prepareNewConfig,
   type WrittenConfig,
 } from "./admin_config.ts";
-import { dirname, resolve } from "node:path";
+import { resolve } from "node:path";
 import {
   askForTailnet,
   chooseTailscalePeer,
   confirmPeerLogin,
+  peerKnownHosts,
   type TailscaleChoice,
 } from "../tailscale_setup.ts";
 
@@ -159,7 +160,7 @@ export function registerSetup(program: Program, rt: Runtime) {
             ...choices,
             repository: tailscale.location,
             sshKey: tailscale.key.path,
-            knownHosts: `${dirname(tailscale.key.path)}/known_hosts`,
+            knownHosts: peerKnownHosts(loc.path),
           };
         }
         // The wizard asks what is still open (a Tailscale peer settled the location and key).
