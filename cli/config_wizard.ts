@@ -231,6 +231,7 @@ export async function configWizard(
     envFile: repo?.envFile,
     rcloneConfig: repo?.rcloneConfig,
     backendEnv: repo?.envFile ? repo.env : undefined,
+    knownHosts: given.knownHosts,
   };
 }
 

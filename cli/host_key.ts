@@ -44,7 +44,16 @@ export const REFUSED_HINT =
 export async function trustRepositoryHost(
   rt: Runtime,
   loaded: LoadedConfig,
-  opts: { interactive: boolean; accept?: string; say: (s: string) => void },
+  opts: {
+    interactive: boolean;
+    accept?: string;
+    /**
+     * Without a terminal or --accept-host-key, trust the scanned keys (shown): for a peer reached
+     * over Tailscale, whose WireGuard keys already authenticate the machine at that address.
+     */
+    trustOnFirstUse?: boolean;
+    say: (s: string) => void;
+  },
 ): Promise<HostTrust> {
   const noop = async () => {};
   const settings = repositorySettings(loaded, rt.env);
@@ -91,6 +100,13 @@ export async function trustRepositoryHost(
         REFUSED_HINT,
       );
     }
+    chosen = keys;
+  } else if (opts.trustOnFirstUse && keys.length > 0) {
+    opts.say(
+      `SSH host key of ${spec}, pinned on first use over the tailnet:\n${
+        listed.map((l) => `  ${l}\n`).join("")
+      }`,
+    );
     chosen = keys;
   } else {
     throw new StowageError(

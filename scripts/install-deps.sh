@@ -8,6 +8,8 @@
 # - Deno, pinned at DENO_VERSION, through npm (`npm install -g deno@...`) when `deno` is absent
 #   or another version.
 # - restic, docker-compose, tar, openssl, busybox-static (the demo image), acl through apt.
+# - With --tests: npm's s3rver and azurite (pinned) into /opt/stowage-test/, the S3 and Azure
+#   servers the tests use.
 # - docker.io ONLY when no Docker Engine is installed: an engine from docker.com (docker-ce) is
 #   never replaced. Packages go in with --no-install-recommends because Debian's docker-compose
 #   recommends docker.io.
@@ -86,6 +88,8 @@ if [ "$WITH_TESTS" = 1 ]; then
   have setpriv || pkgs+=(util-linux)
   have git || pkgs+=(git)
   have rclone || pkgs+=(rclone) # `rclone serve restic`: the real REST server the tests use
+  have node || pkgs+=(nodejs)   # runs s3rver, the real S3 server the tests use
+  have npm || pkgs+=(npm)
   have shellcheck || pkgs+=(shellcheck)
   have mkfs.btrfs || pkgs+=(btrfs-progs) # the filesystem-snapshot tests: btrfs on a loop device
   have lvcreate || pkgs+=(lvm2)          # ... and LVM on a loop device
@@ -133,6 +137,36 @@ if [ "$(deno_version)" != "$DENO_VERSION" ]; then
       "Put npm's global bin directory ($(npm prefix -g)/bin) first on PATH."
 else
   say "deno ${DENO_VERSION}: already installed"
+fi
+
+# ---------------------------------------------------------------------------------------------
+# The S3 server the tests use (npm's s3rver under Node; tests/support/s3_server.ts), pinned
+
+S3RVER_VERSION="3.7.1"
+S3RVER_HOME="${STOWAGE_TEST_S3RVER:-/opt/stowage-test/s3rver}"
+if [ "$WITH_TESTS" = 1 ]; then
+  s3rver_version() { node -p "require('${S3RVER_HOME}/node_modules/s3rver/package.json').version" 2>/dev/null; }
+  if [ "$(s3rver_version)" != "$S3RVER_VERSION" ]; then
+    say "npm install s3rver@${S3RVER_VERSION} into ${S3RVER_HOME}"
+    mkdir -p "$S3RVER_HOME"
+    npm install --no-fund --no-audit --prefix "$S3RVER_HOME" "s3rver@${S3RVER_VERSION}" >/dev/null
+  else
+    say "s3rver ${S3RVER_VERSION}: already installed"
+  fi
+fi
+
+# Azure's emulator, Azurite, for the azure: tests (tests/support/azure_server.ts), pinned
+AZURITE_VERSION="3.34.0"
+AZURITE_HOME="${STOWAGE_TEST_AZURITE:-/opt/stowage-test/azurite}"
+if [ "$WITH_TESTS" = 1 ]; then
+  azurite_version() { node -p "require('${AZURITE_HOME}/node_modules/azurite/package.json').version" 2>/dev/null; }
+  if [ "$(azurite_version)" != "$AZURITE_VERSION" ]; then
+    say "npm install azurite@${AZURITE_VERSION} into ${AZURITE_HOME}"
+    mkdir -p "$AZURITE_HOME"
+    npm install --no-fund --no-audit --prefix "$AZURITE_HOME" "azurite@${AZURITE_VERSION}" >/dev/null
+  else
+    say "azurite ${AZURITE_VERSION}: already installed"
+  fi
 fi
 
 # ---------------------------------------------------------------------------------------------

@@ -123,6 +123,44 @@ export function classifyResticFailure(
       { details },
     );
   }
+  // restic 0.14 over sftp: ssh exited before the session began (server down, login refused,
+  // host key not trusted; ssh's own reason went to restic's terminal-less stderr, or nowhere).
+  if (
+    /unable to start the sftp session/.test(text) &&
+    !/Host key verification failed|REMOTE HOST IDENTIFICATION/.test(text)
+  ) {
+    return new StowageError(
+      "repo.error",
+      `Cannot ${action}: the SFTP server did not start a session (ssh could not connect, log in or check the host key; repository '${where}')`,
+      "Check that the server answers, accepts the key (repository.ssh_key) and that its host key is pinned (`stowage setup` shows and pins it); `ssh -p PORT USER@HOST` tells which.",
+      { details },
+    );
+  }
+  // S3's answers to keys it does not accept (AWS and S3-compatible servers word them alike).
+  const s3Refused = text.match(
+    /(The AWS Access Key Id you provided does not exist in our records|The request signature we calculated does not match|InvalidAccessKeyId|SignatureDoesNotMatch|Access Denied)/,
+  );
+  if (s3Refused) {
+    return new StowageError(
+      "repo.error",
+      `Cannot ${action}: the repository's server refused stowage's credentials (${
+        s3Refused[1].replace(/\.$/, "")
+      }; repository '${where}')`,
+      "Fix AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY in repository.env_file or repository.env.",
+      { details },
+    );
+  }
+  const tls = text.match(/x509: ([^\n"]*)/);
+  if (tls) {
+    return new StowageError(
+      "repo.error",
+      `Cannot ${action}: the repository server's TLS certificate is not trusted (x509: ${
+        tls[1].trim()
+      }; repository '${where}')`,
+      "For a server with its own certificate authority, set SSL_CERT_FILE to that CA's PEM file in repository.env (restic reads it).",
+      { details },
+    );
+  }
   if (
     /(blob|file) not removed, server response: 403 Forbidden|unable to remove .* 403/.test(text)
   ) {

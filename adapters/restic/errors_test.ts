@@ -251,3 +251,55 @@ Deno.test("rclone without the named remote says what rclone said", () => {
     /rclone failed to create file system for "nope:.*didn't find section in config file/,
   );
 });
+
+Deno.test("an S3 server refusing the access key, or a TLS certificate restic does not trust, is one line saying so", () => {
+  const loc = "s3:https://127.0.0.1:45682/bkt/repo";
+  const key = classifyResticFailure(
+    1,
+    [
+      "Fatal: unable to open config file: Stat: The AWS Access Key Id you provided does not exist in our records.",
+      "Is there a repository at the following location?",
+      loc,
+    ],
+    "open the repository",
+    loc,
+  );
+  assert.equal(key.code, "repo.error");
+  assert.equal(
+    key.message,
+    "Cannot open the repository: the repository's server refused stowage's credentials (The AWS Access Key Id you provided does not exist in our records; repository 's3:https://127.0.0.1:45682/bkt/repo')",
+  );
+  const cert = classifyResticFailure(
+    1,
+    [
+      'Fatal: unable to open config file: Stat: Get "https://127.0.0.1:45682/bkt/?location=": x509: certificate signed by unknown authority',
+      "Is there a repository at the following location?",
+      loc,
+    ],
+    "open the repository",
+    loc,
+  );
+  assert.equal(cert.code, "repo.error");
+  assert.match(
+    cert.message,
+    /TLS certificate is not trusted \(x509: certificate signed by unknown authority; repository 's3:https/,
+  );
+  assert.match(cert.hint!, /SSL_CERT_FILE/);
+});
+
+Deno.test("an SFTP server that does not start a session is one line saying so, not restic's pipe error", () => {
+  const loc = "sftp://root@127.0.0.1:1//tmp/nothing";
+  const e = classifyResticFailure(
+    1,
+    [
+      `Fatal: unable to open repository at ${loc}: unable to start the sftp session, error: read |0: file already closed`,
+    ],
+    "open the repository",
+    loc,
+  );
+  assert.equal(e.code, "repo.error");
+  assert.equal(
+    e.message,
+    "Cannot open the repository: the SFTP server did not start a session (ssh could not connect, log in or check the host key; repository 'sftp://root@127.0.0.1:1//tmp/nothing')",
+  );
+});

@@ -5,6 +5,12 @@
  */
 import { promptContext } from "../prompt_output.ts";
 import { resolve } from "node:path";
+import {
+  askForTailnet,
+  chooseTailscalePeer,
+  peerKnownHosts,
+  setUpOnPeer,
+} from "../tailscale_setup.ts";
 import { stringify } from "yaml";
 import type { AdminCommand } from "./admin.ts";
 import type { Runtime } from "../runtime.ts";
@@ -26,6 +32,7 @@ import {
   configWizard,
   describeWritten,
   parseScope,
+  prepareNewConfig,
   writeNewConfig,
 } from "../config_wizard.ts";
 import { type ConfigLocation, configToYaml } from "../../core/config/files.ts";
@@ -99,6 +106,13 @@ export function registerAdminConfig(admin: AdminCommand, rt: Runtime) {
       "repository password file; created with 48 random characters (0600) when absent",
     )
     .option("--scope <scope>", "backup scope: minimal, standard or full (default: standard)")
+    .option(
+      "--tailscale-peer <name>",
+      "put the repository on this peer of your Tailscale network: sets up the SSH key and host key and initialises the repository, as `setup` does",
+    )
+    .option("--tailscale-path <path>", "the repository's folder on the Tailscale peer")
+    .option("--ssh-user <user>", "SSH user on the Tailscale peer (default: root)")
+    .option("--ssh-port <port>", "SSH port on the Tailscale peer (default: 22)")
     .option("--force", "replace an existing config file")
     .option("--json", "print a JSON document")
     .addHelpText(
@@ -127,6 +141,42 @@ export function registerAdminConfig(admin: AdminCommand, rt: Runtime) {
       }
       let choices: NewConfigChoices = { repository, passwordFile, scope };
       const interactive = rt.stdinIsTerminal && !opts.json && repository === undefined;
+      if (opts.tailscalePeer !== undefined && repository !== undefined) {
+        throw new StowageError(
+          "usage",
+          "Cannot use --tailscale-peer together with --repository",
+          "The Tailscale peer decides the repository location; pass one of them.",
+        );
+      }
+      const status = interactive && opts.tailscalePeer === undefined
+        ? await askForTailnet(rt)
+        : undefined;
+      if (opts.tailscalePeer !== undefined || status !== undefined) {
+        const say = (t: string) => {
+          if (!opts.json) rt.write(t);
+        };
+        const peer = await chooseTailscalePeer(rt, {
+          peer: opts.tailscalePeer,
+          path: opts.tailscalePath,
+          user: opts.sshUser,
+          port: opts.sshPort,
+        }, { interactive, configPath: loc.path, status, say });
+        choices = {
+          ...choices,
+          repository: peer.location,
+          sshKey: peer.key.path,
+          knownHosts: peerKnownHosts(loc.path),
+        };
+        if (interactive) choices = await configWizard(rt, choices, loc.path);
+        const written = await setUpOnPeer(rt, peer, prepareNewConfig(rt, loc.path, choices), {
+          interactive,
+          say,
+        });
+        if (opts.json) return printJson(rt, { ok: true, ...written });
+        rt.write(describeWritten(written));
+        rt.write(`The repository on ${peer.name} is initialised: \`stowage backup\` can run.\n`);
+        return;
+      }
       if (interactive) choices = await configWizard(rt, choices, loc.path);
       const written = await writeNewConfig(rt, loc.path, choices);
       if (opts.json) return printJson(rt, { ok: true, ...written });

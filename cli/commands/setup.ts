@@ -28,6 +28,13 @@ import {
   type WrittenConfig,
 } from "../config_wizard.ts";
 import { resolve } from "node:path";
+import {
+  askForTailnet,
+  chooseTailscalePeer,
+  confirmPeerLogin,
+  peerKnownHosts,
+  type TailscaleChoice,
+} from "../tailscale_setup.ts";
 
 const NEXT = [
   { command: "stowage dry-run", why: "see what a backup would stop and save" },
@@ -67,6 +74,13 @@ export function registerSetup(program: Program, rt: Runtime) {
       "--accept-host-key <fingerprint>",
       "trust the SSH server's host key with this fingerprint (SHA256:..., as `ssh-keygen -lf` prints it) without asking",
     )
+    .option(
+      "--tailscale-peer <name>",
+      "put the repository on this peer of your Tailscale network (SFTP on its Tailscale address)",
+    )
+    .option("--tailscale-path <path>", "the repository's folder on the Tailscale peer")
+    .option("--ssh-user <user>", "SSH user on the Tailscale peer (default: root)")
+    .option("--ssh-port <port>", "SSH port on the Tailscale peer (default: 22)")
     .option("--json", "print a JSON document")
     .addHelpText(
       "after",
@@ -122,10 +136,13 @@ export function registerSetup(program: Program, rt: Runtime) {
       if (repositoryFlag !== undefined) checkRepositoryLocation(repositoryFlag);
       let prepared: PreparedConfig | undefined;
       let loaded: LoadedConfig;
+      let tailscale: TailscaleChoice | undefined;
       if (await rt.app.configStore.exists(loc.path)) {
-        if (opts.repository || opts.passwordFile || opts.scope || opts.sshKey) {
+        if (
+          opts.repository || opts.passwordFile || opts.scope || opts.sshKey || opts.tailscalePeer
+        ) {
           say(
-            `note: ${loc.path} exists and is kept; --repository/--password-file/--scope/--ssh-key apply only to a new config (use \`stowage admin config new --force\`).\n`,
+            `note: ${loc.path} exists and is kept; --repository/--password-file/--scope/--ssh-key/--tailscale-peer apply only to a new config (use \`stowage admin config new --force\`).\n`,
           );
         }
         loaded = await rt.loadConfig({ config: configFlag });
@@ -136,7 +153,38 @@ export function registerSetup(program: Program, rt: Runtime) {
           scope,
           sshKey: opts.sshKey === undefined ? undefined : resolve(opts.sshKey),
         };
-        if (interactive && repositoryFlag === undefined) {
+        if (opts.tailscalePeer !== undefined && repositoryFlag !== undefined) {
+          throw new StowageError(
+            "usage",
+            "Cannot use --tailscale-peer together with --repository",
+            "The Tailscale peer decides the repository location; pass one of them.",
+          );
+        }
+        // On a terminal, with a tailnet in reach, the first question is where backups go.
+        const status = interactive && repositoryFlag === undefined &&
+            opts.tailscalePeer === undefined
+          ? await askForTailnet(rt)
+          : undefined;
+        const onTailnet = opts.tailscalePeer !== undefined || status !== undefined;
+        if (onTailnet) {
+          tailscale = await chooseTailscalePeer(rt, {
+            peer: opts.tailscalePeer,
+            path: opts.tailscalePath,
+            user: opts.sshUser,
+            port: opts.sshPort,
+            sshKey: choices.sshKey,
+          }, { interactive, configPath: loc.path, status, say });
+          // The host key goes next to the key, both named in the config, so the
+          // disaster-recovery bundle carries them.
+          choices = {
+            ...choices,
+            repository: tailscale.location,
+            sshKey: tailscale.key.path,
+            knownHosts: peerKnownHosts(loc.path),
+          };
+        }
+        // The wizard asks what is still open (a Tailscale peer settled the location and key).
+        if (interactive && (choices.repository === undefined || tailscale)) {
           choices = await configWizard(rt, choices, loc.path);
         }
         prepared = prepareNewConfig(rt, loc.path, choices);
@@ -150,12 +198,21 @@ export function registerSetup(program: Program, rt: Runtime) {
       const trust = await trustRepositoryHost(rt, loaded, {
         interactive,
         accept: opts.acceptHostKey,
+        trustOnFirstUse: tailscale !== undefined,
         say,
       });
+      let peerFreeKiB: number | undefined;
       let written: WrittenConfig | undefined;
       let passwordCreated = false;
       let existed: boolean;
       try {
+        // 3b. A Tailscale peer: stowage's key logs in, the folder exists (nothing written before).
+        if (tailscale) {
+          ({ freeKiB: peerFreeKiB } = await confirmPeerLogin(rt, tailscale, trust.loaded, {
+            interactive,
+            say,
+          }));
+        }
         // 4. Repository: create it unless it already opens; only then write what was prepared.
         ({ passwordCreated, existed } = await busy(
           `opening the repository at ${location}...`,
@@ -176,6 +233,17 @@ export function registerSetup(program: Program, rt: Runtime) {
           created: !existed,
           ...(trust.host ? { sshHost: { host: trust.host, hostKey: trust.state } } : {}),
         },
+        ...(tailscale
+          ? {
+            tailscale: {
+              peer: tailscale.name,
+              address: tailscale.peer.ips[0],
+              latencyMs: tailscale.latencyMs ?? null,
+              freeKiB: peerFreeKiB ?? null,
+              sshKey: { path: tailscale.key.path, created: tailscale.key.created },
+            },
+          }
+          : {}),
         passwordFile: { path: passwordFile, created: passwordCreated },
         next: NEXT,
       };

@@ -17,6 +17,8 @@ export interface NewConfigChoices {
   envFile?: string;
   /** rclone's config for rclone: locations; undefined: rclone's own. */
   rcloneConfig?: string;
+  /** known_hosts for the repository's server; undefined: <state_dir>/known_hosts. */
+  knownHosts?: string;
 }
 
 export function newConfigDocument(choices: NewConfigChoices = {}): ConfigInput {
@@ -26,6 +28,7 @@ export function newConfigDocument(choices: NewConfigChoices = {}): ConfigInput {
   if (choices.sshKey) repository.ssh_key = choices.sshKey;
   if (choices.envFile) repository.env_file = choices.envFile;
   if (choices.rcloneConfig) repository.rclone_config = choices.rcloneConfig;
+  if (choices.knownHosts) repository.known_hosts = choices.knownHosts;
   const defaults = configSchema.parse({});
   const doc: ConfigInput = {
     ...(Object.keys(repository).length > 0 ? { repository } : {}),
