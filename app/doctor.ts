@@ -8,6 +8,7 @@ import { errorMessage, isStowageError } from "../core/errors.ts";
 import {
   type Check,
   type DoctorReport,
+  resticCacheCheck,
   restorePointsCheck,
   secretFileCheck,
   verdict,
@@ -40,6 +41,7 @@ export type DoctorServices = Pick<
   | "locks"
   | "journal"
   | "fileMode"
+  | "probeWritableDir"
   | "results"
   | "fsSnapshots"
   | "copyRepository"
@@ -197,6 +199,8 @@ export async function runDoctor(
   const backend = backendName(cfg.repository.location ?? loaded.paths.repository);
   const where = `${backend} ${loc}`;
   add(resticCheck);
+  const cacheDir = loaded.paths.resticCacheDir;
+  add(resticCacheCheck(cacheDir, await svc.probeWritableDir(cacheDir)));
   let repo: BackupRepository;
   running("repository");
   try {
