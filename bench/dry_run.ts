@@ -27,6 +27,9 @@ import { configSchema } from "../core/config/schema.ts";
 import { resolvePaths } from "../core/paths.ts";
 import type { LoadedConfig } from "../core/config/loaded.ts";
 import type { ProcessRunner } from "../core/ports.ts";
+import { discoverUnits } from "../core/discovery.ts";
+import { planUnit } from "../core/backup/plan.ts";
+import { findLayerWrites } from "../core/layer_writes.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -126,7 +129,29 @@ async function phases(loaded: LoadedConfig) {
     {},
   );
   const totalMs = performance.now() - t1;
+  // The same steps one by one, to see where the time goes.
+  const laps: Record<string, number> = {};
+  let t = performance.now();
+  const lap = (name: string) => {
+    const now = performance.now();
+    laps[name] = now - t;
+    t = now;
+  };
+  const units = discoverUnits(await engine.gatherState(), { unsafePaths: [] });
+  lap("listing");
+  const items = units.map((u) => planUnit(u, loaded.config)).flatMap((p) => p.items);
+  const first = items.filter((i) => i.paths.length > 0).map((i) => i.paths[0]);
+  const files = new LocalHostFiles(new DenoProcessRunner());
+  await files.sizes(first);
+  lap("sizes");
+  await Promise.all(items.flatMap((i) => i.paths).map((p) => files.isMountPoint(p)));
+  lap("mount checks");
+  await new HostFsSnapshots(new DenoProcessRunner(), "/nonexistent/fs-snapshots.json").probe(first);
+  lap("mounts");
+  await findLayerWrites(engine, units);
+  lap("layer writes");
   return {
+    laps,
     gatherMs,
     totalMs,
     containers: state.containers.length,
@@ -225,12 +250,14 @@ ${runs} runs. With \`--compare\`, the two checkouts' commands alternate, so both
 "dry-run" is the whole \`stowage dry-run --json\` command (Deno start-up included); "start-up" is
 \`stowage version\`, the floor of any command; "beyond start-up" the difference. "in process" is
 \`buildDryRun\` alone (this checkout), "gatherState" its Engine listing; "Engine calls" and
-"processes" count the port calls buildDryRun makes after its listing. Containers: all on the Engine
+"processes" count the port calls buildDryRun makes after its listing; "steps" times its steps one
+by one (the Engine listing with discovery, \`du\`, mount checks, the mount lookup, the layer-write
+check). Containers: all on the Engine
 (other test runs share it). The machine is shared (load is shown): compare rows of one run, not
 absolute numbers.
 
-| checkout | stacks | containers | units | dry-run | start-up | beyond start-up | in process | gatherState | Engine calls | processes | load |
-| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |
+| checkout | stacks | containers | units | dry-run | start-up | beyond start-up | in process | gatherState | Engine calls | processes | steps | load |
+| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |
 `;
     }
     await Deno.writeTextFile(values.out, text.trimEnd() + "\n" + rows.join("\n") + "\n");
