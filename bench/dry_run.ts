@@ -218,6 +218,9 @@ if (import.meta.main) {
       (await new Deno.Command("uptime").output()).stdout,
     ).trim().replace(/^.*load/, "load");
     const p = inProcess[inProcess.length - 1];
+    const steps = Object.keys(p.laps).map((n) =>
+      `${n} ${ms(median(inProcess.map((x) => x.laps[n])))}`
+    ).join(", ");
     const rows: string[] = [];
     for (const [k, root] of roots.entries()) {
       const dirty = (await git(root, "status", "--porcelain", "--untracked-files=no"))
@@ -234,7 +237,7 @@ if (import.meta.main) {
           mine ? ms(median(inProcess.map((x) => x.totalMs))) : ""
         } | ${mine ? ms(median(inProcess.map((x) => x.gatherMs))) : ""} | ${
           mine ? p.engineCalls : ""
-        } | ${mine ? p.processes : ""} | ${load} |`,
+        } | ${mine ? p.processes : ""} | ${mine ? steps : ""} | ${load} |`,
       );
     }
     console.log(rows.join("\n"));
@@ -252,8 +255,7 @@ ${runs} runs. With \`--compare\`, the two checkouts' commands alternate, so both
 \`buildDryRun\` alone (this checkout), "gatherState" its Engine listing; "Engine calls" and
 "processes" count the port calls buildDryRun makes after its listing; "steps" times its steps one
 by one (the Engine listing with discovery, \`du\`, mount checks, the mount lookup, the layer-write
-check). Containers: all on the Engine
-(other test runs share it). The machine is shared (load is shown): compare rows of one run, not
+check). Containers: all on the Engine (other test runs share it). The machine is shared (load is shown): compare rows of one run, not
 absolute numbers.
 
 | checkout | stacks | containers | units | dry-run | start-up | beyond start-up | in process | gatherState | Engine calls | processes | steps | load |
