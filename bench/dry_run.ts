@@ -212,7 +212,7 @@ if (import.meta.main) {
       config: configSchema.parse({ backup: { stop_timeout: 5 } }),
       paths: resolvePaths({ uid: Deno.uid() ?? 0, env: (n) => env.env[n] }),
     };
-    const inProcess = [];
+    const inProcess: Awaited<ReturnType<typeof phases>>[] = [];
     for (let i = 0; i < runs; i++) inProcess.push(await phases(loaded));
     const load = new TextDecoder().decode(
       (await new Deno.Command("uptime").output()).stdout,
