@@ -51,7 +51,7 @@ import {
 import { ExtractSink, InstallSink } from "./adapters/recovery/install.ts";
 import { listNames, readSecretFile } from "./adapters/recovery/bundle_files.ts";
 import { modeWarning, openCopy, parseEnvFile, repositorySettings } from "./adapters/restic/open.ts";
-import { exists, randomPassword, writeFileAtomic } from "./adapters/files.ts";
+import { exists, probeWritableDir, randomPassword, writeFileAtomic } from "./adapters/files.ts";
 import { onPath, readOsRelease } from "./adapters/host_system.ts";
 import { refreshAutomaticBundle } from "./app/recovery_bundle.ts";
 import { notifySender } from "./adapters/notify/sender.ts";
@@ -142,6 +142,7 @@ export function realRuntime(): Runtime {
     },
     fileMode: (path) => Deno.stat(path).catch(() => undefined),
     pathExists: exists,
+    probeWritableDir,
     systemd: {
       notifier: (onError) => notifierFromEnv(env, onError),
       watchdogMs: () => watchdogPeriodMs(env("WATCHDOG_USEC"), env("WATCHDOG_PID"), Deno.pid),

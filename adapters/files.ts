@@ -1,5 +1,6 @@
 /** File helpers with the guarantees stowage promises: atomic writes, private modes, no half files. */
 import { StowageError } from "../core/errors.ts";
+import type { WritableProbe } from "../core/doctor.ts";
 
 /** Writes via a temp file in the same directory, fsync, rename. Mode applies from the first byte. */
 export async function writeFileAtomic(path: string, data: string | Uint8Array, mode = 0o600) {
@@ -67,4 +68,36 @@ export function ioError(action: string, e: unknown): StowageError {
     ? "Check the path exists."
     : "Check free space and permissions.";
   return new StowageError("io", `Cannot ${action}: ${msg}`, hint, { cause: e });
+}
+
+/**
+ * Whether files can be created in `path` (or, when it does not exist yet, in the nearest existing
+ * ancestor where it would be created): makes and removes one empty temporary file. Creates nothing
+ * else; the answer accounts for read-only mounts (ProtectSystem) as well as modes.
+ */
+export async function probeWritableDir(path: string): Promise<WritableProbe> {
+  let dir = path.replace(/\/+$/, "") || "/";
+  let exists = true;
+  for (;;) {
+    const st = await Deno.stat(dir).catch(() => undefined);
+    if (st?.isDirectory) break;
+    if (st) {
+      return { exists: false, probed: dir, writable: false, error: `${dir} is not a directory` };
+    }
+    exists = false;
+    if (dir === "/") break;
+    dir = dir.slice(0, dir.lastIndexOf("/")) || "/";
+  }
+  try {
+    const tmp = await Deno.makeTempFile({ dir, prefix: ".stowage-write-probe-" });
+    await Deno.remove(tmp);
+    return { exists, probed: dir, writable: true };
+  } catch (e) {
+    return {
+      exists,
+      probed: dir,
+      writable: false,
+      error: e instanceof Error ? e.message : String(e),
+    };
+  }
 }

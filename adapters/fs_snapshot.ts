@@ -53,7 +53,13 @@ export class HostFsSnapshots implements FsSnapshots {
       const probe: PathProbe = { path, mounts };
       out.set(path, probe);
       try {
-        const [m] = parseFindmnt(await this.#run("findmnt", ["-J", "-T", path, "-o", COLUMNS]));
+        // From the one listing above (findmnt -T per path cost one process each: dry-run of 50
+        // stacks spent most of its time there); findmnt itself only when the path cannot be
+        // resolved, so a missing path fails with findmnt's own message as before.
+        const real = await Deno.realPath(path).catch(() => undefined);
+        const m = real !== undefined ? mountOf(real, mounts) : parseFindmnt(
+          await this.#run("findmnt", ["-J", "-T", path, "-o", COLUMNS]),
+        )[0];
         if (!m) throw new Error(`no mount found for ${path}`);
         probe.mount = m;
         if (m.fstype === "btrfs") {
@@ -151,6 +157,21 @@ function reason(e: unknown, program: string): string {
     return `${program} is not installed`;
   }
   return e instanceof Error ? e.message : String(e);
+}
+
+/**
+ * The mount a resolved (symlink-free) path lives on, from the full mount list in mount order: the
+ * longest target that is the path or one of its parents, the last mounted when several share it
+ * (what `findmnt -T` answers for an existing path).
+ */
+export function mountOf(realPath: string, mounts: MountInfo[]): MountInfo | undefined {
+  let best: MountInfo | undefined;
+  for (const m of mounts) {
+    const t = m.target;
+    const inside = t === "/" || realPath === t || realPath.startsWith(`${t}/`);
+    if (inside && (!best || t.length >= best.target.length)) best = m;
+  }
+  return best;
 }
 
 /** findmnt -J output; btrfs sources lose their `[/subvolume]` suffix (that is FSROOT). */

@@ -8,6 +8,7 @@ import { errorMessage, isStowageError } from "../core/errors.ts";
 import {
   type Check,
   type DoctorReport,
+  resticCacheCheck,
   restorePointsCheck,
   secretFileCheck,
   verdict,
@@ -41,6 +42,7 @@ export type DoctorServices = Pick<
   | "locks"
   | "journal"
   | "fileMode"
+  | "probeWritableDir"
   | "results"
   | "fsSnapshots"
   | "copyRepository"
@@ -199,6 +201,8 @@ export async function runDoctor(
   const backend = backendName(cfg.repository.location ?? loaded.paths.repository);
   const where = `${backend} ${loc}`;
   add(resticCheck);
+  const cacheDir = loaded.paths.resticCacheDir;
+  add(resticCacheCheck(cacheDir, await svc.probeWritableDir(cacheDir)));
   let repo: BackupRepository;
   running("repository");
   try {

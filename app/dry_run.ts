@@ -33,11 +33,20 @@ export async function buildDryRun(
   const files = svc.hostFiles;
   const sizes: Record<string, number | undefined> = {};
   const mountPoints = new Set<string>();
-  for (const item of plans.flatMap((p) => p.items)) {
-    if (item.paths.length > 0) sizes[item.item] = await files.size(item.paths[0]);
+  const items = plans.flatMap((p) => p.items);
+  // Every folder's size from as few `du` processes as possible, the mount checks all at once:
+  // one process per folder made dry-run of a host with 50 stacks take seconds (bench/DRY_RUN.md).
+  const firstPaths = items.filter((i) => i.paths.length > 0).map((i) => i.paths[0]);
+  const measured = files.sizes
+    ? await files.sizes(firstPaths)
+    : new Map(await Promise.all(firstPaths.map(async (p) => [p, await files.size(p)] as const)));
+  const allPaths = items.flatMap((i) => i.paths);
+  const isMount = await Promise.all(allPaths.map((p) => files.isMountPoint(p)));
+  for (const item of items) {
+    if (item.paths.length > 0) sizes[item.item] = measured.get(item.paths[0]);
     else if (item.type === "image") sizes[item.item] = item.image?.size;
-    for (const p of item.paths) if (await files.isMountPoint(p)) mountPoints.add(p);
   }
+  allPaths.forEach((p, i) => isMount[i] && mountPoints.add(p));
   const doc = describePlans(
     svc.hostname,
     plans,

@@ -8,6 +8,7 @@ import type { LoadedConfig } from "../core/config/loaded.ts";
 import type { ConfigLocation } from "../core/config/files.ts";
 import type { StowagePaths } from "../core/paths.ts";
 import type { OsRelease } from "../core/deps.ts";
+import type { WritableProbe } from "../core/doctor.ts";
 import type { HostLock, LockHolder, LockOptions } from "../core/host_lock.ts";
 import type {
   BackupRepository,
@@ -211,6 +212,8 @@ export interface Services {
   fileMode(path: string): Promise<{ mode: number | null } | undefined>;
   /** Whether a path exists (any kind of file). */
   pathExists(path: string): Promise<boolean>;
+  /** Whether files can be created in this directory (or where it would be created). */
+  probeWritableDir(path: string): Promise<WritableProbe>;
   systemd: Systemd;
   statusServer: StatusServer;
   /** Writes the automatic disaster-recovery bundle and rotates old ones. */

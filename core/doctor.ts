@@ -135,3 +135,41 @@ export function restorePointsCheck(snapshots: SnapshotInfo[]): Check {
       : "Run `stowage backup` for the units named: once a newer complete point exists, retention removes the incomplete ones. `stowage restore --list` marks them.",
   };
 }
+
+/** What a probe of a directory found: the nearest existing directory, whether a file can be made there. */
+export interface WritableProbe {
+  /** Whether the directory itself exists. */
+  exists: boolean;
+  /** The directory probed: the one asked about, or its nearest existing ancestor. */
+  probed: string;
+  writable: boolean;
+  /** Why not, when not writable. */
+  error?: string;
+}
+
+/**
+ * Where restic keeps its cache (index, snapshots, tree packs) and whether it can write there: a
+ * cache it cannot write makes every restic call load the repository's index cold.
+ */
+export function resticCacheCheck(
+  dir: string,
+  probe: WritableProbe,
+): Check {
+  const name = "restic cache";
+  if (probe.writable) {
+    return {
+      name,
+      status: "ok",
+      detail: probe.exists ? `${dir} is writable` : `${dir} (created by the first restic call)`,
+    };
+  }
+  return {
+    name,
+    status: "warn",
+    detail: `${dir} is not writable${probe.probed !== dir ? ` (${probe.probed})` : ""}: ${
+      probe.error ?? "permission denied"
+    }; restic runs without a warm cache and reloads the repository index on every call`,
+    hint:
+      "Make the state directory writable for the user stowage runs as (state_dir, STOWAGE_STATE_DIR); under systemd it must be in ReadWritePaths= (admin service write-units adds it).",
+  };
+}

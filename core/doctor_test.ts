@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import type { Unit } from "./model.ts";
 import { volumeKindsCheck } from "./doctor.ts";
-import { restorePointsCheck } from "./doctor.ts";
+import { resticCacheCheck, restorePointsCheck } from "./doctor.ts";
 import { buildTags, parseSnapshot, type TagFields } from "./tags.ts";
 import type { SnapshotType } from "./model.ts";
 
@@ -77,4 +77,31 @@ Deno.test("doctor: incomplete points and orphans are named, and whether a newer 
   );
   assert.match(c.detail, /2025-03-03T02-00-00Z .*no newer complete point/);
   assert.match(c.hint ?? "", /stowage backup/);
+});
+
+Deno.test("doctor names restic's cache dir and warns when restic cannot write it", () => {
+  const dir = "/var/lib/stowage/cache/restic";
+  const ok = resticCacheCheck(dir, { exists: true, probed: dir, writable: true });
+  assert.equal(ok.status, "ok");
+  assert.equal(ok.detail, `${dir} is writable`);
+  const later = resticCacheCheck(dir, {
+    exists: false,
+    probed: "/var/lib/stowage",
+    writable: true,
+  });
+  assert.equal(later.status, "ok");
+  assert.match(later.detail, /created by the first restic call/);
+  const ro = resticCacheCheck(dir, {
+    exists: false,
+    probed: "/var/lib/stowage",
+    writable: false,
+    error: "Read-only file system (os error 30)",
+  });
+  assert.equal(ro.status, "warn");
+  assert.match(
+    ro.detail,
+    /^\/var\/lib\/stowage\/cache\/restic is not writable \(\/var\/lib\/stowage\)/,
+  );
+  assert.match(ro.detail, /Read-only file system/);
+  assert.match(ro.hint!, /ReadWritePaths/);
 });

@@ -81,6 +81,9 @@ export function describeLayerWrites(w: LayerWrites, max = 3): string {
 export const LAYER_WRITES_HINT =
   "Mount a volume (or bind mount) where the container keeps that data, or ignore it if it can be rebuilt; `docker diff CONTAINER` lists every change.";
 
+/** `containerChanges` requests in flight at once. */
+const CHANGES_CONCURRENCY = 4;
+
 /**
  * Asks the Engine for every container of `units` (running or stopped) and returns the findings
  * per unit. A container whose changes cannot be read is reported as unknown, not as clean.
@@ -89,19 +92,31 @@ export async function findLayerWrites(
   engine: Pick<DockerEngine, "containerChanges">,
   units: Unit[],
 ): Promise<Map<string, { writes: LayerWrites[]; unreadable: string[] }>> {
-  const out = new Map<string, { writes: LayerWrites[]; unreadable: string[] }>();
-  for (const u of units) {
-    const found = { writes: [] as LayerWrites[], unreadable: [] as string[] };
-    for (const c of u.containers) {
+  // The Engine computes each container's changes on its own (no list call gives them): ask for a
+  // few at once, read the answers in the units' and containers' order.
+  const all = units.flatMap((u) => u.containers.map((c) => ({ unit: u.name, c })));
+  const answers = new Array<{ w?: LayerWrites; error?: string }>(all.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < all.length) {
+      const i = next++;
+      const { c } = all[i];
       try {
-        const w = layerWrites(c, await engine.containerChanges(c.id));
-        if (w) found.writes.push(w);
+        answers[i] = { w: layerWrites(c, await engine.containerChanges(c.id)) };
       } catch (e) {
-        found.unreadable.push(`${c.name}: ${e instanceof Error ? e.message : String(e)}`);
+        answers[i] = { error: `${c.name}: ${e instanceof Error ? e.message : String(e)}` };
       }
     }
-    out.set(u.name, found);
-  }
+  };
+  await Promise.all(Array.from({ length: Math.min(CHANGES_CONCURRENCY, all.length) }, worker));
+  const out = new Map<string, { writes: LayerWrites[]; unreadable: string[] }>();
+  for (const u of units) out.set(u.name, { writes: [], unreadable: [] });
+  all.forEach(({ unit }, i) => {
+    const found = out.get(unit)!;
+    const a = answers[i];
+    if (a.w) found.writes.push(a.w);
+    if (a.error) found.unreadable.push(a.error);
+  });
   return out;
 }
 

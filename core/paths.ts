@@ -22,6 +22,12 @@ export interface StowagePaths {
   /** Results of past runs, read by the status endpoint. */
   resultsFile: string;
   recoveryDir: string;
+  /**
+   * restic's cache (--cache-dir on every restic call): inside the state dir, so the CLI, the timer
+   * unit, the daemon and the verify unit share one warm cache, and the units' ReadWritePaths (or
+   * StateDirectory) for the state dir make it writable under ProtectSystem/ProtectHome.
+   */
+  resticCacheDir: string;
 }
 
 export function resolvePaths({ uid, env }: PathEnv): StowagePaths {
@@ -40,5 +46,6 @@ export function resolvePaths({ uid, env }: PathEnv): StowagePaths {
     lockFile: `${stateDir}/backup.lock`,
     resultsFile: `${stateDir}/results.json`,
     recoveryDir: `${stateDir}/recovery`,
+    resticCacheDir: `${stateDir}/cache/restic`,
   };
 }

@@ -376,6 +376,8 @@ export interface HostFiles {
   existing(paths: string[]): Promise<string[]>;
   /** Bytes used below a path (du), or undefined when it cannot be measured. */
   size(path: string): Promise<number | undefined>;
+  /** `size` of several paths at once (fewer processes); every path is in the map. */
+  sizes?(paths: string[]): Promise<Map<string, number | undefined>>;
   /** True when `path` is itself a mount point (a disk or share mounted there); false if unknown. */
   isMountPoint(path: string): Promise<boolean>;
   /**

@@ -57,6 +57,14 @@ Deno.test("backup saves the fixture stack as tagged snapshots, in dependency ord
       } ms`,
     );
     assert.deepEqual(await running(s), { db: true, app: true, web: false });
+    // restic's cache is the state dir's cache/restic (the same dir under the systemd units), not
+    // ~/.cache: it now holds this repository's index and snapshots, so the next run starts warm.
+    const repoId = JSON.parse(await env.restic("cat", "config")).id as string;
+    const cached = `${env.stateDir}/cache/restic/${repoId}`;
+    for (const kind of ["index", "snapshots"]) {
+      const files = await Array.fromAsync(Deno.readDir(`${cached}/${kind}`));
+      assert.ok(files.length > 0, `no ${kind} files in restic's cache ${cached}`);
+    }
 
     const snaps = await snapshotsOf(env, s.project);
     const types = snaps.map((x) => `${x.type}:${x.volume ?? x.path ?? ""}`).sort();

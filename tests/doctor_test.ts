@@ -41,6 +41,8 @@ Deno.test("doctor: a healthy setup", async () => {
     assert.match(d.byName["config"].detail, /is valid/);
     assert.equal(d.byName["repository password file"].status, "ok");
     assert.match(d.byName["repository"].detail, /0 snapshots/);
+    assert.equal(d.byName["restic cache"].status, "ok");
+    assert.ok(d.byName["restic cache"].detail.startsWith(`${env.stateDir}/cache/restic `));
     const text = await stowage(["doctor"], { env: env.env });
     assert.match(text.stdout, /healthy/);
   });
@@ -53,6 +55,19 @@ Deno.test("doctor pinpoints a password file readable by others", async () => {
     assert.equal(d.code, 19);
     assert.equal(d.byName["repository password file"].status, "fail");
     assert.match(d.byName["repository password file"].hint!, /chmod 600/);
+  });
+});
+
+Deno.test("doctor warns when restic's cache dir cannot be written", async () => {
+  await withRepo(async (env) => {
+    // A file where the cache's parent directory should be: restic could not create its cache.
+    await Deno.mkdir(env.stateDir, { recursive: true });
+    await Deno.writeTextFile(`${env.stateDir}/cache`, "");
+    const d = await doctor(env.env);
+    const c = d.byName["restic cache"];
+    assert.equal(c.status, "warn", JSON.stringify(c));
+    assert.match(c.detail, new RegExp(`^${env.stateDir}/cache/restic is not writable`));
+    assert.match(c.hint!, /ReadWritePaths/);
   });
 });
 

@@ -97,7 +97,7 @@ function settingsOf(
     isDefault: passwordFile === loaded.paths.passwordFile,
     binary: repo.restic_binary,
     extraArgs,
-    cacheDir: `${loaded.paths.stateDir}/cache/restic`,
+    cacheDir: loaded.paths.resticCacheDir,
     envFile: repo.env_file ? expandHome(repo.env_file, env) : undefined,
     env: { ...repo.env },
     rcloneConfig: repo.rclone_config ? expandHome(repo.rclone_config, env) : undefined,

@@ -192,3 +192,42 @@ Deno.test("renderUnits refuses any value that would leave its line, and relative
     /^ExecStart=\/opt\/100%%\/\$x\/stowage --config "\/etc\/a \\"b\\" \\\\c \$\$d %%e ;" admin service daemon$/m,
   );
 });
+
+Deno.test("restic's cache dir is writable in every hardened service, for the default and a custom state dir", () => {
+  for (
+    const paths of [
+      rootPaths,
+      resolvePaths({ uid: 0, env: (n) => n === "STOWAGE_STATE_DIR" ? "/srv/stowage" : undefined }),
+    ]
+  ) {
+    const units = renderUnits(UNIT_TEMPLATES, {
+      stowage: ["/usr/local/bin/stowage"],
+      schedule: "daily",
+      readWritePaths: readWritePaths(defaultConfig(), paths),
+      stateDirectory: stateDirectoryName(paths.stateDir),
+      environment: {},
+      version: "9.9.9",
+      daemonArgs: [],
+    });
+    const services = units.filter((u) => u.name.endsWith(".service"));
+    assert.equal(services.length, 3);
+    for (const u of services) {
+      const lines = u.content.split("\n");
+      // ProtectHome makes restic's default (~/.cache/restic) read-only: the cache must be elsewhere.
+      assert.ok(lines.includes("ProtectHome=read-only"), u.name);
+      assert.ok(lines.includes("ProtectSystem=strict"), u.name);
+      const writable = [
+        ...lines.filter((l) => l.startsWith("ReadWritePaths=-")).map((l) => l.slice(16)),
+        ...lines.filter((l) => l.startsWith("StateDirectory=")).map((l) =>
+          `/var/lib/${l.slice(15)}`
+        ),
+      ];
+      assert.ok(
+        writable.some((w) => paths.resticCacheDir.startsWith(`${w}/`)),
+        `${u.name}: ${paths.resticCacheDir} is not under ${writable.join(", ")}`,
+      );
+      // Nothing points restic elsewhere (stowage's --cache-dir would override it anyway).
+      assert.ok(!lines.some((l) => /RESTIC_CACHE_DIR|^CacheDirectory=/.test(l)), u.name);
+    }
+  }
+});
