@@ -34,6 +34,15 @@ export function tableWidth(rt: Pick<Runtime, "stdoutIsTerminal" | "terminalColum
   return rt.stdoutIsTerminal ? rt.terminalColumns?.() : undefined;
 }
 
+/** A paragraph for the terminal: wrapped at word boundaries to its width; one line in a pipe. */
+export function fitted(
+  rt: Pick<Runtime, "stdoutIsTerminal" | "terminalColumns">,
+  text: string,
+): string {
+  const width = tableWidth(rt);
+  return width ? wrapWords(text, width).join("\n") : text;
+}
+
 /** Where a cell may be broken: after a space, a comma or a slash. */
 function words(text: string): string[] {
   return text.split(/(?<=[ ,/])/).filter((w) => w !== "");

@@ -3,7 +3,7 @@
  */
 import { PLAIN, type Style } from "./style.ts";
 import type { Runtime } from "./runtime.ts";
-import { formatBytes, formatDuration, printJson, table, tableWidth } from "./output.ts";
+import { fitted, formatBytes, formatDuration, printJson, table, tableWidth } from "./output.ts";
 import { isInternalUnit } from "../core/backup/plan.ts";
 import { isUsable, type RestorePoint, unitsIn } from "../core/restore/points.ts";
 import { contentsOf, INCOMPLETE_NOTE, pointJson, sizeOf, statusOf, whenOf } from "./points_view.ts";
@@ -75,7 +75,7 @@ export function listPoints(
       sizeOf(p),
     ]),
   ], tableWidth(rt)));
-  if (points.some((p) => p.status === "incomplete")) rt.write(`\n${INCOMPLETE_NOTE}\n`);
+  if (points.some((p) => p.status === "incomplete")) rt.write(`\n${fitted(rt, INCOMPLETE_NOTE)}\n`);
   for (const i of ignored) {
     rt.write(
       `ignored snapshot ${i.snapshot}${

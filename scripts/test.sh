@@ -30,25 +30,29 @@ SERIAL=(
 # The longest files, slowest first (per-file time in a full run; keep it roughly true when a test
 # file grows). Every other test file follows in name order.
 LONGEST=(
-  tests/recovery_install_test.ts
   tests/backends_test.ts
-  tests/backup_kill_test.ts
-  tests/copies_test.ts
-  tests/verify_test.ts
-  tests/fs_snapshot_test.ts
   tests/recovery_test.ts
-  tests/dumps_postgres_test.ts
-  tests/config_cli_test.ts
-  tests/restore_network_test.ts
-  tests/restore_fidelity_test.ts
-  tests/notify_test.ts
-  tests/dumps_mariadb_test.ts
-  tests/bad_input_test.ts
-  tests/backup_test.ts
-  tests/recovery_auto_test.ts
-  tests/terminal_output_test.ts
-  tests/repository_contract_sftp_test.ts
+  tests/restore_points_test.ts
+  tests/backup_kill_test.ts
+  tests/backup_warm_kill_test.ts
+  tests/fs_snapshot_test.ts
+  tests/verify_test.ts
+  tests/copies_test.ts
   tests/repository_contract_rest_auth_test.ts
+  tests/restore_stack_test.ts
+  tests/dumps_postgres_test.ts
+  tests/backup_test.ts
+  tests/repository_contract_sftp_test.ts
+  tests/doctor_test.ts
+  tests/recovery_install_test.ts
+  tests/restore_fidelity_test.ts
+  tests/bad_input_test.ts
+  tests/restore_failure_test.ts
+  tests/service_daemon_test.ts
+  tests/notify_test.ts
+  tests/hooks_test.ts
+  tests/retention_test.ts
+  tests/dumps_mariadb_test.ts
 )
 
 if [ $# -gt 0 ]; then

@@ -2,7 +2,7 @@ import { isInternalUnit } from "../../core/backup/plan.ts";
 import type { AdminCommand } from "./admin.ts";
 import type { Runtime } from "../runtime.ts";
 import { globals } from "../mod.ts";
-import { formatBytes, formatDuration, printJson, table, tableWidth } from "../output.ts";
+import { fitted, formatBytes, formatDuration, printJson, table, tableWidth } from "../output.ts";
 import { parseSnapshot } from "../../core/tags.ts";
 import { isUsable, restorePoints, unitsIn } from "../../core/restore/points.ts";
 import {
@@ -165,7 +165,7 @@ export function registerAdminSnapshot(admin: AdminCommand, rt: Runtime) {
           ]),
         ], tableWidth(rt)));
       }
-      if (units.some((u) => u.incomplete > 0)) rt.write(`\n${INCOMPLETE_NOTE}\n`);
+      if (units.some((u) => u.incomplete > 0)) rt.write(`\n${fitted(rt, INCOMPLETE_NOTE)}\n`);
       for (const i of ignored) {
         rt.write(
           `\nignored snapshot ${i.snapshot} (unit ${i.unit ?? "?"}, backup id ${
