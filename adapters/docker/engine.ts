@@ -24,6 +24,7 @@ import type {
 import { COMPOSE_LABELS, projectFilePaths } from "../../core/compose_labels.ts";
 import { demuxDockerStream, FrameDecoder, splitDockerStream } from "./stream.ts";
 import { readTextIfExists } from "../files.ts";
+import { concatBytes } from "../../core/bytes.ts";
 
 export const DEFAULT_SOCKET = "/var/run/docker.sock";
 export const MIN_API = "1.41";
@@ -507,11 +508,13 @@ export class EngineClient implements DockerEngine {
     );
   }
 
-  async exec(
+  /** Creates an exec instance (never a TTY: a TTY turns \n into \r\n and mixes stderr in). */
+  async #createExec(
     idOrName: string,
     argv: string[],
-    opts: { user?: string; env?: string[]; signal?: AbortSignal } = {},
-  ): Promise<ExecResult> {
+    opts: { user?: string; env?: string[]; signal?: AbortSignal },
+    attachStdin: boolean,
+  ): Promise<{ created: { Id: string }; action: string }> {
     const action = `run ${JSON.stringify(argv[0] ?? "")} in container '${idOrName}'`;
     const created = await this.#json<{ Id: string }>(
       "POST",
@@ -520,7 +523,7 @@ export class EngineClient implements DockerEngine {
       {
         body: {
           Cmd: argv,
-          AttachStdin: false,
+          AttachStdin: attachStdin,
           AttachStdout: true,
           AttachStderr: true,
           Tty: false,
@@ -530,6 +533,15 @@ export class EngineClient implements DockerEngine {
         signal: opts.signal,
       },
     );
+    return { created, action };
+  }
+
+  async exec(
+    idOrName: string,
+    argv: string[],
+    opts: { user?: string; env?: string[]; signal?: AbortSignal } = {},
+  ): Promise<ExecResult> {
+    const { created, action } = await this.#createExec(idOrName, argv, opts, false);
     const res = await this.#fetch("POST", `/exec/${q(created.Id)}/start`, action, {
       body: { Detach: false, Tty: false },
       signal: opts.signal,
@@ -544,25 +556,7 @@ export class EngineClient implements DockerEngine {
     argv: string[],
     opts: { user?: string; env?: string[]; signal?: AbortSignal } = {},
   ): Promise<ExecStream> {
-    const action = `run ${JSON.stringify(argv[0] ?? "")} in container '${idOrName}'`;
-    const created = await this.#json<{ Id: string }>(
-      "POST",
-      `/containers/${q(idOrName)}/exec`,
-      action,
-      {
-        // No TTY: a TTY would turn \n into \r\n and mix stderr into stdout.
-        body: {
-          Cmd: argv,
-          AttachStdin: false,
-          AttachStdout: true,
-          AttachStderr: true,
-          Tty: false,
-          User: opts.user,
-          Env: opts.env,
-        },
-        signal: opts.signal,
-      },
-    );
+    const { created, action } = await this.#createExec(idOrName, argv, opts, false);
     const res = await this.#fetch("POST", `/exec/${q(created.Id)}/start`, action, {
       body: { Detach: false, Tty: false },
       signal: opts.signal,
@@ -582,24 +576,7 @@ export class EngineClient implements DockerEngine {
     stdin: ReadableStream<Uint8Array>,
     opts: { user?: string; env?: string[]; signal?: AbortSignal } = {},
   ): Promise<ExecResult> {
-    const action = `run ${JSON.stringify(argv[0] ?? "")} in container '${idOrName}'`;
-    const created = await this.#json<{ Id: string }>(
-      "POST",
-      `/containers/${q(idOrName)}/exec`,
-      action,
-      {
-        body: {
-          Cmd: argv,
-          AttachStdin: true,
-          AttachStdout: true,
-          AttachStderr: true,
-          Tty: false,
-          User: opts.user,
-          Env: opts.env,
-        },
-        signal: opts.signal,
-      },
-    );
+    const { created, action } = await this.#createExec(idOrName, argv, opts, true);
     // fetch cannot send and receive on one hijacked connection: speak HTTP/1.1 on the socket
     // ourselves, upgrade it to the raw stream, send stdin, half-close, read the framed output.
     const api = (await this.#negotiate()).api;
@@ -623,7 +600,7 @@ export class EngineClient implements DockerEngine {
       );
       const dec = new FrameDecoder();
       const reading = (async () => {
-        let head = new Uint8Array(0);
+        let head: Uint8Array = new Uint8Array(0);
         let headerDone = false;
         const buf = new Uint8Array(64 * 1024);
         while (true) {
@@ -634,10 +611,7 @@ export class EngineClient implements DockerEngine {
             dec.push(chunk);
             continue;
           }
-          const joined = new Uint8Array(head.length + chunk.length);
-          joined.set(head);
-          joined.set(chunk, head.length);
-          head = joined;
+          head = concatBytes([head, chunk]);
           const text = new TextDecoder().decode(head);
           const end = text.indexOf("\r\n\r\n");
           if (end < 0) continue;
