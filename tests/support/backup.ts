@@ -25,14 +25,8 @@ export async function snapshotsOf(env: TestRepoEnv, unit: string) {
   return list.map(parseSnapshot);
 }
 
-export async function waitFor(what: string, cond: () => Promise<boolean>, ms = 60_000) {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (await cond()) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
+export { waitFor } from "./service.ts";
+import { waitFor } from "./service.ts";
 
 /** Starts `stowage backup` of the stack and SIGKILLs it as soon as `cond` holds. */
 export async function killBackupWhen(

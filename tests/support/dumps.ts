@@ -1,5 +1,6 @@
 /** Helpers for the database dump tests (tests/dumps_*_test.ts). */
 import type { TestRepoEnv } from "./repo.ts";
+import { waitFor as poll } from "./service.ts";
 
 /**
  * Every process's argv on the host (containers' processes included), one line each. Through
@@ -10,14 +11,9 @@ export async function procCmdlines(): Promise<string[]> {
   return new TextDecoder().decode(out.stdout).split("\n");
 }
 
-/** Polls `ready` every 100 ms until it holds; fails after `seconds` naming what it waited for. */
-export async function waitFor(what: string, ready: () => Promise<boolean>, seconds = 90) {
-  const deadline = Date.now() + seconds * 1000;
-  while (!(await ready())) {
-    if (Date.now() > deadline) throw new Error(`waited ${seconds} s for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+/** Polls `ready` until it holds (service.ts's waitFor); a database may take 90 s to start. */
+export const waitFor = (what: string, ready: () => Promise<boolean>, seconds = 90) =>
+  poll(what, ready, seconds * 1000);
 
 /** The backup ids of a unit's completion markers, and its dump snapshots' ids, from restic. */
 export async function backupIds(
