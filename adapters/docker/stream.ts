@@ -93,7 +93,7 @@ export function splitDockerStream(body: ReadableStream<Uint8Array> | null): {
   const ended = new Promise<string>((res, rej) => ((resolve = res), (reject = rej)));
   ended.catch(() => {});
   let stderr: Uint8Array = new Uint8Array(0);
-  let pending: Uint8Array = new Uint8Array(0);
+  const dec = new FrameDecoder();
   const reader = body?.getReader();
   const stdout = new ReadableStream<Uint8Array>({
     async pull(controller) {
@@ -102,28 +102,22 @@ export function splitDockerStream(body: ReadableStream<Uint8Array> | null): {
         while (true) {
           const r = reader ? await reader.read() : undefined;
           if (!r || r.done) {
-            if (pending.length > 0) {
+            if (dec.leftover > 0) {
               throw new Error(
-                `the exec stream ended inside a frame (${pending.length} bytes left): truncated`,
+                `the exec stream ended inside a frame (${dec.leftover} bytes left): truncated`,
               );
             }
             controller.close();
             resolve(new TextDecoder().decode(stderr));
             return;
           }
-          let buf: Uint8Array = pending.length ? concat([pending, r.value]) : r.value;
-          const out: Uint8Array[] = [];
-          while (buf.length >= 8) {
-            const size = new DataView(buf.buffer, buf.byteOffset, buf.byteLength).getUint32(4);
-            if (buf.length < 8 + size) break;
-            const payload = buf.slice(8, 8 + size);
-            if (buf[0] === 2) {
-              stderr = concat([stderr, payload]);
-              if (stderr.length > STDERR_TAIL) stderr = stderr.slice(stderr.length - STDERR_TAIL);
-            } else out.push(payload);
-            buf = buf.subarray(8 + size);
+          dec.push(r.value);
+          const err = dec.stderr.splice(0);
+          if (err.length > 0) {
+            stderr = concat([stderr, ...err]);
+            if (stderr.length > STDERR_TAIL) stderr = stderr.slice(stderr.length - STDERR_TAIL);
           }
-          pending = buf.slice();
+          const out = dec.stdout.splice(0);
           if (out.length > 0) {
             controller.enqueue(out.length === 1 ? out[0] : concat(out));
             return;
