@@ -33,11 +33,19 @@ export async function copyToAll(
   req: CopyRequest,
 ): Promise<CopyReport[]> {
   const reports: CopyReport[] = [];
+  // The primary's points are listed once for every copy (a listing loads the whole index).
+  let listed: Promise<SnapshotInfo[]> | undefined;
+  const primarySnapshots = () => (listed ??= ownSnapshots(primary, svc.hostname));
   for (const copy of loaded.config.copies) {
     if (req.signal.aborted) break;
-    reports.push(await copyTo(svc, loaded, primary, copy, req));
+    reports.push(await copyTo(svc, loaded, primary, primarySnapshots, copy, req));
   }
   return reports;
+}
+
+/** This host's snapshots in a repository. */
+async function ownSnapshots(r: BackupRepository, host: string): Promise<SnapshotInfo[]> {
+  return (await r.snapshots({ host })).map(parseSnapshot).filter((s) => s.hostname === host);
 }
 
 const log = (req: CopyRequest, level: "info" | "warning", message: string) =>
@@ -47,6 +55,7 @@ export async function copyTo(
   svc: CopyServices,
   loaded: LoadedConfig,
   primary: BackupRepository,
+  primarySnapshots: () => Promise<SnapshotInfo[]>,
   copy: CopyConfig,
   req: CopyRequest,
 ): Promise<CopyReport> {
@@ -56,8 +65,7 @@ export async function copyTo(
   try {
     const { repo, destination } = await svc.copyRepository(loaded, copy.name);
     const host = svc.hostname;
-    const mine = async (r: BackupRepository) =>
-      (await r.snapshots({ host })).map(parseSnapshot).filter((s) => s.hostname === host);
+    const mine = (r: BackupRepository) => ownSnapshots(r, host);
     // Listing the copy is also the check that it exists (one restic process fewer per run).
     let onCopy: SnapshotInfo[];
     try {
@@ -74,7 +82,7 @@ export async function copyTo(
       );
     }
     const policy = copy.retention ?? loaded.config.retention;
-    plan = planCopy({ primary: await mine(primary), copy: onCopy, host, policies: [policy] });
+    plan = planCopy({ primary: await primarySnapshots(), copy: onCopy, host, policies: [policy] });
     for (const line of plan.skipped) {
       log(req, "info", `copy '${copy.name}': not copying ${line}`);
     }
