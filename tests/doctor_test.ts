@@ -24,7 +24,6 @@ async function doctor(env: Record<string, string>) {
 async function withRepo(fn: (env: TestRepoEnv) => Promise<void>) {
   const env = await testRepoEnv();
   try {
-    await env.restic("init");
     await fn(env);
   } finally {
     await env.cleanup();
