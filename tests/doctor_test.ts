@@ -86,7 +86,7 @@ Deno.test("wrong repository password: doctor fails the repository, commands exit
 });
 
 Deno.test("repository missing: doctor fails it, admin repo status exits 7", async () => {
-  const env = await testRepoEnv();
+  const env = await testRepoEnv("", { repository: "absent" });
   try {
     const d = await doctor(env.env);
     assert.equal(d.byName["repository"].status, "fail");
