@@ -10,6 +10,7 @@ import { isolatedEnv, stowage } from "./support/cli.ts";
 import { createFixtureStack, type FixtureStack } from "./support/fixture.ts";
 import { docker, sh } from "./support/docker.ts";
 import { startRestServer, type TestRestServer } from "./support/rest_server.ts";
+import { createTestRepository } from "./support/restic_repo.ts";
 
 interface Instance {
   dir: string;
@@ -75,7 +76,7 @@ Deno.test("doctor names the REST server and says in one line: fine, wrong creden
   const server = await startRestServer(root);
   const password = "repo-" + crypto.randomUUID();
   try {
-    await restic(server, "r", password, "init");
+    await createTestRepository(`${server.dir}/r`, password);
     const ok = await instance(server.location("r"), password);
     const c = await repositoryCheck(ok.env);
     assert.equal(c.status, "ok", c.detail);
@@ -117,7 +118,7 @@ Deno.test("a backup with the REST server down stops no container and says the se
   try {
     await s.up();
     const password = "repo-" + crypto.randomUUID();
-    await restic(server, "r", password, "init");
+    await createTestRepository(`${server.dir}/r`, password);
     const inst = await instance(server.location("r"), password);
     const before = await startedAt(s);
     await server.stop();
@@ -140,7 +141,7 @@ Deno.test("an append-only REST server: backups succeed and retention warns that 
   try {
     await s.up();
     const password = "repo-" + crypto.randomUUID();
-    await restic(server, "r", password, "init");
+    await createTestRepository(`${server.dir}/r`, password);
     const inst = await instance(
       server.location("r"),
       password,
@@ -188,7 +189,7 @@ Deno.test("two hosts, one REST repository: concurrent backups, retention per hos
   try {
     await Promise.all([x.up(), y.up()]);
     const password = "repo-" + crypto.randomUUID();
-    await restic(server, "fleet", password, "init");
+    await createTestRepository(`${server.dir}/fleet`, password);
     const keep1 = "retention:\n  latest: 1\n";
     const alpha = await instance(server.location("fleet"), password, `host: alpha\n${keep1}`);
     const beta = await instance(server.location("fleet"), password, `host: beta\n${keep1}`);

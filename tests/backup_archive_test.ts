@@ -18,6 +18,7 @@ import { MemorySink } from "../core/events.ts";
 import { parseSnapshot } from "../core/tags.ts";
 import { restorePoints, selectPoint } from "../core/restore/points.ts";
 import type { DockerEngine } from "../core/ports.ts";
+import { createTestRepository } from "./support/restic_repo.ts";
 
 /** Stands in for a rootless/remote engine: volume folders are not readable from this process. */
 class UnreadableVolumes extends LocalHostFiles {
@@ -42,8 +43,8 @@ Deno.test("a volume whose folder cannot be read is saved as a tar stream from th
       "mkdir -p /data/sub && echo via-archive > /data/sub/note && chown 1000:1000 /data/sub/note",
     );
     await Deno.writeTextFile(`${dir}/pw`, "archive-test", { mode: 0o600 });
+    await createTestRepository(`${dir}/repo`, "archive-test");
     const repo = new Restic({ location: `${dir}/repo`, passwordFile: `${dir}/pw` });
-    await repo.init();
     const runner = new DenoProcessRunner();
     const report = await runBackup(
       {
@@ -127,8 +128,8 @@ Deno.test("an archive stream that breaks mid-volume leaves an incomplete point; 
     await s.up();
     await docker("exec", s.container("app"), "sh", "-c", "echo first > /data/note");
     await Deno.writeTextFile(`${dir}/pw`, "archive-test", { mode: 0o600 });
+    await createTestRepository(`${dir}/repo`, "archive-test");
     const repo = new Restic({ location: `${dir}/repo`, passwordFile: `${dir}/pw` });
-    await repo.init();
     const runner = new DenoProcessRunner();
     const deps = (e: DockerEngine, clock = systemClock) => ({
       engine: e,

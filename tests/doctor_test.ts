@@ -24,7 +24,6 @@ async function doctor(env: Record<string, string>) {
 async function withRepo(fn: (env: TestRepoEnv) => Promise<void>) {
   const env = await testRepoEnv();
   try {
-    await env.restic("init");
     await fn(env);
   } finally {
     await env.cleanup();
@@ -87,7 +86,7 @@ Deno.test("wrong repository password: doctor fails the repository, commands exit
 });
 
 Deno.test("repository missing: doctor fails it, admin repo status exits 7", async () => {
-  const env = await testRepoEnv();
+  const env = await testRepoEnv("", { repository: "absent" });
   try {
     const d = await doctor(env.env);
     assert.equal(d.byName["repository"].status, "fail");

@@ -6,6 +6,7 @@ repositoryContract("local directory", async () => {
   let n = 0;
   return {
     newLocation: () => Promise.resolve(`${root}/repo-${++n}`),
+    storageDir: (location) => location,
     extraArgs: [],
     cleanup: () => Deno.remove(root, { recursive: true }),
   };

@@ -8,6 +8,7 @@ repositoryContract("rclone: a local remote (type = local)", async () => {
   let n = 0;
   return {
     newLocation: () => Promise.resolve(`rclone:stowagetest:${root}/repo-${++n}`),
+    storageDir: (location) => location.slice("rclone:stowagetest:".length),
     extraArgs: [],
     env: { RCLONE_CONFIG: config },
     cleanup: () => Deno.remove(root, { recursive: true }),

@@ -10,6 +10,7 @@ repositoryContract("sftp on a real sshd (loopback)", async () => {
   const first = sshd.sftpLocation(`${root}/repo-0`);
   return {
     newLocation: () => Promise.resolve(sshd.sftpLocation(`${root}/repo-${++n}`)),
+    storageDir: (location) => `${root}/${location.split("/").pop()}`,
     extraArgs: [
       "-o",
       `sftp.command=${sftpCommand(first, { key: sshd.clientKey, knownHosts: sshd.knownHosts })}`,

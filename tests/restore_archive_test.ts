@@ -47,7 +47,6 @@ Deno.test("a source=archive volume snapshot restores into a new volume and into 
       `${vol}:/data`,
       image,
     );
-    await env.restic("init");
     const now = new Date();
     const tags = buildTags({
       unit,

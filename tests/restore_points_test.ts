@@ -23,6 +23,7 @@ import { runBackup } from "../core/backup/run.ts";
 import { configSchema } from "../core/config/schema.ts";
 import { MemorySink } from "../core/events.ts";
 import { restorePoints } from "../core/restore/points.ts";
+import { createTestRepository } from "./support/restic_repo.ts";
 
 async function withStack(name: string, fn: (s: FixtureStack, env: TestRepoEnv) => Promise<void>) {
   const s = await createFixtureStack({ name });
@@ -244,8 +245,8 @@ Deno.test("two hosts backing up one unit name into one repository keep their own
   try {
     await s.up();
     await Deno.writeTextFile(`${dir}/pw`, "hosts-test", { mode: 0o600 });
+    await createTestRepository(`${dir}/repo`, "hosts-test");
     const repo = new Restic({ location: `${dir}/repo`, passwordFile: `${dir}/pw` });
-    await repo.init();
     const config = configSchema.parse({
       backup: { stop_timeout: 5, scope: "minimal" },
       retention: { latest: 1 },

@@ -48,7 +48,6 @@ const tags = (unit: string, type: string, extra: string[] = []) => [
 async function withHostileRepo(fn: (h: Hostile) => Promise<void>) {
   const env = await testRepoEnv();
   try {
-    await env.restic("init");
     const victim = `${env.dir}/victim`;
     await Deno.mkdir(victim);
     await Deno.writeTextFile(`${victim}/keep.txt`, "precious\n");

@@ -16,6 +16,7 @@ import { runBackup } from "../core/backup/run.ts";
 import { configSchema } from "../core/config/schema.ts";
 import { MemorySink } from "../core/events.ts";
 import { parseSnapshot } from "../core/tags.ts";
+import { createTestRepository } from "./support/restic_repo.ts";
 
 Deno.test("retention keeps exactly latest 2 + one per day for 2 days, as whole points", async () => {
   const s = await createFixtureStack({ name: "ret" });
@@ -24,8 +25,8 @@ Deno.test("retention keeps exactly latest 2 + one per day for 2 days, as whole p
   try {
     await s.up();
     await Deno.writeTextFile(`${dir}/pw`, "retention-test", { mode: 0o600 });
+    await createTestRepository(`${dir}/repo`, "retention-test");
     const repo = new Restic({ location: `${dir}/repo`, passwordFile: `${dir}/pw` });
-    await repo.init();
     const config = configSchema.parse({
       backup: { stop_timeout: 5, scope: "minimal" },
       retention: { latest: 2, daily: 2 },

@@ -41,7 +41,6 @@ async function gatedRestic(dir: string): Promise<{ env: { PATH: string }; open()
 Deno.test("doctor prints each check as it ends: the first lines arrive while restic's check still runs", async () => {
   const env = await testRepoEnv();
   try {
-    await env.restic("init");
     const gate = await gatedRestic(env.dir);
     // NO_COLOR empty (allowed by no-color.org): only the pipe keeps colour away.
     const child = spawnStowage(["doctor"], { env: { ...env.env, ...gate.env, NO_COLOR: "" } });
@@ -81,7 +80,6 @@ Deno.test("doctor prints each check as it ends: the first lines arrive while res
 Deno.test("doctor on a terminal: a spinner names the running check, the screen keeps only the finished lines", async () => {
   const env = await testRepoEnv();
   try {
-    await env.restic("init");
     const gate = await gatedRestic(env.dir);
     const r = await onTerminal(["doctor"], {
       env: { ...env.env, ...gate.env },
@@ -173,7 +171,6 @@ Deno.test("stowage --help and backup --help: exit 0 with Usage and Examples, as 
 Deno.test("tables fit an 80-column terminal, broken between words; in a pipe each row stays on one line", async (t) => {
   const env = await testRepoEnv();
   try {
-    await env.restic("init");
     // One saved unit of its own, so the snapshot table has a row whatever else runs on the host.
     await Deno.mkdir(`${env.dir}/data`);
     await Deno.writeTextFile(`${env.dir}/data/file`, "volume data\n");

@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { isolatedEnv, stowage } from "./cli.ts";
 import { sh } from "./docker.ts";
+import { createTestRepository } from "./restic_repo.ts";
 import { PBKDF2_ITERATIONS } from "../../core/recovery/mod.ts";
 
 export const ROOT = new URL("../../", import.meta.url).pathname;
@@ -79,7 +80,7 @@ ${opts.extraConfig ?? ""}`;
     out,
     cleanup: () => Deno.remove(dir, { recursive: true }),
   };
-  await restic(e, "init");
+  await createTestRepository(repo, REPO_PASSWORD);
   await Deno.writeTextFile(`${dir}/data/file`, "volume data\n");
   await restic(
     e,

@@ -1,6 +1,7 @@
 /** A private stowage environment with a local restic repository, for CLI-level tests. */
 import { isolatedEnv } from "./cli.ts";
 import { sh } from "./docker.ts";
+import { createTestRepository } from "./restic_repo.ts";
 
 export interface TestRepoEnv {
   dir: string;
@@ -14,11 +15,22 @@ export interface TestRepoEnv {
   cleanup(): Promise<void>;
 }
 
-export async function testRepoEnv(extraYaml = ""): Promise<TestRepoEnv> {
+/**
+ * `extraYaml` is appended under the config's `backup:` key (indent it: `"  key: value\n"`), or at
+ * the top level after it. The repository exists already, with a key restic opens cheaply
+ * (tests/support/restic_repo.ts explains why); `{ repository: "absent" }` leaves it to the test or
+ * to stowage to create.
+ */
+export async function testRepoEnv(
+  extraYaml = "",
+  opts: { repository?: "created" | "absent" } = {},
+): Promise<TestRepoEnv> {
   const base = await isolatedEnv();
   const repo = `${base.dir}/repo`;
   const passwordFile = `${base.dir}/repo.password`;
-  await Deno.writeTextFile(passwordFile, "test-password-" + crypto.randomUUID(), { mode: 0o600 });
+  const password = "test-password-" + crypto.randomUUID();
+  await Deno.writeTextFile(passwordFile, password, { mode: 0o600 });
+  if ((opts.repository ?? "created") === "created") await createTestRepository(repo, password);
   const config =
     `repository:\n  location: ${repo}\n  password_file: ${passwordFile}\nbackup:\n  stop_timeout: 5\n${extraYaml}`;
   await Deno.writeTextFile(base.configPath, config, { mode: 0o600 });

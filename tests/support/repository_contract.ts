@@ -12,6 +12,7 @@ import { isStowageError, StowageError } from "../../core/errors.ts";
 import type { BackupProgress, StreamSource } from "../../core/ports.ts";
 import { sh } from "./docker.ts";
 import { startRestServer } from "./rest_server.ts";
+import { cheapenKey } from "./restic_repo.ts";
 
 export interface ContractTarget {
   /** A location where no repository exists yet. */
@@ -22,6 +23,12 @@ export interface ContractTarget {
   env?: Record<string, string>;
   /** The server refuses deletion: forget is `repo.appendonly`, prune is never asked. */
   appendOnly?: boolean;
+  /**
+   * The local directory that holds the files of the repository at `location`, for targets that
+   * keep them on this machine's disk. After restic creates a repository there, the contract swaps
+   * its key for one restic opens cheaply (tests/support/restic_repo.ts says why).
+   */
+  storageDir?(location: string): string;
   cleanup(): Promise<void>;
 }
 
@@ -73,6 +80,13 @@ function streamOf(bytes: Uint8Array): ReadableStream<Uint8Array> {
       c.close();
     },
   });
+}
+
+/** Swaps the key of a repository restic just created, where the target stores it on local disk. */
+async function cheapen(h: Harness, location: string, passwordFile: string) {
+  if (!h.target.storageDir) return;
+  const password = (await Deno.readTextFile(passwordFile)).replace(/\r?\n$/, "");
+  await cheapenKey(h.target.storageDir(location), password);
 }
 
 async function rejectsWith(p: Promise<unknown>, code: string): Promise<StowageError> {
@@ -148,6 +162,7 @@ async function runContract(t: Deno.TestContext, h: Harness) {
 
   await t.step("init, then exists() is true and there are no snapshots", async () => {
     await repo.init();
+    await cheapen(h, location, h.passwordFile);
     assert.equal(await repo.exists(), true);
     assert.deepEqual(await repo.snapshots(), []);
   });
@@ -526,6 +541,7 @@ async function runContract(t: Deno.TestContext, h: Harness) {
     const destPw = await writePassword(h.dir, "dest-password");
     const dest = h.open(destLoc, destPw);
     await dest.init();
+    await cheapen(h, destLoc, destPw);
     await repo.copy({ location: destLoc, passwordFile: destPw }, [streamId]);
     const copied = await dest.snapshots();
     assert.equal(copied.length, 1);
@@ -560,6 +576,7 @@ export function restTarget(opts: { auth: boolean; appendOnly?: boolean }) {
     let n = 0;
     return {
       newLocation: () => Promise.resolve(server.location(`repo-${++n}`)),
+      storageDir: (location) => `${server.dir}/${location.replace(/\/$/, "").split("/").pop()}`,
       extraArgs: [],
       appendOnly: opts.appendOnly,
       async cleanup() {
