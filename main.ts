@@ -50,7 +50,18 @@ import {
 } from "./adapters/recovery/bundle_io.ts";
 import { ExtractSink, InstallSink } from "./adapters/recovery/install.ts";
 import { listNames, readSecretFile } from "./adapters/recovery/bundle_files.ts";
-import { modeWarning, openCopy, parseEnvFile, repositorySettings } from "./adapters/restic/open.ts";
+import {
+  knownHostsFiles,
+  modeWarning,
+  openCopy,
+  parseEnvFile,
+  parseSftpLocation,
+  repositorySettings,
+  trustFile,
+} from "./adapters/restic/open.ts";
+import { sshHostKeys } from "./adapters/ssh_host_keys.ts";
+import { sshClient } from "./adapters/ssh_client.ts";
+import { TailscaleCli } from "./adapters/tailscale.ts";
 import { exists, probeWritableDir, randomPassword, writeFileAtomic } from "./adapters/files.ts";
 import { onPath, readOsRelease } from "./adapters/host_system.ts";
 import { refreshAutomaticBundle } from "./app/recovery_bundle.ts";
@@ -152,7 +163,14 @@ export function realRuntime(): Runtime {
       readToken: readTokenFile,
     },
     refreshRecoveryBundle: (loaded) => refreshAutomaticBundle(app, loaded, controller.signal),
-    repositoryConfig: { settings: repositorySettings, parseEnvFile, modeWarning },
+    repositoryConfig: {
+      settings: repositorySettings,
+      parseEnvFile,
+      modeWarning,
+      trustFile,
+      knownHostsFiles,
+      parseSftpLocation,
+    },
     configStore: {
       locate: (flag) => locateConfig(flag, env, paths),
       exists: configExists,
@@ -182,6 +200,9 @@ export function realRuntime(): Runtime {
     osRelease: readOsRelease,
     onPath: (program) => onPath(env, program),
     notifySender,
+    sshHostKeys: sshHostKeys(runner),
+    sshClient: sshClient(runner),
+    tailnet: new TailscaleCli(runner),
   };
   const rt: Runtime = {
     env,

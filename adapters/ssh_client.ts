@@ -6,14 +6,8 @@
 import { dirname } from "node:path";
 import { StowageError } from "../core/errors.ts";
 import type { ProcessRunner } from "../core/ports.ts";
+import type { LoginResult, SshClient, SshKey } from "../core/ssh.ts";
 import { ioError } from "./files.ts";
-
-export interface SshKey {
-  path: string;
-  /** The public key line (`ssh-ed25519 AAAA... comment`), as authorized_keys takes it. */
-  publicLine: string;
-  created: boolean;
-}
 
 /** The key at `path`, generated first when there is none. */
 export async function ensureSshKey(
@@ -66,10 +60,6 @@ export async function ensureSshKey(
   return { path, publicLine: `${type} ${blob} ${comment}`, created };
 }
 
-export type LoginResult =
-  | { ok: true; stdout: string }
-  | { ok: false; reason: "key-refused" | "other"; message: string };
-
 /**
  * Runs `command` (fixed words, no user input unquoted) on `user@host` with only `key`, checking
  * the host key against `knownHosts` strictly, in batch mode: no password or host-key prompt.
@@ -109,9 +99,10 @@ export async function sshRun(
   };
 }
 
-/** Free KiB from `df -Pk` output (its last line's 4th column). */
-export function parseDfAvailable(out: string): number | undefined {
-  const last = out.trim().split("\n").at(-1)?.trim().split(/\s+/);
-  const n = last ? Number(last[3]) : NaN;
-  return Number.isFinite(n) ? n : undefined;
+/** The `SshClient` port on this host's ssh and ssh-keygen. */
+export function sshClient(runner: ProcessRunner): SshClient {
+  return {
+    ensureKey: (path, comment) => ensureSshKey(runner, path, comment),
+    run: (target, opts) => sshRun(runner, target, opts),
+  };
 }

@@ -1,64 +1,14 @@
 /**
- * SSH host keys for sftp repositories, pinned by stowage itself: scan a server's keys
- * (ssh-keyscan), show their fingerprints, ask whether one is already trusted (ssh-keygen -F, which
- * also reads hashed known_hosts lines), and append trusted keys to stowage's own known_hosts.
- * Fingerprints are computed here, exactly as `ssh-keygen -lf` prints them (SHA256, base64, no
- * padding).
+ * SSH host keys for sftp repositories, pinned by stowage itself (the `SshHostKeys` port of
+ * core/ssh.ts): scan a server's keys (ssh-keyscan), ask whether one is already trusted
+ * (ssh-keygen -F, which also reads hashed known_hosts lines), append trusted keys to stowage's own
+ * known_hosts, and stage them in a temporary one first. Fingerprints are computed in core/ssh.ts.
  */
-import { createHash } from "node:crypto";
 import { dirname } from "node:path";
 import { StowageError } from "../core/errors.ts";
 import type { ProcessRunner } from "../core/ports.ts";
+import { type HostKey, hostSpec, parseScannedKeys, type SshHostKeys } from "../core/ssh.ts";
 import { ioError } from "./files.ts";
-
-export interface HostKey {
-  /** ssh-ed25519, ecdsa-sha2-nistp256, ssh-rsa, ... */
-  type: string;
-  /** base64 key blob as in known_hosts */
-  key: string;
-  /** `SHA256:...` as ssh and ssh-keygen print it */
-  fingerprint: string;
-}
-
-/** How known_hosts names a host: `host`, or `[host]:port` off port 22. */
-export function hostSpec(host: string, port?: string): string {
-  return port && port !== "22" ? `[${host}]:${port}` : host;
-}
-
-/** ED25519, ECDSA, RSA: the names ssh shows next to a fingerprint. */
-export function keyLabel(type: string): string {
-  if (type === "ssh-ed25519") return "ED25519";
-  if (type.startsWith("ecdsa-")) return "ECDSA";
-  if (type === "ssh-rsa") return "RSA";
-  return type;
-}
-
-export function fingerprintOf(key: string): string {
-  const blob = Uint8Array.from(atob(key), (c) => c.charCodeAt(0));
-  return `SHA256:${createHash("sha256").update(blob).digest("base64").replace(/=+$/, "")}`;
-}
-
-/** `host type key` lines (ssh-keyscan output, comments ignored) -> keys, one per type. */
-export function parseScannedKeys(text: string): HostKey[] {
-  const keys: HostKey[] = [];
-  for (const raw of text.split("\n")) {
-    const line = raw.trim();
-    if (!line || line.startsWith("#")) continue;
-    const [, type, key] = line.split(/\s+/);
-    if (!type || !key || !/^[A-Za-z0-9+/=]+$/.test(key)) continue;
-    if (keys.some((k) => k.type === type)) continue;
-    try {
-      keys.push({ type, key, fingerprint: fingerprintOf(key) });
-    } catch { /* not base64: not a key line */ }
-  }
-  return keys;
-}
-
-/** The key whose fingerprint is `given` (with or without the `SHA256:` prefix). */
-export function matchFingerprint(keys: HostKey[], given: string): HostKey | undefined {
-  const want = given.trim().replace(/^SHA256:/, "").replace(/=+$/, "");
-  return keys.find((k) => k.fingerprint === `SHA256:${want}`);
-}
 
 /** True when any of `files` (those that exist) has a key for `spec`. */
 export async function isHostKnown(
@@ -106,10 +56,6 @@ export async function scanHostKeys(
   return keys;
 }
 
-export function knownHostsLine(spec: string, k: HostKey): string {
-  return `${spec} ${k.type} ${k.key}\n`;
-}
-
 /** Appends `lines` to the known_hosts `file` (0600, its folder 0700 when created). */
 export async function appendKnownHosts(file: string, lines: string[]): Promise<void> {
   try {
@@ -118,4 +64,28 @@ export async function appendKnownHosts(file: string, lines: string[]): Promise<v
   } catch (e) {
     throw ioError(`add the host key to '${file}'`, e);
   }
+}
+
+/** A temporary known_hosts: `base`'s lines (when it exists), then `lines`. */
+export async function stageKnownHosts(
+  base: string,
+  lines: string[],
+): Promise<{ path: string; dispose(): Promise<void> }> {
+  const path = await Deno.makeTempFile({ prefix: "stowage-known_hosts-" });
+  const existing = await Deno.readTextFile(base).catch(() => "");
+  await Deno.writeTextFile(
+    path,
+    (existing && !existing.endsWith("\n") ? existing + "\n" : existing) + lines.join(""),
+  );
+  return { path, dispose: () => Deno.remove(path).catch(() => {}) };
+}
+
+/** The `SshHostKeys` port on this host's ssh-keyscan and ssh-keygen. */
+export function sshHostKeys(runner: ProcessRunner): SshHostKeys {
+  return {
+    known: (spec, files) => isHostKnown(runner, spec, files),
+    scan: (host, port) => scanHostKeys(runner, host, port),
+    append: appendKnownHosts,
+    staged: stageKnownHosts,
+  };
 }

@@ -1,17 +1,12 @@
 /**
- * The real `tailscale` CLI: the tailnet's status (`tailscale status --json`, parsed and checked by
- * core/tailscale.ts) and a peer's latency (`tailscale ping -c 1`). Tests put a stand-in on PATH
- * (tests/support/tailscale.ts); nothing here knows about it.
+ * The real `tailscale` CLI, the `Tailnet` port of core/tailscale.ts: the tailnet's status
+ * (`tailscale status --json`, parsed and checked by core/tailscale.ts) and a peer's latency
+ * (`tailscale ping -c 1`). Tests put a stand-in on PATH (tests/support/tailscale.ts); nothing here
+ * knows about it.
  */
 import { StowageError } from "../core/errors.ts";
 import type { ProcessRunner } from "../core/ports.ts";
-import { parseTailscaleStatus, type TailnetStatus } from "../core/tailscale.ts";
-
-export interface Tailnet {
-  status(): Promise<TailnetStatus>;
-  /** Round trip to a peer's address in ms, or undefined when it did not answer. */
-  ping(ip: string): Promise<number | undefined>;
-}
+import { parseTailscaleStatus, type Tailnet, type TailnetStatus } from "../core/tailscale.ts";
 
 /** `pong from nas (100.64.0.2) via DERP(fra) in 23ms` / `... via 192.0.2.1:41641 in 1.2ms`. */
 export function parsePing(out: string): number | undefined {

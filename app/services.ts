@@ -25,6 +25,8 @@ import type { HookHost } from "../core/hooks/host.ts";
 import type { NotifySender } from "../core/notify/ports.ts";
 import type { FsSnapshots } from "../core/fs_snapshot/ports.ts";
 import type { SandboxJournal } from "../core/verify/ports.ts";
+import type { SshClient, SshHostKeys } from "../core/ssh.ts";
+import type { Tailnet } from "../core/tailscale.ts";
 import type { ResultsDoc } from "../core/service/results.ts";
 import type { VerifyResult } from "../core/service/verify_results.ts";
 import type { Notifier } from "../core/service/daemon.ts";
@@ -100,6 +102,12 @@ export interface RepositoryConfig {
   parseEnvFile(text: string, path: string): Record<string, string>;
   /** A warning when a secret file is readable by group or others. */
   modeWarning(what: string, path: string, mode: number | null): string | undefined;
+  /** The known_hosts file stowage pins the repository's host keys in. */
+  trustFile(loaded: LoadedConfig, env: (name: string) => string | undefined): string;
+  /** Every known_hosts file ssh checks for the repository's host, in order. */
+  knownHostsFiles(loaded: LoadedConfig, env: (name: string) => string | undefined): string[];
+  /** The parts of an sftp location (a config error when it is not one). */
+  parseSftpLocation(location: string): { user?: string; host: string; port?: string; path: string };
 }
 
 /** One file --install wrote (adapters/recovery/install.ts). */
@@ -237,4 +245,10 @@ export interface Services {
   randomPassword(length: number): string;
   /** Delivers notifications: HTTP, SMTP, programs (adapters/notify/). */
   notifySender: NotifySender;
+  /** SSH host keys: scanned, looked up, staged and pinned (adapters/ssh_host_keys.ts). */
+  sshHostKeys: SshHostKeys;
+  /** stowage's own SSH key and a login with it (adapters/ssh_client.ts). */
+  sshClient: SshClient;
+  /** The Tailscale network this host is on (adapters/tailscale.ts). */
+  tailnet: Tailnet;
 }

@@ -9,7 +9,7 @@
  */
 import type { LoadedConfig } from "../core/config/loaded.ts";
 import { errorMessage, isStowageError, StowageError } from "../core/errors.ts";
-import type { BackupRepository, DockerEngine, EventSink } from "../core/ports.ts";
+import type { BackupRepository, DockerEngine, EngineInventory, EventSink } from "../core/ports.ts";
 import { isInternalUnit } from "../core/backup/plan.ts";
 import {
   missingFromRecipe,
@@ -241,7 +241,7 @@ export async function cleanupSandboxes(
  * containers, so `ctx.exec("app", ...)` and `stowage.verify` labels reach into the sandbox only.
  */
 async function sandboxHookUnit(
-  engine: DockerEngine,
+  engine: Pick<EngineInventory, "listContainers">,
   unit: string,
   kind: Unit["kind"],
   runId: string,
@@ -270,7 +270,7 @@ async function sandboxHookUnit(
 
 /** Run ids (and units) on sandbox labels of containers, volumes and networks, minus `known`. */
 async function unrecordedSandboxes(
-  engine: DockerEngine,
+  engine: Pick<EngineInventory, "listContainers" | "listVolumes" | "listNetworks">,
   known: string[],
 ): Promise<{ runId: string; unit: string }[]> {
   const found = new Map<string, string>();
@@ -654,7 +654,7 @@ function unverifiable(report: VerifyReport, message: string, hint: string): Veri
 /** Refuses when a file system the sandbox writes to has less room than the point restores. */
 async function checkDisk(
   svc: Pick<VerifyServices, "runner">,
-  engine: DockerEngine,
+  engine: Pick<EngineInventory, "listVolumes">,
   repo: BackupRepository,
   point: RestorePoint,
   root: string,

@@ -3,27 +3,13 @@
  * stowage's known_hosts, or the operator's ~/.ssh/known_hosts) is used as it is; an unknown one is
  * scanned, its fingerprints shown, and trusted only when the operator says so on the terminal or
  * names its fingerprint with --accept-host-key. Until `commit()`, the key lives in a temporary
- * known_hosts the repository test uses, so a failed setup pins nothing.
+ * known_hosts the repository test uses, so a failed setup pins nothing (app/host_key.ts).
  */
 import { promptContext } from "./prompt_output.ts";
 import { StowageError } from "../core/errors.ts";
 import type { LoadedConfig, Runtime } from "./runtime.ts";
-import {
-  knownHostsFiles,
-  parseSftpLocation,
-  repositorySettings,
-  trustFile,
-} from "../adapters/restic/open.ts";
-import {
-  appendKnownHosts,
-  type HostKey,
-  hostSpec,
-  isHostKnown,
-  keyLabel,
-  knownHostsLine,
-  matchFingerprint,
-  scanHostKeys,
-} from "../adapters/ssh_host_keys.ts";
+import { type HostKey, keyLabel, matchFingerprint } from "../core/ssh.ts";
+import { inspectRepositoryHost, stageHostKeys } from "../app/host_key.ts";
 
 export interface HostTrust {
   /** The config to test the repository with (its known_hosts the temporary one when needed). */
@@ -56,18 +42,16 @@ export async function trustRepositoryHost(
   },
 ): Promise<HostTrust> {
   const noop = async () => {};
-  const settings = repositorySettings(loaded, rt.env);
-  if (!settings.location.startsWith("sftp:")) {
+  const found = await inspectRepositoryHost(rt.app, loaded);
+  if (found.state === "not-ssh") {
     return { loaded, state: "not-ssh", fingerprints: [], commit: noop, dispose: noop };
   }
-  const { host, port } = parseSftpLocation(settings.location);
-  const spec = hostSpec(host, port);
-  const known = await isHostKnown(rt.runner, spec, knownHostsFiles(loaded, rt.env));
-  if (known) {
-    opts.say(`SSH host key of ${spec}: trusted (${known}).\n`);
+  const spec = found.spec;
+  if (found.state === "known") {
+    opts.say(`SSH host key of ${spec}: trusted (${found.file}).\n`);
     return { loaded, state: "known", host: spec, fingerprints: [], commit: noop, dispose: noop };
   }
-  const keys = await scanHostKeys(rt.runner, host, port);
+  const keys = found.keys;
   const listed = keys.map((k) => `${keyLabel(k.type).padEnd(7)} ${k.fingerprint}`);
   let chosen: HostKey[];
   if (opts.accept !== undefined) {
@@ -118,23 +102,13 @@ export async function trustRepositoryHost(
   }
 
   // The repository test sees the already-pinned keys plus the new ones, from a temporary file.
-  const own = trustFile(loaded, rt.env);
-  const tmp = await Deno.makeTempFile({ prefix: "stowage-known_hosts-" });
-  const lines = chosen.map((k) => knownHostsLine(spec, k));
-  const existing = await Deno.readTextFile(own).catch(() => "");
-  await Deno.writeTextFile(
-    tmp,
-    (existing && !existing.endsWith("\n") ? existing + "\n" : existing) + lines.join(""),
-  );
+  const staged = await stageHostKeys(rt.app, loaded, spec, chosen);
   return {
-    loaded: {
-      ...loaded,
-      config: { ...loaded.config, repository: { ...loaded.config.repository, known_hosts: tmp } },
-    },
+    loaded: staged.loaded,
     state: "accepted",
     host: spec,
     fingerprints: chosen.map((k) => k.fingerprint),
-    commit: () => appendKnownHosts(own, lines),
-    dispose: () => Deno.remove(tmp).catch(() => {}),
+    commit: staged.commit,
+    dispose: staged.dispose,
   };
 }

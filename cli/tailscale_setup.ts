@@ -3,7 +3,8 @@
  * first, by latency; offline ones shown but not selectable), pick one (on the terminal, or
  * `--tailscale-peer NAME`), make stowage's own SSH key, and once the host key is trusted
  * (cli/host_key.ts) check that the peer accepts the key, create the repository folder and say how
- * much space is free there. The repository is then plain SFTP on the peer's Tailscale address.
+ * much space is free there (app/tailscale.ts). The repository is then plain SFTP on the peer's
+ * Tailscale address.
  */
 import { dirname } from "node:path";
 import { StowageError } from "../core/errors.ts";
@@ -13,13 +14,10 @@ import {
   findPeer,
   peerLocation,
   peerName,
-  sortPeers,
   type TailnetStatus,
   type TailscalePeer,
 } from "../core/tailscale.ts";
-import { type Tailnet, TailscaleCli } from "../adapters/tailscale.ts";
-import { ensureSshKey, parseDfAvailable, sshRun } from "../adapters/ssh_client.ts";
-import { knownHostsFiles } from "../adapters/restic/open.ts";
+import { listPeers, preparePeerFolder } from "../app/tailscale.ts";
 import { formatBytes } from "./output.ts";
 import type { LoadedConfig, Runtime } from "./runtime.ts";
 import { trustRepositoryHost } from "./host_key.ts";
@@ -59,14 +57,10 @@ export function peerKnownHosts(configPath: string): string {
   return `${dirname(configPath)}/ssh/known_hosts`;
 }
 
-export function tailnet(rt: Runtime): Tailnet {
-  return new TailscaleCli(rt.runner);
-}
-
 /** The tailnet when a `tailscale` CLI answers, else undefined (the wizard then does not offer it). */
 export async function tailnetIfAny(rt: Runtime): Promise<TailnetStatus | undefined> {
   try {
-    return await tailnet(rt).status();
+    return await rt.app.tailnet.status();
   } catch {
     return undefined;
   }
@@ -137,14 +131,8 @@ export async function chooseTailscalePeer(
     say: (s: string) => void;
   },
 ): Promise<TailscaleChoice> {
-  const net = tailnet(rt);
-  const status = opts.status ?? await net.status();
+  const { status, peers, latency } = await listPeers(rt.app, opts.status);
   const online = status.peers.filter((p) => p.online);
-  const measured = await Promise.all(
-    online.map(async (p) => [p, await net.ping(p.ips[0])] as const),
-  );
-  const latency = new Map<TailscalePeer, number | undefined>(measured);
-  const peers = sortPeers(status.peers, latency);
   opts.say(`\nPeers on your tailnet:\n${peerTable(peers, latency)}`);
 
   let peer: TailscalePeer;
@@ -200,7 +188,7 @@ export async function chooseTailscalePeer(
   }
 
   const keyPath = flags.sshKey ?? peerKey(opts.configPath);
-  const key = await ensureSshKey(rt.runner, keyPath, `stowage@${rt.hostname}`);
+  const key = await rt.app.sshClient.ensureKey(keyPath, `stowage@${rt.hostname}`);
   opts.say(
     `SSH key for the repository: ${key.path} (${
       key.created ? "created now, ed25519, mode 0600" : "exists, reused"
@@ -230,21 +218,17 @@ export async function confirmPeerLogin(
   loaded: LoadedConfig,
   opts: { interactive: boolean; say: (s: string) => void },
 ): Promise<{ freeKiB?: number }> {
-  const knownHosts = knownHostsFiles(loaded, rt.env).join(" ");
   const where = `${choice.user}@${choice.name}`;
   while (true) {
-    const r = await sshRun(rt.runner, {
+    const r = await preparePeerFolder(rt.app, loaded, {
       host: choice.peer.ips[0],
       port: choice.port,
       user: choice.user,
-    }, {
       key: choice.key.path,
-      knownHosts,
-      // The path passed checkPeerPath: letters, digits and . _ - / only.
-      command: `mkdir -p -- '${choice.path}' && df -Pk -- '${choice.path}'`,
+      path: choice.path,
     });
     if (r.ok) {
-      const freeKiB = parseDfAvailable(r.stdout);
+      const freeKiB = r.freeKiB;
       opts.say(
         `Logged in to ${where} with stowage's key; ${choice.path} is there${
           freeKiB === undefined ? "" : `, ${formatBytes(freeKiB * 1024)} free`

@@ -1,7 +1,7 @@
 /**
  * The tailnet as `tailscale status --json` describes it, and the choices made from it: which
  * peers can hold the repository, in what order the wizard offers them, and the SFTP location on a
- * peer's Tailscale address. Pure.
+ * peer's Tailscale address. Pure; the `Tailnet` port is the effect (adapters/tailscale.ts).
  *
  * The document is untrusted input (another program's output, naming machines other people run):
  * every field used is checked, names are stripped of control characters before they reach a
@@ -26,6 +26,14 @@ export interface TailnetStatus {
   backendState: string;
   self?: TailscalePeer;
   peers: TailscalePeer[];
+}
+
+/** The tailnet this host is on, as its `tailscale` CLI sees it (adapters/tailscale.ts). */
+export interface Tailnet {
+  /** The checked status document; an error when tailscale does not run or is not logged in. */
+  status(): Promise<TailnetStatus>;
+  /** Round trip to a peer's address in ms, or undefined when it did not answer. */
+  ping(ip: string): Promise<number | undefined>;
 }
 
 const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;

@@ -105,10 +105,11 @@ Deno.test("restore --latest --start --yes brings a destroyed stack back: data, n
 Deno.test("restore over existing data needs --stop, saves a pre-restore snapshot, and can be undone", async () => {
   await withStack("rsx", async (s, env) => {
     const hookLog = `${env.dir}/hooks.log`;
+    const refuse = `${env.dir}/refuse`;
     await Deno.writeTextFile(
       env.configPath,
       (await Deno.readTextFile(env.configPath)) +
-        `hooks:\n  pre_restore:\n    - run: ["sh", "-c", "echo \\"pre $STOWAGE_PHASE $STOWAGE_UNIT\\" >> ${hookLog}"]\n` +
+        `hooks:\n  pre_restore:\n    - run: ["sh", "-c", "test -e ${refuse} && exit 75; echo \\"pre $STOWAGE_PHASE $STOWAGE_UNIT\\" >> ${hookLog}"]\n` +
         `  post_restore:\n    - run: ["sh", "-c", "echo \\"post $STOWAGE_OUTCOME\\" >> ${hookLog}"]\n`,
     );
     await inVolume(s, "app", "echo v1 > /data/state");
@@ -129,6 +130,19 @@ Deno.test("restore over existing data needs --stop, saves a pre-restore snapshot
     assert.match(refused.stderr, /--stop/);
     assert.equal(await inVolume(s, "app", "cat /data/state"), "v2\n", "a refusal changes nothing");
 
+    // A pre_restore hook that asks to skip (exit 75) ends the restore before anything changes.
+    await Deno.writeTextFile(refuse, "");
+    const since = new Date();
+    const skipped = await stowage(
+      ["restore", "--unit", s.project, "--latest", "--only", "volumes", "--stop", "--yes"],
+      { env: env.env },
+    );
+    assert.equal(skipped.code, 15, skipped.stderr);
+    assert.match(skipped.stderr, /pre_restore hook asked to skip/);
+    assert.deepEqual(await lifecycleEvents(s, since, new Date()), [], "nothing stopped");
+    assert.equal(await inVolume(s, "app", "cat /data/state"), "v2\n", "a skip changes nothing");
+    await Deno.remove(refuse);
+
     const r = await stowage([
       "restore",
       "--unit",
@@ -147,8 +161,8 @@ Deno.test("restore over existing data needs --stop, saves a pre-restore snapshot
     assert.equal(await inVolume(s, "app", "cat /data/state"), "v1\n");
     assert.equal(
       await Deno.readTextFile(hookLog),
-      `pre pre_restore ${s.project}\npost ok\n`,
-      "restore hooks ran around it",
+      `post failed\npre pre_restore ${s.project}\npost ok\n`,
+      "restore hooks ran around it (post_restore also after the skipped run)",
     );
     assert.equal(
       await inVolume(s, "app", "ls /data/added-later 2>/dev/null || echo gone"),

@@ -5,8 +5,9 @@
  *
  * Rules (test files, `*_test.ts`, are exempt from all of them):
  * - `core-deno`: nothing in core/ uses `Deno.*`; effects go through the ports of core/ports.ts.
- * - `command-adapter`: no file in cli/commands/ imports from adapters/; main.ts builds adapters
- *   and the app layer uses them through the services it is given.
+ * - `cli-adapter`: no file in cli/ (commands, wizards, dialogues, renderers) imports from
+ *   adapters/, `import type` included; main.ts builds adapters and cli/ and the app layer use
+ *   them through the services they are given.
  * - `app-adapter`: no file in app/ imports from adapters/ (same reason; `import type` included).
  * - `upward-cli`: nothing in adapters/, core/ or app/ imports from cli/.
  * - `command-command`: no command file imports another command file. The one exception is
@@ -23,7 +24,7 @@ import { dirname, join, normalize, relative } from "node:path";
 
 export type Rule =
   | "core-deno"
-  | "command-adapter"
+  | "cli-adapter"
   | "app-adapter"
   | "upward-cli"
   | "command-command";
@@ -88,8 +89,8 @@ export function findViolations(files: { path: string; text: string }[]): Violati
     for (const spec of importSpecifiers(text)) {
       if (!spec.startsWith(".")) continue;
       const target = normalize(join(dirname(file), spec)).replaceAll("\\", "/");
-      if (isCommand(file) && under(target, "adapters")) {
-        out.push({ rule: "command-adapter", file, target });
+      if (under(file, "cli") && under(target, "adapters")) {
+        out.push({ rule: "cli-adapter", file, target });
       }
       if (under(file, "app") && under(target, "adapters")) {
         out.push({ rule: "app-adapter", file, target });

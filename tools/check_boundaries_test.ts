@@ -19,8 +19,24 @@ Deno.test("a command importing an adapter is a violation, type-only and multi-li
     },
   ]);
   assert.deepEqual(keys(found), [
-    "command-adapter cli/commands/fake.ts -> adapters/journal.ts",
-    "command-adapter cli/commands/fake.ts -> adapters/lock.ts",
+    "cli-adapter cli/commands/fake.ts -> adapters/journal.ts",
+    "cli-adapter cli/commands/fake.ts -> adapters/lock.ts",
+  ]);
+});
+
+Deno.test("any file in cli/, not only commands, importing an adapter is a violation", () => {
+  const found = findViolations([
+    {
+      path: "cli/host_key.ts",
+      text: `import { scanHostKeys } from "../adapters/ssh_host_keys.ts";`,
+    },
+    { path: "cli/x/y.ts", text: `import type { T } from "../../adapters/tailscale.ts";` },
+    { path: "cli/ok.ts", text: `import { listPeers } from "../app/tailscale.ts";` },
+    { path: "cli/ok_test.ts", text: `import { sshRun } from "../adapters/ssh_client.ts";` },
+  ]);
+  assert.deepEqual(keys(found), [
+    "cli-adapter cli/host_key.ts -> adapters/ssh_host_keys.ts",
+    "cli-adapter cli/x/y.ts -> adapters/tailscale.ts",
   ]);
 });
 
@@ -75,7 +91,7 @@ Deno.test("the allow-list fails on a new violation and on an entry that no longe
   const old: Violation = { rule: "core-deno", file: "core/old.ts" };
   const gone: Violation = { rule: "core-deno", file: "core/fixed.ts" };
   const fresh: Violation = {
-    rule: "command-adapter",
+    rule: "cli-adapter",
     file: "cli/commands/new.ts",
     target: "adapters/x.ts",
   };

@@ -34,7 +34,7 @@ import {
 } from "./dumps.ts";
 import { type SavedDump, verifyDumps } from "./dump_verify.ts";
 
-type DumpEngineApi = Pick<DockerEngine, "inspectContainer" | "exec" | "execStream">;
+export type DumpEngineApi = Pick<DockerEngine, "inspectContainer" | "exec" | "execStream">;
 
 /** The unit's dump problems as one error message, or undefined when there are none. */
 export function dumpProblems(plan: UnitPlan): string | undefined {

@@ -26,7 +26,7 @@ export interface SavedDump {
   rows?: Map<string, number>;
 }
 
-type VerifyDeps = {
+export type VerifyDeps = {
   engine: Pick<
     DockerEngine,
     | "inspectContainer"

@@ -31,7 +31,7 @@ export function exportName(item: { id: string; reference: string }, images: Engi
 }
 
 export interface ImageSaveDeps {
-  engine: DockerEngine;
+  engine: Pick<DockerEngine, "exportImage">;
   repo: BackupRepository;
 }
 

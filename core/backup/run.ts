@@ -10,7 +10,9 @@ import type {
   BackupRepository,
   BackupSummary,
   Clock,
-  DockerEngine,
+  EngineArchive,
+  EngineInventory,
+  EngineLifecycle,
   EventSink,
   HostFiles,
   RestartJournal,
@@ -37,14 +39,15 @@ import {
   type UnitPlan,
 } from "./plan.ts";
 import { planWithDumps } from "./dumps.ts";
-import { dumpProblems, saveDumps } from "./dump_exec.ts";
+import { type DumpEngineApi, dumpProblems, saveDumps } from "./dump_exec.ts";
+import type { VerifyDeps } from "./dump_verify.ts";
 import { redactContainer, redactUnit } from "./redact.ts";
 import { planRetention } from "./retention.ts";
 import { MARKER_FILE, restorePoints } from "../restore/points.ts";
 import { FORMAT_VERSION, VERSION } from "../version.ts";
 import type { NetworksDocument, Recipe, RecipeFile, RecipeImage } from "../recipe.ts";
 import { collectReferences } from "./references.ts";
-import { saveImages } from "./images.ts";
+import { type ImageSaveDeps, saveImages } from "./images.ts";
 import { bytesSource, trackedSource } from "./stream_source.ts";
 import type { EngineState } from "../engine_types.ts";
 import type { FsSnapshots } from "../fs_snapshot/ports.ts";
@@ -73,8 +76,21 @@ export interface BackupHooks {
   ): Promise<HookStatus>;
 }
 
+/**
+ * What a backup does to Docker: read its state, stop and start the unit's containers, read a
+ * volume through the archive API when its folder cannot be read, and through its steps export
+ * images and run (and verify) database dumps.
+ */
+export type BackupEngine =
+  & Pick<EngineInventory, "gatherState" | "inspectContainer">
+  & Pick<EngineLifecycle, "stopContainer" | "startContainer">
+  & Pick<EngineArchive, "getArchive">
+  & ImageSaveDeps["engine"]
+  & DumpEngineApi
+  & VerifyDeps["engine"];
+
 export interface BackupDeps {
-  engine: DockerEngine;
+  engine: BackupEngine;
   repo: BackupRepository;
   clock: Clock;
   sink: EventSink;

@@ -15,6 +15,8 @@ import type {
   BackupSummary,
   Clock,
   DockerEngine,
+  EngineInventory,
+  EngineLifecycle,
   EventSink,
   ProcessRunner,
   RestartJournal,
@@ -42,10 +44,28 @@ export interface RestoreHooks {
   ): Promise<RestoreHookStatus>;
 }
 
+/** Which containers a deferred anonymous volume goes into, stopped for the swap and started again. */
+type AnonymousEngine = Pick<DockerEngine, "listContainers" | "stopContainer" | "startContainer">;
+/** Saved images streamed in and tagged. */
+type ImageLoadEngine = Pick<DockerEngine, "loadImage" | "listImages" | "tagImage">;
+
+/**
+ * What a restore does to Docker: create volumes (and remove those it created when it fails),
+ * stop and start the unit, networks created, replaced and reconnected, the container replaced,
+ * images loaded, the anonymous volumes compose `up` made filled, and the started containers
+ * listed until they run.
+ */
+export type RestoreEngine =
+  & EngineLifecycle
+  & Pick<DockerEngine, "createVolume" | "removeVolume">
+  & Pick<DockerEngine, "createNetwork" | "removeNetwork" | "connectNetwork">
+  & AnonymousEngine
+  & ImageLoadEngine;
+
 export interface RestoreDeps {
   repo: BackupRepository;
   /** Absent with --to-dir: no Docker call at all. */
-  engine?: DockerEngine;
+  engine?: RestoreEngine;
   runner: ProcessRunner;
   files: RestoreFiles;
   clock: Clock;
@@ -401,7 +421,7 @@ export async function executeRestore(
  */
 async function restoreAnonymous(
   deps: RestoreDeps,
-  engine: DockerEngine,
+  engine: AnonymousEngine,
   plan: RestorePlan,
   report: RestoreReport,
   log: (m: string, level?: "info" | "warning") => void,
@@ -465,7 +485,7 @@ async function restoreAnonymous(
 /** Loads the saved images the host lacks, streamed from the repository, and tags them. */
 async function loadImages(
   deps: RestoreDeps,
-  engine: DockerEngine,
+  engine: ImageLoadEngine,
   plan: RestorePlan,
   log: (m: string) => void,
 ): Promise<string[]> {
@@ -640,7 +660,7 @@ async function savePreRestore(
 
 async function waitRunning(
   deps: RestoreDeps,
-  engine: DockerEngine,
+  engine: Pick<EngineInventory, "listContainers" | "inspectContainer">,
   plan: RestorePlan,
   report: RestoreReport,
 ): Promise<RunningContainer[]> {

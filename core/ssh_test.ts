@@ -4,8 +4,9 @@ import {
   hostSpec,
   keyLabel,
   matchFingerprint,
+  parseDfAvailable,
   parseScannedKeys,
-} from "./ssh_host_keys.ts";
+} from "./ssh.ts";
 
 Deno.test("host key fingerprints are what ssh-keygen -lf prints", async () => {
   const dir = await Deno.makeTempDir();
@@ -43,4 +44,11 @@ Deno.test("ssh-keyscan output: comments and junk skipped, one key per type, fing
   assert.equal(hostSpec("h", "2222"), "[h]:2222");
   assert.equal(hostSpec("h", "22"), "h");
   assert.equal(hostSpec("h"), "h");
+});
+
+Deno.test("df -Pk's last line gives the free KiB", () => {
+  const out = "Filesystem     1024-blocks     Used Available Capacity Mounted on\n" +
+    "/dev/sda1        102400000 51200000  48000000      52% /srv\n";
+  assert.equal(parseDfAvailable(out), 48000000);
+  assert.equal(parseDfAvailable(""), undefined);
 });
