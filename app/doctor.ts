@@ -136,17 +136,48 @@ export async function runDoctor(
 ): Promise<DoctorReport> {
   const progress = opts.progress;
   const checks: Check[] = [];
-  const add = (...cs: Check[]) => {
-    for (const c of cs) {
-      checks.push(c);
-      progress?.done(c);
-    }
+  const run: DoctorRun = {
+    svc,
+    add: (...cs: Check[]) => {
+      for (const c of cs) {
+        checks.push(c);
+        progress?.done(c);
+      }
+    },
+    running: (name: string) => progress?.running(name),
   };
-  const running = (name: string) => progress?.running(name);
+  const loaded = await configCheck(run, opts);
+  if (!loaded) return verdict(checks);
+  const { engine, engineOk } = await engineChecks(run, loaded);
+  const password = await toolAndPasswordChecks(run, loaded);
+  await repositoryChecks(run, loaded, password);
+  await notifyChecks(run, loaded);
+  await leftoverChecks(run, loaded, engine, engineOk);
+  return verdict(checks);
+}
+
+/** What each group of checks reports through: `add` in report order, `running` before a slow one. */
+interface DoctorRun {
+  svc: DoctorServices;
+  add(...cs: Check[]): void;
+  running(name: string): void;
+}
+
+type DoctorEngine = ReturnType<DoctorServices["engine"]>;
+
+interface PasswordFileState {
+  isDefault: boolean;
+  stat: Awaited<ReturnType<DoctorServices["fileMode"]>>;
+}
+
+/** The config loads and is valid; without it no other check runs. */
+async function configCheck(
+  { add, running }: DoctorRun,
+  opts: { loadConfig(): Promise<LoadedConfig>; defaultConfigFile: string },
+): Promise<LoadedConfig | undefined> {
   running("config");
-  let loaded: LoadedConfig;
   try {
-    loaded = await opts.loadConfig();
+    const loaded = await opts.loadConfig();
     add({
       name: "config",
       status: "ok",
@@ -154,12 +185,19 @@ export async function runDoctor(
         ? `${loaded.path} is valid`
         : `no config file (${opts.defaultConfigFile}); using the embedded default`,
     });
+    return loaded;
   } catch (e) {
     add(fail("config", e));
-    return verdict(checks);
+    return undefined;
   }
-  const cfg = loaded.config;
+}
 
+/** The Docker Engine answers; then what discovery finds on it (volume kinds, layer writes...). */
+async function engineChecks(
+  { svc, add, running }: DoctorRun,
+  loaded: LoadedConfig,
+): Promise<{ engine: DoctorEngine; engineOk: boolean }> {
+  const cfg = loaded.config;
   running("docker engine");
   const engine = svc.engine(loaded);
   let engineOk = false;
@@ -187,6 +225,15 @@ export async function runDoctor(
       add(fail("volume kinds", e));
     }
   }
+  return { engine, engineOk };
+}
+
+/** The compose tool, the password file, restic and its cache directory, in that report order. */
+async function toolAndPasswordChecks(
+  { svc, add, running }: DoctorRun,
+  loaded: LoadedConfig,
+): Promise<PasswordFileState> {
+  const cfg = loaded.config;
   running("compose tool and restic");
   const [composeCheck, resticCheck] = await toolChecks(svc, cfg);
   add(composeCheck);
@@ -196,13 +243,24 @@ export async function runDoctor(
   const pwStat = await svc.fileMode(pwPath);
   add(secretFileCheck("repository password file", pwPath, pwStat, !isDefaultPw));
 
+  add(resticCheck);
+  const cacheDir = loaded.paths.resticCacheDir;
+  add(resticCacheCheck(cacheDir, await svc.probeWritableDir(cacheDir)));
+  return { isDefault: isDefaultPw, stat: pwStat };
+}
+
+/** The repository opens: its snapshots and restore points, the copies, and locks left in it. */
+async function repositoryChecks(
+  { svc, add, running }: DoctorRun,
+  loaded: LoadedConfig,
+  password: PasswordFileState,
+) {
+  const cfg = loaded.config;
+  const { isDefault: isDefaultPw, stat: pwStat } = password;
   // The backend named first: "REST server rest:http://...: does not answer" reads in one line.
   const loc = redactLocation(cfg.repository.location ?? loaded.paths.repository);
   const backend = backendName(cfg.repository.location ?? loaded.paths.repository);
   const where = `${backend} ${loc}`;
-  add(resticCheck);
-  const cacheDir = loaded.paths.resticCacheDir;
-  add(resticCacheCheck(cacheDir, await svc.probeWritableDir(cacheDir)));
   let repo: BackupRepository;
   running("repository");
   try {
@@ -244,7 +302,11 @@ export async function runDoctor(
   } catch (e) {
     add({ ...fail("repository", e), detail: `${where}: ${errorMessage(e)}` });
   }
+}
 
+/** With notifications configured: whether the last ones were delivered. */
+async function notifyChecks({ svc, add, running }: DoctorRun, loaded: LoadedConfig) {
+  const cfg = loaded.config;
   if (cfg.notify.length > 0) {
     running("notifications");
     try {
@@ -255,8 +317,16 @@ export async function runDoctor(
       add({ ...fail("notifications", e), status: "warn" });
     }
   }
+}
 
-  // Leftovers of a crashed run: a held lock, or containers a dead run left stopped.
+/** Leftovers of a crashed run: a held lock, or containers a dead run left stopped. */
+async function leftoverChecks(
+  run: DoctorRun,
+  loaded: LoadedConfig,
+  engine: DoctorEngine,
+  engineOk: boolean,
+) {
+  const { svc, add, running } = run;
   running("restart journal");
   const holder = await svc.locks.holder(loaded.paths.lockFile);
   if (holder) {
@@ -265,69 +335,86 @@ export async function runDoctor(
       status: "ok",
       detail: `a backup is running (pid ${holder.pid} since ${holder.since})`,
     });
+    return;
+  }
+  await journalCheck(run, loaded, engine, engineOk);
+  await fsSnapshotsLeftCheck(run, loaded, engine);
+}
+
+/** Containers a crashed run left stopped: started again under the host lock when Docker answers. */
+async function journalCheck(
+  { svc, add }: DoctorRun,
+  loaded: LoadedConfig,
+  engine: DoctorEngine,
+  engineOk: boolean,
+) {
+  const journal = svc.journal(loaded.paths.journalFile);
+  const entries = await journal.read().catch(() => []);
+  if (entries.length === 0) {
+    add({
+      name: "restart journal",
+      status: "ok",
+      detail: "no containers left stopped by a crashed run",
+    });
+  } else if (!engineOk) {
+    add({
+      name: "restart journal",
+      status: "fail",
+      detail: `a crashed run left ${entries.flatMap((e) => e.containers).join(", ")} stopped`,
+      hint: "Start the Docker Engine; the next stowage command starts them.",
+    });
   } else {
-    const journal = svc.journal(loaded.paths.journalFile);
-    const entries = await journal.read().catch(() => []);
-    if (entries.length === 0) {
+    try {
+      using host = await lockAndRecover(svc, loaded, engine, nullSink, { command: "doctor" });
+      const r = host.recovered;
       add({
         name: "restart journal",
-        status: "ok",
-        detail: "no containers left stopped by a crashed run",
+        status: r.failed.length ? "fail" : "warn",
+        detail: `a crashed run had left ${
+          entries.map((e) => e.unit).join(", ")
+        } stopped; started ${r.started.join(", ") || "nothing"}` +
+          (r.failed.length
+            ? `; could not start ${
+              r.failed.map((f) => `${f.container} (${f.error})`).join(", ")
+            }`
+            : ""),
+        hint: r.failed.length ? "Start them by hand with docker start." : undefined,
       });
-    } else if (!engineOk) {
-      add({
-        name: "restart journal",
-        status: "fail",
-        detail: `a crashed run left ${entries.flatMap((e) => e.containers).join(", ")} stopped`,
-        hint: "Start the Docker Engine; the next stowage command starts them.",
-      });
-    } else {
-      try {
-        using host = await lockAndRecover(svc, loaded, engine, nullSink, { command: "doctor" });
-        const r = host.recovered;
-        add({
-          name: "restart journal",
-          status: r.failed.length ? "fail" : "warn",
-          detail: `a crashed run had left ${
-            entries.map((e) => e.unit).join(", ")
-          } stopped; started ${r.started.join(", ") || "nothing"}` +
-            (r.failed.length
-              ? `; could not start ${
-                r.failed.map((f) => `${f.container} (${f.error})`).join(", ")
-              }`
-              : ""),
-          hint: r.failed.length ? "Start them by hand with docker start." : undefined,
-        });
-      } catch (e) {
-        add(fail("restart journal", e));
-      }
-    }
-    const snapshotsLeft = await svc.fsSnapshots?.(loaded.paths.journalFile).entries()
-      .catch(() => []);
-    if (snapshotsLeft?.length) {
-      try {
-        using host = await lockAndRecover(svc, loaded, engine, nullSink, { command: "doctor" });
-        const r = host.snapshotsLeft;
-        add({
-          name: "filesystem snapshots left",
-          status: r?.failed.length ? "fail" : "warn",
-          detail:
-            `a crashed run had left filesystem snapshots; deleted ${
-              r?.removed.join(", ") || "nothing"
-            }` +
-            (r?.failed.length
-              ? `; could not delete ${r.failed.map((f) => `${f.snapshot} (${f.error})`).join(", ")}`
-              : ""),
-          hint: r?.failed.length
-            ? "Delete them by hand (btrfs subvolume delete) once nothing reads them."
-            : undefined,
-        });
-      } catch (e) {
-        add(fail("filesystem snapshots left", e));
-      }
+    } catch (e) {
+      add(fail("restart journal", e));
     }
   }
-  return verdict(checks);
+}
+
+/** Filesystem snapshots a crashed run left: deleted under the host lock. */
+async function fsSnapshotsLeftCheck(
+  { svc, add }: DoctorRun,
+  loaded: LoadedConfig,
+  engine: DoctorEngine,
+) {
+  const snapshotsLeft = await svc.fsSnapshots?.(loaded.paths.journalFile).entries()
+    .catch(() => []);
+  if (!snapshotsLeft?.length) return;
+  try {
+    using host = await lockAndRecover(svc, loaded, engine, nullSink, { command: "doctor" });
+    const r = host.snapshotsLeft;
+    add({
+      name: "filesystem snapshots left",
+      status: r?.failed.length ? "fail" : "warn",
+      detail:
+        `a crashed run had left filesystem snapshots; deleted ${
+          r?.removed.join(", ") || "nothing"
+        }` +
+        (r?.failed.length
+          ? `; could not delete ${r.failed.map((f) => `${f.snapshot} (${f.error})`).join(", ")}`
+          : ""),
+      hint: r?.failed.length
+        ? "Delete them by hand (btrfs subvolume delete) once nothing reads them."
+        : undefined,
+    });
+  } catch (e) {
+    add(fail("filesystem snapshots left", e));
+  }
 }
 
 /** Per folder of every unit: the filesystem snapshot a backup would take, or why none (issue 18). */

@@ -156,6 +156,56 @@ class Context {
     const names = g.containers.map(nameOf);
 
     // Files and the compose file's view of services.
+    const { workingDir, files, parsed } = this.#projectFiles(g, gaps);
+    const compose = mergeComposeFiles(parsed);
+    notes.push(...compose.notes);
+    const haveCompose = parsed.length > 0 && parsed.some((p) => p.notes.length === 0);
+
+    const containers = g.containers.map((c) => this.containerInfo(c, g));
+    const dependsOn = g.kind === "stack" ? this.dependencies(g, containers, compose) : {};
+    if (g.kind === "stack" && !haveCompose) {
+      notes.push(
+        "no readable compose file: service dependencies come from container links and labels only",
+      );
+    }
+
+    const secretPaths = this.#secretPaths(compose, workingDir, gaps);
+    const images = this.images(g);
+    const { volumes, binds } = this.#mounts(g, gaps);
+    this.#checkBinds(binds.values(), secretPaths, gaps);
+    this.#volumeGaps(volumes, gaps);
+    const references = g.kind === "stack"
+      ? this.references(compose, workingDir, [...binds.values()], gaps)
+      : [];
+    volumes.sort((a, b) => byName(a.name, b.name));
+    const bindList = [...binds.values()].sort((a, b) => byName(a.source, b.source));
+    for (const b of bindList) b.usedBy.sort(byName);
+
+    return {
+      name: g.name,
+      kind: g.kind,
+      ...(workingDir ? { workingDir } : {}),
+      files,
+      containers,
+      dependsOn,
+      images,
+      volumes,
+      binds: bindList,
+      networks: this.networks(g, names),
+      gaps: dedupeGaps(gaps),
+      ...(references.length ? { references } : {}),
+      ...(notes.length ? { notes } : {}),
+    };
+  }
+
+  /**
+   * A stack's project directory, compose and .env files (from the containers' labels) and the
+   * compose files parsed; a compose file that is named but absent is a gap.
+   */
+  #projectFiles(
+    g: Group,
+    gaps: CoverageGap[],
+  ): { workingDir?: string; files: ProjectFile[]; parsed: ComposeFileInfo[] } {
     let workingDir: string | undefined;
     const composePaths: string[] = [];
     const envPaths: string[] = [];
@@ -197,19 +247,15 @@ class Context {
           `the containers carry no ${COMPOSE_LABELS.configFiles} label, so no compose file is known`,
       });
     }
-    const compose = mergeComposeFiles(parsed);
-    notes.push(...compose.notes);
-    const haveCompose = parsed.length > 0 && parsed.some((p) => p.notes.length === 0);
+    return { workingDir, files, parsed };
+  }
 
-    const containers = g.containers.map((c) => this.containerInfo(c, g));
-    const dependsOn = g.kind === "stack" ? this.dependencies(g, containers, compose) : {};
-    if (g.kind === "stack" && !haveCompose) {
-      notes.push(
-        "no readable compose file: service dependencies come from container links and labels only",
-      );
-    }
-
-    // Secrets: compose file secrets, and any bind mounted under /run/secrets.
+  /** Compose file secrets: each is a gap; the host files they are read from are returned. */
+  #secretPaths(
+    compose: ComposeFileInfo,
+    workingDir: string | undefined,
+    gaps: CoverageGap[],
+  ): Set<string> {
     const secretPaths = new Set<string>();
     for (const s of Object.values(compose.secrets)) {
       if (s.file !== undefined) {
@@ -238,8 +284,14 @@ class Context {
         });
       }
     }
+    return secretPaths;
+  }
 
-    const images = this.images(g);
+  /** The unit's named volumes and bind mounts (by normalised source); tmpfs mounts are gaps. */
+  #mounts(
+    g: Group,
+    gaps: CoverageGap[],
+  ): { volumes: VolumeInfo[]; binds: Map<string, BindInfo> } {
     const volumes: VolumeInfo[] = [];
     const binds = new Map<string, BindInfo>();
     for (const c of g.containers) {
@@ -269,7 +321,15 @@ class Context {
         }
       }
     }
-    for (const b of binds.values()) {
+    return { volumes, binds };
+  }
+
+  /**
+   * Marks unsafe the binds that hold secrets (a compose secret's file, or mounted under
+   * /run/secrets) or lie outside the safe roots, each with its gap.
+   */
+  #checkBinds(binds: Iterable<BindInfo>, secretPaths: Set<string>, gaps: CoverageGap[]) {
+    for (const b of binds) {
       const secretMount = b.destinations.some((d) =>
         d === SECRETS_DIR || d.startsWith(`${SECRETS_DIR}/`)
       );
@@ -296,6 +356,10 @@ class Context {
         });
       }
     }
+  }
+
+  /** A volume's kind gaps, or for an external one the unit that backs it up. */
+  #volumeGaps(volumes: VolumeInfo[], gaps: CoverageGap[]) {
     for (const v of volumes) {
       v.usedBy.sort(byName);
       if (!v.external) gaps.push(...volumeKindGaps(v));
@@ -308,28 +372,6 @@ class Context {
         });
       }
     }
-    const references = g.kind === "stack"
-      ? this.references(compose, workingDir, [...binds.values()], gaps)
-      : [];
-    volumes.sort((a, b) => byName(a.name, b.name));
-    const bindList = [...binds.values()].sort((a, b) => byName(a.source, b.source));
-    for (const b of bindList) b.usedBy.sort(byName);
-
-    return {
-      name: g.name,
-      kind: g.kind,
-      ...(workingDir ? { workingDir } : {}),
-      files,
-      containers,
-      dependsOn,
-      images,
-      volumes,
-      binds: bindList,
-      networks: this.networks(g, names),
-      gaps: dedupeGaps(gaps),
-      ...(references.length ? { references } : {}),
-      ...(notes.length ? { notes } : {}),
-    };
   }
 
   /**

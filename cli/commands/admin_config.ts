@@ -13,7 +13,7 @@ import {
 } from "../tailscale_setup.ts";
 import { stringify } from "yaml";
 import type { AdminCommand } from "./admin.ts";
-import type { Runtime } from "../runtime.ts";
+import type { LoadedConfig, Runtime } from "../runtime.ts";
 import { globals, setExitCode } from "../mod.ts";
 import { printJson } from "../output.ts";
 import { EXIT_CODES } from "../exit_codes.ts";
@@ -49,11 +49,21 @@ async function confirmOnTerminal(rt: Runtime, message: string, def: boolean): Pr
   return await confirm({ message, default: def }, promptContext(rt));
 }
 
+type ConfigCommand = ReturnType<AdminCommand["command"]>;
+
 export function registerAdminConfig(admin: AdminCommand, rt: Runtime) {
   const config = admin
     .command("config")
     .description("Show, create, edit, reset and validate the config file; print its JSON Schema.");
+  registerConfigShow(config, rt);
+  registerConfigNew(config, rt);
+  registerConfigEdit(config, rt);
+  registerConfigReset(config, rt);
+  registerConfigSchema(config, rt);
+  registerConfigValidate(config, rt);
+}
 
+function registerConfigShow(config: ConfigCommand, rt: Runtime) {
   config
     .command("show")
     .description(
@@ -63,34 +73,63 @@ export function registerAdminConfig(admin: AdminCommand, rt: Runtime) {
     .action(async (opts, cmd) => {
       const loc = locate(rt, cmd);
       const loaded = await rt.loadConfig(globals(cmd));
-      const c = loaded.config;
-      const doc = {
-        source: {
-          path: loc.path,
-          exists: loaded.path !== undefined,
-          embeddedDefault: loaded.path === undefined,
-        },
-        repository: {
-          location: redactLocation(c.repository.location ?? loaded.paths.repository),
-          isDefault: c.repository.location === undefined,
-        },
-        passwordFile: c.repository.password_file ?? loaded.paths.passwordFile,
-        stateDir: loaded.paths.stateDir,
-        config: maskConfig(c),
-      };
+      const doc = configShowDocument(loc, loaded);
       if (opts.json) return printJson(rt, doc);
-      rt.write(
-        loaded.path
-          ? `# Config file: ${loaded.path}\n`
-          : `# No config file at ${loc.path}: the embedded default is in use.\n`,
-      );
-      rt.write(
-        `# Repository: ${doc.repository.location}${doc.repository.isDefault ? " (default)" : ""}\n`,
-      );
-      rt.write(`# Password file: ${doc.passwordFile}\n# State directory: ${doc.stateDir}\n`);
-      rt.write(stringify(doc.config, { lineWidth: 0 }));
+      renderConfigShow(rt, loc, loaded, doc);
     });
+}
 
+type ConfigShowDocument = ReturnType<typeof configShowDocument>;
+
+function configShowDocument(loc: ConfigLocation, loaded: LoadedConfig) {
+  const c = loaded.config;
+  return {
+    source: {
+      path: loc.path,
+      exists: loaded.path !== undefined,
+      embeddedDefault: loaded.path === undefined,
+    },
+    repository: {
+      location: redactLocation(c.repository.location ?? loaded.paths.repository),
+      isDefault: c.repository.location === undefined,
+    },
+    passwordFile: c.repository.password_file ?? loaded.paths.passwordFile,
+    stateDir: loaded.paths.stateDir,
+    config: maskConfig(c),
+  };
+}
+
+function renderConfigShow(
+  rt: Runtime,
+  loc: ConfigLocation,
+  loaded: LoadedConfig,
+  doc: ConfigShowDocument,
+) {
+  rt.write(
+    loaded.path
+      ? `# Config file: ${loaded.path}\n`
+      : `# No config file at ${loc.path}: the embedded default is in use.\n`,
+  );
+  rt.write(
+    `# Repository: ${doc.repository.location}${doc.repository.isDefault ? " (default)" : ""}\n`,
+  );
+  rt.write(`# Password file: ${doc.passwordFile}\n# State directory: ${doc.stateDir}\n`);
+  rt.write(stringify(doc.config, { lineWidth: 0 }));
+}
+
+interface ConfigNewOptions {
+  repository?: string;
+  passwordFile?: string;
+  scope?: string;
+  tailscalePeer?: string;
+  tailscalePath?: string;
+  sshUser?: string;
+  sshPort?: string;
+  force?: true;
+  json?: true;
+}
+
+function registerConfigNew(config: ConfigCommand, rt: Runtime) {
   config
     .command("new")
     .description(
@@ -120,70 +159,87 @@ export function registerAdminConfig(admin: AdminCommand, rt: Runtime) {
       "\nThe file goes to --config / STOWAGE_CONFIG, or the default path " +
         "(/etc/stowage/config.yaml as root). The password is never printed.",
     )
-    .action(async (opts, cmd) => {
-      const loc = locate(rt, cmd);
-      const scope = parseScope(opts.scope);
-      const repository = opts.repository === undefined
-        ? undefined
-        : absoluteLocation(opts.repository);
-      if (repository !== undefined) checkRepositoryLocation(repository);
-      const passwordFile = opts.passwordFile === undefined ? undefined : resolve(opts.passwordFile);
-      if (await rt.app.configStore.exists(loc.path) && !opts.force) {
-        const replace = !opts.json &&
-          await confirmOnTerminal(rt, `${loc.path} exists. Replace it?`, false);
-        if (!replace) {
-          throw new StowageError(
-            "usage",
-            `Cannot write config '${loc.path}': it already exists`,
-            "Add --force to replace it, or change it with `stowage admin config edit`.",
-          );
-        }
-      }
-      let choices: NewConfigChoices = { repository, passwordFile, scope };
-      const interactive = rt.stdinIsTerminal && !opts.json && repository === undefined;
-      if (opts.tailscalePeer !== undefined && repository !== undefined) {
-        throw new StowageError(
-          "usage",
-          "Cannot use --tailscale-peer together with --repository",
-          "The Tailscale peer decides the repository location; pass one of them.",
-        );
-      }
-      const status = interactive && opts.tailscalePeer === undefined
-        ? await askForTailnet(rt)
-        : undefined;
-      if (opts.tailscalePeer !== undefined || status !== undefined) {
-        const say = (t: string) => {
-          if (!opts.json) rt.write(t);
-        };
-        const peer = await chooseTailscalePeer(rt, {
-          peer: opts.tailscalePeer,
-          path: opts.tailscalePath,
-          user: opts.sshUser,
-          port: opts.sshPort,
-        }, { interactive, configPath: loc.path, status, say });
-        choices = {
-          ...choices,
-          repository: peer.location,
-          sshKey: peer.key.path,
-          knownHosts: peerKnownHosts(loc.path),
-        };
-        if (interactive) choices = await configWizard(rt, choices, loc.path);
-        const written = await setUpOnPeer(rt, peer, prepareNewConfig(rt, loc.path, choices), {
-          interactive,
-          say,
-        });
-        if (opts.json) return printJson(rt, { ok: true, ...written });
-        rt.write(describeWritten(written));
-        rt.write(`The repository on ${peer.name} is initialised: \`stowage backup\` can run.\n`);
-        return;
-      }
-      if (interactive) choices = await configWizard(rt, choices, loc.path);
-      const written = await writeNewConfig(rt, loc.path, choices);
-      if (opts.json) return printJson(rt, { ok: true, ...written });
-      rt.write(describeWritten(written));
-      rt.write("Next: `stowage setup` (or `stowage admin repo init`) creates the repository.\n");
-    });
+    .action(async (opts, cmd) => await configNew(rt, opts, locate(rt, cmd)));
+}
 
+async function configNew(rt: Runtime, opts: ConfigNewOptions, loc: ConfigLocation) {
+  const scope = parseScope(opts.scope);
+  const repository = opts.repository === undefined ? undefined : absoluteLocation(opts.repository);
+  if (repository !== undefined) checkRepositoryLocation(repository);
+  const passwordFile = opts.passwordFile === undefined ? undefined : resolve(opts.passwordFile);
+  await refuseExistingConfig(rt, opts, loc);
+  let choices: NewConfigChoices = { repository, passwordFile, scope };
+  const interactive = rt.stdinIsTerminal && !opts.json && repository === undefined;
+  if (opts.tailscalePeer !== undefined && repository !== undefined) {
+    throw new StowageError(
+      "usage",
+      "Cannot use --tailscale-peer together with --repository",
+      "The Tailscale peer decides the repository location; pass one of them.",
+    );
+  }
+  const status = interactive && opts.tailscalePeer === undefined
+    ? await askForTailnet(rt)
+    : undefined;
+  if (opts.tailscalePeer !== undefined || status !== undefined) {
+    return await configNewOnPeer(rt, opts, loc, choices, { interactive, status });
+  }
+  if (interactive) choices = await configWizard(rt, choices, loc.path);
+  const written = await writeNewConfig(rt, loc.path, choices);
+  if (opts.json) return printJson(rt, { ok: true, ...written });
+  rt.write(describeWritten(written));
+  rt.write("Next: `stowage setup` (or `stowage admin repo init`) creates the repository.\n");
+}
+
+/** An existing config file is replaced only with --force or a yes on the terminal. */
+async function refuseExistingConfig(rt: Runtime, opts: ConfigNewOptions, loc: ConfigLocation) {
+  if (await rt.app.configStore.exists(loc.path) && !opts.force) {
+    const replace = !opts.json &&
+      await confirmOnTerminal(rt, `${loc.path} exists. Replace it?`, false);
+    if (!replace) {
+      throw new StowageError(
+        "usage",
+        `Cannot write config '${loc.path}': it already exists`,
+        "Add --force to replace it, or change it with `stowage admin config edit`.",
+      );
+    }
+  }
+}
+
+/** The repository goes on a Tailscale peer: key, host key, config and `restic init` there. */
+async function configNewOnPeer(
+  rt: Runtime,
+  opts: ConfigNewOptions,
+  loc: ConfigLocation,
+  choices: NewConfigChoices,
+  ask: { interactive: boolean; status: Awaited<ReturnType<typeof askForTailnet>> },
+) {
+  const { interactive, status } = ask;
+  const say = (t: string) => {
+    if (!opts.json) rt.write(t);
+  };
+  const peer = await chooseTailscalePeer(rt, {
+    peer: opts.tailscalePeer,
+    path: opts.tailscalePath,
+    user: opts.sshUser,
+    port: opts.sshPort,
+  }, { interactive, configPath: loc.path, status, say });
+  choices = {
+    ...choices,
+    repository: peer.location,
+    sshKey: peer.key.path,
+    knownHosts: peerKnownHosts(loc.path),
+  };
+  if (interactive) choices = await configWizard(rt, choices, loc.path);
+  const written = await setUpOnPeer(rt, peer, prepareNewConfig(rt, loc.path, choices), {
+    interactive,
+    say,
+  });
+  if (opts.json) return printJson(rt, { ok: true, ...written });
+  rt.write(describeWritten(written));
+  rt.write(`The repository on ${peer.name} is initialised: \`stowage backup\` can run.\n`);
+}
+
+function registerConfigEdit(config: ConfigCommand, rt: Runtime) {
   config
     .command("edit")
     .description(
@@ -195,50 +251,53 @@ export function registerAdminConfig(admin: AdminCommand, rt: Runtime) {
         '(EDITOR="nano -w"); the file path is appended. An invalid result leaves the config ' +
         "file as it was and lists every problem; on a terminal you can edit again.",
     )
-    .action(async (_opts, cmd) => {
-      const loc = locate(rt, cmd);
-      const current = await rt.app.configStore.readText(loc);
-      const start = current ?? configToYaml(newConfigDocument());
-      if (current === undefined) {
-        rt.writeErr(`No config file at ${loc.path} yet: starting from the defaults.\n`);
-      }
-      await using copy = await rt.app.configStore.privateCopy(start);
-      while (true) {
-        const { editor, program, args } = editorCommand(rt.env, copy.path);
-        const code = await rt.app.configStore.runEditor(program, args);
-        if (code !== 0) {
-          throw new StowageError(
-            "io",
-            `Cannot edit config '${loc.path}': the editor '${editor}' exited with code ${code}; the file was left as it was`,
-            "Check $VISUAL/$EDITOR, or edit the file directly and run `stowage admin config validate`.",
-          );
-        }
-        const edited = await copy.read();
-        if (edited === current || (current === undefined && edited === start)) {
-          rt.write(`No changes: ${loc.path} was left as it was.\n`);
-          return;
-        }
-        const check = checkConfigText(edited);
-        if (check.ok) {
-          await rt.app.configStore.writeText(loc.path, edited);
-          rt.write(`Saved ${loc.path} (valid, mode 0600).\n`);
-          return;
-        }
-        const n = check.problems.length;
-        const err = new StowageError(
-          check.code,
-          `Not saved: the edited config has ${n} problem${
-            n === 1 ? "" : "s"
-          }, ${loc.path} was left as it was: ${check.problems[0]}`,
-          configError(check, loc.path).hint,
-          { details: check.problems.slice(1) },
-        );
-        if (!rt.stdinIsTerminal) throw err;
-        rt.writeErr(`${err.message}\n${err.details.map((d) => `  ${d}\n`).join("")}`);
-        if (!await confirmOnTerminal(rt, "Edit again?", true)) throw err;
-      }
-    });
+    .action(async (_opts, cmd) => await configEdit(rt, locate(rt, cmd)));
+}
 
+async function configEdit(rt: Runtime, loc: ConfigLocation) {
+  const current = await rt.app.configStore.readText(loc);
+  const start = current ?? configToYaml(newConfigDocument());
+  if (current === undefined) {
+    rt.writeErr(`No config file at ${loc.path} yet: starting from the defaults.\n`);
+  }
+  await using copy = await rt.app.configStore.privateCopy(start);
+  while (true) {
+    const { editor, program, args } = editorCommand(rt.env, copy.path);
+    const code = await rt.app.configStore.runEditor(program, args);
+    if (code !== 0) {
+      throw new StowageError(
+        "io",
+        `Cannot edit config '${loc.path}': the editor '${editor}' exited with code ${code}; the file was left as it was`,
+        "Check $VISUAL/$EDITOR, or edit the file directly and run `stowage admin config validate`.",
+      );
+    }
+    const edited = await copy.read();
+    if (edited === current || (current === undefined && edited === start)) {
+      rt.write(`No changes: ${loc.path} was left as it was.\n`);
+      return;
+    }
+    const check = checkConfigText(edited);
+    if (check.ok) {
+      await rt.app.configStore.writeText(loc.path, edited);
+      rt.write(`Saved ${loc.path} (valid, mode 0600).\n`);
+      return;
+    }
+    const n = check.problems.length;
+    const err = new StowageError(
+      check.code,
+      `Not saved: the edited config has ${n} problem${
+        n === 1 ? "" : "s"
+      }, ${loc.path} was left as it was: ${check.problems[0]}`,
+      configError(check, loc.path).hint,
+      { details: check.problems.slice(1) },
+    );
+    if (!rt.stdinIsTerminal) throw err;
+    rt.writeErr(`${err.message}\n${err.details.map((d) => `  ${d}\n`).join("")}`);
+    if (!await confirmOnTerminal(rt, "Edit again?", true)) throw err;
+  }
+}
+
+function registerConfigReset(config: ConfigCommand, rt: Runtime) {
   config
     .command("reset")
     .description(
@@ -268,14 +327,18 @@ export function registerAdminConfig(admin: AdminCommand, rt: Runtime) {
       if (bak) rt.write(`The previous file is ${bak} (mode 0600).\n`);
       rt.write("The repository and its password file were not touched.\n");
     });
+}
 
+function registerConfigSchema(config: ConfigCommand, rt: Runtime) {
   config
     .command("schema")
     .description("Print the JSON Schema of the config file, for editors and validators.")
     .action(() => {
       printJson(rt, configJsonSchema());
     });
+}
 
+function registerConfigValidate(config: ConfigCommand, rt: Runtime) {
   config
     .command("validate")
     .description(
@@ -285,38 +348,42 @@ export function registerAdminConfig(admin: AdminCommand, rt: Runtime) {
     .option("--json", "print a JSON document")
     .action(async (file, opts, cmd) => {
       const loc: ConfigLocation = file ? { path: file, explicit: true } : locate(rt, cmd);
-      const text = await rt.app.configStore.readText(loc);
-      if (text === undefined) {
-        const doc = {
-          ok: true,
-          path: loc.path,
-          exists: false,
-          embeddedDefault: true,
-          problems: [],
-        };
-        if (opts.json) return printJson(rt, doc);
-        rt.write(`No config file at ${loc.path}: the embedded default is in use (valid).\n`);
-        return;
-      }
-      const check = checkConfigText(text);
-      if (check.ok) {
-        if (opts.json) {
-          return printJson(rt, { ok: true, path: loc.path, exists: true, problems: [] });
-        }
-        rt.write(`${loc.path} is valid.\n`);
-        return;
-      }
-      const err = configError(check, loc.path);
-      if (!opts.json) throw err;
-      printJson(rt, {
-        ok: false,
-        path: loc.path,
-        exists: true,
-        code: check.code,
-        problems: check.problems,
-        hint: err.hint,
-      });
-      rt.writeErr(`stowage: ${err.message}\n`);
-      setExitCode(EXIT_CODES[check.code]);
+      await configValidate(rt, loc, opts.json === true);
     });
+}
+
+async function configValidate(rt: Runtime, loc: ConfigLocation, json: boolean) {
+  const text = await rt.app.configStore.readText(loc);
+  if (text === undefined) {
+    const doc = {
+      ok: true,
+      path: loc.path,
+      exists: false,
+      embeddedDefault: true,
+      problems: [],
+    };
+    if (json) return printJson(rt, doc);
+    rt.write(`No config file at ${loc.path}: the embedded default is in use (valid).\n`);
+    return;
+  }
+  const check = checkConfigText(text);
+  if (check.ok) {
+    if (json) {
+      return printJson(rt, { ok: true, path: loc.path, exists: true, problems: [] });
+    }
+    rt.write(`${loc.path} is valid.\n`);
+    return;
+  }
+  const err = configError(check, loc.path);
+  if (!json) throw err;
+  printJson(rt, {
+    ok: false,
+    path: loc.path,
+    exists: true,
+    code: check.code,
+    problems: check.problems,
+    hint: err.hint,
+  });
+  rt.writeErr(`stowage: ${err.message}\n`);
+  setExitCode(EXIT_CODES[check.code]);
 }

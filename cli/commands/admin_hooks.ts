@@ -4,7 +4,7 @@
  * which unit in which order.
  */
 import type { AdminCommand } from "./admin.ts";
-import type { Runtime } from "../runtime.ts";
+import type { LoadedConfig, Runtime } from "../runtime.ts";
 import { globals, setExitCode } from "../mod.ts";
 import { printJson, table, tableWidth } from "../output.ts";
 import { EXIT_CODES } from "../exit_codes.ts";
@@ -17,6 +17,7 @@ import {
   configuredHooks,
   describeHook,
   HOOK_PHASES,
+  type HookCheck,
   type HookPhase,
   type PlannedHook,
   plannedHooks,
@@ -36,13 +37,20 @@ export const INIT_FILES: Record<string, string> = {
   "pg_dump.ts": pgDumpText,
 };
 
+type HooksCommand = ReturnType<AdminCommand["command"]>;
+
 export function registerAdminHooks(admin: AdminCommand, rt: Runtime) {
   const hooks = admin
     .command("hooks")
     .description(
       "Write example TypeScript hooks, check configured hooks, list which hooks run per unit.",
     );
+  registerHooksInit(hooks, rt);
+  registerHooksCheck(hooks, rt);
+  registerHooksList(hooks, rt);
+}
 
+function registerHooksInit(hooks: HooksCommand, rt: Runtime) {
   hooks
     .command("init")
     .description(
@@ -54,41 +62,53 @@ export function registerAdminHooks(admin: AdminCommand, rt: Runtime) {
     .option("--json", "print one JSON document")
     .action(async (dir, opts) => {
       const target = dir.replace(/\/+$/, "") || "/";
-      const existing: string[] = [];
-      for (const name of Object.keys(INIT_FILES)) {
-        if (await rt.app.pathExists(`${target}/${name}`)) existing.push(name);
-      }
-      if (existing.length && !opts.force) {
-        throw new StowageError(
-          "usage",
-          `Cannot write hooks into '${target}': ${existing.join(", ")} already exist${
-            existing.length === 1 ? "s" : ""
-          }`,
-          "Pick another directory, or add --force to overwrite them.",
-        );
-      }
-      const files = [];
-      for (const [name, text] of Object.entries(INIT_FILES)) {
-        await rt.app.writeFile(`${target}/${name}`, text, 0o644);
-        files.push(`${target}/${name}`);
-      }
+      const files = await writeInitFiles(rt, target, !!opts.force);
       if (opts.json) {
         printJson(rt, { ok: true, dir: target, sdkVersion: SDK_VERSION, files });
         return;
       }
-      rt.write(
-        `Wrote ${files.length} files to ${target}:\n${files.map((f) => `  ${f}\n`).join("")}`,
-      );
-      rt.write(
-        `\nType-check them with:  cd ${target} && deno check *.ts\n` +
-          `Use one in the config, e.g.:\n` +
-          `  units:\n    myapp:\n      hooks:\n` +
-          `        pre_backup:  [{ module: ${target}/maintenance.ts }]\n` +
-          `        post_backup: [{ module: ${target}/maintenance.ts }]\n` +
-          `Then run: stowage admin hooks check\n`,
-      );
+      renderInit(rt, target, files);
     });
+}
 
+/** Writes INIT_FILES into `target`, refusing to overwrite any without `force`. */
+async function writeInitFiles(rt: Runtime, target: string, force: boolean): Promise<string[]> {
+  const existing: string[] = [];
+  for (const name of Object.keys(INIT_FILES)) {
+    if (await rt.app.pathExists(`${target}/${name}`)) existing.push(name);
+  }
+  if (existing.length && !force) {
+    throw new StowageError(
+      "usage",
+      `Cannot write hooks into '${target}': ${existing.join(", ")} already exist${
+        existing.length === 1 ? "s" : ""
+      }`,
+      "Pick another directory, or add --force to overwrite them.",
+    );
+  }
+  const files = [];
+  for (const [name, text] of Object.entries(INIT_FILES)) {
+    await rt.app.writeFile(`${target}/${name}`, text, 0o644);
+    files.push(`${target}/${name}`);
+  }
+  return files;
+}
+
+function renderInit(rt: Runtime, target: string, files: string[]) {
+  rt.write(
+    `Wrote ${files.length} files to ${target}:\n${files.map((f) => `  ${f}\n`).join("")}`,
+  );
+  rt.write(
+    `\nType-check them with:  cd ${target} && deno check *.ts\n` +
+      `Use one in the config, e.g.:\n` +
+      `  units:\n    myapp:\n      hooks:\n` +
+      `        pre_backup:  [{ module: ${target}/maintenance.ts }]\n` +
+      `        post_backup: [{ module: ${target}/maintenance.ts }]\n` +
+      `Then run: stowage admin hooks check\n`,
+  );
+}
+
+function registerHooksCheck(hooks: HooksCommand, rt: Runtime) {
   hooks
     .command("check")
     .description(
@@ -112,31 +132,46 @@ export function registerAdminHooks(admin: AdminCommand, rt: Runtime) {
         });
         return;
       }
-      if (checks.length === 0) {
-        rt.write("No hooks configured (and no container carries a stowage hook label).\n");
-      } else {
-        rt.write(
-          table(
-            checks.map((c) => [c.ok ? "ok" : "PROBLEM", c.source, c.kind, c.name]),
-            tableWidth(rt),
-          ),
-        );
-        for (const c of checks) {
-          for (const p of c.problems) rt.writeErr(`problem: ${c.source}: ${p}\n`);
-          for (const w of c.warnings) rt.writeErr(`warning: ${c.source}: ${w}\n`);
-        }
-      }
-      if (note) rt.writeErr(`note: ${note}\n`);
-      rt.write(
-        `${checks.length} hook${
-          checks.length === 1 ? "" : "s"
-        } checked, ${bad.length} with problems.\n`,
-      );
-      if (bad.length) {
-        rt.writeErr("hint: fix the hooks listed above; docs/hooks.md describes each kind.\n");
-      }
+      renderHookChecks(rt, checks, bad.length, note);
     });
+}
 
+function renderHookChecks(
+  rt: Runtime,
+  checks: HookCheck[],
+  problems: number,
+  note: string | undefined,
+) {
+  if (checks.length === 0) {
+    rt.write("No hooks configured (and no container carries a stowage hook label).\n");
+  } else {
+    rt.write(
+      table(
+        checks.map((c) => [c.ok ? "ok" : "PROBLEM", c.source, c.kind, c.name]),
+        tableWidth(rt),
+      ),
+    );
+    for (const c of checks) {
+      for (const p of c.problems) rt.writeErr(`problem: ${c.source}: ${p}\n`);
+      for (const w of c.warnings) rt.writeErr(`warning: ${c.source}: ${w}\n`);
+    }
+  }
+  if (note) rt.writeErr(`note: ${note}\n`);
+  rt.write(
+    `${checks.length} hook${checks.length === 1 ? "" : "s"} checked, ${problems} with problems.\n`,
+  );
+  if (problems) {
+    rt.writeErr("hint: fix the hooks listed above; docs/hooks.md describes each kind.\n");
+  }
+}
+
+/** The hooks of one unit in run order; `unit` null when the Engine could not be asked. */
+interface HookRow {
+  unit: string | null;
+  hooks: PlannedHook[];
+}
+
+function registerHooksList(hooks: HooksCommand, rt: Runtime) {
   hooks
     .command("list")
     .description(
@@ -149,39 +184,9 @@ export function registerAdminHooks(admin: AdminCommand, rt: Runtime) {
       const phases = opts.phase ? [parsePhase(opts.phase)] : [...HOOK_PHASES];
       const loaded = await rt.loadConfig(globals(cmd));
       const { units, note } = await liveUnits(rt, loaded);
-      let rows: { unit: string | null; hooks: PlannedHook[] }[];
-      if (units === undefined) {
-        // Without the Engine: config hooks only, as configured.
-        rows = [{
-          unit: null,
-          hooks: configuredHooks(loaded.config).filter((h) =>
-            phases.includes(h.phase) &&
-            (!opts.unit || !h.source.startsWith("units.") ||
-              h.source.startsWith(`units.${opts.unit}.`))
-          ),
-        }];
-      } else {
-        let selected = units;
-        if (opts.unit) {
-          selected = units.filter((u) => u.name === opts.unit);
-          if (!selected.length) {
-            const near = closestN(opts.unit, units.map((u) => u.name), 3);
-            throw new StowageError(
-              "unit.notfound",
-              `Unknown unit '${opts.unit}'${
-                near.length ? `; did you mean ${near.map((n) => `'${n}'`).join(", ")}?` : ""
-              }`,
-              "`stowage admin hooks list` without --unit shows every unit with hooks.",
-            );
-          }
-        }
-        rows = selected
-          .map((u) => ({
-            unit: u.name,
-            hooks: phases.flatMap((p) => plannedHooks(u, loaded.config, p)),
-          }))
-          .filter((r) => opts.unit || r.hooks.length > 0);
-      }
+      const rows = units === undefined
+        ? configuredHookRows(loaded, phases, opts.unit)
+        : unitHookRows(loaded, units, phases, opts.unit);
       if (opts.json) {
         printJson(rt, {
           ...(note ? { note } : {}),
@@ -189,34 +194,80 @@ export function registerAdminHooks(admin: AdminCommand, rt: Runtime) {
         });
         return;
       }
-      if (note) rt.writeErr(`note: ${note}\n`);
-      if (rows.every((r) => r.hooks.length === 0)) {
-        rt.write("No hooks run for any unit.\n");
-        return;
-      }
-      for (const r of rows) {
-        rt.write(
-          `${
-            r.unit ?? "configured hooks (Docker Engine not reachable: labels and units unknown)"
-          }\n`,
-        );
-        if (!r.hooks.length) rt.write("  (no hooks)\n");
-        else {
-          rt.write(table(
-            r.hooks.map((h) => [
-              "",
-              h.phase,
-              h.name,
-              h.kind,
-              h.mode,
-              `${h.timeoutSeconds} s`,
-              h.source + (h.problem ? `  PROBLEM: ${h.problem}` : ""),
-            ]),
-            tableWidth(rt),
-          ));
-        }
-      }
+      renderHookRows(rt, rows, note);
     });
+}
+
+/** Without the Engine: config hooks only, as configured. */
+function configuredHookRows(
+  loaded: LoadedConfig,
+  phases: HookPhase[],
+  unit: string | undefined,
+): HookRow[] {
+  return [{
+    unit: null,
+    hooks: configuredHooks(loaded.config).filter((h) =>
+      phases.includes(h.phase) &&
+      (!unit || !h.source.startsWith("units.") || h.source.startsWith(`units.${unit}.`))
+    ),
+  }];
+}
+
+/** Per unit on this host, the hooks planned for each phase (every unit with hooks, or the one asked). */
+function unitHookRows(
+  loaded: LoadedConfig,
+  units: Unit[],
+  phases: HookPhase[],
+  unit: string | undefined,
+): HookRow[] {
+  let selected = units;
+  if (unit) {
+    selected = units.filter((u) => u.name === unit);
+    if (!selected.length) {
+      const near = closestN(unit, units.map((u) => u.name), 3);
+      throw new StowageError(
+        "unit.notfound",
+        `Unknown unit '${unit}'${
+          near.length ? `; did you mean ${near.map((n) => `'${n}'`).join(", ")}?` : ""
+        }`,
+        "`stowage admin hooks list` without --unit shows every unit with hooks.",
+      );
+    }
+  }
+  return selected
+    .map((u) => ({
+      unit: u.name,
+      hooks: phases.flatMap((p) => plannedHooks(u, loaded.config, p)),
+    }))
+    .filter((r) => unit || r.hooks.length > 0);
+}
+
+function renderHookRows(rt: Runtime, rows: HookRow[], note: string | undefined) {
+  if (note) rt.writeErr(`note: ${note}\n`);
+  if (rows.every((r) => r.hooks.length === 0)) {
+    rt.write("No hooks run for any unit.\n");
+    return;
+  }
+  for (const r of rows) {
+    rt.write(
+      `${r.unit ?? "configured hooks (Docker Engine not reachable: labels and units unknown)"}\n`,
+    );
+    if (!r.hooks.length) rt.write("  (no hooks)\n");
+    else {
+      rt.write(table(
+        r.hooks.map((h) => [
+          "",
+          h.phase,
+          h.name,
+          h.kind,
+          h.mode,
+          `${h.timeoutSeconds} s`,
+          h.source + (h.problem ? `  PROBLEM: ${h.problem}` : ""),
+        ]),
+        tableWidth(rt),
+      ));
+    }
+  }
 }
 
 function parsePhase(p: string): HookPhase {
@@ -234,7 +285,7 @@ function parsePhase(p: string): HookPhase {
 /** The units on this host, or undefined with a note when the Engine cannot be asked. */
 async function liveUnits(
   rt: Runtime,
-  loaded: Awaited<ReturnType<Runtime["loadConfig"]>>,
+  loaded: LoadedConfig,
 ): Promise<{ units?: Unit[]; note?: string }> {
   try {
     const state = await rt.engine(loaded).gatherState();

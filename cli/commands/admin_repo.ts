@@ -6,9 +6,17 @@ import { formatBytes, printJson } from "../output.ts";
 import { parseSnapshot } from "../../core/tags.ts";
 import { redactLocation } from "../../core/secrets.ts";
 
+type RepoCommand = ReturnType<AdminCommand["command"]>;
+
 export function registerAdminRepo(admin: AdminCommand, rt: Runtime) {
   const repoCmd = admin.command("repo").description("Create and inspect the restic repository.");
+  registerRepoInit(repoCmd, rt);
+  registerRepoStatus(repoCmd, rt);
+  registerRepoUnlock(repoCmd, rt);
+  registerRepoCheck(repoCmd, rt);
+}
 
+function registerRepoInit(repoCmd: RepoCommand, rt: Runtime) {
   repoCmd
     .command("init")
     .description(
@@ -34,7 +42,9 @@ export function registerAdminRepo(admin: AdminCommand, rt: Runtime) {
         );
       }
     });
+}
 
+function registerRepoStatus(repoCmd: RepoCommand, rt: Runtime) {
   repoCmd
     .command("status")
     .description("Show where the repository is, whether it opens, its snapshots, size and locks.")
@@ -64,18 +74,11 @@ export function registerAdminRepo(admin: AdminCommand, rt: Runtime) {
         locks: locks.length,
       };
       if (opts.json) return printJson(rt, doc);
-      rt.write(`repository: ${location}\nrestic:     ${version}\n`);
-      if (!exists) return rt.write("status:     not initialised (run `stowage admin repo init`)\n");
-      rt.write(
-        `snapshots:  ${doc.snapshots} (${doc.stowageSnapshots} by stowage) of ${doc.units.length} unit(s)\n`,
-      );
-      rt.write(
-        `latest:     ${doc.latest ?? "-"}\nstored:     ${
-          formatBytes(doc.rawDataBytes ?? undefined)
-        } (deduplicated, compressed as restic stores it)\nlocks:      ${doc.locks}\n`,
-      );
+      renderRepoStatus(rt, doc);
     });
+}
 
+function registerRepoUnlock(repoCmd: RepoCommand, rt: Runtime) {
   repoCmd
     .command("unlock")
     .description(
@@ -93,7 +96,9 @@ export function registerAdminRepo(admin: AdminCommand, rt: Runtime) {
         `Removed ${before - after} stale lock(s); ${after} held by live processes remain.\n`,
       );
     });
+}
 
+function registerRepoCheck(repoCmd: RepoCommand, rt: Runtime) {
   repoCmd
     .command("check")
     .description("Verify the repository's structure (and with --read-data, every data blob: slow).")
@@ -106,4 +111,29 @@ export function registerAdminRepo(admin: AdminCommand, rt: Runtime) {
       if (opts.json) return printJson(rt, { ok: true, readData: !!opts.readData });
       rt.write("The repository is consistent.\n");
     });
+}
+
+interface RepoStatus {
+  location: string;
+  restic: string;
+  exists: boolean;
+  snapshots: number;
+  stowageSnapshots: number;
+  units: (string | undefined)[];
+  latest: string | null;
+  rawDataBytes: number | null;
+  locks: number;
+}
+
+function renderRepoStatus(rt: Runtime, doc: RepoStatus) {
+  rt.write(`repository: ${doc.location}\nrestic:     ${doc.restic}\n`);
+  if (!doc.exists) return rt.write("status:     not initialised (run `stowage admin repo init`)\n");
+  rt.write(
+    `snapshots:  ${doc.snapshots} (${doc.stowageSnapshots} by stowage) of ${doc.units.length} unit(s)\n`,
+  );
+  rt.write(
+    `latest:     ${doc.latest ?? "-"}\nstored:     ${
+      formatBytes(doc.rawDataBytes ?? undefined)
+    } (deduplicated, compressed as restic stores it)\nlocks:      ${doc.locks}\n`,
+  );
 }

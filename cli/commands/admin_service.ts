@@ -33,13 +33,21 @@ import { UNIT_TEMPLATES } from "../../units/mod.ts";
 
 const ROOT = new URL("../../", import.meta.url);
 
+type ServiceCommand = ReturnType<AdminCommand["command"]>;
+
 export function registerAdminService(admin: AdminCommand, rt: Runtime) {
   const service = admin
     .command("service")
     .description(
       "Run stowage under systemd: unit files, the notify/watchdog daemon, the status endpoint.",
     );
+  registerServiceWriteUnits(service, rt);
+  registerServiceDaemon(service, rt);
+  registerServiceStatus(service, rt);
+  registerServiceForgetUnit(service, rt);
+}
 
+function registerServiceWriteUnits(service: ServiceCommand, rt: Runtime) {
   service
     .command("write-units")
     .description(
@@ -71,75 +79,10 @@ export function registerAdminService(admin: AdminCommand, rt: Runtime) {
       "after",
       "\nSee docs/service.md.",
     )
-    .action(async (opts, cmd) => {
-      const loaded = await rt.loadConfig(globals(cmd));
-      const schedule = checkSchedule(opts.schedule);
-      await checkScheduleWithSystemd(rt, schedule);
-      const verifySchedule = checkSchedule(opts.verifySchedule);
-      await checkScheduleWithSystemd(rt, verifySchedule);
-      const interval = parseMinutes(opts.intervalMinutes);
-      const outputDir = opts.outputDir.replace(/\/+$/, "") || "/";
-      const stowageArgv = await stowageCommand(rt, loaded, opts.binary);
-      const env: Record<string, string> = {};
-      const stateEnv = rt.env("STOWAGE_STATE_DIR");
-      if (stateEnv) env.STOWAGE_STATE_DIR = stateEnv;
-      for (const p of opts.readWritePath ?? []) {
-        if (!p.startsWith("/")) {
-          throw usageError(
-            `Cannot use --read-write-path '${p}': it is not an absolute path`,
-            "Give the full path, e.g. /srv/dumps.",
-          );
-        }
-      }
-      const units = renderUnits(UNIT_TEMPLATES, {
-        stowage: stowageArgv,
-        schedule,
-        verifySchedule,
-        readWritePaths: readWritePaths(loaded.config, loaded.paths, {
-          dockerHost: rt.env("DOCKER_HOST"),
-          extra: opts.readWritePath,
-        }),
-        stateDirectory: stateDirectoryName(loaded.paths.stateDir),
-        environment: env,
-        version: VERSION,
-        daemonArgs: [
-          ...(interval ? ["--interval-minutes", String(interval)] : []),
-          // The config (validated: a token file is set) already asks for a network address; a
-          // unit without the flag would fail and restart forever.
-          ...(remoteStatus(loaded.config.status.listen) ? ["--allow-remote-status"] : []),
-        ],
-      });
-      const hints = interval
-        ? RELOAD_HINTS.filter((h) => !h.includes("stowage.timer"))
-        : RELOAD_HINTS;
-      const files = units.map((u) => ({ path: `${outputDir}/${u.name}`, content: u.content }));
-      if (!opts.dryRun) {
-        for (const f of files) await rt.app.writeFile(f.path, f.content, 0o644);
-      }
-      if (opts.json) {
-        return printJson(rt, {
-          ok: true,
-          dryRun: !!opts.dryRun,
-          outputDir,
-          schedule,
-          files,
-          next: hints,
-        });
-      }
-      if (opts.dryRun) {
-        for (const f of files) rt.write(`# ----- ${f.path}\n${f.content}\n`);
-        rt.write(`# (dry run: nothing written)\n`);
-        return;
-      }
-      for (const f of files) rt.write(`Wrote ${f.path}\n`);
-      rt.write(`\nNext:\n${hints.map((h) => `  ${h}`).join("\n")}\n`);
-      if (interval) {
-        rt.write(
-          `The daemon runs backups every ${interval} min itself; leave stowage.timer disabled.\n`,
-        );
-      }
-    });
+    .action(async (opts, cmd) => await writeUnits(rt, opts, await rt.loadConfig(globals(cmd))));
+}
 
+function registerServiceDaemon(service: ServiceCommand, rt: Runtime) {
   service
     .command("daemon")
     .description(
@@ -190,7 +133,9 @@ export function registerAdminService(admin: AdminCommand, rt: Runtime) {
         onEvent: eventLogger(),
       });
     });
+}
 
+function registerServiceStatus(service: ServiceCommand, rt: Runtime) {
   service
     .command("status")
     .description(
@@ -224,7 +169,9 @@ export function registerAdminService(admin: AdminCommand, rt: Runtime) {
         renderStatus(results, health.healthy, health.reason, rt.clock.now(), tableWidth(rt)),
       );
     });
+}
 
+function registerServiceForgetUnit(service: ServiceCommand, rt: Runtime) {
   service
     .command("forget-unit")
     .description(
@@ -245,6 +192,111 @@ export function registerAdminService(admin: AdminCommand, rt: Runtime) {
       if (opts.json) return printJson(rt, { ok: true, forgotten: unit });
       rt.write(`Forgot the results of '${unit}'.\n`);
     });
+}
+
+interface WriteUnitsOptions {
+  outputDir: string;
+  schedule: string;
+  verifySchedule: string;
+  binary?: string;
+  intervalMinutes?: string;
+  readWritePath?: string[];
+  dryRun?: true;
+  json?: true;
+}
+
+interface UnitFile {
+  path: string;
+  content: string;
+}
+
+async function writeUnits(rt: Runtime, opts: WriteUnitsOptions, loaded: LoadedConfig) {
+  const schedule = checkSchedule(opts.schedule);
+  await checkScheduleWithSystemd(rt, schedule);
+  const verifySchedule = checkSchedule(opts.verifySchedule);
+  await checkScheduleWithSystemd(rt, verifySchedule);
+  const interval = parseMinutes(opts.intervalMinutes);
+  const outputDir = opts.outputDir.replace(/\/+$/, "") || "/";
+  const stowageArgv = await stowageCommand(rt, loaded, opts.binary);
+  const units = unitsFor(rt, opts, loaded, { stowageArgv, schedule, verifySchedule, interval });
+  const hints = interval ? RELOAD_HINTS.filter((h) => !h.includes("stowage.timer")) : RELOAD_HINTS;
+  const files = units.map((u) => ({ path: `${outputDir}/${u.name}`, content: u.content }));
+  if (!opts.dryRun) {
+    for (const f of files) await rt.app.writeFile(f.path, f.content, 0o644);
+  }
+  if (opts.json) {
+    return printJson(rt, {
+      ok: true,
+      dryRun: !!opts.dryRun,
+      outputDir,
+      schedule,
+      files,
+      next: hints,
+    });
+  }
+  renderWrittenUnits(rt, files, { dryRun: !!opts.dryRun, hints, interval });
+}
+
+/** The unit files' text, from the templates, the flags and the config. */
+function unitsFor(
+  rt: Runtime,
+  opts: WriteUnitsOptions,
+  loaded: LoadedConfig,
+  { stowageArgv, schedule, verifySchedule, interval }: {
+    stowageArgv: string[];
+    schedule: string;
+    verifySchedule: string;
+    interval: number | undefined;
+  },
+) {
+  const env: Record<string, string> = {};
+  const stateEnv = rt.env("STOWAGE_STATE_DIR");
+  if (stateEnv) env.STOWAGE_STATE_DIR = stateEnv;
+  for (const p of opts.readWritePath ?? []) {
+    if (!p.startsWith("/")) {
+      throw usageError(
+        `Cannot use --read-write-path '${p}': it is not an absolute path`,
+        "Give the full path, e.g. /srv/dumps.",
+      );
+    }
+  }
+  return renderUnits(UNIT_TEMPLATES, {
+    stowage: stowageArgv,
+    schedule,
+    verifySchedule,
+    readWritePaths: readWritePaths(loaded.config, loaded.paths, {
+      dockerHost: rt.env("DOCKER_HOST"),
+      extra: opts.readWritePath,
+    }),
+    stateDirectory: stateDirectoryName(loaded.paths.stateDir),
+    environment: env,
+    version: VERSION,
+    daemonArgs: [
+      ...(interval ? ["--interval-minutes", String(interval)] : []),
+      // The config (validated: a token file is set) already asks for a network address; a
+      // unit without the flag would fail and restart forever.
+      ...(remoteStatus(loaded.config.status.listen) ? ["--allow-remote-status"] : []),
+    ],
+  });
+}
+
+function renderWrittenUnits(
+  rt: Runtime,
+  files: UnitFile[],
+  { dryRun, hints, interval }: { dryRun: boolean; hints: string[]; interval: number | undefined },
+) {
+  if (dryRun) {
+    for (const f of files) rt.write(`# ----- ${f.path}\n${f.content}\n`);
+    rt.write(`# (dry run: nothing written)\n`);
+    return;
+  }
+  for (const f of files) rt.write(`Wrote ${f.path}\n`);
+  rt.write(`\nNext:\n${hints.map((h) => `  ${h}`).join("\n")}\n`);
+  if (interval) {
+    rt.write(
+      `The daemon runs backups every ${interval} min itself; leave stowage.timer disabled.\n`,
+    );
+  }
 }
 
 function remoteStatus(listen: string | undefined): boolean {

@@ -12,7 +12,7 @@ import { printJson, tableWidth } from "../output.ts";
 import { EXIT_CODES } from "../exit_codes.ts";
 import { StowageError } from "../../core/errors.ts";
 import { recoverLeftovers } from "../../app/host_lock.ts";
-import { gatherDeps } from "../../app/deps.ts";
+import { type DepsReport, gatherDeps } from "../../app/deps.ts";
 import { renderDeps } from "../deps_view.ts";
 import { nullSink } from "../../core/events.ts";
 
@@ -20,13 +20,20 @@ function commandLine(argv: string[]): string {
   return argv.join(" ");
 }
 
+type SystemCommand = ReturnType<AdminCommand["command"]>;
+
 export function registerAdminSystem(admin: AdminCommand, rt: Runtime) {
   const system = admin
     .command("system")
     .description(
       "Check and install the programs stowage needs on this host; recover after a crash.",
     );
+  registerSystemRecoverJournal(system, rt);
+  registerSystemShowDeps(system, rt);
+  registerSystemInstallDeps(system, rt);
+}
 
+function registerSystemRecoverJournal(system: SystemCommand, rt: Runtime) {
   system
     .command("recover-journal")
     .description(
@@ -55,7 +62,9 @@ export function registerAdminSystem(admin: AdminCommand, rt: Runtime) {
       }
       if (result.failed.length > 0) setExitCode(EXIT_CODES["engine.error"]);
     });
+}
 
+function registerSystemShowDeps(system: SystemCommand, rt: Runtime) {
   system
     .command("show-deps")
     .description(
@@ -65,22 +74,34 @@ export function registerAdminSystem(admin: AdminCommand, rt: Runtime) {
     .action(async (opts, cmd) => {
       const report = await gatherDeps(rt.app, globals(cmd).config);
       if (opts.json) printJson(rt, report);
-      else {
-        rt.write(renderDeps(report, tableWidth(rt)));
-        if (!report.ok) {
-          rt.write(
-            report.install.command
-              ? `To install what is missing: stowage admin system install-deps (runs ${
-                commandLine(report.install.command)
-              })\n`
-              : "Install what is missing with your system's package manager.\n",
-          );
-        }
-        for (const n of report.install.notes) rt.write(`note: ${n}\n`);
-      }
+      else renderShowDeps(rt, report);
       if (!report.ok) setExitCode(EXIT_CODES["dependency.missing"]);
     });
+}
 
+function renderShowDeps(rt: Runtime, report: DepsReport) {
+  rt.write(renderDeps(report, tableWidth(rt)));
+  if (!report.ok) {
+    rt.write(
+      report.install.command
+        ? `To install what is missing: stowage admin system install-deps (runs ${
+          commandLine(report.install.command)
+        })\n`
+        : "Install what is missing with your system's package manager.\n",
+    );
+  }
+  for (const n of report.install.notes) rt.write(`note: ${n}\n`);
+}
+
+interface InstallDepsOptions {
+  yes?: true;
+  dryRun?: true;
+  json?: true;
+}
+
+type InstallPlan = DepsReport["install"];
+
+function registerSystemInstallDeps(system: SystemCommand, rt: Runtime) {
   system
     .command("install-deps")
     .description(
@@ -89,99 +110,124 @@ export function registerAdminSystem(admin: AdminCommand, rt: Runtime) {
     .option("--yes", "do not ask; required when stdin is not a terminal")
     .option("--dry-run", "print what would be installed and change nothing")
     .option("--json", "print a JSON document")
-    .action(async (opts, cmd) => {
-      const configFlag = globals(cmd).config;
-      const report = await gatherDeps(rt.app, configFlag);
-      const plan = report.install;
-      const say = (s: string) => {
-        if (!opts.json) rt.write(s);
-      };
-      for (const n of plan.notes) say(`note: ${n}\n`);
-      if (plan.packages.length === 0) {
-        if (opts.json) printJson(rt, { ok: true, installed: [], plan, dryRun: !!opts.dryRun });
-        else say("Nothing to install: every required dependency is present.\n");
-        return;
-      }
-      const steps = plan.family === "debian"
-        ? [["apt-get", "update"], plan.command!]
-        : plan.command
-        ? [plan.command]
-        : [];
-      if (opts.dryRun || plan.family !== "debian") {
-        if (opts.json) {
-          printJson(rt, { ok: plan.family === "debian", installed: [], plan, dryRun: true });
-        } else {
-          say(`Missing: ${plan.packages.join(", ")} (on ${report.system.name})\n`);
-          say(
-            steps.length
-              ? `${opts.dryRun && plan.family === "debian" ? "Would run" : "Run"}:\n${
-                steps.map((s) => `  ${commandLine(s)}\n`).join("")
-              }`
-              : "Install them with your system's package manager.\n",
-          );
-        }
-        if (plan.family === "debian") return;
-        if (opts.json) return setExitCode(EXIT_CODES["dependency.missing"]);
-        throw new StowageError(
-          "dependency.missing",
-          `Cannot install dependencies on ${report.system.name}: stowage installs only with apt-get (Debian, Ubuntu)`,
-          steps.length
-            ? `Run it yourself as root: ${commandLine(steps[0])}`
-            : `Install ${plan.packages.join(", ")} with your system's package manager.`,
-        );
-      }
-      if (rt.uid !== 0) {
-        throw new StowageError(
-          "dependency.missing",
-          `Cannot install ${plan.packages.join(", ")}: apt-get needs root`,
-          "Run `sudo stowage admin system install-deps`.",
-        );
-      }
-      if (!opts.yes) {
-        if (!rt.stdinIsTerminal) {
-          throw new StowageError(
-            "not.terminal",
-            `Cannot install ${
-              plan.packages.join(", ")
-            } without confirmation: stdin is not a terminal`,
-            "Add --yes to install them, or --dry-run to see the commands.",
-          );
-        }
-        const { confirm } = await import("@inquirer/prompts");
-        if (
-          !await confirm({
-            message: `Install ${plan.packages.join(", ")} with apt-get?`,
-            default: true,
-          }, promptContext(rt))
-        ) {
-          say("Nothing installed.\n");
-          return;
-        }
-      }
-      for (const step of steps) {
-        say(`Running: ${commandLine(step)}\n`);
-        const r = await rt.runner.run(step[0], step.slice(1), {
-          env: { DEBIAN_FRONTEND: "noninteractive" },
-          signal: rt.signal,
-        });
-        if (r.code !== 0) {
-          const tail = (r.stderr || r.stdout).trim().split("\n").slice(-3).join(" / ");
-          throw new StowageError(
-            "dependency.missing",
-            `Cannot install ${plan.packages.join(", ")}: '${
-              commandLine(step)
-            }' exited with ${r.code}: ${tail}`,
-            "Check the apt sources and network, then run it again (`apt-get update` first).",
-          );
-        }
-      }
-      const after = await gatherDeps(rt.app, configFlag);
-      if (opts.json) {
-        printJson(rt, { ok: after.ok, installed: plan.packages, plan, dryRun: false, after });
-      } else {
-        say(`Installed ${plan.packages.join(", ")}.\n`);
-        say(renderDeps(after, tableWidth(rt)));
-      }
-      if (!after.ok) setExitCode(EXIT_CODES["dependency.missing"]);
+    .action(async (opts, cmd) => await installDeps(rt, opts, globals(cmd).config));
+}
+
+async function installDeps(
+  rt: Runtime,
+  opts: InstallDepsOptions,
+  configFlag: string | undefined,
+) {
+  const report = await gatherDeps(rt.app, configFlag);
+  const plan = report.install;
+  const say = (s: string) => {
+    if (!opts.json) rt.write(s);
+  };
+  for (const n of plan.notes) say(`note: ${n}\n`);
+  if (plan.packages.length === 0) {
+    if (opts.json) printJson(rt, { ok: true, installed: [], plan, dryRun: !!opts.dryRun });
+    else say("Nothing to install: every required dependency is present.\n");
+    return;
+  }
+  const steps = plan.family === "debian"
+    ? [["apt-get", "update"], plan.command!]
+    : plan.command
+    ? [plan.command]
+    : [];
+  if (opts.dryRun || plan.family !== "debian") {
+    return showInstallPlan(rt, opts, report, steps, say);
+  }
+  if (rt.uid !== 0) {
+    throw new StowageError(
+      "dependency.missing",
+      `Cannot install ${plan.packages.join(", ")}: apt-get needs root`,
+      "Run `sudo stowage admin system install-deps`.",
+    );
+  }
+  if (!opts.yes && !await confirmInstall(rt, plan)) {
+    say("Nothing installed.\n");
+    return;
+  }
+  await runInstallSteps(rt, plan, steps, say);
+  const after = await gatherDeps(rt.app, configFlag);
+  if (opts.json) {
+    printJson(rt, { ok: after.ok, installed: plan.packages, plan, dryRun: false, after });
+  } else {
+    say(`Installed ${plan.packages.join(", ")}.\n`);
+    say(renderDeps(after, tableWidth(rt)));
+  }
+  if (!after.ok) setExitCode(EXIT_CODES["dependency.missing"]);
+}
+
+/** --dry-run, or a system apt-get does not serve: print the commands; only Debian is no error. */
+function showInstallPlan(
+  rt: Runtime,
+  opts: InstallDepsOptions,
+  report: DepsReport,
+  steps: string[][],
+  say: (s: string) => void,
+) {
+  const plan = report.install;
+  if (opts.json) {
+    printJson(rt, { ok: plan.family === "debian", installed: [], plan, dryRun: true });
+  } else {
+    say(`Missing: ${plan.packages.join(", ")} (on ${report.system.name})\n`);
+    say(
+      steps.length
+        ? `${opts.dryRun && plan.family === "debian" ? "Would run" : "Run"}:\n${
+          steps.map((s) => `  ${commandLine(s)}\n`).join("")
+        }`
+        : "Install them with your system's package manager.\n",
+    );
+  }
+  if (plan.family === "debian") return;
+  if (opts.json) return setExitCode(EXIT_CODES["dependency.missing"]);
+  throw new StowageError(
+    "dependency.missing",
+    `Cannot install dependencies on ${report.system.name}: stowage installs only with apt-get (Debian, Ubuntu)`,
+    steps.length
+      ? `Run it yourself as root: ${commandLine(steps[0])}`
+      : `Install ${plan.packages.join(", ")} with your system's package manager.`,
+  );
+}
+
+/** Without --yes: a yes on the terminal, or an error when there is no terminal to ask. */
+async function confirmInstall(rt: Runtime, plan: InstallPlan): Promise<boolean> {
+  if (!rt.stdinIsTerminal) {
+    throw new StowageError(
+      "not.terminal",
+      `Cannot install ${plan.packages.join(", ")} without confirmation: stdin is not a terminal`,
+      "Add --yes to install them, or --dry-run to see the commands.",
+    );
+  }
+  const { confirm } = await import("@inquirer/prompts");
+  return await confirm({
+    message: `Install ${plan.packages.join(", ")} with apt-get?`,
+    default: true,
+  }, promptContext(rt));
+}
+
+async function runInstallSteps(
+  rt: Runtime,
+  plan: InstallPlan,
+  steps: string[][],
+  say: (s: string) => void,
+) {
+  for (const step of steps) {
+    say(`Running: ${commandLine(step)}\n`);
+    const r = await rt.runner.run(step[0], step.slice(1), {
+      env: { DEBIAN_FRONTEND: "noninteractive" },
+      signal: rt.signal,
     });
+    if (r.code !== 0) {
+      const tail = (r.stderr || r.stdout).trim().split("\n").slice(-3).join(" / ");
+      throw new StowageError(
+        "dependency.missing",
+        `Cannot install ${plan.packages.join(", ")}: '${
+          commandLine(step)
+        }' exited with ${r.code}: ${tail}`,
+        "Check the apt sources and network, then run it again (`apt-get update` first).",
+      );
+    }
+  }
 }

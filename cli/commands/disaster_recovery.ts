@@ -345,8 +345,8 @@ function subcommandOptions(cmd: { optsWithGlobals(): Record<string, unknown> }):
 }
 
 export function registerDisasterRecovery(program: Program, rt: Runtime) {
-  const dr = program
-    .command("disaster-recovery")
+  const dr = program.command("disaster-recovery");
+  dr
     .description(
       "Write an encrypted bundle with what a new server needs to reach the backups again: config, repository location and password, backend credentials, SSH files, recover.sh.",
     )
@@ -376,7 +376,13 @@ the terminal (stderr); without a terminal the command refuses rather than print 
     .action(async (opts, cmd) => {
       await createCommand(rt, opts, globals(cmd));
     });
+  registerBundleOpen(dr, rt);
+  registerBundleVerify(dr, rt);
+}
 
+type BundleCommand = ReturnType<Program["command"]>;
+
+function registerBundleOpen(dr: BundleCommand, rt: Runtime) {
   dr.command("open")
     .description(
       "Decrypt a bundle, check every file against its manifest, and extract it (or --install it).",
@@ -408,7 +414,9 @@ PATH.before-recovery-<id>; then it opens the repository and prints the restore c
     .action(async (bundle, _opts, cmd) => {
       await openBundle(rt, bundle, subcommandOptions(cmd), false);
     });
+}
 
+function registerBundleVerify(dr: BundleCommand, rt: Runtime) {
   dr.command("verify")
     .description("Decrypt a bundle and check every file against its manifest; writes nothing.")
     .argument("<bundle>", "the .tar.gz.enc file")

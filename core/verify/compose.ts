@@ -49,31 +49,57 @@ const isObj = (v: unknown): v is Obj => typeof v === "object" && v !== null && !
 export function sandboxCompose(text: string, ctx: ComposeSandboxContext): ComposeSandboxResult {
   const problems: string[] = [];
   const notes: string[] = [];
+  const read = readCompose(text);
+  if ("problem" in read) return { text, problems: [read.problem], notes };
+  const doc = read.doc;
+  const version = String(doc.version ?? "");
+  const v3 = version.startsWith("3");
+
+  const volumeKeys = sandboxVolumes(doc, ctx);
+  const services = isObj(doc.services) ? doc.services : {};
+  sandboxNetworks(doc, services, ctx);
+
+  // Files named by absolute path come from the sandbox's copy, never from the live host.
+  const file = (p: unknown) =>
+    typeof p === "string" && posix.isAbsolute(p) ? ctx.moveFile(posix.normalize(p)) : p;
+  for (const top of ["secrets", "configs"]) {
+    const defs = doc[top];
+    if (!isObj(defs)) continue;
+    for (const d of Object.values(defs)) {
+      if (isObj(d) && d.file !== undefined) d.file = file(d.file);
+    }
+  }
+
+  const sandbox: ServiceSandbox = { ctx, file, volumeKeys, v3, problems, notes };
+  for (const [svcName, raw] of Object.entries(services)) {
+    if (!isObj(raw)) continue;
+    sandboxService(raw, `service ${svcName}`, sandbox);
+  }
+  return { text: stringify(doc, { version: "1.1" }), problems, notes };
+}
+
+/** The compose file as a mapping, or why it cannot be sandboxed. */
+function readCompose(text: string): { doc: Obj } | { problem: string } {
   let doc: unknown;
   try {
     // Compose reads YAML 1.1 (`no` is false, `0755` octal): parse and write it the same way.
     doc = parse(text, { version: "1.1" });
   } catch (e) {
-    return {
-      text,
-      problems: [`the compose file is not valid YAML (${String(e).slice(0, 120)})`],
-      notes,
-    };
+    return { problem: `the compose file is not valid YAML (${String(e).slice(0, 120)})` };
   }
-  if (!isObj(doc) || !isObj(doc.services)) {
-    // An override file may hold only volumes or networks; the legacy v1 format has no services key.
-    if (!isObj(doc)) return { text, problems: ["the compose file is not a mapping"], notes };
-  }
-  const version = String(doc.version ?? "");
-  const v3 = version.startsWith("3");
+  // An override file may hold only volumes or networks; the legacy v1 format has no services key.
+  if (!isObj(doc)) return { problem: "the compose file is not a mapping" };
   if (!isObj(doc.services) && doc.version === undefined && !doc.volumes && !doc.networks) {
-    return {
-      text,
-      problems: ["the compose file uses the legacy v1 format (no services key)"],
-      notes,
-    };
+    return { problem: "the compose file uses the legacy v1 format (no services key)" };
   }
+  return { doc };
+}
 
+/**
+ * Top-level volumes get their sandbox names: restored ones exist before `up` (external); any
+ * other one compose creates, empty, under its sandbox name. Returns compose key -> sandbox name.
+ */
+function sandboxVolumes(doc: Obj, ctx: ComposeSandboxContext): Map<string, string> {
   const volumeKeys = new Map<string, string>(); // compose key -> sandbox name
   const topVolumes = isObj(doc.volumes) ? doc.volumes : {};
   for (const [key, raw] of Object.entries(topVolumes)) {
@@ -81,15 +107,17 @@ export function sandboxCompose(text: string, ctx: ComposeSandboxContext): Compos
     const live = liveName(key, v, ctx.unit);
     const name = ctx.volumes.get(live) ?? ctx.rename(live);
     volumeKeys.set(key, name);
-    // Restored volumes exist before `up`; any other one compose creates, empty, under its sandbox name.
     topVolumes[key] = ctx.volumes.has(live)
       ? { external: true, name }
       : { name, labels: { ...ctx.labels } };
   }
   if (Object.keys(topVolumes).length > 0) doc.volumes = topVolumes;
+  return volumeKeys;
+}
 
+/** Top-level networks (and the default one services use) get sandbox names; new ones are internal. */
+function sandboxNetworks(doc: Obj, services: Obj, ctx: ComposeSandboxContext) {
   const topNetworks = isObj(doc.networks) ? doc.networks : {};
-  const services = isObj(doc.services) ? doc.services : {};
   const usesDefault =
     Object.values(services).some((s) =>
       isObj(s) && s.networks === undefined && s.network_mode === undefined
@@ -108,114 +136,134 @@ export function sandboxCompose(text: string, ctx: ComposeSandboxContext): Compos
       : { name, internal: true, labels: { ...ctx.labels } };
   }
   if (Object.keys(topNetworks).length > 0) doc.networks = topNetworks;
+}
 
-  // Files named by absolute path come from the sandbox's copy, never from the live host.
-  const file = (p: unknown) =>
-    typeof p === "string" && posix.isAbsolute(p) ? ctx.moveFile(posix.normalize(p)) : p;
-  for (const top of ["secrets", "configs"]) {
-    const defs = doc[top];
-    if (!isObj(defs)) continue;
-    for (const d of Object.values(defs)) {
-      if (isObj(d) && d.file !== undefined) d.file = file(d.file);
+/** What every service's rewrite shares; problems and notes are appended in service order. */
+interface ServiceSandbox {
+  ctx: ComposeSandboxContext;
+  /** An absolute file path -> the sandbox's copy of it. */
+  file: (p: unknown) => unknown;
+  volumeKeys: Map<string, string>;
+  v3: boolean;
+  problems: string[];
+  notes: string[];
+}
+
+function sandboxService(s: Obj, where: string, sb: ServiceSandbox) {
+  const { ctx, problems, notes } = sb;
+  serviceFiles(s, sb.file);
+  const powers = privilegedSettings(s);
+  if (powers.length > 0 && !ctx.allowPrivileged) {
+    problems.push(
+      `${where} asks for ${
+        powers.join(", ")
+      }, which reach into the host (--allow-privileged runs it anyway)`,
+    );
+  } else if (powers.length > 0) notes.push(`${where} runs with ${powers.join(", ")}`);
+  if (s.container_name !== undefined) {
+    s.container_name = `${ctx.project}-${String(s.container_name)}`;
+  }
+  if (s.ports !== undefined) {
+    delete s.ports;
+    notes.push(`${where}: published ports dropped`);
+  }
+  delete s.external_links;
+  // No restart policy (compose's default "no"): a reboot never brings a sandbox back.
+  delete s.restart;
+  serviceNamespaces(s, where, problems);
+  serviceAddresses(s, where, ctx, problems);
+  if (Array.isArray(s.volumes)) {
+    s.volumes = s.volumes.map((m) => sandboxMount(m, ctx, sb.volumeKeys, where, problems));
+  }
+  s.labels = withLabels(s.labels, ctx.labels);
+  serviceCaps(s, ctx.caps, sb.v3);
+}
+
+/** env files, extends and build contexts named by absolute path: the sandbox's copies. */
+function serviceFiles(s: Obj, file: (p: unknown) => unknown) {
+  if (typeof s.env_file === "string") s.env_file = file(s.env_file);
+  else if (Array.isArray(s.env_file)) {
+    s.env_file = s.env_file.map((e) => isObj(e) ? { ...e, path: file(e.path) } : file(e));
+  }
+  if (isObj(s.extends) && s.extends.file !== undefined) s.extends.file = file(s.extends.file);
+  if (typeof s.build === "string") s.build = file(s.build);
+  else if (isObj(s.build) && s.build.context !== undefined) {
+    s.build.context = file(s.build.context);
+  }
+}
+
+/** Host networking and another container's network, pid, ipc or volumes cannot be isolated. */
+function serviceNamespaces(s: Obj, where: string, problems: string[]) {
+  const mode = s.network_mode === undefined ? undefined : String(s.network_mode);
+  if (mode === "host") {
+    problems.push(`${where} uses network_mode: host, which cannot be isolated`);
+  } else if (mode?.startsWith("container:")) {
+    problems.push(`${where} joins the network of container ${mode.slice(10)} outside the unit`);
+  } else if (mode === "bridge" || mode === "default") {
+    delete s.network_mode;
+  }
+  for (const k of ["pid", "ipc"]) {
+    const m = s[k] === undefined ? "" : String(s[k]);
+    if (m.startsWith("container:")) {
+      problems.push(
+        `${where} shares the ${k} namespace of container ${m.slice(10)} outside the unit`,
+      );
     }
   }
-
-  for (const [svcName, raw] of Object.entries(services)) {
-    if (!isObj(raw)) continue;
-    const s = raw;
-    const where = `service ${svcName}`;
-    if (typeof s.env_file === "string") s.env_file = file(s.env_file);
-    else if (Array.isArray(s.env_file)) {
-      s.env_file = s.env_file.map((e) => isObj(e) ? { ...e, path: file(e.path) } : file(e));
-    }
-    if (isObj(s.extends) && s.extends.file !== undefined) s.extends.file = file(s.extends.file);
-    if (typeof s.build === "string") s.build = file(s.build);
-    else if (isObj(s.build) && s.build.context !== undefined) {
-      s.build.context = file(s.build.context);
-    }
-    const powers = privilegedSettings(s);
-    if (powers.length > 0 && !ctx.allowPrivileged) {
-      problems.push(
-        `${where} asks for ${
-          powers.join(", ")
-        }, which reach into the host (--allow-privileged runs it anyway)`,
-      );
-    } else if (powers.length > 0) notes.push(`${where} runs with ${powers.join(", ")}`);
-    if (s.container_name !== undefined) {
-      s.container_name = `${ctx.project}-${String(s.container_name)}`;
-    }
-    if (s.ports !== undefined) {
-      delete s.ports;
-      notes.push(`${where}: published ports dropped`);
-    }
-    delete s.external_links;
-    // No restart policy (compose's default "no"): a reboot never brings a sandbox back.
-    delete s.restart;
-    const mode = s.network_mode === undefined ? undefined : String(s.network_mode);
-    if (mode === "host") {
-      problems.push(`${where} uses network_mode: host, which cannot be isolated`);
-    } else if (mode?.startsWith("container:")) {
-      problems.push(`${where} joins the network of container ${mode.slice(10)} outside the unit`);
-    } else if (mode === "bridge" || mode === "default") {
-      delete s.network_mode;
-    }
-    for (const k of ["pid", "ipc"]) {
-      const m = s[k] === undefined ? "" : String(s[k]);
-      if (m.startsWith("container:")) {
+  if (Array.isArray(s.volumes_from)) {
+    for (const f of s.volumes_from) {
+      if (String(f).startsWith("container:")) {
         problems.push(
-          `${where} shares the ${k} namespace of container ${m.slice(10)} outside the unit`,
+          `${where} takes the volumes of container ${String(f).slice(10)} outside the unit`,
         );
       }
     }
-    if (Array.isArray(s.volumes_from)) {
-      for (const f of s.volumes_from) {
-        if (String(f).startsWith("container:")) {
-          problems.push(
-            `${where} takes the volumes of container ${String(f).slice(10)} outside the unit`,
-          );
-        }
+  }
+}
+
+/** Fixed IPv4 addresses move into the sandbox subnets; IPv6 and link-local ones are dropped. */
+function serviceAddresses(
+  s: Obj,
+  where: string,
+  ctx: ComposeSandboxContext,
+  problems: string[],
+) {
+  if (!isObj(s.networks)) return;
+  for (const [net, ep] of Object.entries(s.networks)) {
+    if (!isObj(ep)) continue;
+    if (typeof ep.ipv4_address === "string") {
+      const moved = remapAny(ep.ipv4_address, ctx.subnets);
+      if (moved) ep.ipv4_address = moved;
+      else {
+        problems.push(
+          `${where}: fixed address ${ep.ipv4_address} on ${net} is outside every saved subnet`,
+        );
       }
     }
-    if (isObj(s.networks)) {
-      for (const [net, ep] of Object.entries(s.networks)) {
-        if (!isObj(ep)) continue;
-        if (typeof ep.ipv4_address === "string") {
-          const moved = remapAny(ep.ipv4_address, ctx.subnets);
-          if (moved) ep.ipv4_address = moved;
-          else {
-            problems.push(
-              `${where}: fixed address ${ep.ipv4_address} on ${net} is outside every saved subnet`,
-            );
-          }
-        }
-        delete ep.ipv6_address;
-        delete ep.link_local_ips;
-      }
-    }
-    if (Array.isArray(s.volumes)) {
-      s.volumes = s.volumes.map((m) => sandboxMount(m, ctx, volumeKeys, where, problems));
-    }
-    s.labels = withLabels(s.labels, ctx.labels);
-    if (ctx.caps.cpus !== undefined || ctx.caps.memoryBytes !== undefined) {
-      if (v3) {
-        const deploy = isObj(s.deploy) ? s.deploy : {};
-        const resources = isObj(deploy.resources) ? deploy.resources : {};
-        const limits: Obj = isObj(resources.limits) ? resources.limits : {};
-        if (ctx.caps.cpus !== undefined) limits.cpus = String(ctx.caps.cpus);
-        if (ctx.caps.memoryBytes !== undefined) limits.memory = `${ctx.caps.memoryBytes}b`;
-        resources.limits = limits;
-        deploy.resources = resources;
-        s.deploy = deploy;
-      } else {
-        if (ctx.caps.cpus !== undefined) s.cpus = ctx.caps.cpus;
-        if (ctx.caps.memoryBytes !== undefined) {
-          s.mem_limit = ctx.caps.memoryBytes;
-          delete s.memswap_limit;
-        }
-      }
+    delete ep.ipv6_address;
+    delete ep.link_local_ips;
+  }
+}
+
+/** CPU and memory caps: under deploy.resources.limits for format 3, as cpus/mem_limit before. */
+function serviceCaps(s: Obj, caps: ComposeSandboxContext["caps"], v3: boolean) {
+  if (caps.cpus === undefined && caps.memoryBytes === undefined) return;
+  if (v3) {
+    const deploy = isObj(s.deploy) ? s.deploy : {};
+    const resources = isObj(deploy.resources) ? deploy.resources : {};
+    const limits: Obj = isObj(resources.limits) ? resources.limits : {};
+    if (caps.cpus !== undefined) limits.cpus = String(caps.cpus);
+    if (caps.memoryBytes !== undefined) limits.memory = `${caps.memoryBytes}b`;
+    resources.limits = limits;
+    deploy.resources = resources;
+    s.deploy = deploy;
+  } else {
+    if (caps.cpus !== undefined) s.cpus = caps.cpus;
+    if (caps.memoryBytes !== undefined) {
+      s.mem_limit = caps.memoryBytes;
+      delete s.memswap_limit;
     }
   }
-  return { text: stringify(doc, { version: "1.1" }), problems, notes };
 }
 
 /** The name compose gives a top-level volume or network: `name:`, an external name, or project_key. */
