@@ -160,6 +160,8 @@ Deno.test("an append-only REST server: backups succeed and retention warns that 
       const report = JSON.parse(r.stdout) as RunReport;
       const u = report.units.find((x) => x.unit === s.project)!;
       assert.equal(u.outcome, "ok");
+      // No warm pass: the server would refuse to forget its snapshot.
+      assert.ok(!u.warnings.some((w) => /warm/.test(w)), u.warnings.join("\n"));
       if (round === 2) {
         assert.ok(
           u.warnings.some((w) => /retention cannot forget in an append-only repository/.test(w)),
@@ -168,11 +170,11 @@ Deno.test("an append-only REST server: backups succeed and retention warns that 
         assert.equal(u.forgotten ?? 0, 0);
       }
     }
-    const ids = new Set(
-      (JSON.parse(await restic(server, "r", password, "snapshots", "--json")) as {
-        tags?: string[];
-      }[]).flatMap((x) => x.tags ?? []).filter((t) => t.startsWith("backup_id=")),
-    );
+    const tags = (JSON.parse(await restic(server, "r", password, "snapshots", "--json")) as {
+      tags?: string[];
+    }[]).flatMap((x) => x.tags ?? []);
+    assert.ok(!tags.includes("stowage-warm"), "no warm-pass snapshot is left behind");
+    const ids = new Set(tags.filter((t) => t.startsWith("backup_id=")));
     assert.ok(ids.size >= 2, `both restore points stay: ${[...ids]}`);
   } finally {
     await s.down();

@@ -260,7 +260,10 @@ async function backupUnit(
   try {
     snaps = await unitSnapshots(deps, req, plan, backupId, report);
     parents = await chooseUnitParents(deps, plan);
-    if (req.config.backup.warm_pass && plan.stop.length > 0) {
+    // An append-only server could not forget the warm snapshots: each run would leave one more,
+    // after restic retried the refused deletion for about 45 s. No warm pass there.
+    const warm = req.config.backup.warm_pass && !req.config.repository.append_only;
+    if (warm && plan.stop.length > 0) {
       await warmPass(deps, req, plan, saver, parents, warmIds, (i) => !snaps.planned(i));
     }
   } catch (e) {

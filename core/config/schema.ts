@@ -397,7 +397,7 @@ const backendOptions = {
     ),
   append_only: z.boolean({ error: (i) => `expected true or false, got ${got(i.input)}` })
     .default(false).describe(
-      "The server refuses deletion (rest-server/rclone --append-only): backups only; retention reports what it would forget instead of forgetting.",
+      "The server refuses deletion (rest-server/rclone --append-only): backups only; retention reports what it would forget instead of forgetting; no warm pass.",
     ),
 };
 
@@ -539,7 +539,7 @@ export const configSchema = z
           "Refresh a disaster-recovery bundle after each run.",
         ),
         warm_pass: z.boolean().default(true).describe(
-          "Save the volume and bind folders once while the containers still run, so the stopped pass only reads what changed since (docs/backup.md).",
+          "Save the volume and bind folders once while the containers still run, so the stopped pass only reads what changed since (docs/backup.md). Off in an append_only repository, which could not forget these snapshots.",
         ),
         fs_snapshots: z.enum(["auto", "off", "require"]).default("auto").describe(
           "btrfs snapshots while stopped, read after the start: auto, off, or require (fail before any stop if one can't be made); docs/backup.md.",
