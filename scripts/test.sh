@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `deno task test`: the whole suite, in two runs of `deno test -P=test --no-prompt`:
-#   1. every test file except the serial ones below, DENO_JOBS files at a time (default 4;
+#   1. every test file except the serial ones below, DENO_JOBS files at a time (default 6;
 #      `deno test --parallel`). Each file runs in its own worker with its own RUN_ID, so its Docker
 #      names and labels (testName, TEST_LABEL), temp dirs, state dirs, sockets and test subnets
 #      (testSubnet skips the ones in use) never meet another file's. The suite mostly waits on
@@ -59,7 +59,7 @@ if [ $# -gt 0 ]; then
   exec deno test -P=test --no-prompt "$@"
 fi
 
-export DENO_JOBS="${DENO_JOBS:-4}"
+export DENO_JOBS="${DENO_JOBS:-6}"
 
 files=()
 for f in "${LONGEST[@]}"; do

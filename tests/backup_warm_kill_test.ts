@@ -43,7 +43,17 @@ Deno.test("SIGKILL during the warm pass and during the cold pass: nothing left d
     assert.deepEqual(await running(s), { db: true, app: true, web: true });
     assert.deepEqual(await usable(), []);
 
-    // 2. During the cold pass: db stops last, so once it is down its volume is being read.
+    // 2. During the cold pass: db stops last, so once it is down its volume is being read. A
+    // writer rewrites 100 MB in db until db stops, so the cold pass cannot skip it as unchanged
+    // since the warm pass: it reads it again, and the kill lands while db is down.
+    await docker(
+      "exec",
+      "-d",
+      s.container("db"),
+      "sh",
+      "-c",
+      "while :; do dd if=/dev/urandom of=/data/churn bs=1M count=100 2>/dev/null; done",
+    );
     await killBackupWhen(s, env, "the cold pass (db stopped)", async () => !(await running(s)).db);
     assert.equal(
       (await running(s)).db,

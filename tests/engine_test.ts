@@ -414,7 +414,10 @@ Deno.test({
     stderr: "null",
   }).spawn();
   try {
-    for (let i = 0; i < 500 && !(await Deno.stat(path).then((s) => s.isSocket, () => false)); i++) {
+    // socat binds, then sets the mode: wait for both.
+    const ready = () =>
+      Deno.stat(path).then((s) => s.isSocket === true && (s.mode! & 0o777) === 0, () => false);
+    for (let i = 0; i < 500 && !(await ready()); i++) {
       await new Promise((res) => setTimeout(res, 10));
     }
     assert.equal((await Deno.stat(path)).mode! & 0o777, 0);
