@@ -525,7 +525,10 @@ async function stage(
   try {
     let root: string;
     if (step.source === "dir") {
-      await deps.repo.restore(step.snapshotId, staging, { signal: deps.signal });
+      await deps.repo.restore(step.snapshotId, staging, {
+        signal: deps.signal,
+        ...(step.include !== undefined ? { include: [step.include] } : {}),
+      });
       // restic restores the snapshot's absolute path below the target.
       root = `${staging}${step.snapshotPath.startsWith("/") ? "" : "/"}${step.snapshotPath}`;
       if (!(await deps.files.exists(root))) {
