@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { buildTags, parseSnapshot } from "../tags.ts";
+import { buildTags, buildWarmTags, parseSnapshot } from "../tags.ts";
+import { restorePoints } from "../restore/points.ts";
 import type { DataItem, SnapshotInfo, SnapshotType } from "../model.ts";
 import type { PlanItem } from "./plan.ts";
 import { bestParent, groupPasses, parentCandidates } from "./passes.ts";
@@ -111,4 +112,19 @@ Deno.test("an incomplete newer point and another host's points are never a paren
     snap("complete", "2025-02-01T10-00-00Z", { items: 1, host: "h2" }),
   ];
   assert.deepEqual(parentCandidates(snaps, "web", "h1").map((c) => c.id), [good.id]);
+});
+
+Deno.test("warm snapshots are no restore point, name no unit and are no parent of a later run", () => {
+  const warm = parseSnapshot({
+    id: "b".repeat(64),
+    short_id: "bbbbbbbb",
+    time: "2025-01-31T10:00:00Z",
+    hostname: "h1",
+    paths: [DB.path],
+    tags: buildWarmTags("web", B),
+  });
+  assert.equal(warm.unit, undefined);
+  assert.equal(warm.invalid, undefined);
+  assert.deepEqual(restorePoints([warm], "web"), []);
+  assert.deepEqual(parentCandidates([warm], "web", "h1"), []);
 });
