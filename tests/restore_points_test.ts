@@ -165,6 +165,11 @@ Deno.test("a volume save that fails inside backup (restic exit 3, a restic error
       ], { env: env.env });
       assert.equal(allowed.code, 0, allowed.stderr);
       assert.match(allowed.stderr, /warning: restoring incomplete restore point/);
+      // One restic restore stages every folder of the point's data snapshot (issue 11, item 7).
+      assert.match(
+        allowed.stderr,
+        /restoring volume \S+, volume \S+, bind \S+ from snapshot [0-9a-f]{8} into a staging folder/,
+      );
       assert.equal(await Deno.readTextFile(`${out2}/volumes/${db}/generation`), "2\n");
     } finally {
       await Deno.remove(out, { recursive: true });
