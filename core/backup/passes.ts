@@ -8,6 +8,7 @@
 import type { DataItem, SnapshotInfo } from "../model.ts";
 import { isUsable, restorePoints } from "../restore/points.ts";
 import { nests } from "../data_tags.ts";
+import { normalizePath } from "../safe_paths.ts";
 import type { PlanItem } from "./plan.ts";
 
 /** Folders saved by one restic process into one `type=data` snapshot. */
@@ -31,7 +32,8 @@ export function groupPasses(items: PlanItem[]): DataPass[] {
   const passes: DataPass[] = [];
   for (const item of items) {
     if (item.type !== "volume" && item.type !== "bind") continue;
-    const path = item.paths[0];
+    // The form restore accepts in an `item=` tag (core/data_tags.ts), and restic stores.
+    const path = item.paths[0] === undefined ? undefined : normalizePath(item.paths[0]);
     if (path === undefined) continue;
     const key = excludeKey(item.excludes);
     const pass = passes.find((p) =>

@@ -35,6 +35,35 @@ Deno.test("a unit's volume folders and bind mounts share one pass, with each pat
   ]);
 });
 
+Deno.test("what a pass writes into its tags, restore reads back as the same folders", () => {
+  const [pass] = groupPasses([vol("web_db"), bind("/srv/web,site"), {
+    ...vol("web_bv"),
+    paths: ["/srv/pool/bv/"], // a device folder given with a trailing slash
+  }]);
+  assert.deepEqual(pass.paths, [
+    "/var/lib/docker/volumes/web_db/_data",
+    "/srv/web,site",
+    "/srv/pool/bv",
+  ]);
+  const info = parseSnapshot({
+    id: "a".repeat(64),
+    short_id: "aaaaaaaa",
+    time: "2025-01-31T10:00:00Z",
+    hostname: "h1",
+    paths: pass.paths,
+    tags: buildTags({
+      unit: "web",
+      type: "data",
+      backupId: "2025-01-31T10-00-00Z",
+      timestamp: "2025-01-31T10:00:00Z",
+      scope: "standard",
+      data: pass.data,
+    }),
+  });
+  assert.equal(info.invalid, undefined);
+  assert.deepEqual(info.items, pass.data);
+});
+
 Deno.test("a volume's own excludes, and folders inside another, get a pass of their own", () => {
   const passes = groupPasses([
     vol("web_db", ["*.tmp"]),
