@@ -243,8 +243,9 @@ async function backupUnit(
     return finish(deps, report, t0);
   }
 
-  // 3. While everything still runs: choose each item's parent, then the warm pre-pass, so the
-  // stopped pass only reads what changed since (issue 11). Nothing is touched on failure.
+  // 3. While everything still runs: find the snapshots the data passes may compare with, then the
+  // warm pre-pass (one restic process per pass, core/backup/passes.ts), so the stopped pass only
+  // reads what changed since (issue 11). Nothing is touched on failure.
   let parents: ParentCandidate[];
   let snaps: UnitSnapshots;
   const warmIds: string[] = [];
