@@ -47,6 +47,46 @@ export class LocalRestoreFiles implements RestoreFiles {
     }
   }
 
+  /**
+   * The mount point holding `path` after symlinks are resolved: the longest of `findmnt`'s targets
+   * that contains it (Deno refuses /proc/self/mountinfo without --allow-all).
+   */
+  async mountOf(path: string): Promise<string | undefined> {
+    let real: string | undefined;
+    for (let p = path; real === undefined; p = p.substring(0, p.lastIndexOf("/")) || "/") {
+      try {
+        real = await Deno.realPath(p);
+      } catch {
+        if (p === "/") return undefined;
+      }
+    }
+    let listing: string;
+    try {
+      const out = await new Deno.Command("findmnt", {
+        args: ["-rn", "-o", "TARGET"],
+        stdin: "null",
+        stdout: "piped",
+        stderr: "null",
+      }).output();
+      if (!out.success) return undefined;
+      listing = new TextDecoder().decode(out.stdout);
+    } catch {
+      return undefined;
+    }
+    let best: string | undefined;
+    for (const line of listing.split("\n")) {
+      if (!line.startsWith("/")) continue;
+      // findmnt -r writes unusual characters as \xHH.
+      const point = line.replaceAll(
+        /\\x([0-9a-fA-F]{2})/g,
+        (_, h) => String.fromCharCode(parseInt(h, 16)),
+      );
+      const within = point === "/" || real === point || real.startsWith(`${point}/`);
+      if (within && (best === undefined || point.length > best.length)) best = point;
+    }
+    return best;
+  }
+
   async rename(from: string, to: string): Promise<void> {
     try {
       await Deno.rename(from, to);

@@ -23,6 +23,7 @@ import { detectCompose, gatherHost, loadDocuments, pointsOf } from "../core/rest
 import { planRestore, type RestoreInput, type RestoreOptions } from "../core/restore/plan.ts";
 import { executeRestore } from "../core/restore/run.ts";
 import { refuseTamperedPoint } from "../core/restore/trust.ts";
+import { treeOverhead } from "../core/verify/counts.ts";
 import { checkSandboxPlan, planSandbox, type Sandbox } from "../core/verify/sandbox.ts";
 import { removeSandbox, verifyRoot } from "../core/verify/cleanup.ts";
 import { judgeSandbox, type ServiceVerdict } from "../core/verify/judge.ts";
@@ -680,7 +681,11 @@ async function checkDisk(
   }
 }
 
-/** Each restored folder's entries and bytes against restic's count for its snapshot. */
+/**
+ * Each restored folder's entries and bytes against restic's count for its snapshot. A format-3
+ * `type=data` snapshot holds several folders and restic counts them together: those folders are
+ * checked together (each reports the sum of its snapshot's folders).
+ */
 async function checkVolumes(
   svc: Pick<VerifyServices, "hostFiles">,
   repo: BackupRepository,
@@ -689,50 +694,74 @@ async function checkVolumes(
   restored: { kind: "volume" | "bind"; name: string; target: string; snapshotId: string }[],
   steps: { name: string; snapshotId: string; source: "dir" | "archive"; snapshotPath: string }[],
 ): Promise<VolumeCheck[]> {
-  const liveName = (d: { kind: "volume" | "bind"; snapshotId: string }) => {
-    const all = d.kind === "volume" ? point.volumes : point.binds;
-    return all.find((x) => x.snapshot.id === d.snapshotId)?.name ?? "?";
+  // The sandbox renamed the point's folders, in the same order.
+  const liveName = (d: { kind: "volume" | "bind"; name: string }) => {
+    const [sbx, live] = d.kind === "volume"
+      ? [sandbox.point.volumes, point.volumes]
+      : [sandbox.point.binds, point.binds];
+    return live[sbx.findIndex((x) => x.name === d.name)]?.name ?? "?";
   };
-  void sandbox;
   const out: VolumeCheck[] = [];
-  for (const d of restored) {
-    const step = steps.find((s) => s.snapshotId === d.snapshotId);
-    const check: VolumeCheck = {
+  const bySnapshot = Map.groupBy(restored, (d) => d.snapshotId);
+  for (const [snapshotId, group] of bySnapshot) {
+    const checks: VolumeCheck[] = group.map((d) => ({
       kind: d.kind,
       name: liveName(d),
-      snapshotId: d.snapshotId,
+      snapshotId,
       ok: true,
-    };
-    out.push(check);
-    if (!step || step.source !== "dir" || !svc.hostFiles.walk) {
-      check.detail = "not counted (saved as an archive)";
-      continue;
-    }
-    const stats = await repo.stats({ snapshotIds: [d.snapshotId], mode: "restore-size" });
-    // restic counts the snapshot's parent folders too (/var, /var/lib, ... and the folder itself).
-    const depth = step.snapshotPath.split("/").filter(Boolean).length;
-    if (stats.totalFileCount === undefined) {
-      check.detail = "not counted (restic reported no file count)";
-      continue;
-    }
-    check.expected = { entries: stats.totalFileCount - depth, bytes: stats.totalSize };
-    const walked = await svc.hostFiles.walk(d.target);
-    if (typeof walked === "string") {
-      check.ok = false;
-      check.detail = `the restored folder is ${walked}`;
-      continue;
-    }
-    check.found = {
-      entries: walked.length,
-      bytes: walked.filter((e) => e.type === "file").reduce((n, e) => n + e.size, 0),
-    };
+    }));
+    out.push(...checks);
+    const set = (f: (c: VolumeCheck) => void) => checks.forEach(f);
+    const groupSteps = steps.filter((s) => s.snapshotId === snapshotId);
     if (
-      check.found.entries !== check.expected.entries || check.found.bytes !== check.expected.bytes
+      groupSteps.length === 0 || groupSteps.some((s) => s.source !== "dir") ||
+      !svc.hostFiles.walk
     ) {
-      check.ok = false;
-      check.detail =
-        `restic recorded ${check.expected.entries} entries and ${check.expected.bytes} bytes, the sandbox has ${check.found.entries} and ${check.found.bytes}`;
+      set((c) => c.detail = "not counted (saved as an archive)");
+      continue;
     }
+    const saved = [...point.volumes, ...point.binds].filter((d) => d.snapshot.id === snapshotId);
+    if (saved.length !== group.length) {
+      set((c) => c.detail = "not counted (its snapshot holds folders this drill did not restore)");
+      continue;
+    }
+    const stats = await repo.stats({ snapshotIds: [snapshotId], mode: "restore-size" });
+    if (stats.totalFileCount === undefined) {
+      set((c) => c.detail = "not counted (restic reported no file count)");
+      continue;
+    }
+    const expected = {
+      entries: stats.totalFileCount - treeOverhead(saved[0].snapshot.paths),
+      bytes: stats.totalSize,
+    };
+    const found = { entries: 0, bytes: 0 };
+    let broken: string | undefined;
+    for (const d of group) {
+      const walked = await svc.hostFiles.walk(d.target);
+      if (typeof walked === "string") {
+        broken = `the restored folder ${d.target} is ${walked}`;
+        break;
+      }
+      found.entries += walked.length;
+      found.bytes += walked.filter((e) => e.type === "file").reduce((n, e) => n + e.size, 0);
+    }
+    const together = group.length > 1
+      ? ` (counted with the ${group.length} folders of its snapshot)`
+      : "";
+    set((c) => {
+      c.expected = expected;
+      if (broken) {
+        c.ok = false;
+        c.detail = broken;
+        return;
+      }
+      c.found = found;
+      if (found.entries !== expected.entries || found.bytes !== expected.bytes) {
+        c.ok = false;
+        c.detail =
+          `restic recorded ${expected.entries} entries and ${expected.bytes} bytes, the sandbox has ${found.entries} and ${found.bytes}${together}`;
+      } else if (together) c.detail = together.trim().slice(1, -1);
+    });
   }
   return out;
 }

@@ -174,7 +174,18 @@ export type SnapshotType =
   /** A locally built image (Engine export), shared by units; unit `_images`, no backup_id. */
   | "image"
   /** A database's logical dump, taken while it ran (docs/dumps.md). */
-  | "dump";
+  | "dump"
+  /** Format 3: several volume folders and bind mounts of a unit saved by one restic pass. */
+  | "data";
+
+/** One volume folder or bind mount inside a `type=data` snapshot (its `item=` tags). */
+export interface DataItem {
+  kind: "volume" | "bind";
+  /** Volume name, or the bind mount's host path. */
+  name: string;
+  /** The folder's absolute path inside the snapshot (for a bind: its name). */
+  path: string;
+}
 
 /** A restic snapshot as stowage sees it: its tags parsed into fields. */
 export interface SnapshotInfo {
@@ -196,6 +207,8 @@ export interface SnapshotInfo {
   dump?: { engine: "postgres" | "mariadb"; service: string; database: string };
   /** Bytes of the snapshot's files, when known (restic 0.17+ summary or `stats`). */
   size?: number;
+  /** For `type=data`: the volume folders and bind mounts it holds, validated (core/tags.ts). */
+  items?: DataItem[];
   /** Why its tags were refused (core/tags.ts); such a snapshot joins no restore point. */
   invalid?: string;
   /** A copy (`restic copy`): the id of the snapshot it was copied from (docs/copies.md). */

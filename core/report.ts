@@ -18,6 +18,11 @@ export interface SnapshotRecord {
   parent?: string;
   /** Volumes and bind folders: restic's file counts, so a full re-read shows. */
   files?: { new: number; changed: number; unmodified: number };
+  /**
+   * Format 3: the folder was saved with the unit's other folders by one restic pass into one
+   * `type=data` snapshot; `snapshotId`, bytes, `parent` and `files` are that whole pass's.
+   */
+  shared?: true;
   /** Dumps: how long the dump took, from the first exec call to the committed snapshot. */
   durationMs?: number;
 }

@@ -7,6 +7,8 @@ import type { ResticSnapshot } from "./ports.ts";
 import { type Scope, SCOPES, type SnapshotInfo, type SnapshotType } from "./model.ts";
 import { FORMAT_VERSION } from "./version.ts";
 import { isSafeBindPath, normalizePath } from "./safe_paths.ts";
+import { ITEM_KEY, itemTagValue, parseDataItems } from "./data_tags.ts";
+import type { DataItem } from "./model.ts";
 
 export const STOWAGE_TAG = "stowage";
 
@@ -26,6 +28,8 @@ export interface TagFields {
   image?: string;
   /** For `type=dump`: which database of which service (docs/dumps.md). */
   dump?: { engine: "postgres" | "mariadb"; service: string; database: string };
+  /** For `type=data`: the volume folders and bind mounts the snapshot holds (core/data_tags.ts). */
+  data?: DataItem[];
 }
 
 /** restic splits --tag values on commas, so a comma inside a value is written %2C. */
@@ -48,6 +52,7 @@ export function buildTags(f: TagFields): string[] {
   if (f.items !== undefined) tags.push(`items=${f.items}`);
   if (f.size !== undefined) tags.push(`size=${f.size}`);
   if (f.image !== undefined) tags.push(`image=${escape(f.image)}`);
+  for (const d of f.data ?? []) tags.push(`${ITEM_KEY}=${escape(itemTagValue(d))}`);
   if (f.dump !== undefined) {
     tags.push(
       `engine=${f.dump.engine}`,
@@ -86,10 +91,16 @@ export function warmUnitTag(unit: string): string {
 export function parseSnapshot(s: ResticSnapshot): SnapshotInfo {
   const fields: Record<string, string> = {};
   const problems: string[] = [];
+  const itemValues: string[] = [];
   for (const t of s.tags ?? []) {
     const eq = t.indexOf("=");
     if (eq <= 0) continue;
     const key = t.slice(0, eq);
+    // A data snapshot names each of its items in one `item=` tag (format 3).
+    if (key === ITEM_KEY) {
+      itemValues.push(unescape(t.slice(eq + 1)));
+      continue;
+    }
     if (key in fields) problems.push(`tag ${key} appears more than once`);
     fields[key] = unescape(t.slice(eq + 1));
   }
@@ -110,6 +121,13 @@ export function parseSnapshot(s: ResticSnapshot): SnapshotInfo {
       ...parsed.error.issues.map((i) => `${i.path.join(".") || "tags"}: ${i.message}`),
     );
   }
+  let data: DataItem[] | undefined;
+  if (stowage && (fields.type === "data" || itemValues.length > 0)) {
+    if (fields.type !== "data") problems.push("item= tags on a snapshot that is not type=data");
+    const parsedItems = parseDataItems(itemValues, info.paths, bindPathProblem);
+    problems.push(...parsedItems.problems);
+    data = parsedItems.items;
+  }
   if (problems.length > 0) {
     // Only the fields that are valid on their own, so the snapshot can be attributed and reported.
     if (UNIT.safeParse(fields.unit).success) info.unit = fields.unit;
@@ -127,6 +145,7 @@ export function parseSnapshot(s: ResticSnapshot): SnapshotInfo {
   info.volume = fields.volume;
   info.path = fields.path;
   if (fields.image !== undefined) info.image = fields.image;
+  if (data) info.items = data;
   // A dump, or the safety dump a restore takes first (`type=pre-restore` with the dump's fields).
   if (
     fields.engine !== undefined && fields.service !== undefined && fields.database !== undefined
@@ -142,6 +161,7 @@ export function parseSnapshot(s: ResticSnapshot): SnapshotInfo {
 
 /** Every snapshot type; a Record so a type added to the model must be added here too. */
 const SNAPSHOT_TYPES: Record<SnapshotType, true> = {
+  data: true,
   recipe: true,
   volume: true,
   bind: true,
@@ -183,28 +203,21 @@ export const DATABASE_NAME = z.string().regex(
   /^[a-zA-Z0-9_][a-zA-Z0-9_$-]{0,63}$/,
   "not a plain database name ([a-zA-Z0-9_][a-zA-Z0-9_$-]{0,63})",
 );
+/** Why a bind folder read from a tag is refused; undefined when it is normalised and safe. */
+function bindPathProblem(p: string): string | undefined {
+  // deno-lint-ignore no-control-regex
+  if (/[\u0000-\u001f\u007f]/.test(p)) return "contains control characters";
+  if (normalizePath(p) !== p || p.split("/").includes("..")) {
+    return `'${p}' is not a normalised absolute path`;
+  }
+  const verdict = isSafeBindPath(p);
+  return verdict.safe ? undefined : `'${p}' is outside the safe roots: ${verdict.reason}`;
+}
+
 /** A bind folder: normalised, absolute, no `..`, under the safe roots backup uses. */
 export const BIND_PATH = z.string().check((ctx) => {
-  const p = ctx.value;
-  // deno-lint-ignore no-control-regex
-  if (/[\u0000-\u001f\u007f]/.test(p)) {
-    ctx.issues.push({ code: "custom", input: p, message: "contains control characters" });
-  } else if (normalizePath(p) !== p || p.split("/").includes("..")) {
-    ctx.issues.push({
-      code: "custom",
-      input: p,
-      message: `'${p}' is not a normalised absolute path`,
-    });
-  } else {
-    const verdict = isSafeBindPath(p);
-    if (!verdict.safe) {
-      ctx.issues.push({
-        code: "custom",
-        input: p,
-        message: `'${p}' is outside the safe roots: ${verdict.reason}`,
-      });
-    }
-  }
+  const why = bindPathProblem(ctx.value);
+  if (why) ctx.issues.push({ code: "custom", input: ctx.value, message: why });
 });
 
 const TAG_SCHEMA = z.object({

@@ -129,3 +129,72 @@ Deno.test("a dump's engine, service and database round-trip; a hostile database 
     /dump snapshot without engine/,
   );
 });
+
+const dataSnap = (items: string[], paths: string[], type = "data") =>
+  parseSnapshot({
+    id: "abcdef1234",
+    short_id: "abcdef12",
+    time: "t",
+    hostname: "h",
+    paths,
+    tags: [...base.map((t) => t === "format=1" ? "format=3" : t), `type=${type}`, ...items],
+  });
+
+Deno.test("a data snapshot's item= tags name each volume and bind path it holds, commas included", () => {
+  const tags = buildTags({
+    unit: "shop",
+    type: "data",
+    backupId: "2025-01-31T23-59-59Z",
+    timestamp: "2025-01-31T23:59:59Z",
+    scope: "standard",
+    data: [
+      { kind: "volume", name: "shop_db", path: "/mnt/dev,ice/db" },
+      { kind: "bind", name: "/srv/shop/up,loads", path: "/srv/shop/up,loads" },
+    ],
+  });
+  assert.ok(tags.every((t) => !t.includes(",")));
+  const info = parseSnapshot({
+    id: "abcdef1234",
+    short_id: "abcdef12",
+    time: "t",
+    hostname: "h",
+    paths: ["/mnt/dev,ice/db", "/srv/shop/up,loads"],
+    tags,
+  });
+  assert.equal(info.invalid, undefined);
+  assert.equal(info.type, "data");
+  assert.deepEqual(info.items, [
+    { kind: "volume", name: "shop_db", path: "/mnt/dev,ice/db" },
+    { kind: "bind", name: "/srv/shop/up,loads", path: "/srv/shop/up,loads" },
+  ]);
+});
+
+Deno.test("crafted item= tags make the data snapshot invalid: restore never maps them to a folder", () => {
+  const V = "/var/lib/docker/volumes/shop_db/_data";
+  const cases: [string[], string[], RegExp][] = [
+    [[], [V], /without item=/],
+    [["item=volume:shop_db:/var/lib/docker/volumes/other/_data"], [V], /not one of the paths/],
+    [["item=volume:shop_db:/var/lib/../../etc"], ["/var/lib/../../etc"], /normalised/],
+    [["item=volume:shop_db:/"], ["/"], /normalised absolute folder/],
+    [["item=volume:shop_db:var/x"], ["var/x"], /normalised/],
+    [["item=volume:../x:" + V], [V], /volume name/],
+    [["item=volume:shop_db"], [V], /volume:NAME:PATH/],
+    [["item=file:/etc/passwd"], ["/etc/passwd"], /not volume:NAME:PATH or bind:PATH/],
+    [["item=bind:/etc/ssh"], ["/etc/ssh"], /\/etc/],
+    [["item=bind:/srv/a\nb"], ["/srv/a\nb"], /control/],
+    [["item=volume:shop_db:" + V, "item=volume:shop_db:/srv/x"], [V, "/srv/x"], /more than once/],
+    [["item=volume:shop_db:/srv/x", "item=bind:/srv/x/y"], ["/srv/x", "/srv/x/y"], /overlap/],
+  ];
+  for (const [items, paths, why] of cases) {
+    const s = dataSnap(items, paths);
+    assert.ok(s.invalid, `${items.join(" ")} should be refused`);
+    assert.match(s.invalid!, why, items.join(" "));
+    assert.equal(s.type, undefined);
+    assert.equal(s.items, undefined);
+  }
+  // item= tags belong to data snapshots only.
+  assert.match(
+    dataSnap(["volume=shop_db", "item=volume:shop_db:" + V], [V], "volume").invalid ?? "",
+    /not type=data/,
+  );
+});

@@ -10,7 +10,7 @@ import { spawnStowage, stowage } from "./support/cli.ts";
 
 import type { RunReport } from "../core/report.ts";
 
-import { running, snapshotsOf, waitFor, withStack } from "./support/backup.ts";
+import { folderIn, running, snapshotsOf, waitFor, withStack } from "./support/backup.ts";
 
 Deno.test("backup saves the fixture stack as tagged snapshots, in dependency order, and everything runs again", async () => {
   await withStack("main", async (s, env) => {
@@ -68,17 +68,18 @@ Deno.test("backup saves the fixture stack as tagged snapshots, in dependency ord
 
     const snaps = await snapshotsOf(env, s.project);
     const types = snaps.map((x) => `${x.type}:${x.volume ?? x.path ?? ""}`).sort();
+    // Format 3: both volume folders and the bind mount in one snapshot of one restic pass.
+    assert.deepEqual(types, ["complete:", "data:", "network:", "recipe:"]);
+    const data = snaps.find((x) => x.type === "data")!;
     assert.deepEqual(
-      types,
+      data.items!.map((d) => `${d.kind}:${d.name}`).sort(),
       [
         `bind:${s.dir}/html`,
-        "complete:",
-        "network:",
-        "recipe:",
         `volume:${s.volume("app_data")}`,
         `volume:${s.volume("db_data")}`,
       ].sort(),
     );
+    assert.deepEqual([...data.paths].sort(), data.items!.map((d) => d.path).sort());
     for (const x of snaps) {
       assert.equal(x.backupId, report.backupId);
       assert.equal(x.scope, "standard");
@@ -91,8 +92,8 @@ Deno.test("backup saves the fixture stack as tagged snapshots, in dependency ord
     assert.match(report.backupId, /^\d{4}-\d\d-\d\dT\d\d-\d\d-\d\dZ$/);
 
     // The volume snapshot holds the data; the recipe holds the compose file and no secret.
-    const appSnap = snaps.find((x) => x.volume === s.volume("app_data"))!;
-    const greeting = await env.restic("dump", appSnap.id, `${appSnap.paths[0]}/greeting`);
+    const app = folderIn(snaps, s.volume("app_data"))!;
+    const greeting = await env.restic("dump", app.snap.id, `${app.path}/greeting`);
     assert.equal(greeting, "hello\n");
     const recipe = snaps.find((x) => x.type === "recipe")!;
     const recipeText = await env.restic("dump", recipe.id, "/recipe.json");
@@ -138,21 +139,17 @@ Deno.test("backup saves the fixture stack as tagged snapshots, in dependency ord
       second.backupId,
       report.backupId,
     ]);
-    assert.deepEqual(listed.restorePoints[0].types, [
-      "bind",
-      "complete",
-      "network",
-      "recipe",
-      "volume",
-    ]);
+    assert.deepEqual(listed.restorePoints[0].types, ["complete", "data", "network", "recipe"]);
+    assert.deepEqual(listed.restorePoints[0].volumes, [s.volume("app_data"), s.volume("db_data")]);
+    assert.deepEqual(listed.restorePoints[0].binds, [`${s.dir}/html`]);
     assert.equal(listed.restorePoints[0].status, "complete");
     assert.ok(listed.restorePoints[0].sizeBytes > 0);
     const status = await stowage(["admin", "repo", "status", "--json"], { env: env.env });
     assert.equal(status.code, 0, status.stderr);
     assert.deepEqual(JSON.parse(status.stdout).units, [s.project]);
-    // 6 per run (5 items and the completion marker), plus the test image (made by `docker import`,
-    // no repo digest) saved once and shared by both runs.
-    assert.equal(JSON.parse(status.stdout).stowageSnapshots, 13);
+    // 4 per run (recipe, networks, one data snapshot for the 3 folders, the completion marker),
+    // plus the test image (made by `docker import`, no repo digest) saved once, shared by both runs.
+    assert.equal(JSON.parse(status.stdout).stowageSnapshots, 9);
     const estimate = await stowage([
       "admin",
       "snapshot",
@@ -191,16 +188,16 @@ Deno.test("exclude patterns from config are honoured and shown by dry-run", asyn
       env: env.env,
     });
     assert.equal(r.code, 0, r.stderr);
-    const snap = (await snapshotsOf(env, s.project)).find((x) =>
-      x.volume === s.volume("app_data")
-    )!;
-    const files = await env.restic("ls", snap.id);
-    assert.ok(files.includes("/keep.txt"));
+    const app = folderIn(await snapshotsOf(env, s.project), s.volume("app_data"))!;
+    const files = await env.restic("ls", app.snap.id, app.path);
+    assert.ok(files.includes(`${app.path}/keep.txt`));
     assert.ok(!files.includes("/drop.tmp"));
-    // minimal scope: volumes only, and the completion marker
+    // minimal scope: volumes only (one pass: the unit's excludes apply to both), and the marker
+    const after = await snapshotsOf(env, s.project);
+    assert.deepEqual(after.map((x) => x.type).sort(), ["complete", "data"]);
     assert.deepEqual(
-      [...new Set((await snapshotsOf(env, s.project)).map((x) => x.type))].sort(),
-      ["complete", "volume"],
+      after.find((x) => x.type === "data")!.items!.map((d) => d.name).sort(),
+      [s.volume("app_data"), s.volume("db_data")],
     );
   });
 });

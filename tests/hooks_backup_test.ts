@@ -12,6 +12,7 @@ import { testRepoEnv } from "./support/repo.ts";
 import type { RunReport } from "../core/report.ts";
 import type { ResticSnapshot } from "../core/ports.ts";
 import { parseSnapshot } from "../core/tags.ts";
+import { folderIn } from "./support/backup.ts";
 
 Deno.test({
   name:
@@ -44,9 +45,9 @@ Deno.test({
         await env.restic("snapshots", "--json", "--tag", `unit=${s.project}`),
       ) as ResticSnapshot[])
         .map(parseSnapshot);
-      const appSnap = snaps.find((x) => x.type === "volume" && x.volume === s.volume("app_data"));
-      assert.ok(appSnap, JSON.stringify(snaps));
-      const ls = await env.restic("ls", appSnap.id);
+      const saved = folderIn(snaps, s.volume("app_data"));
+      assert.ok(saved, JSON.stringify(snaps));
+      const ls = await env.restic("ls", saved.snap.id, saved.path);
       assert.ok(ls.split("\n").some((l) => l.endsWith("/maintenance")), ls);
       // ...and the running service has it cleared by the post hook.
       assert.equal(

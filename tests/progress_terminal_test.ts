@@ -72,7 +72,7 @@ Deno.test("backup on a terminal: a progress line that fits 50 and 120 columns, r
       const lines = screen(r.output, columns);
       const stale = lines.filter((l) => /\d+%/.test(l) && /ETA/.test(l));
       assert.deepEqual(stale, [], `leftover progress lines:\n${lines.join("\n")}`);
-      assert.ok(lines.some((l) => l.includes("saved volume")), lines.join("\n"));
+      assert.ok(lines.some((l) => l.includes("saved data")), lines.join("\n"));
     }
 
     await freshData();

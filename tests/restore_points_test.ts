@@ -24,6 +24,7 @@ import { configSchema } from "../core/config/schema.ts";
 import { MemorySink } from "../core/events.ts";
 import { restorePoints } from "../core/restore/points.ts";
 import { createTestRepository } from "./support/restic_repo.ts";
+import { folderIn } from "./support/backup.ts";
 
 async function withStack(name: string, fn: (s: FixtureStack, env: TestRepoEnv) => Promise<void>) {
   const s = await createFixtureStack({ name });
@@ -101,7 +102,7 @@ Deno.test("a volume save that fails inside backup (restic exit 3, a restic error
       x.backupId === partialId
     );
     assert.ok(
-      partialSnaps.some((x) => x.volume === db),
+      folderIn(partialSnaps, db) !== undefined,
       "restic kept the partial volume snapshot (the situation under test)",
     );
     assert.ok(!partialSnaps.some((x) => x.type === "complete"), "no completion marker");
@@ -165,6 +166,11 @@ Deno.test("a volume save that fails inside backup (restic exit 3, a restic error
       ], { env: env.env });
       assert.equal(allowed.code, 0, allowed.stderr);
       assert.match(allowed.stderr, /warning: restoring incomplete restore point/);
+      // One restic restore stages every folder of the point's data snapshot (issue 11, item 7).
+      assert.match(
+        allowed.stderr,
+        /restoring volume \S+, volume \S+, bind \S+ from snapshot [0-9a-f]{8} into a staging folder/,
+      );
       assert.equal(await Deno.readTextFile(`${out2}/volumes/${db}/generation`), "2\n");
     } finally {
       await Deno.remove(out, { recursive: true });
@@ -221,7 +227,12 @@ Deno.test("complete, SIGKILLed and failed runs followed by retention leave only 
     assert.deepEqual(Object.keys(kept).sort(), [first.id, last.id].sort());
     const html = `${s.dir}/html`;
     for (const [id, group] of Object.entries(kept)) {
-      const items = group!.map((x) => `${x.type}:${x.volume ?? x.path ?? ""}`).sort();
+      // A type=data snapshot stands for each volume and bind folder it holds.
+      const items = group!.flatMap((x) =>
+        x.type === "data"
+          ? x.items!.map((d) => `${d.kind}:${d.name}`)
+          : [`${x.type}:${x.volume ?? x.path ?? ""}`]
+      ).sort();
       assert.deepEqual(
         items,
         [

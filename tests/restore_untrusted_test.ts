@@ -179,6 +179,27 @@ Deno.test("a bind tag with .. (path=<dir>/decoy/../victim) is refused by --backu
   });
 });
 
+Deno.test("a format-3 data snapshot whose item= tag names a path it did not save is refused, victim untouched", async () => {
+  await withHostileRepo(async (h) => {
+    const unit = testName("evildata");
+    const payload = `${h.env.dir}/payload`;
+    await Deno.mkdir(payload);
+    await Deno.writeTextFile(`${payload}/pwned.txt`, "pwned\n");
+    // The snapshot saved `payload`, its tag claims the victim's folder is in it.
+    await h.dir(payload, [...tags(unit, "data"), `item=bind:${h.victim}`]);
+    const before = await h.tree();
+    for (const extra of [["--to-dir", h.out], []]) {
+      const r = await stowage(
+        ["restore", "--unit", unit, "--backup-id", BID, "--yes", ...extra],
+        { env: h.env.env },
+      );
+      assertOneLineRefusal(r, 21);
+      assert.match(r.stderr, /is not one of the paths the snapshot saved/);
+      assert.equal(await h.tree(), before, "nothing on disk changed");
+    }
+  });
+});
+
 Deno.test("a recipe file path with .. (<wd>/../escape/pwned.txt) is refused with and without --to-dir", async () => {
   await withHostileRepo(async (h) => {
     const unit = testName("evilrecipe");

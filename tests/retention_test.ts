@@ -51,11 +51,15 @@ Deno.test("retention keeps exactly latest 2 + one per day for 2 days, as whole p
       clock.advance(12 * 3600_000);
     }
     const snaps = (await repo.snapshots({ tags: [`unit=${s.project}`] })).map(parseSnapshot);
-    const byVolume = Object.groupBy(snaps, (x) => x.volume ?? x.type ?? "");
-    assert.deepEqual(
-      Object.keys(byVolume).sort(),
-      ["complete", s.volume("app_data"), s.volume("db_data")].sort(),
-    );
+    // Format 3: each run is one data snapshot (both volumes) and its completion marker.
+    const byVolume = Object.groupBy(snaps, (x) => x.type ?? "");
+    assert.deepEqual(Object.keys(byVolume).sort(), ["complete", "data"]);
+    for (const d of byVolume.data!) {
+      assert.deepEqual(
+        d.items!.map((i) => i.name).sort(),
+        [s.volume("app_data"), s.volume("db_data")].sort(),
+      );
+    }
     for (const group of Object.values(byVolume)) {
       const kept = group!.map((x) => new Date(x.time).toISOString()).sort();
       // latest 2: day 3 at 14:00 and 02:00; daily 2: the newest of days 3 and 2 (14:00 each).

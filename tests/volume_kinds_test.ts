@@ -132,10 +132,19 @@ Deno.test("a bind-type volume round-trips its device folder; a tmpfs volume is a
     assert.equal(report.units[0].outcome, "ok", report.units[0].error);
     const snap = report.units[0].snapshots.find((x) => x.item === s.volume("bv"))!;
     assert.ok(snap, "the bind-type volume has a snapshot");
-    const listing = await env.restic("ls", snap.snapshotId);
+    const listing = await env.restic("ls", "--recursive", snap.snapshotId, data);
     assert.match(listing, new RegExp(`${data}/sub/deep/b\\.bin`));
     assert.equal(await env.restic("dump", snap.snapshotId, `${data}/a.txt`), "real-data\n");
-    assert.doesNotMatch(listing, /_data/, "never the empty volume folder");
+    // The unit's data snapshot maps the volume to its device folder, never its empty `_data`.
+    const [saved] = JSON.parse(await env.restic("snapshots", "--json", snap.snapshotId)) as {
+      tags: string[];
+    }[];
+    assert.ok(saved.tags.includes(`item=volume:${s.volume("bv")}:${data}`), saved.tags.join(" "));
+    assert.ok(
+      !saved.tags.some((t) =>
+        t.startsWith(`item=volume:${s.volume("bv")}:`) && t.endsWith("/_data")
+      ),
+    );
     const mpSnap = report.units[0].snapshots.find((x) => x.item === mp)!;
     assert.equal(await env.restic("dump", mpSnap.snapshotId, `${mp}/m.txt`), "on-the-mount\n");
     assert.deepEqual(
@@ -204,7 +213,13 @@ Deno.test("a bind-type volume whose device folder is gone fails the unit instead
     assert.match(report.units[0].error ?? "", new RegExp(`${s.volume("bv")}.*${data}`));
     assert.equal(report.units[0].snapshots.some((x) => x.item === s.volume("bv")), false);
     const snaps = JSON.parse(await env.restic("snapshots", "--json")) as { tags: string[] }[];
-    assert.equal(snaps.some((x) => x.tags.includes(`volume=${s.volume("bv")}`)), false);
+    assert.equal(
+      snaps.some((x) =>
+        x.tags.includes(`volume=${s.volume("bv")}`) ||
+        x.tags.some((t) => t.startsWith(`item=volume:${s.volume("bv")}:`))
+      ),
+      false,
+    );
     // The Engine cannot mount a missing device folder either, so the start fails too and says so.
     assert.match(report.units[0].error ?? "", /could not start/);
   } finally {

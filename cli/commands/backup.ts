@@ -90,7 +90,9 @@ export function renderReport(r: RunReport, s: Style = PLAIN, width?: number): st
         d.parent ? `compared with ${d.parent}` : "no parent, read in full"
       }, ${d.files!.unmodified} unchanged, ${d.files!.changed} changed, ${
         d.files!.new
-      } new file(s)`;
+      } new file(s)${
+        d.shared ? " (counts of the pass that saved it with the unit's other folders)" : ""
+      }`;
     }
     for (const n of u.notes ?? []) out += `\n${u.unit}: retention: ${n}`;
     for (const g of u.gaps) out += `\n${u.unit}: not backed up: ${g.item} (${g.reason})`;

@@ -1,40 +1,12 @@
 /**
- * Two small decisions that keep restic calls out of the downtime (issue 11): which snapshot each
- * data item is compared against (`--parent`), and the full ids of snapshots restic reported by
- * their short id, resolved from one listing after the containers run again. Pure: data in, data out.
+ * A small decision that keeps restic calls out of the downtime (issue 11): the full ids of
+ * snapshots restic reported by their short id, resolved from one listing after the containers run
+ * again (the parent choice is core/backup/passes.ts). Pure: data in, data out.
  */
 import type { ResticSnapshot } from "../ports.ts";
-import type { SnapshotInfo } from "../model.ts";
-import { isUsable, restorePoints } from "../restore/points.ts";
 import { StowageError } from "../errors.ts";
 
-/** The key of a data item in a parent map: its kind and its volume name or bind path. */
-export function itemKey(kind: "volume" | "bind", name: string): string {
-  return `${kind}\u0000${name}`;
-}
-
 const SNAPSHOT_ID = /^[0-9a-f]{64}$/;
-
-/**
- * The parent for each data item: its snapshot in the newest usable restore point of this unit made
- * by this host (a directory backup only; a tar stream has no files to compare). Items the point
- * lacks get none, and restic reads them whole. Ids that are not restic ids are never passed on.
- */
-export function chooseParents(
-  snapshots: SnapshotInfo[],
-  unit: string,
-  host: string,
-): Map<string, string> {
-  const mine = snapshots.filter((s) => s.hostname === host && !s.invalid);
-  const point = restorePoints(mine, unit).find((p) => p.kind === "backup" && isUsable(p));
-  const parents = new Map<string, string>();
-  for (const d of [...(point?.volumes ?? []), ...(point?.binds ?? [])]) {
-    if (d.source === "dir" && SNAPSHOT_ID.test(d.snapshot.id)) {
-      parents.set(itemKey(d.kind, d.name), d.snapshot.id);
-    }
-  }
-  return parents;
-}
 
 /**
  * Full ids for the short ids restic 0.14 reported, from one `snapshots` listing that holds them.

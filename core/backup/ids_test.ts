@@ -1,79 +1,13 @@
 import assert from "node:assert/strict";
-import { buildTags, buildWarmTags, parseSnapshot } from "../tags.ts";
 import { isStowageError } from "../errors.ts";
-import type { SnapshotInfo, SnapshotType } from "../model.ts";
 import type { ResticSnapshot } from "../ports.ts";
-import { chooseParents, itemKey, resolveShortIds } from "./ids.ts";
-import { restorePoints } from "../restore/points.ts";
+import { resolveShortIds } from "./ids.ts";
 
 let n = 0;
 function raw(tags: string[], host = "h1", time = "2025-01-31T10:00:00Z"): ResticSnapshot {
   const id = (++n).toString(16).padStart(8, "0") + "a".repeat(56);
   return { id, short_id: id.slice(0, 8), time, hostname: host, paths: ["/x"], tags };
 }
-function snap(
-  type: SnapshotType,
-  backupId: string,
-  extra: { volume?: string; path?: string; source?: "archive"; items?: number; host?: string } = {},
-): SnapshotInfo {
-  const ts = backupId.replace(/T(\d{2})-(\d{2})-(\d{2})Z/, "T$1:$2:$3Z");
-  const { host, ...fields } = extra;
-  return parseSnapshot(
-    raw(
-      buildTags({ unit: "web", type, backupId, timestamp: ts, scope: "standard", ...fields }),
-      host,
-      ts,
-    ),
-  );
-}
-
-const A = "2025-01-30T10-00-00Z";
-const B = "2025-01-31T10-00-00Z";
-
-Deno.test("parents come from the newest complete restore point, per volume and bind folder", () => {
-  const oldDb = snap("volume", A, { volume: "web_db" });
-  const db = snap("volume", B, { volume: "web_db" });
-  const html = snap("bind", B, { path: "/srv/web" });
-  const snaps = [
-    oldDb,
-    snap("complete", A, { items: 1 }),
-    db,
-    html,
-    snap("volume", B, { volume: "web_app", source: "archive" }),
-    snap("complete", B, { items: 3 }),
-  ];
-  const parents = chooseParents(snaps, "web", "h1");
-  assert.equal(parents.get(itemKey("volume", "web_db")), db.id);
-  assert.equal(parents.get(itemKey("bind", "/srv/web")), html.id);
-  // A tar stream has no files to compare: no parent.
-  assert.equal(parents.has(itemKey("volume", "web_app")), false);
-});
-
-Deno.test("an incomplete newer point is skipped: the parent is the last complete point's snapshot", () => {
-  const good = snap("volume", A, { volume: "web_db" });
-  const snaps = [
-    good,
-    snap("complete", A, { items: 1 }),
-    snap("volume", B, { volume: "web_db" }), // killed run: no marker
-  ];
-  assert.equal(chooseParents(snaps, "web", "h1").get(itemKey("volume", "web_db")), good.id);
-});
-
-Deno.test("another host's points are never a parent", () => {
-  const snaps = [
-    snap("volume", B, { volume: "web_db", host: "h2" }),
-    snap("complete", B, { items: 1, host: "h2" }),
-  ];
-  assert.equal(chooseParents(snaps, "web", "h1").size, 0);
-});
-
-Deno.test("warm snapshots are no restore point and name no unit", () => {
-  const warm = parseSnapshot(raw(buildWarmTags("web", B)));
-  assert.equal(warm.unit, undefined);
-  assert.equal(warm.invalid, undefined);
-  assert.deepEqual(restorePoints([warm], "web"), []);
-  assert.equal(chooseParents([warm], "web", "h1").size, 0);
-});
 
 Deno.test("short ids resolve from one listing; full ids pass through", () => {
   const a = raw([]), b = raw([]);

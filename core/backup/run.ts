@@ -30,7 +30,14 @@ import {
   WARM_TAG,
   warmUnitTag,
 } from "../tags.ts";
-import { chooseParents, itemKey, resolveShortIds } from "./ids.ts";
+import { resolveShortIds } from "./ids.ts";
+import {
+  bestParent,
+  type DataPass,
+  groupPasses,
+  type ParentCandidate,
+  parentCandidates,
+} from "./passes.ts";
 import {
   DOCKER_CONFIG_PATHS,
   HOST_UNIT,
@@ -252,9 +259,10 @@ async function backupUnit(
     return finish(deps, report, t0);
   }
 
-  // 3. While everything still runs: choose each item's parent, then the warm pre-pass, so the
-  // stopped pass only reads what changed since (issue 11). Nothing is touched on failure.
-  let parents: Map<string, string>;
+  // 3. While everything still runs: find the snapshots the data passes may compare with, then the
+  // warm pre-pass (one restic process per pass, core/backup/passes.ts), so the stopped pass only
+  // reads what changed since (issue 11). Nothing is touched on failure.
+  let parents: ParentCandidate[];
   let snaps: UnitSnapshots;
   const warmIds: string[] = [];
   try {
@@ -384,6 +392,35 @@ function snapshotSaver(
       dataAdded: s.dataAdded,
     });
   };
+  /**
+   * One data pass: a record per volume and bind folder it holds (the marker counts those), all
+   * with the pass's snapshot, parent, bytes and file counts (`shared`: restic reports them for
+   * the whole snapshot, not per folder).
+   */
+  const recordPass = (pass: DataPass, s: BackupSummary, parent?: string) => {
+    for (const item of pass.items) {
+      report.snapshots.push({
+        type: item.type,
+        item: item.item,
+        snapshotId: s.snapshotId,
+        bytesProcessed: s.totalBytesProcessed,
+        dataAdded: s.dataAdded,
+        ...(parent ? { parent: parent.slice(0, 8) } : {}),
+        files: { new: s.filesNew, changed: s.filesChanged, unmodified: s.filesUnmodified },
+        ...(pass.items.length > 1 ? { shared: true as const } : {}),
+      });
+    }
+    report.bytesRead += s.totalBytesProcessed;
+    report.bytesAdded += s.dataAdded;
+    deps.sink.emit({
+      type: "snapshot.done",
+      unit: plan.unit.name,
+      kind: "data",
+      item: passLabel(pass),
+      snapshotId: s.snapshotId,
+      dataAdded: s.dataAdded,
+    });
+  };
   const opts = (item: PlanItem, extra: Partial<TagFields> = {}) => ({
     tags: buildTags({ ...fields, type: item.type, ...extra }),
     host: deps.host,
@@ -401,7 +438,7 @@ function snapshotSaver(
         progress,
       }),
   });
-  return { record, opts, fields, report };
+  return { record, recordPass, opts, fields, report };
 }
 
 async function saveDocuments(
@@ -456,63 +493,76 @@ async function saveDocuments(
 
 const dataItemsOf = (plan: UnitPlan) =>
   plan.items.filter((i) => i.type === "volume" || i.type === "bind");
-const keyOf = (item: PlanItem) => itemKey(item.type as "volume" | "bind", item.item);
 
-/** Each data item's parent from the unit's newest usable restore point (one listing). */
-async function chooseUnitParents(deps: BackupDeps, plan: UnitPlan): Promise<Map<string, string>> {
-  if (dataItemsOf(plan).length === 0) return new Map();
+/**
+ * The snapshots the unit's data passes may compare with: those of its newest usable restore point
+ * made by this host (one listing). The warm pass puts its own snapshots first.
+ */
+async function chooseUnitParents(deps: BackupDeps, plan: UnitPlan): Promise<ParentCandidate[]> {
+  if (dataItemsOf(plan).length === 0) return [];
   const snaps = (await deps.repo.snapshots({ tags: [`unit=${plan.unit.name}`] })).map(
     parseSnapshot,
   );
-  return chooseParents(snaps, plan.unit.name, deps.host);
+  return parentCandidates(snaps, plan.unit.name, deps.host);
 }
 
+/** The unit's folders among `items` that are read from disk, grouped into restic passes. */
+async function dirPasses(deps: BackupDeps, items: PlanItem[]): Promise<DataPass[]> {
+  const dir = [];
+  for (const item of items) {
+    const mode = await volumeReadMode(deps, item).catch(() => "archive" as const);
+    if (mode === "dir") dir.push(item);
+  }
+  return groupPasses(dir);
+}
+
+const passLabel = (pass: DataPass) => pass.items.map((i) => i.item).join(", ");
+
 /**
- * The warm pre-pass: each folder the cold pass will read is saved once while the containers still
- * run, as a `stowage-warm` snapshot that is never a restore point (core/tags.ts buildWarmTags).
- * It becomes the cold pass's parent, so the stopped pass reads only files changed since. A folder
- * that fails here is only a warning: the cold pass then reads it against the older parent.
+ * The warm pre-pass: the folders the cold pass will read are saved once while the containers still
+ * run, by one restic process per pass (usually one for the unit), as a `stowage-warm` snapshot that
+ * is never a restore point (core/tags.ts buildWarmTags). It becomes the cold pass's parent, so the
+ * stopped pass reads only files changed since. A pass that fails here is only a warning: the cold
+ * pass then compares with the older parent.
  */
 async function warmPass(
   deps: BackupDeps,
   req: BackupRequest,
   plan: UnitPlan,
   { fields, report }: Saver,
-  parents: Map<string, string>,
+  parents: ParentCandidate[],
   warmIds: string[],
   only: (item: PlanItem) => boolean = () => true,
 ) {
-  const items = [];
-  for (const item of dataItemsOf(plan).filter(only)) {
-    const mode = await volumeReadMode(deps, item).catch(() => "archive" as const);
-    if (mode === "dir") items.push(item);
-  }
-  await pool(items, req.config.backup.parallel_volumes, async (item) => {
+  const passes = await dirPasses(deps, dataItemsOf(plan).filter(only));
+  await pool(passes, req.config.backup.parallel_volumes, async (pass) => {
     if (req.signal.aborted) throw req.signal.reason;
     deps.sink.emit({
       type: "log",
       level: "debug",
       unit: plan.unit.name,
-      message: `warm pass: ${item.item}`,
+      message: `warm pass: ${passLabel(pass)}`,
     });
     try {
-      const s = await deps.repo.backupPaths(item.paths, {
+      const s = await deps.repo.backupPaths(pass.paths, {
         tags: buildWarmTags(plan.unit.name, fields.backupId),
         host: deps.host,
         time: deps.clock.now(),
-        excludes: item.excludes,
+        excludes: pass.excludes,
         signal: req.signal,
-        parent: parents.get(keyOf(item)),
+        parent: bestParent(pass.paths, parents),
         shortId: true,
         // Files that change or vanish while the unit runs are expected here.
         allowPartial: true,
       });
-      parents.set(keyOf(item), s.snapshotId);
+      parents.unshift({ id: s.snapshotId, paths: pass.paths });
       warmIds.push(s.snapshotId);
     } catch (e) {
       if (req.signal.aborted) throw e;
       report.warnings.push(
-        `warm pass of ${item.item} failed (the stopped pass reads it in full): ${errorMessage(e)}`,
+        `warm pass of ${passLabel(pass)} failed (the stopped pass compares with the last backup): ${
+          errorMessage(e)
+        }`,
       );
     }
   });
@@ -564,26 +614,25 @@ async function resolveIds(
   }
 }
 
+/**
+ * Saves the unit's folders selected by `only`: those read from disk by one restic process per pass
+ * (usually one for the unit) into a `type=data` snapshot, volumes read through the Engine as one
+ * tar stream each.
+ */
 async function saveData(
   deps: BackupDeps,
   req: BackupRequest,
   plan: UnitPlan,
-  { record, opts }: Saver,
-  parents: Map<string, string>,
+  saver: Saver,
+  parents: ParentCandidate[],
   only: (item: PlanItem) => boolean = () => true,
   mountsOf: (item: PlanItem) => { source: string; target: string }[] = () => [],
 ) {
-  await pool(dataItemsOf(plan).filter(only), req.config.backup.parallel_volumes, async (item) => {
+  const { record, recordPass, opts } = saver;
+  const dir: PlanItem[] = [];
+  const archive: PlanItem[] = [];
+  for (const item of dataItemsOf(plan).filter(only)) {
     if (req.signal.aborted) throw req.signal.reason;
-    deps.sink.emit({
-      type: "snapshot.start",
-      unit: plan.unit.name,
-      kind: item.type,
-      item: item.item,
-    });
-    const extra: Partial<TagFields> = item.type === "volume"
-      ? { volume: item.item }
-      : { path: item.item };
     if (item.type === "volume" && (await volumeReadMode(deps, item)) === "archive") {
       // A snapshot is read from the host folder only; the Engine would read the running volume.
       if (mountsOf(item).length > 0) {
@@ -592,32 +641,63 @@ async function saveData(
           `Cannot read volume '${item.item}' from its snapshot: its folder is not readable`,
         );
       }
-      const stream = await deps.engine.getArchive(
-        item.archive!.container,
-        item.archive!.destination,
-        req.signal,
-      );
-      record(
-        item,
-        await deps.repo.backupStream(
-          `${item.item}.tar`,
-          trackedSource(stream),
-          { ...opts(item, { ...extra, source: "archive" }), shortId: true },
-        ),
-        {},
+      archive.push(item);
+    } else dir.push(item);
+  }
+  const jobs = [
+    ...groupPasses(dir).map((pass) => ({ pass })),
+    ...archive.map((item) => ({ item })),
+  ];
+  await pool(jobs, req.config.backup.parallel_volumes, async (job) => {
+    if (req.signal.aborted) throw req.signal.reason;
+    if ("pass" in job) {
+      const { pass } = job;
+      const item: PlanItem = {
+        type: "data",
+        item: passLabel(pass),
+        paths: pass.paths,
+        excludes: pass.excludes,
+        retention: {},
+      };
+      deps.sink.emit({
+        type: "snapshot.start",
+        unit: plan.unit.name,
+        kind: "data",
+        item: item.item,
+      });
+      const parent = bestParent(pass.paths, parents);
+      recordPass(
+        pass,
+        await deps.repo.backupPaths(pass.paths, {
+          ...opts(item, { data: pass.data }),
+          parent,
+          shortId: true,
+          mounts: pass.items.flatMap(mountsOf),
+        }),
+        parent,
       );
       return;
     }
-    const parent = parents.get(keyOf(item));
+    const { item } = job;
+    deps.sink.emit({
+      type: "snapshot.start",
+      unit: plan.unit.name,
+      kind: item.type,
+      item: item.item,
+    });
+    const stream = await deps.engine.getArchive(
+      item.archive!.container,
+      item.archive!.destination,
+      req.signal,
+    );
     record(
       item,
-      await deps.repo.backupPaths(item.paths, {
-        ...opts(item, extra),
-        parent,
-        shortId: true,
-        mounts: mountsOf(item),
-      }),
-      { parent },
+      await deps.repo.backupStream(
+        `${item.item}.tar`,
+        trackedSource(stream),
+        { ...opts(item, { volume: item.item, source: "archive" }), shortId: true },
+      ),
+      {},
     );
   });
 }
@@ -706,7 +786,9 @@ async function writeMarker(
 ) {
   // Images are the `_images` unit's, shared and found by id: the recipe names them, not the point.
   const items = report.snapshots.filter((s) => s.type !== "complete" && s.type !== "image");
-  const size = items.reduce((n, s) => n + s.bytesProcessed, 0);
+  // A pass's snapshot is counted once, however many folders it holds.
+  const size = [...new Map(items.map((s) => [s.snapshotId, s.bytesProcessed])).values()]
+    .reduce((n, b) => n + b, 0);
   const doc = {
     format: FORMAT_VERSION,
     backupId: fields.backupId,
@@ -947,7 +1029,7 @@ async function runPost(deps: BackupDeps, plan: UnitPlan, backupId: string, repor
     scope: plan.scope,
     outcome: {
       status: report.outcome === "ok" ? "ok" : "failed",
-      snapshots: report.snapshots.map((s) => s.snapshotId),
+      snapshots: [...new Set(report.snapshots.map((s) => s.snapshotId))],
       downtimeMs: report.downtimeMs,
       error: report.error,
     },

@@ -94,6 +94,11 @@ export interface DataStep {
   source: "dir" | "archive";
   /** The folder's path inside a `dir` snapshot; the tar file's path for `archive`. */
   snapshotPath: string;
+  /**
+   * A format-3 `type=data` snapshot holds the unit's other folders too: restic restores only this
+   * one (`--include`, the path with glob characters escaped).
+   */
+  include?: string;
   /** Final folder; undefined until a volume that is created first has a mountpoint. */
   target?: string;
   /** Create the volume first (original driver, options, labels). */
@@ -264,12 +269,22 @@ export function planRestore(given: RestoreInput): RestorePlan {
       const existing = host?.volumes.find((v) => v.Name === d.name);
       const target = checkedTarget(d, input, host?.volumes ?? []);
       const state: PathState = target === undefined ? "absent" : host?.paths[target] ?? "absent";
+      if (d.source === "dir" && resolveInside("/", d.path, { allowRoot: true }) !== d.path) {
+        // restic's own paths list is data from the repository too: a `..` would lead out of staging.
+        throw outsideError(
+          point.unit,
+          `${d.kind} '${d.name}' is stored at`,
+          d.path,
+          "a normalised absolute path",
+        );
+      }
       const step: DataStep = {
         kind: d.kind,
         name: d.name,
         snapshotId: d.snapshot.id,
         source: d.source,
-        snapshotPath: d.source === "archive" ? `/${d.name}.tar` : (d.snapshot.paths[0] ?? ""),
+        snapshotPath: d.source === "archive" ? `/${d.name}.tar` : d.path,
+        ...(d.snapshot.type === "data" ? { include: includePattern(d.path) } : {}),
         target,
         state,
         preRestore: !toDir && state === "data",
@@ -724,6 +739,11 @@ export function selectData(
         : `It holds: ${all.map((d) => d.name).join(", ") || "no volumes"}.`,
     );
   }).filter((d, i, xs) => xs.indexOf(d) === i);
+}
+
+/** A restic `--include` pattern matching exactly `path` (and what is below it). */
+export function includePattern(path: string): string {
+  return path.replaceAll(/[\\*?[]/g, (c) => `\\${c}`);
 }
 
 /** Final folder of a data snapshot: the volume's mountpoint, the bind path, or below --to-dir. */

@@ -664,3 +664,85 @@ Deno.test("the recipe schema takes a real recipe and refuses hostile ones", () =
   assert.equal(bad((r) => (r.containers = [{ Name: "/x" }])), false);
   assert.equal(bad((r) => delete r.unit), false);
 });
+
+/** The same unit written in format 3: recipe, networks, and one data snapshot for both folders. */
+function format3Point(bindPath = "/srv/shop/html") {
+  const id = "d".repeat(64);
+  const dbPath = `/var/lib/docker/volumes/${P}_db/_data`;
+  const data = parseSnapshot({
+    id,
+    short_id: id.slice(0, 8),
+    time: TS,
+    hostname: "h1",
+    paths: [dbPath, bindPath],
+    tags: buildTags({
+      unit: P,
+      type: "data",
+      backupId: BID,
+      timestamp: TS,
+      scope: "standard",
+      data: [
+        { kind: "volume", name: `${P}_db`, path: dbPath },
+        { kind: "bind", name: bindPath, path: bindPath },
+      ],
+    }),
+  });
+  return { data, point: restorePoints([snap("recipe"), snap("network"), data], P)[0] };
+}
+
+Deno.test("a format-3 data snapshot restores each folder from its own path, only that path", () => {
+  const { data, point: p3 } = format3Point();
+  const plan = planRestore({ ...input({ start: true }), point: p3 });
+  assert.deepEqual(
+    plan.data.map((d) => [d.kind, d.name, d.snapshotId, d.snapshotPath, d.include, d.target]),
+    [
+      [
+        "volume",
+        `${P}_db`,
+        data.id,
+        `/var/lib/docker/volumes/${P}_db/_data`,
+        `/var/lib/docker/volumes/${P}_db/_data`,
+        undefined, // created first; its mountpoint is known then
+      ],
+      ["bind", "/srv/shop/html", data.id, "/srv/shop/html", "/srv/shop/html", "/srv/shop/html"],
+    ],
+  );
+  const one = planRestore({
+    ...input({ parts: ["volumes"], volumes: ["db"], toDir: "/tmp/o" }),
+    point: p3,
+  });
+  assert.deepEqual(one.data.map((d) => d.name), [`${P}_db`]);
+  const toDir = planRestore({ ...input({ toDir: "/tmp/o" }), point: p3 });
+  assert.deepEqual(toDir.data.map((d) => d.target), [
+    `/tmp/o/volumes/${P}_db`,
+    "/tmp/o/binds/srv/shop/html",
+  ]);
+  // restic's --include takes glob patterns: a folder named with glob characters matches itself only.
+  const glob = format3Point("/srv/shop/h[t]m*");
+  const step = planRestore({ ...input({ toDir: "/tmp/o" }), point: glob.point }).data[1];
+  assert.equal(step.include, "/srv/shop/h\\[t]m\\*");
+});
+
+Deno.test("an old-layout snapshot whose restic path leads out of staging is refused", () => {
+  const id = "e".repeat(64);
+  const evil = parseSnapshot({
+    id,
+    short_id: id.slice(0, 8),
+    time: TS,
+    hostname: "h1",
+    paths: ["/var/lib/docker/volumes/x/_data/../../../../../etc"],
+    tags: buildTags({
+      unit: P,
+      type: "volume",
+      backupId: BID,
+      timestamp: TS,
+      scope: "standard",
+      volume: `${P}_db`,
+    }),
+  });
+  const p = restorePoints([snap("recipe"), evil], P)[0];
+  assert.throws(
+    () => planRestore({ ...input({ toDir: "/tmp/o" }), point: p }),
+    (e) => e instanceof StowageError && e.code === "restore.untrusted",
+  );
+});

@@ -16,6 +16,11 @@ export interface DataSnapshot {
   snapshot: SnapshotInfo;
   /** `dir`: a directory backup of the host folder; `archive`: a tar stream stored as one file. */
   source: "dir" | "archive";
+  /**
+   * Where its folder is inside `snapshot` (`dir` only): the one path of a format 1-2 per-item
+   * snapshot, or its `item=` tag's path in a format-3 `type=data` snapshot that holds several.
+   */
+  path: string;
 }
 
 export interface RestorePoint {
@@ -128,6 +133,20 @@ export function restorePoints(snapshots: SnapshotInfo[], unit: string): RestoreP
         case "complete":
           point.marker ??= s;
           break;
+        case "data":
+          // Format 3: one snapshot, several items (validated by core/tags.ts).
+          for (const d of s.items ?? []) {
+            if (seen.has(`${d.kind}:${d.name}`)) continue;
+            seen.add(`${d.kind}:${d.name}`);
+            (d.kind === "volume" ? point.volumes : point.binds).push({
+              kind: d.kind,
+              name: d.name,
+              snapshot: s,
+              source: "dir",
+              path: d.path,
+            });
+          }
+          break;
         case "volume":
         case "bind":
         case "pre-restore": {
@@ -143,6 +162,7 @@ export function restorePoints(snapshots: SnapshotInfo[], unit: string): RestoreP
             name,
             snapshot: s,
             source,
+            path: s.paths[0] ?? "",
           });
           break;
         }

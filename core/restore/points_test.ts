@@ -230,3 +230,40 @@ Deno.test("format 1 points (before markers) are judged by their contents and che
   requireComplete(a, missingFromRecipe(a, recipe), { allowIncomplete: true });
   requireComplete(a, missingFromRecipe(a, { unit: { volumes: [{ name: "web_db" }] } }), {});
 });
+
+Deno.test("a format-3 point: one data snapshot counts as each volume and bind it holds", () => {
+  const B = "2025-02-01T10-00-00Z";
+  const ts = "2025-02-01T10:00:00Z";
+  const dbPath = "/var/lib/docker/volumes/shop_db/_data";
+  const data = parseSnapshot({
+    id: "c".repeat(64),
+    short_id: "cccccccc",
+    time: ts,
+    hostname: "h1",
+    paths: [dbPath, "/srv/shop"],
+    tags: buildTags({
+      unit: "shop",
+      type: "data",
+      backupId: B,
+      timestamp: ts,
+      scope: "standard",
+      data: [
+        { kind: "volume", name: "shop_db", path: dbPath },
+        { kind: "bind", name: "/srv/shop", path: "/srv/shop" },
+      ],
+    }),
+  });
+  const complete = [snap("shop", "recipe", B), data, snap("shop", "complete", B, { items: 3 })];
+  const [p] = restorePoints(complete, "shop");
+  assert.equal(p.status, "complete", p.problems.join("; "));
+  assert.deepEqual(p.volumes.map((v) => [v.name, v.path, v.snapshot.id]), [
+    ["shop_db", dbPath, data.id],
+  ]);
+  assert.deepEqual(p.binds.map((b) => [b.name, b.path]), [["/srv/shop", "/srv/shop"]]);
+  assert.equal(p.format, 3);
+  // Retention forgets a point's snapshots together: the data snapshot once.
+  assert.deepEqual(p.snapshots.filter((s) => s.id === data.id).length, 1);
+  // The marker counts items: without its data snapshot the point is incomplete.
+  const [q] = restorePoints([complete[0], complete[2]], "shop");
+  assert.equal(q.status, "incomplete");
+});

@@ -25,6 +25,7 @@ import { backupIdFor, buildTags, isoSeconds } from "../tags.ts";
 import type { Scope } from "../model.ts";
 import type { DataStep, RestorePlan } from "./plan.ts";
 import type { RestoreFiles } from "./ports.ts";
+import { restoreBatches, type StageTarget } from "./batch.ts";
 import { COMPOSE_LABELS } from "../compose_labels.ts";
 import { decodeBase64 } from "../base64.ts";
 import { splitReference } from "./images.ts";
@@ -203,6 +204,7 @@ export async function executeRestore(
   let composeRan = false;
   try {
     // 1. Stage. Containers keep running; nothing visible changes yet.
+    const targets: (StageTarget & { created: boolean })[] = [];
     for (const step of plan.data) {
       checkAbort(deps.signal);
       if (step.anonymous) continue; // restored after `up`, into the new container's volume
@@ -223,14 +225,26 @@ export async function executeRestore(
           "Only volumes with a host folder (driver local) can be restored.",
         );
       }
+      targets.push({ step, target, created });
+    }
+    // The folders of one data snapshot: one restic process for all of them (core/restore/batch.ts).
+    if (deps.files.mountOf) {
+      for (const t of targets) t.mount = await deps.files.mountOf(parentOf(t.target));
+    }
+    for (const batch of restoreBatches(targets)) {
+      checkAbort(deps.signal);
       log(
-        `restoring ${step.kind} ${step.name} from snapshot ${
-          step.snapshotId.slice(0, 8)
+        `restoring ${batch.map((t) => `${t.step.kind} ${t.step.name}`).join(", ")} from snapshot ${
+          batch[0].step.snapshotId.slice(0, 8)
         } into a staging folder`,
       );
-      const s = await stage(deps, step, target);
-      staged.push({ ...s, created });
+      const done = batch.length === 1
+        ? [await stage(deps, batch[0].step, batch[0].target)]
+        : await stageBatch(deps, batch);
+      staged.push(...done.map((s, i) => ({ ...s, created: batch[i].created })));
     }
+    // Swapped in plan order, whatever the batches were.
+    staged.sort((a, b) => plan.data.indexOf(a.step) - plan.data.indexOf(b.step));
 
     // 2. Stop, remember, save what is about to be replaced.
     if (engine && plan.stop.length > 0) {
@@ -360,9 +374,10 @@ export async function executeRestore(
     failure = e;
   }
 
-  // Whatever happened: staging folders go, created volumes of a failed staging go.
-  for (const s of staged) {
-    if (!swapped.has(s)) await deps.files.removeTree(s.staging).catch(() => {});
+  // Whatever happened: staging folders go (what was swapped in has left them), created volumes of
+  // a failed staging go.
+  for (const dir of new Set(staged.map((s) => s.staging))) {
+    await deps.files.removeTree(dir).catch(() => {});
   }
   if (failure && engine) {
     const filled = new Set([...swapped].map((s) => s.step.name));
@@ -460,7 +475,11 @@ async function restoreAnonymous(
     }
     try {
       const s = await stage(deps, step, mount.Source);
-      await swapIn(deps.files, { ...s, created: false });
+      try {
+        await swapIn(deps.files, { ...s, created: false });
+      } finally {
+        await deps.files.removeTree(s.staging).catch(() => {});
+      }
     } finally {
       if (wasRunning) {
         await engine.startContainer(name);
@@ -545,7 +564,10 @@ async function stage(
   try {
     let root: string;
     if (step.source === "dir") {
-      await deps.repo.restore(step.snapshotId, staging, { signal: deps.signal });
+      await deps.repo.restore(step.snapshotId, staging, {
+        signal: deps.signal,
+        ...(step.include !== undefined ? { include: [step.include] } : {}),
+      });
       // restic restores the snapshot's absolute path below the target.
       root = `${staging}${step.snapshotPath.startsWith("/") ? "" : "/"}${step.snapshotPath}`;
       if (!(await deps.files.exists(root))) {
@@ -593,20 +615,63 @@ async function stage(
     return { step, target, staging, root };
   } catch (e) {
     await deps.files.removeTree(staging).catch(() => {});
-    if (
-      isStowageError(e) && /no space left on device/i.test([e.message, ...e.details].join("\n"))
-    ) {
-      throw new StowageError(
-        "io",
-        `Cannot restore ${step.kind} '${step.name}': no space left on device below ${
-          parentOf(target)
-        }`,
-        "A restore stages a full copy next to its target before swapping it in: free that much space and run it again. Nothing was changed.",
-        { cause: e, details: e.details },
-      );
-    }
-    throw e;
+    throw spaceError(e, `${step.kind} '${step.name}'`, target);
   }
+}
+
+/**
+ * Several folders of one `data` snapshot on one mount: one `restic restore` with an
+ * `--include` per folder into one staging folder beside the first target, so the repository is
+ * opened and its index loaded once for all of them.
+ */
+async function stageBatch(
+  deps: RestoreDeps,
+  batch: StageTarget[],
+): Promise<Omit<Staged, "created">[]> {
+  const first = batch[0];
+  const what = batch.map((t) => `${t.step.kind} '${t.step.name}'`).join(", ");
+  const staging = await deps.files.makeSibling(first.target, "stowage-restore");
+  try {
+    await deps.repo.restore(first.step.snapshotId, staging, {
+      signal: deps.signal,
+      include: batch.map((t) => t.step.include!),
+    });
+    const out: Omit<Staged, "created">[] = [];
+    for (const { step, target } of batch) {
+      const root = `${staging}${step.snapshotPath}`;
+      if (!(await deps.files.exists(root))) {
+        throw new StowageError(
+          "restore.failed",
+          `Cannot restore ${step.kind} '${step.name}': snapshot ${
+            step.snapshotId.slice(0, 8)
+          } does not hold ${step.snapshotPath}`,
+          "The snapshot is damaged or not a stowage snapshot; pick another restore point.",
+        );
+      }
+      // The swap renames into the target's folder: it must exist (--to-dir creates it).
+      await deps.files.mkdirp(parentOf(target));
+      out.push({ step, target, staging, root });
+    }
+    return out;
+  } catch (e) {
+    await deps.files.removeTree(staging).catch(() => {});
+    throw spaceError(e, what, first.target);
+  }
+}
+
+/** restic's "no space left" as the one line it should be; any other error as it is. */
+function spaceError(e: unknown, what: string, target: string): unknown {
+  if (
+    isStowageError(e) && /no space left on device/i.test([e.message, ...e.details].join("\n"))
+  ) {
+    return new StowageError(
+      "io",
+      `Cannot restore ${what}: no space left on device below ${parentOf(target)}`,
+      "A restore stages a full copy next to its target before swapping it in: free that much space and run it again. Nothing was changed.",
+      { cause: e, details: e.details },
+    );
+  }
+  return e;
 }
 
 /** Old aside, new in, old removed; if the second rename fails the old folder goes back. */
@@ -625,7 +690,6 @@ async function swapIn(files: RestoreFiles, s: Staged) {
     throw e;
   }
   if (aside) await files.removeTree(aside);
-  await files.removeTree(s.staging);
 }
 
 async function savePreRestore(

@@ -7,6 +7,7 @@ import { type TestRepoEnv, testRepoEnv } from "./repo.ts";
 
 import { parseSnapshot } from "../../core/tags.ts";
 import type { ResticSnapshot } from "../../core/ports.ts";
+import type { SnapshotInfo } from "../../core/model.ts";
 
 export async function running(s: FixtureStack): Promise<Record<string, boolean>> {
   const out: Record<string, boolean> = {};
@@ -23,6 +24,29 @@ export async function snapshotsOf(env: TestRepoEnv, unit: string) {
     await env.restic("snapshots", "--json", "--tag", `unit=${unit}`),
   ) as ResticSnapshot[];
   return list.map(parseSnapshot);
+}
+
+/**
+ * The snapshot that holds a volume (by name) or bind folder (by path), and the folder's path in it:
+ * a format-3 `type=data` snapshot holding several, or an older per-item or archive snapshot.
+ */
+export function folderIn(
+  snaps: SnapshotInfo[],
+  name: string,
+  backupId?: string,
+): { snap: SnapshotInfo; path: string } | undefined {
+  for (const snap of snaps) {
+    if (backupId !== undefined && snap.backupId !== backupId) continue;
+    const item = snap.items?.find((d) => d.name === name);
+    if (snap.type === "data" && item) return { snap, path: item.path };
+    if (
+      (snap.type === "volume" && snap.volume === name) ||
+      (snap.type === "bind" && snap.path === name)
+    ) {
+      return { snap, path: snap.paths[0] };
+    }
+  }
+  return undefined;
 }
 
 export { waitFor } from "./service.ts";

@@ -1,0 +1,114 @@
+/**
+ * A repository written before format 3 still restores. The old layout is written here with PLAIN
+ * restic, shaped exactly like format-2 stowage wrote it: one directory snapshot per volume
+ * (`type=volume`, `volume=NAME`, the volume's folder as its one path) and the `type=complete`
+ * marker counting them (docs/format.md). No Docker needed: `--to-dir` and `--volume` only.
+ */
+import assert from "node:assert/strict";
+import { stowage } from "./support/cli.ts";
+import { sh, testName } from "./support/docker.ts";
+import { testRepoEnv } from "./support/repo.ts";
+
+const BID = "2025-01-31T02-00-00Z";
+const TS = "2025-01-31T02:00:00Z";
+
+Deno.test("a format-2 repository (one snapshot per volume) restores whole and per volume", async () => {
+  const env = await testRepoEnv();
+  try {
+    await env.restic("init");
+    const unit = testName("oldlayout");
+    const tags = (type: string, extra: string[] = []) =>
+      [
+        "stowage",
+        "format=2",
+        `unit=${unit}`,
+        `type=${type}`,
+        `backup_id=${BID}`,
+        `timestamp=${TS}`,
+        "scope=minimal",
+        ...extra,
+      ].flatMap((t) => ["--tag", t]);
+    const restic = (args: string[], stdin?: string) =>
+      sh("restic", [
+        "-r",
+        env.repo,
+        "--password-file",
+        env.passwordFile,
+        "--quiet",
+        "--json",
+        ...args,
+      ], { stdin });
+    // Each volume's folder as Docker lays it out, below a private root.
+    const root = `${env.dir}/docker/volumes`;
+    const ids: { type: string; item: string; snapshotId: string }[] = [];
+    for (const [name, text] of [[`${unit}_db`, "rows\n"], [`${unit}_files`, "a picture\n"]]) {
+      const folder = `${root}/${name}/_data`;
+      await Deno.mkdir(`${folder}/sub`, { recursive: true });
+      await Deno.writeTextFile(`${folder}/sub/content.txt`, text);
+      await Deno.chmod(`${folder}/sub/content.txt`, 0o640);
+      const out = await restic([
+        "backup",
+        "--host",
+        "oldhost",
+        "--time",
+        "2025-01-31 02:00:05",
+        ...tags("volume", [`volume=${name}`]),
+        folder,
+      ]);
+      const summary = out.stdout.trim().split("\n").map((l) => JSON.parse(l))
+        .find((m) => m.message_type === "summary");
+      ids.push({ type: "volume", item: name, snapshotId: summary.snapshot_id });
+    }
+    await restic(
+      [
+        "backup",
+        "--host",
+        "oldhost",
+        "--time",
+        "2025-01-31 02:00:09",
+        "--stdin",
+        "--stdin-filename",
+        "complete.json",
+        ...tags("complete", ["items=2", "size=19"]),
+      ],
+      JSON.stringify({ format: 2, backupId: BID, unit, items: ids }),
+    );
+
+    const list = await stowage(["restore", "--unit", unit, "--list", "--json"], { env: env.env });
+    assert.equal(list.code, 0, list.stderr);
+    const [point] = JSON.parse(list.stdout).restorePoints;
+    assert.deepEqual(
+      [point.backupId, point.status, point.format, point.volumes],
+      [BID, "complete", 2, [`${unit}_db`, `${unit}_files`]],
+    );
+
+    const out = `${env.dir}/out`;
+    const whole = await stowage(
+      ["restore", "--unit", unit, "--latest", "--to-dir", out, "--yes"],
+      { env: env.env },
+    );
+    assert.equal(whole.code, 0, whole.stderr);
+    assert.equal(await Deno.readTextFile(`${out}/volumes/${unit}_db/sub/content.txt`), "rows\n");
+    assert.equal(
+      await Deno.readTextFile(`${out}/volumes/${unit}_files/sub/content.txt`),
+      "a picture\n",
+    );
+    assert.equal(
+      (await Deno.stat(`${out}/volumes/${unit}_db/sub/content.txt`)).mode! & 0o777,
+      0o640,
+    );
+
+    const one = `${env.dir}/one`;
+    const single = await stowage(
+      ["restore", "--unit", unit, "--latest", "--volume", "files", "--to-dir", one, "--yes"],
+      { env: env.env },
+    );
+    assert.equal(single.code, 0, single.stderr);
+    assert.deepEqual(
+      (await Array.fromAsync(Deno.readDir(`${one}/volumes`))).map((e) => e.name),
+      [`${unit}_files`],
+    );
+  } finally {
+    await env.cleanup();
+  }
+});
