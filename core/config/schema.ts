@@ -524,7 +524,7 @@ export const configSchema = z
           "Seconds to wait for a started container to be healthy.",
         ),
         parallel_volumes: seconds("a number of parallel volume backups", 1, 16, 2).describe(
-          "Volumes saved at once.",
+          "restic passes run at once (a unit's folders are one pass, except those with their own excludes or nested in another; each archive-API volume is its own).",
         ),
         exclude: list("exclude patterns").default([]).describe(
           "restic exclude patterns for every volume and bind mount.",
