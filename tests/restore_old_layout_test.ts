@@ -15,7 +15,6 @@ const TS = "2025-01-31T02:00:00Z";
 Deno.test("a format-2 repository (one snapshot per volume) restores whole and per volume", async () => {
   const env = await testRepoEnv();
   try {
-    await env.restic("init");
     const unit = testName("oldlayout");
     const tags = (type: string, extra: string[] = []) =>
       [
