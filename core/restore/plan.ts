@@ -227,10 +227,45 @@ export function probeTargets(
 
 export function planRestore(given: RestoreInput): RestorePlan {
   const input = normalized(given);
-  const { point, recipe, options, host } = input;
+  const { point, recipe, host } = input;
+  const ownContainers = host ? host.containers.filter((c) => belongsTo(c, point.unit)) : [];
+  const plan = emptyPlan(input, ownContainers);
+  if (!input.options.toDir && !host) {
+    throw new Error("planRestore: a host view is required without --to-dir");
+  }
+  const ctx: Planning = {
+    input,
+    unit: recipe?.unit,
+    ownContainers,
+    ownNames: new Set(ownContainers.map(containerName)),
+    parts: plan.parts,
+  };
+  planData(plan, ctx);
+  planNetworks(plan, ctx);
+  planRecipe(plan, ctx);
+  planNetworksDocument(plan, ctx);
+  guardFiles(plan, recipe);
+  planStopStart(plan, ctx);
+  return plan;
+}
+
+/** What every planning step reads: the normalized input and the unit's containers here now. */
+interface Planning {
+  input: RestoreInput;
+  unit?: Unit;
+  /** The unit's containers on the host (none with --to-dir). */
+  ownContainers: EngineContainer[];
+  ownNames: Set<string>;
+  parts: Part[];
+}
+
+const running = (c: EngineContainer) => c.State.Running;
+
+/** The plan's header, every list empty; the unit's kind from its recipe or the host. */
+function emptyPlan(input: RestoreInput, ownContainers: EngineContainer[]): RestorePlan {
+  const { point, recipe, options } = input;
   const toDir = options.toDir;
   const unit = recipe?.unit;
-  const ownContainers = host ? host.containers.filter((c) => belongsTo(c, point.unit)) : [];
   // Without a recipe (scope minimal, pre-restore points) the host tells what the unit is.
   const kind: UnitKind = unit?.kind ??
     (ownContainers.length > 0 &&
@@ -258,11 +293,14 @@ export function planRestore(given: RestoreInput): RestorePlan {
     conflicts: [],
     warnings: [],
   };
-  if (!toDir && !host) throw new Error("planRestore: a host view is required without --to-dir");
-  const ownNames = new Set(ownContainers.map(containerName));
-  const running = (c: EngineContainer) => c.State.Running;
+  return plan;
+}
 
-  // Data: volumes and bind folders.
+/** Data: volumes and bind folders. */
+function planData(plan: RestorePlan, ctx: Planning) {
+  const { input, unit, ownNames, parts } = ctx;
+  const { point, recipe, options, host } = input;
+  const toDir = options.toDir;
   if (parts.includes("volumes")) {
     for (const d of selectData(point, recipe, options.volumes)) {
       const meta = unit?.volumes.find((v) => v.name === d.name);
@@ -350,8 +388,13 @@ export function planRestore(given: RestoreInput): RestorePlan {
       plan.data.push(step);
     }
   }
+}
 
-  // Networks.
+/** Networks: created, identical, kept, recreated (reconnecting the unit's containers) or a conflict. */
+function planNetworks(plan: RestorePlan, ctx: Planning) {
+  const { input, ownContainers, ownNames, parts } = ctx;
+  const { options, host } = input;
+  const toDir = options.toDir;
   const networksDoc = input.networks;
   if (parts.includes("networks") && networksDoc && !toDir && host) {
     for (const n of networksDoc.networks) {
@@ -425,8 +468,13 @@ export function planRestore(given: RestoreInput): RestorePlan {
       );
     }
   }
+}
 
-  // Recipe: files, pinned images, a standalone container.
+/** Recipe: files, pinned images, a standalone container. */
+function planRecipe(plan: RestorePlan, ctx: Planning) {
+  const { input, unit, parts } = ctx;
+  const { point, recipe, options, host } = input;
+  const toDir = options.toDir;
   const digests = imageDigests(unit);
   if (parts.includes("recipe") && recipe) {
     planFiles(plan, input, digests);
@@ -435,74 +483,7 @@ export function planRestore(given: RestoreInput): RestorePlan {
       if (steps.length) plan.images = steps;
       plan.warnings.push(...problems);
     }
-    if (!toDir && host && recipe.unit.kind === "standalone" && recipe.containers.length > 0) {
-      const saved = recipe.containers[0];
-      const ref = saved.Config.Image;
-      const pinned = options.pinImages ? digests.get(ref) : undefined;
-      if (pinned) plan.pins.push({ image: ref, pinned });
-      const rec = recreateContainer(saved, options.secrets, pinned, {
-        allowPrivileged: !!options.allowPrivileged,
-        unsafePaths: options.unsafePaths,
-      });
-      const existing = host.containers.find((c) => containerName(c) === rec.name);
-      if (rec.privileged.length > 0 && !options.allowPrivileged) {
-        plan.conflicts.push({
-          kind: "privileged",
-          item: rec.name,
-          message: `Cannot recreate container '${rec.name}' with ${
-            rec.privileged.join(", ")
-          }: the repository asks for more than a plain container`,
-          resolve: "--allow-privileged",
-        });
-      } else if (rec.privileged.length > 0) {
-        plan.warnings.push(
-          `container ${rec.name} is recreated with ${
-            rec.privileged.join(", ")
-          } (--allow-privileged)`,
-        );
-      }
-      if (rec.dropped.length > 0) {
-        plan.warnings.push(
-          `container ${rec.name}: saved settings stowage does not restore are left out (${
-            rec.dropped.join(", ")
-          })`,
-        );
-      }
-      if (rec.missing.length > 0) {
-        plan.conflicts.push({
-          kind: "secret",
-          item: rec.name,
-          message: `Cannot recreate container '${rec.name}': no value for redacted ${
-            rec.missing.join(", ")
-          }`,
-          resolve: "--env-file",
-        });
-      }
-      if (existing && running(existing) && !options.stop) {
-        plan.conflicts.push({
-          kind: "in-use",
-          item: rec.name,
-          message: `Cannot recreate container '${rec.name}': it is running`,
-          resolve: "--stop",
-        });
-      }
-      const wasRunning = recipe.unit.containers.find((c) => c.name === rec.name)?.running ?? false;
-      plan.container = {
-        ...rec,
-        replace: !!existing,
-        start: options.start || (!!existing && running(existing)),
-      };
-      if (existing) {
-        plan.overwrites.push(
-          `container ${rec.name} (removed and created again from the saved settings)`,
-        );
-      }
-      if (!options.start && wasRunning && !existing) {
-        plan.warnings.push(
-          `container ${rec.name} was running at backup time; add --start to start it`,
-        );
-      }
-    }
+    planContainer(plan, ctx, digests);
     if (options.pinImages && digests.size === 0) {
       plan.warnings.push(
         "--pin-images: the backup recorded no image digests (locally built or imported images); image references are left as they are",
@@ -518,6 +499,87 @@ export function planRestore(given: RestoreInput): RestorePlan {
         })`,
     });
   }
+}
+
+/** A standalone container recreated from its saved settings. */
+function planContainer(plan: RestorePlan, ctx: Planning, digests: Map<string, string>) {
+  const { input } = ctx;
+  const { recipe, options, host } = input;
+  const toDir = options.toDir;
+  if (!recipe) return;
+  if (!toDir && host && recipe.unit.kind === "standalone" && recipe.containers.length > 0) {
+    const saved = recipe.containers[0];
+    const ref = saved.Config.Image;
+    const pinned = options.pinImages ? digests.get(ref) : undefined;
+    if (pinned) plan.pins.push({ image: ref, pinned });
+    const rec = recreateContainer(saved, options.secrets, pinned, {
+      allowPrivileged: !!options.allowPrivileged,
+      unsafePaths: options.unsafePaths,
+    });
+    const existing = host.containers.find((c) => containerName(c) === rec.name);
+    if (rec.privileged.length > 0 && !options.allowPrivileged) {
+      plan.conflicts.push({
+        kind: "privileged",
+        item: rec.name,
+        message: `Cannot recreate container '${rec.name}' with ${
+          rec.privileged.join(", ")
+        }: the repository asks for more than a plain container`,
+        resolve: "--allow-privileged",
+      });
+    } else if (rec.privileged.length > 0) {
+      plan.warnings.push(
+        `container ${rec.name} is recreated with ${rec.privileged.join(", ")} (--allow-privileged)`,
+      );
+    }
+    if (rec.dropped.length > 0) {
+      plan.warnings.push(
+        `container ${rec.name}: saved settings stowage does not restore are left out (${
+          rec.dropped.join(", ")
+        })`,
+      );
+    }
+    if (rec.missing.length > 0) {
+      plan.conflicts.push({
+        kind: "secret",
+        item: rec.name,
+        message: `Cannot recreate container '${rec.name}': no value for redacted ${
+          rec.missing.join(", ")
+        }`,
+        resolve: "--env-file",
+      });
+    }
+    if (existing && running(existing) && !options.stop) {
+      plan.conflicts.push({
+        kind: "in-use",
+        item: rec.name,
+        message: `Cannot recreate container '${rec.name}': it is running`,
+        resolve: "--stop",
+      });
+    }
+    const wasRunning = recipe.unit.containers.find((c) => c.name === rec.name)?.running ?? false;
+    plan.container = {
+      ...rec,
+      replace: !!existing,
+      start: options.start || (!!existing && running(existing)),
+    };
+    if (existing) {
+      plan.overwrites.push(
+        `container ${rec.name} (removed and created again from the saved settings)`,
+      );
+    }
+    if (!options.start && wasRunning && !existing) {
+      plan.warnings.push(
+        `container ${rec.name} was running at backup time; add --start to start it`,
+      );
+    }
+  }
+}
+
+/** With --to-dir, the networks document is written beside the recipe's files. */
+function planNetworksDocument(plan: RestorePlan, ctx: Planning) {
+  const { input, parts } = ctx;
+  const toDir = input.options.toDir;
+  const networksDoc = input.networks;
   if (toDir && networksDoc && parts.includes("networks")) {
     const [, netPath] = documentTargets(toDir);
     addFile(plan, input, {
@@ -528,10 +590,13 @@ export function planRestore(given: RestoreInput): RestorePlan {
       content: JSON.stringify(networksDoc, null, 2) + "\n",
     });
   }
+}
 
-  guardFiles(plan, recipe);
-
-  // Stop, restart, start.
+/** Stop, restart, start. */
+function planStopStart(plan: RestorePlan, ctx: Planning) {
+  const { input, unit, ownContainers } = ctx;
+  const { recipe, options, host } = input;
+  const toDir = options.toDir;
   if (host && !toDir) {
     const touching = plan.data.length > 0 || plan.networks.some((n) => n.action === "recreate") ||
       plan.container?.replace;
@@ -546,7 +611,6 @@ export function planRestore(given: RestoreInput): RestorePlan {
     if (options.start) planStart(plan, input, ownContainers);
     deferAnonymousVolumes(plan, recipe);
   }
-  return plan;
 }
 
 function planFiles(plan: RestorePlan, input: RestoreInput, digests: Map<string, string>) {

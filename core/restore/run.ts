@@ -144,6 +144,82 @@ export async function executeRestore(
 ): Promise<RestoreReport> {
   const t0 = deps.clock.now();
   const restoreId = backupIdFor(t0);
+  const report = newReport(plan, restoreId, t0);
+  const log = (message: string, level: "info" | "warning" = "info") =>
+    deps.sink.emit({ type: "log", level, message, unit: plan.unit, operation: "restore" });
+  const engine = plan.toDir ? undefined : deps.engine;
+  if (!plan.toDir && !engine) {
+    throw new Error("executeRestore: an engine is required without --to-dir");
+  }
+  if (plan.conflicts.length > 0) {
+    throw new Error("executeRestore: the plan has unresolved conflicts");
+  }
+  deps.sink.emit({
+    type: "run.start",
+    operation: "restore",
+    backupId: plan.backupId,
+    units: [plan.unit],
+  });
+
+  const refused = await preRestoreHooks(deps, plan);
+  if (refused) return finish(deps, plan, report, t0, refused);
+
+  const run: RestoreRun = {
+    deps,
+    plan,
+    report,
+    engine,
+    log,
+    restoreId,
+    t0,
+    staged: [],
+    swapped: new Set(),
+    createdVolumes: [],
+    composeRan: false,
+  };
+  let failure: unknown;
+  try {
+    // 1. Stage. Containers keep running; nothing visible changes yet.
+    await stageData(run);
+    // 2. Stop, remember, save what is about to be replaced.
+    const preRestore = await stopAndSave(run);
+    // 3. Networks, data swap, files, container.
+    await applyNetworks(run);
+    await swapData(run, preRestore);
+    await writeFiles(run);
+    await loadImagesAndRecreate(run);
+    // 4a. --start for a stack: compose brings everything up, including what was stopped.
+    await composeUp(run, secrets);
+  } catch (e) {
+    failure = e;
+  }
+  await removeLeftovers(run, failure);
+  // 4b. Start again what was stopped (also on failure), then the recreated container.
+  failure = await startAgain(run, failure);
+  return finish(deps, plan, report, t0, failure);
+}
+
+/** One restore run: what every step reads, and the staging state they share. */
+interface RestoreRun {
+  deps: RestoreDeps;
+  plan: RestorePlan;
+  report: RestoreReport;
+  /** Undefined with --to-dir: no Docker call at all. */
+  engine?: RestoreEngine;
+  log: (message: string, level?: "info" | "warning") => void;
+  /** backup_id of the pre-restore snapshots. */
+  restoreId: string;
+  t0: Date;
+  staged: Staged[];
+  /** Staged folders already swapped in (their staging folder is the old data now). */
+  swapped: Set<Staged>;
+  /** Volumes this run created, removed again when it fails before filling them. */
+  createdVolumes: string[];
+  /** Compose `up` was started (it starts what was stopped itself). */
+  composeRan: boolean;
+}
+
+function newReport(plan: RestorePlan, restoreId: string, t0: Date): RestoreReport {
   const report: RestoreReport = {
     operation: "restore",
     unit: plan.unit,
@@ -163,219 +239,229 @@ export async function executeRestore(
     running: [],
     warnings: [...plan.warnings],
   };
-  const log = (message: string, level: "info" | "warning" = "info") =>
-    deps.sink.emit({ type: "log", level, message, unit: plan.unit, operation: "restore" });
-  const engine = plan.toDir ? undefined : deps.engine;
-  if (!plan.toDir && !engine) {
-    throw new Error("executeRestore: an engine is required without --to-dir");
-  }
-  if (plan.conflicts.length > 0) {
-    throw new Error("executeRestore: the plan has unresolved conflicts");
-  }
-  deps.sink.emit({
-    type: "run.start",
-    operation: "restore",
-    backupId: plan.backupId,
-    units: [plan.unit],
-  });
+  return report;
+}
 
+/** pre_restore hooks; the error that ends the run before anything changed when one refuses. */
+async function preRestoreHooks(
+  deps: RestoreDeps,
+  plan: RestorePlan,
+): Promise<StowageError | undefined> {
   const pre = deps.hooks ? await deps.hooks.pre(plan) : { status: "ok" as const };
-  if (pre.status !== "ok") {
-    const message = pre.status === "skip"
-      ? `a pre_restore hook asked to skip: ${pre.reason ?? ""}`
-      : `pre_restore hook failed: ${pre.error ?? ""}`;
-    return finish(
-      deps,
-      plan,
-      report,
-      t0,
-      new StowageError(
-        "hook.failed",
-        `Cannot restore '${plan.unit}': ${message}`,
-        "Nothing was changed. Fix the hook or its precondition and run again.",
-      ),
+  if (pre.status === "ok") return undefined;
+  const message = pre.status === "skip"
+    ? `a pre_restore hook asked to skip: ${pre.reason ?? ""}`
+    : `pre_restore hook failed: ${pre.error ?? ""}`;
+  return new StowageError(
+    "hook.failed",
+    `Cannot restore '${plan.unit}': ${message}`,
+    "Nothing was changed. Fix the hook or its precondition and run again.",
+  );
+}
+
+/** 1. Stage. Containers keep running; nothing visible changes yet. */
+async function stageData(run: RestoreRun) {
+  const { deps, plan, engine, log, staged, createdVolumes } = run;
+  const targets: (StageTarget & { created: boolean })[] = [];
+  for (const step of plan.data) {
+    checkAbort(deps.signal);
+    if (step.anonymous) continue; // restored after `up`, into the new container's volume
+    let target = step.target;
+    let created = false;
+    if (step.create && engine) {
+      const v = await engine.createVolume(step.create);
+      createdVolumes.push(step.name);
+      // A bind-type volume's data goes to its device folder, which the plan already chose.
+      target = step.target ?? v.Mountpoint;
+      created = true;
+      log(`created volume ${step.name} (driver ${v.Driver})`);
+    }
+    if (!target) {
+      throw new StowageError(
+        "restore.failed",
+        `Cannot restore volume '${step.name}': the engine reports no mountpoint for it`,
+        "Only volumes with a host folder (driver local) can be restored.",
+      );
+    }
+    targets.push({ step, target, created });
+  }
+  // The folders of one data snapshot: one restic process for all of them (core/restore/batch.ts).
+  if (deps.files.mountOf) {
+    for (const t of targets) t.mount = await deps.files.mountOf(parentOf(t.target));
+  }
+  for (const batch of restoreBatches(targets)) {
+    checkAbort(deps.signal);
+    log(
+      `restoring ${batch.map((t) => `${t.step.kind} ${t.step.name}`).join(", ")} from snapshot ${
+        batch[0].step.snapshotId.slice(0, 8)
+      } into a staging folder`,
+    );
+    const done = batch.length === 1
+      ? [await stage(deps, batch[0].step, batch[0].target)]
+      : await stageBatch(deps, batch);
+    staged.push(...done.map((s, i) => ({ ...s, created: batch[i].created })));
+  }
+  // Swapped in plan order, whatever the batches were.
+  staged.sort((a, b) => plan.data.indexOf(a.step) - plan.data.indexOf(b.step));
+}
+
+/** 2. Stop, remember, save what is about to be replaced; the pre-restore snapshot of each item. */
+async function stopAndSave(run: RestoreRun): Promise<Map<string, string>> {
+  const { deps, plan, report, engine, restoreId, t0, staged } = run;
+  if (engine && plan.stop.length > 0) {
+    await deps.journal?.record({
+      unit: plan.unit,
+      backupId: restoreId,
+      pid: deps.pid,
+      since: deps.clock.now().toISOString(),
+      containers: plan.restart.length ? plan.restart : plan.stop.toReversed(),
+    });
+    for (const name of plan.stop) {
+      checkAbort(deps.signal);
+      await engine.stopContainer(name, deps.stopTimeoutSeconds);
+      report.stopped.push(name);
+      deps.sink.emit({ type: "container.stop", unit: plan.unit, container: name });
+    }
+  }
+  const preRestore = new Map<string, string>();
+  for (const s of staged) {
+    checkAbort(deps.signal);
+    if (!s.step.preRestore || plan.toDir) continue;
+    // Re-probe: the state may have changed between planning and now.
+    if ((await deps.files.probeDir(s.target)) !== "data") continue;
+    const saved = await savePreRestore(deps, plan, s, restoreId, t0);
+    preRestore.set(`${s.step.kind}:${s.step.name}`, saved.snapshotId);
+    deps.sink.emit({
+      type: "snapshot.done",
+      unit: plan.unit,
+      kind: "pre-restore",
+      item: s.step.name,
+      snapshotId: saved.snapshotId,
+      dataAdded: saved.dataAdded,
+    });
+  }
+  return preRestore;
+}
+
+/** 3a. Networks created or recreated (the unit's containers reconnected). */
+async function applyNetworks(run: RestoreRun) {
+  const { deps, plan, report, engine, log } = run;
+  // 3. Networks, data swap, files, container.
+  if (engine) {
+    for (const n of plan.networks) {
+      checkAbort(deps.signal);
+      if (n.action === "create") {
+        await engine.createNetwork(n.spec);
+        log(`created network ${n.name}`);
+      } else if (n.action === "recreate") {
+        await engine.removeNetwork(n.name);
+        await engine.createNetwork(n.spec);
+        for (const r of n.reconnect) await engine.connectNetwork(n.name, r.container, r.endpoint);
+        log(
+          `recreated network ${n.name}${
+            n.reconnect.length
+              ? ` and reconnected ${n.reconnect.map((r) => r.container).join(", ")}`
+              : ""
+          }`,
+        );
+      }
+      report.networks.push({ name: n.name, action: n.action });
+    }
+  }
+}
+
+/** 3b. Each staged folder swapped in by rename. */
+async function swapData(run: RestoreRun, preRestore: Map<string, string>) {
+  const { deps, report, log, staged, swapped } = run;
+  for (const s of staged) {
+    checkAbort(deps.signal);
+    await swapIn(deps.files, s);
+    swapped.add(s);
+    report.data.push({
+      kind: s.step.kind,
+      name: s.step.name,
+      target: s.target,
+      snapshotId: s.step.snapshotId,
+      created: s.created,
+      preRestoreSnapshot: preRestore.get(`${s.step.kind}:${s.step.name}`),
+    });
+    log(`restored ${s.step.kind} ${s.step.name} (${s.target})`);
+  }
+}
+
+/** 3c. The recipe's files. */
+async function writeFiles(run: RestoreRun) {
+  const { deps, plan, report, log } = run;
+  for (const f of plan.files) {
+    checkAbort(deps.signal);
+    if (f.action !== "identical") {
+      await deps.files.writeFile(
+        f.to,
+        f.encoding === "base64" ? decodeBase64(f.content) : f.content,
+        f.mode,
+      );
+    }
+    report.files.push({ path: f.to, action: f.action });
+  }
+  if (plan.files.length > 0) {
+    log(
+      `${plan.filesDir?.relocated ? "wrote the recipe files to" : "restored the recipe files in"} ${
+        plan.filesDir?.dir ?? plan.toDir
+      }`,
     );
   }
+}
 
-  const staged: Staged[] = [];
-  const swapped = new Set<Staged>();
-  const createdVolumes: string[] = [];
-  let failure: unknown;
-  let composeRan = false;
-  try {
-    // 1. Stage. Containers keep running; nothing visible changes yet.
-    const targets: (StageTarget & { created: boolean })[] = [];
-    for (const step of plan.data) {
-      checkAbort(deps.signal);
-      if (step.anonymous) continue; // restored after `up`, into the new container's volume
-      let target = step.target;
-      let created = false;
-      if (step.create && engine) {
-        const v = await engine.createVolume(step.create);
-        createdVolumes.push(step.name);
-        // A bind-type volume's data goes to its device folder, which the plan already chose.
-        target = step.target ?? v.Mountpoint;
-        created = true;
-        log(`created volume ${step.name} (driver ${v.Driver})`);
-      }
-      if (!target) {
-        throw new StowageError(
-          "restore.failed",
-          `Cannot restore volume '${step.name}': the engine reports no mountpoint for it`,
-          "Only volumes with a host folder (driver local) can be restored.",
-        );
-      }
-      targets.push({ step, target, created });
-    }
-    // The folders of one data snapshot: one restic process for all of them (core/restore/batch.ts).
-    if (deps.files.mountOf) {
-      for (const t of targets) t.mount = await deps.files.mountOf(parentOf(t.target));
-    }
-    for (const batch of restoreBatches(targets)) {
-      checkAbort(deps.signal);
-      log(
-        `restoring ${batch.map((t) => `${t.step.kind} ${t.step.name}`).join(", ")} from snapshot ${
-          batch[0].step.snapshotId.slice(0, 8)
-        } into a staging folder`,
-      );
-      const done = batch.length === 1
-        ? [await stage(deps, batch[0].step, batch[0].target)]
-        : await stageBatch(deps, batch);
-      staged.push(...done.map((s, i) => ({ ...s, created: batch[i].created })));
-    }
-    // Swapped in plan order, whatever the batches were.
-    staged.sort((a, b) => plan.data.indexOf(a.step) - plan.data.indexOf(b.step));
-
-    // 2. Stop, remember, save what is about to be replaced.
-    if (engine && plan.stop.length > 0) {
-      await deps.journal?.record({
-        unit: plan.unit,
-        backupId: restoreId,
-        pid: deps.pid,
-        since: deps.clock.now().toISOString(),
-        containers: plan.restart.length ? plan.restart : plan.stop.toReversed(),
-      });
-      for (const name of plan.stop) {
-        checkAbort(deps.signal);
-        await engine.stopContainer(name, deps.stopTimeoutSeconds);
-        report.stopped.push(name);
-        deps.sink.emit({ type: "container.stop", unit: plan.unit, container: name });
-      }
-    }
-    const preRestore = new Map<string, string>();
-    for (const s of staged) {
-      checkAbort(deps.signal);
-      if (!s.step.preRestore || plan.toDir) continue;
-      // Re-probe: the state may have changed between planning and now.
-      if ((await deps.files.probeDir(s.target)) !== "data") continue;
-      const saved = await savePreRestore(deps, plan, s, restoreId, t0);
-      preRestore.set(`${s.step.kind}:${s.step.name}`, saved.snapshotId);
-      deps.sink.emit({
-        type: "snapshot.done",
-        unit: plan.unit,
-        kind: "pre-restore",
-        item: s.step.name,
-        snapshotId: saved.snapshotId,
-        dataAdded: saved.dataAdded,
-      });
-    }
-
-    // 3. Networks, data swap, files, container.
-    if (engine) {
-      for (const n of plan.networks) {
-        checkAbort(deps.signal);
-        if (n.action === "create") {
-          await engine.createNetwork(n.spec);
-          log(`created network ${n.name}`);
-        } else if (n.action === "recreate") {
-          await engine.removeNetwork(n.name);
-          await engine.createNetwork(n.spec);
-          for (const r of n.reconnect) await engine.connectNetwork(n.name, r.container, r.endpoint);
-          log(
-            `recreated network ${n.name}${
-              n.reconnect.length
-                ? ` and reconnected ${n.reconnect.map((r) => r.container).join(", ")}`
-                : ""
-            }`,
-          );
-        }
-        report.networks.push({ name: n.name, action: n.action });
-      }
-    }
-    for (const s of staged) {
-      checkAbort(deps.signal);
-      await swapIn(deps.files, s);
-      swapped.add(s);
-      report.data.push({
-        kind: s.step.kind,
-        name: s.step.name,
-        target: s.target,
-        snapshotId: s.step.snapshotId,
-        created: s.created,
-        preRestoreSnapshot: preRestore.get(`${s.step.kind}:${s.step.name}`),
-      });
-      log(`restored ${s.step.kind} ${s.step.name} (${s.target})`);
-    }
-    for (const f of plan.files) {
-      checkAbort(deps.signal);
-      if (f.action !== "identical") {
-        await deps.files.writeFile(
-          f.to,
-          f.encoding === "base64" ? decodeBase64(f.content) : f.content,
-          f.mode,
-        );
-      }
-      report.files.push({ path: f.to, action: f.action });
-    }
-    if (plan.files.length > 0) {
-      log(
-        `${
-          plan.filesDir?.relocated ? "wrote the recipe files to" : "restored the recipe files in"
-        } ${plan.filesDir?.dir ?? plan.toDir}`,
-      );
-    }
-    if (engine && plan.images?.some((i) => i.load || i.tag)) {
-      report.imagesLoaded = await loadImages(deps, engine, plan, log);
-    }
-    if (engine && plan.container) {
-      const c = plan.container;
-      if (c.replace) await engine.removeContainer(c.name, { force: true });
-      const id = await engine.createContainer(c.name, c.body);
-      for (const n of c.connect) await engine.connectNetwork(n.network, c.name, n.endpoint);
-      report.container = { name: c.name, id };
-      log(`recreated container ${c.name}`);
-    }
-
-    // 4a. --start for a stack: compose brings everything up, including what was stopped.
-    if (plan.compose) {
-      composeRan = true;
-      const r = await deps.runner.run(plan.compose.argv[0], plan.compose.argv.slice(1), {
-        cwd: plan.compose.cwd,
-        env: secrets,
-        signal: deps.signal,
-      });
-      if (r.code !== 0) {
-        throw new StowageError(
-          "restore.failed",
-          `Cannot start '${plan.unit}': ${
-            plan.compose.argv.slice(0, plan.compose.argv[0] === "docker" ? 2 : 1).join(" ")
-          } up failed (exit ${r.code}): ${lastLines(r.stderr || r.stdout)}`,
-          `The data and files are restored; fix the problem and run it yourself in ${plan.compose.cwd}.`,
-        );
-      }
-      log(
-        `started the stack with ${
-          plan.compose.argv.slice(0, plan.compose.argv[0] === "docker" ? 2 : 1).join(" ")
-        } -p ${plan.compose.project} up -d`,
-      );
-      if (engine) await restoreAnonymous(deps, engine, plan, report, log);
-    }
-  } catch (e) {
-    failure = e;
+/** 3d. Saved images loaded, then the standalone container recreated. */
+async function loadImagesAndRecreate(run: RestoreRun) {
+  const { deps, plan, report, engine, log } = run;
+  if (engine && plan.images?.some((i) => i.load || i.tag)) {
+    report.imagesLoaded = await loadImages(deps, engine, plan, log);
   }
+  if (engine && plan.container) {
+    const c = plan.container;
+    if (c.replace) await engine.removeContainer(c.name, { force: true });
+    const id = await engine.createContainer(c.name, c.body);
+    for (const n of c.connect) await engine.connectNetwork(n.network, c.name, n.endpoint);
+    report.container = { name: c.name, id };
+    log(`recreated container ${c.name}`);
+  }
+}
 
-  // Whatever happened: staging folders go (what was swapped in has left them), created volumes of
-  // a failed staging go.
+/** 4a. --start for a stack: compose brings everything up, including what was stopped. */
+async function composeUp(run: RestoreRun, secrets: Record<string, string>) {
+  const { deps, plan, report, engine, log } = run;
+  if (plan.compose) {
+    run.composeRan = true;
+    const r = await deps.runner.run(plan.compose.argv[0], plan.compose.argv.slice(1), {
+      cwd: plan.compose.cwd,
+      env: secrets,
+      signal: deps.signal,
+    });
+    if (r.code !== 0) {
+      throw new StowageError(
+        "restore.failed",
+        `Cannot start '${plan.unit}': ${
+          plan.compose.argv.slice(0, plan.compose.argv[0] === "docker" ? 2 : 1).join(" ")
+        } up failed (exit ${r.code}): ${lastLines(r.stderr || r.stdout)}`,
+        `The data and files are restored; fix the problem and run it yourself in ${plan.compose.cwd}.`,
+      );
+    }
+    log(
+      `started the stack with ${
+        plan.compose.argv.slice(0, plan.compose.argv[0] === "docker" ? 2 : 1).join(" ")
+      } -p ${plan.compose.project} up -d`,
+    );
+    if (engine) await restoreAnonymous(deps, engine, plan, report, log);
+  }
+}
+
+/**
+ * Whatever happened: staging folders go (what was swapped in has left them), created volumes of a
+ * failed staging go.
+ */
+async function removeLeftovers(run: RestoreRun, failure: unknown) {
+  const { deps, engine, staged, swapped, createdVolumes } = run;
   for (const dir of new Set(staged.map((s) => s.staging))) {
     await deps.files.removeTree(dir).catch(() => {});
   }
@@ -385,8 +471,14 @@ export async function executeRestore(
       if (!filled.has(name)) await engine.removeVolume(name).catch(() => {});
     }
   }
+}
 
-  // 4b. Start again what was stopped (also on failure), then the recreated container.
+/**
+ * 4b. Start again what was stopped (also on failure), then the recreated container; the run's
+ * failure, or a new one when something could not be started.
+ */
+async function startAgain(run: RestoreRun, failure: unknown): Promise<unknown> {
+  const { deps, plan, report, engine, composeRan } = run;
   if (engine) {
     const restart = plan.compose && composeRan && !failure ? [] : plan.restart;
     const failures: string[] = [];
@@ -426,7 +518,7 @@ export async function executeRestore(
       report.running = await waitRunning(deps, engine, plan, report);
     }
   }
-  return finish(deps, plan, report, t0, failure);
+  return failure;
 }
 
 /**
