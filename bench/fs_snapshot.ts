@@ -52,7 +52,8 @@ await sh("mkfs.btrfs", ["-q", `${base}/img`]);
 const loop = (await sh("losetup", ["-f", "--show", `${base}/img`])).stdout.trim();
 const project = testName("benchfs");
 const container = `${project}_app_1`;
-const env = await testRepoEnv();
+// restic init calibrates the key as for a user (the raw restic rows pay the same); no test key.
+const env = await testRepoEnv("", { repository: "absent" });
 using engine = EngineClient.fromConfig(undefined);
 const compose = (...args: string[]) =>
   sh("docker-compose", ["-p", project, "-f", `${base}/docker-compose.yml`, ...args], { cwd: base });

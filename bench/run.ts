@@ -60,7 +60,8 @@ async function must(cmd: string, args: string[], opts: { stdin?: "piped" } = {})
 
 const loadBefore = await uptime();
 const s = await createFixtureStack({ name: "bench" });
-const env = await testRepoEnv();
+// restic init calibrates the key as for a user (the raw restic rows pay the same); no test key.
+const env = await testRepoEnv("", { repository: "absent" });
 const dir = await Deno.makeTempDir({ prefix: "stowage-bench-" });
 using engine = EngineClient.fromConfig(undefined);
 const m: Record<string, number> = {};
