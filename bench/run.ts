@@ -308,24 +308,25 @@ ${goals.map((g) => `| ${g.join(" | ")} |`).join("\n")}
 
 ## Reading
 
-Downtime: inside the window stowage now runs only the stops, one \`restic backup\` per volume or
-bind folder against its parent (this run's warm pass), and the starts. The snapshot-id lookups
-(restic 0.14 reports a short id) moved after the start into one \`restic snapshots\` call, as did
-the marker, forgetting the warm snapshots and retention. What is left beyond the unit's own stop and
-start is restic's start-up (open the repository, load the index) once per folder plus reading what
-changed, which is why the unchanged and one-file runs cost the same. The naive script's downtime
-grows with the data (tar reads every byte), stowage's does not.
+Downtime: inside the window stowage runs only the stops, one \`restic backup\` for all of the
+unit's volume and bind folders (format 3: one \`type=data\` snapshot) against its parent (this run's
+warm pass), and the starts. Snapshot-id lookups, the marker, forgetting the warm snapshot and
+retention come after the start. What is left beyond the unit's own stop and start is one restic
+start-up (open the repository: scrypt key derivation, about 0.6 s of CPU here at the cost
+\`restic init\` calibrates; load the index) plus reading what changed, which is why the unchanged
+and one-file runs cost the same. The naive script's downtime grows with the data (tar reads every
+byte), stowage's does not.
 
-Wall time: still far above raw restic, because a unit costs many restic processes at about
-0.5-1 s each on this machine (repository open and index load; more under load): lock check, recipe,
-networks, one listing for the parents, one warm pass per folder, one cold pass per folder, one
-listing to resolve ids, the marker (and its id lookup), one forget, the retention listing. The warm
-pass adds a process per folder to the wall time to take it out of the downtime. One restic pass per
-unit for its data (issue 11, item 1) would remove most of the per-folder processes; it is not done
-yet. The first backup with the warm pass reads the data once warm (the cold pass then skips it).
+Wall time: still far above raw restic, because a backup costs about 13 restic processes, each
+paying the key derivation and index load (counted on the fixture stack: repository check, lock
+listing, the unit's snapshots, recipe, networks, the parent listing, warm pass, cold pass, the id
+listing, the marker and its id, the warm forget, the retention listing). Raw restic is one
+process. Fewer processes need format work (recipe and networks in one snapshot; the marker's id
+without a lookup); see issue 11's notes.
 
-Restore: \`stowage restore --to-dir\` runs several restic processes (listing, recipe and networks
-dumps, one restore per volume or folder) where raw restic runs one; not changed by this work.
+Restore: \`stowage restore --to-dir\` runs four restic processes (the listing, the recipe and
+networks dumps, then one \`restic restore\` for all folders of the data snapshot) where raw restic
+runs one.
 
 Not measured by this bench: \`dry-run\` of a host with 50 stacks, and the 4 GB size (run
 \`deno task bench --mib 4096\`; it takes several minutes more).
