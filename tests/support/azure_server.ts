@@ -89,7 +89,16 @@ export async function startAzureServer(dir: string): Promise<TestAzureServer> {
       while (!(await r.read()).done) { /* discard */ }
     } catch { /* killed */ }
   };
-  const drained = Promise.all([drain(reader), drain(child.stderr.getReader())]);
+  // stderr is kept (bounded): it says why azurite did not start, e.g. EADDRINUSE.
+  let stderr = "";
+  const keepStderr = async () => {
+    try {
+      for await (const chunk of child.stderr.pipeThrough(new TextDecoderStream())) {
+        if (stderr.length < 8192) stderr += chunk;
+      }
+    } catch { /* killed */ }
+  };
+  const drained = Promise.all([drain(reader), keepStderr()]);
   let stopped = false;
   const stop = async () => {
     if (stopped) return;
@@ -104,7 +113,12 @@ export async function startAzureServer(dir: string): Promise<TestAzureServer> {
   };
   if (!up) {
     await stop();
-    throw new Error(`azurite did not start on 127.0.0.1:10000:\n${seen.join("\n")}`);
+    const busy = /EADDRINUSE/.test(stderr)
+      ? "\nPort 10000 is taken: an azurite left over from an interrupted test run? (ss -ltnp | grep :10000)"
+      : "";
+    throw new Error(
+      `azurite did not start on 127.0.0.1:10000:\n${[...seen, stderr].join("\n")}${busy}`,
+    );
   }
   return {
     dir: data,
