@@ -662,15 +662,7 @@ async function stage(
       });
       // restic restores the snapshot's absolute path below the target.
       root = `${staging}${step.snapshotPath.startsWith("/") ? "" : "/"}${step.snapshotPath}`;
-      if (!(await deps.files.exists(root))) {
-        throw new StowageError(
-          "restore.failed",
-          `Cannot restore ${step.kind} '${step.name}': snapshot ${
-            step.snapshotId.slice(0, 8)
-          } does not hold ${step.snapshotPath}`,
-          "The snapshot is damaged or not a stowage snapshot; pick another restore point.",
-        );
-      }
+      if (!(await deps.files.exists(root))) throw notHeld(step);
     } else {
       const tar = await deps.repo.dump(step.snapshotId, step.snapshotPath);
       const into = `${staging}/archive`;
@@ -731,15 +723,7 @@ async function stageBatch(
     const out: Omit<Staged, "created">[] = [];
     for (const { step, target } of batch) {
       const root = `${staging}${step.snapshotPath}`;
-      if (!(await deps.files.exists(root))) {
-        throw new StowageError(
-          "restore.failed",
-          `Cannot restore ${step.kind} '${step.name}': snapshot ${
-            step.snapshotId.slice(0, 8)
-          } does not hold ${step.snapshotPath}`,
-          "The snapshot is damaged or not a stowage snapshot; pick another restore point.",
-        );
-      }
+      if (!(await deps.files.exists(root))) throw notHeld(step);
       // The swap renames into the target's folder: it must exist (--to-dir creates it).
       await deps.files.mkdirp(parentOf(target));
       out.push({ step, target, staging, root });
@@ -749,6 +733,17 @@ async function stageBatch(
     await deps.files.removeTree(staging).catch(() => {});
     throw spaceError(e, what, first.target);
   }
+}
+
+/** What restic restored lacks the folder the snapshot's tags promised. */
+function notHeld(step: DataStep): StowageError {
+  return new StowageError(
+    "restore.failed",
+    `Cannot restore ${step.kind} '${step.name}': snapshot ${
+      step.snapshotId.slice(0, 8)
+    } does not hold ${step.snapshotPath}`,
+    "The snapshot is damaged or not a stowage snapshot; pick another restore point.",
+  );
 }
 
 /** restic's "no space left" as the one line it should be; any other error as it is. */
