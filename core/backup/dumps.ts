@@ -282,6 +282,32 @@ export function passwordFromFile(text: string): string {
 const PG_LIST =
   "SELECT datname FROM pg_database WHERE datallowconn AND NOT datistemplate ORDER BY datname";
 
+/**
+ * A MariaDB/MySQL client or dump program run through sh, its credentials an option file on fd 3
+ * (a here-document from the exec's environment), never in argv. `args` is shell text after the
+ * option file; `arg`, when given, is its `$1`.
+ */
+function mysqlCommand(
+  program: "client" | "dump",
+  args: string,
+  user: string,
+  password: string | undefined,
+  arg?: string,
+): ExecCommand {
+  const [find, bin] = program === "client" ? [MYSQL_CLIENT, "$client"] : [MYSQL_DUMP, "$dump"];
+  return {
+    argv: [
+      "sh",
+      "-c",
+      `${find}exec "${bin}" --defaults-extra-file=/dev/fd/3${args ? ` ${args}` : ""} 3<<EOF
+$STOWAGE_DB_DEFAULTS
+EOF`,
+      ...(arg === undefined ? [] : ["sh", arg]),
+    ],
+    env: [`STOWAGE_DB_DEFAULTS=${mysqlDefaults(user, password)}`],
+  };
+}
+
 /** Lists the databases to dump, one name a line. */
 export function listDatabasesCommand(
   engine: DumpEngine,
@@ -294,16 +320,7 @@ export function listDatabasesCommand(
       env: pgEnv(user, password),
     };
   }
-  return {
-    argv: [
-      "sh",
-      "-c",
-      `${MYSQL_CLIENT}exec "$client" --defaults-extra-file=/dev/fd/3 -N -B -e 'SHOW DATABASES' 3<<EOF
-$STOWAGE_DB_DEFAULTS
-EOF`,
-    ],
-    env: [`STOWAGE_DB_DEFAULTS=${mysqlDefaults(user, password)}`],
-  };
+  return mysqlCommand("client", "-N -B -e 'SHOW DATABASES'", user, password);
 }
 
 /** Databases MariaDB/MySQL keep for themselves: never dumped. */
@@ -328,18 +345,13 @@ export function dumpCommand(
       env: pgEnv(user, password),
     };
   }
-  return {
-    argv: [
-      "sh",
-      "-c",
-      `${MYSQL_DUMP}exec "$dump" --defaults-extra-file=/dev/fd/3 --single-transaction --routines --events --triggers --hex-blob --databases "$1" 3<<EOF
-$STOWAGE_DB_DEFAULTS
-EOF`,
-      "sh",
-      database,
-    ],
-    env: [`STOWAGE_DB_DEFAULTS=${mysqlDefaults(user, password)}`],
-  };
+  return mysqlCommand(
+    "dump",
+    '--single-transaction --routines --events --triggers --hex-blob --databases "$1"',
+    user,
+    password,
+    database,
+  );
 }
 
 /** Loads a dump read from stdin into one database (restore --only dumps). */
@@ -364,16 +376,7 @@ exec psql -X -q -v ON_ERROR_STOP=1 --single-transaction -d "$1"`,
       env: pgEnv(user, password),
     };
   }
-  return {
-    argv: [
-      "sh",
-      "-c",
-      `${MYSQL_CLIENT}exec "$client" --defaults-extra-file=/dev/fd/3 3<<EOF
-$STOWAGE_DB_DEFAULTS
-EOF`,
-    ],
-    env: [`STOWAGE_DB_DEFAULTS=${mysqlDefaults(user, password)}`],
-  };
+  return mysqlCommand("client", "", user, password);
 }
 
 /** `SELECT count(*)` of one table, the table quoted as the dump quoted it (verify_dumps). */
@@ -390,18 +393,13 @@ export function countRowsCommand(
       env: pgEnv(user, password),
     };
   }
-  return {
-    argv: [
-      "sh",
-      "-c",
-      `${MYSQL_CLIENT}exec "$client" --defaults-extra-file=/dev/fd/3 -N -B -e "$1" 3<<EOF
-$STOWAGE_DB_DEFAULTS
-EOF`,
-      "sh",
-      `SELECT COUNT(*) FROM \`${database}\`.${table}`,
-    ],
-    env: [`STOWAGE_DB_DEFAULTS=${mysqlDefaults(user, password)}`],
-  };
+  return mysqlCommand(
+    "client",
+    '-N -B -e "$1"',
+    user,
+    password,
+    `SELECT COUNT(*) FROM \`${database}\`.${table}`,
+  );
 }
 
 function pgEnv(user: string, password: string | undefined): string[] {
