@@ -602,46 +602,39 @@ export class EngineClient implements DockerEngine {
       // stdin waits for the engine's answer: dockerd hijacks the connection after reading the
       // request and drops whatever it had already buffered past it, so bytes sent early are lost.
       let headerDone = false;
-      let answered!: () => void;
-      const answer = new Promise<void>((res) => (answered = res));
+      const answered = Promise.withResolvers<void>();
       const reading = (async () => {
         let head: Uint8Array = new Uint8Array(0);
         const buf = new Uint8Array(64 * 1024);
-        try {
-          await readResponse();
-        } finally {
-          answered();
-        }
-        async function readResponse() {
-          while (true) {
-            const n = await conn.read(buf);
-            if (n === null) break;
-            const chunk = buf.slice(0, n);
-            if (headerDone) {
-              dec.push(chunk);
-              continue;
-            }
-            head = concatBytes([head, chunk]);
-            const text = new TextDecoder().decode(head);
-            const end = text.indexOf("\r\n\r\n");
-            if (end < 0) continue;
-            const status = /^HTTP\/1\.[01] (\d{3})/.exec(text)?.[1];
-            if (status !== "101" && status !== "200") {
-              throw new StowageError(
-                "engine.error",
-                `Cannot ${action}: the engine answered ${text.split("\r\n")[0]}`,
-                "check the container with `docker inspect`",
-              );
-            }
-            headerDone = true;
-            answered();
-            const headerBytes = new TextEncoder().encode(text.slice(0, end + 4)).length;
-            if (head.length > headerBytes) dec.push(head.slice(headerBytes));
+        while (true) {
+          const n = await conn.read(buf);
+          if (n === null) break;
+          const chunk = buf.slice(0, n);
+          if (headerDone) {
+            dec.push(chunk);
+            continue;
           }
+          head = concatBytes([head, chunk]);
+          const text = new TextDecoder().decode(head);
+          const end = text.indexOf("\r\n\r\n");
+          if (end < 0) continue;
+          const status = /^HTTP\/1\.[01] (\d{3})/.exec(text)?.[1];
+          if (status !== "101" && status !== "200") {
+            throw new StowageError(
+              "engine.error",
+              `Cannot ${action}: the engine answered ${text.split("\r\n")[0]}`,
+              "check the container with `docker inspect`",
+            );
+          }
+          headerDone = true;
+          answered.resolve();
+          const headerBytes = new TextEncoder().encode(text.slice(0, end + 4)).length;
+          if (head.length > headerBytes) dec.push(head.slice(headerBytes));
         }
       })();
       const writing = (async () => {
-        await answer;
+        // The answer, or the end of the response without one.
+        await Promise.race([answered.promise, reading.catch(() => {})]);
         if (!headerDone) {
           // Refused or closed (reading says why): release the producer, e.g. a restic dump.
           await stdin.cancel().catch(() => {});

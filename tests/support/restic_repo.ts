@@ -58,7 +58,7 @@ export async function createTestRepository(dir: string, password: string): Promi
   };
   const config = JSON.stringify({
     version: 2,
-    id: Buffer.from(randomBytes(32)).toString("hex"),
+    id: randomBytes(32).toString("hex"),
     chunker_polynomial: CHUNKER_POLYNOMIAL,
   });
   for (const sub of ["keys", "index", "snapshots", "locks"]) await Deno.mkdir(join(dir, sub));
