@@ -13,6 +13,7 @@
  * into /opt/stowage-test/azurite (`STOWAGE_TEST_AZURITE` overrides); a missing one or a missing
  * `node` fails the test.
  */
+import { readAnnouncement } from "./announce.ts";
 
 export interface TestAzureServer {
   dir: string;
@@ -68,56 +69,30 @@ export async function startAzureServer(dir: string): Promise<TestAzureServer> {
     lock.close();
     throw new Error(`cannot start node for azurite (apt-get install nodejs): ${e}`);
   }
-  // "Azurite Blob service successfully listens on http://127.0.0.1:10000"
-  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  const seen: string[] = [];
-  let up = false;
-  let buf = "";
-  while (!up) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    buf += value;
-    const lines = buf.split("\n");
-    buf = lines.pop() ?? "";
-    for (const l of lines) {
-      seen.push(l);
-      if (/successfully listens on http:\/\/127\.0\.0\.1:10000/.test(l)) up = true;
-    }
-  }
-  const drain = async (r: ReadableStreamDefaultReader<unknown>) => {
-    try {
-      while (!(await r.read()).done) { /* discard */ }
-    } catch { /* killed */ }
-  };
-  // stderr is kept (bounded): it says why azurite did not start, e.g. EADDRINUSE.
-  let stderr = "";
-  const keepStderr = async () => {
-    try {
-      for await (const chunk of child.stderr.pipeThrough(new TextDecoderStream())) {
-        if (stderr.length < 8192) stderr += chunk;
-      }
-    } catch { /* killed */ }
-  };
-  const drained = Promise.all([drain(reader), keepStderr()]);
+  // "Azurite Blob service successfully listens on http://127.0.0.1:10000". stderr says why it did
+  // not, e.g. EADDRINUSE.
+  const server = await readAnnouncement(
+    child,
+    child.stdout,
+    /successfully listens on http:\/\/127\.0\.0\.1:10000/,
+    child.stderr,
+  );
   let stopped = false;
   const stop = async () => {
     if (stopped) return;
     stopped = true;
-    try {
-      child.kill("SIGTERM");
-    } catch { /* gone */ }
-    await child.status;
-    await drained;
+    await server.stop();
     await lock.unlock();
     lock.close();
   };
-  if (!up) {
+  if (!server.match) {
     await stop();
+    const stderr = server.other();
     const busy = /EADDRINUSE/.test(stderr)
       ? "\nPort 10000 is taken: an azurite left over from an interrupted test run? (ss -ltnp | grep :10000)"
       : "";
     throw new Error(
-      `azurite did not start on 127.0.0.1:10000:\n${[...seen, stderr].join("\n")}${busy}`,
+      `azurite did not start on 127.0.0.1:10000:\n${[...server.seen, stderr].join("\n")}${busy}`,
     );
   }
   return {

@@ -5,6 +5,7 @@
  * no process's argv but restic's own, if stowage put it there. rclone must be installed: a missing
  * rclone fails the test (install it with `apt-get install rclone`).
  */
+import { readAnnouncement } from "./announce.ts";
 
 export interface TestRestServer {
   port: number;
@@ -67,43 +68,17 @@ export async function startRestServer(
     throw new Error(`cannot start rclone (apt-get install rclone): ${e}`);
   }
   // rclone announces the port it bound: "Serving restic REST API on http://127.0.0.1:PORT/".
-  const seen: string[] = [];
-  let port: number | undefined;
-  const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
-  let buf = "";
-  while (port === undefined) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    buf += value;
-    const lines = buf.split("\n");
-    buf = lines.pop() ?? "";
-    for (const l of lines) {
-      seen.push(l);
-      const m = /Serving restic REST API on http:\/\/127\.0\.0\.1:(\d+)\//.exec(l);
-      if (m) port = Number(m[1]);
-    }
+  const server = await readAnnouncement(
+    child,
+    child.stderr,
+    /Serving restic REST API on http:\/\/127\.0\.0\.1:(\d+)\//,
+  );
+  if (!server.match) {
+    await server.stop();
+    throw new Error(`rclone serve restic did not start:\n${server.seen.join("\n")}`);
   }
-  // Keep draining stderr so rclone never blocks on a full pipe.
-  const drained = (async () => {
-    try {
-      while (!(await reader.read()).done) { /* discard */ }
-    } catch { /* killed */ }
-  })();
-  if (port === undefined) {
-    await child.status;
-    throw new Error(`rclone serve restic did not start:\n${seen.join("\n")}`);
-  }
-  const p = port;
-  let stopped = false;
-  const stop = async () => {
-    if (stopped) return;
-    stopped = true;
-    try {
-      child.kill("SIGTERM");
-    } catch { /* gone */ }
-    await child.status;
-    await drained;
-  };
+  const p = Number(server.match[1]);
+  const stop = server.stop;
   return {
     port: p,
     dir: data,

@@ -15,6 +15,7 @@
  * s3rver is installed by `scripts/install-deps.sh --tests` into /opt/stowage-test/s3rver
  * (`STOWAGE_TEST_S3RVER` overrides); a missing one or a missing `node` fails the test.
  */
+import { readAnnouncement } from "./announce.ts";
 
 export interface TestS3Server {
   port: number;
@@ -102,46 +103,18 @@ export async function startS3Server(dir: string): Promise<TestS3Server> {
     throw new Error(`cannot start node for s3rver (apt-get install nodejs): ${e}`);
   }
   // s3rver announces the port it bound: "S3rver listening on 127.0.0.1:PORT".
-  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  const seen: string[] = [];
-  let port: number | undefined;
-  let buf = "";
-  while (port === undefined) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    buf += value;
-    const lines = buf.split("\n");
-    buf = lines.pop() ?? "";
-    for (const l of lines) {
-      seen.push(l);
-      const m = /S3rver listening on 127\.0\.0\.1:(\d+)/.exec(l);
-      if (m) port = Number(m[1]);
-    }
+  const server = await readAnnouncement(
+    child,
+    child.stdout,
+    /S3rver listening on 127\.0\.0\.1:(\d+)/,
+    child.stderr,
+  );
+  if (!server.match) {
+    await server.stop();
+    throw new Error(`s3rver did not start:\n${[...server.seen, server.other()].join("\n")}`);
   }
-  // Keep draining both pipes so s3rver never blocks on a full one.
-  const drain = async (r: ReadableStreamDefaultReader<unknown>) => {
-    try {
-      while (!(await r.read()).done) { /* discard */ }
-    } catch { /* killed */ }
-  };
-  const errReader = child.stderr.getReader();
-  const drained = Promise.all([drain(reader), drain(errReader)]);
-  if (port === undefined) {
-    await child.status;
-    await drained;
-    throw new Error(`s3rver did not start:\n${seen.join("\n")}`);
-  }
-  const p = port;
-  let stopped = false;
-  const stop = async () => {
-    if (stopped) return;
-    stopped = true;
-    try {
-      child.kill("SIGTERM");
-    } catch { /* gone */ }
-    await child.status;
-    await drained;
-  };
+  const p = Number(server.match[1]);
+  const stop = server.stop;
   return {
     port: p,
     dir: data,
