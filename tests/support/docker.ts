@@ -141,17 +141,64 @@ function subnetsInUse(): Set<number> {
 }
 
 /**
+ * Where this test process reserves 10.213.X.0/24 subnets, one empty file per octet. `deno test
+ * --parallel` runs every file of a run in one process (one pid), so the folder is per run;
+ * folders of runs whose process has exited are removed.
+ */
+const SUBNET_ROOT = "/tmp/stowage-test-subnets";
+let subnetDir: string | undefined;
+
+function reservations(): string {
+  if (subnetDir) return subnetDir;
+  Deno.mkdirSync(SUBNET_ROOT, { recursive: true });
+  for (const e of Deno.readDirSync(SUBNET_ROOT)) {
+    if (!/^\d+$/.test(e.name) || Number(e.name) === Deno.pid) continue;
+    try {
+      Deno.statSync(`/proc/${e.name}`);
+    } catch {
+      // Another file of this run may be removing it at the same time.
+      try {
+        Deno.removeSync(`${SUBNET_ROOT}/${e.name}`, { recursive: true });
+      } catch { /* already gone */ }
+    }
+  }
+  subnetDir = `${SUBNET_ROOT}/${Deno.pid}`;
+  Deno.mkdirSync(subnetDir, { recursive: true });
+  return subnetDir;
+}
+
+/**
+ * Reserves octet `x` for the rest of this run: the file is created atomically, so two test files
+ * running in parallel never get the same subnet, even before either has created its network or
+ * while a stack is down and its network is gone.
+ */
+function reserveSubnet(x: number): boolean {
+  try {
+    Deno.openSync(`${reservations()}/${x}`, { write: true, createNew: true }).close();
+    return true;
+  } catch (e) {
+    if (e instanceof Deno.errors.AlreadyExists) return false;
+    throw e;
+  }
+}
+
+/**
  * A /24 inside 10.213.0.0/16 for a test network: random among the ones no network on the Engine
- * uses yet, so test files running in parallel (and other runs on the host) do not collide.
+ * uses and no other test process has reserved, so test files running in parallel (and other runs
+ * on the host) do not collide.
  */
 export function testSubnet(): { subnet: string; gateway: string; prefix: string } {
   const used = subnetsInUse();
   const free = Array.from({ length: 250 }, (_, i) => i + 1).filter((x) => !used.has(x));
-  if (free.length === 0) {
-    throw new Error("no free 10.213.X.0/24 test subnet: remove old test networks");
+  while (free.length > 0) {
+    const x = free.splice(Math.floor(Math.random() * free.length), 1)[0];
+    if (reserveSubnet(x)) {
+      return { subnet: `10.213.${x}.0/24`, gateway: `10.213.${x}.1`, prefix: `10.213.${x}` };
+    }
   }
-  const x = free[Math.floor(Math.random() * free.length)];
-  return { subnet: `10.213.${x}.0/24`, gateway: `10.213.${x}.1`, prefix: `10.213.${x}` };
+  throw new Error(
+    `no free 10.213.X.0/24 test subnet: remove old test networks`,
+  );
 }
 
 export interface ContainerEvent {
