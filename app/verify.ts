@@ -20,7 +20,12 @@ import {
   unitsIn,
 } from "../core/restore/points.ts";
 import { detectCompose, gatherHost, loadDocuments, pointsOf } from "../core/restore/load.ts";
-import { planRestore, type RestoreInput, type RestoreOptions } from "../core/restore/plan.ts";
+import {
+  planRestore,
+  type RestoreInput,
+  type RestoreOptions,
+  type RestorePlan,
+} from "../core/restore/plan.ts";
 import { executeRestore } from "../core/restore/run.ts";
 import { refuseTamperedPoint } from "../core/restore/trust.ts";
 import { treeOverhead } from "../core/verify/counts.ts";
@@ -286,6 +291,35 @@ async function unrecordedSandboxes(
   return [...found].map(([runId, unit]) => ({ runId, unit }));
 }
 
+/** One drill's inputs and its report, shared by the steps of verifyPoint. */
+interface Drill {
+  svc: VerifyServices;
+  loaded: LoadedConfig;
+  engine: DockerEngine;
+  repo: BackupRepository;
+  point: RestorePoint;
+  req: VerifyRequest;
+  signal: AbortSignal;
+  sink: EventSink;
+  runId: string;
+  /** The drills' folder under the state dir, and this drill's scratch folder in it. */
+  root: string;
+  scratchDir: string;
+  report: VerifyReport;
+  log: (message: string, level?: "info" | "warning") => void;
+}
+
+/** A point that cannot be drilled as it is (not a failure of the backup): the report says why. */
+class Unverifiable extends Error {
+  constructor(message: string, readonly hint: string) {
+    super(message);
+  }
+}
+
+/**
+ * One drill, step by step: plan the sandbox, plan its restore, restore and count, start, judge
+ * (and run the verify hooks); the sandbox is removed at the end whatever happened, unless kept.
+ */
 async function verifyPoint(
   svc: VerifyServices,
   loaded: LoadedConfig,
@@ -295,12 +329,9 @@ async function verifyPoint(
   req: VerifyRequest,
   opts: { sink: EventSink; signal: AbortSignal; runId: () => string },
 ): Promise<VerifyReport> {
-  const { clock, restoreFiles: files } = svc;
-  const cfg = loaded.config.verify;
+  const { clock } = svc;
   const runId = opts.runId();
   const root = verifyRoot(loaded.paths.stateDir);
-  const scratchDir = `${root}/${runId}`;
-  const t0 = clock.now();
   const report: VerifyReport = {
     operation: "verify",
     unit: point.unit,
@@ -308,7 +339,7 @@ async function verifyPoint(
     runId,
     status: "failed",
     ok: false,
-    startedAt: t0.toISOString(),
+    startedAt: clock.now().toISOString(),
     finishedAt: "",
     services: [],
     volumes: [],
@@ -316,265 +347,52 @@ async function verifyPoint(
     removed: [],
     cleanupProblems: [],
   };
-  const log = (message: string, level: "info" | "warning" = "info") =>
-    opts.sink.emit({ type: "log", level, message, unit: point.unit, operation: "verify" });
+  const d: Drill = {
+    svc,
+    loaded,
+    engine,
+    repo,
+    point,
+    req,
+    signal: opts.signal,
+    sink: opts.sink,
+    runId,
+    root,
+    scratchDir: `${root}/${runId}`,
+    report,
+    log: (message, level = "info") =>
+      opts.sink.emit({ type: "log", level, message, unit: point.unit, operation: "verify" }),
+  };
   const journal = svc.sandboxJournal(sandboxJournalFile(loaded));
   let sandbox: Sandbox | undefined;
   let recorded = false;
   try {
-    const documents = await loadDocuments(repo, point);
-    const missing = point.status === "unverified" ? missingFromRecipe(point, documents.recipe) : [];
-    requireComplete(point, missing.map((m) => `missing ${m}`), {});
-    if (!documents.recipe) {
-      return unverifiable(
-        report,
-        `restore point ${point.backupId} holds no recipe (scope ${
-          point.scope ?? "?"
-        }), so nothing says how to start it`,
-        "Back the unit up with scope standard or full so it can be brought up elsewhere.",
-      );
-    }
-    const usedSubnets = (await engine.listNetworks()).flatMap((n) =>
-      (n.IPAM?.Config ?? []).map((c) => c.Subnet ?? "")
-    ).filter(Boolean);
-    sandbox = planSandbox({
-      point,
-      recipe: documents.recipe,
-      networks: documents.networks,
-      runId,
-      scratchDir,
-      usedSubnets,
-      caps: { cpus: cfg.cpus, memoryBytes: cfg.memory_mb * 1048576 },
-      allowPrivileged: req.allowPrivileged,
-    });
-    report.sandbox = sandbox.objects.name;
-    report.notes.push(...sandbox.notes);
-    if (sandbox.problems.length > 0) {
-      return unverifiable(
-        report,
-        `it cannot run in a sandbox: ${sandbox.problems.join("; ")}`,
-        sandbox.problems.some((p) => p.includes("--allow-privileged"))
-          ? "Read what it asks for; --allow-privileged runs the sandbox with it."
-          : "These settings reach outside the unit; verify it by restoring on a spare host instead.",
-      );
-    }
-    await checkDisk(svc, engine, repo, point, root);
-
-    const options: RestoreOptions = {
-      parts: [],
-      volumes: [],
-      start: true,
-      stop: false,
-      pinImages: false,
-      networks: "refuse",
-      secrets: req.secrets,
-      allowPrivileged: !!req.allowPrivileged,
-      unsafePaths: loaded.config.backup.unsafe_paths,
-    };
-    const composeCommand = sandbox.objects.kind === "stack"
-      ? await detectCompose(svc.runner, loaded.config.docker.compose_command)
-      : undefined;
-    const input: RestoreInput = {
-      point: sandbox.point,
-      recipe: sandbox.recipe,
-      networks: sandbox.networks,
-      options,
-    };
-    input.host = await gatherHost(engine, files, input, composeCommand);
-    const plan = planRestore(input);
-    if (plan.conflicts.length > 0) {
-      const secret = plan.conflicts.some((c) => c.kind === "secret");
-      return unverifiable(
-        report,
-        `it cannot be brought up from ${point.backupId}: ${
-          plan.conflicts.map((c) => c.message).join("; ")
-        }`,
-        secret
-          ? "Pass the redacted values with --env-file FILE (KEY=VALUE lines), as for restore."
-          : plan.conflicts.some((c) => c.kind === "privileged")
-          ? "Read what it asks for; --allow-privileged runs the sandbox with it."
-          : "See docs/verify.md.",
-      );
-    }
-    const violations = checkSandboxPlan(plan, sandbox.objects);
-    if (violations.length > 0) {
-      throw new StowageError(
-        "restore.untrusted",
-        `Cannot verify '${point.unit}': the sandbox plan would touch objects outside the sandbox`,
-        "Nothing was changed. Report this as a bug with the details.",
-        { details: violations },
-      );
-    }
-    for (const d of plan.data.filter((d) => d.anonymous)) {
-      report.notes.push(
-        `anonymous volume ${d.name.slice(8, 20)}... of service ${
-          d.anonymous!.service
-        } is not restored in the sandbox (it starts empty)`,
-      );
-    }
-
+    sandbox = await planDrill(d);
+    const plan = await planSandboxRestore(d, sandbox);
     // Recorded before the first object exists: a SIGKILL from here on leaves a list to remove.
-    await journal.record({
-      ...sandbox.objects,
-      pid: svc.pid,
-      since: clock.now().toISOString(),
-    });
+    await journal.record({ ...sandbox.objects, pid: svc.pid, since: clock.now().toISOString() });
     recorded = true;
-    await files.mkdirp(scratchDir);
-    log(`restoring ${point.backupId} into sandbox ${sandbox.objects.name}`);
-
-    // Data, networks, files and the container, not started: the folders are counted first.
-    const restoreStart = clock.now();
-    const restored = await executeRestore(
-      {
-        repo,
-        engine,
-        runner: svc.runner,
-        files,
-        clock,
-        sink: verifySink(opts.sink, point.unit),
-        host: svc.hostname,
-        pid: svc.pid,
-        stopTimeoutSeconds: loaded.config.backup.stop_timeout,
-        startTimeoutSeconds: 0,
-        signal: opts.signal,
-      },
-      {
-        ...plan,
-        compose: undefined,
-        data: plan.data.filter((d) => !d.anonymous),
-        container: plan.container ? { ...plan.container, start: false } : undefined,
-      },
-      req.secrets,
-    );
-    if (!restored.ok) {
-      throw new StowageError(
-        (restored.error?.code as never) ?? "restore.failed",
-        restored.error?.message ?? `Cannot restore '${point.unit}' into the sandbox`,
-        restored.error?.hint,
-        { details: restored.error?.details },
-      );
-    }
-    const restoreMs = clock.now().getTime() - restoreStart.getTime();
-    report.restoreSeconds = restoreMs / 1000;
-
-    report.volumes = await checkVolumes(svc, repo, point, sandbox, restored.data, plan.data);
-    const bad = report.volumes.filter((v) => !v.ok);
-    if (bad.length > 0) {
-      throw new StowageError(
-        "verify.failed",
-        `Verify of '${point.unit}' failed: restored data differs from what restic recorded (${
-          bad.map((v) => `${v.name}: ${v.detail}`).join("; ")
-        })`,
-        "The snapshot may be damaged: run `stowage admin repo check` and verify an older restore point.",
-      );
-    }
-
-    // Start (compose brings the services up in dependency order) and judge.
+    await svc.restoreFiles.mkdirp(d.scratchDir);
+    d.log(`restoring ${point.backupId} into sandbox ${sandbox.objects.name}`);
+    const restoreMs = await restoreIntoSandbox(d, sandbox, plan);
     const since = clock.now();
-    log(`starting sandbox ${sandbox.objects.name}`);
-    if (plan.compose) {
-      const r = await svc.runner.run(plan.compose.argv[0], plan.compose.argv.slice(1), {
-        cwd: plan.compose.cwd,
-        env: req.secrets,
-        signal: opts.signal,
-      });
-      if (r.code !== 0 && !opts.signal.aborted) {
-        throw new StowageError(
-          "verify.failed",
-          `Verify of '${point.unit}' failed: the sandbox did not start (compose up exit ${r.code}: ${
-            lastLines(r.stderr || r.stdout)
-          })`,
-          "The backup's compose files may not start as they are; look at them with `stowage restore --to-dir`.",
-        );
-      }
-    } else if (plan.container) {
-      await engine.startContainer(plan.container.name).catch((e) => {
-        throw new StowageError(
-          "verify.failed",
-          `Verify of '${point.unit}' failed: the sandbox container did not start (${
-            errorMessage(e)
-          })`,
-          "Look at the restored container's settings with `stowage restore --dry-run`.",
-        );
-      });
-    }
-    checkAbort(opts.signal);
-    const startedAt = clock.now();
-    const judgement = await judgeSandbox(
-      { engine, clock, signal: opts.signal },
-      `${SANDBOX_LABEL}=${runId}`,
-      {
-        since,
-        startedAt,
-        healthTimeoutSeconds: cfg.health_timeout,
-        settleSeconds: cfg.settle_seconds,
-      },
-    );
-    report.services = judgement.services;
-    if (!judgement.ok || !judgement.readyAt) {
-      const failed = judgement.services.filter((s) =>
-        s.status !== "healthy" && s.status !== "running"
-      );
-      throw new StowageError(
-        "verify.failed",
-        `Verify of '${point.unit}' failed: ${
-          failed.map((s) => `service ${s.service} ${s.status} (${s.detail ?? ""})`).join("; ") ||
-          "the sandbox did not become ready"
-        }`,
-        `The backup ${point.backupId} does not come up healthy; run with --keep to look at the sandbox.`,
-      );
-    }
-    // verify hooks: the user's own checks from inside the healthy sandbox (SQL, HTTP, files).
-    const hooks = await runPhaseHooks({
-      phase: "verify",
-      unit: await sandboxHookUnit(engine, point.unit, sandbox.objects.kind, runId),
-      config: loaded.config,
-      backupId: point.backupId,
-      scope: point.scope ?? "standard",
-      dryRun: false,
-      outcome: { status: "ok", backupId: point.backupId, snapshots: [] },
-      engine,
-      signal: opts.signal,
-      sink: opts.sink,
-      host: svc.hookHost,
-    });
-    if (hooks.status === "failed") {
-      throw new StowageError(
-        "verify.failed",
-        `Verify of '${point.unit}' failed: ${hooks.error}`,
-        "The sandbox came up healthy, but a verify hook found a problem; run with --keep to look at it.",
-      );
-    }
-    const startMs = Math.max(0, judgement.readyAt.getTime() - since.getTime());
+    await startSandbox(d, sandbox, plan);
+    const readyAt = await judgeSandboxRun(d, sandbox, since);
+    const startMs = Math.max(0, readyAt.getTime() - since.getTime());
     report.startSeconds = startMs / 1000;
     report.recoverySeconds = (restoreMs + startMs) / 1000;
     report.status = "healthy";
     report.ok = true;
-    log(
+    d.log(
       `sandbox ${sandbox.objects.name} is healthy; recovery took ${
         report.recoverySeconds.toFixed(1)
       } s`,
     );
   } catch (e) {
+    if (e instanceof Unverifiable) return unverifiable(report, e.message, e.hint);
     report.status = "failed";
     report.ok = false;
-    const err = opts.signal.aborted
-      ? new StowageError(
-        "interrupted",
-        `Verify of '${point.unit}' interrupted`,
-        "The sandbox is removed.",
-      )
-      : isStowageError(e)
-      ? e
-      : new StowageError(
-        "verify.failed",
-        `Verify of '${point.unit}' failed: ${errorMessage(e)}`,
-        undefined,
-        {
-          cause: e,
-        },
-      );
+    const err = failureOf(e, opts.signal, point.unit);
     report.error = {
       code: err.code,
       message: err.message,
@@ -582,46 +400,320 @@ async function verifyPoint(
       ...(err.details.length ? { details: err.details } : {}),
     };
   } finally {
-    if (sandbox && recorded) {
-      if (req.keep && !opts.signal.aborted) {
-        await journal.record({
-          ...sandbox.objects,
-          pid: svc.pid,
-          since: report.startedAt,
-          keep: true,
-        });
-        report.kept = {
-          objects: [
-            ...sandbox.objects.containers.map((c) => `container ${c}`),
-            `containers labelled ${SANDBOX_LABEL}=${runId}`,
-            ...sandbox.objects.networks.map((n) => `network ${n}`),
-            ...sandbox.objects.volumes.map((v) => `volume ${v}`),
-            `folder ${scratchDir}`,
-          ],
-          remove: "stowage verify --cleanup",
-        };
-      } else {
-        const removal = await removeSandbox(engine, files, {
-          ...sandbox.objects,
-          pid: svc.pid,
-          since: report.startedAt,
-        }, root).catch((e) => ({ removed: [], problems: [errorMessage(e)] }));
-        report.removed = removal.removed;
-        report.cleanupProblems = removal.problems;
-        if (removal.problems.length === 0) await journal.clear(runId);
-        else {
-          log(
-            `could not remove all of sandbox ${sandbox.objects.name}: ${
-              removal.problems.join("; ")
-            }; the next stowage command tries again`,
-            "warning",
-          );
-        }
-      }
-    }
+    if (sandbox && recorded) await finishSandbox(d, sandbox, journal);
     report.finishedAt = clock.now().toISOString();
   }
   return report;
+}
+
+/** The point's documents and the sandbox that renames them; refuses what cannot run there. */
+async function planDrill(d: Drill): Promise<Sandbox> {
+  const { point, report } = d;
+  const cfg = d.loaded.config.verify;
+  const documents = await loadDocuments(d.repo, point);
+  const missing = point.status === "unverified" ? missingFromRecipe(point, documents.recipe) : [];
+  requireComplete(point, missing.map((m) => `missing ${m}`), {});
+  if (!documents.recipe) {
+    throw new Unverifiable(
+      `restore point ${point.backupId} holds no recipe (scope ${
+        point.scope ?? "?"
+      }), so nothing says how to start it`,
+      "Back the unit up with scope standard or full so it can be brought up elsewhere.",
+    );
+  }
+  const usedSubnets = (await d.engine.listNetworks()).flatMap((n) =>
+    (n.IPAM?.Config ?? []).map((c) => c.Subnet ?? "")
+  ).filter(Boolean);
+  const sandbox = planSandbox({
+    point,
+    recipe: documents.recipe,
+    networks: documents.networks,
+    runId: d.runId,
+    scratchDir: d.scratchDir,
+    usedSubnets,
+    caps: { cpus: cfg.cpus, memoryBytes: cfg.memory_mb * 1048576 },
+    allowPrivileged: d.req.allowPrivileged,
+  });
+  report.sandbox = sandbox.objects.name;
+  report.notes.push(...sandbox.notes);
+  if (sandbox.problems.length > 0) {
+    throw new Unverifiable(
+      `it cannot run in a sandbox: ${sandbox.problems.join("; ")}`,
+      sandbox.problems.some((p) => p.includes("--allow-privileged"))
+        ? "Read what it asks for; --allow-privileged runs the sandbox with it."
+        : "These settings reach outside the unit; verify it by restoring on a spare host instead.",
+    );
+  }
+  await checkDisk(d.svc, d.engine, d.repo, point, d.root);
+  return sandbox;
+}
+
+/**
+ * The restore planner's plan for the sandbox, as for a restore on a new host; refused when it
+ * has conflicts, and a bug when it would touch anything outside the sandbox.
+ */
+async function planSandboxRestore(d: Drill, sandbox: Sandbox): Promise<RestorePlan> {
+  const { svc, loaded, point } = d;
+  const options: RestoreOptions = {
+    parts: [],
+    volumes: [],
+    start: true,
+    stop: false,
+    pinImages: false,
+    networks: "refuse",
+    secrets: d.req.secrets,
+    allowPrivileged: !!d.req.allowPrivileged,
+    unsafePaths: loaded.config.backup.unsafe_paths,
+  };
+  const composeCommand = sandbox.objects.kind === "stack"
+    ? await detectCompose(svc.runner, loaded.config.docker.compose_command)
+    : undefined;
+  const input: RestoreInput = {
+    point: sandbox.point,
+    recipe: sandbox.recipe,
+    networks: sandbox.networks,
+    options,
+  };
+  input.host = await gatherHost(d.engine, svc.restoreFiles, input, composeCommand);
+  const plan = planRestore(input);
+  if (plan.conflicts.length > 0) {
+    const secret = plan.conflicts.some((c) => c.kind === "secret");
+    throw new Unverifiable(
+      `it cannot be brought up from ${point.backupId}: ${
+        plan.conflicts.map((c) => c.message).join("; ")
+      }`,
+      secret
+        ? "Pass the redacted values with --env-file FILE (KEY=VALUE lines), as for restore."
+        : plan.conflicts.some((c) => c.kind === "privileged")
+        ? "Read what it asks for; --allow-privileged runs the sandbox with it."
+        : "See docs/verify.md.",
+    );
+  }
+  const violations = checkSandboxPlan(plan, sandbox.objects);
+  if (violations.length > 0) {
+    throw new StowageError(
+      "restore.untrusted",
+      `Cannot verify '${point.unit}': the sandbox plan would touch objects outside the sandbox`,
+      "Nothing was changed. Report this as a bug with the details.",
+      { details: violations },
+    );
+  }
+  for (const data of plan.data.filter((x) => x.anonymous)) {
+    d.report.notes.push(
+      `anonymous volume ${data.name.slice(8, 20)}... of service ${
+        data.anonymous!.service
+      } is not restored in the sandbox (it starts empty)`,
+    );
+  }
+  return plan;
+}
+
+/**
+ * Data, networks, files and the container, not started; then each restored folder is counted
+ * against restic's record. Returns how long the restore took (ms).
+ */
+async function restoreIntoSandbox(
+  d: Drill,
+  sandbox: Sandbox,
+  plan: RestorePlan,
+): Promise<number> {
+  const { svc, point, report } = d;
+  const restoreStart = svc.clock.now();
+  const restored = await executeRestore(
+    {
+      repo: d.repo,
+      engine: d.engine,
+      runner: svc.runner,
+      files: svc.restoreFiles,
+      clock: svc.clock,
+      sink: verifySink(d.sink, point.unit),
+      host: svc.hostname,
+      pid: svc.pid,
+      stopTimeoutSeconds: d.loaded.config.backup.stop_timeout,
+      startTimeoutSeconds: 0,
+      signal: d.signal,
+    },
+    {
+      ...plan,
+      compose: undefined,
+      data: plan.data.filter((x) => !x.anonymous),
+      container: plan.container ? { ...plan.container, start: false } : undefined,
+    },
+    d.req.secrets,
+  );
+  if (!restored.ok) {
+    throw new StowageError(
+      (restored.error?.code as never) ?? "restore.failed",
+      restored.error?.message ?? `Cannot restore '${point.unit}' into the sandbox`,
+      restored.error?.hint,
+      { details: restored.error?.details },
+    );
+  }
+  const restoreMs = svc.clock.now().getTime() - restoreStart.getTime();
+  report.restoreSeconds = restoreMs / 1000;
+
+  report.volumes = await checkVolumes(svc, d.repo, point, sandbox, restored.data, plan.data);
+  const bad = report.volumes.filter((v) => !v.ok);
+  if (bad.length > 0) {
+    throw new StowageError(
+      "verify.failed",
+      `Verify of '${point.unit}' failed: restored data differs from what restic recorded (${
+        bad.map((v) => `${v.name}: ${v.detail}`).join("; ")
+      })`,
+      "The snapshot may be damaged: run `stowage admin repo check` and verify an older restore point.",
+    );
+  }
+  return restoreMs;
+}
+
+/** Starts the sandbox: compose brings the services up in dependency order. */
+async function startSandbox(d: Drill, sandbox: Sandbox, plan: RestorePlan): Promise<void> {
+  const { point } = d;
+  d.log(`starting sandbox ${sandbox.objects.name}`);
+  if (plan.compose) {
+    const r = await d.svc.runner.run(plan.compose.argv[0], plan.compose.argv.slice(1), {
+      cwd: plan.compose.cwd,
+      env: d.req.secrets,
+      signal: d.signal,
+    });
+    if (r.code !== 0 && !d.signal.aborted) {
+      throw new StowageError(
+        "verify.failed",
+        `Verify of '${point.unit}' failed: the sandbox did not start (compose up exit ${r.code}: ${
+          lastLines(r.stderr || r.stdout)
+        })`,
+        "The backup's compose files may not start as they are; look at them with `stowage restore --to-dir`.",
+      );
+    }
+  } else if (plan.container) {
+    await d.engine.startContainer(plan.container.name).catch((e) => {
+      throw new StowageError(
+        "verify.failed",
+        `Verify of '${point.unit}' failed: the sandbox container did not start (${
+          errorMessage(e)
+        })`,
+        "Look at the restored container's settings with `stowage restore --dry-run`.",
+      );
+    });
+  }
+  checkAbort(d.signal);
+}
+
+/**
+ * Judges the started sandbox from the Engine's events, then runs the verify hooks (the user's own
+ * checks from inside the healthy sandbox: SQL, HTTP, files). Returns when every container was
+ * ready.
+ */
+async function judgeSandboxRun(d: Drill, sandbox: Sandbox, since: Date): Promise<Date> {
+  const { svc, point, report } = d;
+  const cfg = d.loaded.config.verify;
+  const judgement = await judgeSandbox(
+    { engine: d.engine, clock: svc.clock, signal: d.signal },
+    `${SANDBOX_LABEL}=${d.runId}`,
+    {
+      since,
+      startedAt: svc.clock.now(),
+      healthTimeoutSeconds: cfg.health_timeout,
+      settleSeconds: cfg.settle_seconds,
+    },
+  );
+  report.services = judgement.services;
+  if (!judgement.ok || !judgement.readyAt) {
+    const failed = judgement.services.filter((s) =>
+      s.status !== "healthy" && s.status !== "running"
+    );
+    throw new StowageError(
+      "verify.failed",
+      `Verify of '${point.unit}' failed: ${
+        failed.map((s) => `service ${s.service} ${s.status} (${s.detail ?? ""})`).join("; ") ||
+        "the sandbox did not become ready"
+      }`,
+      `The backup ${point.backupId} does not come up healthy; run with --keep to look at the sandbox.`,
+    );
+  }
+  const hooks = await runPhaseHooks({
+    phase: "verify",
+    unit: await sandboxHookUnit(d.engine, point.unit, sandbox.objects.kind, d.runId),
+    config: d.loaded.config,
+    backupId: point.backupId,
+    scope: point.scope ?? "standard",
+    dryRun: false,
+    outcome: { status: "ok", backupId: point.backupId, snapshots: [] },
+    engine: d.engine,
+    signal: d.signal,
+    sink: d.sink,
+    host: svc.hookHost,
+  });
+  if (hooks.status === "failed") {
+    throw new StowageError(
+      "verify.failed",
+      `Verify of '${point.unit}' failed: ${hooks.error}`,
+      "The sandbox came up healthy, but a verify hook found a problem; run with --keep to look at it.",
+    );
+  }
+  return judgement.readyAt;
+}
+
+/** The drill's error as the report tells it: an interruption, stowage's own error, or a wrap. */
+function failureOf(e: unknown, signal: AbortSignal, unit: string): StowageError {
+  if (signal.aborted) {
+    return new StowageError(
+      "interrupted",
+      `Verify of '${unit}' interrupted`,
+      "The sandbox is removed.",
+    );
+  }
+  if (isStowageError(e)) return e;
+  return new StowageError(
+    "verify.failed",
+    `Verify of '${unit}' failed: ${errorMessage(e)}`,
+    undefined,
+    {
+      cause: e,
+    },
+  );
+}
+
+/**
+ * Leaves the sandbox for a person (--keep, recorded as kept) or removes it; what cannot be removed
+ * stays in the journal for the next command to try again.
+ */
+async function finishSandbox(
+  d: Drill,
+  sandbox: Sandbox,
+  journal: ReturnType<VerifyServices["sandboxJournal"]>,
+): Promise<void> {
+  const { svc, report } = d;
+  if (d.req.keep && !d.signal.aborted) {
+    await journal.record({ ...sandbox.objects, pid: svc.pid, since: report.startedAt, keep: true });
+    report.kept = {
+      objects: [
+        ...sandbox.objects.containers.map((c) => `container ${c}`),
+        `containers labelled ${SANDBOX_LABEL}=${d.runId}`,
+        ...sandbox.objects.networks.map((n) => `network ${n}`),
+        ...sandbox.objects.volumes.map((v) => `volume ${v}`),
+        `folder ${d.scratchDir}`,
+      ],
+      remove: "stowage verify --cleanup",
+    };
+    return;
+  }
+  const removal = await removeSandbox(d.engine, svc.restoreFiles, {
+    ...sandbox.objects,
+    pid: svc.pid,
+    since: report.startedAt,
+  }, d.root).catch((e) => ({ removed: [], problems: [errorMessage(e)] }));
+  report.removed = removal.removed;
+  report.cleanupProblems = removal.problems;
+  if (removal.problems.length === 0) await journal.clear(d.runId);
+  else {
+    d.log(
+      `could not remove all of sandbox ${sandbox.objects.name}: ${
+        removal.problems.join("; ")
+      }; the next stowage command tries again`,
+      "warning",
+    );
+  }
 }
 
 /** What the results store keeps of a drill (/status, /metrics). */
