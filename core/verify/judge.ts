@@ -50,17 +50,6 @@ export async function judgeSandbox(
     );
   }
   const containers = await engine.listContainers({ label: [label] });
-  const verdicts = new Map<string, ServiceVerdict>();
-  for (const c of containers) {
-    const name = c.Name.replace(/^\//, "");
-    verdicts.set(c.Id, {
-      container: name,
-      service: c.Config.Labels?.[COMPOSE_LABELS.service] ?? name,
-      healthcheck: hasHealthcheck(c),
-      status: "running",
-      ...(c.State.Running ? {} : { detail: `${c.State.Status} after the start` }),
-    });
-  }
   if (containers.length === 0) {
     return {
       ok: false,
@@ -73,16 +62,7 @@ export async function judgeSandbox(
       }],
     };
   }
-  const healthyAt = new Map<string, number>();
-  let failed = false;
-  const fail = (id: string, status: ServiceVerdict["status"], detail: string) => {
-    const v = verdicts.get(id);
-    if (!v || v.status === "unhealthy" || v.status === "exited" || v.status === "restarted") return;
-    v.status = status;
-    v.detail = detail;
-    failed = true;
-  };
-  for (const [id, v] of verdicts) if (v.detail) fail(id, "exited", v.detail);
+  const watch = new SandboxWatch(containers, opts.startedAt.getTime());
 
   const stop = new AbortController();
   const onAbort = () => stop.abort();
@@ -92,18 +72,12 @@ export async function judgeSandbox(
     filters: { type: ["container"], label: [label] },
   }, stop.signal)[Symbol.asyncIterator]();
   const healthDeadline = opts.startedAt.getTime() + opts.healthTimeoutSeconds * 1000;
-  let readyAt: number | undefined;
-  const waiting = () =>
-    [...verdicts.entries()].filter(([id, v]) => v.healthcheck && !healthyAt.has(id));
-  const checkReady = () => {
-    if (readyAt !== undefined || failed || waiting().length > 0) return;
-    readyAt = Math.max(opts.startedAt.getTime(), ...healthyAt.values());
-  };
-  checkReady();
   try {
     let next = it.next();
-    while (!failed) {
-      const deadline = readyAt === undefined ? healthDeadline : readyAt + opts.settleSeconds * 1000;
+    while (!watch.failed) {
+      const deadline = watch.readyAt === undefined
+        ? healthDeadline
+        : watch.readyAt + opts.settleSeconds * 1000;
       const left = deadline - clock.now().getTime();
       if (left <= 0) break;
       const timer = new AbortController();
@@ -118,24 +92,7 @@ export async function judgeSandbox(
       if (r === "timeout") continue;
       if (r.done) break;
       next = it.next();
-      const e: EngineEvent = r.value;
-      const id = e.Actor.ID;
-      if (!verdicts.has(id)) continue;
-      const at = Math.floor(e.timeNano / 1e6);
-      if (e.Action === "health_status: healthy") {
-        if (!healthyAt.has(id)) healthyAt.set(id, at);
-        if (readyAt === undefined) verdicts.get(id)!.status = "healthy";
-      } else if (e.Action === "health_status: unhealthy") {
-        fail(id, "unhealthy", "its healthcheck reported unhealthy");
-      } else if (e.Action === "die") {
-        const code = e.Actor.Attributes?.exitCode;
-        fail(id, "exited", `it stopped${code !== undefined ? ` with exit code ${code}` : ""}`);
-      } else if (e.Action === "oom") {
-        fail(id, "exited", "it ran out of memory");
-      } else if (e.Action === "restart") {
-        fail(id, "restarted", "it restarted");
-      }
-      checkReady();
+      watch.apply(r.value);
     }
   } finally {
     deps.signal?.removeEventListener("abort", onAbort);
@@ -145,15 +102,85 @@ export async function judgeSandbox(
   if (deps.signal?.aborted) {
     throw new StowageError("interrupted", "Verify interrupted", "The sandbox is removed.");
   }
-  if (!failed && readyAt === undefined) {
-    for (const [id, v] of waiting()) {
-      fail(id, "timeout", `not healthy within ${opts.healthTimeoutSeconds} s`);
-      void v;
+  return watch.judgement(opts.healthTimeoutSeconds);
+}
+
+/**
+ * The verdicts while the events come in: a container fails once (its first failure is the one
+ * reported), and the sandbox is ready when no container with a healthcheck is still waiting.
+ */
+class SandboxWatch {
+  readonly #verdicts = new Map<string, ServiceVerdict>();
+  readonly #healthyAt = new Map<string, number>();
+  failed = false;
+  /** When the last container became ready (ms), once all are. */
+  readyAt: number | undefined;
+
+  constructor(containers: EngineContainer[], readonly startedAt: number) {
+    for (const c of containers) {
+      const name = c.Name.replace(/^\//, "");
+      this.#verdicts.set(c.Id, {
+        container: name,
+        service: c.Config.Labels?.[COMPOSE_LABELS.service] ?? name,
+        healthcheck: hasHealthcheck(c),
+        status: "running",
+      });
+      if (!c.State.Running) this.#fail(c.Id, "exited", `${c.State.Status} after the start`);
     }
+    this.#checkReady();
   }
-  return {
-    ok: !failed,
-    services: [...verdicts.values()].sort((a, b) => a.service.localeCompare(b.service)),
-    ...(readyAt !== undefined && !failed ? { readyAt: new Date(readyAt) } : {}),
-  };
+
+  /** One Engine event of a sandbox container. */
+  apply(e: EngineEvent) {
+    const id = e.Actor.ID;
+    if (!this.#verdicts.has(id)) return;
+    const at = Math.floor(e.timeNano / 1e6);
+    if (e.Action === "health_status: healthy") {
+      if (!this.#healthyAt.has(id)) this.#healthyAt.set(id, at);
+      if (this.readyAt === undefined) this.#verdicts.get(id)!.status = "healthy";
+    } else if (e.Action === "health_status: unhealthy") {
+      this.#fail(id, "unhealthy", "its healthcheck reported unhealthy");
+    } else if (e.Action === "die") {
+      const code = e.Actor.Attributes?.exitCode;
+      this.#fail(id, "exited", `it stopped${code !== undefined ? ` with exit code ${code}` : ""}`);
+    } else if (e.Action === "oom") {
+      this.#fail(id, "exited", "it ran out of memory");
+    } else if (e.Action === "restart") {
+      this.#fail(id, "restarted", "it restarted");
+    }
+    this.#checkReady();
+  }
+
+  /** The end of the watch: containers still waiting for their healthcheck have timed out. */
+  judgement(healthTimeoutSeconds: number): Judgement {
+    if (!this.failed && this.readyAt === undefined) {
+      for (const id of this.#waiting()) {
+        this.#fail(id, "timeout", `not healthy within ${healthTimeoutSeconds} s`);
+      }
+    }
+    return {
+      ok: !this.failed,
+      services: [...this.#verdicts.values()].sort((a, b) => a.service.localeCompare(b.service)),
+      ...(this.readyAt !== undefined && !this.failed ? { readyAt: new Date(this.readyAt) } : {}),
+    };
+  }
+
+  #fail(id: string, status: ServiceVerdict["status"], detail: string) {
+    const v = this.#verdicts.get(id);
+    if (!v || v.status === "unhealthy" || v.status === "exited" || v.status === "restarted") return;
+    v.status = status;
+    v.detail = detail;
+    this.failed = true;
+  }
+
+  #waiting(): string[] {
+    return [...this.#verdicts.entries()]
+      .filter(([id, v]) => v.healthcheck && !this.#healthyAt.has(id))
+      .map(([id]) => id);
+  }
+
+  #checkReady() {
+    if (this.readyAt !== undefined || this.failed || this.#waiting().length > 0) return;
+    this.readyAt = Math.max(this.startedAt, ...this.#healthyAt.values());
+  }
 }

@@ -71,121 +71,30 @@ export function planSandbox(req: SandboxRequest): Sandbox {
   const { point, runId, scratchDir } = req;
   const unit = point.unit;
   const name = sandboxName(unit, runId);
-  const labels = sandboxLabels(runId, unit);
-  const rename = (n: string) => sandboxObjectName(n, unit, runId);
-  const problems: string[] = [];
-  const notes: string[] = [];
+  const ctx: SandboxNaming = {
+    unit,
+    name,
+    labels: sandboxLabels(runId, unit),
+    rename: (n: string) => sandboxObjectName(n, unit, runId),
+    scratchDir,
+  };
   const recipe = req.recipe ? structuredClone(req.recipe) : undefined;
   const kind: Unit["kind"] = recipe?.unit.kind ?? "stack";
 
-  // Volumes and bind folders of the point.
-  const volumeMap = new Map<string, string>();
-  const renameData = (d: DataSnapshot): DataSnapshot => {
-    if (d.kind === "volume") {
-      const to = rename(d.name);
-      volumeMap.set(d.name, to);
-      return { ...d, name: to };
-    }
-    return { ...d, name: scratchPath(scratchDir, d.name) };
-  };
-  const sbxPoint: RestorePoint = {
-    ...point,
-    unit: name,
-    volumes: point.volumes.map(renameData),
-    binds: point.binds.map(renameData),
-  };
-
-  // Networks: internal, own subnets, no fixed bridge name.
-  const saved = req.networks?.networks ?? [];
-  const wanted = saved.flatMap((n) => n.ipam.config.map((c) => c.subnet ?? "")).filter(Boolean);
-  const subnets = allocateSubnets(wanted, req.usedSubnets);
-  for (const [from, to] of subnets) {
-    if (!to) problems.push(`no free subnet of the size of ${from} is left for the sandbox`);
-  }
-  const networkMap = new Map<string, string>();
-  const sbxNetworks: NetworkInfo[] = saved.map((n) => {
-    const to = rename(n.name);
-    networkMap.set(n.name, to);
-    return sandboxNetwork(n, to, subnets, labels, name);
-  });
-  // A standalone container on the default bridge gets an internal network of its own.
-  const defaultNet = `${name}_net`;
-  const mode = recipe?.containers[0]?.HostConfig.NetworkMode ?? "default";
-  if (kind === "standalone" && (mode === "default" || mode === "bridge")) {
-    sbxNetworks.push({
-      id: "",
-      name: defaultNet,
-      driver: "bridge",
-      scope: "local",
-      internal: true,
-      attachable: false,
-      enableIPv6: false,
-      ipam: { driver: "default", config: [], options: {} },
-      options: {},
-      labels: { ...labels },
-      containers: [],
-    });
-    networkMap.set("bridge", defaultNet);
-  }
-  if (saved.some((n) => n.enableIPv6)) notes.push("IPv6 is off in the sandbox");
-
+  const data = sandboxData(point, ctx);
+  const nets = sandboxNetworks(req, ctx, kind, recipe);
+  const problems = [...nets.problems];
+  const notes = [...nets.notes];
   const containers: string[] = [];
   if (recipe) {
-    const wd = recipe.unit.workingDir ??
-      posix.dirname(recipe.files.find((f) => f.kind === "compose")?.path ?? "/");
-    const fdir = filesDir(scratchDir);
-    const moveFile = (p: string) =>
-      isWithin(p, wd) && p !== wd
-        ? posix.join(fdir, posix.relative(wd, p))
-        : posix.join(fdir, "_outside", posix.normalize(`/${p}`));
-    for (const f of recipe.files) {
-      const original = f.path;
-      f.path = moveFile(f.path);
-      if (f.kind !== "compose") continue;
-      const out = sandboxCompose(f.content, {
-        unit,
-        project: name,
-        workingDir: wd,
-        scratchDir,
-        volumes: volumeMap,
-        networks: networkMap,
-        rename,
-        subnets,
-        labels,
-        caps: req.caps,
-        moveFile,
-        allowPrivileged: req.allowPrivileged,
-      });
-      f.content = out.text;
-      problems.push(...out.problems.map((p) => `${posix.basename(original)}: ${p}`));
-      notes.push(...out.notes);
-    }
-    recipe.unit = sandboxUnit(recipe.unit, {
-      name,
-      workingDir: fdir,
-      rename,
-      scratchDir,
-      labels,
-      networkMap,
-    });
-    if (kind === "standalone" && recipe.containers[0]) {
-      const c = sandboxContainer(recipe.containers[0], {
-        name,
-        rename,
-        scratchDir,
-        labels,
-        networkMap,
-        subnets,
-        caps: req.caps,
-      });
-      recipe.containers = [c.container];
-      problems.push(...c.problems);
-      containers.push(name);
-    } else recipe.containers = [];
+    const r = sandboxRecipe(recipe, kind, req, ctx, data.volumeMap, nets);
+    problems.push(...r.problems);
+    notes.push(...r.notes);
+    containers.push(...r.containers);
   }
   if (kind === "stack") {
     // Compose may create these itself (an undeclared default network, a volume not in the point).
-    networkMap.set(`${unit}_default`, `${name}_default`);
+    nets.networkMap.set(`${unit}_default`, `${name}_default`);
   }
 
   return {
@@ -195,20 +104,179 @@ export function planSandbox(req: SandboxRequest): Sandbox {
       name,
       kind,
       containers,
-      volumes: [...volumeMap.values()],
-      networks: [...new Set(networkMap.values())],
+      volumes: [...data.volumeMap.values()],
+      networks: [...new Set(nets.networkMap.values())],
       scratchDir,
     },
-    point: sbxPoint,
+    point: data.point,
     recipe,
     networks: req.networks
-      ? { ...req.networks, unit: name, networks: sbxNetworks }
-      : sbxNetworks.length
-      ? { format: 1, backupId: point.backupId, unit: name, networks: sbxNetworks }
+      ? { ...req.networks, unit: name, networks: nets.networks }
+      : nets.networks.length
+      ? { format: 1, backupId: point.backupId, unit: name, networks: nets.networks }
       : undefined,
     problems,
     notes,
   };
+}
+
+/** How one drill names things: the unit, its sandbox name and labels, the renamer, the folder. */
+interface SandboxNaming {
+  unit: string;
+  name: string;
+  labels: Record<string, string>;
+  rename: (n: string) => string;
+  scratchDir: string;
+}
+
+/** The point with sandbox names: volumes renamed, bind folders moved into the scratch folder. */
+function sandboxData(
+  point: RestorePoint,
+  ctx: SandboxNaming,
+): { point: RestorePoint; volumeMap: Map<string, string> } {
+  const volumeMap = new Map<string, string>();
+  const renameData = (d: DataSnapshot): DataSnapshot => {
+    if (d.kind === "volume") {
+      const to = ctx.rename(d.name);
+      volumeMap.set(d.name, to);
+      return { ...d, name: to };
+    }
+    return { ...d, name: scratchPath(ctx.scratchDir, d.name) };
+  };
+  return {
+    point: {
+      ...point,
+      unit: ctx.name,
+      volumes: point.volumes.map(renameData),
+      binds: point.binds.map(renameData),
+    },
+    volumeMap,
+  };
+}
+
+interface SandboxNetworks {
+  networks: NetworkInfo[];
+  /** Saved network name -> sandbox network name. */
+  networkMap: Map<string, string>;
+  /** Saved subnet -> free subnet of the same size (undefined: none left). */
+  subnets: ReturnType<typeof allocateSubnets>;
+  problems: string[];
+  notes: string[];
+}
+
+/** Networks: internal, own free subnets, no fixed bridge name. */
+function sandboxNetworks(
+  req: SandboxRequest,
+  ctx: SandboxNaming,
+  kind: Unit["kind"],
+  recipe: Recipe | undefined,
+): SandboxNetworks {
+  const problems: string[] = [];
+  const notes: string[] = [];
+  const saved = req.networks?.networks ?? [];
+  const wanted = saved.flatMap((n) => n.ipam.config.map((c) => c.subnet ?? "")).filter(Boolean);
+  const subnets = allocateSubnets(wanted, req.usedSubnets);
+  for (const [from, to] of subnets) {
+    if (!to) problems.push(`no free subnet of the size of ${from} is left for the sandbox`);
+  }
+  const networkMap = new Map<string, string>();
+  const networks: NetworkInfo[] = saved.map((n) => {
+    const to = ctx.rename(n.name);
+    networkMap.set(n.name, to);
+    return sandboxNetwork(n, to, subnets, ctx.labels, ctx.name);
+  });
+  // A standalone container on the default bridge gets an internal network of its own.
+  const defaultNet = `${ctx.name}_net`;
+  const mode = recipe?.containers[0]?.HostConfig.NetworkMode ?? "default";
+  if (kind === "standalone" && (mode === "default" || mode === "bridge")) {
+    networks.push({
+      id: "",
+      name: defaultNet,
+      driver: "bridge",
+      scope: "local",
+      internal: true,
+      attachable: false,
+      enableIPv6: false,
+      ipam: { driver: "default", config: [], options: {} },
+      options: {},
+      labels: { ...ctx.labels },
+      containers: [],
+    });
+    networkMap.set("bridge", defaultNet);
+  }
+  if (saved.some((n) => n.enableIPv6)) notes.push("IPv6 is off in the sandbox");
+  return { networks, networkMap, subnets, problems, notes };
+}
+
+/**
+ * The recipe, changed in place for the sandbox: its files move into the scratch folder (compose
+ * files rewritten by sandboxCompose), the unit is renamed, and a standalone container gets its
+ * sandbox settings. Returns the containers the drill creates itself and what stops or marks it.
+ */
+function sandboxRecipe(
+  recipe: Recipe,
+  kind: Unit["kind"],
+  req: SandboxRequest,
+  ctx: SandboxNaming,
+  volumeMap: Map<string, string>,
+  nets: SandboxNetworks,
+): { containers: string[]; problems: string[]; notes: string[] } {
+  const { unit, name, labels, rename, scratchDir } = ctx;
+  const problems: string[] = [];
+  const notes: string[] = [];
+  const containers: string[] = [];
+  const wd = recipe.unit.workingDir ??
+    posix.dirname(recipe.files.find((f) => f.kind === "compose")?.path ?? "/");
+  const fdir = filesDir(scratchDir);
+  const moveFile = (p: string) =>
+    isWithin(p, wd) && p !== wd
+      ? posix.join(fdir, posix.relative(wd, p))
+      : posix.join(fdir, "_outside", posix.normalize(`/${p}`));
+  for (const f of recipe.files) {
+    const original = f.path;
+    f.path = moveFile(f.path);
+    if (f.kind !== "compose") continue;
+    const out = sandboxCompose(f.content, {
+      unit,
+      project: name,
+      workingDir: wd,
+      scratchDir,
+      volumes: volumeMap,
+      networks: nets.networkMap,
+      rename,
+      subnets: nets.subnets,
+      labels,
+      caps: req.caps,
+      moveFile,
+      allowPrivileged: req.allowPrivileged,
+    });
+    f.content = out.text;
+    problems.push(...out.problems.map((p) => `${posix.basename(original)}: ${p}`));
+    notes.push(...out.notes);
+  }
+  recipe.unit = sandboxUnit(recipe.unit, {
+    name,
+    workingDir: fdir,
+    rename,
+    scratchDir,
+    labels,
+    networkMap: nets.networkMap,
+  });
+  if (kind === "standalone" && recipe.containers[0]) {
+    const c = sandboxContainer(recipe.containers[0], {
+      name,
+      rename,
+      scratchDir,
+      labels,
+      networkMap: nets.networkMap,
+      subnets: nets.subnets,
+      caps: req.caps,
+    });
+    recipe.containers = [c.container];
+    problems.push(...c.problems);
+    containers.push(name);
+  } else recipe.containers = [];
+  return { containers, problems, notes };
 }
 
 function sandboxNetwork(
