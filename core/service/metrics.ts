@@ -66,16 +66,19 @@ export function renderFamilies(families: Family[]): string {
 const seconds = (iso: string) => new Date(iso).getTime() / 1000;
 
 export function renderMetrics(input: MetricsInput): string {
-  const units = Object.values(input.results.units).sort((a, b) => a.unit.localeCompare(b.unit));
-  const per = (fn: (u: (typeof units)[number]) => number | undefined) =>
-    units.flatMap((u) => {
-      const v = fn(u);
-      return v === undefined ? [] : [{ labels: { unit: u.unit }, value: v }];
-    });
-  const notifyTargets = Object.values(input.results.notify ?? {}).sort((a, b) =>
-    a.target.localeCompare(b.target)
-  );
-  const families: Family[] = [
+  return renderFamilies([
+    ...daemonFamilies(input),
+    ...unitFamilies(input),
+    ...verifyFamilies(input.results),
+    ...notifyFamilies(input.results),
+    ...repositoryFamilies(input),
+    ...copyFamilies(input),
+  ]);
+}
+
+/** The daemon itself: version, health, a backup running, uptime. */
+function daemonFamilies(input: MetricsInput): Family[] {
+  return [
     {
       name: "stowage_info",
       type: "gauge",
@@ -102,6 +105,18 @@ export function renderMetrics(input: MetricsInput): string {
         ? []
         : [{ labels: {}, value: Math.floor(input.uptimeSeconds) }],
     },
+  ];
+}
+
+/** Backups per unit, in unit order. */
+function unitFamilies(input: MetricsInput): Family[] {
+  const units = Object.values(input.results.units).sort((a, b) => a.unit.localeCompare(b.unit));
+  const per = (fn: (u: (typeof units)[number]) => number | undefined) =>
+    units.flatMap((u) => {
+      const v = fn(u);
+      return v === undefined ? [] : [{ labels: { unit: u.unit }, value: v }];
+    });
+  return [
     {
       name: "stowage_unit_last_success_timestamp_seconds",
       type: "gauge",
@@ -165,7 +180,15 @@ export function renderMetrics(input: MetricsInput): string {
       help: "Backup attempts of the unit that failed.",
       samples: per((u) => u.failuresTotal),
     },
-    ...verifyFamilies(input.results),
+  ];
+}
+
+/** Notification targets. */
+function notifyFamilies(results: ResultsDoc): Family[] {
+  const notifyTargets = Object.values(results.notify ?? {}).sort((a, b) =>
+    a.target.localeCompare(b.target)
+  );
+  return [
     {
       name: "stowage_notify_failures_total",
       type: "counter",
@@ -178,6 +201,12 @@ export function renderMetrics(input: MetricsInput): string {
       help: "Notifications the target accepted.",
       samples: notifyTargets.map((n) => ({ labels: { target: n.target }, value: n.sentTotal })),
     },
+  ];
+}
+
+/** The repository, when the daemon has measured it. */
+function repositoryFamilies(input: MetricsInput): Family[] {
+  return [
     {
       name: "stowage_repository_size_bytes",
       type: "gauge",
@@ -186,9 +215,7 @@ export function renderMetrics(input: MetricsInput): string {
         ? []
         : [{ labels: {}, value: input.repository.sizeBytes }],
     },
-    ...copyFamilies(input),
   ];
-  return renderFamilies(families);
 }
 
 /** Restore drills (`stowage verify`) per unit. */
