@@ -236,9 +236,57 @@ export function assembleBundle(
     mode: octal(p.mode),
     ...(p.installPath ? { install_path: p.installPath } : {}),
   }));
+  const base = manifestBase(input);
+  // The README and the script are written from the manifest (without its own file list).
+  const texts = [
+    {
+      name: "README.txt",
+      role: "readme" as const,
+      mode: 0o600,
+      text: renderReadme({ manifest: base, payload: payloadFilesOut, root }),
+    },
+    {
+      name: "recover.sh",
+      role: "script" as const,
+      mode: 0o700,
+      text: renderRecoverScript({ manifest: base, payload: payloadFilesOut }),
+    },
+  ].map((t) => ({ ...t, ...measureText(t.name, t.text) }));
+  const manifest: BundleManifest = {
+    ...base,
+    files: [
+      ...texts.map((t) => ({
+        name: t.name,
+        role: t.role,
+        size: t.size,
+        sha256: t.sha256,
+        mode: octal(t.mode),
+      })),
+      ...payloadFilesOut,
+    ],
+  };
+  const manifestText = JSON.stringify(manifest, null, 2) + "\n";
+  const textEntry = (
+    t: { name: string; mode: number; text: string; size: number; sha256: string },
+  ) => ({ name: t.name, mode: t.mode, size: t.size, sha256: t.sha256, source: { text: t.text } });
+  const entries: BundleEntry[] = [
+    textEntry({ ...measureText(MANIFEST_NAME, manifestText), mode: 0o600, text: manifestText }),
+    ...texts.map(textEntry),
+    ...present.map((p) => ({
+      name: p.name,
+      mode: p.mode,
+      size: byName.get(p.name)!.size,
+      sha256: byName.get(p.name)!.sha256,
+      source: p.source,
+    })),
+  ];
+  return { root, manifest, entries };
+}
+
+/** The manifest without its file list: what the bundle is, where the repository is, what next. */
+function manifestBase(input: BundleInput): Omit<BundleManifest, "files"> {
   const r = input.repository;
-  const next = nextCommands(input.stowageCommand, input.units);
-  const base: Omit<BundleManifest, "files"> = {
+  return {
     kind: "stowage-recovery-bundle",
     format: BUNDLE_FORMAT,
     stowage_version: input.stowageVersion,
@@ -274,63 +322,6 @@ export function assembleBundle(
     ...(input.unitsError ? { units_error: input.unitsError } : {}),
     problems: input.problems,
     stowage_command: input.stowageCommand,
-    next_commands: next,
+    next_commands: nextCommands(input.stowageCommand, input.units),
   };
-  const script = renderRecoverScript({ manifest: base, payload: payloadFilesOut });
-  const readme = renderReadme({ manifest: base, payload: payloadFilesOut, root });
-  const scriptM = measureText("recover.sh", script);
-  const readmeM = measureText("README.txt", readme);
-  const manifest: BundleManifest = {
-    ...base,
-    files: [
-      {
-        name: "README.txt",
-        role: "readme",
-        size: readmeM.size,
-        sha256: readmeM.sha256,
-        mode: "0600",
-      },
-      {
-        name: "recover.sh",
-        role: "script",
-        size: scriptM.size,
-        sha256: scriptM.sha256,
-        mode: "0700",
-      },
-      ...payloadFilesOut,
-    ],
-  };
-  const manifestText = JSON.stringify(manifest, null, 2) + "\n";
-  const manifestM = measureText(MANIFEST_NAME, manifestText);
-  const entries: BundleEntry[] = [
-    {
-      name: MANIFEST_NAME,
-      mode: 0o600,
-      size: manifestM.size,
-      sha256: manifestM.sha256,
-      source: { text: manifestText },
-    },
-    {
-      name: "README.txt",
-      mode: 0o600,
-      size: readmeM.size,
-      sha256: readmeM.sha256,
-      source: { text: readme },
-    },
-    {
-      name: "recover.sh",
-      mode: 0o700,
-      size: scriptM.size,
-      sha256: scriptM.sha256,
-      source: { text: script },
-    },
-    ...present.map((p) => ({
-      name: p.name,
-      mode: p.mode,
-      size: byName.get(p.name)!.size,
-      sha256: byName.get(p.name)!.sha256,
-      source: p.source,
-    })),
-  ];
-  return { root, manifest, entries };
 }
