@@ -16,7 +16,13 @@ import { EXIT_CODES } from "../exit_codes.ts";
 import { type ErrorCode, StowageError } from "../../core/errors.ts";
 import { shownName } from "../../core/text.ts";
 import { backupIdTime } from "../../core/tags.ts";
-import { parseWhen, type PointSelector, selectPoint, unitsIn } from "../../core/restore/points.ts";
+import {
+  parseWhen,
+  type PointSelector,
+  type RestorePoint,
+  selectPoint,
+  unitsIn,
+} from "../../core/restore/points.ts";
 import {
   type Part,
   PARTS,
@@ -26,7 +32,9 @@ import {
 import { pointsOf } from "../../core/restore/load.ts";
 import { refuseTamperedPoint } from "../../core/restore/trust.ts";
 import { pointsOfHost } from "../../core/restore/host.ts";
-import { openRestore, prepareRestore, runRestore } from "../../app/restore.ts";
+import { openRestore, prepareRestore, runRestore, type Snapshots } from "../../app/restore.ts";
+import type { LoadedConfig } from "../../core/config/loaded.ts";
+import type { BackupRepository } from "../../core/ports.ts";
 import { type DumpRestoreReport, dumpsOf, restoreDumps } from "../../app/restore_dumps.ts";
 import { RestoreWizard } from "../restore_wizard.ts";
 import { absolute, checkToDir, readEnvFile } from "../parse.ts";
@@ -138,25 +146,7 @@ async function restoreAction(rt: Runtime, flags: Flags, g: { config?: string; lo
   // Read before the repository is opened: a bad file fails at once.
   const secrets = flags.envFile !== undefined ? await readEnvFile(flags.envFile) : {};
   const selector = parseSelector(flags);
-  if (!interactive && !flags.list && !flags.dryRun) {
-    if (!flags.yes) {
-      throw new StowageError(
-        "not.terminal",
-        rt.stdinIsTerminal
-          ? "Cannot restore without confirmation: --json asks no questions and --yes was not given"
-          : "Cannot restore without confirmation: stdin is not a terminal and --yes was not given",
-        "Run it on a terminal for the wizard, or pass --unit NAME --latest (or --backup-id/--before) --yes.",
-      );
-    }
-  }
-  if (!interactive && !flags.list && (!flags.unit || !selector)) {
-    throw usageError(
-      `Cannot restore without ${
-        !flags.unit ? "--unit" : "a restore point"
-      } when not asking on a terminal`,
-      "Pass --unit NAME and one of --latest, --backup-id ID or --before TIME.",
-    );
-  }
+  checkConfirmation(rt, flags, interactive, selector);
 
   const loaded = await rt.loadConfig(g);
   const prompts = interactive ? await RestoreWizard.load(rt) : undefined;
@@ -173,61 +163,8 @@ async function restoreAction(rt: Runtime, flags: Flags, g: { config?: string; lo
       "--latest and --before only pick complete restore points; name the incomplete one by its id.",
     );
   }
-
-  const unit = flags.unit ?? await prompts!.unit(
-    unitsIn(snapshots).filter((u) => !isInternalUnit(u)),
-    snapshots,
-  );
-  // A point holding a snapshot with invalid tags is refused before anything is read from it.
-  if (selector && "backupId" in selector) {
-    refuseTamperedPoint(snapshots, unit, selector.backupId.trim());
-  }
-  const points = pointsOfHost(pointsOf(snapshots, unit), unit, flags.host);
-  const point = selector
-    ? selectPoint(points, unit, selector, rt.hostname, { allowIncomplete: flags.allowIncomplete })
-    : await prompts!.point(points, rt.clock.now(), !!flags.allowIncomplete);
-  refuseTamperedPoint(snapshots, unit, point.backupId);
-  if (dumpsOnly) {
-    const planned = dumpsOf(point, flags.database);
-    const names = planned.map((d) => `${d.dump!.service}/${d.dump!.database}`);
-    if (flags.dryRun) {
-      if (flags.json) printJson(rt, { ok: true, dryRun: true, dumps: names });
-      else {
-        rt.write(
-          `Would ${
-            flags.toDir ? "write" : "load"
-          } ${names.length} database dump(s) of restore point ${point.backupId}${
-            flags.toDir ? ` under ${absolute(flags.toDir)}` : ", each after a safety dump of it"
-          }:\n${names.map((n) => `  ${n}`).join("\n")}\n`,
-        );
-      }
-      return;
-    }
-    if (
-      prompts && !flags.toDir &&
-      !(await prompts.confirm(
-        `Load ${
-          names.join(", ")
-        } from ${point.backupId} into the running database(s)? Each is dumped as it is now first.`,
-        false,
-      ))
-    ) {
-      throw new StowageError(
-        "interrupted",
-        "Restore cancelled; nothing was changed",
-        "Run `stowage restore` again when ready.",
-      );
-    }
-    const report = await restoreDumps(rt.app, loaded, repo, point, {
-      database: flags.database,
-      toDir: flags.toDir ? absolute(flags.toDir) : undefined,
-      sink: eventRenderer(rt, { json: !!flags.json }),
-      signal: rt.signal,
-    });
-    if (flags.json) printJson(rt, { ok: true, dumps: report });
-    else rt.write(renderDumpRestore(report, !!flags.toDir));
-    return;
-  }
+  const point = await choosePoint(rt, flags, snapshots, selector, prompts);
+  if (dumpsOnly) return await restoreDumpsAction(rt, flags, loaded, repo, point, prompts);
 
   const options: RestoreOptions = {
     parts,
@@ -268,39 +205,149 @@ async function restoreAction(rt: Runtime, flags: Flags, g: { config?: string; lo
       "Read the plan (--dry-run), then pass --allow-privileged --yes.",
     );
   }
+  if (flags.dryRun) return showDryRun(rt, flags, plan);
+  if (prompts) await confirmPlan(rt, prompts, plan);
 
-  if (flags.dryRun) {
-    if (flags.json) {
-      printJson(rt, { ok: plan.conflicts.length === 0, dryRun: true, plan: planSummary(plan) });
-    } else rt.write(renderPlan(plan, style(rt, "stdout")));
-    if (plan.conflicts.length > 0) setExitCode(EXIT_CODES["restore.conflict"]);
-    return;
-  }
-  if (prompts) {
-    rt.writeErr(renderPlan(plan, style(rt, "stderr")));
-    if (
-      !(await prompts.confirm(
-        plan.overwrites.length
-          ? `Overwrite the ${plan.overwrites.length} item(s) listed above and restore?`
-          : "Restore now?",
-        plan.overwrites.length === 0,
-      ))
-    ) {
-      throw new StowageError(
-        "interrupted",
-        "Restore cancelled; nothing was changed",
-        "Run `stowage restore` again when ready.",
-      );
-    }
-  }
-
-  const sink = eventRenderer(rt, { json: !!flags.json });
   const { report, plan: ran } = await runRestore(rt.app, loaded, session, plan, {
-    sink,
+    sink: eventRenderer(rt, { json: !!flags.json }),
     signal: rt.signal,
     conflict: conflictError,
   });
-  plan = ran;
+  renderOutcome(rt, flags, report, ran);
+}
+
+/**
+ * Without a terminal (or with --json) nothing is asked: the flags must name the unit and the
+ * point, and --yes must confirm, before anything is read.
+ */
+function checkConfirmation(
+  rt: Runtime,
+  flags: Flags,
+  interactive: boolean,
+  selector: PointSelector | undefined,
+) {
+  if (!interactive && !flags.list && !flags.dryRun && !flags.yes) {
+    throw new StowageError(
+      "not.terminal",
+      rt.stdinIsTerminal
+        ? "Cannot restore without confirmation: --json asks no questions and --yes was not given"
+        : "Cannot restore without confirmation: stdin is not a terminal and --yes was not given",
+      "Run it on a terminal for the wizard, or pass --unit NAME --latest (or --backup-id/--before) --yes.",
+    );
+  }
+  if (!interactive && !flags.list && (!flags.unit || !selector)) {
+    throw usageError(
+      `Cannot restore without ${
+        !flags.unit ? "--unit" : "a restore point"
+      } when not asking on a terminal`,
+      "Pass --unit NAME and one of --latest, --backup-id ID or --before TIME.",
+    );
+  }
+}
+
+/** The unit and its restore point, from the flags or the wizard; a tampered point is refused. */
+async function choosePoint(
+  rt: Runtime,
+  flags: Flags,
+  snapshots: Snapshots,
+  selector: PointSelector | undefined,
+  prompts: RestoreWizard | undefined,
+): Promise<RestorePoint> {
+  const unit = flags.unit ?? await prompts!.unit(
+    unitsIn(snapshots).filter((u) => !isInternalUnit(u)),
+    snapshots,
+  );
+  // A point holding a snapshot with invalid tags is refused before anything is read from it.
+  if (selector && "backupId" in selector) {
+    refuseTamperedPoint(snapshots, unit, selector.backupId.trim());
+  }
+  const points = pointsOfHost(pointsOf(snapshots, unit), unit, flags.host);
+  const point = selector
+    ? selectPoint(points, unit, selector, rt.hostname, { allowIncomplete: flags.allowIncomplete })
+    : await prompts!.point(points, rt.clock.now(), !!flags.allowIncomplete);
+  refuseTamperedPoint(snapshots, unit, point.backupId);
+  return point;
+}
+
+/** `--only dumps`: load (or write out) the point's database dumps, each after a safety dump. */
+async function restoreDumpsAction(
+  rt: Runtime,
+  flags: Flags,
+  loaded: LoadedConfig,
+  repo: BackupRepository,
+  point: RestorePoint,
+  prompts: RestoreWizard | undefined,
+) {
+  const planned = dumpsOf(point, flags.database);
+  const names = planned.map((d) => `${d.dump!.service}/${d.dump!.database}`);
+  if (flags.dryRun) {
+    if (flags.json) printJson(rt, { ok: true, dryRun: true, dumps: names });
+    else {
+      rt.write(
+        `Would ${
+          flags.toDir ? "write" : "load"
+        } ${names.length} database dump(s) of restore point ${point.backupId}${
+          flags.toDir ? ` under ${absolute(flags.toDir)}` : ", each after a safety dump of it"
+        }:\n${names.map((n) => `  ${n}`).join("\n")}\n`,
+      );
+    }
+    return;
+  }
+  if (
+    prompts && !flags.toDir &&
+    !(await prompts.confirm(
+      `Load ${
+        names.join(", ")
+      } from ${point.backupId} into the running database(s)? Each is dumped as it is now first.`,
+      false,
+    ))
+  ) {
+    throw cancelled();
+  }
+  const report = await restoreDumps(rt.app, loaded, repo, point, {
+    database: flags.database,
+    toDir: flags.toDir ? absolute(flags.toDir) : undefined,
+    sink: eventRenderer(rt, { json: !!flags.json }),
+    signal: rt.signal,
+  });
+  if (flags.json) printJson(rt, { ok: true, dumps: report });
+  else rt.write(renderDumpRestore(report, !!flags.toDir));
+}
+
+/** `--dry-run`: the plan, and the conflict exit code when it has conflicts. */
+function showDryRun(rt: Runtime, flags: Flags, plan: RestorePlan) {
+  if (flags.json) {
+    printJson(rt, { ok: plan.conflicts.length === 0, dryRun: true, plan: planSummary(plan) });
+  } else rt.write(renderPlan(plan, style(rt, "stdout")));
+  if (plan.conflicts.length > 0) setExitCode(EXIT_CODES["restore.conflict"]);
+}
+
+/** The wizard's last question: the plan, then yes or no (no when something is overwritten). */
+async function confirmPlan(rt: Runtime, prompts: RestoreWizard, plan: RestorePlan) {
+  rt.writeErr(renderPlan(plan, style(rt, "stderr")));
+  const yes = await prompts.confirm(
+    plan.overwrites.length
+      ? `Overwrite the ${plan.overwrites.length} item(s) listed above and restore?`
+      : "Restore now?",
+    plan.overwrites.length === 0,
+  );
+  if (!yes) throw cancelled();
+}
+
+const cancelled = () =>
+  new StowageError(
+    "interrupted",
+    "Restore cancelled; nothing was changed",
+    "Run `stowage restore` again when ready.",
+  );
+
+/** The report (or JSON), and on failure its error with the exit code of its kind. */
+function renderOutcome(
+  rt: Runtime,
+  flags: Flags,
+  report: Awaited<ReturnType<typeof runRestore>>["report"],
+  plan: RestorePlan,
+) {
   if (flags.json) printJson(rt, { ok: report.ok, dryRun: false, plan: planSummary(plan), report });
   else rt.write(renderReport(report, plan, style(rt, "stdout")));
   if (!report.ok && report.error) {
