@@ -298,6 +298,27 @@ Deno.test("verify: a sandbox beside the live units, judged healthy with a recove
         assert.equal(await exists(`${env.stateDir}/verify-sandboxes.json`), false);
       },
     );
+
+    await t.step(
+      "a point without a recipe (scope minimal) is unverifiable: exit 23, the reason, nothing created",
+      async () => {
+        const b = await stowage(["backup", "--unit", solo, "--scope", "minimal", "--json"], {
+          env: env.env,
+        });
+        assert.equal(b.code, 0, b.stderr);
+        const id = JSON.parse(b.stdout).backupId as string;
+        const r = await stowage(["verify", "--unit", solo, "--backup-id", id, "--json"], {
+          env: env.env,
+        });
+        assert.equal(r.code, 23, r.stderr + r.stdout);
+        const [report] = JSON.parse(r.stdout).reports;
+        assert.equal(report.status, "unverifiable");
+        assert.equal(report.error.code, "verify.unverifiable");
+        assert.match(report.error.message, /holds no recipe \(scope minimal\)/);
+        assert.match(report.error.hint, /scope standard or full/);
+        assert.deepEqual(await sandboxObjects([report.runId]), []);
+      },
+    );
   } finally {
     await stack.down();
     await cleanupDocker();
