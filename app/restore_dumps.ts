@@ -10,7 +10,7 @@ import type { SnapshotInfo } from "../core/model.ts";
 import type { BackupRepository, EventSink } from "../core/ports.ts";
 import type { RestorePoint } from "../core/restore/points.ts";
 import { backupIdFor, buildTags, isoSeconds } from "../core/tags.ts";
-import { dumpFileName, loadCommand, stderrTail } from "../core/backup/dumps.ts";
+import { dumpFileName, type DumpTarget, loadCommand, stderrTail } from "../core/backup/dumps.ts";
 import { listDatabases, resolveCredentials, streamDump } from "../core/backup/dump_exec.ts";
 import { COMPOSE_LABELS } from "../core/compose_labels.ts";
 import { lockAndRecover } from "./host_lock.ts";
@@ -83,69 +83,110 @@ export async function restoreDumps(
     }
   }
 
-  const safetyId = backupIdFor(svc.clock.now());
-  const time = isoSeconds(svc.clock.now());
-  let safetyTaken = false;
+  const load: DumpLoad = {
+    svc,
+    engine,
+    repo,
+    point,
+    sink: opts.sink,
+    signal: opts.signal,
+    safetyId: backupIdFor(svc.clock.now()),
+    time: isoSeconds(svc.clock.now()),
+    safetyTaken: false,
+  };
   for (const s of dumps) {
-    const { engine: kind, service, database } = s.dump!;
-    const container = containers.get(service)!;
-    const target = { container, engine: kind, service };
+    const { engine: kind, service } = s.dump!;
+    const target = { container: containers.get(service)!, engine: kind, service };
     const creds = await resolveCredentials(engine, target, opts.signal);
-    // The safety dump: the database as it is now, when it exists.
-    const existing = await listDatabases(engine, target, creds, opts.signal);
-    if (existing.includes(database)) {
-      opts.sink.emit({
-        type: "log",
-        level: "info",
-        unit: point.unit,
-        message: `saving ${service}/${database} as it is now before loading the dump`,
-      });
-      await streamDump({ engine, repo }, target, creds, database, {
-        tags: buildTags({
-          unit: point.unit,
-          type: "pre-restore",
-          backupId: safetyId,
-          timestamp: time,
-          scope: point.scope ?? "standard",
-          dump: { engine: kind, service, database },
-        }),
-        host: svc.hostname,
-        time: svc.clock.now(),
-        signal: opts.signal,
-      });
-      safetyTaken = true;
-    }
-    opts.sink.emit({
-      type: "log",
-      level: "info",
-      unit: point.unit,
-      message: `loading the dump of ${service}/${database} from ${point.backupId}`,
-    });
-    const src = await repo.dumpStream!(s.id, `/${dumpFileName(service, database)}`, opts.signal);
-    const cmd = loadCommand(kind, database, creds.user, creds.password);
-    const r = await engine.execWithStdin(container, cmd.argv, src.stream, {
-      env: cmd.env,
-      signal: opts.signal,
-    });
-    await src.done;
-    if (r.exitCode !== 0) {
-      throw new StowageError(
-        "restore.failed",
-        `Loading the dump of ${service}/${database} into container '${container}' failed (exit ${r.exitCode}): ${
-          stderrTail(r.stderr)
-        }`,
-        safetyTaken
-          ? `The state before the load is saved under backup id ${safetyId}: restore --unit ${point.unit} --backup-id ${safetyId} --only dumps --yes brings it back.`
-          : "Check the database server's log.",
-      );
-    }
+    await saveBeforeLoad(load, s, target, creds);
+    await loadDump(load, s, target, creds);
   }
   return {
     backupId: point.backupId,
     databases: names,
     files: [],
-    ...(safetyTaken ? { safetyBackupId: safetyId } : {}),
+    ...(load.safetyTaken ? { safetyBackupId: load.safetyId } : {}),
   };
+}
+
+/** One `--only dumps` load: where the dumps go, and the safety dumps taken so far. */
+interface DumpLoad {
+  svc: DumpRestoreServices;
+  engine: ReturnType<DumpRestoreServices["engine"]>;
+  repo: BackupRepository;
+  point: RestorePoint;
+  sink: EventSink;
+  signal: AbortSignal;
+  /** The backup id every safety dump of this load is saved under. */
+  safetyId: string;
+  time: string;
+  safetyTaken: boolean;
+}
+
+type Credentials = Awaited<ReturnType<typeof resolveCredentials>>;
+type DumpSnapshot = ReturnType<typeof dumpsOf>[number];
+type Target = Pick<DumpTarget, "container" | "engine" | "service">;
+
+/** The safety dump: the database as it is now, when it exists, as a `pre-restore` snapshot. */
+async function saveBeforeLoad(
+  load: DumpLoad,
+  s: DumpSnapshot,
+  target: Target,
+  creds: Credentials,
+) {
+  const { engine: kind, service, database } = s.dump!;
+  const existing = await listDatabases(load.engine, target, creds, load.signal);
+  if (!existing.includes(database)) return;
+  load.sink.emit({
+    type: "log",
+    level: "info",
+    unit: load.point.unit,
+    message: `saving ${service}/${database} as it is now before loading the dump`,
+  });
+  await streamDump({ engine: load.engine, repo: load.repo }, target, creds, database, {
+    tags: buildTags({
+      unit: load.point.unit,
+      type: "pre-restore",
+      backupId: load.safetyId,
+      timestamp: load.time,
+      scope: load.point.scope ?? "standard",
+      dump: { engine: kind, service, database },
+    }),
+    host: load.svc.hostname,
+    time: load.svc.clock.now(),
+    signal: load.signal,
+  });
+  load.safetyTaken = true;
+}
+
+/** Streams the dump from the repository into the database client inside the container. */
+async function loadDump(load: DumpLoad, s: DumpSnapshot, target: Target, creds: Credentials) {
+  const { engine: kind, service, database } = s.dump!;
+  const { point } = load;
+  load.sink.emit({
+    type: "log",
+    level: "info",
+    unit: point.unit,
+    message: `loading the dump of ${service}/${database} from ${point.backupId}`,
+  });
+  const src = await load.repo.dumpStream!(s.id, `/${dumpFileName(service, database)}`, load.signal);
+  const cmd = loadCommand(kind, database, creds.user, creds.password);
+  const r = await load.engine.execWithStdin(target.container, cmd.argv, src.stream, {
+    env: cmd.env,
+    signal: load.signal,
+  });
+  await src.done;
+  if (r.exitCode !== 0) {
+    throw new StowageError(
+      "restore.failed",
+      `Loading the dump of ${service}/${database} into container '${target.container}' failed (exit ${r.exitCode}): ${
+        stderrTail(r.stderr)
+      }`,
+      load.safetyTaken
+        ? `The state before the load is saved under backup id ${load.safetyId}: restore --unit ${point.unit} --backup-id ${load.safetyId} --only dumps --yes brings it back.`
+        : "Check the database server's log.",
+    );
+  }
 }
 
 /** The running container of a unit's service (a standalone unit: the container itself). */
