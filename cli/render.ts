@@ -37,106 +37,101 @@ export function eventRenderer(rt: Runtime, opts: { json: boolean; verbose?: bool
   const paint = style(rt, "stderr");
   let progressShown = false;
   const startedAt = new Map<string, number>();
-  const line = (s: string) => {
+  const clearProgress = () => {
     if (progressShown) {
       rt.writeErr("\r\x1b[2K");
       progressShown = false;
     }
+  };
+  const line = (s: string) => {
+    clearProgress();
     rt.writeErr(s + "\n");
   };
   return {
     emit(e: StowageEvent) {
       if (opts.json) {
-        if (e.type === "log" && (e.level === "warning" || e.level === "error")) {
-          line(`${e.level}: ${e.message}`);
-        }
-        if (e.type === "journal.recovered") {
-          line(
-            `recovered: started ${
-              e.containers.join(", ") || "nothing"
-            } left stopped by a crashed run`,
-          );
-        }
+        const text = jsonModeLine(e);
+        if (text !== undefined) line(text);
         return;
       }
-      switch (e.type) {
-        case "log":
-          if (e.level !== "debug" || opts.verbose) {
-            line(
-              `${e.level === "info" ? "" : e.level + ": "}${
-                e.unit ? `[${e.unit}] ` : ""
-              }${e.message}`,
-            );
-          }
-          break;
-        case "run.start":
-          line(`${e.operation} ${e.backupId}: ${e.units.length} unit(s)`);
-          break;
-        case "unit.start":
-          line(`[${e.unit}] (${e.index}/${e.total}) starting ${e.operation}`);
-          break;
-        case "unit.skip":
-          line(`[${e.unit}] skipped: ${e.reason}`);
-          break;
-        case "container.stop":
-          line(`[${e.unit}] stopped ${e.container}`);
-          break;
-        case "container.start":
-          line(`[${e.unit}] started ${e.container}`);
-          break;
-        case "snapshot.start":
-          startedAt.set(`${e.unit}\0${e.item}`, rt.clock.now().getTime());
-          line(`[${e.unit}] saving ${e.kind} ${e.item}`);
-          break;
-        case "snapshot.progress":
-          if (live) {
-            const started = startedAt.get(`${e.unit}\0${e.item}`) ?? rt.clock.now().getTime();
-            const line = progressLine({
-              unit: e.unit,
-              item: e.item,
-              progress: e.progress,
-              elapsedSeconds: (rt.clock.now().getTime() - started) / 1000,
-            }, rt.terminalColumns?.() ?? 80);
-            // Redrawn in place: the line never reaches the last column, so it never wraps.
-            rt.writeErr(`\r\x1b[2K${line}`);
-            progressShown = true;
-          }
-          break;
-        case "snapshot.done":
-          line(
-            `[${e.unit}] saved ${e.kind} ${e.item} as ${e.snapshotId.slice(0, 8)} (+${
-              formatBytes(e.dataAdded)
-            })`,
-          );
-          break;
-        case "unit.done":
-          line(
-            `[${e.unit}] ${e.ok ? paint.ok("done") : paint.fail("FAILED") + ": " + e.error}${
-              e.downtimeMs !== undefined ? `, downtime ${formatDuration(e.downtimeMs)}` : ""
-            }`,
-          );
-          break;
-        case "journal.recovered":
-          line(
-            `recovered: started ${
-              e.containers.join(", ") || "nothing"
-            } left stopped by a crashed run (found by ${e.startedBy})`,
-          );
-          break;
-        case "hook":
-          line(
-            `${e.unit ? `[${e.unit}] ` : ""}hook ${e.hook} (${e.phase}): ${e.outcome}${
-              e.message ? ` - ${e.message}` : ""
-            }`,
-          );
-          break;
-        case "run.done":
-          if (progressShown) {
-            rt.writeErr("\r\x1b[2K");
-            progressShown = false;
-          }
-          break;
+      if (e.type === "snapshot.start") {
+        startedAt.set(`${e.unit}\0${e.item}`, rt.clock.now().getTime());
       }
+      if (e.type === "snapshot.progress") {
+        if (!live) return;
+        const started = startedAt.get(`${e.unit}\0${e.item}`) ?? rt.clock.now().getTime();
+        const text = progressLine({
+          unit: e.unit,
+          item: e.item,
+          progress: e.progress,
+          elapsedSeconds: (rt.clock.now().getTime() - started) / 1000,
+        }, rt.terminalColumns?.() ?? 80);
+        // Redrawn in place: the line never reaches the last column, so it never wraps.
+        rt.writeErr(`\r\x1b[2K${text}`);
+        progressShown = true;
+        return;
+      }
+      if (e.type === "run.done") return clearProgress();
+      const text = eventLine(e, paint, !!opts.verbose);
+      if (text !== undefined) line(text);
     },
   };
+}
+
+/** With --json, stdout is the document: stderr keeps only warnings, errors and recoveries. */
+function jsonModeLine(e: StowageEvent): string | undefined {
+  if (e.type === "log" && (e.level === "warning" || e.level === "error")) {
+    return `${e.level}: ${e.message}`;
+  }
+  if (e.type === "journal.recovered") {
+    return `recovered: started ${
+      e.containers.join(", ") || "nothing"
+    } left stopped by a crashed run`;
+  }
+  return undefined;
+}
+
+/** The line a person reads for one event; undefined for events with no line of their own. */
+function eventLine(
+  e: StowageEvent,
+  paint: ReturnType<typeof style>,
+  verbose: boolean,
+): string | undefined {
+  switch (e.type) {
+    case "log":
+      if (e.level === "debug" && !verbose) return undefined;
+      return `${e.level === "info" ? "" : e.level + ": "}${
+        e.unit ? `[${e.unit}] ` : ""
+      }${e.message}`;
+    case "run.start":
+      return `${e.operation} ${e.backupId}: ${e.units.length} unit(s)`;
+    case "unit.start":
+      return `[${e.unit}] (${e.index}/${e.total}) starting ${e.operation}`;
+    case "unit.skip":
+      return `[${e.unit}] skipped: ${e.reason}`;
+    case "container.stop":
+      return `[${e.unit}] stopped ${e.container}`;
+    case "container.start":
+      return `[${e.unit}] started ${e.container}`;
+    case "snapshot.start":
+      return `[${e.unit}] saving ${e.kind} ${e.item}`;
+    case "snapshot.done":
+      return `[${e.unit}] saved ${e.kind} ${e.item} as ${e.snapshotId.slice(0, 8)} (+${
+        formatBytes(e.dataAdded)
+      })`;
+    case "unit.done":
+      return `[${e.unit}] ${e.ok ? paint.ok("done") : paint.fail("FAILED") + ": " + e.error}${
+        e.downtimeMs !== undefined ? `, downtime ${formatDuration(e.downtimeMs)}` : ""
+      }`;
+    case "journal.recovered":
+      return `recovered: started ${
+        e.containers.join(", ") || "nothing"
+      } left stopped by a crashed run (found by ${e.startedBy})`;
+    case "hook":
+      return `${e.unit ? `[${e.unit}] ` : ""}hook ${e.hook} (${e.phase}): ${e.outcome}${
+        e.message ? ` - ${e.message}` : ""
+      }`;
+    default:
+      return undefined;
+  }
 }
