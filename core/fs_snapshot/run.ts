@@ -58,24 +58,12 @@ const NONE: FsSnapshotPlan = { mode: "off", items: [], snapshots: [] };
 export async function prepareUnitSnapshots(
   port: FsSnapshots | undefined,
   items: DataItemRef[],
-  ctx: {
-    mode: FsSnapshotMode;
-    unit: string;
-    backupId: string;
-    pid: number;
-    now: () => Date;
-    warn: (message: string) => void;
-    sink: EventSink;
-  },
+  ctx: SnapshotContext,
 ): Promise<UnitSnapshots> {
   let plan: FsSnapshotPlan = NONE;
   if (ctx.mode !== "off" && items.length > 0) {
-    if (!port) {
-      plan = planFsSnapshots(items, new Map(), ctx);
-    } else {
-      const probes = await port.probe([...new Set(items.flatMap((i) => i.paths))]);
-      plan = planFsSnapshots(items, probes, ctx);
-    }
+    const probes = port ? await port.probe([...new Set(items.flatMap((i) => i.paths))]) : new Map();
+    plan = planFsSnapshots(items, probes, ctx);
     const bad = requireViolation(plan);
     if (bad) {
       throw new StowageError(
@@ -87,74 +75,110 @@ export async function prepareUnitSnapshots(
   } else if (ctx.mode === "off") {
     plan = planFsSnapshots(items, new Map(), ctx);
   }
-  let taken = false;
-  let created: SnapshotSpec[] = [];
-  const snapItem = (i: { type: string; item: string }) =>
-    plan.items.find((d) => d.type === i.type && d.item === i.item && d.method !== "none");
-  const failed = new Map<string, string>();
-  const key = (i: { type: string; item: string }) => `${i.type}:${i.item}`;
+  return new PlannedSnapshots(port, plan, ctx);
+}
 
-  return {
-    plan,
-    get taken() {
-      return taken;
-    },
-    planned: (i) => snapItem(i) !== undefined,
-    readCold: (i) => !taken || !snapItem(i),
-    mountsOf: (i) => {
-      const d = snapItem(i);
-      return d && d.method !== "none" ? d.mounts : [];
-    },
-    async take() {
-      if (plan.snapshots.length === 0 || !port) return;
-      await port.record({
-        unit: ctx.unit,
-        backupId: ctx.backupId,
-        pid: ctx.pid,
-        since: ctx.now().toISOString(),
-        snapshots: plan.snapshots,
-      });
-      try {
-        for (const spec of plan.snapshots) {
-          created.push(spec);
-          await port.create(spec);
-        }
-        taken = true;
-      } catch (e) {
-        const msg = `a filesystem snapshot could not be created: ${errorMessage(e)}`;
-        await removeAll(port, created, ctx.warn);
-        created = [];
-        await port.clear(ctx.unit).catch((e) =>
-          ctx.warn(`could not clear the snapshot journal: ${errorMessage(e)}`)
-        );
-        for (const d of plan.items) if (d.method !== "none") failed.set(key(d), msg);
-        if (plan.mode === "require") {
-          throw new StowageError(
-            "backup.failed",
-            msg,
-            "Nothing was read; the unit is started again.",
-          );
-        }
-        ctx.warn(`${msg}; its folders are read while the unit is stopped`);
-      }
-    },
-    async release() {
-      if (!port || created.length === 0) return;
-      const left = await removeAll(port, created, ctx.warn);
-      created = [];
-      if (left === 0) {
-        await port.clear(ctx.unit).catch((e) =>
-          ctx.warn(`could not clear the snapshot journal: ${errorMessage(e)}`)
-        );
-      }
-    },
-    report: () =>
-      plan.items.map((d) => {
-        if (d.method !== "none" && taken) return { type: d.type, item: d.item, read: d.method };
-        const reason = failed.get(key(d)) ?? (d.method === "none" ? d.reason : undefined);
-        return { type: d.type, item: d.item, read: "cold" as const, ...(reason ? { reason } : {}) };
-      }),
+interface SnapshotContext {
+  mode: FsSnapshotMode;
+  unit: string;
+  backupId: string;
+  pid: number;
+  now: () => Date;
+  warn: (message: string) => void;
+  sink: EventSink;
+}
+
+const itemKey = (i: { type: string; item: string }) => `${i.type}:${i.item}`;
+
+/** A unit's planned snapshots: taken with the unit stopped, released after its data is read. */
+class PlannedSnapshots implements UnitSnapshots {
+  #taken = false;
+  #created: SnapshotSpec[] = [];
+  /** Items whose snapshot failed (read cold instead), with why. */
+  readonly #failed = new Map<string, string>();
+
+  constructor(
+    readonly port: FsSnapshots | undefined,
+    readonly plan: FsSnapshotPlan,
+    readonly ctx: SnapshotContext,
+  ) {}
+
+  get taken() {
+    return this.#taken;
+  }
+
+  #snapItem(i: { type: string; item: string }) {
+    return this.plan.items.find((d) =>
+      d.type === i.type && d.item === i.item && d.method !== "none"
+    );
+  }
+
+  // Arrow properties: callers pass these on as plain functions (e.g. to a filter).
+  planned = (i: { type: string; item: string }) => this.#snapItem(i) !== undefined;
+
+  readCold = (i: { type: string; item: string }) => !this.#taken || !this.#snapItem(i);
+
+  mountsOf = (i: { type: string; item: string }) => {
+    const d = this.#snapItem(i);
+    return d && d.method !== "none" ? d.mounts : [];
   };
+
+  async take() {
+    const { port, plan, ctx } = this;
+    if (plan.snapshots.length === 0 || !port) return;
+    await port.record({
+      unit: ctx.unit,
+      backupId: ctx.backupId,
+      pid: ctx.pid,
+      since: ctx.now().toISOString(),
+      snapshots: plan.snapshots,
+    });
+    try {
+      for (const spec of plan.snapshots) {
+        this.#created.push(spec);
+        await port.create(spec);
+      }
+      this.#taken = true;
+    } catch (e) {
+      const msg = `a filesystem snapshot could not be created: ${errorMessage(e)}`;
+      await removeAll(port, this.#created, ctx.warn);
+      this.#created = [];
+      await this.#clearJournal(port);
+      for (const d of plan.items) if (d.method !== "none") this.#failed.set(itemKey(d), msg);
+      if (plan.mode === "require") {
+        throw new StowageError(
+          "backup.failed",
+          msg,
+          "Nothing was read; the unit is started again.",
+        );
+      }
+      ctx.warn(`${msg}; its folders are read while the unit is stopped`);
+    }
+  }
+
+  async release() {
+    const { port } = this;
+    if (!port || this.#created.length === 0) return;
+    const left = await removeAll(port, this.#created, this.ctx.warn);
+    this.#created = [];
+    if (left === 0) await this.#clearJournal(port);
+  }
+
+  report(): ItemReadReport[] {
+    return this.plan.items.map((d) => {
+      if (d.method !== "none" && this.#taken) {
+        return { type: d.type, item: d.item, read: d.method };
+      }
+      const reason = this.#failed.get(itemKey(d)) ?? (d.method === "none" ? d.reason : undefined);
+      return { type: d.type, item: d.item, read: "cold" as const, ...(reason ? { reason } : {}) };
+    });
+  }
+
+  async #clearJournal(port: FsSnapshots) {
+    await port.clear(this.ctx.unit).catch((e) =>
+      this.ctx.warn(`could not clear the snapshot journal: ${errorMessage(e)}`)
+    );
+  }
 }
 
 /** Deletes snapshots in reverse order of creation; returns how many could not be deleted. */
