@@ -48,18 +48,12 @@ export class LocalRestoreFiles implements RestoreFiles {
   }
 
   /**
-   * The mount point holding `path` after symlinks are resolved: the longest of `findmnt`'s targets
-   * that contains it (Deno refuses /proc/self/mountinfo without --allow-all).
+   * The mount point holding each path after symlinks are resolved: the longest of `findmnt`'s
+   * targets that contains it, from one listing for all paths (Deno refuses /proc/self/mountinfo
+   * without --allow-all).
    */
-  async mountOf(path: string): Promise<string | undefined> {
-    let real: string | undefined;
-    for (let p = path; real === undefined; p = p.substring(0, p.lastIndexOf("/")) || "/") {
-      try {
-        real = await Deno.realPath(p);
-      } catch {
-        if (p === "/") return undefined;
-      }
-    }
+  async mountsOf(paths: string[]): Promise<(string | undefined)[]> {
+    if (paths.length === 0) return [];
     let listing: string;
     try {
       const out = await new Deno.Command("findmnt", {
@@ -68,23 +62,28 @@ export class LocalRestoreFiles implements RestoreFiles {
         stdout: "piped",
         stderr: "null",
       }).output();
-      if (!out.success) return undefined;
+      if (!out.success) return paths.map(() => undefined);
       listing = new TextDecoder().decode(out.stdout);
     } catch {
-      return undefined;
+      return paths.map(() => undefined);
     }
-    let best: string | undefined;
-    for (const line of listing.split("\n")) {
-      if (!line.startsWith("/")) continue;
-      // findmnt -r writes unusual characters as \xHH.
-      const point = line.replaceAll(
-        /\\x([0-9a-fA-F]{2})/g,
-        (_, h) => String.fromCharCode(parseInt(h, 16)),
-      );
-      const within = point === "/" || real === point || real.startsWith(`${point}/`);
-      if (within && (best === undefined || point.length > best.length)) best = point;
+    // findmnt -r writes unusual characters as \xHH.
+    const points = listing.split("\n").filter((l) => l.startsWith("/")).map((line) =>
+      line.replaceAll(/\\x([0-9a-fA-F]{2})/g, (_, h) => String.fromCharCode(parseInt(h, 16)))
+    );
+    const out: (string | undefined)[] = [];
+    for (const path of paths) {
+      const real = await realAncestor(path);
+      let best: string | undefined;
+      if (real !== undefined) {
+        for (const point of points) {
+          const within = point === "/" || real === point || real.startsWith(`${point}/`);
+          if (within && (best === undefined || point.length > best.length)) best = point;
+        }
+      }
+      out.push(best);
     }
-    return best;
+    return out;
   }
 
   async rename(from: string, to: string): Promise<void> {
@@ -116,5 +115,16 @@ export class LocalRestoreFiles implements RestoreFiles {
       throw ioError(`list '${path}'`, e);
     }
     return out.sort();
+  }
+}
+
+/** The path with symlinks resolved, or its nearest existing ancestor's; undefined if none. */
+async function realAncestor(path: string): Promise<string | undefined> {
+  for (let p = path;; p = p.substring(0, p.lastIndexOf("/")) || "/") {
+    try {
+      return await Deno.realPath(p);
+    } catch {
+      if (p === "/") return undefined;
+    }
   }
 }

@@ -6,18 +6,23 @@ async function sh(cmd: string, ...args: string[]) {
   assert.ok(out.success, `${cmd} ${args.join(" ")}: ${new TextDecoder().decode(out.stderr)}`);
 }
 
-Deno.test("mountOf: the mount point holding a folder, through symlinks and folders not yet created", async () => {
+Deno.test("mountsOf: the mount point holding each folder, through symlinks and folders not yet created, in one listing", async () => {
   const files = new LocalRestoreFiles();
   const dir = await Deno.makeTempDir({ prefix: "stowage-mountof-" });
   await Deno.mkdir(`${dir}/m`);
   await sh("mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", `${dir}/m`);
   try {
     await Deno.symlink(`${dir}/m`, `${dir}/link`);
-    assert.equal(await files.mountOf(`${dir}/m/not/yet`), `${dir}/m`);
-    assert.equal(await files.mountOf(`${dir}/link/new`), `${dir}/m`);
-    const outside = await files.mountOf(`${dir}/other`);
+    const [inside, linked, outside] = await files.mountsOf([
+      `${dir}/m/not/yet`,
+      `${dir}/link/new`,
+      `${dir}/other`,
+    ]);
+    assert.equal(inside, `${dir}/m`);
+    assert.equal(linked, `${dir}/m`);
     assert.equal(typeof outside, "string");
     assert.notEqual(outside, `${dir}/m`);
+    assert.deepEqual(await files.mountsOf([]), []);
   } finally {
     await sh("umount", `${dir}/m`);
     await Deno.remove(dir, { recursive: true });

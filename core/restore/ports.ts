@@ -16,11 +16,11 @@ export interface RestoreFiles {
   /** A new empty folder beside `path` (same parent, so the same file system): `<path>.<tag>-XXXXXX`. */
   makeSibling(path: string, tag: string): Promise<string>;
   /**
-   * The mount point holding `path` (or its nearest existing ancestor), symlinks resolved; undefined
-   * when unknown. rename(2) works within one mount only, so folders of one mount can share a
-   * staging folder.
+   * The mount point holding each path (or its nearest existing ancestor), symlinks resolved, in
+   * the order given; undefined when unknown. rename(2) works within one mount only, so folders of
+   * one mount can share a staging folder.
    */
-  mountOf?(path: string): Promise<string | undefined>;
+  mountsOf?(paths: string[]): Promise<(string | undefined)[]>;
   /** rename(2): atomic within one file system. */
   rename(from: string, to: string): Promise<void>;
   /** rm -rf; a missing path is not an error. */

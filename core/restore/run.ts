@@ -286,8 +286,9 @@ async function stageData(run: RestoreRun) {
     targets.push({ step, target, created });
   }
   // The folders of one data snapshot: one restic process for all of them (core/restore/batch.ts).
-  if (deps.files.mountOf) {
-    for (const t of targets) t.mount = await deps.files.mountOf(parentOf(t.target));
+  if (deps.files.mountsOf) {
+    const mounts = await deps.files.mountsOf(targets.map((t) => parentOf(t.target)));
+    targets.forEach((t, i) => t.mount = mounts[i]);
   }
   for (const batch of restoreBatches(targets)) {
     checkAbort(deps.signal);
