@@ -123,10 +123,16 @@ export function parseSnapshot(s: ResticSnapshot): SnapshotInfo {
   }
   let data: DataItem[] | undefined;
   if (stowage && (fields.type === "data" || itemValues.length > 0)) {
-    if (fields.type !== "data") problems.push("item= tags on a snapshot that is not type=data");
+    if (fields.type !== "data" && fields.type !== "pre-restore") {
+      problems.push("item= tags on a snapshot that is not type=data or type=pre-restore");
+    }
     const parsedItems = parseDataItems(itemValues, info.paths, bindPathProblem);
     problems.push(...parsedItems.problems);
     data = parsedItems.items;
+  }
+  if (stowage && fields.type === "pre-restore") {
+    const why = preRestoreProblem(fields, itemValues.length > 0);
+    if (why) problems.push(why);
   }
   if (problems.length > 0) {
     // Only the fields that are valid on their own, so the snapshot can be attributed and reported.
@@ -258,16 +264,21 @@ const STOWAGE_TAG_SCHEMA = TAG_SCHEMA.required({ unit: true, type: true })
         "a dump snapshot without engine=, service= and database=",
       );
     }
-    if (f.type === "pre-restore") {
-      const dump = f.engine !== undefined && f.service !== undefined && f.database !== undefined;
-      need(
-        dump
-          ? f.volume === undefined && f.path === undefined
-          : (f.volume === undefined) !== (f.path === undefined),
-        "a pre-restore snapshot needs exactly one of volume=, path= and a dump's database=",
-      );
-    }
+    // pre-restore: preRestoreProblem (its rule depends on the item= tags, which are not fields).
   });
+
+/**
+ * A pre-restore snapshot names what it saved in exactly one way: `item=` tags (one pass over
+ * every folder a restore replaced, like a data snapshot), or one `volume=` or `path=` (before
+ * format 4: a snapshot per folder), or a dump's fields (the safety dump of `--only dumps`).
+ */
+function preRestoreProblem(f: Record<string, string>, hasItems: boolean): string | undefined {
+  const dump = f.engine !== undefined && f.service !== undefined && f.database !== undefined;
+  const ways = [hasItems, dump, f.volume !== undefined, f.path !== undefined].filter(Boolean);
+  return ways.length === 1
+    ? undefined
+    : "a pre-restore snapshot needs exactly one of item= tags, volume=, path= and a dump's database=";
+}
 
 /** `2025-01-31T23-59-59Z`: sortable, safe in file names and tags. */
 export function backupIdFor(d: Date): string {

@@ -192,9 +192,39 @@ Deno.test("crafted item= tags make the data snapshot invalid: restore never maps
     assert.equal(s.type, undefined);
     assert.equal(s.items, undefined);
   }
-  // item= tags belong to data snapshots only.
+  // item= tags belong to data and pre-restore snapshots only.
   assert.match(
     dataSnap(["volume=shop_db", "item=volume:shop_db:" + V], [V], "volume").invalid ?? "",
-    /not type=data/,
+    /not type=data or type=pre-restore/,
   );
+});
+
+Deno.test("a pre-restore snapshot names its folders one way: item= tags, volume=, path= or a dump", () => {
+  const V = "/var/lib/docker/volumes/shop_db/_data";
+  const items = dataSnap(
+    ["item=volume:shop_db:" + V, "item=bind:/srv/shop"],
+    [V, "/srv/shop"],
+    "pre-restore",
+  );
+  assert.equal(items.invalid, undefined);
+  assert.equal(items.type, "pre-restore");
+  assert.deepEqual(items.items?.map((d) => [d.kind, d.name, d.path]), [
+    ["volume", "shop_db", V],
+    ["bind", "/srv/shop", "/srv/shop"],
+  ]);
+  assert.equal(dataSnap(["volume=shop_db"], [V], "pre-restore").invalid, undefined);
+  for (
+    const tags of [["volume=shop_db", "item=volume:shop_db:" + V], [], [
+      "volume=shop_db",
+      "path=/srv/x",
+    ]]
+  ) {
+    assert.match(
+      dataSnap(tags, [V, "/srv/x"], "pre-restore").invalid ?? "",
+      /exactly one of/,
+      tags.join(" "),
+    );
+  }
+  // The item= rules hold as for a data snapshot.
+  assert.match(dataSnap(["item=bind:/etc"], ["/etc"], "pre-restore").invalid ?? "", /\/etc/);
 });

@@ -176,10 +176,15 @@ Deno.test("restore over existing data needs --stop, saves a pre-restore snapshot
     ) as { id: string; tags: string[] }[];
     const mine = snaps.find((x) => x.id === pre.preRestoreSnapshot)!;
     assert.ok(
-      mine.tags.includes(`volume=${s.volume("app_data")}`) &&
+      mine.tags.some((t) => t.startsWith(`item=volume:${s.volume("app_data")}:/`)) &&
         mine.tags.includes(`unit=${s.project}`),
       mine.tags.join(","),
     );
+    // Every folder the restore replaced was saved by one restic pass, into one snapshot.
+    const saved = report.data.filter((d) => d.preRestoreSnapshot);
+    assert.ok(saved.length >= 2, JSON.stringify(report.data));
+    assert.deepEqual(new Set(saved.map((d) => d.preRestoreSnapshot)), new Set([mine.id]));
+    assert.equal(snaps.filter((x) => x.tags.includes(`backup_id=${report.restoreId}`)).length, 1);
     assert.ok(mine.tags.includes(`backup_id=${report.restoreId}`));
 
     // Undo: the pre-restore point brings v2 back.

@@ -5,6 +5,7 @@
  * into place. rename(2) works within one mount only, so a batch never spans two. Pure.
  */
 import type { DataStep } from "./plan.ts";
+import { nests } from "../data_tags.ts";
 
 export interface StageTarget {
   step: DataStep;
@@ -33,4 +34,19 @@ export function restoreBatches<T extends StageTarget>(targets: T[]): T[][] {
     else batches.push([t]);
   }
   return batches;
+}
+
+/**
+ * The folders a restore saves before replacing them, in as few restic passes as one snapshot's
+ * `item=` tags allow (core/data_tags.ts: no folder inside another): each folder joins the first
+ * group none of whose folders it nests with, in order.
+ */
+export function preRestoreGroups<T extends { target: string }>(saves: T[]): T[][] {
+  const groups: T[][] = [];
+  for (const s of saves) {
+    const group = groups.find((g) => g.every((o) => !nests(o.target, s.target)));
+    if (group) group.push(s);
+    else groups.push([s]);
+  }
+  return groups;
 }

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import type { DataStep } from "./plan.ts";
-import { restoreBatches } from "./batch.ts";
+import { preRestoreGroups, restoreBatches } from "./batch.ts";
 
 const step = (name: string, snapshotId: string, extra: Partial<DataStep> = {}): DataStep => ({
   kind: "volume",
@@ -41,4 +41,13 @@ Deno.test("another mount, another snapshot, a whole per-item snapshot or a tar s
     at(step("g", "S"), "/m1"),
   ]);
   assert.deepEqual(names(batches), [["a", "g"], ["b"], ["c"], ["d"], ["e"], ["f"]]);
+});
+
+Deno.test("pre-restore saves: one pass for folders apart, another for a folder inside one of them", () => {
+  const t = (target: string) => ({ target });
+  assert.deepEqual(
+    preRestoreGroups([t("/v/a/_data"), t("/srv/x"), t("/srv/x/y"), t("/v/b/_data"), t("/srv")]),
+    [[t("/v/a/_data"), t("/srv/x"), t("/v/b/_data")], [t("/srv/x/y")], [t("/srv")]],
+  );
+  assert.deepEqual(preRestoreGroups([]), []);
 });

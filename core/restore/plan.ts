@@ -95,8 +95,8 @@ export interface DataStep {
   /** The folder's path inside a `dir` snapshot; the tar file's path for `archive`. */
   snapshotPath: string;
   /**
-   * A format-3 `type=data` snapshot holds the unit's other folders too: restic restores only this
-   * one (`--include`, the path with glob characters escaped).
+   * A snapshot with `item=` tags (format 3 `type=data`, format 4 `type=pre-restore`) holds other
+   * folders too: restic restores only this one (`--include`, the path with glob characters escaped).
    */
   include?: string;
   /** Final folder; undefined until a volume that is created first has a mountpoint. */
@@ -322,7 +322,8 @@ function planData(plan: RestorePlan, ctx: Planning) {
         snapshotId: d.snapshot.id,
         source: d.source,
         snapshotPath: d.source === "archive" ? `/${d.name}.tar` : d.path,
-        ...(d.snapshot.type === "data" ? { include: includePattern(d.path) } : {}),
+        // Several folders in one snapshot (`item=` tags): restore only this one.
+        ...(d.snapshot.items ? { include: includePattern(d.path) } : {}),
         target,
         state,
         preRestore: !toDir && state === "data",

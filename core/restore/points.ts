@@ -135,21 +135,17 @@ export function restorePoints(snapshots: SnapshotInfo[], unit: string): RestoreP
           break;
         case "data":
           // Format 3: one snapshot, several items (validated by core/tags.ts).
-          for (const d of s.items ?? []) {
-            if (seen.has(`${d.kind}:${d.name}`)) continue;
-            seen.add(`${d.kind}:${d.name}`);
-            (d.kind === "volume" ? point.volumes : point.binds).push({
-              kind: d.kind,
-              name: d.name,
-              snapshot: s,
-              source: "dir",
-              path: d.path,
-            });
-          }
+          addItems(point, seen, s);
           break;
+        case "pre-restore":
+          // Format 4: one pass over every folder the restore replaced, named like a data snapshot.
+          if (s.items) {
+            addItems(point, seen, s);
+            break;
+          }
+          // falls through: before format 4, one snapshot per folder
         case "volume":
-        case "bind":
-        case "pre-restore": {
+        case "bind": {
           const kind = s.type === "bind" || (s.type === "pre-restore" && !s.volume && s.path)
             ? "bind"
             : "volume";
@@ -179,6 +175,21 @@ export function restorePoints(snapshots: SnapshotInfo[], unit: string): RestoreP
 }
 
 /** Items of a point the way the marker counts them: recipe, networks, each volume and bind. */
+/** The folders of a snapshot with `item=` tags; an item seen in a newer snapshot is kept. */
+function addItems(point: RestorePoint, seen: Set<string>, s: SnapshotInfo) {
+  for (const d of s.items ?? []) {
+    if (seen.has(`${d.kind}:${d.name}`)) continue;
+    seen.add(`${d.kind}:${d.name}`);
+    (d.kind === "volume" ? point.volumes : point.binds).push({
+      kind: d.kind,
+      name: d.name,
+      snapshot: s,
+      source: "dir",
+      path: d.path,
+    });
+  }
+}
+
 function itemCount(p: RestorePoint): number {
   return (p.recipe ? 1 : 0) + (p.networks ? 1 : 0) + p.volumes.length + p.binds.length +
     p.snapshots.filter((s) => s.type === "dump").length;

@@ -267,3 +267,36 @@ Deno.test("a format-3 point: one data snapshot counts as each volume and bind it
   const [q] = restorePoints([complete[0], complete[2]], "shop");
   assert.equal(q.status, "incomplete");
 });
+
+Deno.test("a format-4 pre-restore point: one snapshot holds every folder the restore replaced", () => {
+  const R = "2025-02-02T10-00-00Z";
+  const ts = "2025-02-02T10:00:00Z";
+  const dbPath = "/var/lib/docker/volumes/shop_db/_data";
+  const pre = parseSnapshot({
+    id: "d".repeat(64),
+    short_id: "dddddddd",
+    time: ts,
+    hostname: "h1",
+    paths: [dbPath, "/srv/shop"],
+    tags: buildTags({
+      unit: "shop",
+      type: "pre-restore",
+      backupId: R,
+      timestamp: ts,
+      scope: "standard",
+      data: [
+        { kind: "volume", name: "shop_db", path: dbPath },
+        { kind: "bind", name: "/srv/shop", path: "/srv/shop" },
+      ],
+    }),
+  });
+  const [p] = restorePoints([pre], "shop");
+  assert.equal(p.kind, "pre-restore");
+  assert.equal(p.status, "complete", p.problems.join("; "));
+  assert.deepEqual(p.volumes.map((v) => [v.name, v.path, v.snapshot.id]), [
+    ["shop_db", dbPath, pre.id],
+  ]);
+  assert.deepEqual(p.binds.map((b) => [b.name, b.path, b.snapshot.id]), [
+    ["/srv/shop", "/srv/shop", pre.id],
+  ]);
+});

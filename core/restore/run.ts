@@ -25,7 +25,7 @@ import { backupIdFor, buildTags, isoSeconds } from "../tags.ts";
 import type { Scope } from "../model.ts";
 import type { DataStep, RestorePlan } from "./plan.ts";
 import type { RestoreFiles } from "./ports.ts";
-import { restoreBatches, type StageTarget } from "./batch.ts";
+import { preRestoreGroups, restoreBatches, type StageTarget } from "./batch.ts";
 import { COMPOSE_LABELS } from "../compose_labels.ts";
 import { decodeBase64 } from "../base64.ts";
 import { splitReference } from "./images.ts";
@@ -324,22 +324,19 @@ async function stopAndSave(run: RestoreRun): Promise<Map<string, string>> {
       deps.sink.emit({ type: "container.stop", unit: plan.unit, container: name });
     }
   }
-  const preRestore = new Map<string, string>();
+  const toSave: Staged[] = [];
   for (const s of staged) {
     checkAbort(deps.signal);
     if (!s.step.preRestore || plan.toDir) continue;
     // Re-probe: the state may have changed between planning and now.
-    if ((await deps.files.probeDir(s.target)) !== "data") continue;
-    const saved = await savePreRestore(deps, plan, s, restoreId, t0);
-    preRestore.set(`${s.step.kind}:${s.step.name}`, saved.snapshotId);
-    deps.sink.emit({
-      type: "snapshot.done",
-      unit: plan.unit,
-      kind: "pre-restore",
-      item: s.step.name,
-      snapshotId: saved.snapshotId,
-      dataAdded: saved.dataAdded,
-    });
+    if ((await deps.files.probeDir(s.target)) === "data") toSave.push(s);
+  }
+  // One restic pass for every folder about to be replaced (the unit is down meanwhile).
+  const preRestore = new Map<string, string>();
+  for (const group of preRestoreGroups(toSave)) {
+    checkAbort(deps.signal);
+    const saved = await savePreRestore(deps, plan, group, restoreId, t0);
+    for (const s of group) preRestore.set(`${s.step.kind}:${s.step.name}`, saved.snapshotId);
   }
   return preRestore;
 }
@@ -780,34 +777,46 @@ async function swapIn(files: RestoreFiles, s: Staged) {
   if (aside) await files.removeTree(aside);
 }
 
+/**
+ * Saves the folders of `group` as they are now in one `type=pre-restore` snapshot, its `item=`
+ * tags naming each folder as a data snapshot's do (format 4, docs/format.md).
+ */
 async function savePreRestore(
   deps: RestoreDeps,
   plan: RestorePlan,
-  s: Staged,
+  group: Staged[],
   restoreId: string,
   t0: Date,
 ): Promise<BackupSummary> {
-  deps.sink.emit({
-    type: "snapshot.start",
-    unit: plan.unit,
-    kind: "pre-restore",
-    item: s.step.name,
-  });
+  const item = group.map((s) => s.step.name).join(", ");
+  deps.sink.emit({ type: "snapshot.start", unit: plan.unit, kind: "pre-restore", item });
   const tags = buildTags({
     unit: plan.unit,
     type: "pre-restore",
     backupId: restoreId,
     timestamp: isoSeconds(t0),
     scope: (plan.scope as Scope | undefined) ?? "standard",
-    ...(s.step.kind === "volume" ? { volume: s.step.name } : { path: s.step.name }),
+    data: group.map((s) =>
+      s.step.kind === "volume"
+        ? { kind: "volume" as const, name: s.step.name, path: s.target }
+        : { kind: "bind" as const, name: s.target, path: s.target }
+    ),
   });
-  const summary = await deps.repo.backupPaths([s.target], {
+  const saved = await deps.repo.backupPaths(group.map((s) => s.target), {
     tags,
     host: deps.host,
     time: deps.clock.now(),
     signal: deps.signal,
   });
-  return summary;
+  deps.sink.emit({
+    type: "snapshot.done",
+    unit: plan.unit,
+    kind: "pre-restore",
+    item,
+    snapshotId: saved.snapshotId,
+    dataAdded: saved.dataAdded,
+  });
+  return saved;
 }
 
 async function waitRunning(
