@@ -10,7 +10,24 @@ import { spawnStowage, stowage } from "./support/cli.ts";
 
 import type { RunReport } from "../core/report.ts";
 
-import { folderIn, running, snapshotsOf, waitFor, withStack } from "./support/backup.ts";
+import {
+  countedRestic,
+  folderIn,
+  running,
+  snapshotsOf,
+  waitFor,
+  withStack,
+} from "./support/backup.ts";
+
+/**
+ * The most restic processes one backup of the fixture stack may start (issue 11: each one opens
+ * the repository, key derivation and index load, so their number is wall time). The first run
+ * also saves the test image (an image snapshot, and one lookup of its full id for the recipe).
+ */
+const MAX_RESTIC_FIRST_BACKUP = 12;
+const MAX_RESTIC_BACKUP = 10;
+/** ... and one `restore --latest --to-dir` of it. */
+const MAX_RESTIC_RESTORE = 4;
 
 Deno.test("backup saves the fixture stack as tagged snapshots, in dependency order, and everything runs again", async () => {
   await withStack("main", async (s, env) => {
@@ -22,10 +39,16 @@ Deno.test("backup saves the fixture stack as tagged snapshots, in dependency ord
       "echo hello > /data/greeting && mkdir -p /data/cache && echo junk > /data/cache/big.tmp",
     );
     await docker("stop", "-t", "1", s.container("web")); // a stopped container must stay stopped
+    const counted = await countedRestic(env);
     const since = new Date();
-    const r = await stowage(["backup", "--unit", s.project, "--json"], { env: env.env });
+    const r = await stowage(["backup", "--unit", s.project, "--json"], { env: counted.env });
     const until = new Date();
     assert.equal(r.code, 0, r.stderr);
+    const firstCalls = await counted.calls();
+    assert.ok(
+      firstCalls.length <= MAX_RESTIC_FIRST_BACKUP,
+      `the first backup ran restic ${firstCalls.length} times:\n${firstCalls.join("\n")}`,
+    );
     const report = JSON.parse(r.stdout) as RunReport;
     assert.equal(report.ok, true);
     const u = report.units[0];
@@ -117,8 +140,17 @@ Deno.test("backup saves the fixture stack as tagged snapshots, in dependency ord
     assert.ok(recipeText.includes("API_TOKEN=**REDACTED**"));
 
     // A second backup of unchanged data adds almost nothing.
-    const again = await stowage(["backup", "--unit", s.project, "--json"], { env: env.env });
+    await counted.reset();
+    const again = await stowage(["backup", "--unit", s.project, "--json"], { env: counted.env });
     assert.equal(again.code, 0, again.stderr);
+    const calls = await counted.calls();
+    assert.ok(
+      calls.length <= MAX_RESTIC_BACKUP,
+      `an unchanged backup ran restic ${calls.length} times:\n${calls.join("\n")}`,
+    );
+    // The data passes compare with a parent named explicitly, and the snapshots are listed at most
+    // twice: before the unit (image, parents) and after its restart (ids, warm, retention).
+    assert.ok(calls.filter((c) => c.startsWith("snapshots ")).length <= 2, calls.join("\n"));
     const second = JSON.parse(again.stdout) as RunReport;
     assert.ok(
       second.units[0].bytesAdded < 64 * 1024,
@@ -162,6 +194,24 @@ Deno.test("backup saves the fixture stack as tagged snapshots, in dependency ord
     });
     assert.equal(estimate.code, 0, estimate.stderr);
     assert.ok(JSON.parse(estimate.stdout).totalBytes > 0);
+
+    // A whole-unit restore of the newest point, files only.
+    await counted.reset();
+    const out = `${env.dir}/restored`;
+    const back = await stowage(
+      ["restore", "--unit", s.project, "--latest", "--to-dir", out, "--yes"],
+      { env: counted.env },
+    );
+    assert.equal(back.code, 0, back.stderr);
+    const restoreCalls = await counted.calls();
+    assert.ok(
+      restoreCalls.length <= MAX_RESTIC_RESTORE,
+      `restore ran restic ${restoreCalls.length} times:\n${restoreCalls.join("\n")}`,
+    );
+    assert.equal(
+      await Deno.readTextFile(`${out}/volumes/${s.volume("app_data")}/greeting`),
+      "hello\n",
+    );
   });
 });
 

@@ -16,6 +16,7 @@ import type {
   EventSink,
   HostFiles,
   RestartJournal,
+  ResticSnapshot,
 } from "../ports.ts";
 import type { RunReport, SnapshotRecord, UnitReport } from "../report.ts";
 import { discoverUnits } from "../discovery.ts";
@@ -27,10 +28,9 @@ import {
   isoSeconds,
   parseSnapshot,
   type TagFields,
-  WARM_TAG,
-  warmUnitTag,
 } from "../tags.ts";
 import { resolveShortIds } from "./ids.ts";
+import { hostSnapshots, imageSnapshot, RunListing, warmSnapshots } from "./listing.ts";
 import {
   bestParent,
   type DataPass,
@@ -137,6 +137,7 @@ export async function runBackup(deps: BackupDeps, req: BackupRequest): Promise<R
 
   const reports: UnitReport[] = [];
   const scope = req.scope ?? req.config.backup.scope;
+  const listing = new RunListing(deps.repo);
   for (const [i, unit] of units.entries()) {
     const plan = planWithDumps(unit, req.config, req.scope);
     if (req.signal.aborted) {
@@ -150,7 +151,7 @@ export async function runBackup(deps: BackupDeps, req: BackupRequest): Promise<R
       total: units.length,
       operation: "backup",
     });
-    reports.push(await backupUnit(deps, req, plan, state, backupId, started));
+    reports.push(await backupUnit(deps, req, plan, state, backupId, started, listing));
   }
   if (scope === "full" && !req.signal.aborted) {
     reports.push(await backupDockerConfig(deps, backupId, started));
@@ -218,6 +219,7 @@ async function backupUnit(
   state: EngineState,
   backupId: string,
   runStart: Date,
+  listing: RunListing,
 ): Promise<UnitReport> {
   const { unit } = plan;
   const t0 = deps.clock.now();
@@ -248,13 +250,13 @@ async function backupUnit(
   const fields = { unit: unit.name, backupId, timestamp: isoSeconds(runStart), scope: plan.scope };
   const saver = snapshotSaver(deps, req, plan, fields, report);
   try {
-    await saveDocuments(deps, req, plan, state, saver);
+    await saveDocuments(deps, req, plan, state, saver, listing);
     // Database dumps, taken hot before anything stops: a failed one leaves no restore point.
     await saveDumps(deps, req, plan, saver);
   } catch (e) {
     report.outcome = "failed";
     report.error = req.signal.aborted ? "interrupted" : errorMessage(e);
-    await resolveIds(deps, plan, report, []);
+    failWith(report, (await resolveIds(deps, listing, plan, report)).problem);
     await runPost(deps, plan, backupId, report);
     return finish(deps, report, t0);
   }
@@ -267,7 +269,7 @@ async function backupUnit(
   const warmIds: string[] = [];
   try {
     snaps = await unitSnapshots(deps, req, plan, backupId, report);
-    parents = await chooseUnitParents(deps, plan);
+    parents = await chooseUnitParents(deps, plan, listing);
     // An append-only server could not forget the warm snapshots: each run would leave one more,
     // after restic retried the refused deletion for about 45 s. No warm pass there.
     const warm = req.config.backup.warm_pass && !req.config.repository.append_only;
@@ -277,8 +279,9 @@ async function backupUnit(
   } catch (e) {
     report.outcome = "failed";
     report.error = req.signal.aborted ? "interrupted" : errorMessage(e);
-    const { warm } = await resolveIds(deps, plan, report, warmIds);
-    await forgetWarm(deps, warm, report);
+    const resolved = await resolveIds(deps, listing, plan, report);
+    failWith(report, resolved.problem);
+    await forgetWarm(deps, listing, resolved.warm ?? warmIds, report);
     await runPost(deps, plan, backupId, report);
     return finish(deps, report, t0);
   }
@@ -329,21 +332,22 @@ async function backupUnit(
     if (snaps.plan.snapshots.length > 0) report.reads = snaps.report();
   }
 
-  // 5b. Everything below runs with the containers started: full ids of the cold pass (one
-  // listing), the completion marker (last: only a point that has one is a restore point for
-  // --latest), the warm snapshots forgotten, retention.
-  const resolved = await resolveIds(deps, plan, report, warmIds);
-  if (!resolved.ok && allSaved) {
-    allSaved = false;
-    report.outcome = "failed";
-  }
+  // 5b. Everything below runs with the containers started: the completion marker (the point's
+  // last snapshot: only a point that has one is a restore point for --latest), then one listing
+  // that gives the full ids of what the unit saved, its warm snapshots to forget, and retention's
+  // view of the unit's points (the new one included).
   if (allSaved) await writeMarker(deps, req, plan, saver, report);
-  await forgetWarm(deps, resolved.warm, report);
+  const resolved = await resolveIds(deps, listing, plan, report);
+  if (resolved.problem) {
+    // Every snapshot was saved and the point is what its tags say; only the report's ids are short.
+    report.warnings.push(`the saved snapshots' full ids were not looked up: ${resolved.problem}`);
+  }
+  await forgetWarm(deps, listing, resolved.warm ?? warmIds, report);
 
   // 6. Retention, only after a complete backup of the unit.
-  if (report.outcome === "ok") {
+  if (report.outcome === "ok" && resolved.listed) {
     try {
-      report.forgotten = await applyUnitRetention(deps, plan, report, {
+      report.forgotten = await applyUnitRetention(deps, plan, report, resolved.listed, listing, {
         appendOnly: req.config.repository.append_only,
       });
     } catch (e) {
@@ -447,6 +451,7 @@ async function saveDocuments(
   plan: UnitPlan,
   state: EngineState,
   { record, opts, fields, report }: Saver,
+  listing: RunListing,
 ) {
   // Images first: the recipe names the snapshots that hold them.
   const images = await saveImages(
@@ -469,6 +474,7 @@ async function saveDocuments(
       return s;
     },
     req.signal,
+    async (id) => imageSnapshot(await listing.current(), id),
   );
   for (const item of plan.items.filter((i) => i.type === "recipe" || i.type === "network")) {
     deps.sink.emit({
@@ -496,13 +502,15 @@ const dataItemsOf = (plan: UnitPlan) =>
 
 /**
  * The snapshots the unit's data passes may compare with: those of its newest usable restore point
- * made by this host (one listing). The warm pass puts its own snapshots first.
+ * made by this host (from the run's listing). The warm pass puts its own snapshots first.
  */
-async function chooseUnitParents(deps: BackupDeps, plan: UnitPlan): Promise<ParentCandidate[]> {
+async function chooseUnitParents(
+  deps: BackupDeps,
+  plan: UnitPlan,
+  listing: RunListing,
+): Promise<ParentCandidate[]> {
   if (dataItemsOf(plan).length === 0) return [];
-  const snaps = (await deps.repo.snapshots({ tags: [`unit=${plan.unit.name}`] })).map(
-    parseSnapshot,
-  );
+  const snaps = hostSnapshots(await listing.current(), deps.host).map(parseSnapshot);
   return parentCandidates(snaps, plan.unit.name, deps.host);
 }
 
@@ -569,10 +577,16 @@ async function warmPass(
 }
 
 /** Forgets warm-pass snapshots. Runs with the containers started; a failure is a warning. */
-async function forgetWarm(deps: BackupDeps, ids: string[], report: UnitReport) {
+async function forgetWarm(
+  deps: BackupDeps,
+  listing: RunListing,
+  ids: string[],
+  report: UnitReport,
+) {
   if (ids.length === 0) return;
   try {
     await deps.repo.forget(ids);
+    listing.forgot(ids);
   } catch (e) {
     report.warnings.push(`could not forget the warm-pass snapshots: ${errorMessage(e)}`);
   }
@@ -580,38 +594,37 @@ async function forgetWarm(deps: BackupDeps, ids: string[], report: UnitReport) {
 
 /**
  * The unit's snapshots were saved with restic 0.14's short ids (no lookup per snapshot); one
- * listing of this host's snapshots, after the restart, resolves them all and finds the unit's warm
- * snapshots to forget: this run's and any a killed run left. `ok` false (with the reason in the
- * report) when an id cannot be resolved; then `warm` is this run's own (short) warm ids.
+ * listing of the repository, after the restart, resolves them all, finds the unit's warm
+ * snapshots to forget (this run's and any a killed run left), and is what retention and the next
+ * unit read. `problem` says why ids stayed short (the listing failed, or an id is ambiguous);
+ * `warm` and `listed` are absent when the listing failed.
  */
 async function resolveIds(
   deps: BackupDeps,
+  listing: RunListing,
   plan: UnitPlan,
   report: UnitReport,
-  warmIds: string[],
-): Promise<{ ok: boolean; warm: string[] }> {
-  const short = report.snapshots.filter((s) => !/^[0-9a-f]{64}$/.test(s.snapshotId));
-  if (short.length === 0 && warmIds.length === 0 && dataItemsOf(plan).length === 0) {
-    return { ok: true, warm: [] };
-  }
+): Promise<{ problem?: string; warm?: string[]; listed?: ResticSnapshot[] }> {
   let listed;
   try {
-    listed = await deps.repo.snapshots({ host: deps.host });
+    listed = await listing.refresh();
   } catch (e) {
-    report.error = [report.error, errorMessage(e)].filter(Boolean).join("; ");
-    return { ok: short.length === 0, warm: warmIds };
+    return { problem: errorMessage(e) };
   }
-  const tag = warmUnitTag(plan.unit.name);
-  const warm = listed.filter((s) => s.tags?.includes(WARM_TAG) && s.tags.includes(tag))
-    .map((s) => s.id);
+  const warm = warmSnapshots(listed, plan.unit.name, deps.host);
+  const short = report.snapshots.filter((s) => !/^[0-9a-f]{64}$/.test(s.snapshotId));
   try {
-    const full = resolveShortIds(short.map((s) => s.snapshotId), listed);
+    const full = resolveShortIds(short.map((s) => s.snapshotId), hostSnapshots(listed, deps.host));
     for (const s of short) s.snapshotId = full.get(s.snapshotId)!;
-    return { ok: true, warm };
+    return { warm, listed };
   } catch (e) {
-    report.error = [report.error, errorMessage(e)].filter(Boolean).join("; ");
-    return { ok: false, warm };
+    return { problem: errorMessage(e), warm, listed };
   }
+}
+
+/** Adds a problem to the unit's error (the unit failed already). */
+function failWith(report: UnitReport, problem: string | undefined) {
+  if (problem) report.error = [report.error, problem].filter(Boolean).join("; ");
 }
 
 /**
@@ -774,8 +787,10 @@ async function volumeReadMode(
 
 /**
  * Writes the `type=complete` snapshot that makes the point complete (docs/format.md): it lists
- * every item the run saved, and its tags carry their count and bytes so a listing needs no more
- * than `restic snapshots`. Written after the containers started again: it costs no downtime.
+ * every item the run saved (by the id restic reported when saving it: the short id in restic 0.14,
+ * so no listing is needed first), and its tags carry their count and bytes so a listing needs no
+ * more than `restic snapshots`. Completeness is judged by the tags alone. Written after the
+ * containers started again: it costs no downtime.
  */
 async function writeMarker(
   deps: BackupDeps,
@@ -805,6 +820,8 @@ async function writeMarker(
         host: deps.host,
         time: deps.clock.now(),
         signal: req.signal,
+        // Resolved with the others by the listing that follows (resolveIds).
+        shortId: true,
       },
     );
     report.snapshots.push({
@@ -947,11 +964,12 @@ async function applyUnitRetention(
   deps: BackupDeps,
   plan: UnitPlan,
   report: UnitReport,
+  listed: ResticSnapshot[],
+  listing: RunListing,
   opts: { appendOnly: boolean },
 ): Promise<number> {
-  const snaps = (await deps.repo.snapshots({ tags: [`unit=${plan.unit.name}`] }))
-    .map(parseSnapshot)
-    .filter((s) => s.hostname === deps.host && s.unit === plan.unit.name);
+  const snaps = hostSnapshots(listed, deps.host).map(parseSnapshot)
+    .filter((s) => s.unit === plan.unit.name);
   const decision = planRetention(
     restorePoints(snaps, plan.unit.name),
     plan.items.map((i) => i.retention),
@@ -965,7 +983,10 @@ async function applyUnitRetention(
     );
     return 0;
   }
-  if (forget.length > 0) await deps.repo.forget(forget);
+  if (forget.length > 0) {
+    await deps.repo.forget(forget);
+    listing.forgot(forget);
+  }
   return forget.length;
 }
 
