@@ -153,9 +153,11 @@ function reservations(): string {
   Deno.mkdirSync(SUBNET_ROOT, { recursive: true });
   for (const e of Deno.readDirSync(SUBNET_ROOT)) {
     if (!/^\d+$/.test(e.name) || Number(e.name) === Deno.pid) continue;
-    try {
-      Deno.statSync(`/proc/${e.name}`);
-    } catch {
+    // Whether that test process still runs: /proc itself needs --allow-all under Deno (a failed
+    // stat there removed every other live run's reservations), ps reads it for us.
+    const alive = new Deno.Command("ps", { args: ["-p", e.name], stdout: "null", stderr: "null" })
+      .outputSync().success;
+    if (!alive) {
       // Another file of this run may be removing it at the same time.
       try {
         Deno.removeSync(`${SUBNET_ROOT}/${e.name}`, { recursive: true });
