@@ -175,12 +175,17 @@ function reservations(): string {
  * while a stack is down and its network is gone.
  */
 function reserveSubnet(x: number): boolean {
-  try {
-    Deno.openSync(`${reservations()}/${x}`, { write: true, createNew: true }).close();
-    return true;
-  } catch (e) {
-    if (e instanceof Deno.errors.AlreadyExists) return false;
-    throw e;
+  const dir = reservations();
+  for (let attempt = 0;; attempt++) {
+    try {
+      Deno.openSync(`${dir}/${x}`, { write: true, createNew: true }).close();
+      return true;
+    } catch (e) {
+      if (e instanceof Deno.errors.AlreadyExists) return false;
+      // A run with an older sweep removed this run's folder: make it again.
+      if (!(e instanceof Deno.errors.NotFound) || attempt > 0) throw e;
+      Deno.mkdirSync(dir, { recursive: true });
+    }
   }
 }
 
