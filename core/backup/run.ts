@@ -281,7 +281,7 @@ async function backupUnit(
     report.error = req.signal.aborted ? "interrupted" : errorMessage(e);
     const resolved = await resolveIds(deps, listing, plan, report);
     failWith(report, resolved.problem);
-    await forgetWarm(deps, listing, resolved.warm ?? warmIds, report);
+    await forgetAfterUnit(deps, listing, resolved.warm ?? warmIds, report);
     await runPost(deps, plan, backupId, report);
     return finish(deps, report, t0);
   }
@@ -342,22 +342,20 @@ async function backupUnit(
     // Every snapshot was saved and the point is what its tags say; only the report's ids are short.
     report.warnings.push(`the saved snapshots' full ids were not looked up: ${resolved.problem}`);
   }
-  await forgetWarm(deps, listing, resolved.warm ?? warmIds, report);
 
-  // 6. Retention, only after a complete backup of the unit.
+  // 6. Retention (only after a complete backup of the unit) and the warm snapshots: one `forget`.
+  let retention: string[] = [];
   if (report.outcome === "ok" && resolved.listed) {
-    try {
-      report.forgotten = await applyUnitRetention(deps, plan, report, resolved.listed, listing, {
-        appendOnly: req.config.repository.append_only,
-      });
-    } catch (e) {
-      report.warnings.push(
-        isStowageError(e, "repo.appendonly")
-          ? `retention cannot forget in this repository: it is append-only (${errorMessage(e)})`
-          : `retention failed: ${errorMessage(e)}`,
-      );
-    }
+    report.forgotten = 0;
+    retention = unitRetention(
+      deps,
+      plan,
+      report,
+      resolved.listed,
+      req.config.repository.append_only,
+    );
   }
+  await forgetAfterUnit(deps, listing, resolved.warm ?? warmIds, report, retention);
   await runPost(deps, plan, backupId, report);
   return finish(deps, report, t0);
 }
@@ -576,19 +574,34 @@ async function warmPass(
   });
 }
 
-/** Forgets warm-pass snapshots. Runs with the containers started; a failure is a warning. */
-async function forgetWarm(
+/**
+ * Forgets the unit's warm-pass snapshots and the snapshots retention let go, in one restic
+ * process. Runs with the containers started; a failure is a warning.
+ */
+async function forgetAfterUnit(
   deps: BackupDeps,
   listing: RunListing,
-  ids: string[],
+  warm: string[],
   report: UnitReport,
+  retention: string[] = [],
 ) {
+  const ids = [...new Set([...warm, ...retention])];
   if (ids.length === 0) return;
   try {
     await deps.repo.forget(ids);
     listing.forgot(ids);
+    if (retention.length > 0) report.forgotten = retention.length;
   } catch (e) {
-    report.warnings.push(`could not forget the warm-pass snapshots: ${errorMessage(e)}`);
+    if (warm.length > 0) {
+      report.warnings.push(`could not forget the warm-pass snapshots: ${errorMessage(e)}`);
+    }
+    if (retention.length > 0) {
+      report.warnings.push(
+        isStowageError(e, "repo.appendonly")
+          ? `retention cannot forget in this repository: it is append-only (${errorMessage(e)})`
+          : `retention failed: ${errorMessage(e)}`,
+      );
+    }
   }
 }
 
@@ -958,16 +971,16 @@ async function waitHealthy(
 /**
  * Retention over whole restore points of this unit made by this host (never another host's):
  * the planned items' policies decide which complete points stay, incomplete points go once a
- * newer complete one exists, and a forgotten point's snapshots are forgotten together.
+ * newer complete one exists, and a forgotten point's snapshots are forgotten together. Returns
+ * the snapshot ids to forget (forgetAfterUnit forgets them).
  */
-async function applyUnitRetention(
+function unitRetention(
   deps: BackupDeps,
   plan: UnitPlan,
   report: UnitReport,
   listed: ResticSnapshot[],
-  listing: RunListing,
-  opts: { appendOnly: boolean },
-): Promise<number> {
+  appendOnly: boolean,
+): string[] {
   const snaps = hostSnapshots(listed, deps.host).map(parseSnapshot)
     .filter((s) => s.unit === plan.unit.name);
   const decision = planRetention(
@@ -976,18 +989,14 @@ async function applyUnitRetention(
   );
   report.notes = [...(report.notes ?? []), ...decision.notes];
   const forget = decision.forget.flatMap((p) => p.snapshots.map((s) => s.id));
-  if (forget.length > 0 && opts.appendOnly) {
+  if (forget.length > 0 && appendOnly) {
     // The server refuses deletion: say what retention would forget, forget nothing.
     report.warnings.push(
       `retention cannot forget in an append-only repository (repository.append_only): ${decision.forget.length} restore point(s) would be forgotten; forget and prune them from a machine with full access`,
     );
-    return 0;
+    return [];
   }
-  if (forget.length > 0) {
-    await deps.repo.forget(forget);
-    listing.forgot(forget);
-  }
-  return forget.length;
+  return forget;
 }
 
 async function pruneIfForgotten(deps: BackupDeps, reports: UnitReport[]) {
