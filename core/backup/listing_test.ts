@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import type { ResticSnapshot } from "../ports.ts";
-import { imageSnapshot, RunListing, warmSnapshots } from "./listing.ts";
+import { isStowageError, StowageError } from "../errors.ts";
+import { MemorySink } from "../events.ts";
+import { imageSnapshot, removingStaleLocks, RunListing, warmSnapshots } from "./listing.ts";
 
 let n = 0;
 function raw(tags: string[], host = "h1", time = "2025-01-31T10:00:00Z"): ResticSnapshot {
@@ -62,4 +64,37 @@ Deno.test("warm snapshots to forget are the unit's, made by this host, with rest
   assert.deepEqual(warmSnapshots([mine, otherUnit, otherHost, notWarm, badId], "wp", "h1"), [
     mine.id,
   ]);
+});
+
+Deno.test("a command that fails on a lock runs again once after stale locks were removed", async () => {
+  const locked = () => new StowageError("repo.locked", "locked by PID 1 on h1");
+  let unlocked = 0;
+  const repo = {
+    unlock: () => {
+      unlocked++;
+      return Promise.resolve();
+    },
+  };
+  const sink = new MemorySink();
+  let attempts = 0;
+  const out = await removingStaleLocks(repo, sink, () => {
+    attempts++;
+    return attempts === 1 ? Promise.reject(locked()) : Promise.resolve("listed");
+  });
+  assert.equal(out, "listed");
+  assert.equal(unlocked, 1);
+  assert.ok(sink.events.some((e) => e.type === "log" && /Removed stale/.test(e.message)));
+  // A live lock stays: the second failure stands, and nothing claims a removal.
+  const quiet = new MemorySink();
+  await assert.rejects(
+    removingStaleLocks(repo, quiet, () => Promise.reject(locked())),
+    (e) => isStowageError(e, "repo.locked"),
+  );
+  assert.equal(quiet.events.length, 0);
+  // Any other failure is not a lock: no unlock.
+  await assert.rejects(
+    removingStaleLocks(repo, quiet, () => Promise.reject(new StowageError("repo.missing", "x"))),
+    (e) => isStowageError(e, "repo.missing"),
+  );
+  assert.equal(unlocked, 2);
 });

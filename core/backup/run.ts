@@ -30,7 +30,13 @@ import {
   type TagFields,
 } from "../tags.ts";
 import { resolveShortIds } from "./ids.ts";
-import { hostSnapshots, imageSnapshot, RunListing, warmSnapshots } from "./listing.ts";
+import {
+  hostSnapshots,
+  imageSnapshot,
+  removingStaleLocks,
+  RunListing,
+  warmSnapshots,
+} from "./listing.ts";
 import {
   bestParent,
   type DataPass,
@@ -109,6 +115,11 @@ export interface BackupDeps {
   hooks?: BackupHooks;
   /** Filesystem snapshots (issue 18); without it every folder is read while stopped. */
   fsSnapshots?: FsSnapshots;
+  /**
+   * Every snapshot of the repository, listed just before the run (app/backup.ts: the listing that
+   * proved the repository opens). Without it the run lists them first itself.
+   */
+  snapshots?: ResticSnapshot[];
 }
 
 export interface BackupRequest {
@@ -127,7 +138,11 @@ export async function runBackup(deps: BackupDeps, req: BackupRequest): Promise<R
     discoverUnits(state, { unsafePaths: req.config.backup.unsafe_paths }),
     req.units,
   );
-  await prepareRepository(deps);
+  // The repository opens (repo.missing / repo.password otherwise), and a stale lock is gone.
+  const listing = new RunListing(
+    deps.repo,
+    deps.snapshots ?? await removingStaleLocks(deps.repo, deps.sink, () => deps.repo.snapshots()),
+  );
   deps.sink.emit({
     type: "run.start",
     operation: "backup",
@@ -137,7 +152,6 @@ export async function runBackup(deps: BackupDeps, req: BackupRequest): Promise<R
 
   const reports: UnitReport[] = [];
   const scope = req.scope ?? req.config.backup.scope;
-  const listing = new RunListing(deps.repo);
   for (const [i, unit] of units.entries()) {
     const plan = planWithDumps(unit, req.config, req.scope);
     if (req.signal.aborted) {
@@ -193,23 +207,6 @@ export function selectUnits(all: Unit[], names: string[] | undefined): Unit[] {
         : "No containers were found on this host.",
     );
   });
-}
-
-/** Clear locks a killed restic left (restic removes only stale ones). */
-async function prepareRepository(deps: BackupDeps) {
-  // Listing locks also proves the repository opens (repo.missing / repo.password otherwise);
-  // creating it on first use is the caller's job, which knows where it is and says so.
-  if ((await deps.repo.locks()).length > 0) {
-    await deps.repo.unlock();
-    const left = await deps.repo.locks();
-    deps.sink.emit({
-      type: "log",
-      level: left.length ? "warning" : "info",
-      message: left.length
-        ? `The repository holds ${left.length} lock(s) of a live process; restic will wait or fail on them.`
-        : "Removed stale repository locks left by an interrupted restic.",
-    });
-  }
 }
 
 async function backupUnit(
@@ -588,7 +585,8 @@ async function forgetAfterUnit(
   const ids = [...new Set([...warm, ...retention])];
   if (ids.length === 0) return;
   try {
-    await deps.repo.forget(ids);
+    // A killed backup's restic left a lock that blocks this exclusive command until removed.
+    await removingStaleLocks(deps.repo, deps.sink, () => deps.repo.forget(ids));
     listing.forgot(ids);
     if (retention.length > 0) report.forgotten = retention.length;
   } catch (e) {
@@ -1002,7 +1000,7 @@ function unitRetention(
 async function pruneIfForgotten(deps: BackupDeps, reports: UnitReport[]) {
   if (!reports.some((r) => (r.forgotten ?? 0) > 0)) return;
   try {
-    await deps.repo.prune();
+    await removingStaleLocks(deps.repo, deps.sink, () => deps.repo.prune());
   } catch (e) {
     deps.sink.emit({
       type: "log",
