@@ -24,10 +24,10 @@ import {
  * the repository, key derivation and index load, so their number is wall time). The first run
  * also saves the test image (an image snapshot, and one lookup of its full id for the recipe).
  */
-const MAX_RESTIC_FIRST_BACKUP = 10;
-const MAX_RESTIC_BACKUP = 8;
-/** ... and one `restore --latest --to-dir` of it. */
-const MAX_RESTIC_RESTORE = 4;
+const MAX_RESTIC_FIRST_BACKUP = 9;
+const MAX_RESTIC_BACKUP = 7;
+/** ... and one `restore --latest --to-dir` of it: the listing, the recipe, the data. */
+const MAX_RESTIC_RESTORE = 3;
 
 Deno.test("backup saves the fixture stack as tagged snapshots, in dependency order, and everything runs again", async () => {
   await withStack("main", async (s, env) => {
@@ -92,7 +92,8 @@ Deno.test("backup saves the fixture stack as tagged snapshots, in dependency ord
     const snaps = await snapshotsOf(env, s.project);
     const types = snaps.map((x) => `${x.type}:${x.volume ?? x.path ?? ""}`).sort();
     // Format 3: both volume folders and the bind mount in one snapshot of one restic pass.
-    assert.deepEqual(types, ["complete:", "data:", "network:", "recipe:"]);
+    // Format 4: the networks in the recipe, no snapshot of their own.
+    assert.deepEqual(types, ["complete:", "data:", "recipe:"]);
     const data = snaps.find((x) => x.type === "data")!;
     assert.deepEqual(
       data.items!.map((d) => `${d.kind}:${d.name}`).sort(),
@@ -126,8 +127,7 @@ Deno.test("backup saves the fixture stack as tagged snapshots, in dependency ord
         f.path === s.composeFile && f.content.includes("services:")
       ),
     );
-    const networks = snaps.find((x) => x.type === "network")!;
-    const netText = await env.restic("dump", networks.id, "/networks.json");
+    const netText = JSON.stringify(doc.unit.networks);
     assert.ok(netText.includes(s.subnet));
     for (const secret of s.secrets) {
       assert.ok(!recipeText.includes(secret), "a secret leaked into the recipe");
@@ -171,7 +171,7 @@ Deno.test("backup saves the fixture stack as tagged snapshots, in dependency ord
       second.backupId,
       report.backupId,
     ]);
-    assert.deepEqual(listed.restorePoints[0].types, ["complete", "data", "network", "recipe"]);
+    assert.deepEqual(listed.restorePoints[0].types, ["complete", "data", "recipe"]);
     assert.deepEqual(listed.restorePoints[0].volumes, [s.volume("app_data"), s.volume("db_data")]);
     assert.deepEqual(listed.restorePoints[0].binds, [`${s.dir}/html`]);
     assert.equal(listed.restorePoints[0].status, "complete");
@@ -179,9 +179,9 @@ Deno.test("backup saves the fixture stack as tagged snapshots, in dependency ord
     const status = await stowage(["admin", "repo", "status", "--json"], { env: env.env });
     assert.equal(status.code, 0, status.stderr);
     assert.deepEqual(JSON.parse(status.stdout).units, [s.project]);
-    // 4 per run (recipe, networks, one data snapshot for the 3 folders, the completion marker),
-    // plus the test image (made by `docker import`, no repo digest) saved once, shared by both runs.
-    assert.equal(JSON.parse(status.stdout).stowageSnapshots, 9);
+    // 3 per run (recipe with the networks, one data snapshot for the 3 folders, the completion
+    // marker), plus the test image (made by `docker import`, no repo digest) saved once, shared.
+    assert.equal(JSON.parse(status.stdout).stowageSnapshots, 7);
     const estimate = await stowage([
       "admin",
       "snapshot",
@@ -212,6 +212,8 @@ Deno.test("backup saves the fixture stack as tagged snapshots, in dependency ord
       await Deno.readTextFile(`${out}/volumes/${s.volume("app_data")}/greeting`),
       "hello\n",
     );
+    // The networks document comes from the recipe (one `restic dump` for both).
+    assert.ok((await Deno.readTextFile(`${out}/stowage-networks.json`)).includes(s.subnet));
 
     // A restic killed hard leaves its lock behind, which blocks the run's `forget`: the run removes
     // it when that command fails on it (no lock listing at every run) and ends without a warning.

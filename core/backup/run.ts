@@ -58,7 +58,7 @@ import { redactContainer, redactUnit } from "./redact.ts";
 import { planRetention } from "./retention.ts";
 import { MARKER_FILE, restorePoints } from "../restore/points.ts";
 import { FORMAT_VERSION, VERSION } from "../version.ts";
-import type { NetworksDocument, Recipe, RecipeFile, RecipeImage } from "../recipe.ts";
+import type { Recipe, RecipeFile, RecipeImage } from "../recipe.ts";
 import { collectReferences } from "./references.ts";
 import { type ImageSaveDeps, saveImages } from "./images.ts";
 import { bytesSource, trackedSource } from "./stream_source.ts";
@@ -471,16 +471,14 @@ async function saveDocuments(
     req.signal,
     async (id) => imageSnapshot(await listing.current(), id),
   );
-  for (const item of plan.items.filter((i) => i.type === "recipe" || i.type === "network")) {
+  for (const item of plan.items.filter((i) => i.type === "recipe")) {
     deps.sink.emit({
       type: "snapshot.start",
       unit: plan.unit.name,
       kind: item.type,
       item: item.item,
     });
-    const doc = item.type === "recipe"
-      ? await buildRecipe(deps, req.config, plan, state, fields.backupId, images, report)
-      : networksDocument(plan, fields.backupId);
+    const doc = await buildRecipe(deps, req.config, plan, state, fields.backupId, images, report);
     record(
       item,
       await deps.repo.backupStream(
@@ -895,10 +893,6 @@ async function buildRecipe(
     ),
     ...(images.length ? { images } : {}),
   };
-}
-
-function networksDocument(plan: UnitPlan, backupId: string): NetworksDocument {
-  return { format: FORMAT_VERSION, backupId, unit: plan.unit.name, networks: plan.unit.networks };
 }
 
 /** Starts every container that was running, in order, then waits for health. Never throws. */
