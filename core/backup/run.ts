@@ -344,13 +344,12 @@ async function backupUnit(
   let retention: string[] = [];
   if (report.outcome === "ok" && resolved.listed) {
     report.forgotten = 0;
-    retention = unitRetention(
-      deps,
-      plan,
-      report,
-      resolved.listed,
-      req.config.repository.append_only,
-    );
+    try {
+      const appendOnly = req.config.repository.append_only;
+      retention = unitRetention(deps, plan, report, resolved.listed, appendOnly);
+    } catch (e) {
+      report.warnings.push(`retention failed: ${errorMessage(e)}`);
+    }
   }
   await forgetAfterUnit(deps, listing, resolved.warm ?? warmIds, report, retention);
   await runPost(deps, plan, backupId, report);
