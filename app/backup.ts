@@ -6,9 +6,10 @@
 import type { LoadedConfig } from "../core/config/loaded.ts";
 import { describeHolder } from "../core/host_lock.ts";
 import type { Scope } from "../core/model.ts";
-import type { EventSink } from "../core/ports.ts";
+import type { EventSink, ResticSnapshot } from "../core/ports.ts";
 import type { RunReport } from "../core/report.ts";
 import { runBackup, selectUnits } from "../core/backup/run.ts";
+import { removingStaleLocks } from "../core/backup/listing.ts";
 import { discoverUnits } from "../core/discovery.ts";
 import { errorMessage, isStowageError } from "../core/errors.ts";
 import { backupHooks } from "../core/hooks/mod.ts";
@@ -147,8 +148,15 @@ async function backupRun(
         message: `waiting for ${describeHolder(holder)} to finish, up to ${opts.waitSeconds} s`,
       }),
   });
-  if (!(await repo.exists())) {
+  // One listing proves the repository opens, clears a lock a killed restic left, and is the
+  // run's first view of the snapshots (core/backup/listing.ts): no separate check, no lock listing.
+  let snapshots: ResticSnapshot[];
+  try {
+    snapshots = await removingStaleLocks(repo, opts.sink, () => repo.snapshots());
+  } catch (e) {
+    if (!isStowageError(e, "repo.missing")) throw e;
     await repo.init();
+    snapshots = [];
     const where = loaded.config.repository.location ?? loaded.paths.repository;
     const pw = loaded.config.repository.password_file ?? loaded.paths.passwordFile;
     opts.sink.emit({
@@ -177,6 +185,7 @@ async function backupRun(
         host: svc.hookHost,
       }),
       fsSnapshots: host.fsSnapshots,
+      snapshots,
     },
     { config: loaded.config, units: opts.units, scope: opts.scope, signal: opts.signal },
   );

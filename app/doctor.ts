@@ -288,7 +288,7 @@ async function repositoryChecks(
           status: "warn",
           detail: `${locks.length} lock(s) present`,
           hint:
-            "A backup may be running; stale ones are cleared by the next backup or `restic unlock`.",
+            "A backup may be running; stale ones are cleared when a backup's command fails on one, or by `stowage admin repo unlock`.",
         });
       }
     } else {

@@ -309,7 +309,7 @@ ${goals.map((g) => `| ${g.join(" | ")} |`).join("\n")}
 ## Reading
 
 Downtime: inside the window stowage runs only the stops, one \`restic backup\` for all of the
-unit's volume and bind folders (format 3: one \`type=data\` snapshot) against its parent (this run's
+unit's volume and bind folders (one \`type=data\` snapshot) against its parent (this run's
 warm pass), and the starts. Snapshot-id lookups, the marker, forgetting the warm snapshot and
 retention come after the start. What is left beyond the unit's own stop and start is one restic
 start-up (open the repository: scrypt key derivation, about 0.6 s of CPU here at the cost
@@ -317,16 +317,18 @@ start-up (open the repository: scrypt key derivation, about 0.6 s of CPU here at
 and one-file runs cost the same. The naive script's downtime grows with the data (tar reads every
 byte), stowage's does not.
 
-Wall time: still far above raw restic, because a backup costs about 13 restic processes, each
-paying the key derivation and index load (counted on the fixture stack: repository check, lock
-listing, the unit's snapshots, recipe, networks, the parent listing, warm pass, cold pass, the id
-listing, the marker and its id, the warm forget, the retention listing). Raw restic is one
-process. Fewer processes need format work (recipe and networks in one snapshot; the marker's id
-without a lookup); see issue 11's notes.
+Wall time: above raw restic mainly because a backup still runs several restic processes, each
+paying the key derivation and index load. Counted on the fixture stack (tests/backup_test.ts holds
+the count): for an unchanged unit, seven: the run's snapshot listing (it also proves the repository
+opens and, failing on a lock, has stale locks removed), the recipe (format 4: the networks inside
+it), warm pass, cold pass, the completion marker (with restic's short ids), one listing after the
+start (full ids, warm snapshots, retention), and one \`forget\` (the warm snapshot and what
+retention lets go). The first backup adds the test image's snapshot and its id lookup. Raw restic
+is one process.
 
-Restore: \`stowage restore --to-dir\` runs four restic processes (the listing, the recipe and
-networks dumps, then one \`restic restore\` for all folders of the data snapshot) where raw restic
-runs one.
+Restore: \`stowage restore --to-dir\` runs three restic processes (the listing, one dump of the
+recipe that holds the networks, then one \`restic restore\` for all folders of the data snapshot)
+where raw restic runs one.
 
 Not measured by this bench: \`dry-run\` of a host with 50 stacks, and the 4 GB size (run
 \`deno task bench --mib 4096\`; it takes several minutes more).

@@ -100,7 +100,8 @@ export class RestoreWizard {
           ? point.volumes.length + point.binds.length > 0
           : p === "recipe"
           ? !!point.recipe
-          : !!point.networks
+          // Format 4: the recipe holds the networks (core/restore/load.ts networksOfRecipe).
+          : !!point.networks || (point.format >= 4 && !!point.recipe)
       );
     const choice = await this.ask(() =>
       this.p.select<"everything" | Part>({

@@ -38,7 +38,7 @@ Deno.test("dry-run --json describes the fixture stack and writes nothing", async
       Object.keys(items).sort(),
       [
         `bind:${s.dir}/html`,
-        "network:networks.json",
+        // The networks are in the recipe (format 4), listed below as the unit's networks.
         "recipe:recipe.json",
         `volume:${s.volume("app_data")}`,
         `volume:${s.volume("db_data")}`,

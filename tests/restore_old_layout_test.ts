@@ -1,13 +1,15 @@
 /**
- * A repository written before format 3 still restores. The old layout is written here with PLAIN
- * restic, shaped exactly like format-2 stowage wrote it: one directory snapshot per volume
- * (`type=volume`, `volume=NAME`, the volume's folder as its one path) and the `type=complete`
- * marker counting them (docs/format.md). No Docker needed: `--to-dir` and `--volume` only.
+ * Repositories written by older formats still restore. Each old layout is written here with PLAIN
+ * restic, shaped exactly like that format's stowage wrote it (docs/format.md): format 2, one
+ * directory snapshot per volume (`type=volume`, `volume=NAME`, the volume's folder as its one path)
+ * and the `type=complete` marker counting them; format 3, the recipe and the networks document as
+ * two snapshots beside a `type=data` one. No Docker needed: `--to-dir` and `--volume` only.
  */
 import assert from "node:assert/strict";
 import { stowage } from "./support/cli.ts";
 import { sh, testName } from "./support/docker.ts";
 import { testRepoEnv } from "./support/repo.ts";
+import { bareUnit } from "../core/restore/hooks.ts";
 
 const BID = "2025-01-31T02-00-00Z";
 const TS = "2025-01-31T02:00:00Z";
@@ -107,6 +109,115 @@ Deno.test("a format-2 repository (one snapshot per volume) restores whole and pe
       (await Array.fromAsync(Deno.readDir(`${one}/volumes`))).map((e) => e.name),
       [`${unit}_files`],
     );
+  } finally {
+    await env.cleanup();
+  }
+});
+
+Deno.test("a format-3 point (recipe and networks as two snapshots) restores with its networks document", async () => {
+  const env = await testRepoEnv();
+  try {
+    const unit = testName("format3");
+    const tags = (type: string, extra: string[] = []) =>
+      [
+        "stowage",
+        "format=3",
+        `unit=${unit}`,
+        `type=${type}`,
+        `backup_id=${BID}`,
+        `timestamp=${TS}`,
+        "scope=standard",
+        ...extra,
+      ].flatMap((t) => ["--tag", t]);
+    const restic = async (args: string[], stdin?: string) => {
+      const out = await sh("restic", [
+        "-r",
+        env.repo,
+        "--password-file",
+        env.passwordFile,
+        "--json",
+        "backup",
+        "--host",
+        "oldhost",
+        "--time",
+        "2025-01-31 02:00:05",
+        ...args,
+      ], { stdin });
+      return out.stdout.trim().split("\n").map((l) => JSON.parse(l))
+        .find((m) => m.message_type === "summary").snapshot_id as string;
+    };
+    // As format-3 stowage wrote it: the recipe (its unit.networks the same list as the networks
+    // document; left empty here, so only the networks snapshot can bring the network back), the
+    // networks document, one data snapshot with an item= tag, and the marker counting 3 items.
+    const network = {
+      id: "n".repeat(12),
+      name: `${unit}_backend`,
+      driver: "bridge",
+      scope: "local",
+      internal: false,
+      attachable: false,
+      enableIPv6: false,
+      ipam: { driver: "default", config: [{ subnet: "10.213.250.0/24" }], options: {} },
+      options: {},
+      labels: {},
+      containers: [],
+    };
+    const recipe = {
+      format: 3,
+      stowageVersion: "0.1.0",
+      backupId: BID,
+      scope: "standard",
+      createdAt: TS,
+      host: "oldhost",
+      unit: { ...bareUnit(unit, "stack"), workingDir: `${env.dir}/app` },
+      files: [],
+      containers: [],
+    };
+    const ids = [
+      {
+        type: "recipe",
+        item: "recipe.json",
+        snapshotId: await restic(
+          ["--stdin", "--stdin-filename", "recipe.json", ...tags("recipe")],
+          JSON.stringify(recipe),
+        ),
+      },
+      {
+        type: "network",
+        item: "networks.json",
+        snapshotId: await restic(
+          ["--stdin", "--stdin-filename", "networks.json", ...tags("network")],
+          JSON.stringify({ format: 3, backupId: BID, unit, networks: [network] }),
+        ),
+      },
+    ];
+    const folder = `${env.dir}/docker/volumes/${unit}_db/_data`;
+    await Deno.mkdir(folder, { recursive: true });
+    await Deno.writeTextFile(`${folder}/rows.txt`, "rows\n");
+    ids.push({
+      type: "volume",
+      item: `${unit}_db`,
+      snapshotId: await restic([...tags("data", [`item=volume:${unit}_db:${folder}`]), folder]),
+    });
+    await restic(
+      ["--stdin", "--stdin-filename", "complete.json", ...tags("complete", ["items=3", "size=5"])],
+      JSON.stringify({ format: 3, backupId: BID, unit, items: ids }),
+    );
+
+    const list = await stowage(["restore", "--unit", unit, "--list", "--json"], { env: env.env });
+    assert.equal(list.code, 0, list.stderr);
+    const [point] = JSON.parse(list.stdout).restorePoints;
+    assert.deepEqual([point.status, point.format], ["complete", 3]);
+
+    const out = `${env.dir}/out`;
+    const r = await stowage(
+      ["restore", "--unit", unit, "--latest", "--to-dir", out, "--yes"],
+      { env: env.env },
+    );
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(await Deno.readTextFile(`${out}/volumes/${unit}_db/rows.txt`), "rows\n");
+    const networks = JSON.parse(await Deno.readTextFile(`${out}/stowage-networks.json`));
+    assert.deepEqual(networks.networks.map((n: { name: string }) => n.name), [`${unit}_backend`]);
   } finally {
     await env.cleanup();
   }

@@ -32,12 +32,26 @@ Deno.test("retention keeps exactly latest 2 + one per day for 2 days, as whole p
       retention: { latest: 2, daily: 2 },
     });
     const clock = new ManualClock("2025-03-01T02:00:00Z");
+    // The real repository, each method call noted: every call is one restic process.
+    let calls: string[] = [];
+    const counted = new Proxy(repo, {
+      get(target, name) {
+        const v = Reflect.get(target, name);
+        if (typeof v !== "function") return v;
+        return (...args: unknown[]) => {
+          calls.push(String(name));
+          return v.apply(target, args);
+        };
+      },
+    });
+    let forgotten = 0;
     // Three days, two runs a day (02:00 and 14:00).
     for (let i = 0; i < 6; i++) {
+      calls = [];
       const report = await runBackup(
         {
           engine,
-          repo,
+          repo: counted,
           clock,
           sink: new MemorySink(),
           files: new LocalHostFiles(new DenoProcessRunner()),
@@ -48,8 +62,13 @@ Deno.test("retention keeps exactly latest 2 + one per day for 2 days, as whole p
         { config, units: [s.project], signal: new AbortController().signal },
       );
       assert.equal(report.ok, true, JSON.stringify(report.units[0].error));
+      // The warm snapshot and what retention lets go leave in one `forget`, after one listing.
+      assert.equal(calls.filter((c) => c === "forget").length, 1, calls.join(" "));
+      assert.equal(calls.filter((c) => c === "snapshots").length, 2, calls.join(" "));
+      forgotten += report.units[0].forgotten ?? 0;
       clock.advance(12 * 3600_000);
     }
+    assert.ok(forgotten > 0, "retention forgot nothing: the single forget was not tested");
     const snaps = (await repo.snapshots({ tags: [`unit=${s.project}`] })).map(parseSnapshot);
     // Format 3: each run is one data snapshot (both volumes) and its completion marker.
     const byVolume = Object.groupBy(snaps, (x) => x.type ?? "");

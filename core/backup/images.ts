@@ -2,15 +2,16 @@
  * Saving images no registry can give back (no repo digest: built or loaded on this host). Each is
  * exported with the Engine's image export and streamed into the repository as its own snapshot,
  * `unit=_images type=image image=<id>`: one per image id, shared by every unit that uses it, and
- * made only once (a later run finds it by its tag; restic would deduplicate it anyway). Runs
+ * made only once (a later run finds it by its tags in the run's listing; restic would deduplicate
+ * it anyway). Runs
  * before the stop, like the recipe, so it costs no downtime.
  */
 import { StowageError } from "../errors.ts";
-import type { BackupRepository, BackupSummary, DockerEngine, StreamSource } from "../ports.ts";
+import type { BackupSummary, DockerEngine, StreamSource } from "../ports.ts";
+import type { SnapshotInfo } from "../model.ts";
 import type { RecipeImage } from "../recipe.ts";
 import type { EngineImage } from "../engine_types.ts";
-import { parseSnapshot, STOWAGE_TAG } from "../tags.ts";
-import { IMAGES_UNIT, type PlanItem } from "./plan.ts";
+import type { PlanItem } from "./plan.ts";
 import { trackedSource } from "./stream_source.ts";
 
 /** The file inside an image snapshot: `/<hex id>.tar`. */
@@ -32,7 +33,6 @@ export function exportName(item: { id: string; reference: string }, images: Engi
 
 export interface ImageSaveDeps {
   engine: Pick<DockerEngine, "exportImage">;
-  repo: BackupRepository;
 }
 
 /**
@@ -46,6 +46,8 @@ export async function saveImages(
   images: EngineImage[],
   save: (item: PlanItem, file: string, source: StreamSource) => Promise<BackupSummary>,
   signal: AbortSignal,
+  /** The image's snapshot if the repository has one (core/backup/listing.ts imageSnapshot). */
+  find: (imageId: string) => Promise<SnapshotInfo | undefined>,
 ): Promise<RecipeImage[]> {
   const out: RecipeImage[] = [];
   for (const item of items) {
@@ -53,10 +55,7 @@ export async function saveImages(
     if (item.type !== "image" || !img) continue;
     if (signal.aborted) throw signal.reason;
     const file = imageFile(img.id);
-    const existing = (await deps.repo.snapshots({
-      tags: [STOWAGE_TAG, `unit=${IMAGES_UNIT}`, "type=image", `image=${img.id}`],
-    })).map(parseSnapshot).filter((s) => s.image === img.id)
-      .sort((a, b) => b.time.localeCompare(a.time))[0];
+    const existing = await find(img.id);
     if (existing) {
       out.push({
         reference: img.reference,

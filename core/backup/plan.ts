@@ -75,6 +75,8 @@ export function planUnit(unit: Unit, config: Config, scopeFlag?: Scope): UnitPla
   const commonExcludes = [...config.backup.exclude, ...(unitCfg?.exclude ?? [])];
   const items: PlanItem[] = [];
   if (scope !== "minimal") {
+    // Format 4: the recipe's `unit.networks` is the networks document (no snapshot of its own:
+    // one restic process fewer to save it, one fewer to read it back).
     items.push({
       type: "recipe",
       item: "recipe.json",
@@ -82,15 +84,6 @@ export function planUnit(unit: Unit, config: Config, scopeFlag?: Scope): UnitPla
       excludes: [],
       retention: unitRetention,
     });
-    if (unit.networks.length > 0) {
-      items.push({
-        type: "network",
-        item: "networks.json",
-        paths: [],
-        excludes: [],
-        retention: unitRetention,
-      });
-    }
   }
   if (scope !== "minimal") items.push(...localImageItems(unit, unitRetention));
   for (const v of unit.volumes) {

@@ -114,13 +114,12 @@ Deno.test("running containers stop dependents first and start dependencies first
   assert.ok(!plan.stop.includes("worker-1") && !plan.start.includes("worker-1"));
 });
 
-Deno.test("standard scope saves the recipe, the networks, local images once, volumes and safe binds", () => {
+Deno.test("standard scope saves the recipe (the networks inside it), local images once, volumes and safe binds", () => {
   const plan = planUnit(shop(), config());
   assert.equal(plan.scope, "standard");
   assert.equal(plan.skip, undefined);
   assert.deepEqual(summary(plan), [
     "recipe:recipe.json",
-    "network:networks.json",
     "image:shop/web:local",
     "volume:cache",
     "volume:db_data",
@@ -145,10 +144,12 @@ Deno.test("minimal scope saves only the volumes: no recipe, networks, images or 
   assert.deepEqual(plan.stop, ["web-1", "api-2", "api-1", "db-1"]);
 });
 
-Deno.test("a unit without networks gets no networks.json", () => {
-  const plan = planUnit(shop({ networks: [] }), config());
-  assert.ok(!summary(plan).includes("network:networks.json"));
-  assert.ok(summary(plan).includes("recipe:recipe.json"));
+Deno.test("a unit's networks get no snapshot of their own (format 4: the recipe holds them)", () => {
+  for (const networks of [undefined, []]) {
+    const plan = planUnit(shop(networks ? { networks } : {}), config());
+    assert.ok(!plan.items.some((i) => i.type === "network"));
+    assert.ok(summary(plan).includes("recipe:recipe.json"));
+  }
 });
 
 Deno.test("the scope comes from the flag, then the unit's config, then backup.scope", () => {

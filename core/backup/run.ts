@@ -16,6 +16,7 @@ import type {
   EventSink,
   HostFiles,
   RestartJournal,
+  ResticSnapshot,
 } from "../ports.ts";
 import type { RunReport, SnapshotRecord, UnitReport } from "../report.ts";
 import { discoverUnits } from "../discovery.ts";
@@ -27,10 +28,15 @@ import {
   isoSeconds,
   parseSnapshot,
   type TagFields,
-  WARM_TAG,
-  warmUnitTag,
 } from "../tags.ts";
 import { resolveShortIds } from "./ids.ts";
+import {
+  hostSnapshots,
+  imageSnapshot,
+  removingStaleLocks,
+  RunListing,
+  warmSnapshots,
+} from "./listing.ts";
 import {
   bestParent,
   type DataPass,
@@ -52,7 +58,7 @@ import { redactContainer, redactUnit } from "./redact.ts";
 import { planRetention } from "./retention.ts";
 import { MARKER_FILE, restorePoints } from "../restore/points.ts";
 import { FORMAT_VERSION, VERSION } from "../version.ts";
-import type { NetworksDocument, Recipe, RecipeFile, RecipeImage } from "../recipe.ts";
+import type { Recipe, RecipeFile, RecipeImage } from "../recipe.ts";
 import { collectReferences } from "./references.ts";
 import { type ImageSaveDeps, saveImages } from "./images.ts";
 import { bytesSource, trackedSource } from "./stream_source.ts";
@@ -109,6 +115,11 @@ export interface BackupDeps {
   hooks?: BackupHooks;
   /** Filesystem snapshots (issue 18); without it every folder is read while stopped. */
   fsSnapshots?: FsSnapshots;
+  /**
+   * Every snapshot of the repository, listed just before the run (app/backup.ts: the listing that
+   * proved the repository opens). Without it the run lists them first itself.
+   */
+  snapshots?: ResticSnapshot[];
 }
 
 export interface BackupRequest {
@@ -127,7 +138,11 @@ export async function runBackup(deps: BackupDeps, req: BackupRequest): Promise<R
     discoverUnits(state, { unsafePaths: req.config.backup.unsafe_paths }),
     req.units,
   );
-  await prepareRepository(deps);
+  // The repository opens (repo.missing / repo.password otherwise), and a stale lock is gone.
+  const listing = new RunListing(
+    deps.repo,
+    deps.snapshots ?? await removingStaleLocks(deps.repo, deps.sink, () => deps.repo.snapshots()),
+  );
   deps.sink.emit({
     type: "run.start",
     operation: "backup",
@@ -150,7 +165,7 @@ export async function runBackup(deps: BackupDeps, req: BackupRequest): Promise<R
       total: units.length,
       operation: "backup",
     });
-    reports.push(await backupUnit(deps, req, plan, state, backupId, started));
+    reports.push(await backupUnit(deps, req, plan, state, backupId, started, listing));
   }
   if (scope === "full" && !req.signal.aborted) {
     reports.push(await backupDockerConfig(deps, backupId, started));
@@ -194,23 +209,6 @@ export function selectUnits(all: Unit[], names: string[] | undefined): Unit[] {
   });
 }
 
-/** Clear locks a killed restic left (restic removes only stale ones). */
-async function prepareRepository(deps: BackupDeps) {
-  // Listing locks also proves the repository opens (repo.missing / repo.password otherwise);
-  // creating it on first use is the caller's job, which knows where it is and says so.
-  if ((await deps.repo.locks()).length > 0) {
-    await deps.repo.unlock();
-    const left = await deps.repo.locks();
-    deps.sink.emit({
-      type: "log",
-      level: left.length ? "warning" : "info",
-      message: left.length
-        ? `The repository holds ${left.length} lock(s) of a live process; restic will wait or fail on them.`
-        : "Removed stale repository locks left by an interrupted restic.",
-    });
-  }
-}
-
 async function backupUnit(
   deps: BackupDeps,
   req: BackupRequest,
@@ -218,6 +216,7 @@ async function backupUnit(
   state: EngineState,
   backupId: string,
   runStart: Date,
+  listing: RunListing,
 ): Promise<UnitReport> {
   const { unit } = plan;
   const t0 = deps.clock.now();
@@ -248,13 +247,13 @@ async function backupUnit(
   const fields = { unit: unit.name, backupId, timestamp: isoSeconds(runStart), scope: plan.scope };
   const saver = snapshotSaver(deps, req, plan, fields, report);
   try {
-    await saveDocuments(deps, req, plan, state, saver);
+    await saveDocuments(deps, req, plan, state, saver, listing);
     // Database dumps, taken hot before anything stops: a failed one leaves no restore point.
     await saveDumps(deps, req, plan, saver);
   } catch (e) {
     report.outcome = "failed";
     report.error = req.signal.aborted ? "interrupted" : errorMessage(e);
-    await resolveIds(deps, plan, report, []);
+    failWith(report, (await resolveIds(deps, listing, plan, report)).problem);
     await runPost(deps, plan, backupId, report);
     return finish(deps, report, t0);
   }
@@ -267,7 +266,7 @@ async function backupUnit(
   const warmIds: string[] = [];
   try {
     snaps = await unitSnapshots(deps, req, plan, backupId, report);
-    parents = await chooseUnitParents(deps, plan);
+    parents = await chooseUnitParents(deps, plan, listing);
     // An append-only server could not forget the warm snapshots: each run would leave one more,
     // after restic retried the refused deletion for about 45 s. No warm pass there.
     const warm = req.config.backup.warm_pass && !req.config.repository.append_only;
@@ -277,8 +276,9 @@ async function backupUnit(
   } catch (e) {
     report.outcome = "failed";
     report.error = req.signal.aborted ? "interrupted" : errorMessage(e);
-    const { warm } = await resolveIds(deps, plan, report, warmIds);
-    await forgetWarm(deps, warm, report);
+    const resolved = await resolveIds(deps, listing, plan, report);
+    failWith(report, resolved.problem);
+    await forgetAfterUnit(deps, listing, resolved.warm ?? warmIds, report);
     await runPost(deps, plan, backupId, report);
     return finish(deps, report, t0);
   }
@@ -329,31 +329,29 @@ async function backupUnit(
     if (snaps.plan.snapshots.length > 0) report.reads = snaps.report();
   }
 
-  // 5b. Everything below runs with the containers started: full ids of the cold pass (one
-  // listing), the completion marker (last: only a point that has one is a restore point for
-  // --latest), the warm snapshots forgotten, retention.
-  const resolved = await resolveIds(deps, plan, report, warmIds);
-  if (!resolved.ok && allSaved) {
-    allSaved = false;
-    report.outcome = "failed";
-  }
+  // 5b. Everything below runs with the containers started: the completion marker (the point's
+  // last snapshot: only a point that has one is a restore point for --latest), then one listing
+  // that gives the full ids of what the unit saved, its warm snapshots to forget, and retention's
+  // view of the unit's points (the new one included).
   if (allSaved) await writeMarker(deps, req, plan, saver, report);
-  await forgetWarm(deps, resolved.warm, report);
+  const resolved = await resolveIds(deps, listing, plan, report);
+  if (resolved.problem) {
+    // Every snapshot was saved and the point is what its tags say; only the report's ids are short.
+    report.warnings.push(`the saved snapshots' full ids were not looked up: ${resolved.problem}`);
+  }
 
-  // 6. Retention, only after a complete backup of the unit.
-  if (report.outcome === "ok") {
+  // 6. Retention (only after a complete backup of the unit) and the warm snapshots: one `forget`.
+  let retention: string[] = [];
+  if (report.outcome === "ok" && resolved.listed) {
+    report.forgotten = 0;
     try {
-      report.forgotten = await applyUnitRetention(deps, plan, report, {
-        appendOnly: req.config.repository.append_only,
-      });
+      const appendOnly = req.config.repository.append_only;
+      retention = unitRetention(deps, plan, report, resolved.listed, appendOnly);
     } catch (e) {
-      report.warnings.push(
-        isStowageError(e, "repo.appendonly")
-          ? `retention cannot forget in this repository: it is append-only (${errorMessage(e)})`
-          : `retention failed: ${errorMessage(e)}`,
-      );
+      report.warnings.push(`retention failed: ${errorMessage(e)}`);
     }
   }
+  await forgetAfterUnit(deps, listing, resolved.warm ?? warmIds, report, retention);
   await runPost(deps, plan, backupId, report);
   return finish(deps, report, t0);
 }
@@ -447,6 +445,7 @@ async function saveDocuments(
   plan: UnitPlan,
   state: EngineState,
   { record, opts, fields, report }: Saver,
+  listing: RunListing,
 ) {
   // Images first: the recipe names the snapshots that hold them.
   const images = await saveImages(
@@ -469,17 +468,16 @@ async function saveDocuments(
       return s;
     },
     req.signal,
+    async (id) => imageSnapshot(await listing.current(), id),
   );
-  for (const item of plan.items.filter((i) => i.type === "recipe" || i.type === "network")) {
+  for (const item of plan.items.filter((i) => i.type === "recipe")) {
     deps.sink.emit({
       type: "snapshot.start",
       unit: plan.unit.name,
       kind: item.type,
       item: item.item,
     });
-    const doc = item.type === "recipe"
-      ? await buildRecipe(deps, req.config, plan, state, fields.backupId, images, report)
-      : networksDocument(plan, fields.backupId);
+    const doc = await buildRecipe(deps, req.config, plan, state, fields.backupId, images, report);
     record(
       item,
       await deps.repo.backupStream(
@@ -496,13 +494,15 @@ const dataItemsOf = (plan: UnitPlan) =>
 
 /**
  * The snapshots the unit's data passes may compare with: those of its newest usable restore point
- * made by this host (one listing). The warm pass puts its own snapshots first.
+ * made by this host (from the run's listing). The warm pass puts its own snapshots first.
  */
-async function chooseUnitParents(deps: BackupDeps, plan: UnitPlan): Promise<ParentCandidate[]> {
+async function chooseUnitParents(
+  deps: BackupDeps,
+  plan: UnitPlan,
+  listing: RunListing,
+): Promise<ParentCandidate[]> {
   if (dataItemsOf(plan).length === 0) return [];
-  const snaps = (await deps.repo.snapshots({ tags: [`unit=${plan.unit.name}`] })).map(
-    parseSnapshot,
-  );
+  const snaps = hostSnapshots(await listing.current(), deps.host).map(parseSnapshot);
   return parentCandidates(snaps, plan.unit.name, deps.host);
 }
 
@@ -568,50 +568,71 @@ async function warmPass(
   });
 }
 
-/** Forgets warm-pass snapshots. Runs with the containers started; a failure is a warning. */
-async function forgetWarm(deps: BackupDeps, ids: string[], report: UnitReport) {
+/**
+ * Forgets the unit's warm-pass snapshots and the snapshots retention let go, in one restic
+ * process. Runs with the containers started; a failure is a warning.
+ */
+async function forgetAfterUnit(
+  deps: BackupDeps,
+  listing: RunListing,
+  warm: string[],
+  report: UnitReport,
+  retention: string[] = [],
+) {
+  const ids = [...new Set([...warm, ...retention])];
   if (ids.length === 0) return;
   try {
-    await deps.repo.forget(ids);
+    // A killed backup's restic left a lock that blocks this exclusive command until removed.
+    await removingStaleLocks(deps.repo, deps.sink, () => deps.repo.forget(ids));
+    listing.forgot(ids);
+    if (retention.length > 0) report.forgotten = retention.length;
   } catch (e) {
-    report.warnings.push(`could not forget the warm-pass snapshots: ${errorMessage(e)}`);
+    if (warm.length > 0) {
+      report.warnings.push(`could not forget the warm-pass snapshots: ${errorMessage(e)}`);
+    }
+    if (retention.length > 0) {
+      report.warnings.push(
+        isStowageError(e, "repo.appendonly")
+          ? `retention cannot forget in this repository: it is append-only (${errorMessage(e)})`
+          : `retention failed: ${errorMessage(e)}`,
+      );
+    }
   }
 }
 
 /**
  * The unit's snapshots were saved with restic 0.14's short ids (no lookup per snapshot); one
- * listing of this host's snapshots, after the restart, resolves them all and finds the unit's warm
- * snapshots to forget: this run's and any a killed run left. `ok` false (with the reason in the
- * report) when an id cannot be resolved; then `warm` is this run's own (short) warm ids.
+ * listing of the repository, after the restart, resolves them all, finds the unit's warm
+ * snapshots to forget (this run's and any a killed run left), and is what retention and the next
+ * unit read. `problem` says why ids stayed short (the listing failed, or an id is ambiguous);
+ * `warm` and `listed` are absent when the listing failed.
  */
 async function resolveIds(
   deps: BackupDeps,
+  listing: RunListing,
   plan: UnitPlan,
   report: UnitReport,
-  warmIds: string[],
-): Promise<{ ok: boolean; warm: string[] }> {
-  const short = report.snapshots.filter((s) => !/^[0-9a-f]{64}$/.test(s.snapshotId));
-  if (short.length === 0 && warmIds.length === 0 && dataItemsOf(plan).length === 0) {
-    return { ok: true, warm: [] };
-  }
+): Promise<{ problem?: string; warm?: string[]; listed?: ResticSnapshot[] }> {
   let listed;
   try {
-    listed = await deps.repo.snapshots({ host: deps.host });
+    listed = await listing.refresh();
   } catch (e) {
-    report.error = [report.error, errorMessage(e)].filter(Boolean).join("; ");
-    return { ok: short.length === 0, warm: warmIds };
+    return { problem: errorMessage(e) };
   }
-  const tag = warmUnitTag(plan.unit.name);
-  const warm = listed.filter((s) => s.tags?.includes(WARM_TAG) && s.tags.includes(tag))
-    .map((s) => s.id);
+  const warm = warmSnapshots(listed, plan.unit.name, deps.host);
+  const short = report.snapshots.filter((s) => !/^[0-9a-f]{64}$/.test(s.snapshotId));
   try {
-    const full = resolveShortIds(short.map((s) => s.snapshotId), listed);
+    const full = resolveShortIds(short.map((s) => s.snapshotId), hostSnapshots(listed, deps.host));
     for (const s of short) s.snapshotId = full.get(s.snapshotId)!;
-    return { ok: true, warm };
+    return { warm, listed };
   } catch (e) {
-    report.error = [report.error, errorMessage(e)].filter(Boolean).join("; ");
-    return { ok: false, warm };
+    return { problem: errorMessage(e), warm, listed };
   }
+}
+
+/** Adds a problem to the unit's error (the unit failed already). */
+function failWith(report: UnitReport, problem: string | undefined) {
+  if (problem) report.error = [report.error, problem].filter(Boolean).join("; ");
 }
 
 /**
@@ -774,8 +795,10 @@ async function volumeReadMode(
 
 /**
  * Writes the `type=complete` snapshot that makes the point complete (docs/format.md): it lists
- * every item the run saved, and its tags carry their count and bytes so a listing needs no more
- * than `restic snapshots`. Written after the containers started again: it costs no downtime.
+ * every item the run saved (by the id restic reported when saving it: the short id in restic 0.14,
+ * so no listing is needed first), and its tags carry their count and bytes so a listing needs no
+ * more than `restic snapshots`. Completeness is judged by the tags alone. Written after the
+ * containers started again: it costs no downtime.
  */
 async function writeMarker(
   deps: BackupDeps,
@@ -805,6 +828,8 @@ async function writeMarker(
         host: deps.host,
         time: deps.clock.now(),
         signal: req.signal,
+        // Resolved with the others by the listing that follows (resolveIds).
+        shortId: true,
       },
     );
     report.snapshots.push({
@@ -867,10 +892,6 @@ async function buildRecipe(
     ),
     ...(images.length ? { images } : {}),
   };
-}
-
-function networksDocument(plan: UnitPlan, backupId: string): NetworksDocument {
-  return { format: FORMAT_VERSION, backupId, unit: plan.unit.name, networks: plan.unit.networks };
 }
 
 /** Starts every container that was running, in order, then waits for health. Never throws. */
@@ -941,38 +962,38 @@ async function waitHealthy(
 /**
  * Retention over whole restore points of this unit made by this host (never another host's):
  * the planned items' policies decide which complete points stay, incomplete points go once a
- * newer complete one exists, and a forgotten point's snapshots are forgotten together.
+ * newer complete one exists, and a forgotten point's snapshots are forgotten together. Returns
+ * the snapshot ids to forget (forgetAfterUnit forgets them).
  */
-async function applyUnitRetention(
+function unitRetention(
   deps: BackupDeps,
   plan: UnitPlan,
   report: UnitReport,
-  opts: { appendOnly: boolean },
-): Promise<number> {
-  const snaps = (await deps.repo.snapshots({ tags: [`unit=${plan.unit.name}`] }))
-    .map(parseSnapshot)
-    .filter((s) => s.hostname === deps.host && s.unit === plan.unit.name);
+  listed: ResticSnapshot[],
+  appendOnly: boolean,
+): string[] {
+  const snaps = hostSnapshots(listed, deps.host).map(parseSnapshot)
+    .filter((s) => s.unit === plan.unit.name);
   const decision = planRetention(
     restorePoints(snaps, plan.unit.name),
     plan.items.map((i) => i.retention),
   );
   report.notes = [...(report.notes ?? []), ...decision.notes];
   const forget = decision.forget.flatMap((p) => p.snapshots.map((s) => s.id));
-  if (forget.length > 0 && opts.appendOnly) {
+  if (forget.length > 0 && appendOnly) {
     // The server refuses deletion: say what retention would forget, forget nothing.
     report.warnings.push(
       `retention cannot forget in an append-only repository (repository.append_only): ${decision.forget.length} restore point(s) would be forgotten; forget and prune them from a machine with full access`,
     );
-    return 0;
+    return [];
   }
-  if (forget.length > 0) await deps.repo.forget(forget);
-  return forget.length;
+  return forget;
 }
 
 async function pruneIfForgotten(deps: BackupDeps, reports: UnitReport[]) {
   if (!reports.some((r) => (r.forgotten ?? 0) > 0)) return;
   try {
-    await deps.repo.prune();
+    await removingStaleLocks(deps.repo, deps.sink, () => deps.repo.prune());
   } catch (e) {
     deps.sink.emit({
       type: "log",

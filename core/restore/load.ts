@@ -50,8 +50,25 @@ export async function loadDocuments(
       point,
       NETWORKS_SCHEMA,
     );
+  } else if (out.recipe && point.format >= 4) {
+    out.networks = networksOfRecipe(out.recipe);
   }
   return out;
+}
+
+/**
+ * Format 4 stores no networks document: the recipe's `unit.networks` (checked by the recipe's
+ * schema with the networks document's own rules, never redacted) is the same list. Undefined when
+ * the unit had none, as format 3 then wrote no networks snapshot.
+ */
+export function networksOfRecipe(recipe: Recipe): NetworksDocument | undefined {
+  if (recipe.unit.networks.length === 0) return undefined;
+  return {
+    format: recipe.format,
+    backupId: recipe.backupId,
+    unit: recipe.unit.name,
+    networks: recipe.unit.networks,
+  };
 }
 
 function parseDocument<T extends { format: number }>(

@@ -1,7 +1,7 @@
 /** Helpers shared by the backup end-to-end tests (tests/backup*_test.ts). */
 
 import { createFixtureStack, type FixtureStack } from "./fixture.ts";
-import { cleanupDocker, docker } from "./docker.ts";
+import { cleanupDocker, docker, sh } from "./docker.ts";
 import { spawnStowage } from "./cli.ts";
 import { type TestRepoEnv, testRepoEnv } from "./repo.ts";
 
@@ -47,6 +47,34 @@ export function folderIn(
     }
   }
   return undefined;
+}
+
+/**
+ * An environment whose `restic` (first on PATH) logs every invocation's arguments, then runs the
+ * real restic: `calls()` is what ran since the last `reset()`. Each restic process opens the
+ * repository (key derivation, index load), so their number is a cost tests can hold down.
+ */
+export async function countedRestic(env: TestRepoEnv) {
+  const log = `${env.dir}/restic-calls.log`;
+  await Deno.mkdir(`${env.dir}/counted-bin`, { recursive: true });
+  const restic = (await sh("sh", ["-c", "command -v restic"])).stdout.trim();
+  await Deno.writeTextFile(
+    `${env.dir}/counted-bin/restic`,
+    `#!/bin/sh\nprintf '%s\\n' "$*" >> '${log}'\nexec '${restic}' "$@"\n`,
+    { mode: 0o755 },
+  );
+  await Deno.writeTextFile(log, "");
+  return {
+    env: { ...env.env, PATH: `${env.dir}/counted-bin:${Deno.env.get("PATH")}` },
+    /** Each call's restic subcommand and arguments (the global --cache-dir left out). */
+    async calls(): Promise<string[]> {
+      return (await Deno.readTextFile(log)).split("\n").filter(Boolean)
+        .map((l) => l.replace(/^--cache-dir \S+ /, ""));
+    },
+    async reset() {
+      await Deno.writeTextFile(log, "");
+    },
+  };
 }
 
 export { waitFor } from "./service.ts";
