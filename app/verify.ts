@@ -27,6 +27,7 @@ import {
   type RestorePlan,
 } from "../core/restore/plan.ts";
 import { executeRestore } from "../core/restore/run.ts";
+import { briefContainer } from "../core/restore/container.ts";
 import { refuseTamperedPoint } from "../core/restore/trust.ts";
 import { treeOverhead } from "../core/verify/counts.ts";
 import { checkSandboxPlan, planSandbox, type Sandbox } from "../core/verify/sandbox.ts";
@@ -38,7 +39,6 @@ import { lockAndRecover, sandboxJournalFile } from "./host_lock.ts";
 import { openRestore } from "./restore.ts";
 import type { Services } from "./services.ts";
 import type { Unit } from "../core/model.ts";
-import { COMPOSE_LABELS } from "../core/compose_labels.ts";
 import { runPhaseHooks } from "../core/hooks/mod.ts";
 import { bareUnit } from "../core/restore/hooks.ts";
 import type { VerifyResult } from "../core/service/verify_results.ts";
@@ -255,22 +255,7 @@ async function sandboxHookUnit(
   const containers = await engine.listContainers({ label: [`${SANDBOX_LABEL}=${runId}`] });
   return {
     ...bareUnit(unit, kind),
-    containers: containers.map((c) => ({
-      id: c.Id,
-      name: c.Name.replace(/^\//, ""),
-      ...(c.Config.Labels?.[COMPOSE_LABELS.service]
-        ? { service: c.Config.Labels[COMPOSE_LABELS.service] }
-        : {}),
-      image: c.Config.Image,
-      imageId: c.Image,
-      state: c.State.Status,
-      running: c.State.Running,
-      hasHealthcheck: false,
-      labels: c.Config.Labels ?? {},
-      mounts: [],
-      networks: {},
-      networkMode: c.HostConfig.NetworkMode ?? "",
-    })),
+    containers: containers.map(briefContainer),
   };
 }
 

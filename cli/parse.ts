@@ -6,6 +6,22 @@ import { errorMessage } from "../core/errors.ts";
 import { shownName } from "../core/text.ts";
 import { StowageError } from "../core/errors.ts";
 import { parseEnvFile } from "../core/restore/env_file.ts";
+import { backupIdTime } from "../core/tags.ts";
+
+/**
+ * `--backup-id ID`: only the shape is checked here; a well-formed id that names no backup gets
+ * the nearest ids from the lookup.
+ */
+export function parseBackupId(raw: string): string {
+  const id = raw.trim();
+  if (!backupIdTime(id)) {
+    throw usageError(
+      `Cannot use --backup-id '${shownName(raw)}': not a backup id`,
+      "A backup id is the UTC start time of a run, like 2025-01-31T23-59-59Z (`stowage restore --list` shows them).",
+    );
+  }
+  return id;
+}
 
 export function parseScope(value: string | undefined): Scope | undefined {
   if (value === undefined) return undefined;

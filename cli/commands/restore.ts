@@ -15,7 +15,6 @@ import { eventRenderer } from "../render.ts";
 import { EXIT_CODES } from "../exit_codes.ts";
 import { type ErrorCode, StowageError } from "../../core/errors.ts";
 import { shownName } from "../../core/text.ts";
-import { backupIdTime } from "../../core/tags.ts";
 import {
   parseWhen,
   type PointSelector,
@@ -37,7 +36,7 @@ import type { LoadedConfig } from "../../core/config/loaded.ts";
 import type { BackupRepository } from "../../core/ports.ts";
 import { type DumpRestoreReport, dumpsOf, restoreDumps } from "../../app/restore_dumps.ts";
 import { RestoreWizard } from "../restore_wizard.ts";
-import { absolute, checkToDir, readEnvFile } from "../parse.ts";
+import { absolute, checkToDir, parseBackupId, readEnvFile } from "../parse.ts";
 import { listPoints, planSummary, renderPlan, renderReport } from "../restore_view.ts";
 
 interface Flags {
@@ -425,17 +424,7 @@ function parseSelector(flags: Flags): PointSelector | undefined {
     );
   }
   if (flags.latest) return { latest: true };
-  if (flags.backupId !== undefined) {
-    const id = flags.backupId.trim();
-    // Only the shape: a well-formed id that names no backup gets the nearest ids from the lookup.
-    if (!backupIdTime(id)) {
-      throw usageError(
-        `Cannot use --backup-id '${shownName(flags.backupId)}': not a backup id`,
-        "A backup id is the UTC start time of a run, like 2025-01-31T23-59-59Z (`stowage restore --list` shows them).",
-      );
-    }
-    return { backupId: id };
-  }
+  if (flags.backupId !== undefined) return { backupId: parseBackupId(flags.backupId) };
   if (flags.before) return { before: parseWhen(checkCalendarDate(flags.before)) };
   return undefined;
 }

@@ -10,10 +10,8 @@ import { formatBytes, printJson } from "../output.ts";
 import { eventRenderer } from "../render.ts";
 import { EXIT_CODES } from "../exit_codes.ts";
 import type { ErrorCode } from "../../core/errors.ts";
-import { shownName } from "../../core/text.ts";
-import { backupIdTime } from "../../core/tags.ts";
 import type { PointSelector } from "../../core/restore/points.ts";
-import { readEnvFile } from "../parse.ts";
+import { parseBackupId, readEnvFile } from "../parse.ts";
 import { cleanupSandboxes, prepareVerify, runVerify, type VerifyReport } from "../../app/verify.ts";
 
 interface Flags {
@@ -179,15 +177,6 @@ export function renderReport(r: VerifyReport): string {
 }
 
 function parseSelector(flags: Flags): PointSelector {
-  if (flags.backupId !== undefined) {
-    const id = flags.backupId.trim();
-    if (!backupIdTime(id)) {
-      throw usageError(
-        `Cannot use --backup-id '${shownName(flags.backupId)}': not a backup id`,
-        "A backup id is the UTC start time of a run, like 2025-01-31T23-59-59Z (`stowage restore --list` shows them).",
-      );
-    }
-    return { backupId: id };
-  }
+  if (flags.backupId !== undefined) return { backupId: parseBackupId(flags.backupId) };
   return { latest: true };
 }

@@ -10,6 +10,8 @@
  * are kept only with `allowPrivileged` and are always reported (docs/restore.md).
  */
 import type { EngineContainer, EngineEndpointSettings } from "../engine_types.ts";
+import type { ContainerInfo } from "../model.ts";
+import { COMPOSE_LABELS } from "../compose_labels.ts";
 import { REDACTED } from "../recipe.ts";
 import { isSafeBindPath } from "../safe_paths.ts";
 
@@ -163,6 +165,28 @@ const DROP_CONFIG = ["Hostname", "Domainname", "MacAddress"];
 
 export function containerName(c: EngineContainer): string {
   return c.Name.replace(/^\//, "");
+}
+
+/**
+ * A container as the model knows it, from the Engine's inspect answer alone: enough for ordering
+ * and hooks (name, service, image, state, labels), without discovery's mounts and networks.
+ */
+export function briefContainer(c: EngineContainer): ContainerInfo {
+  const service = c.Config.Labels?.[COMPOSE_LABELS.service];
+  return {
+    id: c.Id,
+    name: containerName(c),
+    ...(service ? { service } : {}),
+    image: c.Config.Image,
+    imageId: c.Image,
+    state: c.State.Status,
+    running: c.State.Running,
+    hasHealthcheck: false,
+    labels: c.Config.Labels ?? {},
+    mounts: [],
+    networks: {},
+    networkMode: c.HostConfig.NetworkMode ?? "",
+  };
 }
 
 export function recreateContainer(

@@ -19,6 +19,7 @@ import { VOLUME_NAME } from "../tags.ts";
 import { StowageError } from "../errors.ts";
 import type { DataSnapshot, RestorePoint } from "./points.ts";
 import {
+  briefContainer,
   containerName,
   type ContainerRecreation,
   type EndpointConfig,
@@ -1063,20 +1064,7 @@ function orderFor(
   unit: Unit | undefined,
   own: EngineContainer[],
 ): { stop: string[]; start: string[] } {
-  const containers = own.map((c) => ({
-    id: c.Id,
-    name: containerName(c),
-    service: c.Config.Labels?.[COMPOSE_LABELS.service],
-    image: c.Config.Image,
-    imageId: c.Image,
-    state: c.State.Status,
-    running: c.State.Running,
-    hasHealthcheck: false,
-    labels: c.Config.Labels ?? {},
-    mounts: [],
-    networks: {},
-    networkMode: c.HostConfig.NetworkMode ?? "",
-  }));
+  const containers = own.map(briefContainer);
   const u = { containers, dependsOn: unit?.dependsOn ?? {} };
   return { stop: stopOrder(u), start: startOrder(u) };
 }
