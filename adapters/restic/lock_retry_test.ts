@@ -59,6 +59,21 @@ Deno.test("other errors, a lock held past the wait, and a dead local holder fail
   assert.equal(calls, 1);
 });
 
+Deno.test("a lock held by a live process on this host is waited for (it is not taken for a dead one)", async () => {
+  let calls = 0;
+  const r = await retryWhileLocked(
+    () => {
+      calls++;
+      if (calls < 2) return Promise.reject(locked(`PID ${Deno.pid} on ${Deno.hostname()} by root`));
+      return Promise.resolve("done");
+    },
+    undefined,
+    10_000,
+  );
+  assert.equal(r, "done");
+  assert.equal(calls, 2);
+});
+
 Deno.test("an abort ends the wait for a lock at once", async () => {
   const ac = new AbortController();
   let calls = 0;

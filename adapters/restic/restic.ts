@@ -828,9 +828,23 @@ async function moveInto(src: string, st: Deno.FileInfo, dest: string) {
 function heldByDeadProcess(message: string): boolean {
   const m = /PID (\d+) on (\S+)/.exec(message);
   if (!m || m[2] !== Deno.hostname()) return false;
+  return !processExists(m[1]);
+}
+
+/**
+ * Whether process `pid` runs on this host. Deno refuses /proc without --allow-all (NotCapable, so
+ * a stat there always failed and every live local lock looked dead), so `sh` looks; `kill -0`
+ * would say no for another user's process. When sh cannot be run, the process counts as alive:
+ * waiting for a dead lock costs time, not waiting for a live one fails the command.
+ */
+function processExists(pid: string): boolean {
   try {
-    Deno.statSync(`/proc/${m[1]}`);
-    return false;
+    return new Deno.Command("sh", {
+      args: ["-c", 'test -d "/proc/$1"', "sh", pid],
+      stdin: "null",
+      stdout: "null",
+      stderr: "null",
+    }).outputSync().success;
   } catch {
     return true;
   }
