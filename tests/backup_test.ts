@@ -214,29 +214,6 @@ Deno.test("backup saves the fixture stack as tagged snapshots, in dependency ord
     );
     // The networks document comes from the recipe (one `restic dump` for both).
     assert.ok((await Deno.readTextFile(`${out}/stowage-networks.json`)).includes(s.subnet));
-
-    // A restic killed hard leaves its lock behind, which blocks the run's `forget`: the run removes
-    // it when that command fails on it (no lock listing at every run) and ends without a warning.
-    const killed = new Deno.Command("restic", {
-      args: ["-r", env.repo, "--password-file", env.passwordFile, "backup", "--stdin"],
-      stdin: "piped",
-      stdout: "null",
-      stderr: "null",
-    }).spawn();
-    const feed = killed.stdin.getWriter();
-    await feed.write(new TextEncoder().encode("some bytes, and then SIGKILL"));
-    await waitFor(
-      "the killed restic's lock",
-      async () => (await env.restic("list", "locks", "--no-lock")).trim() !== "",
-    );
-    killed.kill("SIGKILL");
-    await killed.status;
-    await feed.abort().catch(() => {});
-    const third = await stowage(["backup", "--unit", s.project, "--json"], { env: env.env });
-    assert.equal(third.code, 0, third.stderr);
-    const unit = (JSON.parse(third.stdout) as RunReport).units[0];
-    assert.deepEqual(unit.warnings, []);
-    assert.equal((await env.restic("list", "locks", "--no-lock")).trim(), "");
   });
 });
 

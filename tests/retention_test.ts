@@ -17,6 +17,7 @@ import { configSchema } from "../core/config/schema.ts";
 import { MemorySink } from "../core/events.ts";
 import { parseSnapshot } from "../core/tags.ts";
 import { createTestRepository } from "./support/restic_repo.ts";
+import { waitFor } from "./support/service.ts";
 
 Deno.test("retention keeps exactly latest 2 + one per day for 2 days, as whole points", async () => {
   const s = await createFixtureStack({ name: "ret" });
@@ -48,6 +49,9 @@ Deno.test("retention keeps exactly latest 2 + one per day for 2 days, as whole p
     // Three days, two runs a day (02:00 and 14:00).
     for (let i = 0; i < 6; i++) {
       calls = [];
+      // Before the fourth run a restic killed hard leaves its lock, which blocks `forget`.
+      const staleLock = i === 3;
+      if (staleLock) await leaveStaleLock(`${dir}/repo`, `${dir}/pw`);
       const report = await runBackup(
         {
           engine,
@@ -62,13 +66,23 @@ Deno.test("retention keeps exactly latest 2 + one per day for 2 days, as whole p
         { config, units: [s.project], signal: new AbortController().signal },
       );
       assert.equal(report.ok, true, JSON.stringify(report.units[0].error));
+      assert.deepEqual(report.units[0].warnings, []);
       // The warm snapshot and what retention lets go leave in one `forget`, after one listing.
-      assert.equal(calls.filter((c) => c === "forget").length, 1, calls.join(" "));
+      // No lock listing at every run: a stale lock is removed when the forget fails on it, and
+      // the forget runs once more.
+      assert.equal(
+        calls.filter((c) => c === "forget").length,
+        staleLock ? 2 : 1,
+        calls.join(" "),
+      );
+      assert.equal(calls.filter((c) => c === "unlock").length, staleLock ? 1 : 0, calls.join(" "));
+      assert.ok(!calls.includes("locks") && !calls.includes("exists"), calls.join(" "));
       assert.equal(calls.filter((c) => c === "snapshots").length, 2, calls.join(" "));
       forgotten += report.units[0].forgotten ?? 0;
       clock.advance(12 * 3600_000);
     }
     assert.ok(forgotten > 0, "retention forgot nothing: the single forget was not tested");
+    assert.equal(await repo.locks().then((l) => l.length), 0);
     const snaps = (await repo.snapshots({ tags: [`unit=${s.project}`] })).map(parseSnapshot);
     // Format 3: each run is one data snapshot (both volumes) and its completion marker.
     const byVolume = Object.groupBy(snaps, (x) => x.type ?? "");
@@ -95,3 +109,24 @@ Deno.test("retention keeps exactly latest 2 + one per day for 2 days, as whole p
     await Deno.remove(s.dir, { recursive: true }).catch(() => {});
   }
 });
+
+/** A restic backup killed with SIGKILL once it holds its (non-exclusive) lock. */
+async function leaveStaleLock(repo: string, passwordFile: string) {
+  const restic = (args: string[]) =>
+    new Deno.Command("restic", { args: ["-r", repo, "--password-file", passwordFile, ...args] });
+  const child = new Deno.Command("restic", {
+    args: ["-r", repo, "--password-file", passwordFile, "backup", "--stdin"],
+    stdin: "piped",
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+  const feed = child.stdin.getWriter();
+  await feed.write(new TextEncoder().encode("some bytes, and then SIGKILL"));
+  await waitFor("the killed restic's lock", async () => {
+    const out = await restic(["list", "locks", "--no-lock"]).output();
+    return new TextDecoder().decode(out.stdout).trim() !== "";
+  });
+  child.kill("SIGKILL");
+  await child.status;
+  await feed.abort().catch(() => {});
+}
