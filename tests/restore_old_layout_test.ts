@@ -9,6 +9,7 @@ import assert from "node:assert/strict";
 import { stowage } from "./support/cli.ts";
 import { sh, testName } from "./support/docker.ts";
 import { testRepoEnv } from "./support/repo.ts";
+import { stowageTags, tagArgs } from "./support/plain_tags.ts";
 import { bareUnit } from "../core/restore/hooks.ts";
 
 const BID = "2025-01-31T02-00-00Z";
@@ -19,16 +20,9 @@ Deno.test("a format-2 repository (one snapshot per volume) restores whole and pe
   try {
     const unit = testName("oldlayout");
     const tags = (type: string, extra: string[] = []) =>
-      [
-        "stowage",
-        "format=2",
-        `unit=${unit}`,
-        `type=${type}`,
-        `backup_id=${BID}`,
-        `timestamp=${TS}`,
-        "scope=minimal",
-        ...extra,
-      ].flatMap((t) => ["--tag", t]);
+      tagArgs(
+        stowageTags({ format: 2, unit, type, backupId: BID, timestamp: TS }, extra, "minimal"),
+      );
     const restic = (args: string[], stdin?: string) =>
       sh("restic", [
         "-r",
@@ -119,16 +113,7 @@ Deno.test("a format-3 point (recipe and networks as two snapshots) restores with
   try {
     const unit = testName("format3");
     const tags = (type: string, extra: string[] = []) =>
-      [
-        "stowage",
-        "format=3",
-        `unit=${unit}`,
-        `type=${type}`,
-        `backup_id=${BID}`,
-        `timestamp=${TS}`,
-        "scope=standard",
-        ...extra,
-      ].flatMap((t) => ["--tag", t]);
+      tagArgs(stowageTags({ format: 3, unit, type, backupId: BID, timestamp: TS }, extra));
     const restic = async (args: string[], stdin?: string) => {
       const out = await sh("restic", [
         "-r",

@@ -5,6 +5,7 @@
  * (docs/restore.md "What restore refuses").
  */
 import assert from "node:assert/strict";
+import { stowageTags } from "./support/plain_tags.ts";
 import { stowage } from "./support/cli.ts";
 import {
   cleanupDocker,
@@ -34,16 +35,8 @@ interface Hostile {
   tree(): Promise<string>;
 }
 
-const tags = (unit: string, type: string, extra: string[] = []) => [
-  "stowage",
-  "format=1",
-  `unit=${unit}`,
-  `type=${type}`,
-  `backup_id=${BID}`,
-  `timestamp=${TS}`,
-  "scope=standard",
-  ...extra,
-];
+const tags = (unit: string, type: string, extra: string[] = []) =>
+  stowageTags({ format: 1, unit, type, backupId: BID, timestamp: TS }, extra);
 
 async function withHostileRepo(fn: (h: Hostile) => Promise<void>) {
   const env = await testRepoEnv();
