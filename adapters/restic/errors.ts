@@ -87,10 +87,32 @@ export function classifyResticFailure(
   location: string,
 ): StowageError {
   const lines = redactLines(stderrTail, location);
-  const text = lines.join("\n");
-  const where = redactLocation(namedLocation(lines) ?? location);
-  const details = lines.slice(-5);
+  const f: Failure = {
+    exitCode,
+    action,
+    lines,
+    text: lines.join("\n"),
+    where: redactLocation(namedLocation(lines) ?? location),
+    details: lines.slice(-5),
+  };
+  // In this order: an interruption, then what the server or the way to it said (restic 0.14 asks
+  // "Is there a repository...?" after those too), then the repository's own state.
+  return interruption(f) ?? serverFailure(f) ?? repositoryFailure(f) ?? otherFailure(f);
+}
 
+/** One failed restic run, its stderr redacted. */
+interface Failure {
+  exitCode: number;
+  action: string;
+  lines: string[];
+  text: string;
+  /** The repository as the message may name it (no credentials). */
+  where: string;
+  /** restic's last lines, for the error's details. */
+  details: string[];
+}
+
+function interruption({ exitCode, text, action, where }: Failure): StowageError | undefined {
   if (exitCode === RESTIC_EXIT.interrupted || /signal interrupt received/.test(text)) {
     return new StowageError(
       "interrupted",
@@ -98,7 +120,11 @@ export function classifyResticFailure(
       "Nothing was committed by the interrupted restic run; run the command again.",
     );
   }
-  // Before repo.missing: restic 0.14 asks "Is there a repository...?" after these too.
+  return undefined;
+}
+
+/** The server or the way to it: down, refusing the credentials, TLS, append-only, rclone. */
+function serverFailure({ text, action, where, details }: Failure): StowageError | undefined {
   const down = text.match(
     /(connection refused|no such host|i\/o timeout|network is unreachable|no route to host|connection reset by peer)/i,
   );
@@ -180,6 +206,12 @@ export function classifyResticFailure(
       { details },
     );
   }
+  return undefined;
+}
+
+/** The repository itself: missing, its host key, its password, its lock, a snapshot or file. */
+function repositoryFailure(f: Failure): StowageError | undefined {
+  const { exitCode, text, action, where, details, lines } = f;
   if (
     exitCode === RESTIC_EXIT.repoMissing ||
     /Is there a repository at the following location\?/.test(text) ||
@@ -249,6 +281,10 @@ export function classifyResticFailure(
       { details },
     );
   }
+  return undefined;
+}
+
+function otherFailure({ exitCode, action, lines, where, details }: Failure): StowageError {
   return new StowageError(
     "repo.error",
     `Cannot ${action} (restic exit ${exitCode}): ${lastMeaningful(lines)}`,
