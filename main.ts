@@ -72,43 +72,8 @@ export function realRuntime(): Runtime {
   const env = (name: string) => Deno.env.get(name);
   const uid = Deno.uid();
   const paths = resolvePaths({ uid, env });
-  const encoder = new TextEncoder();
-  // A reader that went away (`stowage ... | head`) is not an error worth a stack: stop writing.
-  const writeAll = (f: typeof Deno.stdout) => {
-    let closed = false;
-    return (s: string) => {
-      if (closed) return;
-      const bytes = encoder.encode(s);
-      let off = 0;
-      try {
-        while (off < bytes.length) off += f.writeSync(bytes.subarray(off));
-      } catch (e) {
-        if (!(e instanceof Deno.errors.BrokenPipe)) throw e;
-        closed = true;
-      }
-    };
-  };
-  const controller = new AbortController();
   const writeErr = writeAll(Deno.stderr);
-  // The first signal asks the command to stop safely (containers started again, restic
-  // interrupted). A command blocked where it cannot see that request must still end: the
-  // second signal exits at once. The restart journal brings back containers a backup stopped
-  // (`admin system recover-journal`; ExecStopPost under systemd).
-  const onSignal = (sig: Deno.Signal) => () => {
-    if (controller.signal.aborted) {
-      writeErr(`stowage: received ${sig} again: exiting now\n`);
-      writeErr(
-        "hint: if a backup was stopping containers, run `stowage admin system recover-journal`.\n",
-      );
-      Deno.exit(EXIT_CODES.interrupted);
-    }
-    controller.abort(new DOMException(`received ${sig}`, "AbortError"));
-  };
-  for (const sig of ["SIGINT", "SIGTERM"] as const) {
-    try {
-      Deno.addSignalListener(sig, onSignal(sig));
-    } catch { /* not on this platform */ }
-  }
+  const controller = stopOnSignals(writeErr);
   const runner = new DenoProcessRunner();
   const engine = (loaded: LoadedConfig) =>
     EngineClient.fromConfig(loaded.config.docker.host ?? env("DOCKER_HOST"));
@@ -125,17 +90,59 @@ export function realRuntime(): Runtime {
     }
     return { config, path, paths: applyConfigPaths(paths, config, env, uid) };
   };
-  const app: Services = {
-    clock: systemClock,
+  const app = realServices({
     runner,
-    hostname,
-    pid: Deno.pid,
     env,
     paths,
-    defaultConfigFile: paths.configFile,
-    loadConfig,
+    hostname,
     engine,
     repository,
+    loadConfig,
+    signal: controller.signal,
+  });
+  const rt: Runtime = {
+    env,
+    uid,
+    hostname,
+    paths,
+    stdinIsTerminal: Deno.stdin.isTerminal(),
+    stdoutIsTerminal: Deno.stdout.isTerminal(),
+    stderrIsTerminal: Deno.stderr.isTerminal(),
+    terminalColumns() {
+      try {
+        return Deno.consoleSize().columns || undefined;
+      } catch {
+        return undefined;
+      }
+    },
+    write: writeAll(Deno.stdout),
+    writeErr,
+    clock: systemClock,
+    runner,
+    signal: controller.signal,
+    loadConfig: (globals) => loadConfig(globals.config),
+    engine,
+    repository,
+    app,
+  };
+  return rt;
+}
+
+/** What realRuntime builds first and shares with the services. */
+type RuntimeParts = Pick<
+  Services,
+  "runner" | "env" | "paths" | "hostname" | "engine" | "repository" | "loadConfig"
+>;
+
+/** The services of the application layer (app/services.ts), each a real adapter. */
+function realServices(ctx: RuntimeParts & { signal: AbortSignal }): Services {
+  const { signal, ...given } = ctx;
+  const { runner, env, paths } = given;
+  const app: Services = {
+    clock: systemClock,
+    ...given,
+    pid: Deno.pid,
+    defaultConfigFile: paths.configFile,
     copyRepository: (loaded, name) => openCopy(loaded, name, { env }),
     locks: { acquire: acquireHostLock, holder: lockHolder },
     journal: (path) => new FileRestartJournal(path),
@@ -162,7 +169,7 @@ export function realRuntime(): Runtime {
       serve: (source, opts, addr) => serveStatus(createStatusApp(source, opts), addr),
       readToken: readTokenFile,
     },
-    refreshRecoveryBundle: (loaded) => refreshAutomaticBundle(app, loaded, controller.signal),
+    refreshRecoveryBundle: (loaded) => refreshAutomaticBundle(app, loaded, signal),
     repositoryConfig: {
       settings: repositorySettings,
       parseEnvFile,
@@ -204,32 +211,50 @@ export function realRuntime(): Runtime {
     sshClient: sshClient(runner),
     tailnet: new TailscaleCli(runner),
   };
-  const rt: Runtime = {
-    env,
-    uid,
-    hostname,
-    paths,
-    stdinIsTerminal: Deno.stdin.isTerminal(),
-    stdoutIsTerminal: Deno.stdout.isTerminal(),
-    stderrIsTerminal: Deno.stderr.isTerminal(),
-    terminalColumns() {
-      try {
-        return Deno.consoleSize().columns || undefined;
-      } catch {
-        return undefined;
-      }
-    },
-    write: writeAll(Deno.stdout),
-    writeErr,
-    clock: systemClock,
-    runner,
-    signal: controller.signal,
-    loadConfig: (globals) => loadConfig(globals.config),
-    engine,
-    repository,
-    app,
+  return app;
+}
+
+/** A writer to `f`. A reader that went away (`stowage ... | head`) is not an error worth a stack: stop writing. */
+function writeAll(f: typeof Deno.stdout): (s: string) => void {
+  const encoder = new TextEncoder();
+  let closed = false;
+  return (s: string) => {
+    if (closed) return;
+    const bytes = encoder.encode(s);
+    let off = 0;
+    try {
+      while (off < bytes.length) off += f.writeSync(bytes.subarray(off));
+    } catch (e) {
+      if (!(e instanceof Deno.errors.BrokenPipe)) throw e;
+      closed = true;
+    }
   };
-  return rt;
+}
+
+/**
+ * SIGINT and SIGTERM abort the returned controller: the first signal asks the command to stop
+ * safely (containers started again, restic interrupted). A command blocked where it cannot see
+ * that request must still end: the second signal exits at once. The restart journal brings back
+ * containers a backup stopped (`admin system recover-journal`; ExecStopPost under systemd).
+ */
+function stopOnSignals(writeErr: (s: string) => void): AbortController {
+  const controller = new AbortController();
+  const onSignal = (sig: Deno.Signal) => () => {
+    if (controller.signal.aborted) {
+      writeErr(`stowage: received ${sig} again: exiting now\n`);
+      writeErr(
+        "hint: if a backup was stopping containers, run `stowage admin system recover-journal`.\n",
+      );
+      Deno.exit(EXIT_CODES.interrupted);
+    }
+    controller.abort(new DOMException(`received ${sig}`, "AbortError"));
+  };
+  for (const sig of ["SIGINT", "SIGTERM"] as const) {
+    try {
+      Deno.addSignalListener(sig, onSignal(sig));
+    } catch { /* not on this platform */ }
+  }
+  return controller;
 }
 
 if (import.meta.main) {
