@@ -83,7 +83,9 @@ export async function removingStaleLocks<T>(
     return await fn();
   } catch (e) {
     if (!isStowageError(e, "repo.locked")) throw e;
-    await repo.unlock();
+    // Another run may be removing the same stale lock (restic then fails on the file it just
+    // deleted): whatever unlock says, the second try tells whether the repository opens now.
+    await repo.unlock().catch(() => {});
     const out = await fn();
     sink.emit({
       type: "log",

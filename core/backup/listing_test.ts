@@ -97,4 +97,15 @@ Deno.test("a command that fails on a lock runs again once after stale locks were
     (e) => isStowageError(e, "repo.missing"),
   );
   assert.equal(unlocked, 2);
+  // Another run removed the same stale lock first (restic's unlock fails on the deleted file):
+  // the command still runs again, and its second answer is the result.
+  let tries = 0;
+  const racing = {
+    unlock: () => Promise.reject(new StowageError("repo.error", "lock does not exist")),
+  };
+  const again = await removingStaleLocks(racing, new MemorySink(), () => {
+    tries++;
+    return tries === 1 ? Promise.reject(locked()) : Promise.resolve("listed");
+  });
+  assert.equal(again, "listed");
 });
