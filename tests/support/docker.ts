@@ -166,8 +166,7 @@ function reservations(): string {
     if (!/^\d+$/.test(e.name) || Number(e.name) === Deno.pid) continue;
     try {
       Deno.statSync(`/proc/${e.name}`);
-    } catch (err) {
-      if (!(err instanceof Deno.errors.NotFound)) continue;
+    } catch {
       // Another file of this run may be removing it at the same time.
       try {
         Deno.removeSync(`${SUBNET_ROOT}/${e.name}`, { recursive: true });
@@ -185,18 +184,8 @@ function reservations(): string {
  * while a stack is down and its network is gone.
  */
 function reserveSubnet(x: number): boolean {
-  const reserve = () =>
-    Deno.openSync(`${reservations()}/${x}`, { write: true, createNew: true }).close();
   try {
-    try {
-      reserve();
-    } catch (e) {
-      if (!(e instanceof Deno.errors.NotFound)) throw e;
-      // The run's folder was removed under it (seen while another checkout's suite ran on the
-      // host): make it again; the Engine's own list still keeps subnets in use out.
-      Deno.mkdirSync(reservations(), { recursive: true });
-      reserve();
-    }
+    Deno.openSync(`${reservations()}/${x}`, { write: true, createNew: true }).close();
     return true;
   } catch (e) {
     if (e instanceof Deno.errors.AlreadyExists) return false;
