@@ -43,7 +43,7 @@ function resolve(program: AnyCommand, words: string[]): AnyCommand[] {
   return chain;
 }
 
-const program = buildProgram(captureRuntime().rt) as unknown as AnyCommand;
+const program = (await buildProgram(captureRuntime().rt)) as unknown as AnyCommand;
 const commands = [...walk(program)];
 
 Deno.test("the help walk reaches every command (and each has an examples entry)", () => {

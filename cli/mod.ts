@@ -11,19 +11,59 @@ import { configureLogging } from "./log.ts";
 import { addExamples } from "./help.ts";
 import { colourEnabled, setNoColorFlag } from "./style.ts";
 import { VERSION } from "../core/version.ts";
-import { registerVersion } from "./commands/version.ts";
-import { registerDoctor } from "./commands/doctor.ts";
-import { registerDryRun } from "./commands/dry_run.ts";
-import { registerBackup } from "./commands/backup.ts";
-import { registerRestore } from "./commands/restore.ts";
-import { registerVerify } from "./commands/verify.ts";
-import { registerDisasterRecovery } from "./commands/disaster_recovery.ts";
-import { registerSetup } from "./commands/setup.ts";
-import { registerAdmin } from "./commands/admin.ts";
 
 export type Program = Command<[], { config?: string; logLevel?: string }>;
 
-export function buildProgram(rt: Runtime): Program {
+type Register = (program: Program, rt: Runtime) => void;
+
+/**
+ * The top-level commands in help order, each loaded only when it is needed: a run loads the code
+ * of the one command its argv names (`stowage backup` never loads restore, the wizards or the
+ * daemon), which is most of a run's startup time. Literal specifiers, so `deno compile` includes
+ * every one.
+ */
+const COMMANDS: Record<string, () => Promise<Register>> = {
+  version: async () => (await import("./commands/version.ts")).registerVersion,
+  setup: async () => (await import("./commands/setup.ts")).registerSetup,
+  backup: async () => (await import("./commands/backup.ts")).registerBackup,
+  restore: async () => (await import("./commands/restore.ts")).registerRestore,
+  verify: async () => (await import("./commands/verify.ts")).registerVerify,
+  "disaster-recovery": async () =>
+    (await import("./commands/disaster_recovery.ts")).registerDisasterRecovery,
+  "dry-run": async () => (await import("./commands/dry_run.ts")).registerDryRun,
+  doctor: async () => (await import("./commands/doctor.ts")).registerDoctor,
+  admin: async () => (await import("./commands/admin.ts")).registerAdmin,
+};
+
+/** stowage's own options that take a value (a value is never the command's name). */
+const GLOBAL_VALUE_FLAGS = new Set(["-c", "--config", "--log-level"]);
+/** Before a command, --help and --version answer for stowage itself: the whole program. */
+const GLOBAL_FLAGS = new Set(["--no-color"]);
+
+/**
+ * The top-level command `argv` names, when that is certain: only stowage's own options come
+ * before it. Anything else (no command, `help`, an unknown word or option, `--`) gives undefined,
+ * and every command is loaded, so commander answers exactly as with the whole program.
+ */
+export function commandNamed(argv: string[]): string | undefined {
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (GLOBAL_VALUE_FLAGS.has(a)) {
+      i++;
+      continue;
+    }
+    if (GLOBAL_FLAGS.has(a) || /^(--config=|--log-level=|-c.)/.test(a)) continue;
+    if (a.startsWith("-")) return undefined;
+    return Object.hasOwn(COMMANDS, a) ? a : undefined;
+  }
+  return undefined;
+}
+
+/**
+ * The program with every command (`only`: with just that top-level command, for a run that
+ * names it; its parsing, help and errors are the same as in the whole program).
+ */
+export async function buildProgram(rt: Runtime, only?: string): Promise<Program> {
   const program = new Command("stowage")
     .description("Cold, stack-aware backups of Docker hosts into a restic repository.")
     .version(VERSION, "-V, --version", "print the version and exit")
@@ -57,15 +97,9 @@ export function buildProgram(rt: Runtime): Program {
     const level = cmd.opts().logLevel ?? rt.env("STOWAGE_LOG_LEVEL");
     configureLogging(rt, level);
   });
-  registerVersion(program, rt);
-  registerSetup(program, rt);
-  registerBackup(program, rt);
-  registerRestore(program, rt);
-  registerVerify(program, rt);
-  registerDisasterRecovery(program, rt);
-  registerDryRun(program, rt);
-  registerDoctor(program, rt);
-  registerAdmin(program, rt);
+  const names = only ? [only] : Object.keys(COMMANDS);
+  const registers = await Promise.all(names.map((name) => COMMANDS[name]()));
+  for (const register of registers) register(program, rt);
   addExamples(program);
   return program;
 }
@@ -75,7 +109,7 @@ export async function runCli(rt: Runtime, argv: string[]): Promise<number> {
   exitState.code = 0;
   // Read before parsing so that even a usage error or --help obeys it.
   setNoColorFlag(argv.includes("--no-color"));
-  const program = buildProgram(rt);
+  const program = await buildProgram(rt, commandNamed(argv));
   for (const cmd of allCommands(program)) {
     cmd.exitOverride().configureOutput(program.configureOutput());
   }

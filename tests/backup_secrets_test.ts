@@ -9,7 +9,13 @@
  * here without a CIFS server.
  */
 import assert from "node:assert/strict";
-import { ensureTestImage, sh, TEST_LABEL, testName } from "./support/docker.ts";
+import {
+  ensureTestImage,
+  removeComposeProject,
+  sh,
+  TEST_LABEL,
+  testName,
+} from "./support/docker.ts";
 import { stowage } from "./support/cli.ts";
 import { testRepoEnv } from "./support/repo.ts";
 import { parseSnapshot } from "../core/tags.ts";
@@ -78,10 +84,7 @@ volumes:
     assert.equal(inspectLabels["traefik.http.middlewares.web-auth.basicauth.users"], REDACTED);
     assert.equal(inspectLabels["com.example.backup-target"], REDACTED);
   } finally {
-    await sh("docker-compose", ["-p", project, "down", "-v", "--remove-orphans", "-t", "1"], {
-      cwd: dir,
-      check: false,
-    });
+    await removeComposeProject(project);
     await env.cleanup();
     await Deno.remove(dir, { recursive: true }).catch(() => {});
   }

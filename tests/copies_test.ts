@@ -8,7 +8,13 @@
  * primary deleted.
  */
 import assert from "node:assert/strict";
-import { ensureTestImage, sh, TEST_LABEL, testName } from "./support/docker.ts";
+import {
+  ensureTestImage,
+  removeComposeProject,
+  sh,
+  TEST_LABEL,
+  testName,
+} from "./support/docker.ts";
 import { stowage } from "./support/cli.ts";
 import { KEY, onTerminal } from "./support/terminal.ts";
 import { testRepoEnv } from "./support/repo.ts";
@@ -266,7 +272,7 @@ copies:
 
     await t.step("restore --from the copy with the primary repository deleted", async () => {
       await Deno.remove(env.repo, { recursive: true });
-      await compose("down", "-v");
+      await removeComposeProject(project);
       // The wizard asks where to read from; the copy's units and points are offered.
       const wizard = await onTerminal(["restore"], {
         env: env.env,
@@ -307,7 +313,7 @@ copies:
     });
   } finally {
     proxy.release();
-    await compose("down", "-v").catch(() => {});
+    await removeComposeProject(project);
     await server.stop();
     await proxy.close();
     await env.cleanup();

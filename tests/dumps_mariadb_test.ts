@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { spawnStowage, stowage } from "./support/cli.ts";
-import { sh, TEST_LABEL, testName } from "./support/docker.ts";
+import { removeComposeProject, sh, TEST_LABEL, testName } from "./support/docker.ts";
 import { ensureDbImage } from "./support/db_images.ts";
 import { testRepoEnv } from "./support/repo.ts";
 import { backupIds, procCmdlines, waitFor } from "./support/dumps.ts";
@@ -167,7 +167,7 @@ volumes:
     await t.step(
       "restore --only dumps into a fresh stack brings back every row of the dump",
       async () => {
-        await compose("down", "-v", "-t", "1");
+        await removeComposeProject(project);
         await compose("up", "-d");
         await ready();
         assert.equal(await sql("SHOW DATABASES LIKE 'empty_db'"), "");
@@ -205,7 +205,7 @@ volumes:
       },
     );
   } finally {
-    await compose("down", "-v", "-t", "1").catch(() => {});
+    await removeComposeProject(project);
     await env.cleanup();
     await Deno.remove(dir, { recursive: true }).catch(() => {});
   }

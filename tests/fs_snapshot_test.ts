@@ -9,6 +9,7 @@ import {
   cleanupDocker,
   docker,
   ensureTestImage,
+  removeComposeProject,
   sh,
   TEST_LABEL,
   testName,
@@ -321,7 +322,7 @@ volumes:
       },
     );
   } finally {
-    await compose("down", "-v", "--timeout", "1").catch(() => {});
+    await removeComposeProject(project);
     await cleanupDocker();
     await env.cleanup();
     if (mounted) await sh("umount", [pool], { check: false });

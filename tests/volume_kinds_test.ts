@@ -10,6 +10,7 @@ import {
   cleanupDocker,
   docker,
   ensureTestImage,
+  removeComposeProject,
   sh,
   TEST_LABEL,
   testName,
@@ -79,7 +80,7 @@ ${decl.join("\n")}
 }
 
 async function teardown(s: Stack, env: TestRepoEnv) {
-  await s.compose("down", "-v", "--timeout", "1").catch(() => {});
+  await removeComposeProject(s.project);
   await cleanupDocker();
   await env.cleanup();
   await Deno.remove(s.dir, { recursive: true }).catch(() => {});

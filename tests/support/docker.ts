@@ -118,6 +118,17 @@ export async function cleanupDocker(label = TEST_LABEL) {
   if (nets.length) await sh("docker", ["network", "rm", ...nets], { check: false });
 }
 
+/**
+ * Removes a compose project's containers (with their anonymous volumes), volumes and networks,
+ * found by the `com.docker.compose.project` label that docker-compose puts on each: what
+ * `docker-compose down -v --remove-orphans` removes, through the docker CLI (measured: 0.06 s of
+ * CPU instead of 0.66 s for a docker-compose process). Containers are killed, not stopped, so it is
+ * for tearing a stack down, not for testing a stop.
+ */
+export async function removeComposeProject(project: string) {
+  await cleanupDocker(`com.docker.compose.project=${project}`);
+}
+
 /** The third octets of the 10.213.X.0/24 subnets some network on this Engine already uses. */
 function subnetsInUse(): Set<number> {
   const run = (args: string[]) =>

@@ -1,9 +1,17 @@
 /**
  * The fixture compose stack: three services with depends_on, two named volumes, a bind mount, a
  * custom network with an IPAM subnet and environment variables holding secrets. Each call makes a
- * fresh project (unique name) in a temp dir; `down()` removes it with its volumes and networks.
+ * fresh project (unique name) in a temp dir; `down()` removes it with its volumes and networks
+ * (removeComposeProject: the docker CLI by label, not a docker-compose process).
  */
-import { ensureTestImage, sh, TEST_LABEL, testName, testSubnet } from "./docker.ts";
+import {
+  ensureTestImage,
+  removeComposeProject,
+  sh,
+  TEST_LABEL,
+  testName,
+  testSubnet,
+} from "./docker.ts";
 
 export interface FixtureStack {
   project: string;
@@ -128,10 +136,7 @@ networks:
       await run("up", "-d");
     },
     async down() {
-      await sh("docker-compose", ["-p", project, "down", "-v", "--remove-orphans", "-t", "1"], {
-        cwd: dir,
-        check: false,
-      });
+      await removeComposeProject(project);
     },
     container: (service) => `${project}_${service}_1`,
     volume: (name) => `${project}_${name}`,
