@@ -30,6 +30,7 @@ import type { ProcessRunner } from "../core/ports.ts";
 import { discoverUnits } from "../core/discovery.ts";
 import { planUnit } from "../core/backup/plan.ts";
 import { findLayerWrites } from "../core/layer_writes.ts";
+import { writeReport } from "./write_report.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -262,7 +263,7 @@ absolute numbers.
 | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |
 `;
     }
-    await Deno.writeTextFile(values.out, text.trimEnd() + "\n" + rows.join("\n") + "\n");
+    await writeReport(values.out, text.trimEnd() + "\n" + rows.join("\n") + "\n");
   } finally {
     await cleanupDocker();
     await Deno.remove(env.dir, { recursive: true }).catch(() => {});

@@ -24,6 +24,7 @@ import { HostFsSnapshots } from "../adapters/fs_snapshot.ts";
 import { runBackup } from "../core/backup/run.ts";
 import { configSchema } from "../core/config/schema.ts";
 import { nullSink } from "../core/events.ts";
+import { writeReport } from "./write_report.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -189,5 +190,5 @@ ${rows.map((r) => `| ${r.join(" | ")} |`).join("\n")}
 Goals (issue 18): downtime within 0.5 s of the unit's own stop + start whatever the size, and
 <= 0.05x the naive approach at the larger size.
 `;
-await Deno.writeTextFile(values.out!, report);
+await writeReport(values.out!, report);
 console.log(report);

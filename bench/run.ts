@@ -23,6 +23,7 @@ import { runBackup } from "../core/backup/run.ts";
 import { configSchema } from "../core/config/schema.ts";
 import { nullSink } from "../core/events.ts";
 import type { RunReport } from "../core/report.ts";
+import { writeReport } from "./write_report.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -333,5 +334,5 @@ where raw restic runs one.
 Not measured by this bench: \`dry-run\` of a host with 50 stacks, and the 4 GB size (run
 \`deno task bench --mib 4096\`; it takes several minutes more).
 `;
-await Deno.writeTextFile(values.out!, report);
+await writeReport(values.out!, report);
 console.log(report);
