@@ -263,7 +263,13 @@ absolute numbers.
 | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |
 `;
     }
-    await writeReport(values.out, text.trimEnd() + "\n" + rows.join("\n") + "\n");
+    // New rows go at the end of the table (notes may follow it), before the first line after it.
+    const lines = text.trimEnd().split("\n");
+    const header = lines.findIndex((l) => l.startsWith("| checkout"));
+    let end = header;
+    while (end + 1 < lines.length && lines[end + 1].startsWith("|")) end++;
+    lines.splice(end + 1, 0, ...rows);
+    await writeReport(values.out, lines.join("\n") + "\n");
   } finally {
     await cleanupDocker();
     await Deno.remove(env.dir, { recursive: true }).catch(() => {});
