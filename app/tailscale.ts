@@ -11,7 +11,7 @@ import {
   type TailnetStatus,
   type TailscalePeer,
 } from "../core/tailscale.ts";
-import { parseDfAvailable } from "../core/ssh.ts";
+import { parseDfAvailable } from "../core/verify/disk.ts";
 import type { Services } from "./services.ts";
 
 /**

@@ -59,13 +59,6 @@ export function knownHostsLine(spec: string, k: HostKey): string {
   return `${spec} ${k.type} ${k.key}\n`;
 }
 
-/** Free KiB from `df -Pk` output (its last line's 4th column). */
-export function parseDfAvailable(out: string): number | undefined {
-  const last = out.trim().split("\n").at(-1)?.trim().split(/\s+/);
-  const n = last ? Number(last[3]) : NaN;
-  return Number.isFinite(n) ? n : undefined;
-}
-
 /** Host keys of SSH servers, pinned by stowage itself (adapters/ssh_host_keys.ts). */
 export interface SshHostKeys {
   /** The first of `files` (those that exist) with a key for `spec`; undefined when none has. */

@@ -4,9 +4,9 @@ import {
   hostSpec,
   keyLabel,
   matchFingerprint,
-  parseDfAvailable,
   parseScannedKeys,
 } from "./ssh.ts";
+import { parseDfAvailable } from "./verify/disk.ts";
 
 Deno.test("host key fingerprints are what ssh-keygen -lf prints", async () => {
   const dir = await Deno.makeTempDir();
@@ -46,7 +46,7 @@ Deno.test("ssh-keyscan output: comments and junk skipped, one key per type, fing
   assert.equal(hostSpec("h"), "h");
 });
 
-Deno.test("df -Pk's last line gives the free KiB", () => {
+Deno.test("df -Pk output gives the free KiB (the peer check of tailscale setup)", () => {
   const out = "Filesystem     1024-blocks     Used Available Capacity Mounted on\n" +
     "/dev/sda1        102400000 51200000  48000000      52% /srv\n";
   assert.equal(parseDfAvailable(out), 48000000);

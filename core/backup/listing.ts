@@ -51,7 +51,7 @@ export function imageSnapshot(listed: ResticSnapshot[], id: string): SnapshotInf
     .sort((a, b) => b.time.localeCompare(a.time))[0];
 }
 
-/** This host's snapshots, parsed: what parents, ids and retention of its units may use. */
+/** This host's snapshots: what parents, ids and retention of its units may use. */
 export function hostSnapshots(listed: ResticSnapshot[], host: string): ResticSnapshot[] {
   return listed.filter((s) => s.hostname === host);
 }

@@ -306,7 +306,7 @@ async function stageData(run: RestoreRun) {
   staged.sort((a, b) => plan.data.indexOf(a.step) - plan.data.indexOf(b.step));
 }
 
-/** 2. Stop, remember, save what is about to be replaced; the pre-restore snapshot of each item. */
+/** 2. Stop, remember, save what is about to be replaced; the pre-restore snapshot id of each item. */
 async function stopAndSave(run: RestoreRun): Promise<Map<string, string>> {
   const { deps, plan, report, engine, restoreId, t0, staged } = run;
   if (engine && plan.stop.length > 0) {

@@ -4,7 +4,10 @@
  * Pure: `df -PB1` output in, a verdict out.
  */
 
-/** Available bytes from `df -P -B1 PATH` output (the fourth column of the second line). */
+/**
+ * Available space from `df -P` output, in df's unit (`-B1`: bytes, `-k`: KiB): the fourth column
+ * of the second line.
+ */
 export function parseDfAvailable(text: string): number | undefined {
   const line = text.trim().split("\n")[1];
   if (!line) return undefined;
