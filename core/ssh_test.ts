@@ -1,11 +1,5 @@
 import assert from "node:assert/strict";
-import {
-  fingerprintOf,
-  hostSpec,
-  keyLabel,
-  matchFingerprint,
-  parseScannedKeys,
-} from "./ssh.ts";
+import { fingerprintOf, hostSpec, keyLabel, matchFingerprint, parseScannedKeys } from "./ssh.ts";
 import { parseDfAvailable } from "./verify/disk.ts";
 
 Deno.test("host key fingerprints are what ssh-keygen -lf prints", async () => {
