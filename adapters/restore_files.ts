@@ -2,6 +2,8 @@
 import type { PathState } from "../core/restore/plan.ts";
 import type { RestoreFiles } from "../core/restore/ports.ts";
 import { exists, ioError, readTextIfExists, writeFileAtomic } from "./files.ts";
+import { mountOf, parseFindmnt } from "./fs_snapshot.ts";
+import type { MountInfo } from "../core/fs_snapshot/plan.ts";
 
 export class LocalRestoreFiles implements RestoreFiles {
   async probeDir(path: string): Promise<PathState> {
@@ -48,40 +50,29 @@ export class LocalRestoreFiles implements RestoreFiles {
   }
 
   /**
-   * The mount point holding each path after symlinks are resolved: the longest of `findmnt`'s
-   * targets that contains it, from one listing for all paths (Deno refuses /proc/self/mountinfo
-   * without --allow-all).
+   * The mount point holding each path after symlinks are resolved (`mountOf`, as the filesystem
+   * snapshot probe finds it), from one `findmnt` listing for all paths (Deno refuses
+   * /proc/self/mountinfo without --allow-all).
    */
   async mountsOf(paths: string[]): Promise<(string | undefined)[]> {
     if (paths.length === 0) return [];
-    let listing: string;
+    let mounts: MountInfo[];
     try {
       const out = await new Deno.Command("findmnt", {
-        args: ["-rn", "-o", "TARGET"],
+        args: ["-J", "-l", "-o", "TARGET"],
         stdin: "null",
         stdout: "piped",
         stderr: "null",
       }).output();
       if (!out.success) return paths.map(() => undefined);
-      listing = new TextDecoder().decode(out.stdout);
+      mounts = parseFindmnt(new TextDecoder().decode(out.stdout));
     } catch {
       return paths.map(() => undefined);
     }
-    // findmnt -r writes unusual characters as \xHH.
-    const points = listing.split("\n").filter((l) => l.startsWith("/")).map((line) =>
-      line.replaceAll(/\\x([0-9a-fA-F]{2})/g, (_, h) => String.fromCharCode(parseInt(h, 16)))
-    );
     const out: (string | undefined)[] = [];
     for (const path of paths) {
       const real = await realAncestor(path);
-      let best: string | undefined;
-      if (real !== undefined) {
-        for (const point of points) {
-          const within = point === "/" || real === point || real.startsWith(`${point}/`);
-          if (within && (best === undefined || point.length > best.length)) best = point;
-        }
-      }
-      out.push(best);
+      out.push(real === undefined ? undefined : mountOf(real, mounts)?.target);
     }
     return out;
   }

@@ -825,10 +825,10 @@ async function moveInto(src: string, st: Deno.FileInfo, dest: string) {
  * A lock left by a restic that died on this host (restic 0.14 does not clear it): waiting cannot
  * help, `stowage admin repo unlock` does. Read from restic's "locked by PID N on HOST" text.
  */
-function heldByDeadProcess(message: string): boolean {
+async function heldByDeadProcess(message: string): Promise<boolean> {
   const m = /PID (\d+) on (\S+)/.exec(message);
   if (!m || m[2] !== Deno.hostname()) return false;
-  return !processExists(m[1]);
+  return !(await processExists(m[1]));
 }
 
 /**
@@ -837,14 +837,14 @@ function heldByDeadProcess(message: string): boolean {
  * would say no for another user's process. When sh cannot be run, the process counts as alive:
  * waiting for a dead lock costs time, not waiting for a live one fails the command.
  */
-function processExists(pid: string): boolean {
+async function processExists(pid: string): Promise<boolean> {
   try {
-    return new Deno.Command("sh", {
+    return (await new Deno.Command("sh", {
       args: ["-c", 'test -d "/proc/$1"', "sh", pid],
       stdin: "null",
       stdout: "null",
       stderr: "null",
-    }).outputSync().success;
+    }).output()).success;
   } catch {
     return true;
   }
@@ -868,7 +868,8 @@ export async function retryWhileLocked<T>(
       return await attempt();
     } catch (e) {
       if (!(e instanceof StowageError && e.code === "repo.locked")) throw e;
-      if (Date.now() + delay > deadline || signal?.aborted || heldByDeadProcess(e.message)) throw e;
+      if (Date.now() + delay > deadline || signal?.aborted) throw e;
+      if (await heldByDeadProcess(e.message)) throw e;
       await new Promise<void>((resolve) => {
         const t = setTimeout(done, delay);
         function done() {
