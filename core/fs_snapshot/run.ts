@@ -97,11 +97,13 @@ class PlannedSnapshots implements UnitSnapshots {
   /** Items whose snapshot failed (read cold instead), with why. */
   readonly #failed = new Map<string, string>();
 
-  constructor(
-    readonly port: FsSnapshots | undefined,
-    readonly plan: FsSnapshotPlan,
-    readonly ctx: SnapshotContext,
-  ) {}
+  readonly #port: FsSnapshots | undefined;
+  readonly #ctx: SnapshotContext;
+
+  constructor(port: FsSnapshots | undefined, readonly plan: FsSnapshotPlan, ctx: SnapshotContext) {
+    this.#port = port;
+    this.#ctx = ctx;
+  }
 
   get taken() {
     return this.#taken;
@@ -124,7 +126,9 @@ class PlannedSnapshots implements UnitSnapshots {
   };
 
   async take() {
-    const { port, plan, ctx } = this;
+    const { plan } = this;
+    const port = this.#port;
+    const ctx = this.#ctx;
     if (plan.snapshots.length === 0 || !port) return;
     await port.record({
       unit: ctx.unit,
@@ -157,9 +161,9 @@ class PlannedSnapshots implements UnitSnapshots {
   }
 
   async release() {
-    const { port } = this;
+    const port = this.#port;
     if (!port || this.#created.length === 0) return;
-    const left = await removeAll(port, this.#created, this.ctx.warn);
+    const left = await removeAll(port, this.#created, this.#ctx.warn);
     this.#created = [];
     if (left === 0) await this.#clearJournal(port);
   }
@@ -175,8 +179,8 @@ class PlannedSnapshots implements UnitSnapshots {
   }
 
   async #clearJournal(port: FsSnapshots) {
-    await port.clear(this.ctx.unit).catch((e) =>
-      this.ctx.warn(`could not clear the snapshot journal: ${errorMessage(e)}`)
+    await port.clear(this.#ctx.unit).catch((e) =>
+      this.#ctx.warn(`could not clear the snapshot journal: ${errorMessage(e)}`)
     );
   }
 }

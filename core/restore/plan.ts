@@ -508,72 +508,71 @@ function planContainer(plan: RestorePlan, ctx: Planning, digests: Map<string, st
   const { input } = ctx;
   const { recipe, options, host } = input;
   const toDir = options.toDir;
-  if (!recipe) return;
-  if (!toDir && host && recipe.unit.kind === "standalone" && recipe.containers.length > 0) {
-    const saved = recipe.containers[0];
-    const ref = saved.Config.Image;
-    const pinned = options.pinImages ? digests.get(ref) : undefined;
-    if (pinned) plan.pins.push({ image: ref, pinned });
-    const rec = recreateContainer(saved, options.secrets, pinned, {
-      allowPrivileged: !!options.allowPrivileged,
-      unsafePaths: options.unsafePaths,
+  if (toDir || !host || !recipe || recipe.unit.kind !== "standalone") return;
+  if (recipe.containers.length === 0) return;
+  const saved = recipe.containers[0];
+  const ref = saved.Config.Image;
+  const pinned = options.pinImages ? digests.get(ref) : undefined;
+  if (pinned) plan.pins.push({ image: ref, pinned });
+  const rec = recreateContainer(saved, options.secrets, pinned, {
+    allowPrivileged: !!options.allowPrivileged,
+    unsafePaths: options.unsafePaths,
+  });
+  const existing = host.containers.find((c) => containerName(c) === rec.name);
+  if (rec.privileged.length > 0 && !options.allowPrivileged) {
+    plan.conflicts.push({
+      kind: "privileged",
+      item: rec.name,
+      message: `Cannot recreate container '${rec.name}' with ${
+        rec.privileged.join(", ")
+      }: the repository asks for more than a plain container`,
+      resolve: "--allow-privileged",
     });
-    const existing = host.containers.find((c) => containerName(c) === rec.name);
-    if (rec.privileged.length > 0 && !options.allowPrivileged) {
-      plan.conflicts.push({
-        kind: "privileged",
-        item: rec.name,
-        message: `Cannot recreate container '${rec.name}' with ${
-          rec.privileged.join(", ")
-        }: the repository asks for more than a plain container`,
-        resolve: "--allow-privileged",
-      });
-    } else if (rec.privileged.length > 0) {
-      plan.warnings.push(
-        `container ${rec.name} is recreated with ${rec.privileged.join(", ")} (--allow-privileged)`,
-      );
-    }
-    if (rec.dropped.length > 0) {
-      plan.warnings.push(
-        `container ${rec.name}: saved settings stowage does not restore are left out (${
-          rec.dropped.join(", ")
-        })`,
-      );
-    }
-    if (rec.missing.length > 0) {
-      plan.conflicts.push({
-        kind: "secret",
-        item: rec.name,
-        message: `Cannot recreate container '${rec.name}': no value for redacted ${
-          rec.missing.join(", ")
-        }`,
-        resolve: "--env-file",
-      });
-    }
-    if (existing && running(existing) && !options.stop) {
-      plan.conflicts.push({
-        kind: "in-use",
-        item: rec.name,
-        message: `Cannot recreate container '${rec.name}': it is running`,
-        resolve: "--stop",
-      });
-    }
-    const wasRunning = recipe.unit.containers.find((c) => c.name === rec.name)?.running ?? false;
-    plan.container = {
-      ...rec,
-      replace: !!existing,
-      start: options.start || (!!existing && running(existing)),
-    };
-    if (existing) {
-      plan.overwrites.push(
-        `container ${rec.name} (removed and created again from the saved settings)`,
-      );
-    }
-    if (!options.start && wasRunning && !existing) {
-      plan.warnings.push(
-        `container ${rec.name} was running at backup time; add --start to start it`,
-      );
-    }
+  } else if (rec.privileged.length > 0) {
+    plan.warnings.push(
+      `container ${rec.name} is recreated with ${rec.privileged.join(", ")} (--allow-privileged)`,
+    );
+  }
+  if (rec.dropped.length > 0) {
+    plan.warnings.push(
+      `container ${rec.name}: saved settings stowage does not restore are left out (${
+        rec.dropped.join(", ")
+      })`,
+    );
+  }
+  if (rec.missing.length > 0) {
+    plan.conflicts.push({
+      kind: "secret",
+      item: rec.name,
+      message: `Cannot recreate container '${rec.name}': no value for redacted ${
+        rec.missing.join(", ")
+      }`,
+      resolve: "--env-file",
+    });
+  }
+  if (existing && running(existing) && !options.stop) {
+    plan.conflicts.push({
+      kind: "in-use",
+      item: rec.name,
+      message: `Cannot recreate container '${rec.name}': it is running`,
+      resolve: "--stop",
+    });
+  }
+  const wasRunning = recipe.unit.containers.find((c) => c.name === rec.name)?.running ?? false;
+  plan.container = {
+    ...rec,
+    replace: !!existing,
+    start: options.start || (!!existing && running(existing)),
+  };
+  if (existing) {
+    plan.overwrites.push(
+      `container ${rec.name} (removed and created again from the saved settings)`,
+    );
+  }
+  if (!options.start && wasRunning && !existing) {
+    plan.warnings.push(
+      `container ${rec.name} was running at backup time; add --start to start it`,
+    );
   }
 }
 

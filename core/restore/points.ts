@@ -174,7 +174,6 @@ export function restorePoints(snapshots: SnapshotInfo[], unit: string): RestoreP
   );
 }
 
-/** Items of a point the way the marker counts them: recipe, networks, each volume and bind. */
 /** The folders of a snapshot with `item=` tags; an item seen in a newer snapshot is kept. */
 function addItems(point: RestorePoint, seen: Set<string>, s: SnapshotInfo) {
   for (const d of s.items ?? []) {
@@ -190,6 +189,7 @@ function addItems(point: RestorePoint, seen: Set<string>, s: SnapshotInfo) {
   }
 }
 
+/** Items of a point the way the marker counts them: recipe, networks, each volume and bind. */
 function itemCount(p: RestorePoint): number {
   return (p.recipe ? 1 : 0) + (p.networks ? 1 : 0) + p.volumes.length + p.binds.length +
     p.snapshots.filter((s) => s.type === "dump").length;

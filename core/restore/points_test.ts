@@ -231,7 +231,7 @@ Deno.test("format 1 points (before markers) are judged by their contents and che
   requireComplete(a, missingFromRecipe(a, { unit: { volumes: [{ name: "web_db" }] } }), {});
 });
 
-Deno.test("a format-3 point: one data snapshot counts as each volume and bind it holds", () => {
+Deno.test("a point with a data snapshot (format 3 and later): it counts as each volume and bind it holds", () => {
   const B = "2025-02-01T10-00-00Z";
   const ts = "2025-02-01T10:00:00Z";
   const dbPath = "/var/lib/docker/volumes/shop_db/_data";
