@@ -266,6 +266,7 @@ absolute numbers.
     // New rows go at the end of the table (notes may follow it), before the first line after it.
     const lines = text.trimEnd().split("\n");
     const header = lines.findIndex((l) => l.startsWith("| checkout"));
+    if (header < 0) throw new Error(`${values.out} has no '| checkout' table to add rows to`);
     let end = header;
     while (end + 1 < lines.length && lines[end + 1].startsWith("|")) end++;
     lines.splice(end + 1, 0, ...rows);

@@ -8,7 +8,7 @@
 #      Except the unit test files (every *_test.ts outside tests/): they run together in ONE
 #      worker, through a generated module that imports them all, one after another. A worker
 #      loads its own copy of every module it needs (zod, yaml, commander, Deno's node: layer):
-#      measured, the 90 unit files cost 24.6 s of CPU in 90 workers and 5.8 s in one.
+#      measured (90 unit files then), 24.6 s of CPU in 90 workers and 5.8 s in one.
 #   2. the serial files, one after another, with nothing else of the suite running.
 # Files start in the order given to deno (checked: `deno test --parallel` keeps it), so the longest
 # ones (LONGEST, slowest first, as measured in a full run) start first and the short ones fill the

@@ -24,7 +24,7 @@ import { configSchema } from "../core/config/schema.ts";
 import { MemorySink } from "../core/events.ts";
 import { restorePoints } from "../core/restore/points.ts";
 import { createTestRepository } from "./support/restic_repo.ts";
-import { folderIn } from "./support/backup.ts";
+import { countedRestic, folderIn } from "./support/backup.ts";
 
 async function withStack(name: string, fn: (s: FixtureStack, env: TestRepoEnv) => Promise<void>) {
   const s = await createFixtureStack({ name });
@@ -301,27 +301,18 @@ Deno.test("admin snapshot list and restore --list read the repository with one r
       assert.equal(r.code, 0, r.stderr);
     }
     // A `restic` first on PATH logs every invocation, then runs the real restic.
-    const log = `${env.dir}/restic-calls.log`;
-    await Deno.mkdir(`${env.dir}/bin`);
-    const wrapper = `${env.dir}/bin/restic`;
-    const restic = (await sh("sh", ["-c", "command -v restic"])).stdout.trim();
-    await Deno.writeTextFile(
-      wrapper,
-      `#!/bin/sh\nprintf '%s\\n' "$*" >> '${log}'\nexec '${restic}' "$@"\n`,
-      { mode: 0o755 },
-    );
-    const wrapped = { ...env.env, PATH: `${env.dir}/bin:${Deno.env.get("PATH")}` };
+    const counted = await countedRestic(env);
     const cases: [string[], RegExp][] = [
       [["admin", "snapshot", "list", "--unit", s.project], /complete/],
       [["restore", "--unit", s.project, "--list"], /\)\s+complete/],
       [["restore", "--list", "--json"], new RegExp(`"unit": "${s.project}"`)],
     ];
     for (const [args, expected] of cases) {
-      await Deno.writeTextFile(log, "");
-      const r = await stowage(args, { env: wrapped });
+      await counted.reset();
+      const r = await stowage(args, { env: counted.env });
       assert.equal(r.code, 0, r.stderr);
       assert.match(r.stdout, expected);
-      const calls = (await Deno.readTextFile(log)).split("\n").filter(Boolean);
+      const calls = await counted.calls();
       assert.equal(calls.length, 1, `${args.join(" ")}: ${calls.join(" | ")}`);
       assert.match(calls[0], /(^| )snapshots --json/);
     }

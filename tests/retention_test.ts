@@ -112,10 +112,16 @@ Deno.test("retention keeps exactly latest 2 + one per day for 2 days, as whole p
 
 /** A restic backup killed with SIGKILL once it holds its (non-exclusive) lock. */
 async function leaveStaleLock(repo: string, passwordFile: string) {
+  // Its own cache beside the repository, not the shared ~/.cache/restic.
+  const env = { RESTIC_CACHE_DIR: `${repo}.cache` };
   const restic = (args: string[]) =>
-    new Deno.Command("restic", { args: ["-r", repo, "--password-file", passwordFile, ...args] });
+    new Deno.Command("restic", {
+      args: ["-r", repo, "--password-file", passwordFile, ...args],
+      env,
+    });
   const child = new Deno.Command("restic", {
     args: ["-r", repo, "--password-file", passwordFile, "backup", "--stdin"],
+    env,
     stdin: "piped",
     stdout: "null",
     stderr: "null",

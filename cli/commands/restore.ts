@@ -258,7 +258,7 @@ async function choosePoint(
   );
   // A point holding a snapshot with invalid tags is refused before anything is read from it.
   if (selector && "backupId" in selector) {
-    refuseTamperedPoint(snapshots, unit, selector.backupId.trim());
+    refuseTamperedPoint(snapshots, unit, selector.backupId);
   }
   const points = pointsOfHost(pointsOf(snapshots, unit), unit, flags.host);
   const point = selector
