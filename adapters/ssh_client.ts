@@ -10,7 +10,7 @@ import type { LoginResult, SshClient, SshKey } from "../core/ssh.ts";
 import { ioError } from "./files.ts";
 
 /** The key at `path`, generated first when there is none. */
-export async function ensureSshKey(
+async function ensureSshKey(
   runner: ProcessRunner,
   path: string,
   comment: string,
@@ -64,7 +64,7 @@ export async function ensureSshKey(
  * Runs `command` (fixed words, no user input unquoted) on `user@host` with only `key`, checking
  * the host key against `knownHosts` strictly, in batch mode: no password or host-key prompt.
  */
-export async function sshRun(
+async function sshRun(
   runner: ProcessRunner,
   target: { host: string; port: number; user: string },
   opts: { key: string; knownHosts: string; command: string },

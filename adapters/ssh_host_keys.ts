@@ -11,7 +11,7 @@ import { type HostKey, hostSpec, parseScannedKeys, type SshHostKeys } from "../c
 import { ioError } from "./files.ts";
 
 /** True when any of `files` (those that exist) has a key for `spec`. */
-export async function isHostKnown(
+async function isHostKnown(
   runner: ProcessRunner,
   spec: string,
   files: string[],
@@ -31,7 +31,7 @@ export async function isHostKnown(
 }
 
 /** The server's host keys; a server that does not answer is a clear error naming it. */
-export async function scanHostKeys(
+async function scanHostKeys(
   runner: ProcessRunner,
   host: string,
   port: string | undefined,
@@ -57,7 +57,7 @@ export async function scanHostKeys(
 }
 
 /** Appends `lines` to the known_hosts `file` (0600, its folder 0700 when created). */
-export async function appendKnownHosts(file: string, lines: string[]): Promise<void> {
+async function appendKnownHosts(file: string, lines: string[]): Promise<void> {
   try {
     await Deno.mkdir(dirname(file), { recursive: true, mode: 0o700 });
     await Deno.writeTextFile(file, lines.join(""), { append: true, create: true, mode: 0o600 });
@@ -67,7 +67,7 @@ export async function appendKnownHosts(file: string, lines: string[]): Promise<v
 }
 
 /** A temporary known_hosts: `base`'s lines (when it exists), then `lines`. */
-export async function stageKnownHosts(
+async function stageKnownHosts(
   base: string,
   lines: string[],
 ): Promise<{ path: string; dispose(): Promise<void> }> {
