@@ -22,9 +22,9 @@ import {
 /**
  * The most restic processes one backup of the fixture stack may start (issue 11: each one opens
  * the repository, key derivation and index load, so their number is wall time). The first run
- * also saves the test image (an image snapshot, and one lookup of its full id for the recipe).
+ * also saves the test image (an image snapshot; the recipe names it by its short id, no lookup).
  */
-const MAX_RESTIC_FIRST_BACKUP = 9;
+const MAX_RESTIC_FIRST_BACKUP = 8;
 const MAX_RESTIC_BACKUP = 7;
 /** ... and one `restore --latest --to-dir` of it: the listing, the recipe, the data. */
 const MAX_RESTIC_RESTORE = 3;

@@ -19,7 +19,7 @@ import { parseSnapshot } from "../core/tags.ts";
 import { createTestRepository } from "./support/restic_repo.ts";
 import { waitFor } from "./support/service.ts";
 
-Deno.test("retention keeps exactly latest 2 + one per day for 2 days, as whole points", async () => {
+Deno.test("retention keeps exactly latest 2 + one per day for 2 days, as whole points", async (t) => {
   const s = await createFixtureStack({ name: "ret" });
   const dir = await Deno.makeTempDir({ prefix: "stowage-ret-" });
   using engine = EngineClient.fromConfig(undefined);
@@ -102,6 +102,54 @@ Deno.test("retention keeps exactly latest 2 + one per day for 2 days, as whole p
         "2025-03-03T14:00:00.000Z",
       ]);
     }
+
+    await t.step(
+      "a recipe that cannot be saved fails the unit before any stop, and the warm pass that ran beside it is forgotten",
+      async () => {
+        calls = [];
+        // The real repository, except that saving the recipe fails (restic cannot be made to
+        // refuse one snapshot and not the next).
+        const failingRecipe = new Proxy(counted, {
+          get(target, name) {
+            const v = Reflect.get(target, name);
+            if (name !== "backupStream") return v;
+            return (file: string, ...rest: unknown[]) =>
+              file === "recipe.json"
+                ? Promise.reject(new Error("the repository refused the recipe"))
+                : v.apply(target, [file, ...rest]);
+          },
+        });
+        const sink = new MemorySink();
+        const report = await runBackup(
+          {
+            engine,
+            repo: failingRecipe,
+            clock,
+            sink,
+            files: new LocalHostFiles(new DenoProcessRunner()),
+            journal: new FileRestartJournal(`${dir}/journal.json`),
+            host: "retention-host",
+            pid: Deno.pid,
+          },
+          {
+            // The default scope: a recipe is saved (the minimal scope above saves none).
+            config: configSchema.parse({ backup: { stop_timeout: 5 } }),
+            units: [s.project],
+            signal: new AbortController().signal,
+          },
+        );
+        const unit = report.units[0];
+        assert.equal(unit.outcome, "failed");
+        assert.match(unit.error ?? "", /refused the recipe/);
+        assert.deepEqual(unit.containersStopped, []);
+        assert.ok(!sink.events.some((e) => e.type === "container.stop"));
+        assert.ok(calls.includes("backupPaths"), `the warm pass ran: ${calls.join(" ")}`);
+        const warm = await repo.snapshots({ tags: ["stowage-warm"] });
+        assert.deepEqual(warm, [], "the warm snapshot was forgotten");
+        const points = (await repo.snapshots({ tags: [`unit=${s.project}`] })).map(parseSnapshot);
+        assert.equal(points.filter((p) => p.type === "complete").length, 3, "no new point");
+      },
+    );
   } finally {
     await s.down();
     await cleanupDocker();

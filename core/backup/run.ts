@@ -242,37 +242,39 @@ async function backupUnit(
     return finish(deps, report, t0);
   }
 
-  // 2. Recipe and networks describe the unit, not its data: they are saved while everything
-  // still runs, so they cost no downtime, and a failure here has touched no container.
+  // 2. While everything still runs, two things at once, each in its own restic processes (every
+  // one pays a repository open, so running them side by side shortens the run, issue 11):
+  //  - the documents: saved images, the recipe (the unit's description), and database dumps,
+  //    taken hot; a failure here fails the unit before anything stops, and leaves no restore point;
+  //  - the warm pre-pass (core/backup/passes.ts): the folders the stopped pass will read, saved
+  //    once while the unit runs, so that pass only reads what changed since. A failure here is a
+  //    warning (the stopped pass then compares with the last backup).
   const fields = { unit: unit.name, backupId, timestamp: isoSeconds(runStart), scope: plan.scope };
   const saver = snapshotSaver(deps, req, plan, fields, report);
-  try {
-    await saveDocuments(deps, req, plan, state, saver, listing);
-    // Database dumps, taken hot before anything stops: a failed one leaves no restore point.
-    await saveDumps(deps, req, plan, saver);
-  } catch (e) {
-    report.outcome = "failed";
-    report.error = req.signal.aborted ? "interrupted" : errorMessage(e);
-    failWith(report, (await resolveIds(deps, listing, plan, report)).problem);
-    await runPost(deps, plan, backupId, report);
-    return finish(deps, report, t0);
-  }
-
-  // 3. While everything still runs: find the snapshots the data passes may compare with, then the
-  // warm pre-pass (one restic process per pass, core/backup/passes.ts), so the stopped pass only
-  // reads what changed since (issue 11). Nothing is touched on failure.
   let parents: ParentCandidate[];
   let snaps: UnitSnapshots;
   const warmIds: string[] = [];
   try {
+    // Which folders a filesystem snapshot will cover (`require` throws), and the snapshots the
+    // data passes may compare with: decided first, nothing is saved if that fails.
     snaps = await unitSnapshots(deps, req, plan, backupId, report);
     parents = await chooseUnitParents(deps, plan, listing);
     // An append-only server could not forget the warm snapshots: each run would leave one more,
     // after restic retried the refused deletion for about 45 s. No warm pass there.
-    const warm = req.config.backup.warm_pass && !req.config.repository.append_only;
-    if (warm && plan.stop.length > 0) {
-      await warmPass(deps, req, plan, saver, parents, warmIds, (i) => !snaps.planned(i));
-    }
+    const warm = req.config.backup.warm_pass && !req.config.repository.append_only &&
+      plan.stop.length > 0;
+    const cold = snaps;
+    const [documents, warmed] = await Promise.allSettled([
+      (async () => {
+        await saveDocuments(deps, req, plan, state, saver, listing);
+        await saveDumps(deps, req, plan, saver);
+      })(),
+      warm
+        ? warmPass(deps, req, plan, saver, parents, warmIds, (i) => !cold.planned(i))
+        : Promise.resolve(),
+    ]);
+    if (documents.status === "rejected") throw documents.reason;
+    if (warmed.status === "rejected") throw warmed.reason;
   } catch (e) {
     report.outcome = "failed";
     report.error = req.signal.aborted ? "interrupted" : errorMessage(e);
@@ -283,7 +285,7 @@ async function backupUnit(
     return finish(deps, report, t0);
   }
 
-  // 4.-5. Journal, stop, save the data (the cold pass), start — the start is unconditional.
+  // 3.-4. Journal, stop, save the data (the cold pass), start — the start is unconditional.
   let firstStop: Date | undefined;
   let lastStart: Date | undefined;
   let allSaved = false;
@@ -311,11 +313,14 @@ async function backupUnit(
     report.outcome = "failed";
     report.error = req.signal.aborted ? "interrupted" : errorMessage(e);
   } finally {
-    lastStart = await startAgain(deps, req.config, plan, report);
+    lastStart = await startAgain(deps, plan, report);
   }
+  // Waiting for health checks takes as long as the services need to come up: what follows (the
+  // marker, the listing, retention) does not depend on it and runs meanwhile.
+  const healthy = waitHealthy(deps, plan, req.config.backup.start_timeout);
   if (firstStop && lastStart) report.downtimeMs = lastStart.getTime() - firstStop.getTime();
   else if (plan.dumps?.targets.length) report.downtimeMs = 0;
-  // 5a. The folders snapshotted while stopped are read now, with everything running again.
+  // 4a. The folders snapshotted while stopped are read now, with everything running again.
   try {
     if (allSaved && snaps.taken) {
       await saveData(deps, req, plan, saver, parents, (i) => !snaps.readCold(i), snaps.mountsOf);
@@ -329,7 +334,7 @@ async function backupUnit(
     if (snaps.plan.snapshots.length > 0) report.reads = snaps.report();
   }
 
-  // 5b. Everything below runs with the containers started: the completion marker (the point's
+  // 4b. Everything below runs with the containers started: the completion marker (the point's
   // last snapshot: only a point that has one is a restore point for --latest), then one listing
   // that gives the full ids of what the unit saved, its warm snapshots to forget, and retention's
   // view of the unit's points (the new one included).
@@ -340,7 +345,7 @@ async function backupUnit(
     report.warnings.push(`the saved snapshots' full ids were not looked up: ${resolved.problem}`);
   }
 
-  // 6. Retention (only after a complete backup of the unit) and the warm snapshots: one `forget`.
+  // 5. Retention (only after a complete backup of the unit) and the warm snapshots: one `forget`.
   let retention: string[] = [];
   if (report.outcome === "ok" && resolved.listed) {
     report.forgotten = 0;
@@ -352,6 +357,7 @@ async function backupUnit(
     }
   }
   await forgetAfterUnit(deps, listing, resolved.warm ?? warmIds, report, retention);
+  report.warnings.push(...(await healthy));
   await runPost(deps, plan, backupId, report);
   return finish(deps, report, t0);
 }
@@ -462,7 +468,8 @@ async function saveDocuments(
       const s = await deps.repo.backupStream(
         file,
         source,
-        opts(item, { unit: IMAGES_UNIT, image: item.image!.id }),
+        // The recipe may name it by restic 0.14's short id: no lookup, `restic dump` takes it.
+        { ...opts(item, { unit: IMAGES_UNIT, image: item.image!.id }), shortId: true },
       );
       record(item, s);
       return s;
@@ -894,10 +901,9 @@ async function buildRecipe(
   };
 }
 
-/** Starts every container that was running, in order, then waits for health. Never throws. */
+/** Starts every container that was running, in order. Never throws. */
 async function startAgain(
   deps: BackupDeps,
-  config: Config,
   plan: UnitPlan,
   report: UnitReport,
 ): Promise<Date | undefined> {
@@ -924,7 +930,6 @@ async function startAgain(
       `could not start ${failures.join("; ")} (the restart journal keeps them for the next run)`,
     ].filter(Boolean).join("; ");
   }
-  report.warnings.push(...(await waitHealthy(deps, plan, config.backup.start_timeout)));
   return lastStart;
 }
 
