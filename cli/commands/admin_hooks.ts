@@ -8,10 +8,10 @@ import type { LoadedConfig, Runtime } from "../runtime.ts";
 import { globals, setExitCode } from "../mod.ts";
 import { printJson, table, tableWidth } from "../output.ts";
 import { EXIT_CODES } from "../exit_codes.ts";
-import { errorMessage, StowageError } from "../../core/errors.ts";
+import { StowageError } from "../../core/errors.ts";
 import { closestN } from "../../core/text.ts";
 import type { Unit } from "../../core/model.ts";
-import { discoverUnits } from "../../core/discovery.ts";
+import { hostUnits } from "../../app/host_units.ts";
 import {
   checkHooks,
   configuredHooks,
@@ -287,12 +287,8 @@ async function liveUnits(
   rt: Runtime,
   loaded: LoadedConfig,
 ): Promise<{ units?: Unit[]; note?: string }> {
-  try {
-    const state = await rt.engine(loaded).gatherState();
-    return { units: discoverUnits(state, { unsafePaths: loaded.config.backup.unsafe_paths }) };
-  } catch (e) {
-    return {
-      note: `container hook labels not read: Docker Engine not reachable (${errorMessage(e)})`,
-    };
-  }
+  const onHost = await hostUnits(rt.app, loaded);
+  return "units" in onHost ? onHost : {
+    note: `container hook labels not read: Docker Engine not reachable (${onHost.unreachable})`,
+  };
 }

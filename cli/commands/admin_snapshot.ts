@@ -14,8 +14,8 @@ import {
   statusOf,
   whenOf,
 } from "../points_view.ts";
-import { discoverUnits } from "../../core/discovery.ts";
-import { errorMessage, StowageError } from "../../core/errors.ts";
+import { hostUnits } from "../../app/host_units.ts";
+import { StowageError } from "../../core/errors.ts";
 import { closestN } from "../../core/text.ts";
 import type { Unit } from "../../core/model.ts";
 import { buildDryRun } from "../../app/dry_run.ts";
@@ -89,7 +89,12 @@ async function snapshotList(rt: Runtime, opts: SnapshotListOptions, loaded: Load
   const repo = await rt.repository(loaded, { prepare: false });
   const all = (await repo.snapshots({ tags: ["stowage"] })).map(parseSnapshot);
   const { shown: snaps, otherHosts } = hostSnapshots(all, rt.hostname, !!opts.allHosts);
-  const { live, engineNote } = await liveUnits(rt, loaded);
+  // The Engine adds kind and counts for units present on this host; a new host has none yet.
+  const onHost = await hostUnits(rt.app, loaded);
+  const live = "units" in onHost ? onHost.units : [];
+  const engineNote = "unreachable" in onHost
+    ? `Docker Engine not reachable (${onHost.unreachable}): showing the repository only.`
+    : undefined;
   const names = unitNames(snaps, live, opts.unit);
   const now = rt.clock.now();
   const units = names.map((name) => unitRow(name, live, snaps, now));
@@ -128,21 +133,6 @@ async function snapshotList(rt: Runtime, opts: SnapshotListOptions, loaded: Load
     return rt.write("No units and no snapshots yet. Run `stowage backup`.\n");
   }
   renderSnapshotList(rt, units, ignored, { sizes: opts.sizes, now });
-}
-
-/** The Engine adds kind and counts for units present on this host; a new host has none yet. */
-async function liveUnits(
-  rt: Runtime,
-  loaded: LoadedConfig,
-): Promise<{ live: Unit[]; engineNote?: string }> {
-  try {
-    return { live: discoverUnits(await rt.engine(loaded).gatherState()) };
-  } catch (e) {
-    return {
-      live: [],
-      engineNote: `Docker Engine not reachable (${errorMessage(e)}): showing the repository only.`,
-    };
-  }
 }
 
 /** The units to list: those in the repository and those on this host, or the one asked for. */
