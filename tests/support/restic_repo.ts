@@ -47,7 +47,8 @@ interface MasterKey {
  * `dir` must not exist or be empty.
  */
 export async function createTestRepository(dir: string, password: string): Promise<void> {
-  await Deno.mkdir(dir, { recursive: true });
+  // Folders as `restic init` makes them (0700): a repository is private whatever the umask.
+  await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
   for await (const _ of Deno.readDir(dir)) {
     throw new Error(`createTestRepository: ${dir} is not empty`);
   }
@@ -61,9 +62,11 @@ export async function createTestRepository(dir: string, password: string): Promi
     id: randomBytes(32).toString("hex"),
     chunker_polynomial: CHUNKER_POLYNOMIAL,
   });
-  for (const sub of ["keys", "index", "snapshots", "locks"]) await Deno.mkdir(join(dir, sub));
+  for (const sub of ["keys", "index", "snapshots", "locks", "data"]) {
+    await Deno.mkdir(join(dir, sub), { mode: 0o700 });
+  }
   for (let i = 0; i < 256; i++) {
-    await Deno.mkdir(join(dir, "data", i.toString(16).padStart(2, "0")), { recursive: true });
+    await Deno.mkdir(join(dir, "data", i.toString(16).padStart(2, "0")), { mode: 0o700 });
   }
   await writeKey(dir, master, password);
   await Deno.writeFile(
@@ -193,7 +196,7 @@ function mac(key: MasterKey, nonce: Uint8Array, msg: Uint8Array): Uint8Array {
 const P1305 = (1n << 130n) - 5n;
 
 /** Poly1305 (RFC 8439 section 2.5) with r clamped as the RFC says. */
-export function poly1305(r16: Uint8Array, s16: Uint8Array, msg: Uint8Array): Uint8Array {
+function poly1305(r16: Uint8Array, s16: Uint8Array, msg: Uint8Array): Uint8Array {
   const r = le(r16) & 0x0ffffffc0ffffffc0ffffffc0fffffffn;
   let acc = 0n;
   for (let i = 0; i < msg.length; i += 16) {

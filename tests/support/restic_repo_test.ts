@@ -31,6 +31,10 @@ Deno.test("restic opens, fills, checks and restores a repository that createTest
     await createTestRepository(repo, "pw-1");
     const keys = [...Deno.readDirSync(`${repo}/keys`)];
     assert.deepEqual(keys.length, 1);
+    // Private folders, as `restic init` makes them, whatever the umask.
+    for (const d of ["", "/keys", "/data", "/data/ff", "/snapshots"]) {
+      assert.equal(Deno.statSync(`${repo}${d}`).mode! & 0o777, 0o700, `${repo}${d}`);
+    }
     const key = JSON.parse(Deno.readTextFileSync(`${repo}/keys/${keys[0].name}`));
     assert.deepEqual([key.N, key.r, key.p], [TEST_KDF.N, TEST_KDF.r, TEST_KDF.p]);
 
