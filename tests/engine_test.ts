@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { EngineClient } from "../adapters/docker/engine.ts";
 import { isStowageError } from "../core/errors.ts";
+import { waitFor } from "./support/service.ts";
 import {
   docker,
   ensureTestImage,
@@ -185,13 +186,10 @@ Deno.test("exec returns stdout, stderr and the exit code; user and env apply; ab
       signal: ctl.signal,
     });
     // Abort only once the command runs, so the attach stream is what gets closed.
-    for (
-      let i = 0;
-      i < 500 && (await engine.exec(name, ["test", "-f", "/tmp/started"])).exitCode !== 0;
-      i++
-    ) {
-      await new Promise((res) => setTimeout(res, 10));
-    }
+    await waitFor(
+      "the command to run",
+      async () => (await engine.exec(name, ["test", "-f", "/tmp/started"])).exitCode === 0,
+    );
     ctl.abort(new Error("hook timed out"));
     await assert.rejects(pending, /hook timed out/);
 
@@ -443,10 +441,7 @@ Deno.test({
     // socat binds, then sets the mode: wait for both.
     const ready = () =>
       Deno.stat(path).then((s) => s.isSocket === true && (s.mode! & 0o777) === 0, () => false);
-    for (let i = 0; i < 500 && !(await ready()); i++) {
-      await new Promise((res) => setTimeout(res, 10));
-    }
-    assert.equal((await Deno.stat(path)).mode! & 0o777, 0);
+    await waitFor("socat's socket with mode 000", ready);
     await Deno.mkdir(`${dir}/deno-dir`);
     await sh("chown", ["65534:65534", `${dir}/deno-dir`]);
     const r = await probe(dir, `unix://${path}`, [
