@@ -242,39 +242,14 @@ async function backupUnit(
     return finish(deps, report, t0);
   }
 
-  // 2. While everything still runs, two things at once, each in its own restic processes (every
-  // one pays a repository open, so running them side by side shortens the run, issue 11):
-  //  - the documents: saved images, the recipe (the unit's description), and database dumps,
-  //    taken hot; a failure here fails the unit before anything stops, and leaves no restore point;
-  //  - the warm pre-pass (core/backup/passes.ts): the folders the stopped pass will read, saved
-  //    once while the unit runs, so that pass only reads what changed since. A failure here is a
-  //    warning (the stopped pass then compares with the last backup).
+  // 2. While everything still runs: the documents and dumps beside the warm pass.
   const fields = { unit: unit.name, backupId, timestamp: isoSeconds(runStart), scope: plan.scope };
   const saver = snapshotSaver(deps, req, plan, fields, report);
   let parents: ParentCandidate[];
   let snaps: UnitSnapshots;
   const warmIds: string[] = [];
   try {
-    // Which folders a filesystem snapshot will cover (`require` throws), and the snapshots the
-    // data passes may compare with: decided first, nothing is saved if that fails.
-    snaps = await unitSnapshots(deps, req, plan, backupId, report);
-    parents = await chooseUnitParents(deps, plan, listing);
-    // An append-only server could not forget the warm snapshots: each run would leave one more,
-    // after restic retried the refused deletion for about 45 s. No warm pass there.
-    const warm = req.config.backup.warm_pass && !req.config.repository.append_only &&
-      plan.stop.length > 0;
-    const cold = snaps;
-    const [documents, warmed] = await Promise.allSettled([
-      (async () => {
-        await saveDocuments(deps, req, plan, state, saver, listing);
-        await saveDumps(deps, req, plan, saver);
-      })(),
-      warm
-        ? warmPass(deps, req, plan, saver, parents, warmIds, (i) => !cold.planned(i))
-        : Promise.resolve(),
-    ]);
-    if (documents.status === "rejected") throw documents.reason;
-    if (warmed.status === "rejected") throw warmed.reason;
+    ({ parents, snaps } = await saveWhileRunning(deps, req, plan, state, saver, listing, warmIds));
   } catch (e) {
     report.outcome = "failed";
     report.error = req.signal.aborted ? "interrupted" : errorMessage(e);
@@ -334,18 +309,77 @@ async function backupUnit(
     if (snaps.plan.snapshots.length > 0) report.reads = snaps.report();
   }
 
-  // 4b. Everything below runs with the containers started: the completion marker (the point's
-  // last snapshot: only a point that has one is a restore point for --latest), then one listing
-  // that gives the full ids of what the unit saved, its warm snapshots to forget, and retention's
-  // view of the unit's points (the new one included).
+  // 4b.-5. With the containers started: marker, listing, retention, one forget.
+  await afterRestart(deps, req, plan, saver, listing, warmIds, allSaved);
+  report.warnings.push(...(await healthy));
+  await runPost(deps, plan, backupId, report);
+  return finish(deps, report, t0);
+}
+
+/**
+ * Step 2, while everything still runs: two things at once, each in its own restic processes (every
+ * one pays a repository open, so running them side by side shortens the run, issue 11):
+ *  - the documents: saved images, the recipe (the unit's description), and database dumps, taken
+ *    hot; a failure here fails the unit before anything stops, and leaves no restore point;
+ *  - the warm pre-pass (core/backup/passes.ts): the folders the stopped pass will read, saved once
+ *    while the unit runs, so that pass only reads what changed since. A failure here is a warning
+ *    (the stopped pass then compares with the last backup).
+ * Which folders a filesystem snapshot covers (`require` throws) and the parents are decided first:
+ * nothing is saved if that fails. Throws after both sides finished; `warmIds` holds what the warm
+ * pass saved, for the caller to forget.
+ */
+async function saveWhileRunning(
+  deps: BackupDeps,
+  req: BackupRequest,
+  plan: UnitPlan,
+  state: EngineState,
+  saver: Saver,
+  listing: RunListing,
+  warmIds: string[],
+): Promise<{ parents: ParentCandidate[]; snaps: UnitSnapshots }> {
+  const snaps = await unitSnapshots(deps, req, plan, saver.fields.backupId, saver.report);
+  const parents = await chooseUnitParents(deps, plan, listing);
+  // An append-only server could not forget the warm snapshots: each run would leave one more,
+  // after restic retried the refused deletion for about 45 s. No warm pass there.
+  const warm = req.config.backup.warm_pass && !req.config.repository.append_only &&
+    plan.stop.length > 0;
+  const [documents, warmed] = await Promise.allSettled([
+    (async () => {
+      await saveDocuments(deps, req, plan, state, saver, listing);
+      await saveDumps(deps, req, plan, saver);
+    })(),
+    warm
+      ? warmPass(deps, req, plan, saver, parents, warmIds, (i) => !snaps.planned(i))
+      : Promise.resolve(),
+  ]);
+  if (documents.status === "rejected") throw documents.reason;
+  if (warmed.status === "rejected") throw warmed.reason;
+  return { parents, snaps };
+}
+
+/**
+ * Steps 4b and 5, with the unit's containers started again. The completion marker (the point's
+ * last snapshot: only a point that has one is a restore point for --latest), then one listing that
+ * gives the full ids of what the unit saved, its warm snapshots to forget, and retention's view of
+ * the unit's points (the new one included). Retention (only after a complete backup of the unit)
+ * and the warm snapshots then leave in one `forget`.
+ */
+async function afterRestart(
+  deps: BackupDeps,
+  req: BackupRequest,
+  plan: UnitPlan,
+  saver: Saver,
+  listing: RunListing,
+  warmIds: string[],
+  allSaved: boolean,
+) {
+  const { report } = saver;
   if (allSaved) await writeMarker(deps, req, plan, saver, report);
   const resolved = await resolveIds(deps, listing, plan, report);
   if (resolved.problem) {
     // Every snapshot was saved and the point is what its tags say; only the report's ids are short.
     report.warnings.push(`the saved snapshots' full ids were not looked up: ${resolved.problem}`);
   }
-
-  // 5. Retention (only after a complete backup of the unit) and the warm snapshots: one `forget`.
   let retention: string[] = [];
   if (report.outcome === "ok" && resolved.listed) {
     report.forgotten = 0;
@@ -357,9 +391,6 @@ async function backupUnit(
     }
   }
   await forgetAfterUnit(deps, listing, resolved.warm ?? warmIds, report, retention);
-  report.warnings.push(...(await healthy));
-  await runPost(deps, plan, backupId, report);
-  return finish(deps, report, t0);
 }
 
 export type Saver = ReturnType<typeof snapshotSaver>;
