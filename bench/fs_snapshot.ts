@@ -45,6 +45,8 @@ async function timed(fn: () => Promise<unknown>): Promise<number> {
 
 const image = await ensureTestImage();
 const base = await Deno.makeTempDir({ prefix: "stowage-bench-fs-" });
+// A fresh restic cache, as on a user's machine (bench/run.ts says why).
+Deno.env.set("RESTIC_CACHE_DIR", `${base}/restic-cache`);
 const pool = `${base}/pool`;
 const vol = `${pool}/vol`;
 await Deno.mkdir(pool);
