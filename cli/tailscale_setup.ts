@@ -132,14 +132,13 @@ export async function chooseTailscalePeer(
   },
 ): Promise<TailscaleChoice> {
   const { status, peers, latency } = await listPeers(rt.app, opts.status);
-  const online = status.peers.filter((p) => p.online);
   opts.say(`\nPeers on your tailnet:\n${peerTable(peers, latency)}`);
 
   let peer: TailscalePeer;
   if (flags.peer !== undefined) {
     peer = findPeer(status, flags.peer);
   } else if (opts.interactive) {
-    if (online.length === 0) {
+    if (!peers.some((p) => p.online)) {
       throw new StowageError(
         "repo.error",
         "Cannot set up a repository on a Tailscale peer: no peer is online",
