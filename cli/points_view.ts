@@ -3,7 +3,7 @@
  * one time column (relative age and the backup id), completeness, contents and size, all from
  * one `restic snapshots` listing (sizes come from the completion marker's tags).
  */
-import type { RestorePoint } from "../core/restore/points.ts";
+import { holdsNetworks, type RestorePoint } from "../core/restore/points.ts";
 import { formatBytes } from "./output.ts";
 
 /** `5 min ago`, `3 h ago`, `2 days ago`; `in the future` for a clock behind the backup's. */
@@ -30,7 +30,7 @@ export function statusOf(p: RestorePoint): string {
 export function contentsOf(p: RestorePoint): string {
   return [
     p.recipe ? "recipe" : "",
-    p.networks ? "networks" : "",
+    holdsNetworks(p) ? "networks" : "",
     p.volumes.length ? `${p.volumes.length} volume(s)` : "",
     p.binds.length ? `${p.binds.length} bind(s)` : "",
   ].filter(Boolean).join(", ") || "-";
@@ -53,7 +53,7 @@ export function pointJson(p: RestorePoint, now: Date) {
     format: p.format,
     scope: p.scope ?? null,
     recipe: !!p.recipe,
-    networks: !!p.networks,
+    networks: holdsNetworks(p),
     volumes: p.volumes.map((v) => v.name),
     binds: p.binds.map((b) => b.name),
     sizeBytes: p.sizeBytes ?? null,

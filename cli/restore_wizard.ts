@@ -5,7 +5,7 @@
 import { promptContext } from "./prompt_output.ts";
 import process from "node:process";
 import { StowageError } from "../core/errors.ts";
-import { isUsable, type RestorePoint, unitsIn } from "../core/restore/points.ts";
+import { holdsNetworks, isUsable, type RestorePoint, unitsIn } from "../core/restore/points.ts";
 import { pointLine } from "./points_view.ts";
 import { type Conflict, type Part, PARTS, type RestoreOptions } from "../core/restore/plan.ts";
 import { absolute, checkToDir } from "./parse.ts";
@@ -100,8 +100,7 @@ export class RestoreWizard {
           ? point.volumes.length + point.binds.length > 0
           : p === "recipe"
           ? !!point.recipe
-          // Format 4: the recipe holds the networks (core/restore/load.ts networksOfRecipe).
-          : !!point.networks || (point.format >= 4 && !!point.recipe)
+          : holdsNetworks(point)
       );
     const choice = await this.ask(() =>
       this.p.select<"everything" | Part>({

@@ -67,6 +67,15 @@ export function isUsable(p: RestorePoint): boolean {
   return p.status !== "incomplete";
 }
 
+/**
+ * Whether the point can bring back the unit's networks: a networks snapshot (format 1-3), or from
+ * format 4 the recipe, whose `unit.networks` is that list (core/restore/load.ts networksOfRecipe).
+ * A unit without custom networks has an empty list.
+ */
+export function holdsNetworks(p: RestorePoint): boolean {
+  return !!p.networks || (p.format >= 4 && !!p.recipe);
+}
+
 export type PointSelector = { latest: true } | { backupId: string } | { before: Date };
 
 export interface SelectOptions {

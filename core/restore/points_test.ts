@@ -3,6 +3,7 @@ import { buildTags, parseSnapshot } from "../tags.ts";
 import { isStowageError } from "../errors.ts";
 import type { SnapshotInfo, SnapshotType } from "../model.ts";
 import {
+  holdsNetworks,
   missingFromRecipe,
   parseWhen,
   requireComplete,
@@ -300,4 +301,18 @@ Deno.test("a format-4 pre-restore point: one snapshot holds every folder the res
   assert.deepEqual(p.binds.map((b) => [b.name, b.path, b.snapshot.id]), [
     ["/srv/shop", "/srv/shop", pre.id],
   ]);
+});
+
+Deno.test("a point holds its networks in a networks snapshot, or from format 4 in its recipe", () => {
+  const [a, b] = restorePoints(all, "web").filter((p) => p.kind !== "pre-restore")
+    .sort((x, y) => x.backupId.localeCompare(y.backupId));
+  // Written with today's format (4): the recipe is enough.
+  assert.equal(a.networks, undefined);
+  assert.equal(a.format, 4);
+  assert.equal(holdsNetworks(a), true);
+  assert.equal(holdsNetworks(b), true);
+  // Format 1 without a networks snapshot: the recipe does not hold them.
+  const old = restorePoints([snap("db", "recipe", A, { format: 1 })], "db")[0];
+  assert.equal(old.format, 1);
+  assert.equal(holdsNetworks(old), false);
 });
