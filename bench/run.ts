@@ -91,6 +91,10 @@ try {
   const folders = [s.volume("db_data"), s.volume("app_data")].map((v) =>
     `/var/lib/docker/volumes/${v}/_data`
   );
+  // Each method writes its whole repository (restic syncs every file it writes): before a timed
+  // first backup or restore, what the previous step left for the kernel to write back is flushed,
+  // so no method pays for another's writes (at 4 GiB that was seconds of the next one's time).
+  const settle = () => must("sync", []);
   const changeOneFile = () =>
     docker("exec", s.container("app"), "sh", "-c", "head -c 2048 /dev/urandom > /data/many/f1");
 
@@ -100,6 +104,7 @@ try {
     must("restic", ["-r", `${dir}/raw`, "--password-file", `${dir}/pw`, ...a]);
   await raw("init");
   const rawBackup = () => raw("backup", "--host", "bench", "--", ...folders);
+  await settle();
   m.rawFirst = await timed(rawBackup);
   m.rawUnchanged = await timed(rawBackup);
   await changeOneFile();
@@ -134,6 +139,7 @@ try {
       }
       for (const c of order.toReversed()) await engine.startContainer(c);
     });
+  await settle();
   m.naiveFirst = await naive();
   m.naiveUnchanged = await naive();
   await changeOneFile();
@@ -169,6 +175,7 @@ try {
     m[`${label}Down`] = u.downtimeMs ?? NaN;
     m[`${label}Unmodified`] = u.snapshots.reduce((n, x) => n + (x.files?.unmodified ?? 0), 0);
   };
+  await settle();
   await run("first");
   // Downtime is a few seconds under a shared machine's noise: the median of REPEAT runs.
   const samples: Record<string, number[]> = {};
@@ -192,12 +199,14 @@ try {
   // restore: raw restic vs stowage restore --to-dir (the CLI, so it includes Deno's start-up).
   // Each is timed on its second run, so both read their repository from the page cache alike.
   await raw("restore", "latest", "--target", `${dir}/raw-restore0`);
+  await settle();
   m.rawRestore = await timed(() => raw("restore", "latest", "--target", `${dir}/raw-restore`));
   const r = await stowage(
     ["restore", "--unit", s.project, "--latest", "--to-dir", `${dir}/stowage-restore`, "--yes"],
     { env: env.env },
   );
   if (r.code !== 0) throw new Error(`stowage restore: ${r.stderr}`);
+  await settle();
   m.stowageRestore = await timed(async () => {
     const again = await stowage(
       ["restore", "--unit", s.project, "--latest", "--to-dir", `${dir}/stowage-restore2`, "--yes"],
