@@ -111,12 +111,33 @@ Deno.test("doctor names the REST server and says in one line: fine, wrong creden
   }
 });
 
-Deno.test("a backup with the REST server down stops no container and says the server does not answer", async () => {
+Deno.test("backups through a REST server, on shared fixture stacks", async (t) => {
+  // One stack serves every step (a stack costs docker-compose, three containers and a network);
+  // each step has its own REST server and repository, and leaves the stack's containers running.
+  const x = await createFixtureStack({ name: "fleetx" });
+  try {
+    await x.up();
+    await t.step(
+      "a backup with the REST server down stops no container and says the server does not answer",
+      () => serverDown(x),
+    );
+    await t.step(
+      "an append-only REST server: backups succeed and retention warns that it cannot forget there",
+      () => appendOnly(x),
+    );
+    await t.step(
+      "two hosts, one REST repository: concurrent backups, retention per host, --all-hosts, restore --host",
+      () => twoHosts(x),
+    );
+  } finally {
+    await x.down();
+  }
+});
+
+async function serverDown(s: FixtureStack) {
   const root = await Deno.makeTempDir({ prefix: "stowage-backends-" });
   const server = await startRestServer(root);
-  const s = await createFixtureStack({ name: "restdown" });
   try {
-    await s.up();
     const password = "repo-" + crypto.randomUUID();
     await createTestRepository(`${server.dir}/r`, password);
     const inst = await instance(server.location("r"), password);
@@ -128,18 +149,15 @@ Deno.test("a backup with the REST server down stops no container and says the se
     assert.deepEqual(await startedAt(s), before, "a container was stopped or restarted");
     for (const v of Object.values(before)) assert.match(v, /^true /);
   } finally {
-    await s.down();
     await server.stop();
     await Deno.remove(root, { recursive: true }).catch(() => {});
   }
-});
+}
 
-Deno.test("an append-only REST server: backups succeed and retention warns that it cannot forget there", async () => {
+async function appendOnly(s: FixtureStack) {
   const root = await Deno.makeTempDir({ prefix: "stowage-backends-" });
   const server = await startRestServer(root, { appendOnly: true });
-  const s = await createFixtureStack({ name: "appendonly" });
   try {
-    await s.up();
     const password = "repo-" + crypto.randomUUID();
     await createTestRepository(`${server.dir}/r`, password);
     const inst = await instance(
@@ -177,19 +195,17 @@ Deno.test("an append-only REST server: backups succeed and retention warns that 
     const ids = new Set(tags.filter((t) => t.startsWith("backup_id=")));
     assert.ok(ids.size >= 2, `both restore points stay: ${[...ids]}`);
   } finally {
-    await s.down();
     await server.stop();
     await Deno.remove(root, { recursive: true }).catch(() => {});
   }
-});
+}
 
-Deno.test("two hosts, one REST repository: concurrent backups, retention per host, --all-hosts, restore --host", async () => {
+async function twoHosts(x: FixtureStack) {
   const root = await Deno.makeTempDir({ prefix: "stowage-backends-" });
   const server = await startRestServer(root);
-  const x = await createFixtureStack({ name: "fleetx" });
   const y = await createFixtureStack({ name: "fleety" });
   try {
-    await Promise.all([x.up(), y.up()]);
+    await y.up();
     const password = "repo-" + crypto.randomUUID();
     await createTestRepository(`${server.dir}/fleet`, password);
     const keep1 = "retention:\n  latest: 1\n";
@@ -282,8 +298,8 @@ Deno.test("two hosts, one REST repository: concurrent backups, retention per hos
     assert.equal(none.code, 6, none.stderr);
     assert.match(none.stderr, /host 'gamma' made no restore point/);
   } finally {
-    await Promise.all([x.down(), y.down()]);
+    await y.down();
     await server.stop();
     await Deno.remove(root, { recursive: true }).catch(() => {});
   }
-});
+}

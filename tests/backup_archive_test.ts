@@ -4,7 +4,7 @@
  * readable" — the one stand-in in this test; the engine, the archive stream and restic are real.
  */
 import assert from "node:assert/strict";
-import { createFixtureStack } from "./support/fixture.ts";
+import { createFixtureStack, type FixtureStack } from "./support/fixture.ts";
 import { cleanupDocker, docker, sh } from "./support/docker.ts";
 import { systemClock } from "../adapters/clock.ts";
 import { EngineClient } from "../adapters/docker/engine.ts";
@@ -29,12 +29,10 @@ class UnreadableVolumes extends LocalHostFiles {
   }
 }
 
-Deno.test("a volume whose folder cannot be read is saved as a tar stream from the Engine's archive API", async () => {
-  const s = await createFixtureStack({ name: "arch" });
+async function unreadableFolderViaArchive(s: FixtureStack) {
   const dir = await Deno.makeTempDir({ prefix: "stowage-arch-" });
   using engine = EngineClient.fromConfig(undefined);
   try {
-    await s.up();
     await docker(
       "exec",
       s.container("app"),
@@ -74,12 +72,9 @@ Deno.test("a volume whose folder cannot be read is saved as a tar stream from th
     assert.match(listing, /1000\/1000 .* data\/sub\/note/);
     assert.deepEqual(await running(s), [true, true, true]);
   } finally {
-    await s.down();
-    await cleanupDocker();
     await Deno.remove(dir, { recursive: true });
-    await Deno.remove(s.dir, { recursive: true }).catch(() => {});
   }
-});
+}
 
 /**
  * The Engine's archive stream for one volume breaks after its first chunk: what a dropped Engine
@@ -120,12 +115,10 @@ function droppingArchive(engine: DockerEngine, volumeDest: string): DockerEngine
   });
 }
 
-Deno.test("an archive stream that breaks mid-volume leaves an incomplete point; --latest picks the previous complete one", async () => {
-  const s = await createFixtureStack({ name: "brk" });
+async function brokenArchiveStream(s: FixtureStack) {
   const dir = await Deno.makeTempDir({ prefix: "stowage-brk-" });
   using engine = EngineClient.fromConfig(undefined);
   try {
-    await s.up();
     await docker("exec", s.container("app"), "sh", "-c", "echo first > /data/note");
     await Deno.writeTextFile(`${dir}/pw`, "archive-test", { mode: 0o600 });
     await createTestRepository(`${dir}/repo`, "archive-test");
@@ -168,12 +161,9 @@ Deno.test("an archive stream that breaks mid-volume leaves an incomplete point; 
     assert.equal(latest.backupId, first.backupId);
     assert.equal(latest.status, "complete");
   } finally {
-    await s.down();
-    await cleanupDocker();
     await Deno.remove(dir, { recursive: true });
-    await Deno.remove(s.dir, { recursive: true }).catch(() => {});
   }
-});
+}
 
 async function running(s: { container(x: string): string }) {
   const out = [];
@@ -185,3 +175,24 @@ async function running(s: { container(x: string): string }) {
   }
   return out;
 }
+
+Deno.test("volumes saved through the Engine's archive API, on one fixture stack", async (t) => {
+  // One fixture stack for every step (a stack costs docker-compose, three containers and a
+  // network); each step keeps its own repository and leaves the containers running.
+  const s = await createFixtureStack({ name: "arch" });
+  try {
+    await s.up();
+    await t.step(
+      "a volume whose folder cannot be read is saved as a tar stream from the Engine's archive API",
+      () => unreadableFolderViaArchive(s),
+    );
+    await t.step(
+      "an archive stream that breaks mid-volume leaves an incomplete point; --latest picks the previous complete one",
+      () => brokenArchiveStream(s),
+    );
+  } finally {
+    await s.down();
+    await cleanupDocker();
+    await Deno.remove(s.dir, { recursive: true }).catch(() => {});
+  }
+});

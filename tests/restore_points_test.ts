@@ -26,17 +26,19 @@ import { restorePoints } from "../core/restore/points.ts";
 import { createTestRepository } from "./support/restic_repo.ts";
 import { countedRestic, folderIn } from "./support/backup.ts";
 
-async function withStack(name: string, fn: (s: FixtureStack, env: TestRepoEnv) => Promise<void>) {
-  const s = await createFixtureStack({ name });
+/**
+ * One fixture stack for the whole file (a stack costs docker-compose, three containers and a
+ * network to set up and take down): every step backs it up into its own repository and leaves
+ * its containers running.
+ */
+let shared: FixtureStack | undefined;
+
+async function withRepo(fn: (s: FixtureStack, env: TestRepoEnv) => Promise<void>) {
   const env = await testRepoEnv();
   try {
-    await s.up();
-    await fn(s, env);
+    await fn(shared!, env);
   } finally {
-    await s.down();
-    await cleanupDocker();
     await env.cleanup();
-    await Deno.remove(s.dir, { recursive: true }).catch(() => {});
   }
 }
 
@@ -74,8 +76,35 @@ async function listed(env: TestRepoEnv, unit: string): Promise<ListedPoint[]> {
   return JSON.parse(r.stdout).restorePoints;
 }
 
-Deno.test("a volume save that fails inside backup (restic exit 3, a restic error) leaves an incomplete point; restore --latest picks the previous complete one", async () => {
-  await withStack("partial", async (s, env) => {
+Deno.test("restore points, on one fixture stack", async (t) => {
+  shared = await createFixtureStack({ name: "points" });
+  try {
+    await shared.up();
+    await t.step(
+      "a volume save that fails inside backup (restic exit 3, a restic error) leaves an incomplete point; restore --latest picks the previous complete one",
+      partialPoints,
+    );
+    await t.step(
+      "complete, SIGKILLed and failed runs followed by retention leave only whole points",
+      wholePoints,
+    );
+    await t.step(
+      "two hosts backing up one unit name into one repository keep their own points",
+      twoHosts,
+    );
+    await t.step(
+      "admin snapshot list and restore --list read the repository with one restic call",
+      listingCalls,
+    );
+  } finally {
+    await shared.down();
+    await cleanupDocker();
+    await Deno.remove(shared.dir, { recursive: true }).catch(() => {});
+  }
+});
+
+function partialPoints() {
+  return withRepo(async (s, env) => {
     const db = s.volume("db_data");
     const dbDir = await mountpoint(db);
     await Deno.writeTextFile(`${dbDir}/generation`, "1\n");
@@ -176,10 +205,10 @@ Deno.test("a volume save that fails inside backup (restic exit 3, a restic error
       await Deno.remove(out, { recursive: true });
     }
   });
-});
+}
 
-Deno.test("complete, SIGKILLed and failed runs followed by retention leave only whole points", async () => {
-  await withStack("whole", async (s, env) => {
+function wholePoints() {
+  return withRepo(async (s, env) => {
     const retention = "retention:\n  latest: 2\n";
     await writeConfig(env, retention);
     const backup = async () => {
@@ -246,14 +275,13 @@ Deno.test("complete, SIGKILLed and failed runs followed by retention leave only 
       );
     }
   });
-});
+}
 
-Deno.test("two hosts backing up one unit name into one repository keep their own points", async () => {
-  const s = await createFixtureStack({ name: "hosts" });
+async function twoHosts() {
+  const s = shared!;
   const dir = await Deno.makeTempDir({ prefix: "stowage-hosts-" });
   using engine = EngineClient.fromConfig(undefined);
   try {
-    await s.up();
     await Deno.writeTextFile(`${dir}/pw`, "hosts-test", { mode: 0o600 });
     await createTestRepository(`${dir}/repo`, "hosts-test");
     const repo = new Restic({ location: `${dir}/repo`, passwordFile: `${dir}/pw` });
@@ -285,15 +313,12 @@ Deno.test("two hosts backing up one unit name into one repository keep their own
       ["host-b", "2025-03-01T02-00-00Z", "complete"],
     ]);
   } finally {
-    await s.down();
-    await cleanupDocker();
     await Deno.remove(dir, { recursive: true });
-    await Deno.remove(s.dir, { recursive: true }).catch(() => {});
   }
-});
+}
 
-Deno.test("admin snapshot list and restore --list read the repository with one restic call", async () => {
-  await withStack("listcalls", async (s, env) => {
+function listingCalls() {
+  return withRepo(async (s, env) => {
     for (let i = 0; i < 3; i++) {
       const r = await stowage(["backup", "--unit", s.project, "--scope", "minimal"], {
         env: env.env,
@@ -317,4 +342,4 @@ Deno.test("admin snapshot list and restore --list read the repository with one r
       assert.match(calls[0], /(^| )snapshots --json/);
     }
   });
-});
+}

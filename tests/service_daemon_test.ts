@@ -52,26 +52,16 @@ async function withScene(repo: TestRepoEnv, fn: (s: Scene) => Promise<void>) {
   }
 }
 
-async function withStack(name: string, fn: (s: FixtureStack, repo: TestRepoEnv) => Promise<void>) {
-  const s = await createFixtureStack({ name });
-  const repo = await testRepoEnv();
-  try {
-    await s.up();
-    // Enough data that saving the volume takes a while: a deliberately slow backup.
-    await docker(
-      "exec",
-      s.container("db"),
-      "sh",
-      "-c",
-      "dd if=/dev/urandom of=/data/blob bs=1M count=150 2>/dev/null",
-    );
-    await fn(s, repo);
-  } finally {
-    await s.down();
-    await cleanupDocker();
-    await repo.cleanup();
-    await Deno.remove(s.dir, { recursive: true }).catch(() => {});
-  }
+/** A step on the file's one stack (see the last test), with a repository of its own. */
+function onRepo(fn: (s: FixtureStack, repo: TestRepoEnv) => Promise<void>) {
+  return async (s: FixtureStack) => {
+    const repo = await testRepoEnv();
+    try {
+      await fn(s, repo);
+    } finally {
+      await repo.cleanup();
+    }
+  };
 }
 
 async function running(s: FixtureStack): Promise<Record<string, boolean>> {
@@ -168,126 +158,10 @@ Deno.test("WATCHDOG_PID naming another process: no beats", async () => {
   }
 });
 
-Deno.test("interval backup: notify order, beats during the run, lock contention, metrics, journal fields", async () => {
-  await withStack("svc", async (s, repo) => {
-    await withScene(repo, async (sc) => {
-      const d = spawnService(
-        [
-          "admin",
-          "service",
-          "daemon",
-          "--interval-minutes",
-          "60",
-          "--unit",
-          s.project,
-          "--status-listen",
-          "127.0.0.1:0",
-        ],
-        { env: sc.env, extraNet: sc.extraNet, journal: true },
-      );
-      const entries = () => sc.journal.datagrams.map(decodeJournalEntry);
-      let manual;
-      try {
-        const runningLine = `STATUS=Running backup: ${s.project} (1/1)`;
-        await waitFor("the running STATUS", () => sc.notify.messages.includes(runningLine), 60_000)
-          .catch((e) => {
-            throw new Error(
-              `${e.message}: ${sc.notify.messages.join(" | ")} / ${
-                entries().map((x) => x.MESSAGE).join(" | ")
-              }`,
-            );
-          });
-        // A manual backup while the daemon's run holds the host lock is refused.
-        manual = await stowage(["backup", "--unit", s.project], { env: repo.env });
-        await waitFor(
-          "the finished STATUS",
-          () => sc.notify.messages.some((m) => /^STATUS=Last backup: .*, ok; next at /.test(m)),
-          180_000,
-        );
-
-        const port = entries().map((e) =>
-          /status endpoint on http:\/\/127\.0\.0\.1:(\d+) /.exec(e.MESSAGE)?.[1]
-        ).find(Boolean);
-        assert.ok(port, "the endpoint announced itself in the journal");
-        const metrics = parsePrometheusText(
-          (await sh("curl", ["-fsS", `http://127.0.0.1:${port}/metrics`])).stdout,
-        );
-        const lastSuccess = promValue(metrics, "stowage_unit_last_success_timestamp_seconds", {
-          unit: s.project,
-        });
-        assert.ok(
-          lastSuccess && lastSuccess > Date.now() / 1000 - 600,
-          `last success of ${s.project}: ${lastSuccess}`,
-        );
-        assert.ok(promValue(metrics, "stowage_unit_last_snapshots", { unit: s.project })! >= 3);
-        assert.ok(
-          promValue(metrics, "stowage_unit_last_downtime_seconds", { unit: s.project })! > 0,
-        );
-        assert.equal(promValue(metrics, "stowage_unit_failures_total", { unit: s.project }), 0);
-        const health = await fetch(`http://127.0.0.1:${port}/health`);
-        assert.equal(health.status, 200, await health.clone().text());
-        await health.body?.cancel();
-        const status = await (await fetch(`http://127.0.0.1:${port}/status`)).json();
-        assert.equal(status.mode, "interval");
-        assert.equal(status.units[0].unit, s.project);
-        assert.equal(status.units[0].last.outcome, "ok");
-        assert.ok(status.nextRunAt > new Date().toISOString());
-        await waitFor("repository statistics", async () => {
-          const m = parsePrometheusText(
-            await (await fetch(`http://127.0.0.1:${port}/metrics`)).text(),
-          );
-          return (promValue(m, "stowage_unit_snapshots", { unit: s.project }) ?? 0) >= 3 &&
-            (promValue(m, "stowage_repository_size_bytes") ?? 0) > 100e6;
-        }, 30_000);
-      } finally {
-        assert.equal(await d.stop(), 0, d.stderr());
-      }
-      await sc.notify.drain();
-      await sc.journal.drain();
-
-      assert.equal(manual.code, 11, manual.stderr);
-      assert.match(manual.stderr, /another backup is running \(pid \d+/);
-
-      const m = sc.notify.messages;
-      const ready = m.findIndex((x) => x.startsWith("READY=1"));
-      const run = m.indexOf(`STATUS=Running backup: ${s.project} (1/1)`);
-      const done = m.findIndex((x) => /^STATUS=Last backup: .*, ok; next at /.test(x));
-      const stop = m.findIndex((x) => x.startsWith("STOPPING=1"));
-      assert.ok(ready === 0 && run > ready && done > run && stop > done, m.join(" | "));
-      assert.equal(stop, m.length - 1, "nothing after STOPPING=1");
-      const beats = m.slice(run, done).filter((x) => x === "WATCHDOG=1").length;
-      // The run lasted longer than the watchdog interval (0.4 s), and the beats kept coming.
-      const report = JSON.parse(await Deno.readTextFile(`${repo.stateDir}/results.json`)).runs.at(
-        -1,
-      );
-      assert.ok(report.durationMs > 400, `run took ${report.durationMs} ms`);
-      assert.ok(
-        beats >= 2,
-        `${beats} beats during a ${report.durationMs} ms run: ${m.join(" | ")}`,
-      );
-
-      // The journal got the run, with fields to filter by.
-      const unitEntries = entries().filter((e) => e.UNIT === s.project);
-      assert.ok(
-        unitEntries.some((e) => /^stopped /.test(e.MESSAGE)),
-        JSON.stringify(entries().slice(0, 20)),
-      );
-      assert.ok(
-        unitEntries.every((e) =>
-          e.OPERATION === "backup" && e.BACKUP_ID === report.backupId &&
-          e.SYSLOG_IDENTIFIER === "stowage"
-        ),
-      );
-
-      assert.deepEqual(await running(s), { db: true, app: true, web: true });
-    });
-  });
-});
-
-Deno.test("SIGTERM during the daemon's backup: containers start again, STOPPING, exit 0", async () => {
-  await withStack("svcterm", async (s, repo) => {
-    await withScene(repo, async (sc) => {
-      const d = spawnService([
+const intervalBackup = onRepo(async (s, repo) => {
+  await withScene(repo, async (sc) => {
+    const d = spawnService(
+      [
         "admin",
         "service",
         "daemon",
@@ -295,30 +169,142 @@ Deno.test("SIGTERM during the daemon's backup: containers start again, STOPPING,
         "60",
         "--unit",
         s.project,
-      ], { env: sc.env, extraNet: sc.extraNet });
-      try {
-        await waitFor(
-          "the running STATUS",
-          () => sc.notify.messages.includes(`STATUS=Running backup: ${s.project} (1/1)`),
-          60_000,
-        )
-          .catch((e) => {
-            throw new Error(`${e.message}: ${sc.notify.messages.join(" | ")} / ${d.stderr()}`);
-          });
-        await waitFor(
-          "a stopped container",
-          async () => Object.values(await running(s)).includes(false),
-          60_000,
+        "--status-listen",
+        "127.0.0.1:0",
+      ],
+      { env: sc.env, extraNet: sc.extraNet, journal: true },
+    );
+    const entries = () => sc.journal.datagrams.map(decodeJournalEntry);
+    let manual;
+    try {
+      const runningLine = `STATUS=Running backup: ${s.project} (1/1)`;
+      await waitFor("the running STATUS", () => sc.notify.messages.includes(runningLine), 60_000)
+        .catch((e) => {
+          throw new Error(
+            `${e.message}: ${sc.notify.messages.join(" | ")} / ${
+              entries().map((x) => x.MESSAGE).join(" | ")
+            }`,
+          );
+        });
+      // A manual backup while the daemon's run holds the host lock is refused.
+      manual = await stowage(["backup", "--unit", s.project], { env: repo.env });
+      await waitFor(
+        "the finished STATUS",
+        () => sc.notify.messages.some((m) => /^STATUS=Last backup: .*, ok; next at /.test(m)),
+        180_000,
+      );
+
+      const port = entries().map((e) =>
+        /status endpoint on http:\/\/127\.0\.0\.1:(\d+) /.exec(e.MESSAGE)?.[1]
+      ).find(Boolean);
+      assert.ok(port, "the endpoint announced itself in the journal");
+      const metrics = parsePrometheusText(
+        (await sh("curl", ["-fsS", `http://127.0.0.1:${port}/metrics`])).stdout,
+      );
+      const lastSuccess = promValue(metrics, "stowage_unit_last_success_timestamp_seconds", {
+        unit: s.project,
+      });
+      assert.ok(
+        lastSuccess && lastSuccess > Date.now() / 1000 - 600,
+        `last success of ${s.project}: ${lastSuccess}`,
+      );
+      assert.ok(promValue(metrics, "stowage_unit_last_snapshots", { unit: s.project })! >= 3);
+      assert.ok(
+        promValue(metrics, "stowage_unit_last_downtime_seconds", { unit: s.project })! > 0,
+      );
+      assert.equal(promValue(metrics, "stowage_unit_failures_total", { unit: s.project }), 0);
+      const health = await fetch(`http://127.0.0.1:${port}/health`);
+      assert.equal(health.status, 200, await health.clone().text());
+      await health.body?.cancel();
+      const status = await (await fetch(`http://127.0.0.1:${port}/status`)).json();
+      assert.equal(status.mode, "interval");
+      assert.equal(status.units[0].unit, s.project);
+      assert.equal(status.units[0].last.outcome, "ok");
+      assert.ok(status.nextRunAt > new Date().toISOString());
+      await waitFor("repository statistics", async () => {
+        const m = parsePrometheusText(
+          await (await fetch(`http://127.0.0.1:${port}/metrics`)).text(),
         );
-      } finally {
-        assert.equal(await d.stop(), 0, d.stderr());
-      }
-      await sc.notify.drain();
-      assert.deepEqual(await running(s), { db: true, app: true, web: true });
-      const stop = sc.notify.messages.find((x) => x.startsWith("STOPPING=1"));
-      assert.match(stop ?? "", /interrupting the running backup and starting its containers/);
-      assert.match(d.stderr(), /backup \S+ interrupted|backup interrupted by shutdown/);
-    });
+        return (promValue(m, "stowage_unit_snapshots", { unit: s.project }) ?? 0) >= 3 &&
+          (promValue(m, "stowage_repository_size_bytes") ?? 0) > 100e6;
+      }, 30_000);
+    } finally {
+      assert.equal(await d.stop(), 0, d.stderr());
+    }
+    await sc.notify.drain();
+    await sc.journal.drain();
+
+    assert.equal(manual.code, 11, manual.stderr);
+    assert.match(manual.stderr, /another backup is running \(pid \d+/);
+
+    const m = sc.notify.messages;
+    const ready = m.findIndex((x) => x.startsWith("READY=1"));
+    const run = m.indexOf(`STATUS=Running backup: ${s.project} (1/1)`);
+    const done = m.findIndex((x) => /^STATUS=Last backup: .*, ok; next at /.test(x));
+    const stop = m.findIndex((x) => x.startsWith("STOPPING=1"));
+    assert.ok(ready === 0 && run > ready && done > run && stop > done, m.join(" | "));
+    assert.equal(stop, m.length - 1, "nothing after STOPPING=1");
+    const beats = m.slice(run, done).filter((x) => x === "WATCHDOG=1").length;
+    // The run lasted longer than the watchdog interval (0.4 s), and the beats kept coming.
+    const report = JSON.parse(await Deno.readTextFile(`${repo.stateDir}/results.json`)).runs.at(
+      -1,
+    );
+    assert.ok(report.durationMs > 400, `run took ${report.durationMs} ms`);
+    assert.ok(
+      beats >= 2,
+      `${beats} beats during a ${report.durationMs} ms run: ${m.join(" | ")}`,
+    );
+
+    // The journal got the run, with fields to filter by.
+    const unitEntries = entries().filter((e) => e.UNIT === s.project);
+    assert.ok(
+      unitEntries.some((e) => /^stopped /.test(e.MESSAGE)),
+      JSON.stringify(entries().slice(0, 20)),
+    );
+    assert.ok(
+      unitEntries.every((e) =>
+        e.OPERATION === "backup" && e.BACKUP_ID === report.backupId &&
+        e.SYSLOG_IDENTIFIER === "stowage"
+      ),
+    );
+
+    assert.deepEqual(await running(s), { db: true, app: true, web: true });
+  });
+});
+
+const sigtermDuringBackup = onRepo(async (s, repo) => {
+  await withScene(repo, async (sc) => {
+    const d = spawnService([
+      "admin",
+      "service",
+      "daemon",
+      "--interval-minutes",
+      "60",
+      "--unit",
+      s.project,
+    ], { env: sc.env, extraNet: sc.extraNet });
+    try {
+      await waitFor(
+        "the running STATUS",
+        () => sc.notify.messages.includes(`STATUS=Running backup: ${s.project} (1/1)`),
+        60_000,
+      )
+        .catch((e) => {
+          throw new Error(`${e.message}: ${sc.notify.messages.join(" | ")} / ${d.stderr()}`);
+        });
+      await waitFor(
+        "a stopped container",
+        async () => Object.values(await running(s)).includes(false),
+        60_000,
+      );
+    } finally {
+      assert.equal(await d.stop(), 0, d.stderr());
+    }
+    await sc.notify.drain();
+    assert.deepEqual(await running(s), { db: true, app: true, web: true });
+    const stop = sc.notify.messages.find((x) => x.startsWith("STOPPING=1"));
+    assert.match(stop ?? "", /interrupting the running backup and starting its containers/);
+    assert.match(d.stderr(), /backup \S+ interrupted|backup interrupted by shutdown/);
   });
 });
 
@@ -375,5 +361,34 @@ Deno.test("the daemon's scheduled run is skipped, not failed, while another back
     await holder.status;
     await repo.cleanup();
     await cleanupDocker();
+  }
+});
+
+Deno.test("daemon backups, on one fixture stack", async (t) => {
+  // One stack for both steps (a stack costs docker-compose, three containers and a network);
+  // each step has its own repository, and leaves the containers running.
+  const s = await createFixtureStack({ name: "svc" });
+  try {
+    await s.up();
+    // Enough data that saving the volume takes a while: a deliberately slow backup.
+    await docker(
+      "exec",
+      s.container("db"),
+      "sh",
+      "-c",
+      "dd if=/dev/urandom of=/data/blob bs=1M count=150 2>/dev/null",
+    );
+    await t.step(
+      "interval backup: notify order, beats during the run, lock contention, metrics, journal fields",
+      () => intervalBackup(s),
+    );
+    await t.step(
+      "SIGTERM during the daemon's backup: containers start again, STOPPING, exit 0",
+      () => sigtermDuringBackup(s),
+    );
+  } finally {
+    await s.down();
+    await cleanupDocker();
+    await Deno.remove(s.dir, { recursive: true }).catch(() => {});
   }
 });
