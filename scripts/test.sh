@@ -93,8 +93,11 @@ RESTIC_CACHE_DIR="$(mktemp -d "${TMPDIR:-/tmp}/stowage-test-restic-cache-XXXXXX"
 # (Debian's python3-setuptools) swaps for setuptools' own copy: 190 ms of its 450 ms of imports.
 # Python's own distutils does the same for it (compose uses find_executable): measured
 # `docker-compose version` at 570 ms of CPU, 314 ms with this. A run starts it about a hundred
-# times (fixture stacks; stowage's restore, verify and doctor).
-export SETUPTOOLS_USE_DISTUTILS=stdlib
+# times (fixture stacks; stowage's restore, verify and doctor). Only where Python still has its own
+# distutils (removed in 3.12: there the variable would break docker-compose's import).
+if python3 -c 'import sys; sys.exit(sys.version_info >= (3, 12))' 2>/dev/null; then
+  export SETUPTOOLS_USE_DISTUTILS=stdlib
+fi
 unit_module=""
 trap 'rm -rf "$RESTIC_CACHE_DIR"; [ -z "$unit_module" ] || rm -f "$unit_module"' EXIT
 
