@@ -12,6 +12,7 @@ import type { RunReport } from "../core/report.ts";
 
 import {
   folderIn,
+  isRunning,
   killBackupWhen,
   running,
   snapshotsOf,
@@ -38,7 +39,7 @@ Deno.test("SIGKILL at several points: doctor or the next run starts what was lef
       "dd if=/dev/urandom of=/data/blob bs=1M count=200 2>/dev/null",
     );
     // 1. Right after the first stop (app), before db stops: doctor finds the journal.
-    await killBackupWhen(s, env, "app to be stopped", async () => !(await running(s)).app);
+    await killBackupWhen(s, env, "app to be stopped", async () => !(await isRunning(s, "app")));
     assert.equal(
       (await running(s)).app,
       false,
@@ -52,7 +53,7 @@ Deno.test("SIGKILL at several points: doctor or the next run starts what was lef
     assert.deepEqual(await running(s), { db: true, app: true, web: true });
 
     // 2. While the volumes are being saved (db stopped): the next backup recovers, then backs up.
-    await killBackupWhen(s, env, "db to be stopped", async () => !(await running(s)).db);
+    await killBackupWhen(s, env, "db to be stopped", async () => !(await isRunning(s, "db")));
     assert.equal(
       (await running(s)).db,
       false,
@@ -86,7 +87,7 @@ Deno.test("admin system recover-journal (the units' ExecStopPost) starts what a 
       "-c",
       "dd if=/dev/urandom of=/data/blob bs=1M count=150 2>/dev/null",
     );
-    await killBackupWhen(s, env, "db to be stopped", async () => !(await running(s)).db);
+    await killBackupWhen(s, env, "db to be stopped", async () => !(await isRunning(s, "db")));
     assert.equal(
       (await running(s)).db,
       false,

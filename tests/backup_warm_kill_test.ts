@@ -11,7 +11,14 @@ import { stowage } from "./support/cli.ts";
 import type { RunReport } from "../core/report.ts";
 
 import { isUsable, restorePoints } from "../core/restore/points.ts";
-import { killBackupWhen, running, snapshotsOf, waitFor, withStack } from "./support/backup.ts";
+import {
+  isRunning,
+  killBackupWhen,
+  running,
+  snapshotsOf,
+  waitFor,
+  withStack,
+} from "./support/backup.ts";
 
 async function resticRunning(marker: string): Promise<boolean> {
   // /proc itself needs --allow-all under Deno; ps reads it for us.
@@ -54,7 +61,13 @@ Deno.test("SIGKILL during the warm pass and during the cold pass: nothing left d
       "-c",
       "while :; do dd if=/dev/urandom of=/data/churn bs=1M count=100 2>/dev/null; done",
     );
-    await killBackupWhen(s, env, "the cold pass (db stopped)", async () => !(await running(s)).db);
+    // One `docker inspect` per poll: the kill must land inside db's downtime.
+    await killBackupWhen(
+      s,
+      env,
+      "the cold pass (db stopped)",
+      async () => !(await isRunning(s, "db")),
+    );
     assert.equal(
       (await running(s)).db,
       false,

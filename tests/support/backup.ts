@@ -9,6 +9,15 @@ import { parseSnapshot } from "../../core/tags.ts";
 import type { ResticSnapshot } from "../../core/ports.ts";
 import type { SnapshotInfo } from "../../core/model.ts";
 
+/**
+ * Whether one service's container runs: one `docker inspect`, for conditions polled while a kill
+ * must land inside a short window (under load, inspecting all three services took a while).
+ */
+export async function isRunning(s: FixtureStack, svc: string): Promise<boolean> {
+  return (await docker("inspect", "-f", "{{.State.Running}}", s.container(svc))).stdout.trim() ===
+    "true";
+}
+
 export async function running(s: FixtureStack): Promise<Record<string, boolean>> {
   const out: Record<string, boolean> = {};
   for (const svc of ["db", "app", "web"]) {
