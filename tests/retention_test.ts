@@ -104,7 +104,7 @@ Deno.test("retention keeps exactly latest 2 + one per day for 2 days, as whole p
     }
 
     await t.step(
-      "a recipe that cannot be saved fails the unit before any stop, and the warm pass that ran beside it is forgotten",
+      "a recipe that cannot be saved fails the unit before any stop, and leaves no snapshot of the warm pass that ran beside it",
       async () => {
         calls = [];
         // The real repository, except that saving the recipe fails (restic cannot be made to

@@ -325,8 +325,8 @@ async function backupUnit(
  *    while the unit runs, so that pass only reads what changed since. A failure here is a warning
  *    (the stopped pass then compares with the last backup).
  * Which folders a filesystem snapshot covers (`require` throws) and the parents are decided first:
- * nothing is saved if that fails. Throws after both sides finished; `warmIds` holds what the warm
- * pass saved, for the caller to forget.
+ * nothing is saved if that fails. When the documents fail, the warm pass is stopped; throws once
+ * both sides ended. `warmIds` holds what the warm pass saved, for the caller to forget.
  */
 async function saveWhileRunning(
   deps: BackupDeps,
@@ -343,13 +343,19 @@ async function saveWhileRunning(
   // after restic retried the refused deletion for about 45 s. No warm pass there.
   const warm = req.config.backup.warm_pass && !req.config.repository.append_only &&
     plan.stop.length > 0;
+  // A failed document fails the unit: the warm pass then stops instead of reading on for nothing
+  // (on a large first backup that was the whole read).
+  const stopWarm = new AbortController();
+  const saving = (async () => {
+    await saveDocuments(deps, req, plan, state, saver, listing);
+    await saveDumps(deps, req, plan, saver);
+  })();
+  saving.catch((e) => stopWarm.abort(e));
+  const warmReq = { ...req, signal: AbortSignal.any([req.signal, stopWarm.signal]) };
   const [documents, warmed] = await Promise.allSettled([
-    (async () => {
-      await saveDocuments(deps, req, plan, state, saver, listing);
-      await saveDumps(deps, req, plan, saver);
-    })(),
+    saving,
     warm
-      ? warmPass(deps, req, plan, saver, parents, warmIds, (i) => !snaps.planned(i))
+      ? warmPass(deps, warmReq, plan, saver, parents, warmIds, (i) => !snaps.planned(i))
       : Promise.resolve(),
   ]);
   if (documents.status === "rejected") throw documents.reason;
