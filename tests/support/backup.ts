@@ -20,11 +20,7 @@ export async function isRunning(s: FixtureStack, svc: string): Promise<boolean> 
 
 export async function running(s: FixtureStack): Promise<Record<string, boolean>> {
   const out: Record<string, boolean> = {};
-  for (const svc of ["db", "app", "web"]) {
-    out[svc] =
-      (await docker("inspect", "-f", "{{.State.Running}}", s.container(svc))).stdout.trim() ===
-        "true";
-  }
+  for (const svc of ["db", "app", "web"]) out[svc] = await isRunning(s, svc);
   return out;
 }
 
