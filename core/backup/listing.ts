@@ -34,6 +34,11 @@ export class RunListing {
     return await this.current();
   }
 
+  /** A snapshot the run saved after the newest listing (the marker, written beside it). */
+  add(snapshot: ResticSnapshot) {
+    if (this.#listed) this.#listed = [...this.#listed, snapshot];
+  }
+
   /** Snapshots the run forgot leave the list (no listing needed to know that). */
   forgot(ids: string[]) {
     if (!this.#listed || ids.length === 0) return;

@@ -253,7 +253,7 @@ async function backupUnit(
   } catch (e) {
     report.outcome = "failed";
     report.error = req.signal.aborted ? "interrupted" : errorMessage(e);
-    const resolved = await resolveIds(deps, listing, plan, report);
+    const resolved = await resolveIds(deps, listing, plan, report.snapshots);
     failWith(report, resolved.problem);
     await forgetAfterUnit(deps, listing, resolved.warm ?? warmIds, report);
     await runPost(deps, plan, backupId, report);
@@ -380,18 +380,26 @@ async function afterRestart(
   allSaved: boolean,
 ) {
   const { report } = saver;
-  if (allSaved) await writeMarker(deps, req, plan, saver, report);
-  const resolved = await resolveIds(deps, listing, plan, report);
+  // The marker and the listing run side by side, each one restic process (a repository open):
+  // the listing cannot see the marker, so the marker is added to it as written (its id stays
+  // restic 0.14's short one, which every restic command accepts).
+  const saved = [...report.snapshots];
+  const [marker, resolved] = await Promise.all([
+    allSaved ? writeMarker(deps, req, plan, saver, report) : undefined,
+    resolveIds(deps, listing, plan, saved),
+  ]);
   if (resolved.problem) {
     // Every snapshot was saved and the point is what its tags say; only the report's ids are short.
     report.warnings.push(`the saved snapshots' full ids were not looked up: ${resolved.problem}`);
   }
+  if (marker && resolved.listed) listing.add(marker);
   let retention: string[] = [];
   if (report.outcome === "ok" && resolved.listed) {
     report.forgotten = 0;
     try {
       const appendOnly = req.config.repository.append_only;
-      retention = unitRetention(deps, plan, report, resolved.listed, appendOnly);
+      const listed = marker ? [...resolved.listed, marker] : resolved.listed;
+      retention = unitRetention(deps, plan, report, listed, appendOnly);
     } catch (e) {
       report.warnings.push(`retention failed: ${errorMessage(e)}`);
     }
@@ -655,7 +663,7 @@ async function resolveIds(
   deps: BackupDeps,
   listing: RunListing,
   plan: UnitPlan,
-  report: UnitReport,
+  records: SnapshotRecord[],
 ): Promise<{ problem?: string; warm?: string[]; listed?: ResticSnapshot[] }> {
   let listed;
   try {
@@ -664,7 +672,7 @@ async function resolveIds(
     return { problem: errorMessage(e) };
   }
   const warm = warmSnapshots(listed, plan.unit.name, deps.host);
-  const short = report.snapshots.filter((s) => !/^[0-9a-f]{64}$/.test(s.snapshotId));
+  const short = records.filter((s) => !/^[0-9a-f]{64}$/.test(s.snapshotId));
   try {
     const full = resolveShortIds(short.map((s) => s.snapshotId), hostSnapshots(listed, deps.host));
     for (const s of short) s.snapshotId = full.get(s.snapshotId)!;
@@ -850,7 +858,7 @@ async function writeMarker(
   plan: UnitPlan,
   { fields }: Saver,
   report: UnitReport,
-) {
+): Promise<ResticSnapshot | undefined> {
   // Images are the `_images` unit's, shared and found by id: the recipe names them, not the point.
   const items = report.snapshots.filter((s) => s.type !== "complete" && s.type !== "image");
   // A pass's snapshot is counted once, however many folders it holds.
@@ -862,19 +870,15 @@ async function writeMarker(
     unit: plan.unit.name,
     items: items.map((s) => ({ type: s.type, item: s.item, snapshotId: s.snapshotId })),
   };
+  const tags = buildTags({ ...fields, type: "complete", items: items.length, size });
+  const time = deps.clock.now();
   try {
     if (req.signal.aborted) throw req.signal.reason;
     const s = await deps.repo.backupStream(
       MARKER_FILE,
       bytesSource(JSON.stringify(doc, null, 2) + "\n"),
-      {
-        tags: buildTags({ ...fields, type: "complete", items: items.length, size }),
-        host: deps.host,
-        time: deps.clock.now(),
-        signal: req.signal,
-        // Resolved with the others by the listing that follows (resolveIds).
-        shortId: true,
-      },
+      // Written while the listing runs (afterRestart): its id stays short.
+      { tags, host: deps.host, time, signal: req.signal, shortId: true },
     );
     report.snapshots.push({
       type: "complete",
@@ -883,6 +887,15 @@ async function writeMarker(
       bytesProcessed: 0,
       dataAdded: s.dataAdded,
     });
+    // The marker as the repository's listing would show it.
+    return {
+      id: s.snapshotId,
+      short_id: s.snapshotId.slice(0, 8),
+      time: time.toISOString(),
+      hostname: deps.host,
+      paths: [`/${MARKER_FILE}`],
+      tags,
+    };
   } catch (e) {
     report.outcome = "failed";
     report.error = [
