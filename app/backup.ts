@@ -152,7 +152,7 @@ async function backupRun(
   // run's first view of the snapshots (core/backup/listing.ts): no separate check, no lock listing.
   let snapshots: ResticSnapshot[];
   try {
-    snapshots = await removingStaleLocks(repo, opts.sink, () => repo.snapshots());
+    snapshots = await removingStaleLocks(repo, opts.sink, () => repo.snapshots({}, { lock: true }));
   } catch (e) {
     if (!isStowageError(e, "repo.missing")) throw e;
     await repo.init();

@@ -280,7 +280,17 @@ export interface BackupRepository {
   /** True when a repository exists at the location and the password opens it. */
   exists(): Promise<boolean>;
   init(): Promise<void>;
-  snapshots(filter?: { tags?: string[]; host?: string }): Promise<ResticSnapshot[]>;
+  /**
+   * Every snapshot (or those with all `tags`, or of `host`). Takes no repository lock unless
+   * `lock`: a listing only reads, and restic 0.14's lock costs about 0.4 s per process (it writes a
+   * lock file, waits 200 ms for others, removes it). A backup's first listing takes it: that is how
+   * a stale exclusive lock left by a killed restic is found (`repo.locked`) before anything
+   * depends on the repository.
+   */
+  snapshots(
+    filter?: { tags?: string[]; host?: string },
+    opts?: { lock?: boolean },
+  ): Promise<ResticSnapshot[]>;
   /** Directory/file backup; owners, modes, xattrs, ACLs and links are kept. */
   backupPaths(paths: string[], opts: BackupOptions): Promise<BackupSummary>;
   backupStream(filename: string, source: StreamSource, opts: BackupOptions): Promise<BackupSummary>;
@@ -289,7 +299,10 @@ export interface BackupRepository {
   prune(): Promise<void>;
   /** `readDataPercent`: `--read-data-subset=N%` (restic reads that share of the data packs). */
   check(opts?: { readData?: boolean; readDataPercent?: number }): Promise<void>;
-  /** Streams one file of a snapshot. */
+  /**
+   * One small file of a snapshot (a recipe, a networks document), whole. Takes no lock: a prune
+   * running meanwhile can only make it fail, never read wrong data (restic checks every blob).
+   */
   dump(snapshotId: string, path: string): Promise<Uint8Array>;
   /**
    * One file of a snapshot as a stream (never held in memory whole); `done` rejects when restic

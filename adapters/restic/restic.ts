@@ -277,8 +277,11 @@ export class Restic implements BackupRepository {
     await this.#run(`initialise a repository at '${this.displayLocation}'`, ["init"]);
   }
 
-  async snapshots(filter: { tags?: string[]; host?: string } = {}): Promise<ResticSnapshot[]> {
-    const args = ["snapshots", "--json"];
+  async snapshots(
+    filter: { tags?: string[]; host?: string } = {},
+    opts: { lock?: boolean } = {},
+  ): Promise<ResticSnapshot[]> {
+    const args = ["snapshots", "--json", ...(opts.lock ? [] : ["--no-lock"])];
     // One --tag with a comma list means "has all of these" (several --tag would mean "any").
     if (filter.tags?.length) args.push("--tag", tagList(filter.tags));
     if (filter.host) args.push("--host", filter.host);
@@ -523,6 +526,7 @@ export class Restic implements BackupRepository {
   async dump(snapshotId: string, path: string): Promise<Uint8Array> {
     const r = await this.#run(`read '${path}' from snapshot ${snapshotId}`, [
       "dump",
+      "--no-lock",
       "--",
       snapshotId,
       path,

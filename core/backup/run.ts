@@ -141,7 +141,8 @@ export async function runBackup(deps: BackupDeps, req: BackupRequest): Promise<R
   // The repository opens (repo.missing / repo.password otherwise), and a stale lock is gone.
   const listing = new RunListing(
     deps.repo,
-    deps.snapshots ?? await removingStaleLocks(deps.repo, deps.sink, () => deps.repo.snapshots()),
+    deps.snapshots ??
+      await removingStaleLocks(deps.repo, deps.sink, () => deps.repo.snapshots({}, { lock: true })),
   );
   deps.sink.emit({
     type: "run.start",

@@ -143,6 +143,25 @@ export function openKeyFile(text: string, password: string): MasterKey {
   };
 }
 
+/**
+ * Writes a lock file into the local repository at `dir`, as a restic process would (a JSON lock
+ * sealed with the master key, named by the SHA-256 of the file). For tests about locks that need a
+ * lock of a given kind and holder, which a killed restic leaves only by chance of timing.
+ */
+export async function writeLock(
+  dir: string,
+  password: string,
+  lock: { exclusive: boolean; hostname: string; pid: number },
+): Promise<void> {
+  const keys = [];
+  for await (const e of Deno.readDir(join(dir, "keys"))) keys.push(e.name);
+  const master = openKeyFile(await Deno.readTextFile(join(dir, "keys", keys[0])), password);
+  const json = { time: new Date().toISOString(), username: "root", uid: 0, gid: 0, ...lock };
+  const sealed = seal(master, new TextEncoder().encode(JSON.stringify(json)));
+  const name = createHash("sha256").update(sealed).digest("hex");
+  await Deno.writeFile(join(dir, "locks", name), sealed, { mode: 0o400 });
+}
+
 /** The JSON in a repository's `config` file, opened with its master key. */
 export function openConfig(bytes: Uint8Array, master: MasterKey): Record<string, unknown> {
   return JSON.parse(new TextDecoder().decode(open(master, bytes)));
