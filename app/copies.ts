@@ -191,7 +191,7 @@ export function readThroughOriginals(
     version: () => repo.version(),
     exists: () => repo.exists(),
     init: () => repo.init(),
-    snapshots: (f) => repo.snapshots(f),
+    snapshots: (f, o) => repo.snapshots(f, o),
     backupPaths: (p, o) => repo.backupPaths(p, o),
     backupStream: (n, s, o) => repo.backupStream(n, s, o),
     forget: (ids) => repo.forget(ids),
