@@ -277,7 +277,7 @@ export interface RetentionPolicy {
 export interface BackupRepository {
   /** restic's version, e.g. "0.14.0". */
   version(): Promise<string>;
-  /** True when a repository exists at the location and the password opens it. */
+  /** True when a repository exists at the location and the password opens it (takes no lock). */
   exists(): Promise<boolean>;
   init(): Promise<void>;
   /**

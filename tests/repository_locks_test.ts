@@ -10,7 +10,7 @@ import { bytesSource } from "../core/backup/stream_source.ts";
 import { isStowageError } from "../core/errors.ts";
 import { createTestRepository, writeLock } from "./support/restic_repo.ts";
 
-Deno.test("listings and document reads take no lock; the locking listing finds a stale lock", async () => {
+Deno.test("listings, document reads and the existence check take no lock; the locking listing finds a stale lock", async () => {
   const dir = await Deno.makeTempDir({ prefix: "stowage-locks-" });
   try {
     await Deno.writeTextFile(`${dir}/pw`, "locks-test", { mode: 0o600 });
@@ -28,6 +28,7 @@ Deno.test("listings and document reads take no lock; the locking listing finds a
       pid: gone.pid,
     });
 
+    assert.equal(await repo.exists(), true);
     assert.equal((await repo.snapshots()).length, 1);
     assert.equal((await repo.snapshots({ tags: ["stowage"] })).length, 1);
     assert.equal(

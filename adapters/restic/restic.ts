@@ -265,7 +265,8 @@ export class Restic implements BackupRepository {
 
   async exists(): Promise<boolean> {
     try {
-      await this.#run(`open the repository`, ["cat", "config"]);
+      // Only reads: no lock (a locked repository exists all the same).
+      await this.#run(`open the repository`, ["cat", "config", "--no-lock"]);
       return true;
     } catch (e) {
       if (e instanceof StowageError && e.code === "repo.missing") return false;
