@@ -16,6 +16,7 @@ import {
   testName,
 } from "./support/docker.ts";
 import { spawnStowage, stowage } from "./support/cli.ts";
+import { countedRestic } from "./support/backup.ts";
 import { testRepoEnv } from "./support/repo.ts";
 import type { VerifyReport } from "../app/verify.ts";
 
@@ -150,10 +151,16 @@ Deno.test("verify: a sandbox beside the live units, judged healthy with a recove
       "-c",
       "echo solo > /data/state && exec sleep 1000000",
     );
+    const counted = await countedRestic(env);
     const backup = await stowage(["backup", "--unit", stack.project, "--unit", solo, "--json"], {
-      env: env.env,
+      env: counted.env,
     });
     assert.equal(backup.code, 0, backup.stderr);
+    // Both units' warm snapshots leave in the run's one `forget` (an exclusive lock: nothing runs
+    // beside it, so it is paid once per run, not once per unit).
+    const calls = await counted.calls();
+    assert.equal(calls.filter((c) => c.startsWith("forget ")).length, 1, calls.join("\n"));
+    assert.equal(calls.filter((c) => c.startsWith("backup ") && /stowage-warm/.test(c)).length, 2);
     const firstBackup = JSON.parse(backup.stdout).backupId as string;
 
     const live = [

@@ -152,6 +152,7 @@ export async function runBackup(deps: BackupDeps, req: BackupRequest): Promise<R
   });
 
   const reports: UnitReport[] = [];
+  const forgets: PendingForget[] = [];
   const scope = req.scope ?? req.config.backup.scope;
   for (const [i, unit] of units.entries()) {
     const plan = planWithDumps(unit, req.config, req.scope);
@@ -166,8 +167,10 @@ export async function runBackup(deps: BackupDeps, req: BackupRequest): Promise<R
       total: units.length,
       operation: "backup",
     });
-    reports.push(await backupUnit(deps, req, plan, state, backupId, started, listing));
+    reports.push(await backupUnit(deps, req, plan, state, backupId, started, listing, forgets));
   }
+  // Every unit's warm snapshots and what retention let go, in one restic process for the run.
+  await forgetAfterRun(deps, listing, forgets);
   if (scope === "full" && !req.signal.aborted) {
     reports.push(await backupDockerConfig(deps, backupId, started));
   }
@@ -218,6 +221,7 @@ async function backupUnit(
   backupId: string,
   runStart: Date,
   listing: RunListing,
+  forgets: PendingForget[],
 ): Promise<UnitReport> {
   const { unit } = plan;
   const t0 = deps.clock.now();
@@ -256,7 +260,7 @@ async function backupUnit(
     report.error = req.signal.aborted ? "interrupted" : errorMessage(e);
     const resolved = await resolveIds(deps, listing, plan, report.snapshots);
     failWith(report, resolved.problem);
-    await forgetAfterUnit(deps, listing, resolved.warm ?? warmIds, report);
+    forgets.push({ report, warm: resolved.warm ?? warmIds, retention: [] });
     await runPost(deps, plan, backupId, report);
     return finish(deps, report, t0);
   }
@@ -310,8 +314,8 @@ async function backupUnit(
     if (snaps.plan.snapshots.length > 0) report.reads = snaps.report();
   }
 
-  // 4b.-5. With the containers started: marker, listing, retention, one forget.
-  await afterRestart(deps, req, plan, saver, listing, warmIds, allSaved);
+  // 4b.-5. With the containers started: marker, listing, retention (the forget ends the run).
+  forgets.push(await afterRestart(deps, req, plan, saver, listing, warmIds, allSaved));
   report.warnings.push(...(await healthy));
   await runPost(deps, plan, backupId, report);
   return finish(deps, report, t0);
@@ -366,10 +370,10 @@ async function saveWhileRunning(
 
 /**
  * Steps 4b and 5, with the unit's containers started again. The completion marker (the point's
- * last snapshot: only a point that has one is a restore point for --latest), then one listing that
- * gives the full ids of what the unit saved, its warm snapshots to forget, and retention's view of
- * the unit's points (the new one included). Retention (only after a complete backup of the unit)
- * and the warm snapshots then leave in one `forget`.
+ * last snapshot: only a point that has one is a restore point for --latest), beside one listing
+ * that gives the full ids of what the unit saved, its warm snapshots to forget, and retention's
+ * view of the unit's points (the new one included). Returns what the run's one `forget` takes for
+ * the unit: the warm snapshots, and what retention (only after a complete backup) lets go.
  */
 async function afterRestart(
   deps: BackupDeps,
@@ -379,7 +383,7 @@ async function afterRestart(
   listing: RunListing,
   warmIds: string[],
   allSaved: boolean,
-) {
+): Promise<PendingForget> {
   const { report } = saver;
   // The marker and the listing run side by side, each one restic process (a repository open):
   // the listing cannot see the marker, so the marker is added to it as written (its id stays
@@ -405,7 +409,7 @@ async function afterRestart(
       report.warnings.push(`retention failed: ${errorMessage(e)}`);
     }
   }
-  await forgetAfterUnit(deps, listing, resolved.warm ?? warmIds, report, retention);
+  return { report, warm: resolved.warm ?? warmIds, retention };
 }
 
 export type Saver = ReturnType<typeof snapshotSaver>;
@@ -621,34 +625,52 @@ async function warmPass(
   });
 }
 
+/** What one unit leaves for the run's `forget`: its warm snapshots and retention's choice. */
+export interface PendingForget {
+  report: UnitReport;
+  warm: string[];
+  retention: string[];
+}
+
 /**
- * Forgets the unit's warm-pass snapshots and the snapshots retention let go, in one restic
- * process. Runs with the containers started; a failure is a warning.
+ * Forgets every unit's warm-pass snapshots and the snapshots retention let go, in one restic
+ * process at the end of the run (an exclusive lock: nothing else may run beside it, so it is not
+ * paid once per unit). Runs with every container started; a failure is a warning of each unit
+ * concerned. Retention was decided per unit right after its restart, so what a unit's point
+ * pushed out goes in the same run.
  */
-async function forgetAfterUnit(
-  deps: BackupDeps,
-  listing: RunListing,
-  warm: string[],
-  report: UnitReport,
-  retention: string[] = [],
-) {
-  const ids = [...new Set([...warm, ...retention])];
+async function forgetAfterRun(deps: BackupDeps, listing: RunListing, pending: PendingForget[]) {
+  const ids = [...new Set(pending.flatMap((p) => [...p.warm, ...p.retention]))];
   if (ids.length === 0) return;
+  const forgot = () => {
+    listing.forgot(ids);
+    for (const p of pending) if (p.retention.length > 0) p.report.forgotten = p.retention.length;
+  };
   try {
     // A killed backup's restic left a lock that blocks this exclusive command until removed.
     await removingStaleLocks(deps.repo, deps.sink, () => deps.repo.forget(ids));
-    listing.forgot(ids);
-    if (retention.length > 0) report.forgotten = retention.length;
+    forgot();
   } catch (e) {
-    if (warm.length > 0) {
-      report.warnings.push(`could not forget the warm-pass snapshots: ${errorMessage(e)}`);
+    if (isStowageError(e, "snapshot.notfound")) {
+      // The others were forgotten; the missing ones were gone already (forgotten meanwhile).
+      forgot();
+      for (const p of pending) {
+        const own = [...p.warm, ...p.retention];
+        if (own.some((id) => e.message.includes(id))) p.report.warnings.push(errorMessage(e));
+      }
+      return;
     }
-    if (retention.length > 0) {
-      report.warnings.push(
-        isStowageError(e, "repo.appendonly")
-          ? `retention cannot forget in this repository: it is append-only (${errorMessage(e)})`
-          : `retention failed: ${errorMessage(e)}`,
-      );
+    for (const { report, warm, retention } of pending) {
+      if (warm.length > 0) {
+        report.warnings.push(`could not forget the warm-pass snapshots: ${errorMessage(e)}`);
+      }
+      if (retention.length > 0) {
+        report.warnings.push(
+          isStowageError(e, "repo.appendonly")
+            ? `retention cannot forget in this repository: it is append-only (${errorMessage(e)})`
+            : `retention failed: ${errorMessage(e)}`,
+        );
+      }
     }
   }
 }
@@ -1019,7 +1041,7 @@ async function waitHealthy(
  * Retention over whole restore points of this unit made by this host (never another host's):
  * the planned items' policies decide which complete points stay, incomplete points go once a
  * newer complete one exists, and a forgotten point's snapshots are forgotten together. Returns
- * the snapshot ids to forget (forgetAfterUnit forgets them).
+ * the snapshot ids to forget (forgetAfterRun forgets them).
  */
 function unitRetention(
   deps: BackupDeps,
