@@ -266,13 +266,42 @@ async function backupUnit(
   }
 
   // 3.-4. Journal, stop, save the data (the cold pass), start — the start is unconditional.
+  let allSaved = await coldWindow(deps, req, plan, saver, parents, snaps, backupId);
+  // Waiting for health checks takes as long as the services need to come up: what follows (the
+  // marker, the listing, retention) does not depend on it and runs meanwhile.
+  const healthy = waitHealthy(deps, plan, req.config.backup.start_timeout);
+  // 4a. The folders snapshotted while stopped are read now, with everything running again.
+  allSaved = await readSnapshotted(deps, req, plan, saver, parents, snaps, allSaved);
+
+  // 4b.-5. With the containers started: marker, listing, retention (the forget ends the run).
+  forgets.push(await afterRestart(deps, req, plan, saver, listing, warmIds, allSaved));
+  report.warnings.push(...(await healthy));
+  await runPost(deps, plan, backupId, report);
+  return finish(deps, report, t0);
+}
+
+/**
+ * Steps 3 and 4, the downtime: the journal entry, the stops, the cold pass (the folders a filesystem
+ * snapshot does not cover), and the starts, which run whatever happened before them. Records the
+ * downtime and any failure in the report; returns whether the cold pass saved all it had to.
+ */
+async function coldWindow(
+  deps: BackupDeps,
+  req: BackupRequest,
+  plan: UnitPlan,
+  saver: Saver,
+  parents: ParentCandidate[],
+  snaps: UnitSnapshots,
+  backupId: string,
+): Promise<boolean> {
+  const { report } = saver;
   let firstStop: Date | undefined;
   let lastStart: Date | undefined;
   let allSaved = false;
   try {
     if (plan.stop.length > 0) {
       await deps.journal.record({
-        unit: unit.name,
+        unit: plan.unit.name,
         backupId,
         pid: deps.pid,
         since: deps.clock.now().toISOString(),
@@ -284,7 +313,7 @@ async function backupUnit(
       firstStop ??= deps.clock.now();
       await deps.engine.stopContainer(name, req.config.backup.stop_timeout);
       report.containersStopped.push(name);
-      deps.sink.emit({ type: "container.stop", unit: unit.name, container: name });
+      deps.sink.emit({ type: "container.stop", unit: plan.unit.name, container: name });
     }
     await snaps.take();
     await saveData(deps, req, plan, saver, parents, snaps.readCold);
@@ -295,30 +324,39 @@ async function backupUnit(
   } finally {
     lastStart = await startAgain(deps, plan, report);
   }
-  // Waiting for health checks takes as long as the services need to come up: what follows (the
-  // marker, the listing, retention) does not depend on it and runs meanwhile.
-  const healthy = waitHealthy(deps, plan, req.config.backup.start_timeout);
   if (firstStop && lastStart) report.downtimeMs = lastStart.getTime() - firstStop.getTime();
   else if (plan.dumps?.targets.length) report.downtimeMs = 0;
-  // 4a. The folders snapshotted while stopped are read now, with everything running again.
+  return allSaved;
+}
+
+/**
+ * Step 4a, with everything running again: the folders a filesystem snapshot took while the unit
+ * was stopped are read from it, then the snapshots are released. Returns whether everything is
+ * saved (`allSaved` from the cold pass, and this).
+ */
+async function readSnapshotted(
+  deps: BackupDeps,
+  req: BackupRequest,
+  plan: UnitPlan,
+  saver: Saver,
+  parents: ParentCandidate[],
+  snaps: UnitSnapshots,
+  allSaved: boolean,
+): Promise<boolean> {
+  const { report } = saver;
   try {
     if (allSaved && snaps.taken) {
       await saveData(deps, req, plan, saver, parents, (i) => !snaps.readCold(i), snaps.mountsOf);
     }
+    return allSaved;
   } catch (e) {
-    allSaved = false;
     report.outcome = "failed";
     report.error = req.signal.aborted ? "interrupted" : errorMessage(e);
+    return false;
   } finally {
     await snaps.release();
     if (snaps.plan.snapshots.length > 0) report.reads = snaps.report();
   }
-
-  // 4b.-5. With the containers started: marker, listing, retention (the forget ends the run).
-  forgets.push(await afterRestart(deps, req, plan, saver, listing, warmIds, allSaved));
-  report.warnings.push(...(await healthy));
-  await runPost(deps, plan, backupId, report);
-  return finish(deps, report, t0);
 }
 
 /**
