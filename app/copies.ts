@@ -10,6 +10,7 @@ import type { CopyConfig, Retention } from "../core/config/schema.ts";
 import type { BackupRepository, CopyDestination, EventSink } from "../core/ports.ts";
 import type { CopyReport } from "../core/report.ts";
 import { behindSince, type CopyPlan, newestCopied, planCopy } from "../core/copies/plan.ts";
+import { snapshotInCopy } from "../core/copies/original.ts";
 import { planRetention } from "../core/backup/retention.ts";
 import { restorePoints, unitsIn } from "../core/restore/points.ts";
 import { IMAGES_UNIT } from "../core/internal_units.ts";
@@ -171,22 +172,14 @@ async function applyCopyRetention(
 /**
  * A copy as restore reads it. Its snapshots have new ids; the recipe still names saved images by
  * the primary's snapshot ids, so reads by such an id go to the copy's snapshot whose `original`
- * it is (core/tags.ts only believes a well-formed one). Everything else passes through.
+ * it is (core/tags.ts only believes a well-formed one; core/copies/original.ts decides).
+ * Everything else passes through.
  */
 export function readThroughOriginals(
   repo: BackupRepository,
   snapshots: SnapshotInfo[],
 ): BackupRepository {
-  const byOriginal = new Map<string, string>();
-  for (const s of snapshots) if (s.original) byOriginal.set(s.original, s.id);
-  const own = new Set(snapshots.map((s) => s.id));
-  const local = (id: string): string => {
-    if (own.has(id) || [...own].some((o) => o.startsWith(id))) return id;
-    const exact = byOriginal.get(id);
-    if (exact) return exact;
-    const prefixed = [...byOriginal].filter(([o]) => o.startsWith(id));
-    return prefixed.length === 1 ? prefixed[0][1] : id;
-  };
+  const local = (id: string): string => snapshotInCopy(snapshots, id);
   return {
     version: () => repo.version(),
     exists: () => repo.exists(),
@@ -197,18 +190,18 @@ export function readThroughOriginals(
     forget: (ids) => repo.forget(ids),
     prune: () => repo.prune(),
     check: (o) => repo.check(o),
-    dump: (id, path) => repo.dump(local(id), path),
+    dump: async (id, path) => await repo.dump(local(id), path),
     ...(repo.dumpStream
       ? {
-        dumpStream: (id: string, path: string, signal?: AbortSignal) =>
-          repo.dumpStream!(local(id), path, signal),
+        dumpStream: async (id: string, path: string, signal?: AbortSignal) =>
+          await repo.dumpStream!(local(id), path, signal),
       }
       : {}),
-    restore: (id, target, o) => repo.restore(local(id), target, o),
-    stats: (o) => repo.stats(o ? { ...o, snapshotIds: o.snapshotIds?.map(local) } : o),
+    restore: async (id, target, o) => await repo.restore(local(id), target, o),
+    stats: async (o) => await repo.stats(o ? { ...o, snapshotIds: o.snapshotIds?.map(local) } : o),
     unlock: () => repo.unlock(),
     locks: () => repo.locks(),
-    copy: (d, ids, o) => repo.copy(d, ids?.map(local), o),
+    copy: async (d, ids, o) => await repo.copy(d, ids?.map(local), o),
     initCopy: (d) => repo.initCopy(d),
   };
 }

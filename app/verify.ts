@@ -19,7 +19,7 @@ import {
   selectPoint,
   unitsIn,
 } from "../core/restore/points.ts";
-import { detectCompose, gatherHost, loadDocuments, pointsOf } from "../core/restore/load.ts";
+import { composeDetector, gatherHost, loadDocuments, pointsOf } from "../core/restore/load.ts";
 import {
   planRestore,
   type RestoreInput,
@@ -177,9 +177,14 @@ export async function runVerify(
     seconds: (svc.clock.now().getTime() - checkStart.getTime()) / 1000,
   };
   const reports: VerifyReport[] = [];
+  // Asked by the first stack's drill, answered once for all of them.
+  const composeCommand = composeDetector(svc.runner, loaded.config.docker.compose_command);
   for (const point of points) {
     if (opts.signal.aborted) break;
-    const report = await verifyPoint(svc, loaded, engine, repo, point, req, { ...opts });
+    const report = await verifyPoint(svc, loaded, engine, repo, point, req, {
+      ...opts,
+      composeCommand,
+    });
     reports.push(report);
     await svc.results.recordVerify(loaded.paths.resultsFile, verifyResult(report)).catch((e) =>
       opts.sink.emit({
@@ -292,6 +297,8 @@ interface Drill {
   scratchDir: string;
   report: VerifyReport;
   log: (message: string, level?: "info" | "warning") => void;
+  /** The compose command, detected once for the whole run (core/restore/load.ts). */
+  composeCommand: () => Promise<string[] | undefined>;
 }
 
 /** A point that cannot be drilled as it is (not a failure of the backup): the report says why. */
@@ -312,7 +319,12 @@ async function verifyPoint(
   repo: BackupRepository,
   point: RestorePoint,
   req: VerifyRequest,
-  opts: { sink: EventSink; signal: AbortSignal; runId: () => string },
+  opts: {
+    sink: EventSink;
+    signal: AbortSignal;
+    runId: () => string;
+    composeCommand: () => Promise<string[] | undefined>;
+  },
 ): Promise<VerifyReport> {
   const { clock } = svc;
   const runId = opts.runId();
@@ -347,6 +359,7 @@ async function verifyPoint(
     report,
     log: (message, level = "info") =>
       opts.sink.emit({ type: "log", level, message, unit: point.unit, operation: "verify" }),
+    composeCommand: opts.composeCommand,
   };
   const journal = svc.sandboxJournal(sandboxJournalFile(loaded));
   let sandbox: Sandbox | undefined;
@@ -450,9 +463,7 @@ async function planSandboxRestore(d: Drill, sandbox: Sandbox): Promise<RestorePl
     allowPrivileged: !!d.req.allowPrivileged,
     unsafePaths: loaded.config.backup.unsafe_paths,
   };
-  const composeCommand = sandbox.objects.kind === "stack"
-    ? await detectCompose(svc.runner, loaded.config.docker.compose_command)
-    : undefined;
+  const composeCommand = sandbox.objects.kind === "stack" ? await d.composeCommand() : undefined;
   const input: RestoreInput = {
     point: sandbox.point,
     recipe: sandbox.recipe,

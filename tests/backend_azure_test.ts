@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { isolatedEnv, stowage } from "./support/cli.ts";
 import { createFixtureStack } from "./support/fixture.ts";
-import { sh } from "./support/docker.ts";
+import { recordingRestic } from "./support/restic_shim.ts";
 import { startAzureServer } from "./support/azure_server.ts";
 
 interface Check {
@@ -31,14 +31,8 @@ Deno.test("an Azure container on Azurite: backup and restore through the CLI, th
       { mode: 0o600 },
     );
     // A `restic` first on stowage's PATH that records every argv, then runs the real one.
-    const realRestic = (await sh("sh", ["-c", "command -v restic"])).stdout.trim();
-    const argvLog = `${base.dir}/restic-argv`;
-    await Deno.mkdir(`${base.dir}/bin`);
-    await Deno.writeTextFile(
-      `${base.dir}/bin/restic`,
-      `#!/bin/sh\nprintf '%s\\n' "$@" >> '${argvLog}'\nexec '${realRestic}' "$@"\n`,
-      { mode: 0o755 },
-    );
+    const recorded = await recordingRestic(base.dir);
+    const argvLog = recorded.argvLog;
     const passwordFile = `${base.dir}/repo.password`;
     await Deno.writeTextFile(passwordFile, "repo-" + crypto.randomUUID(), { mode: 0o600 });
     await Deno.writeTextFile(
@@ -51,7 +45,7 @@ Deno.test("an Azure container on Azurite: backup and restore through the CLI, th
     const env = {
       ...base.env,
       STOWAGE_CONFIG: base.configPath,
-      PATH: `${base.dir}/bin:${Deno.env.get("PATH")}`,
+      ...recorded.env,
     };
     const repositoryCheck = async (): Promise<Check> => {
       const r = await stowage(["doctor", "--json"], { env });

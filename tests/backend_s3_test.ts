@@ -7,7 +7,8 @@
 import assert from "node:assert/strict";
 import { isolatedEnv, stowage } from "./support/cli.ts";
 import { createFixtureStack } from "./support/fixture.ts";
-import { docker, sh } from "./support/docker.ts";
+import { docker } from "./support/docker.ts";
+import { recordingRestic } from "./support/restic_shim.ts";
 import { startS3Server } from "./support/s3_server.ts";
 
 interface Check {
@@ -35,14 +36,8 @@ Deno.test("an S3 bucket on a real S3 server: backup, restore, doctor's one-liner
       );
     await writeEnv("S3RVER");
     // A `restic` first on stowage's PATH that records every argv, then runs the real one.
-    const realRestic = (await sh("sh", ["-c", "command -v restic"])).stdout.trim();
-    const argvLog = `${base.dir}/restic-argv`;
-    await Deno.mkdir(`${base.dir}/bin`);
-    await Deno.writeTextFile(
-      `${base.dir}/bin/restic`,
-      `#!/bin/sh\nprintf '%s\\n' "$@" >> '${argvLog}'\nexec '${realRestic}' "$@"\n`,
-      { mode: 0o755 },
-    );
+    const recorded = await recordingRestic(base.dir);
+    const argvLog = recorded.argvLog;
     const passwordFile = `${base.dir}/repo.password`;
     await Deno.writeTextFile(passwordFile, "repo-" + crypto.randomUUID(), { mode: 0o600 });
     const location = server.location("stowage");
@@ -54,7 +49,7 @@ Deno.test("an S3 bucket on a real S3 server: backup, restore, doctor's one-liner
     const env = {
       ...base.env,
       STOWAGE_CONFIG: base.configPath,
-      PATH: `${base.dir}/bin:${Deno.env.get("PATH")}`,
+      ...recorded.env,
     };
     const repositoryCheck = async (): Promise<Check> => {
       const r = await stowage(["doctor", "--json"], { env });

@@ -172,13 +172,27 @@ async function appendOnly(s: FixtureStack) {
         "repository:\n  append_only: true\n",
       ),
     );
+    // The folders' snapshots of the previous round: the only parent a cold pass may compare with.
+    let previous: string[] = [];
     for (const round of [1, 2]) {
       const r = await stowage(["backup", "--unit", s.project, "--json"], { env: inst.env });
       assert.equal(r.code, 0, `round ${round}: ${r.stderr}`);
       const report = JSON.parse(r.stdout) as RunReport;
       const u = report.units.find((x) => x.unit === s.project)!;
       assert.equal(u.outcome, "ok");
-      // No warm pass: the server would refuse to forget its snapshot.
+      // No warm pass: the server would refuse to forget its snapshot. A warm pass would be the
+      // stopped pass's parent, so each folder's parent shows one ran even if its snapshot went:
+      // none in the first round, the first round's own snapshot in the second.
+      const folders = u.snapshots.filter((x) => ["data", "volume", "bind"].includes(x.type));
+      assert.ok(folders.length > 0, JSON.stringify(u.snapshots));
+      for (const f of folders) {
+        const from = previous.filter((id) => f.parent && id.startsWith(f.parent.slice(0, 8)));
+        assert.ok(
+          round === 1 ? f.parent === undefined : from.length === 1,
+          `round ${round}: ${f.item} was compared with ${f.parent}, not with [${previous}]`,
+        );
+      }
+      previous = [...new Set(folders.map((f) => f.snapshotId))];
       assert.ok(!u.warnings.some((w) => /warm/.test(w)), u.warnings.join("\n"));
       if (round === 2) {
         assert.ok(

@@ -7,7 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { stowage } from "./support/cli.ts";
-import { sh, testName } from "./support/docker.ts";
+import { testName } from "./support/docker.ts";
 import { testRepoEnv } from "./support/repo.ts";
 import { stowageTags, tagArgs } from "./support/plain_tags.ts";
 import { bareUnit } from "../core/restore/hooks.ts";
@@ -23,16 +23,6 @@ Deno.test("a format-2 repository (one snapshot per volume) restores whole and pe
       tagArgs(
         stowageTags({ format: 2, unit, type, backupId: BID, timestamp: TS }, extra, "minimal"),
       );
-    const restic = (args: string[], stdin?: string) =>
-      sh("restic", [
-        "-r",
-        env.repo,
-        "--password-file",
-        env.passwordFile,
-        "--quiet",
-        "--json",
-        ...args,
-      ], { stdin });
     // Each volume's folder as Docker lays it out, below a private root.
     const root = `${env.dir}/docker/volumes`;
     const ids: { type: string; item: string; snapshotId: string }[] = [];
@@ -41,8 +31,7 @@ Deno.test("a format-2 repository (one snapshot per volume) restores whole and pe
       await Deno.mkdir(`${folder}/sub`, { recursive: true });
       await Deno.writeTextFile(`${folder}/sub/content.txt`, text);
       await Deno.chmod(`${folder}/sub/content.txt`, 0o640);
-      const out = await restic([
-        "backup",
+      const snapshotId = await env.resticBackup([
         "--host",
         "oldhost",
         "--time",
@@ -50,13 +39,10 @@ Deno.test("a format-2 repository (one snapshot per volume) restores whole and pe
         ...tags("volume", [`volume=${name}`]),
         folder,
       ]);
-      const summary = out.stdout.trim().split("\n").map((l) => JSON.parse(l))
-        .find((m) => m.message_type === "summary");
-      ids.push({ type: "volume", item: name, snapshotId: summary.snapshot_id });
+      ids.push({ type: "volume", item: name, snapshotId });
     }
-    await restic(
+    await env.resticBackup(
       [
-        "backup",
         "--host",
         "oldhost",
         "--time",
@@ -114,23 +100,8 @@ Deno.test("a format-3 point (recipe and networks as two snapshots) restores with
     const unit = testName("format3");
     const tags = (type: string, extra: string[] = []) =>
       tagArgs(stowageTags({ format: 3, unit, type, backupId: BID, timestamp: TS }, extra));
-    const restic = async (args: string[], stdin?: string) => {
-      const out = await sh("restic", [
-        "-r",
-        env.repo,
-        "--password-file",
-        env.passwordFile,
-        "--json",
-        "backup",
-        "--host",
-        "oldhost",
-        "--time",
-        "2025-01-31 02:00:05",
-        ...args,
-      ], { stdin });
-      return out.stdout.trim().split("\n").map((l) => JSON.parse(l))
-        .find((m) => m.message_type === "summary").snapshot_id as string;
-    };
+    const restic = (args: string[], stdin?: string) =>
+      env.resticBackup(["--host", "oldhost", "--time", "2025-01-31 02:00:05", ...args], stdin);
     // As format-3 stowage wrote it: the recipe (its unit.networks the same list as the networks
     // document; left empty here, so only the networks snapshot can bring the network back), the
     // networks document, one data snapshot with an item= tag, and the marker counting 3 items.

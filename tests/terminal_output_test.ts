@@ -7,7 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { spawnStowage, stowage } from "./support/cli.ts";
-import { sh } from "./support/docker.ts";
+import { gatedRestic } from "./support/restic_shim.ts";
 import { testRepoEnv } from "./support/repo.ts";
 import { onTerminal, screen, type TerminalRun } from "./support/terminal.ts";
 
@@ -18,25 +18,6 @@ const ANY_ESCAPE = /\x1b\[/;
 
 const show = (r: TerminalRun) =>
   `exit ${r.code}${r.timedOut ? " (TIMED OUT: killed)" : ""}\n${JSON.stringify(r.output)}`;
-
-/**
- * A `restic` first on PATH that waits until `gate` exists, then runs the real restic: doctor's
- * restic check stays open until the test lets it finish.
- */
-async function gatedRestic(dir: string): Promise<{ env: { PATH: string }; open(): Promise<void> }> {
-  const gate = `${dir}/gate`;
-  const real = (await sh("sh", ["-c", "command -v restic"])).stdout.trim();
-  await Deno.mkdir(`${dir}/bin`, { recursive: true });
-  await Deno.writeTextFile(
-    `${dir}/bin/restic`,
-    `#!/bin/sh\nwhile [ ! -e '${gate}' ]; do sleep 0.05; done\nexec '${real}' "$@"\n`,
-    { mode: 0o755 },
-  );
-  return {
-    env: { PATH: `${dir}/bin:${Deno.env.get("PATH")}` },
-    open: () => Deno.writeTextFile(gate, ""),
-  };
-}
 
 Deno.test("doctor prints each check as it ends: the first lines arrive while restic's check still runs", async () => {
   const env = await testRepoEnv();

@@ -119,6 +119,19 @@ export async function detectCompose(
   return undefined;
 }
 
+/**
+ * `detectCompose` asked at most once, for one command's run (verify drills unit after unit): the
+ * probes cost two processes each time, and the host's compose tool does not change meanwhile.
+ * Made per run, not kept process-wide: a daemon's next run sees a compose installed since.
+ */
+export function composeDetector(
+  runner: ProcessRunner,
+  configured?: string,
+): () => Promise<string[] | undefined> {
+  let answer: Promise<string[] | undefined> | undefined;
+  return () => (answer ??= detectCompose(runner, configured));
+}
+
 /** Everything the planner reads from the host, for the targets of this input. */
 export async function gatherHost(
   engine: EngineInventory,

@@ -12,6 +12,8 @@ export interface TestRepoEnv {
   env: Record<string, string>;
   /** Runs plain restic against the test repository. */
   restic(...args: string[]): Promise<string>;
+  /** Plain `restic backup ARGS` (`--stdin` reads `stdin`); the new snapshot's id. */
+  resticBackup(args: string[], stdin?: string): Promise<string>;
   cleanup(): Promise<void>;
 }
 
@@ -42,6 +44,17 @@ export async function testRepoEnv(
     env,
     async restic(...args: string[]) {
       return (await sh("restic", ["-r", repo, "--password-file", passwordFile, ...args])).stdout;
+    },
+    async resticBackup(args: string[], stdin?: string) {
+      const out = await sh(
+        "restic",
+        ["-r", repo, "--password-file", passwordFile, "--quiet", "--json", "backup", ...args],
+        { stdin },
+      );
+      const summary = out.stdout.trim().split("\n").map((l) => JSON.parse(l))
+        .find((m) => m.message_type === "summary");
+      if (!summary) throw new Error(`restic backup gave no summary: ${out.stdout}`);
+      return summary.snapshot_id as string;
     },
     async cleanup() {
       await Deno.remove(base.dir, { recursive: true }).catch(() => {});
