@@ -269,6 +269,17 @@ const fixed = Math.max(0, m.firstWall - m.rawFirst - m.stopStart);
 const crossoverMib = Math.round(
   Math.max(0, 4 * fixed - m.resticOpen) * mib / Math.max(1, m.rawFirst - m.resticOpen),
 );
+// Below these sizes a goal cannot hold however the work is arranged: a first backup's budget
+// (a quarter of raw restic's) is shorter than the three restic processes it must wait for beyond
+// raw restic's one (the listing, the cold pass, the marker: three key derivations without a lock),
+// and a restore's (a fifth of raw restic's) shorter than the CLI's start-up.
+const perMib = (t: number) => Math.max(1, t - m.resticOpenNoLock) / mib;
+const firstFloorMib = Math.round(
+  Math.max(0, 4 * 3 * m.resticOpenNoLock - m.resticOpenNoLock) / perMib(m.rawFirst),
+);
+const restoreFloorMib = Math.round(
+  Math.max(0, 5 * m.denoStart - m.resticOpenNoLock) / perMib(m.rawRestore),
+);
 // The 1-minute load average before the run: above 0.5, something else was using the cores.
 const busy = Number(/load average: ([\d.]+)/.exec(loadBefore)?.[1] ?? "0") > 0.5;
 const verdict = (ok: boolean) => (ok ? "met" : "NOT met");
@@ -405,11 +416,15 @@ Beyond raw restic's first backup and the unit's stop + start, this run's
 first backup took ${sec(fixed)}; the first-backup goal (1.25x) holds once raw restic's first
 backup takes four times that, ${sec(4 * fixed)}: about ${crossoverMib} MiB of such data at this
 run's raw restic speed (its time beyond one restic start-up, per MiB), if that cost stays the same.
+No arrangement meets it below about ${firstFloorMib} MiB here: the three processes that cannot go
+take at least three key derivations (${sec(3 * m.resticOpenNoLock)}), more than a quarter of raw
+restic's first backup of less data than that.
 
 Restore: \`stowage restore --to-dir\` runs three restic processes (the listing and one dump of the
 recipe, both without a lock, then one \`restic restore\` for all folders of the data snapshot)
 where raw restic runs one, and the CLI's own start-up, so below a few GB the two extra key
-derivations decide the ratio.
+derivations decide the ratio. Below about ${restoreFloorMib} MiB here, the CLI's start-up alone
+(${sec(m.denoStart)}) is more than a fifth of raw restic's restore, whatever restic does.
 
 Not measured by this bench: \`dry-run\` of a host with 50 stacks, and the 4 GB size (run
 \`deno task bench --mib 4096\`; it takes several minutes more).
