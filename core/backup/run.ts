@@ -266,12 +266,13 @@ async function backupUnit(
   }
 
   // 3.-4. Journal, stop, save the data (the cold pass), start — the start is unconditional.
-  let allSaved = await coldWindow(deps, req, plan, saver, parents, snaps, backupId);
+  const data: DataContext = { deps, req, plan, saver, parents, snaps };
+  let allSaved = await coldWindow(data, backupId);
   // Waiting for health checks takes as long as the services need to come up: what follows (the
   // marker, the listing, retention) does not depend on it and runs meanwhile.
   const healthy = waitHealthy(deps, plan, req.config.backup.start_timeout);
   // 4a. The folders snapshotted while stopped are read now, with everything running again.
-  allSaved = await readSnapshotted(deps, req, plan, saver, parents, snaps, allSaved);
+  allSaved = await readSnapshotted(data, allSaved);
 
   // 4b.-5. With the containers started: marker, listing, retention (the forget ends the run).
   forgets.push(await afterRestart(deps, req, plan, saver, listing, warmIds, allSaved));
@@ -280,20 +281,23 @@ async function backupUnit(
   return finish(deps, report, t0);
 }
 
+/** What the data passes of one unit read: the run, the plan, the parents and the fs snapshots. */
+interface DataContext {
+  deps: BackupDeps;
+  req: BackupRequest;
+  plan: UnitPlan;
+  saver: Saver;
+  parents: ParentCandidate[];
+  snaps: UnitSnapshots;
+}
+
 /**
  * Steps 3 and 4, the downtime: the journal entry, the stops, the cold pass (the folders a filesystem
  * snapshot does not cover), and the starts, which run whatever happened before them. Records the
  * downtime and any failure in the report; returns whether the cold pass saved all it had to.
  */
-async function coldWindow(
-  deps: BackupDeps,
-  req: BackupRequest,
-  plan: UnitPlan,
-  saver: Saver,
-  parents: ParentCandidate[],
-  snaps: UnitSnapshots,
-  backupId: string,
-): Promise<boolean> {
+async function coldWindow(data: DataContext, backupId: string): Promise<boolean> {
+  const { deps, req, plan, saver, parents, snaps } = data;
   const { report } = saver;
   let firstStop: Date | undefined;
   let lastStart: Date | undefined;
@@ -334,15 +338,8 @@ async function coldWindow(
  * was stopped are read from it, then the snapshots are released. Returns whether everything is
  * saved (`allSaved` from the cold pass, and this).
  */
-async function readSnapshotted(
-  deps: BackupDeps,
-  req: BackupRequest,
-  plan: UnitPlan,
-  saver: Saver,
-  parents: ParentCandidate[],
-  snaps: UnitSnapshots,
-  allSaved: boolean,
-): Promise<boolean> {
+async function readSnapshotted(data: DataContext, allSaved: boolean): Promise<boolean> {
+  const { deps, req, plan, saver, parents, snaps } = data;
   const { report } = saver;
   try {
     if (allSaved && snaps.taken) {
