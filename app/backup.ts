@@ -9,7 +9,7 @@ import type { Scope } from "../core/model.ts";
 import type { EventSink, ResticSnapshot } from "../core/ports.ts";
 import type { RunReport } from "../core/report.ts";
 import { runBackup, selectUnits } from "../core/backup/run.ts";
-import { removingStaleLocks } from "../core/backup/listing.ts";
+import { removingStaleLocks } from "../core/stale_locks.ts";
 import { discoverUnits } from "../core/discovery.ts";
 import { errorMessage, isStowageError } from "../core/errors.ts";
 import { backupHooks } from "../core/hooks/mod.ts";

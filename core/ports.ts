@@ -300,8 +300,9 @@ export interface BackupRepository {
   /** `readDataPercent`: `--read-data-subset=N%` (restic reads that share of the data packs). */
   check(opts?: { readData?: boolean; readDataPercent?: number }): Promise<void>;
   /**
-   * One small file of a snapshot (a recipe, a networks document), whole. Takes no lock: a prune
-   * running meanwhile can only make it fail, never read wrong data (restic checks every blob).
+   * One file of a snapshot, whole (a recipe, a networks document, an archived volume's tar). Takes
+   * no lock: a prune running meanwhile can only make it fail, never read wrong data (restic checks
+   * every blob it reads).
    */
   dump(snapshotId: string, path: string): Promise<Uint8Array>;
   /**

@@ -11,6 +11,7 @@ import { spawnStowage, stowage } from "./support/cli.ts";
 import type { RunReport } from "../core/report.ts";
 
 import { countedRestic, folderIn, running, snapshotsOf, waitFor } from "./support/backup.ts";
+import { writeLock } from "./support/restic_repo.ts";
 import { createFixtureStack, type FixtureStack } from "./support/fixture.ts";
 import { type TestRepoEnv, testRepoEnv } from "./support/repo.ts";
 
@@ -224,6 +225,28 @@ const savesTheStack = onRepo(async (s, env) => {
   );
   // The networks document comes from the recipe (one `restic dump` for both).
   assert.ok((await Deno.readTextFile(`${out}/stowage-networks.json`)).includes(s.subnet));
+
+  // A lock a killed restic left (its process is gone) does not stop a restore: its listing takes
+  // no lock, and its first locking command, the staging restore, has the lock removed and runs
+  // again (core/stale_locks.ts).
+  const gone = new Deno.Command("true").spawn();
+  await gone.status;
+  await writeLock(env.repo, await Deno.readTextFile(env.passwordFile), {
+    exclusive: true,
+    hostname: Deno.hostname(),
+    pid: gone.pid,
+  });
+  const afterLock = `${env.dir}/restored-after-lock`;
+  const unlocked = await stowage(
+    ["restore", "--unit", s.project, "--latest", "--to-dir", afterLock, "--yes"],
+    { env: env.env },
+  );
+  assert.equal(unlocked.code, 0, unlocked.stderr);
+  assert.match(unlocked.stderr, /Removed stale repository locks/);
+  assert.equal(
+    await Deno.readTextFile(`${afterLock}/volumes/${s.volume("app_data")}/greeting`),
+    "hello\n",
+  );
 });
 
 const honoursExcludes = onRepo(async (s, env) => {

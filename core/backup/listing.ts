@@ -6,8 +6,7 @@
  * saved, the warm snapshots to forget and retention all read that list; the second listing of one
  * unit is the first of the next. The helpers below are pure: a list in, data out.
  */
-import type { BackupRepository, EventSink, ResticSnapshot } from "../ports.ts";
-import { isStowageError } from "../errors.ts";
+import type { BackupRepository, ResticSnapshot } from "../ports.ts";
 import type { SnapshotInfo } from "../model.ts";
 import { parseSnapshot, STOWAGE_TAG, WARM_TAG, warmUnitTag } from "../tags.ts";
 import { IMAGES_UNIT } from "./plan.ts";
@@ -70,33 +69,4 @@ export function warmSnapshots(listed: ResticSnapshot[], unit: string, host: stri
   return hostSnapshots(listed, host).filter((s) =>
     s.tags?.includes(WARM_TAG) && s.tags.includes(tag) && /^[0-9a-f]{64}$/.test(s.id)
   ).map((s) => s.id);
-}
-
-/**
- * Runs `fn`; when it fails because the repository is locked, removes stale locks once (`restic
- * unlock` removes only locks whose process is gone, or that nobody refreshed for 30 minutes) and
- * runs it again. A killed restic leaves such a lock; looking for one only when a command fails on
- * it, instead of listing locks at every run, saves a restic process (a repository open) per run.
- * A live lock stays, and the second failure stands.
- */
-export async function removingStaleLocks<T>(
-  repo: Pick<BackupRepository, "unlock">,
-  sink: EventSink,
-  fn: () => Promise<T>,
-): Promise<T> {
-  try {
-    return await fn();
-  } catch (e) {
-    if (!isStowageError(e, "repo.locked")) throw e;
-    // Another run may be removing the same stale lock (restic then fails on the file it just
-    // deleted): whatever unlock says, the second try tells whether the repository opens now.
-    await repo.unlock().catch(() => {});
-    const out = await fn();
-    sink.emit({
-      type: "log",
-      level: "info",
-      message: "Removed stale repository locks left by an interrupted restic.",
-    });
-    return out;
-  }
 }

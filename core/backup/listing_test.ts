@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import type { ResticSnapshot } from "../ports.ts";
 import { isStowageError, StowageError } from "../errors.ts";
 import { MemorySink } from "../events.ts";
-import { imageSnapshot, removingStaleLocks, RunListing, warmSnapshots } from "./listing.ts";
+import { imageSnapshot, RunListing, warmSnapshots } from "./listing.ts";
+import { removingStaleLocks } from "../stale_locks.ts";
 
 let n = 0;
 function raw(tags: string[], host = "h1", time = "2025-01-31T10:00:00Z"): ResticSnapshot {

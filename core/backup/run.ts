@@ -30,13 +30,8 @@ import {
   type TagFields,
 } from "../tags.ts";
 import { resolveShortIds } from "./ids.ts";
-import {
-  hostSnapshots,
-  imageSnapshot,
-  removingStaleLocks,
-  RunListing,
-  warmSnapshots,
-} from "./listing.ts";
+import { hostSnapshots, imageSnapshot, RunListing, warmSnapshots } from "./listing.ts";
+import { removingStaleLocks } from "../stale_locks.ts";
 import {
   bestParent,
   type DataPass,

@@ -9,6 +9,7 @@
  *
  * A failure in step 1 removes the staging folders and the volumes it created; nothing else changed.
  */
+import { removingStaleLocks } from "../stale_locks.ts";
 import { errorMessage, isStowageError, StowageError } from "../errors.ts";
 import type {
   BackupRepository,
@@ -654,10 +655,15 @@ async function stage(
   try {
     let root: string;
     if (step.source === "dir") {
-      await deps.repo.restore(step.snapshotId, staging, {
-        signal: deps.signal,
-        ...(step.include !== undefined ? { include: [step.include] } : {}),
-      });
+      await removingStaleLocks(
+        deps.repo,
+        deps.sink,
+        () =>
+          deps.repo.restore(step.snapshotId, staging, {
+            signal: deps.signal,
+            ...(step.include !== undefined ? { include: [step.include] } : {}),
+          }),
+      );
       // restic restores the snapshot's absolute path below the target.
       root = `${staging}${step.snapshotPath.startsWith("/") ? "" : "/"}${step.snapshotPath}`;
       if (!(await deps.files.exists(root))) throw notHeld(step);
@@ -714,10 +720,18 @@ async function stageBatch(
   const what = batch.map((t) => `${t.step.kind} '${t.step.name}'`).join(", ");
   const staging = await deps.files.makeSibling(first.target, "stowage-restore");
   try {
-    await deps.repo.restore(first.step.snapshotId, staging, {
-      signal: deps.signal,
-      include: batch.map((t) => t.step.include!),
-    });
+    // The first restic process of a restore that takes the lock (the listing and the documents
+    // before it take none): a lock a killed restic left is found and removed here, before
+    // anything on the host was stopped.
+    await removingStaleLocks(
+      deps.repo,
+      deps.sink,
+      () =>
+        deps.repo.restore(first.step.snapshotId, staging, {
+          signal: deps.signal,
+          include: batch.map((t) => t.step.include!),
+        }),
+    );
     const out: Omit<Staged, "created">[] = [];
     for (const { step, target } of batch) {
       const root = `${staging}${step.snapshotPath}`;
@@ -802,12 +816,18 @@ async function savePreRestore(
         : { kind: "bind" as const, name: s.target, path: s.target }
     ),
   });
-  const saved = await deps.repo.backupPaths(group.map((s) => s.target), {
-    tags,
-    host: deps.host,
-    time: deps.clock.now(),
-    signal: deps.signal,
-  });
+  // Staging from archive snapshots takes no lock, so a stale one may first show here.
+  const saved = await removingStaleLocks(
+    deps.repo,
+    deps.sink,
+    () =>
+      deps.repo.backupPaths(group.map((s) => s.target), {
+        tags,
+        host: deps.host,
+        time: deps.clock.now(),
+        signal: deps.signal,
+      }),
+  );
   deps.sink.emit({
     type: "snapshot.done",
     unit: plan.unit,
