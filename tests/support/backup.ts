@@ -1,7 +1,8 @@
 /** Helpers shared by the backup end-to-end tests (tests/backup*_test.ts). */
 
+import { resticShim } from "./restic_shim.ts";
 import { createFixtureStack, type FixtureStack } from "./fixture.ts";
-import { cleanupDocker, docker, sh } from "./docker.ts";
+import { cleanupDocker, docker } from "./docker.ts";
 import { spawnStowage } from "./cli.ts";
 import { type TestRepoEnv, testRepoEnv } from "./repo.ts";
 
@@ -61,16 +62,10 @@ export function folderIn(
  */
 export async function countedRestic(env: TestRepoEnv) {
   const log = `${env.dir}/restic-calls.log`;
-  await Deno.mkdir(`${env.dir}/counted-bin`, { recursive: true });
-  const restic = (await sh("sh", ["-c", "command -v restic"])).stdout.trim();
-  await Deno.writeTextFile(
-    `${env.dir}/counted-bin/restic`,
-    `#!/bin/sh\nprintf '%s\\n' "$*" >> '${log}'\nexec '${restic}' "$@"\n`,
-    { mode: 0o755 },
-  );
+  const shim = await resticShim(`${env.dir}/counted`, `printf '%s\\n' "$*" >> '${log}'`);
   await Deno.writeTextFile(log, "");
   return {
-    env: { ...env.env, PATH: `${env.dir}/counted-bin:${Deno.env.get("PATH")}` },
+    env: { ...env.env, ...shim.env },
     /** Each call's restic subcommand and arguments (the global --cache-dir left out). */
     async calls(): Promise<string[]> {
       return (await Deno.readTextFile(log)).split("\n").filter(Boolean)
