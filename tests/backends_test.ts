@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import type { RunReport } from "../core/report.ts";
 import { isolatedEnv, stowage } from "./support/cli.ts";
-import { createFixtureStack, type FixtureStack } from "./support/fixture.ts";
+import { createFixtureStack, type FixtureStack, withFixtureStack } from "./support/fixture.ts";
 import { docker, sh } from "./support/docker.ts";
 import { startRestServer, type TestRestServer } from "./support/rest_server.ts";
 import { createTestRepository } from "./support/restic_repo.ts";
@@ -114,9 +114,7 @@ Deno.test("doctor names the REST server and says in one line: fine, wrong creden
 Deno.test("backups through a REST server, on shared fixture stacks", async (t) => {
   // One stack serves every step (a stack costs docker-compose, three containers and a network);
   // each step has its own REST server and repository, and leaves the stack's containers running.
-  const x = await createFixtureStack({ name: "fleetx" });
-  try {
-    await x.up();
+  await withFixtureStack({ name: "fleetx" }, async (x) => {
     await t.step(
       "a backup with the REST server down stops no container and says the server does not answer",
       () => serverDown(x),
@@ -129,9 +127,7 @@ Deno.test("backups through a REST server, on shared fixture stacks", async (t) =
       "two hosts, one REST repository: concurrent backups, retention per host, --all-hosts, restore --host",
       () => twoHosts(x),
     );
-  } finally {
-    await x.down();
-  }
+  });
 });
 
 async function serverDown(s: FixtureStack) {

@@ -4,8 +4,8 @@
  * readable" — the one stand-in in this test; the engine, the archive stream and restic are real.
  */
 import assert from "node:assert/strict";
-import { createFixtureStack, type FixtureStack } from "./support/fixture.ts";
-import { cleanupDocker, docker, sh } from "./support/docker.ts";
+import { type FixtureStack, withFixtureStack } from "./support/fixture.ts";
+import { docker, sh } from "./support/docker.ts";
 import { systemClock } from "../adapters/clock.ts";
 import { EngineClient } from "../adapters/docker/engine.ts";
 import { Restic } from "../adapters/restic/restic.ts";
@@ -179,9 +179,7 @@ async function running(s: { container(x: string): string }) {
 Deno.test("volumes saved through the Engine's archive API, on one fixture stack", async (t) => {
   // One fixture stack for every step (a stack costs docker-compose, three containers and a
   // network); each step keeps its own repository and leaves the containers running.
-  const s = await createFixtureStack({ name: "arch" });
-  try {
-    await s.up();
+  await withFixtureStack({ name: "arch" }, async (s) => {
     await t.step(
       "a volume whose folder cannot be read is saved as a tar stream from the Engine's archive API",
       () => unreadableFolderViaArchive(s),
@@ -190,9 +188,5 @@ Deno.test("volumes saved through the Engine's archive API, on one fixture stack"
       "an archive stream that breaks mid-volume leaves an incomplete point; --latest picks the previous complete one",
       () => brokenArchiveStream(s),
     );
-  } finally {
-    await s.down();
-    await cleanupDocker();
-    await Deno.remove(s.dir, { recursive: true }).catch(() => {});
-  }
+  });
 });

@@ -5,14 +5,14 @@
  */
 import assert from "node:assert/strict";
 
-import { cleanupDocker, containerEvents, docker, sh } from "./support/docker.ts";
+import { containerEvents, docker, sh } from "./support/docker.ts";
 import { spawnStowage, stowage } from "./support/cli.ts";
 
 import type { RunReport } from "../core/report.ts";
 
 import { countedRestic, folderIn, running, snapshotsOf, waitFor } from "./support/backup.ts";
 import { writeLock } from "./support/restic_repo.ts";
-import { createFixtureStack, type FixtureStack } from "./support/fixture.ts";
+import { type FixtureStack, withFixtureStack } from "./support/fixture.ts";
 import { type TestRepoEnv, testRepoEnv } from "./support/repo.ts";
 
 /** A step on the file's one stack, with a repository of its own. */
@@ -346,9 +346,7 @@ const waitsForTheLock = onRepo(async (s, env) => {
 Deno.test("backup, on one fixture stack", async (t) => {
   // One stack for every step (a stack costs docker-compose, three containers and a network);
   // each step has its own repository and state dir.
-  const s = await createFixtureStack({ name: "backup" });
-  try {
-    await s.up();
+  await withFixtureStack({ name: "backup" }, async (s) => {
     await t.step(
       "exclude patterns from config are honoured and shown by dry-run",
       () => honoursExcludes(s),
@@ -362,9 +360,5 @@ Deno.test("backup, on one fixture stack", async (t) => {
       "backup saves the fixture stack as tagged snapshots, in dependency order, and everything runs again",
       () => savesTheStack(s),
     );
-  } finally {
-    await s.down();
-    await cleanupDocker();
-    await Deno.remove(s.dir, { recursive: true }).catch(() => {});
-  }
+  });
 });

@@ -5,8 +5,8 @@
  * Also: an essential pre_backup failure skips the unit and touches no container.
  */
 import assert from "node:assert/strict";
-import { createFixtureStack, type FixtureStack } from "./support/fixture.ts";
-import { cleanupDocker, docker } from "./support/docker.ts";
+import { type FixtureStack, withFixtureStack } from "./support/fixture.ts";
+import { docker } from "./support/docker.ts";
 import { stowage } from "./support/cli.ts";
 import { testRepoEnv } from "./support/repo.ts";
 import type { RunReport } from "../core/report.ts";
@@ -67,27 +67,17 @@ async function essentialFailure(s: FixtureStack) {
     hooks:
       pre_backup: [{ run: "echo database busy >&2; exit 3" }]
 `);
+  const startedAt = async () =>
+    (await docker("inspect", "-f", "{{.State.StartedAt}}", s.container("app"), s.container("db")))
+      .stdout;
   try {
-    const before = (await docker(
-      "inspect",
-      "-f",
-      "{{.State.StartedAt}}",
-      s.container("app"),
-      s.container("db"),
-    )).stdout;
+    const before = await startedAt();
     const r = await stowage(["backup", "--unit", s.project, "--json"], { env: env.env });
     const report = JSON.parse(r.stdout) as RunReport;
     assert.notEqual(report.units[0].outcome, "ok", r.stdout);
     assert.match(JSON.stringify(report.units[0]), /exited with code 3: database busy/);
     assert.deepEqual(report.units[0].containersStopped, []);
-    const after = (await docker(
-      "inspect",
-      "-f",
-      "{{.State.StartedAt}}",
-      s.container("app"),
-      s.container("db"),
-    )).stdout;
-    assert.equal(after, before, "no container was stopped or restarted");
+    assert.equal(await startedAt(), before, "no container was stopped or restarted");
   } finally {
     await env.cleanup();
   }
@@ -100,11 +90,9 @@ Deno.test({
   async fn(t) {
     // One stack for both steps (a stack costs docker-compose, three containers and a network);
     // each step has its own repository and config, and leaves the containers running.
-    const s = await createFixtureStack({ name: "hookbk" });
     const step = (name: string, fn: () => Promise<void>) =>
       t.step({ name, fn, sanitizeResources: false, sanitizeOps: false });
-    try {
-      await s.up();
+    await withFixtureStack({ name: "hookbk" }, async (s) => {
       await step(
         "hooks + backup: a TypeScript pre/post pair toggles maintenance mode around the fixture stack's backup",
         () => maintenanceHooks(s),
@@ -113,10 +101,6 @@ Deno.test({
         "hooks + backup: an essential pre_backup failure skips the unit and leaves its containers running",
         () => essentialFailure(s),
       );
-    } finally {
-      await s.down();
-      await cleanupDocker();
-      await Deno.remove(s.dir, { recursive: true }).catch(() => {});
-    }
+    });
   },
 });

@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { stowage } from "./support/cli.ts";
 import { cleanupDocker, docker, runTestContainer, sh } from "./support/docker.ts";
-import { createFixtureStack, type FixtureStack } from "./support/fixture.ts";
+import { type FixtureStack, withFixtureStack } from "./support/fixture.ts";
 import { type TestRepoEnv, testRepoEnv } from "./support/repo.ts";
 import { DatagramListener, spawnService, waitFor } from "./support/service.ts";
 import { decodeJournalEntry } from "./support/journal.ts";
@@ -367,9 +367,7 @@ Deno.test("the daemon's scheduled run is skipped, not failed, while another back
 Deno.test("daemon backups, on one fixture stack", async (t) => {
   // One stack for both steps (a stack costs docker-compose, three containers and a network);
   // each step has its own repository, and leaves the containers running.
-  const s = await createFixtureStack({ name: "svc" });
-  try {
-    await s.up();
+  await withFixtureStack({ name: "svc" }, async (s) => {
     // Enough data that saving the volume takes a while: a deliberately slow backup.
     await docker(
       "exec",
@@ -386,9 +384,5 @@ Deno.test("daemon backups, on one fixture stack", async (t) => {
       "SIGTERM during the daemon's backup: containers start again, STOPPING, exit 0",
       () => sigtermDuringBackup(s),
     );
-  } finally {
-    await s.down();
-    await cleanupDocker();
-    await Deno.remove(s.dir, { recursive: true }).catch(() => {});
-  }
+  });
 });

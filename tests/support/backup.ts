@@ -1,8 +1,8 @@
 /** Helpers shared by the backup end-to-end tests (tests/backup*_test.ts). */
 
 import { resticShim } from "./restic_shim.ts";
-import { createFixtureStack, type FixtureStack } from "./fixture.ts";
-import { cleanupDocker, docker } from "./docker.ts";
+import { type FixtureStack, withFixtureStack } from "./fixture.ts";
+import { docker } from "./docker.ts";
 import { spawnStowage } from "./cli.ts";
 import { type TestRepoEnv, testRepoEnv } from "./repo.ts";
 
@@ -100,15 +100,12 @@ export async function withStack(
   fn: (s: FixtureStack, env: TestRepoEnv) => Promise<void>,
   extraYaml = "",
 ) {
-  const s = await createFixtureStack({ name });
-  const env = await testRepoEnv(extraYaml);
-  try {
-    await s.up();
-    await fn(s, env);
-  } finally {
-    await s.down();
-    await cleanupDocker();
-    await env.cleanup();
-    await Deno.remove(s.dir, { recursive: true }).catch(() => {});
-  }
+  await withFixtureStack({ name }, async (s) => {
+    const env = await testRepoEnv(extraYaml);
+    try {
+      await fn(s, env);
+    } finally {
+      await env.cleanup();
+    }
+  });
 }

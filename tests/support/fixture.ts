@@ -5,6 +5,7 @@
  * (removeComposeProject: the docker CLI by label, not a docker-compose process).
  */
 import {
+  cleanupDocker,
   ensureTestImage,
   removeComposeProject,
   sh,
@@ -141,4 +142,23 @@ networks:
     container: (service) => `${project}_${service}_1`,
     volume: (name) => `${project}_${name}`,
   };
+}
+
+/**
+ * A fixture stack for `fn`, up and running; afterwards, whatever happened, the stack, every other
+ * Docker object this test process made (cleanupDocker) and the stack's folder are removed.
+ */
+export async function withFixtureStack(
+  opts: { name?: string; healthcheck?: boolean },
+  fn: (s: FixtureStack) => Promise<void>,
+): Promise<void> {
+  const s = await createFixtureStack(opts);
+  try {
+    await s.up();
+    await fn(s);
+  } finally {
+    await s.down();
+    await cleanupDocker();
+    await Deno.remove(s.dir, { recursive: true }).catch(() => {});
+  }
 }
