@@ -14,6 +14,18 @@ import { DatagramListener, spawnService, waitFor } from "./support/service.ts";
 import { decodeJournalEntry } from "./support/journal.ts";
 import { parsePrometheusText, promValue } from "./support/prometheus.ts";
 
+/** The arguments of `admin service daemon` backing up one unit every 60 minutes. */
+const hourlyDaemon = (unit: string, ...extra: string[]) => [
+  "admin",
+  "service",
+  "daemon",
+  "--interval-minutes",
+  "60",
+  "--unit",
+  unit,
+  ...extra,
+];
+
 interface Scene {
   dir: string;
   notify: DatagramListener;
@@ -161,17 +173,7 @@ Deno.test("WATCHDOG_PID naming another process: no beats", async () => {
 const intervalBackup = onRepo(async (s, repo) => {
   await withScene(repo, async (sc) => {
     const d = spawnService(
-      [
-        "admin",
-        "service",
-        "daemon",
-        "--interval-minutes",
-        "60",
-        "--unit",
-        s.project,
-        "--status-listen",
-        "127.0.0.1:0",
-      ],
+      hourlyDaemon(s.project, "--status-listen", "127.0.0.1:0"),
       { env: sc.env, extraNet: sc.extraNet, journal: true },
     );
     const entries = () => sc.journal.datagrams.map(decodeJournalEntry);
@@ -274,15 +276,7 @@ const intervalBackup = onRepo(async (s, repo) => {
 
 const sigtermDuringBackup = onRepo(async (s, repo) => {
   await withScene(repo, async (sc) => {
-    const d = spawnService([
-      "admin",
-      "service",
-      "daemon",
-      "--interval-minutes",
-      "60",
-      "--unit",
-      s.project,
-    ], { env: sc.env, extraNet: sc.extraNet });
+    const d = spawnService(hourlyDaemon(s.project), { env: sc.env, extraNet: sc.extraNet });
     try {
       await waitFor(
         "the running STATUS",
@@ -326,17 +320,7 @@ Deno.test("the daemon's scheduled run is skipped, not failed, while another back
           .code !== 0,
     );
     await withScene(repo, async (sc) => {
-      const d = spawnService([
-        "admin",
-        "service",
-        "daemon",
-        "--interval-minutes",
-        "60",
-        "--unit",
-        unit,
-        "--status-listen",
-        "127.0.0.1:0",
-      ], {
+      const d = spawnService(hourlyDaemon(unit, "--status-listen", "127.0.0.1:0"), {
         env: sc.env,
         extraNet: sc.extraNet,
       });
