@@ -433,8 +433,8 @@ async function afterRestart(
     report.forgotten = 0;
     try {
       const appendOnly = req.config.repository.append_only;
-      const listed = marker ? [...resolved.listed, marker] : resolved.listed;
-      retention = unitRetention(deps, plan, report, listed, appendOnly);
+      // The fresh listing with the marker added (listing.add above).
+      retention = unitRetention(deps, plan, report, await listing.current(), appendOnly);
     } catch (e) {
       report.warnings.push(`retention failed: ${errorMessage(e)}`);
     }
